@@ -1,0 +1,31 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// The engine (packages/shared) stays pure: no file system, no queues, no cloud SDKs, no ambient
+// environment or wall clock. Adapters live in packages/providers; the clock is a port.
+const impureImports = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'bullmq', 'ioredis', 'pino']
+  .map((name) => ({ name, message: 'packages/shared is the pure engine: do I/O in packages/providers behind a port.' }));
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'test/bench/work/**', 'test/artifacts/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['packages/shared/src/**/*.ts'],
+    ignores: ['packages/shared/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: impureImports, patterns: [{ group: ['@aws-sdk/*'], message: 'No cloud SDKs in the engine.' }] }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Configuration is parsed at the edge and passed in.' },
+        { object: 'Date', property: 'now', message: 'Use the Clock port.' },
+      ],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Use the Clock port.' }],
+    },
+  },
+);

@@ -1,0 +1,37 @@
+/**
+ * `snapfleet backup-now --config FILE --policy P [--volume V]...`: enqueues the policy's flows
+ * for the current time as the slot, as a tick would; prints the job ids. Running it twice in the
+ * same second enqueues nothing new (same slot, same ids).
+ */
+import type { Command } from 'commander';
+import { createPlanner } from '@snapfleet/planner';
+import { slotFromTime } from '@snapfleet/shared/jobs';
+import type { CliContext } from '../context.js';
+import { fleetLogger, fleetPrefix, loadFleetConfig, redisConnection, sharedLimitProviders, withFleetOptions, type FleetOptions } from './fleet-common.js';
+
+export function registerBackupNow(program: Command, ctx: CliContext): void {
+  withFleetOptions(program.command('backup-now').description("enqueue a policy's volumes now"))
+    .requiredOption('--policy <name>', 'the policy')
+    .option('--volume <id>', 'only this volume (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--json', 'machine-readable output')
+    .action(async (opts: FleetOptions & { policy: string; volume: string[]; json?: boolean }) => {
+      const config = await loadFleetConfig(opts.config);
+      const prefix = fleetPrefix(opts, config);
+      const log = fleetLogger(ctx, { role: 'backup-now', prefix });
+      const providers = sharedLimitProviders(ctx, prefix, log);
+      const planner = createPlanner({
+        connection: redisConnection(ctx), prefix, config, provider: providers.provider(config), clock: ctx.clock,
+        log, processTicks: false, manageSchedulers: false,
+      });
+      try {
+        await planner.start();
+        const slot = slotFromTime(ctx.clock.now());
+        const enqueued = await planner.enqueuePolicy(opts.policy, slot, opts.volume.length ? opts.volume : undefined);
+        if (opts.json) ctx.stdout.write(JSON.stringify({ policy: opts.policy, slot, jobs: enqueued }) + '\n');
+        else ctx.stdout.write(enqueued.map((e) => `${e.volumeId}: ${e.snapshotJobId} -> ${e.archiveJobId} -> ${e.retentionJobId}`).join('\n') + `\nenqueued ${enqueued.length} volume(s) of policy ${opts.policy} for slot ${slot}\n`);
+      } finally {
+        await planner.close();
+        providers.close();
+      }
+    });
+}

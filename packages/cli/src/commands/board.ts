@@ -1,0 +1,66 @@
+/**
+ * `snapfleet board --config FILE`: serves Bull Board for the fleet's queues, the ops API, the
+ * probes and /metrics (docs/board.md) until SIGINT / SIGTERM. Reads the config file's `board`
+ * section (and `fleet.prefix`); Redis from REDIS_URL; SNAPFLEET_BOARD_TOKEN, when set, replaces
+ * the file's token, so the token can come from a secret store instead of the file.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { InvalidInputError } from '@snapfleet/shared';
+import { QUEUE, WORK_QUEUES } from '@snapfleet/shared/jobs';
+import type { BoardLogger } from '@snapfleet/board';
+import { fleetMetricsText, readFleetMetrics } from '@snapfleet/worker';
+import type { CliContext } from '../context.js';
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** fleet.prefix's default (the fleet config schema's). */
+const DEFAULT_PREFIX = 'snapfleet';
+
+interface BoardCommandOptions {
+  config: string;
+  prefix?: string;
+  listen?: string;
+}
+
+export function registerBoard(program: Command, ctx: CliContext): void {
+  program
+    .command('board')
+    .description('serve Bull Board, the ops API, health probes and Prometheus metrics')
+    .requiredOption('-c, --config <file>', 'fleet config file (YAML or JSON) with a board section')
+    .option('--prefix <prefix>', `BullMQ key prefix of the fleet (default: fleet.prefix, else "${DEFAULT_PREFIX}")`)
+    .option('--listen <host:port>', 'override board.listen')
+    .action(async (opts: BoardCommandOptions) => {
+      // Loaded here, not at start-up: Bull Board and its server cost every other command time.
+      const { parseBoardConfigText, parseListen, startBoard } = await import('@snapfleet/board');
+      const text = await readFile(opts.config, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new InvalidInputError(`cannot read config ${opts.config}: ${err.code ?? err.message}`, 'config');
+      });
+      const section = parseBoardConfigText(text, opts.config, { token: ctx.env.SNAPFLEET_BOARD_TOKEN || undefined });
+      const listen = opts.listen === undefined ? section.listen : parseListen(opts.listen);
+      if (!listen) throw new InvalidInputError(`--listen: expected "host:port", got ${JSON.stringify(opts.listen)}`, 'listen');
+      const board = await startBoard({
+        connection: ctx.env.REDIS_URL || DEFAULT_REDIS_URL,
+        prefix: opts.prefix ?? section.prefix ?? DEFAULT_PREFIX,
+        // tick too: its job schedulers (one per policy schedule) show in Bull Board.
+        queueNames: [QUEUE.tick, ...WORK_QUEUES],
+        auth: section.auth,
+        listen,
+        log: jsonLineLogger(ctx),
+        // The workers' fleet-wide counters (one Redis hash per prefix), after the queue counts.
+        extraMetrics: async ({ connection, prefix }) => fleetMetricsText(await readFleetMetrics(connection, prefix)),
+      });
+      await new Promise<void>((resolve) => {
+        ctx.onInterrupt(async () => {
+          await board.close();
+          resolve();
+        });
+      });
+    });
+}
+
+/** pino-shaped JSON lines on stderr (the board package logs through this interface). */
+function jsonLineLogger(ctx: CliContext): BoardLogger {
+  const line = (level: string) => (obj: object, msg?: string) =>
+    ctx.stderr.write(JSON.stringify({ level, time: ctx.clock.now().toISOString(), msg, ...obj }) + '\n');
+  return { info: line('info'), warn: line('warn'), error: line('error') };
+}

@@ -1,0 +1,64 @@
+/**
+ * Reloading the fleet configuration in a running process (`run`, `planner`, `worker`): on SIGHUP
+ * (and, for the planner, when the file changes) the file is read and validated exactly as at
+ * start. A valid file is applied to what starts from then on; an invalid one is logged with the
+ * file and the field and the running configuration stays. Reloads run one at a time, in order,
+ * so two quick signals never apply an older file after a newer one.
+ */
+import { isSnapfleetError } from '@snapfleet/shared';
+import { isSecret, type FleetConfig } from '@snapfleet/shared/config';
+import type { FleetLogger } from '@snapfleet/shared/jobs';
+import type { CliContext } from '../context.js';
+import { loadFleetConfig } from './fleet-common.js';
+
+export interface ConfigReloader {
+  /** Reads, validates and applies the file now; `trigger` names the cause in the logs. */
+  reload(trigger: string): Promise<void>;
+  release(): void;
+}
+
+/**
+ * `apply` gets the new config and returns the changed settings that need a restart; the running
+ * config is replaced only when `apply` succeeds.
+ */
+export function reloadConfigOnSignal(ctx: CliContext, path: string, log: FleetLogger, apply: (next: FleetConfig) => Promise<string[]>): ConfigReloader {
+  let chain: Promise<void> = Promise.resolve();
+  const reload = (trigger: string): Promise<void> => {
+    chain = chain.then(async () => {
+      let next: FleetConfig;
+      try {
+        next = await loadFleetConfig(path);
+      } catch (err) {
+        const field = isSnapfleetError(err) && 'field' in err && typeof err.field === 'string' ? { field: err.field } : {};
+        log.error({ config: path, trigger, ...field, err: (err as Error).message }, 'config reload rejected; keeping the running config');
+        return;
+      }
+      try {
+        const restartNeeded = await apply(next);
+        log.info({ config: path, trigger, policies: next.policies.map((p) => p.name), ...(restartNeeded.length ? { restartNeeded } : {}) }, 'config reloaded');
+        if (restartNeeded.length) log.warn({ config: path, restartNeeded }, 'changed settings that apply only after a restart');
+      } catch (err) {
+        log.error({ config: path, trigger, err: (err as Error).message }, 'config reload failed; changes may be partly applied, send SIGHUP again');
+      }
+    });
+    return chain;
+  };
+  const handle = ctx.onReload(() => reload('SIGHUP'));
+  return { reload, release: () => handle.release() };
+}
+
+/** Settings only a restart applies: the Redis prefix (unless --prefix pins it) and the board. */
+export function processSettingsNeedingRestart(prev: FleetConfig, next: FleetConfig, prefixPinned: boolean): string[] {
+  const out: string[] = [];
+  if (!prefixPinned && prev.fleet.prefix !== next.fleet.prefix) out.push('fleet.prefix');
+  if (JSON.stringify(revealed(prev.board ?? null)) !== JSON.stringify(revealed(next.board ?? null))) out.push('board');
+  return out;
+}
+
+/** A copy with secrets revealed, only to compare (a Secret serializes as "[redacted]", so a new token would look unchanged). */
+function revealed(value: unknown): unknown {
+  if (isSecret(value)) return value.reveal();
+  if (Array.isArray(value)) return value.map(revealed);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revealed(v)]));
+  return value;
+}

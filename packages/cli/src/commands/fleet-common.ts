@@ -1,0 +1,145 @@
+/**
+ * What the fleet commands (run, planner, worker, status, backup-now) share: reading and parsing
+ * the config file, the Redis connection from REDIS_URL, the prefix, the pino logger (secrets
+ * redacted), the provider, and waiting for SIGTERM/SIGINT. The commands are the composition
+ * roots of the fleet processes: only here are clients constructed.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { InvalidInputError, type VolumeProvider } from '@snapfleet/shared';
+import { parseFleetConfig, type FleetConfig } from '@snapfleet/shared/config';
+import type { FleetLogger } from '@snapfleet/shared/jobs';
+import { createMemoryRateLimiter, createRedisRateLimiter, LocalVolumeProvider } from '@snapfleet/providers';
+import { DEFAULT_REDIS_URL, redisOptionsFromUrl, workerConnection, type PlannerOptions } from '@snapfleet/planner';
+import { createFleetMetrics, createFleetRepositories, createFleetWorker, type FleetWorker } from '@snapfleet/worker';
+import type { CliContext } from '../context.js';
+import { lazyAwsProvider } from '../lazy-aws-provider.js';
+
+export interface FleetOptions {
+  config: string;
+  prefix?: string;
+}
+
+export function withFleetOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('-c, --config <file>', 'the fleet configuration (YAML or JSON)')
+    .option('--prefix <prefix>', 'Redis key prefix of the fleet (overrides fleet.prefix)');
+}
+
+export async function loadFleetConfig(path: string): Promise<FleetConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new InvalidInputError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'config');
+  }
+  return parseFleetConfig(text, path, { baseDir: dirname(resolve(path)) });
+}
+
+export function fleetPrefix(opts: FleetOptions, config: FleetConfig): string {
+  const prefix = opts.prefix ?? config.fleet.prefix;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(prefix)) throw new InvalidInputError(`--prefix ${prefix}: letters, digits, "_", "." and "-" only`, 'prefix');
+  return prefix;
+}
+
+export function redisConnection(ctx: CliContext): PlannerOptions['connection'] {
+  const url = ctx.env.REDIS_URL || DEFAULT_REDIS_URL;
+  try {
+    return redisOptionsFromUrl(url);
+  } catch (err) {
+    throw new InvalidInputError(`REDIS_URL: ${(err as Error).message}`, 'REDIS_URL');
+  }
+}
+
+/** JSON lines on stderr; secrets in known places are redacted (config values are Secret anyway). */
+export function fleetLogger(ctx: CliContext, bindings: object): FleetLogger {
+  const level = ctx.env.SNAPFLEET_LOG_LEVEL || 'info';
+  return pino(
+    { level, base: { pid: undefined, hostname: ctx.hostname, ...bindings }, redact: { paths: ['password', '*.password', 'token', '*.token', 'auth', '*.auth'], censor: '[redacted]' } },
+    { write: (s: string) => ctx.stderr.write(s) },
+  ) as unknown as FleetLogger;
+}
+
+/**
+ * The volume provider the config names. AWS API budgets are per account and region, so with
+ * `limits.redis` its limiters live in Redis and the whole fleet shares them; without (a one-off
+ * command such as `status`), they count this process only.
+ */
+export function fleetProvider(config: FleetConfig, limits: { redis?: Redis; prefix?: string } = {}): VolumeProvider {
+  const provider = config.provider;
+  if (provider.kind === 'local') return new LocalVolumeProvider(config.volumes);
+  const { redis } = limits;
+  const prefix = limits.prefix ?? config.fleet.prefix;
+  // Budgets are per second: the limits are requests per second (AWS quotas are stated so).
+  const makeLimiter = (name: string, points: number) =>
+    redis ? createRedisRateLimiter(redis, { name, points, durationMs: 1000, prefix }) : createMemoryRateLimiter({ points, durationMs: 1000 });
+  return lazyAwsProvider(provider, { makeLimiter, policies: config.policies.map((p) => ({ name: p.name, selector: p.selector })) });
+}
+
+/**
+ * Providers for a planner-side process (planner, run, backup-now, status): AWS rate limits are
+ * shared with the workers through one Redis connection, opened only when a config needs one.
+ */
+export interface ProviderFactory {
+  provider(config: FleetConfig): VolumeProvider;
+  close(): void;
+}
+
+export function sharedLimitProviders(ctx: CliContext, prefix: string, log: FleetLogger): ProviderFactory {
+  let redis: Redis | undefined;
+  return {
+    provider(config) {
+      if (config.provider.kind === 'local') return fleetProvider(config);
+      if (!redis) {
+        redis = new Redis(workerConnection(redisConnection(ctx)));
+        redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error (rate limits)'));
+      }
+      return fleetProvider(config, { redis, prefix });
+    },
+    close() {
+      redis?.disconnect();
+    },
+  };
+}
+
+export interface RunningWorker {
+  worker: FleetWorker;
+  metrics: ReturnType<typeof createFleetMetrics>;
+  /** Applies a reloaded config to jobs that start from now on; returns settings that need a restart. */
+  reload(next: FleetConfig): string[];
+  close(): Promise<void>;
+}
+
+export function startFleetWorker(ctx: CliContext, config: FleetConfig, prefix: string, log: FleetLogger, archiveConcurrency?: number): RunningWorker {
+  const connection = workerConnection(redisConnection(ctx));
+  const redis = new Redis(connection);
+  redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
+  const metrics = createFleetMetrics(redis, prefix, (err) => log.warn({ err: err.message }, 'fleet metrics not recorded'));
+  const repositories = createFleetRepositories({ repositories: config.repositories, env: ctx.env, ...(config.fleet.worker.codecThreads ? { codecThreads: config.fleet.worker.codecThreads } : {}) });
+  const worker = createFleetWorker({
+    connection, redis, prefix, config, provider: fleetProvider(config, { redis, prefix }), repositories, clock: ctx.clock, log, metrics, hostname: ctx.hostname,
+    ...(archiveConcurrency ? { archiveConcurrency } : {}),
+  });
+  return {
+    worker,
+    metrics,
+    reload(next) {
+      repositories.update(next.repositories);
+      return worker.reload(next, fleetProvider(next, { redis, prefix }));
+    },
+    async close() {
+      await worker.close();
+      await repositories.close();
+      redis.disconnect();
+    },
+  };
+}
+
+/** Resolves when the process is asked to stop; `cleanup` runs first (main.ts then exits). */
+export function untilInterrupted(ctx: CliContext, cleanup: () => Promise<void>): Promise<never> {
+  ctx.onInterrupt(cleanup);
+  return new Promise<never>(() => {});
+}

@@ -1,0 +1,65 @@
+/**
+ * `snapfleet restore`: writes a snapshot back to a file (sparse, renamed into place), a device, or
+ * a new EBS snapshot (`--to ebs:REGION[/AZ]`, and a volume from it in AZ).
+ */
+import type { Command } from 'commander';
+import { createThreadCodecPool, restoreSnapshot } from '@snapfleet/shared';
+import { LocalVolumeTarget } from '@snapfleet/providers';
+import { damagedWarning, type CliContext, type RepoOptions } from '../context.js';
+import { parseEbsDestination } from '../ebs-destination.js';
+import { openRepo } from '../repository-access.js';
+import { progressBar } from '../progress-bar.js';
+import { withRepoOptions } from './common.js';
+import { openEbsRestoreTarget } from './restore-ebs-target.js';
+
+interface RestoreOptions extends RepoOptions {
+  snapshot: string;
+  volumeId?: string;
+  to: string;
+  prefix?: string;
+}
+
+export function registerRestore(program: Command, ctx: CliContext): void {
+  withRepoOptions(program.command('restore').description('restore a snapshot to a file, a block device or a new EBS snapshot'))
+    .requiredOption('--snapshot <id>', 'snapshot id, unique prefix, or "latest"')
+    .option('--volume-id <id>', 'pick among this volume\'s snapshots')
+    .requiredOption('--to <path>', 'destination file or block device, or ebs:REGION[/AZ] for a new EBS snapshot (and a volume in AZ)')
+    .option('--prefix <prefix>', 'with --to ebs: and REDIS_URL, the fleet\'s Redis key prefix whose AWS rate limits to share (default "snapfleet")')
+    .action(async (opts: RestoreOptions) => {
+      const ebs = parseEbsDestination(opts.to);
+      const repo = await openRepo(opts, ctx);
+      const snapshot = await repo.findSnapshot(opts.snapshot, opts.volumeId, damagedWarning(ctx));
+      const pool = createThreadCodecPool(repo.keys);
+      const bar = progressBar('restore', opts, ctx);
+      const started = performance.now();
+      const ebsTarget = ebs ? await openEbsRestoreTarget(ebs, snapshot, ctx, opts.prefix) : undefined;
+      try {
+        const target = ebsTarget?.target ?? new LocalVolumeTarget(opts.to);
+        const interrupt = ctx.onInterrupt(() => target.abort());
+        try {
+          await restoreSnapshot(repo, pool, { snapshot, target, ...(bar.listener ? { onProgress: bar.listener } : {}) });
+        } finally {
+          interrupt.release();
+        }
+        bar.stop();
+        const seconds = (performance.now() - started) / 1000;
+        const made = ebsTarget?.target.result;
+        const summary = {
+          snapshot: snapshot.id, volumeId: snapshot.snapshot.volumeId, to: opts.to, sizeBytes: snapshot.snapshot.sizeBytes, seconds,
+          ...(made ? { ebsSnapshotId: made.snapshotId, ...(made.volumeId ? { ebsVolumeId: made.volumeId } : {}) } : {}),
+        };
+        const where = made
+          ? `EBS snapshot ${made.snapshotId} in ${ebs!.region}${made.volumeId ? ` and volume ${made.volumeId} in ${ebs!.availabilityZone}` : ''}`
+          : opts.to;
+        ctx.stdout.write(
+          opts.json
+            ? JSON.stringify(summary) + '\n'
+            : `restored snapshot ${snapshot.id.slice(0, 8)} of ${summary.volumeId} to ${where} (${(summary.sizeBytes / 1e6 / seconds).toFixed(0)} MB/s)\n`,
+        );
+      } finally {
+        bar.stop();
+        ebsTarget?.close();
+        await pool.close();
+      }
+    });
+}

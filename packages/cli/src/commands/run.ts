@@ -1,0 +1,149 @@
+/**
+ * `snapfleet run --config FILE [--once]`: the embedded default: planner, worker and (when the
+ * config has a `board` section) the board in one process. With --once, every policy is enqueued
+ * once for the current time, the process works until all its flows have finished, prints a
+ * summary and exits 1 if any failed (for cron users and tests); no schedulers are created.
+ * Without --once, SIGHUP reloads the config file for the planner (schedulers follow it) and the
+ * worker (new jobs use it); an invalid file is logged and the running config kept.
+ */
+import type { Command } from 'commander';
+import { Queue } from 'bullmq';
+import { createPlanner, producerConnection, type EnqueuedVolume } from '@snapfleet/planner';
+import { QUEUE, WORK_QUEUES, slotFromTime, type FleetLogger } from '@snapfleet/shared/jobs';
+import type { FleetConfig } from '@snapfleet/shared/config';
+import type { CliContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { fleetLogger, fleetPrefix, loadFleetConfig, redisConnection, sharedLimitProviders, startFleetWorker, untilInterrupted, withFleetOptions, type FleetOptions } from './fleet-common.js';
+import { mib } from './common.js';
+import { processSettingsNeedingRestart, reloadConfigOnSignal } from './config-reload.js';
+
+/** How often --once looks at its flows: a flow takes seconds at least; Redis barely notices. */
+const POLL_MS = 250;
+
+interface FlowOutcome {
+  policy: string;
+  volumeId: string;
+  state: 'completed' | 'failed';
+  snapshotId?: string;
+  reused?: boolean;
+  /** Archive selection passed the slot over: why. */
+  skipped?: string;
+  readBytes?: number;
+  storedBytes?: number;
+  reason?: string;
+}
+
+async function startBoard(config: FleetConfig, ctx: CliContext, prefix: string, log: FleetLogger): Promise<(() => Promise<void>) | undefined> {
+  if (!config.board) return undefined;
+  const specifier = '@snapfleet/board';
+  let mod: { startBoard?: (options: unknown) => Promise<{ url: string; close(): Promise<void> }> };
+  try {
+    mod = (await import(specifier)) as typeof mod;
+  } catch {
+    ctx.stderr.write('snapfleet: the config has a board section, but @snapfleet/board is not installed with this CLI: the board is not started (run `snapfleet board` where it is installed)\n');
+    return undefined;
+  }
+  const [host, port] = config.board.listen.includes(':') ? config.board.listen.split(/:(?=\d+$)/) : ['127.0.0.1', config.board.listen];
+  const auth = config.board.auth;
+  const { readFleetMetrics, fleetMetricsText } = await import('@snapfleet/worker');
+  const board = await mod.startBoard!({
+    connection: redisConnection(ctx), prefix, queueNames: [QUEUE.tick, ...WORK_QUEUES], listen: { host, port: Number(port) }, log,
+    auth: { ...(auth.token ? { token: auth.token } : {}), ...(auth.users ? { users: auth.users } : {}), anonymous: auth.anonymous },
+    extraMetrics: async ({ connection }: { connection: Parameters<typeof readFleetMetrics>[0] }) => fleetMetricsText(await readFleetMetrics(connection, prefix)),
+  });
+  ctx.stderr.write(`snapfleet: board at ${board.url}/board/\n`);
+  return () => board.close();
+}
+
+async function waitForFlows(queues: Record<string, Queue>, jobs: (EnqueuedVolume & { policy: string })[]): Promise<FlowOutcome[]> {
+  const pending = new Map(jobs.map((j) => [j.retentionJobId, j]));
+  const out: FlowOutcome[] = [];
+  while (pending.size > 0) {
+    for (const [id, j] of [...pending]) {
+      const state = await queues.retention!.getJobState(id);
+      if (state !== 'completed' && state !== 'failed') continue;
+      pending.delete(id);
+      const archive = await queues.archive!.getJob(j.archiveJobId);
+      const snapshot = await queues.snapshot!.getJob(j.snapshotJobId);
+      const retention = await queues.retention!.getJob(id);
+      const a = archive?.returnvalue as { snapshotId?: string; reused?: boolean; skipped?: boolean; reason?: string; readBytes?: number; storedBytes?: number } | undefined;
+      const reason = snapshot?.failedReason || archive?.failedReason || retention?.failedReason;
+      out.push({
+        policy: j.policy, volumeId: j.volumeId, state,
+        ...(a?.snapshotId ? { snapshotId: a.snapshotId, reused: !!a.reused, readBytes: a.readBytes ?? 0, storedBytes: a.storedBytes ?? 0 } : {}),
+        ...(a?.skipped ? { skipped: a.reason ?? 'not selected' } : {}),
+        ...(state === 'failed' && reason ? { reason } : {}),
+      });
+    }
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return out.sort((x, y) => x.policy.localeCompare(y.policy) || x.volumeId.localeCompare(y.volumeId));
+}
+
+function summary(outcomes: FlowOutcome[], slot: string): string {
+  const lines = outcomes.map((o) => {
+    if (o.state !== 'completed') return `  FAILED  ${o.policy}/${o.volumeId}: ${o.reason ?? 'unknown reason'}`;
+    if (o.skipped) return `  ok      ${o.policy}/${o.volumeId}: not archived (${o.skipped})`;
+    return `  ok      ${o.policy}/${o.volumeId}: snapshot ${o.snapshotId?.slice(0, 8) ?? '-'}${o.reused ? ' (already archived)' : ` read ${mib(o.readBytes ?? 0)}, stored ${mib(o.storedBytes ?? 0)}`}`;
+  });
+  const failed = outcomes.filter((o) => o.state === 'failed').length;
+  const skipped = outcomes.filter((o) => o.skipped).length;
+  const notArchived = skipped ? ` (${skipped} of them not archived: archive selection)` : '';
+  return `slot ${slot}\n${lines.join('\n')}\n${outcomes.length - failed} of ${outcomes.length} volume(s) backed up${notArchived}${failed ? `, ${failed} failed` : ''}\n`;
+}
+
+async function runOnce(ctx: CliContext, config: FleetConfig, prefix: string, log: FleetLogger, json: boolean): Promise<number> {
+  const connection = redisConnection(ctx);
+  const providers = sharedLimitProviders(ctx, prefix, log);
+  const planner = createPlanner({ connection, prefix, config, provider: providers.provider(config), clock: ctx.clock, log, processTicks: false, manageSchedulers: false });
+  const queues = Object.fromEntries(['snapshot', 'archive', 'retention'].map((q) => [q, new Queue(q, { connection: producerConnection(connection), prefix })]));
+  const running = startFleetWorker(ctx, config, prefix, log);
+  try {
+    await planner.start();
+    const slot = slotFromTime(ctx.clock.now());
+    const jobs: (EnqueuedVolume & { policy: string })[] = [];
+    for (const p of config.policies) for (const e of await planner.enqueuePolicy(p.name, slot)) jobs.push({ ...e, policy: p.name });
+    const outcomes = await waitForFlows(queues, jobs);
+    ctx.stdout.write(json ? JSON.stringify({ slot, volumes: outcomes }) + '\n' : summary(outcomes, slot));
+    return outcomes.some((o) => o.state === 'failed') ? EXIT.failure : EXIT.ok;
+  } finally {
+    await running.close();
+    await planner.close();
+    providers.close();
+    await Promise.allSettled(Object.values(queues).map((q) => q.close()));
+  }
+}
+
+export function registerRun(program: Command, ctx: CliContext, setExitCode: (code: number) => void): void {
+  withFleetOptions(program.command('run').description('planner + worker (+ board) in one process'))
+    .option('--once', 'back up every policy once now, wait, print a summary, exit (1 if any failed)')
+    .option('--json', 'with --once: the summary as JSON')
+    .action(async (opts: FleetOptions & { once?: boolean; json?: boolean }) => {
+      const config = await loadFleetConfig(opts.config);
+      const prefix = fleetPrefix(opts, config);
+      const log = fleetLogger(ctx, { role: 'run', prefix });
+      if (opts.once) {
+        setExitCode(await runOnce(ctx, config, prefix, log, !!opts.json));
+        return;
+      }
+      const providers = sharedLimitProviders(ctx, prefix, log);
+      const planner = createPlanner({ connection: redisConnection(ctx), prefix, config, provider: providers.provider(config), clock: ctx.clock, log });
+      await planner.start();
+      const running = startFleetWorker(ctx, config, prefix, log);
+      const closeBoard = await startBoard(config, ctx, prefix, log);
+      let current = config;
+      const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
+        const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running.reload(next)];
+        await planner.reconcile(next, providers.provider(next));
+        current = next;
+        return restart;
+      });
+      await untilInterrupted(ctx, async () => {
+        reloader.release();
+        await closeBoard?.();
+        await running.close();
+        await planner.close();
+        providers.close();
+      });
+    });
+}

@@ -1,0 +1,27 @@
+/** `snapfleet snapshots`: lists snapshots, oldest first, as a table or JSON. */
+import type { Command } from 'commander';
+import { damagedWarning, type CliContext, type RepoOptions } from '../context.js';
+import { openRepo } from '../repository-access.js';
+import { withRepoOptions } from './common.js';
+
+interface SnapshotsOptions extends RepoOptions {
+  volumeId?: string;
+}
+
+export function registerSnapshots(program: Command, ctx: CliContext): void {
+  withRepoOptions(program.command('snapshots').description('list snapshots'))
+    .option('--volume-id <id>', 'only this volume\'s snapshots')
+    .action(async (opts: SnapshotsOptions) => {
+      const repo = await openRepo(opts, ctx);
+      const entries = (await repo.listSnapshots({ onDamaged: damagedWarning(ctx) })).filter((e) => !opts.volumeId || e.snapshot.volumeId === opts.volumeId);
+      if (opts.json) {
+        ctx.stdout.write(JSON.stringify(entries.map((e) => ({ id: e.id, ...e.snapshot }))) + '\n');
+        return;
+      }
+      const rows = entries.map((e) => [e.id.slice(0, 8), e.snapshot.time.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''), e.snapshot.volumeId, `${(e.snapshot.sizeBytes / 2 ** 30).toFixed(2)} GiB`, e.snapshot.tags.join(',')]);
+      const head = ['ID', 'Time (UTC)', 'Volume', 'Size', 'Tags'];
+      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
+      ctx.stdout.write(line(head) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join('') + `${entries.length} snapshot(s)\n`);
+    });
+}

@@ -1,0 +1,37 @@
+/**
+ * `snapfleet worker --config FILE [--concurrency N]`: a worker process for scaled-out
+ * deployments: takes snapshot, archive, retention and verify jobs until SIGTERM/SIGINT, then
+ * closes gracefully (fleet.worker.shutdownTimeout). SIGHUP reloads the config file: jobs that
+ * start afterwards use its policies, repositories and limits; an invalid file is logged and
+ * the running config kept.
+ */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { parseIntFlag } from '../units.js';
+import { fleetLogger, fleetPrefix, loadFleetConfig, startFleetWorker, untilInterrupted, withFleetOptions, type FleetOptions } from './fleet-common.js';
+import { processSettingsNeedingRestart, reloadConfigOnSignal } from './config-reload.js';
+
+/** Archives at once in one process; beyond this the codec pool is the bottleneck anyway. */
+const MAX_CONCURRENCY = 64;
+
+export function registerWorker(program: Command, ctx: CliContext): void {
+  withFleetOptions(program.command('worker').description('process fleet jobs (snapshot, archive, retention, verify)'))
+    .option('--concurrency <n>', 'archive jobs at once in this process (default: fleet.queues.archive.concurrency or 1)')
+    .action(async (opts: FleetOptions & { concurrency?: string }) => {
+      const config = await loadFleetConfig(opts.config);
+      const prefix = fleetPrefix(opts, config);
+      const concurrency = opts.concurrency ? parseIntFlag(opts.concurrency, 'concurrency', 1, MAX_CONCURRENCY) : undefined;
+      const log = fleetLogger(ctx, { role: 'worker', prefix });
+      const running = startFleetWorker(ctx, config, prefix, log, concurrency);
+      let current = config;
+      const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
+        const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running.reload(next)];
+        current = next;
+        return restart;
+      });
+      await untilInterrupted(ctx, async () => {
+        reloader.release();
+        await running.close();
+      });
+    });
+}

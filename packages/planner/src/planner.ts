@@ -1,0 +1,162 @@
+/**
+ * The planner: keeps the job schedulers in line with the config, and processes their ticks. A
+ * tick discovers the policy's volumes through the provider and enqueues one flow per volume
+ * (snapshot -> archive -> retention) with deterministic ids, so any number of planners and a
+ * repeated tick never double-enqueue. Several planners may run: BullMQ hands each tick to one of
+ * them, and a tick processed twice (a retry) adds nothing new.
+ */
+import { FlowProducer, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { RedisOptions } from 'bullmq';
+import { InvalidInputError, isSnapfleetError, type Clock, type VolumeProvider } from '@snapfleet/shared';
+import type { FleetConfig, PolicyConfig } from '@snapfleet/shared/config';
+import { QUEUE, WORK_QUEUES, describePayloadError, slotFromTime, tickJobSchema, verifyJobId, volumeJobId, type FleetLogger, type VerifyJob, type VolumeJob } from '@snapfleet/shared/jobs';
+import { reconcileSchedulers } from './schedulers.js';
+import { volumeFlow } from './flows.js';
+import { workJobOptions } from './job-options.js';
+import { producerConnection, workerConnection } from './redis-options.js';
+
+/** Flows per addBulk call: one Redis round trip each, bounded so a huge policy never builds one giant MULTI. */
+const FLOWS_PER_BATCH = 500;
+
+export interface PlannerOptions {
+  connection: RedisOptions;
+  prefix: string;
+  config: FleetConfig;
+  provider: VolumeProvider;
+  clock: Clock;
+  log: FleetLogger;
+  /** Process tick jobs (default true). False: enqueue on demand only (backup-now, run --once). */
+  processTicks?: boolean;
+  /** Reconcile the job schedulers on start (default true). False for one-off enqueues. */
+  manageSchedulers?: boolean;
+}
+
+export interface EnqueuedVolume {
+  volumeId: string;
+  /** The flow's root (retention) job id; the archive and snapshot ids share its suffix. */
+  retentionJobId: string;
+  archiveJobId: string;
+  snapshotJobId: string;
+}
+
+export interface Planner {
+  start(): Promise<void>;
+  /**
+   * Applies a new config (and the provider built for it, so discovery sees its volumes):
+   * schedulers of removed policies and schedules stop, new ones start, ticks use the new policies.
+   */
+  reconcile(config: FleetConfig, provider?: VolumeProvider): Promise<void>;
+  /** Enqueues a policy's volumes for `slot` now (backup-now, run --once). Idempotent per slot. */
+  enqueuePolicy(policy: string, slot: string, volumeIds?: readonly string[]): Promise<EnqueuedVolume[]>;
+  enqueueVerify(repository: string, slot: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createPlanner(options: PlannerOptions): Planner {
+  const { prefix, clock } = options;
+  let provider = options.provider;
+  const log = options.log.child({ component: 'planner' });
+  let config = options.config;
+  const producer = producerConnection(options.connection);
+  const tickQueue = new Queue(QUEUE.tick, { connection: producer, prefix });
+  const verifyQueue = new Queue(QUEUE.verify, { connection: producer, prefix });
+  const flows = new FlowProducer({ connection: producer, prefix });
+  let worker: Worker | undefined;
+
+  const policyNamed = (name: string): PolicyConfig => {
+    const p = config.policies.find((x) => x.name === name);
+    if (!p) throw new InvalidInputError(`policy ${name} is not in the configuration`, 'policy');
+    return p;
+  };
+
+  async function enqueuePolicy(name: string, slot: string, volumeIds?: readonly string[]): Promise<EnqueuedVolume[]> {
+    const policy = policyNamed(name);
+    let volumes = await provider.discover(policy.selector);
+    if (volumeIds) {
+      const missing = volumeIds.filter((v) => !volumes.some((d) => d.id === v));
+      if (missing.length) throw new InvalidInputError(`policy ${name} does not cover volume(s) ${missing.join(', ')}`, 'volume');
+      volumes = volumes.filter((v) => volumeIds.includes(v.id));
+    }
+    const opts = workJobOptions(config);
+    const out: EnqueuedVolume[] = [];
+    for (let i = 0; i < volumes.length; i += FLOWS_PER_BATCH) {
+      const batch = volumes.slice(i, i + FLOWS_PER_BATCH);
+      const payloads: VolumeJob[] = batch.map((v) => ({ v: 1, policy: name, volumeId: v.id, slot, repository: policy.repository }));
+      await flows.addBulk(payloads.map((p) => volumeFlow(p, opts)));
+      for (const p of payloads) {
+        out.push({
+          volumeId: p.volumeId,
+          retentionJobId: volumeJobId('retention', name, p.volumeId, slot),
+          archiveJobId: volumeJobId('archive', name, p.volumeId, slot),
+          snapshotJobId: volumeJobId('snapshot', name, p.volumeId, slot),
+        });
+      }
+    }
+    log.info({ policy: name, slot, volumes: out.length }, 'policy enqueued');
+    return out;
+  }
+
+  async function enqueueVerify(repository: string, slot: string): Promise<string> {
+    const r = config.repositories[repository];
+    if (!r) throw new InvalidInputError(`repository ${repository} is not in the configuration`, 'repository');
+    const jobId = verifyJobId(repository, slot);
+    const data: VerifyJob = { v: 1, repository, slot, ...(r.verify ? { readDataSubset: r.verify.readDataSubset } : {}) };
+    await verifyQueue.add('verify', data, { ...workJobOptions(config), jobId });
+    return jobId;
+  }
+
+  async function processTick(job: Job): Promise<unknown> {
+    const parsed = tickJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`malformed tick payload: ${describePayloadError(parsed.error)}`);
+    // The tick's slot is the time the scheduler planned it for (not when it ran), so a late or
+    // repeated tick maps to the same job ids.
+    const slot = slotFromTime(new Date(job.opts.prevMillis ?? job.timestamp));
+    const tick = parsed.data;
+    try {
+      if (tick.kind === 'verify') return { verify: await enqueueVerify(tick.repository, slot) };
+      const enqueued = await enqueuePolicy(tick.policy, slot);
+      return { policy: tick.policy, slot, volumes: enqueued.length };
+    } catch (err) {
+      // A stale policy or a refused discovery will not pass by retrying; a throttled one may.
+      if (isSnapfleetError(err) && !err.retryable) throw new UnrecoverableError(`${err.kind}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  async function applyQueueLimits(): Promise<void> {
+    for (const q of WORK_QUEUES) {
+      const limits = config.fleet.queues[q];
+      if (!limits?.globalConcurrency) continue;
+      const queue = new Queue(q, { connection: producer, prefix });
+      try {
+        await queue.setGlobalConcurrency(limits.globalConcurrency);
+      } finally {
+        await queue.close();
+      }
+    }
+  }
+
+  return {
+    async start() {
+      if (options.manageSchedulers !== false) await reconcileSchedulers(tickQueue, config, log);
+      await applyQueueLimits();
+      if (options.processTicks === false) return;
+      worker = new Worker(QUEUE.tick, processTick, { connection: workerConnection(options.connection), prefix, concurrency: 1 });
+      worker.on('failed', (job, err) => log.error({ jobId: job?.id, err: err.message }, 'tick failed'));
+      worker.on('error', (err) => log.warn({ err: err.message }, 'tick worker error'));
+      log.info({ prefix, policies: config.policies.map((p) => p.name), now: clock.now().toISOString() }, 'planner started');
+    },
+    async reconcile(next, nextProvider) {
+      config = next;
+      if (nextProvider) provider = nextProvider;
+      await reconcileSchedulers(tickQueue, config, log);
+      await applyQueueLimits();
+    },
+    enqueuePolicy,
+    enqueueVerify,
+    async close() {
+      await worker?.close();
+      await Promise.allSettled([flows.close(), tickQueue.close(), verifyQueue.close()]);
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { createMemoryRateLimiter, createRedisRateLimiter, type RateLimitOptions, type RedisRateLimitOptions } from './paced-rate-limiter.js';

@@ -1,0 +1,131 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError, NotFoundError } from '@snapfleet/shared';
+import { randomData } from '@snapfleet/shared/testing';
+import { LocalVolumeTarget } from './local-volume-target.js';
+import { attachLoopDevice, probeLoopDevices } from './loop-device-fixture.js';
+
+const MiB = 1024 * 1024;
+const loopUnavailable = await probeLoopDevices();
+
+async function withDir(test: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'snapfleet-target-'));
+  try {
+    await test(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('LocalVolumeTarget on a file', () => {
+  it('writes a sparse file beside the destination and renames it into place on commit', () =>
+    withDir(async (dir) => {
+      const path = join(dir, 'restored.img');
+      const size = 64 * MiB;
+      const head = randomData(MiB);
+      const tail = randomData(1000);
+      const target = new LocalVolumeTarget(path);
+      await target.open(size);
+      await Promise.all([target.write(0, head), target.write(size - tail.length, tail)]);
+      await target.zero(MiB, size - MiB - tail.length); // a hole: nothing to do on a fresh file
+      await expect(stat(path)).rejects.toThrow(/ENOENT/); // not visible before commit
+      await target.commit();
+
+      const info = await stat(path);
+      expect(info.size).toBe(size);
+      expect(info.blocks * 512).toBeLessThan(8 * MiB); // the 62 MiB hole took no space
+      expect(info.mode & 0o777).toBe(0o600);
+      const restored = await readFile(path);
+      expect(restored.subarray(0, MiB).equals(head)).toBe(true);
+      expect(restored.subarray(size - tail.length).equals(tail)).toBe(true);
+      expect(restored.subarray(MiB, 2 * MiB).every((byte) => byte === 0)).toBe(true);
+      expect(await readdir(dir)).toEqual(['restored.img']);
+    }));
+
+  it('leaves an existing destination untouched when aborted, and replaces it on commit', () =>
+    withDir(async (dir) => {
+      const path = join(dir, 'disk.img');
+      await writeFile(path, 'previous contents');
+      const aborted = new LocalVolumeTarget(path);
+      await aborted.open(4096);
+      await aborted.write(0, randomData(4096));
+      await aborted.abort();
+      await aborted.abort();
+      expect(await readFile(path, 'utf8')).toBe('previous contents');
+      expect(await readdir(dir)).toEqual(['disk.img']);
+
+      const data = randomData(4096);
+      const committed = new LocalVolumeTarget(path);
+      await committed.open(4096);
+      await committed.write(0, data);
+      await committed.commit();
+      expect((await readFile(path)).equals(data)).toBe(true);
+      await committed.abort(); // after commit: nothing to undo
+      expect((await readFile(path)).equals(data)).toBe(true);
+    }));
+
+  it('rejects writes outside the volume and writes after commit', () =>
+    withDir(async (dir) => {
+      const target = new LocalVolumeTarget(join(dir, 'x.img'));
+      await target.open(100);
+      await expect(target.write(90, new Uint8Array(11))).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(target.zero(-1, 1)).rejects.toBeInstanceOf(InvalidInputError);
+      await target.commit();
+      await expect(target.write(0, new Uint8Array(1))).rejects.toThrow(/committed/);
+    }));
+
+  it('names a missing directory and refuses a directory as the destination', () =>
+    withDir(async (dir) => {
+      const missing = new LocalVolumeTarget(join(dir, 'no', 'such', 'dir', 'x.img'));
+      await expect(missing.open(10)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(new LocalVolumeTarget(join(dir, 'no', 'x.img')).open(10)).rejects.toThrow(join(dir, 'no'));
+      await missing.abort(); // safe after a failed open
+
+      await mkdir(join(dir, 'sub'));
+      const directory = new LocalVolumeTarget(join(dir, 'sub'));
+      await expect(directory.open(10)).rejects.toBeInstanceOf(InvalidInputError);
+      await directory.abort();
+    }));
+
+  it('can be aborted before it was opened', async () => {
+    await new LocalVolumeTarget('/nonexistent/never-opened.img').abort();
+  });
+});
+
+describe.skipIf(loopUnavailable !== undefined)(`LocalVolumeTarget on a block device${loopUnavailable ? ` (skipped: ${loopUnavailable})` : ''}`, () => {
+  it('writes in place, really zeroes holes, and keeps the device', async () => {
+    const loop = await attachLoopDevice(new Uint8Array(2 * MiB).fill(0xff));
+    try {
+      const data = randomData(4096);
+      const target = new LocalVolumeTarget(loop.device);
+      await target.open(MiB + 4096);
+      await target.write(0, data);
+      await target.zero(4096, MiB); // the device held 0xff there: zero() must write
+      await target.commit();
+
+      const device = await readFile(loop.device);
+      expect(device.subarray(0, 4096).equals(data)).toBe(true);
+      expect(device.subarray(4096, MiB + 4096).every((byte) => byte === 0)).toBe(true);
+      expect(device.subarray(MiB + 4096).every((byte) => byte === 0xff)).toBe(true); // past the volume: untouched
+      expect((await stat(loop.device)).isBlockDevice()).toBe(true);
+    } finally {
+      await loop.detach();
+    }
+  });
+
+  it('rejects a device smaller than the volume', async () => {
+    const loop = await attachLoopDevice(new Uint8Array(MiB));
+    try {
+      const target = new LocalVolumeTarget(loop.device);
+      const error = await target.open(MiB + 512).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as InvalidInputError).field).toBe('target');
+      expect(String(error)).toContain(loop.device);
+      await target.abort();
+    } finally {
+      await loop.detach();
+    }
+  });
+});

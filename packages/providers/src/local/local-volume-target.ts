@@ -1,0 +1,155 @@
+/**
+ * LocalVolumeTarget: restores into an image file or onto a block device.
+ * - A file is written as a sparse temp file beside the destination and renamed into place on
+ *   commit, so an aborted or crashed restore leaves the destination as it was, and holes cost
+ *   nothing (zero() is a no-op on the fresh file).
+ * - A device is written in place (it cannot be renamed), so zero() really writes zeros.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { InvalidInputError, NotFoundError, PermanentError, type VolumeTarget } from '@snapfleet/shared';
+import { blockDeviceSizeBytes } from './block-device.js';
+import { syncDirectory } from './durable-fs.js';
+import { errorCode, translateFsError } from './fs-errors.js';
+import { writeFully } from './positional-io.js';
+
+/** Zeros are written in 1 MiB pieces: big enough to be fast, small enough to share one buffer. */
+const ZERO_CHUNK_BYTES = 1024 * 1024;
+const ZEROS = new Uint8Array(ZERO_CHUNK_BYTES);
+/** A restored disk may hold anyone's secrets: only the owner may read the file. */
+const RESTORED_FILE_MODE = 0o600;
+/** 8 random bytes: concurrent restores to one destination never share a temp file. */
+const TEMP_NAME_RANDOM_BYTES = 8;
+
+type State = 'new' | 'open' | 'committed' | 'aborted';
+
+export class LocalVolumeTarget implements VolumeTarget {
+  readonly location: string;
+  private state: State = 'new';
+  private handle?: FileHandle;
+  private tempPath?: string;
+  private isDevice = false;
+  private sizeBytes = 0;
+
+  constructor(path: string) {
+    if (path.length === 0) throw new InvalidInputError('the restore target path is empty', 'target');
+    this.location = resolve(path);
+  }
+
+  async open(sizeBytes: number): Promise<void> {
+    if (this.state !== 'new') throw new PermanentError(`restore target ${this.location} was already opened`);
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) throw new InvalidInputError(`invalid volume size ${sizeBytes}`, 'sizeBytes');
+    this.state = 'open';
+    this.sizeBytes = sizeBytes;
+    const info = await statTarget(this.location);
+    if (info?.isBlockDevice()) {
+      await this.openDevice(sizeBytes);
+    } else {
+      await this.openTempFile(sizeBytes);
+    }
+  }
+
+  async write(offset: number, data: Uint8Array): Promise<void> {
+    const handle = this.checkWritable(offset, data.length);
+    try {
+      await writeFully(handle, data, offset);
+    } catch (err) {
+      throw translateFsError(err, `write at byte ${offset} of`, this.location);
+    }
+  }
+
+  async zero(offset: number, length: number): Promise<void> {
+    const handle = this.checkWritable(offset, length);
+    if (!this.isDevice) return; // a fresh sparse file already reads as zeros there
+    for (let done = 0; done < length; done += ZERO_CHUNK_BYTES) {
+      const piece = ZEROS.subarray(0, Math.min(ZERO_CHUNK_BYTES, length - done));
+      try {
+        await writeFully(handle, piece, offset + done);
+      } catch (err) {
+        throw translateFsError(err, `zero at byte ${offset + done} of`, this.location);
+      }
+    }
+  }
+
+  async commit(): Promise<void> {
+    const handle = this.checkWritable(0, 0);
+    try {
+      await handle.sync();
+      await handle.close();
+      this.handle = undefined;
+      if (this.tempPath !== undefined) {
+        await rename(this.tempPath, this.location);
+        this.tempPath = undefined;
+        await syncDirectory(dirname(this.location));
+      }
+    } catch (err) {
+      throw translateFsError(err, 'commit restore to', this.location);
+    }
+    this.state = 'committed';
+  }
+
+  async abort(): Promise<void> {
+    if (this.state === 'committed' || this.state === 'aborted') return;
+    this.state = 'aborted';
+    await this.handle?.close().catch(() => undefined);
+    this.handle = undefined;
+    if (this.tempPath !== undefined) await rm(this.tempPath, { force: true });
+    this.tempPath = undefined;
+  }
+
+  private async openDevice(sizeBytes: number): Promise<void> {
+    const capacity = await blockDeviceSizeBytes(this.location);
+    if (capacity < sizeBytes) {
+      throw new InvalidInputError(`block device ${this.location} holds ${capacity} bytes but the volume needs ${sizeBytes}`, 'target');
+    }
+    this.isDevice = true;
+    try {
+      this.handle = await open(this.location, 'r+');
+    } catch (err) {
+      throw translateFsError(err, 'open restore target', this.location);
+    }
+  }
+
+  private async openTempFile(sizeBytes: number): Promise<void> {
+    const dir = dirname(this.location);
+    const temp = join(dir, `.${basename(this.location)}.restore-${randomBytes(TEMP_NAME_RANDOM_BYTES).toString('hex')}`);
+    try {
+      this.handle = await open(temp, 'wx', RESTORED_FILE_MODE);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') throw new NotFoundError(`restore target directory ${dir} does not exist`, { cause: err });
+      throw translateFsError(err, 'create restore file in', dir);
+    }
+    this.tempPath = temp;
+    try {
+      await this.handle.truncate(sizeBytes); // sparse: no blocks allocated until written
+    } catch (err) {
+      throw translateFsError(err, 'size restore file', temp);
+    }
+  }
+
+  private checkWritable(offset: number, length: number): FileHandle {
+    if (this.state !== 'open' || this.handle === undefined) {
+      throw new PermanentError(`restore target ${this.location} is ${this.state === 'open' ? 'not ready' : this.state}`);
+    }
+    const valid = Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0;
+    if (!valid || offset + length > this.sizeBytes) {
+      throw new InvalidInputError(`range ${offset}+${length} is outside the volume (${this.sizeBytes} bytes)`, 'offset');
+    }
+    return this.handle;
+  }
+}
+
+async function statTarget(path: string): Promise<Stats | undefined> {
+  let info: Stats;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return undefined; // a new file: the usual case
+    throw translateFsError(err, 'stat restore target', path);
+  }
+  if (info.isDirectory()) throw new InvalidInputError(`restore target ${path} is a directory`, 'target');
+  if (!info.isFile() && !info.isBlockDevice()) throw new InvalidInputError(`restore target ${path} is neither a regular file nor a block device`, 'target');
+  return info;
+}

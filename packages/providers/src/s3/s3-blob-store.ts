@@ -1,0 +1,170 @@
+/**
+ * S3BlobStore: a repository in an S3 bucket (or an S3-compatible server) under a key prefix.
+ * S3 PUTs are atomic by design, so puts need no temp-and-rename: objects up to the multipart
+ * threshold go up in one PutObject, larger ones as a multipart Upload (parallel parts, and a
+ * failed part is resent alone).
+ */
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { InvalidInputError, joinBlobData, NotFoundError, TransientError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo } from '@snapfleet/shared';
+import { validateBlobKey, validateListPrefix } from '../blob-key.js';
+import { classifyS3Error } from './s3-errors.js';
+import { s3ClientConfig, s3OptionsFromEnv, validateS3Options, type S3StoreOptions } from './s3-options.js';
+
+export class S3BlobStore implements BlobStore {
+  readonly location: string;
+  private readonly client: S3Client;
+
+  /** `client` is for tests that mock the SDK; normally the store builds its own from `options`. */
+  constructor(
+    private readonly options: S3StoreOptions,
+    client?: S3Client,
+  ) {
+    validateS3Options(options);
+    this.location = `s3://${options.bucket}/${options.prefix}`.replace(/\/$/, '');
+    this.client = client ?? new S3Client(s3ClientConfig(options));
+  }
+
+  static fromEnv(repoUrl: string, env: Record<string, string | undefined>): S3BlobStore {
+    return new S3BlobStore(s3OptionsFromEnv(repoUrl, env));
+  }
+
+  async put(key: string, parts: BlobData): Promise<void> {
+    const Key = this.objectKey(key);
+    // One buffer: request bodies must have a known length (see the Body note below).
+    const data = joinBlobData(parts);
+    // A Buffer view, not a copy: the SDK sends Buffers as fixed-length bodies (never aws-chunked).
+    const Body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    try {
+      if (data.byteLength <= this.options.multipartThresholdBytes) {
+        await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key, Body, ContentLength: data.byteLength }));
+        return;
+      }
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.options.bucket, Key, Body },
+        partSize: this.options.partSizeBytes,
+        queueSize: this.options.uploadConcurrency,
+        leavePartsOnError: false, // abort the multipart upload on failure: orphan parts cost money
+      });
+      await upload.done();
+    } catch (err) {
+      throw classifyS3Error(err, { op: 'put', location: this.location, key });
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Uint8Array> {
+    const Key = this.objectKey(key);
+    if (range !== undefined) checkRangeShape(range, key);
+    // HTTP cannot express an empty range: check the object's size instead.
+    if (range?.length === 0) return this.emptyRange(key, range.offset);
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.options.bucket,
+          Key,
+          ...(range !== undefined ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
+        }),
+      );
+      if (response.Body === undefined) throw new TransientError(`S3 get ${this.location} key ${key}: response had no body`);
+      const bytes = await response.Body.transformToByteArray();
+      if (response.ContentLength !== undefined && bytes.length !== response.ContentLength) {
+        throw new TransientError(`S3 get ${this.location} key ${key}: body ended after ${bytes.length} of ${response.ContentLength} bytes`);
+      }
+      return range === undefined ? bytes : this.requestedRange(bytes, response.ContentRange, range, key);
+    } catch (err) {
+      throw classifyS3Error(err, { op: 'get', location: this.location, key });
+    }
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    const Key = this.objectKey(key);
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key }));
+      return { key, size: head.ContentLength ?? 0 };
+    } catch (err) {
+      const classified = classifyS3Error(err, { op: 'stat', location: this.location, key });
+      if (classified instanceof NotFoundError) return undefined;
+      throw classified;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    validateListPrefix(prefix);
+    const root = this.options.prefix;
+    const pages = paginateListObjectsV2({ client: this.client }, { Bucket: this.options.bucket, Prefix: root + prefix });
+    try {
+      for await (const page of pages) {
+        for (const object of page.Contents ?? []) {
+          if (object.Key === undefined || !object.Key.startsWith(root)) continue;
+          yield { key: object.Key.slice(root.length), size: object.Size ?? 0 };
+        }
+      }
+    } catch (err) {
+      throw classifyS3Error(err, { op: 'list', location: this.location, key: prefix });
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const Key = this.objectKey(key);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key }));
+    } catch (err) {
+      const classified = classifyS3Error(err, { op: 'delete', location: this.location, key });
+      if (classified instanceof NotFoundError) return; // already gone: deletes are idempotent
+      throw classified;
+    }
+  }
+
+  /** Closes the client's sockets; the store is unusable afterwards. */
+  destroy(): void {
+    this.client.destroy();
+  }
+
+  private objectKey(key: string): string {
+    validateBlobKey(key);
+    return this.options.prefix + key;
+  }
+
+  /**
+   * Checks a ranged response against what was asked. S3 shortens a range that runs past the end
+   * instead of failing it (the port says fail), and some servers return more than asked (s3rver
+   * answers `bytes=0-0` with the whole object) or ignore Range entirely (200 with no
+   * Content-Range): take exactly the requested bytes in those cases.
+   */
+  private requestedRange(bytes: Uint8Array, contentRange: string | undefined, range: ByteRange, key: string): Uint8Array {
+    const parsed = contentRange === undefined ? undefined : /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(contentRange);
+    const start = parsed ? Number(parsed[1]) : 0;
+    const total = parsed && parsed[3] !== '*' ? Number(parsed[3]) : parsed ? undefined : bytes.length;
+    if (total !== undefined && range.offset + range.length > total) {
+      throw new InvalidInputError(`range ${range.offset}+${range.length} is past the end of ${key} (${total} bytes)`, 'range');
+    }
+    const from = range.offset - start;
+    if (from < 0 || from + range.length > bytes.length) {
+      throw new TransientError(`S3 get ${this.location} key ${key}: asked for range ${range.offset}+${range.length}, got ${contentRange ?? `${bytes.length} bytes`}`);
+    }
+    if (from === 0 && bytes.length === range.length) return bytes;
+    return bytes.slice(from, from + range.length);
+  }
+
+  private async emptyRange(key: string, offset: number): Promise<Uint8Array> {
+    const info = await this.stat(key);
+    if (info === undefined) throw new NotFoundError(`S3 get ${this.location} key ${key}: no such object`);
+    if (offset > info.size) throw new InvalidInputError(`range ${offset}+0 is past the end of ${key} (${info.size} bytes)`, 'range');
+    return new Uint8Array(0);
+  }
+}
+
+function checkRangeShape(range: ByteRange, key: string): void {
+  const { offset, length } = range;
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new InvalidInputError(`invalid range ${offset}+${length} for ${key}`, 'range');
+  }
+}

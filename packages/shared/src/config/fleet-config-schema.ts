@@ -1,0 +1,262 @@
+/**
+ * The fleet configuration file (fleet.yaml): which Redis namespace, which repositories, which
+ * volumes, which policies (selector, schedules, retention), the workers' limits and the board.
+ * zod schemas with every default documented (`@defaultValue`); docs/operations.md is the
+ * reference with an example. Cross-field checks (a policy's repository exists, names are unique)
+ * sit in the top-level refinement so that their errors still name the field.
+ */
+import { z } from 'zod';
+import { CronExpressionParser } from 'cron-parser';
+import { retentionPolicySchema } from '../retention/policy-schema.js';
+import { isValidTimeZone } from '../retention/zoned-time.js';
+import { Secret } from './secret.js';
+import { formatIntervalMs, parseIntervalMs } from './intervals.js';
+import { providerSchema } from './provider-config-schema.js';
+
+/** Names that end up inside Redis keys and job ids: no ':' (BullMQ's separator), no spaces. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const nameSchema = (what: string) =>
+  z.string({ error: `must be a ${what} name` }).regex(NAME, { error: `must start with a letter or digit and contain only letters, digits, "_", "." and "-"` });
+
+/** An interval ("30s", "1h30m") as milliseconds, at least `minMs`. */
+const interval = (minMs: number) =>
+  z.string({ error: 'must be an interval such as "30s", "5m", "1h" or "1d"' }).transform((text, ctx) => {
+    const ms = parseIntervalMs(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `must be an interval such as "30s", "5m", "1h" or "1d"; got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    }
+    if (ms < minMs) {
+      ctx.addIssue({ code: 'custom', message: `must be at least ${formatIntervalMs(minMs)}; got ${text}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const timeZone = z.string().refine(isValidTimeZone, { error: (iss) => `unknown time zone ${JSON.stringify(iss.input)} (an IANA name such as "Europe/Berlin")` });
+const positiveInt = z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be at least 1' });
+
+const cronSchedule = z
+  .strictObject({
+    cron: z.string({ error: 'must be a cron expression such as "0 2 * * *"' }),
+    /** IANA zone the cron fields are read in. @defaultValue "UTC" */
+    timeZone: timeZone.default('UTC'),
+  })
+  .superRefine((s, ctx) => {
+    try {
+      CronExpressionParser.parse(s.cron, { tz: s.timeZone });
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['cron'], message: `invalid cron expression ${JSON.stringify(s.cron)}: ${(err as Error).message}` });
+    }
+  });
+
+/** The shortest `every`: a tick discovers volumes and enqueues flows; faster is a mistake. */
+const MIN_EVERY_MS = 1000;
+const everySchedule = z.strictObject({ every: interval(MIN_EVERY_MS) });
+
+export const scheduleSchema = z.union([cronSchedule, everySchedule], {
+  error: 'must be { cron: "...", timeZone?: "..." } or { every: "1h" }',
+});
+
+const selectorSchema = z.strictObject({
+  /** Volumes that have every one of these tags. */
+  tags: z.array(z.string().min(1)).optional(),
+  /** Volumes with one of these ids. */
+  ids: z.array(z.string().min(1)).optional(),
+  /** Volumes whose name matches this shell glob (`web-*`). */
+  namePattern: z.string().min(1).optional(),
+  /**
+   * AWS: the EBS volumes attached to these instances, snapshotted together (crash-consistent,
+   * EC2 CreateSnapshots) while each volume still gets its own jobs (docs/aws.md).
+   */
+  instances: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/, { error: 'must be an EC2 instance id such as "i-0123456789abcdef0"' })).min(1).optional(),
+});
+
+const rateLimitSchema = z.strictObject({
+  /** Jobs started per `per`, across the whole fleet (BullMQ's queue limiter). */
+  max: positiveInt,
+  /** @defaultValue "1s" */
+  per: interval(1).default(1000),
+});
+
+/** The Redis limiter keeps its windows as TTLs in whole seconds. */
+const WHOLE_SECOND_MS = 1000;
+
+const policyRateLimitSchema = z.strictObject({
+  /** Archive jobs of the policy that may start per `duration`, across the whole fleet. */
+  max: positiveInt,
+  /** The window: an interval of whole seconds, at least "1s" ("30s", "1m", "1h"). */
+  duration: interval(WHOLE_SECOND_MS).refine((ms) => ms % WHOLE_SECOND_MS === 0, { error: 'must be whole seconds, such as "30s", "1m" or "1h"' }),
+});
+
+const queueLimitsSchema = z.strictObject({
+  /** Jobs one worker process runs at once on this queue. */
+  concurrency: positiveInt.optional(),
+  /** Jobs the whole fleet runs at once on this queue (BullMQ global concurrency). */
+  globalConcurrency: positiveInt.optional(),
+  rateLimit: rateLimitSchema.optional(),
+});
+
+const policySchema = z.strictObject({
+  name: nameSchema('policy'),
+  /** Which volumes the policy covers; every given criterion must match. `{}` selects all. */
+  selector: selectorSchema.default({}),
+  schedules: z.array(scheduleSchema).min(1, { error: 'a policy needs at least one schedule' }),
+  /** The repository name (a key of `repositories`). */
+  repository: nameSchema('repository'),
+  /** Two-tier retention (docs/retention.md). Absent: keep everything. */
+  retention: retentionPolicySchema.optional(),
+  /** Extra tags recorded on every snapshot of this policy. @defaultValue [] */
+  tags: z.array(z.string().min(1)).default([]),
+  /** Garbage collection of the policy's repository after retention, at most once per `every`. */
+  prune: z.strictObject({ every: interval(MIN_EVERY_MS) }).optional(),
+  /**
+   * Archives of this policy running at once across the whole fleet (every worker on every
+   * host), e.g. to spare the storage the volumes live on. @defaultValue unlimited (the archive
+   * queue's own concurrency still applies)
+   */
+  concurrency: z.number().int().positive({ error: 'must be a whole number >= 1' }).optional(),
+  /**
+   * At most `max` archive jobs of this policy start per `duration` across the whole fleet (API
+   * quotas, egress budgets); a job over budget waits delayed, not in a worker slot.
+   * @defaultValue unlimited
+   */
+  rateLimit: policyRateLimitSchema.optional(),
+});
+
+const repositorySchema = z
+  .strictObject({
+    /** A folder path (relative to the config file), file:///path or s3://bucket/prefix. */
+    url: z.string().min(1, { error: 'must not be empty' }),
+    /** A file holding the password (relative to the config file). */
+    passwordFile: z.string().min(1).optional(),
+    /** The environment variable holding the password. @defaultValue "SNAPFLEET_PASSWORD" */
+    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }).optional(),
+    /** zstd level 1-19. @defaultValue 3 */
+    compressionLevel: z.number().int().min(1).max(19).default(3),
+    /** A periodic verify of the whole repository (or a share of its packs). */
+    verify: z
+      .strictObject({
+        schedule: scheduleSchema,
+        /** Percent of packs read back, (0, 100]. @defaultValue 100 */
+        readDataSubset: z.number().gt(0).max(100).default(100),
+      })
+      .optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.passwordFile && r.passwordEnv) ctx.addIssue({ code: 'custom', path: ['passwordEnv'], message: 'give passwordFile or passwordEnv, not both' });
+  });
+
+const volumeSchema = z.strictObject({
+  /** An image file or a block device. */
+  path: z.string().min(1),
+  /** @defaultValue the volume id */
+  name: z.string().min(1).optional(),
+  /** @defaultValue [] */
+  tags: z.array(z.string().min(1)).default([]),
+});
+
+/** Tokens are typed by nobody; 16 characters at least so one cannot be guessed online. */
+const MIN_TOKEN_LENGTH = 16;
+const MIN_PASSWORD_LENGTH = 8;
+
+const userSchema = z.strictObject({
+  name: z.string().min(1),
+  password: z.string().min(MIN_PASSWORD_LENGTH, { error: `must be at least ${MIN_PASSWORD_LENGTH} characters` }).transform((s) => new Secret(s)),
+  /** viewer: read only; operator: may also retry, remove and promote jobs. @defaultValue "viewer" */
+  role: z.enum(['viewer', 'operator']).default('viewer'),
+});
+
+const boardSchema = z.strictObject({
+  /** host:port or port. @defaultValue "127.0.0.1:3000" */
+  listen: z.string().default('127.0.0.1:3000'),
+  /** At least one of token, users, anonymous: the board is never open by default. */
+  auth: z
+    .strictObject({
+      /** Bearer token (or basic auth as user `token`); grants the operator role. */
+      token: z.string().min(MIN_TOKEN_LENGTH, { error: `must be at least ${MIN_TOKEN_LENGTH} characters` }).transform((s) => new Secret(s)).optional(),
+      users: z.array(userSchema).min(1).optional(),
+      /** Requests without credentials get the viewer role. @defaultValue false */
+      anonymous: z.boolean().default(false),
+    })
+    .refine((a) => a.token !== undefined || (a.users?.length ?? 0) > 0 || a.anonymous, { error: 'set a token, users, or anonymous: true (the board is never open by default)' }),
+});
+
+const workerSchema = z.strictObject({
+  /** How long a job's lock lives without renewal before another worker may take it over. @defaultValue "30s" */
+  lockDuration: interval(1000).default(30_000),
+  /** How often workers look for stalled jobs (held by a dead worker). @defaultValue "30s" */
+  stalledInterval: interval(1000).default(30_000),
+  /** Stalls before a job fails instead of being taken over again. @defaultValue 3 */
+  maxStalledCount: positiveInt.default(3),
+  /** Grace for active jobs on SIGTERM before connections are closed. @defaultValue "30s" */
+  shutdownTimeout: interval(0).default(30_000),
+  /** Worker threads of the codec pool (hash, zstd, AES). @defaultValue one per core */
+  codecThreads: positiveInt.optional(),
+  /**
+   * How often a pending provider snapshot is asked about again (its job waits delayed meanwhile).
+   * EBS snapshots take minutes; polling faster only spends API calls. @defaultValue "30s"
+   */
+  snapshotPollInterval: interval(1000).default(30_000),
+});
+
+const jobsSchema = z.strictObject({
+  /** Attempts per job, counting the first. @defaultValue 5 */
+  attempts: positiveInt.default(5),
+  /** First retry delay; doubles each attempt. @defaultValue "10s" */
+  backoff: interval(0).default(10_000),
+  /** Random share of the delay added or removed, in [0, 1]. @defaultValue 0.5 */
+  jitter: z.number().min(0).max(1).default(0.5),
+  /** How long finished jobs stay visible (and block a re-enqueue of their id). @defaultValue "7d" */
+  keepCompleted: interval(0).default(7 * 86_400_000),
+  /** @defaultValue "30d" */
+  keepFailed: interval(0).default(30 * 86_400_000),
+});
+
+const fleetSchema = z.strictObject({
+  /** Namespace of every Redis key (queues, locks, metrics); several fleets can share a Redis. @defaultValue "snapfleet" */
+  prefix: nameSchema('prefix').default('snapfleet'),
+  worker: workerSchema.default(workerSchema.parse({})),
+  jobs: jobsSchema.default(jobsSchema.parse({})),
+  /** Per-stage locks (one active job per volume and stage). */
+  locks: z.strictObject({ /** @defaultValue "30s" */ ttl: interval(1000).default(30_000) }).default({ ttl: 30_000 }),
+  queues: z
+    .strictObject({ snapshot: queueLimitsSchema.optional(), archive: queueLimitsSchema.optional(), retention: queueLimitsSchema.optional(), verify: queueLimitsSchema.optional() })
+    .default({}),
+});
+
+export const fleetConfigSchema = z
+  .strictObject({
+    fleet: fleetSchema.default(fleetSchema.parse({})),
+    repositories: z.record(nameSchema('repository'), repositorySchema),
+    /** The volume provider: `local`, or `aws` (docs/aws.md). @defaultValue { kind: "local" } */
+    provider: providerSchema.default({ kind: 'local' }),
+    /** Volumes of the local provider, by id. */
+    volumes: z.record(nameSchema('volume'), volumeSchema).default({}),
+    policies: z.array(policySchema).default([]),
+    board: boardSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.policies.forEach((p, i) => {
+      if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'name'], message: `duplicate policy name ${p.name}` });
+      seen.add(p.name);
+      if (p.selector.instances && c.provider.kind !== 'aws') {
+        ctx.addIssue({ code: 'custom', path: ['policies', i, 'selector', 'instances'], message: 'instance sets need provider kind "aws"' });
+      }
+      if (!c.repositories[p.repository]) {
+        const known = Object.keys(c.repositories).join(', ') || 'none';
+        ctx.addIssue({ code: 'custom', path: ['policies', i, 'repository'], message: `unknown repository ${p.repository} (defined: ${known})` });
+      }
+    });
+  });
+
+export type FleetConfigInput = z.input<typeof fleetConfigSchema>;
+export type FleetConfig = z.output<typeof fleetConfigSchema>;
+export type PolicyConfig = FleetConfig['policies'][number];
+export type ScheduleConfig = z.output<typeof scheduleSchema>;
+export type RepositoryConfig = FleetConfig['repositories'][string];
+export type VolumeConfig = FleetConfig['volumes'][string];
+export type VolumeSelector = PolicyConfig['selector'];
+export type BoardConfig = NonNullable<FleetConfig['board']>;
+export type QueueLimits = z.output<typeof queueLimitsSchema>;

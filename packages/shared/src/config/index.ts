@@ -1,0 +1,23 @@
+/**
+ * @snapfleet/shared/config: the fleet configuration (fleet.yaml), parsed once at the edge from
+ * text. Pure: the caller reads the file and passes its text and name. Reference: docs/operations.md.
+ */
+export {
+  fleetConfigSchema,
+  scheduleSchema,
+  type FleetConfig,
+  type FleetConfigInput,
+  type PolicyConfig,
+  type ScheduleConfig,
+  type RepositoryConfig,
+  type VolumeConfig,
+  type VolumeSelector,
+  type BoardConfig,
+  type QueueLimits,
+} from './fleet-config-schema.js';
+export { copyTargetsOf, providerSchema, type ProviderConfig, type AwsProviderConfig, type AwsLimitsConfig, type AwsRegionLimitsConfig, type AwsCopyConfig } from './provider-config-schema.js';
+export { parseFleetConfig, formatConfigPath, type ParseFleetConfigOptions } from './parse-fleet-config.js';
+export { Secret, isSecret } from './secret.js';
+export { parseIntervalMs, formatIntervalMs } from './intervals.js';
+export { globMatches, globToRegExp } from './glob.js';
+export { selectorMatches, type SelectableVolume } from './volume-selector.js';

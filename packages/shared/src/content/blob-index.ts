@@ -1,0 +1,100 @@
+/**
+ * The in-memory index: blob id -> (pack, frame, offset in the frame's plaintext, length).
+ * Ids sit in an IdTable and numbers in typed arrays, ~60 bytes per blob, so a repository of
+ * millions of blobs fits the archive's memory budget.
+ */
+import type { BlobTypeId, CompressionId } from '../format/codec-ids.js';
+import type { IndexedPack } from '../format/index-object.js';
+import { ID_BYTES } from '../format/ids.js';
+import { GrowableU32 } from './growable.js';
+import { IdTable } from './id-table.js';
+
+export interface FrameLocation {
+  packId: string;
+  /** Byte offset of the stored frame in the pack. */
+  offset: number;
+  storedLength: number;
+  rawLength: number;
+  compression: CompressionId;
+  type: BlobTypeId;
+}
+
+export interface BlobLocation {
+  /** Identifies the frame within this index: equal for blobs of one frame. */
+  frameNo: number;
+  frame: FrameLocation;
+  /** Offset of the blob in the frame's plaintext. */
+  offset: number;
+  length: number;
+}
+
+/** A string key for an id, for small Maps and Sets (manifest nodes, reports). */
+export function idKeyOf(id: Uint8Array, offset = 0): string {
+  return Buffer.from(id.buffer, id.byteOffset + offset, ID_BYTES).toString('latin1');
+}
+
+export class BlobIndex {
+  private readonly packIds = new Set<string>();
+  private readonly frames: FrameLocation[] = [];
+  private readonly blobs = new IdTable();
+  private readonly blobFrame = new GrowableU32();
+  private readonly blobOffset = new GrowableU32();
+  private readonly blobLength = new GrowableU32();
+
+  hasPack(packId: string): boolean {
+    return this.packIds.has(packId);
+  }
+
+  /** Adds a pack's blobs; a blob already indexed elsewhere keeps its first location. */
+  addPack(pack: IndexedPack): void {
+    if (this.packIds.has(pack.packId)) return;
+    this.packIds.add(pack.packId);
+    let offset = 0;
+    for (const f of pack.frames) {
+      const frameNo = this.frames.length;
+      this.frames.push({ packId: pack.packId, offset, storedLength: f.storedLength, rawLength: f.rawLength, compression: f.compression, type: f.type });
+      offset += f.storedLength;
+      let inFrame = 0;
+      for (let i = 0; i < f.lengths.length; i++) {
+        if (this.blobs.insert(f.ids, i * ID_BYTES).added) {
+          this.blobFrame.push(frameNo);
+          this.blobOffset.push(inFrame);
+          this.blobLength.push(f.lengths[i]!);
+        }
+        inFrame += f.lengths[i]!;
+      }
+    }
+  }
+
+  has(id: Uint8Array, offset = 0): boolean {
+    return this.blobs.find(id, offset) >= 0;
+  }
+
+  /** The blob's entry number, or -1: allocation-free lookups for per-chunk loops. */
+  entry(id: Uint8Array, offset = 0): number {
+    return this.blobs.find(id, offset);
+  }
+
+  entryFrameNo(entry: number): number {
+    return this.blobFrame.get(entry);
+  }
+
+  entryOffset(entry: number): number {
+    return this.blobOffset.get(entry);
+  }
+
+  entryLength(entry: number): number {
+    return this.blobLength.get(entry);
+  }
+
+  frame(frameNo: number): FrameLocation {
+    return this.frames[frameNo]!;
+  }
+
+  lookup(id: Uint8Array, offset = 0): BlobLocation | undefined {
+    const i = this.blobs.find(id, offset);
+    if (i < 0) return undefined;
+    const frameNo = this.blobFrame.get(i);
+    return { frameNo, frame: this.frames[frameNo]!, offset: this.blobOffset.get(i), length: this.blobLength.get(i) };
+  }
+}

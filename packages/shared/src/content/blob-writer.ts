@@ -1,0 +1,139 @@
+/**
+ * BlobWriter: the write side of the content layer. It deduplicates against the repository index
+ * and against blobs of this session still on their way to a pack, and routes new data and map
+ * blobs into separate frames (a restore never decodes data to read the manifest).
+ */
+import type { BlobStore } from '../ports/blob-store.js';
+import type { MasterKeys } from '../format/master-keys.js';
+import type { CodecPool } from '../parallel/codec-pool.js';
+import type { BuiltFrame } from '../parallel/chunk-frames.js';
+import { BlobType } from '../format/codec-ids.js';
+import { blobId, ID_BYTES, isHole } from '../format/ids.js';
+import { BlobIndex } from './blob-index.js';
+import { IdTable } from './id-table.js';
+import { DEFAULT_FRAME_SIZE, FrameBuilder } from './frame-builder.js';
+import { PackWriter } from './pack-writer.js';
+import { Semaphore } from './semaphore.js';
+import { TaskGroup } from './task-group.js';
+
+export interface BlobWriterStats {
+  newBlobs: number;
+  /** Plaintext bytes of the new blobs. */
+  newBytes: number;
+  dedupedBlobs: number;
+  packs: number;
+  /** Bytes of packs written (frames and headers), what the object store grows by. */
+  storedBytes: number;
+}
+
+export interface BlobWriterOptions {
+  zstdLevel: number;
+  /** Blocks being framed in the pool at once: enough to keep every codec thread busy. */
+  blocksInFlight: number;
+  packSize?: number;
+}
+
+export class BlobWriter {
+  /** Ids stored or on their way in this session (kept to the end: no deletes needed). */
+  private readonly pending = new IdTable();
+  private readonly packs: PackWriter;
+  private readonly maps: FrameBuilder;
+  private readonly framing: Semaphore;
+  private readonly tasks = new TaskGroup();
+  private newBlobs = 0;
+  private newBytes = 0;
+  private dedupedBlobs = 0;
+
+  constructor(
+    store: BlobStore,
+    private readonly keys: MasterKeys,
+    private readonly index: BlobIndex,
+    private readonly pool: CodecPool,
+    private readonly options: BlobWriterOptions,
+  ) {
+    this.packs = new PackWriter(
+      store,
+      keys,
+      (pack) => index.addPack(pack),
+      options.packSize,
+    );
+    this.framing = new Semaphore(options.blocksInFlight);
+    this.maps = new FrameBuilder(BlobType.Map, (raw) => pool.encodeFrame(raw, options.zstdLevel), (frame) => this.packs.add(frame), 2);
+  }
+
+  /**
+   * Marks the id as stored-or-coming and says whether it is new: false when the repository has
+   * it or this session already took it.
+   */
+  private claim(ids: Uint8Array, offset: number): boolean {
+    return !this.index.has(ids, offset) && this.pending.insert(ids, offset).added;
+  }
+
+  /**
+   * Stores the chunks of one source block that the repository lacks. `ids` holds every chunk's
+   * id (holes all-zero). `done` is called once `data` is no longer needed (the caller recycles
+   * its buffer): at once when nothing is new, else when the block's frames are built.
+   */
+  async addBlock(data: Uint8Array, ids: Uint8Array, chunkSize: number, done: () => void = () => {}): Promise<void> {
+    try {
+      this.tasks.check();
+    } catch (err) {
+      done();
+      throw err;
+    }
+    const n = ids.byteLength / ID_BYTES;
+    const fresh: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (isHole(ids, i * ID_BYTES)) continue;
+      if (!this.claim(ids, i * ID_BYTES)) {
+        this.dedupedBlobs++;
+        continue;
+      }
+      fresh.push(i);
+      this.newBlobs++;
+      this.newBytes += Math.min(chunkSize, data.byteLength - i * chunkSize);
+    }
+    if (fresh.length === 0) {
+      done();
+      return;
+    }
+    await this.framing.acquire();
+    const job = { data, chunkSize, chunks: Uint32Array.from(fresh), blockIds: ids, level: this.options.zstdLevel, frameSize: DEFAULT_FRAME_SIZE };
+    this.tasks.spawn(
+      this.pool
+        .chunkFrames(job)
+        .finally(() => {
+          done();
+          this.framing.release();
+        })
+        .then((frames) => this.storeFrames(frames)),
+    );
+  }
+
+  private async storeFrames(frames: BuiltFrame[]): Promise<void> {
+    for (const f of frames) {
+      await this.packs.add({ type: BlobType.Data, compression: f.compression, storedLength: f.stored.byteLength, rawLength: f.rawLength, ids: f.ids, lengths: f.lengths, stored: f.stored });
+    }
+  }
+
+  /** Stores a manifest node; ids it on this thread (nodes are small and rare). */
+  async addMap(raw: Uint8Array): Promise<Buffer> {
+    const id = blobId(this.keys.id, raw);
+    if (this.claim(id, 0)) await this.maps.add(id, raw);
+    return id;
+  }
+
+  /** Flushes every frame and pack and waits until all are stored and indexed. */
+  async close(): Promise<BlobWriterStats> {
+    await this.tasks.wait();
+    await this.maps.close();
+    await this.packs.close();
+    return {
+      newBlobs: this.newBlobs,
+      newBytes: this.newBytes,
+      dedupedBlobs: this.dedupedBlobs,
+      packs: this.packs.stats.packs,
+      storedBytes: this.packs.stats.storedBytes,
+    };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Leases: how a running archive tells prune "wait for me". An archive holds one from before it
+ * loads the index until after its snapshot is stored, renewing it while it runs. Prune deletes
+ * condemned packs only when no archive that might have missed the deletion marker still holds
+ * a lease (docs/format.md, "Garbage collection").
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../ports/clock.js';
+import { PermanentError, TransientError } from '../errors.js';
+import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
+import { decodeLease, encodeLease, type Lease } from '../format/lease.js';
+import { LOCKS_PREFIX, lockKey } from '../format/layout.js';
+import { collect, mapLimit } from '../content/map-limit.js';
+import type { Repository } from './repository.js';
+
+/**
+ * 10 minutes: a store outage shorter than this never lets a live archive's lease lapse, and a
+ * crashed archive delays deletion (never archiving) by no more than this.
+ */
+export const LEASE_TTL_MS = 10 * 60_000;
+/** Renew well before expiry: three renewals may fail before the lease lapses. */
+export const LEASE_RENEW_MS = LEASE_TTL_MS / 4;
+/** Hosts' clocks may disagree by this much; a lease counts as live until expiry plus this. */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+export interface HeldLease {
+  readonly id: string;
+  /** Throws when the lease may have lapsed in others' eyes: the holder must not commit. */
+  assertHeld(): void;
+  release(): Promise<void>;
+}
+
+export async function acquireLease(repo: Repository, clock: Clock, kind: Lease['kind'], hostname?: string): Promise<HeldLease> {
+  const id = randomBytes(16).toString('hex');
+  const created = clock.now();
+  let expires = new Date(created.getTime() + LEASE_TTL_MS);
+  const write = () =>
+    repo.store.put(
+      lockKey(id),
+      encodeEnvelope(encodeLease({ version: 1, kind, ...(hostname ? { hostname } : {}), created: created.toISOString(), expires: expires.toISOString() }), repo.keys.enc),
+    );
+  await write();
+  let renewing: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (renewing) return;
+    const next = new Date(clock.now().getTime() + LEASE_TTL_MS);
+    const previous = expires;
+    expires = next;
+    renewing = write()
+      .catch(() => {
+        expires = previous; // the store did not take it: others still see the old expiry
+      })
+      .finally(() => (renewing = undefined));
+  }, LEASE_RENEW_MS);
+  timer.unref();
+  return {
+    id,
+    assertHeld() {
+      if (clock.now().getTime() >= expires.getTime()) {
+        throw new TransientError(`lease ${id} lapsed (could not renew it in ${repo.store.location}); not committing`);
+      }
+    },
+    async release() {
+      clearInterval(timer);
+      await renewing;
+      await repo.store.delete(lockKey(id));
+    },
+  };
+}
+
+export interface LeaseEntry {
+  id: string;
+  lease: Lease;
+}
+
+/** Leases whose holder may still be running, judged with this host's clock and the skew margin. */
+export async function liveLeases(repo: Repository, clock: Clock): Promise<LeaseEntry[]> {
+  const now = clock.now().getTime();
+  return (await allLeases(repo)).filter((e) => isLive(e.lease, now));
+}
+
+function isLive(lease: Lease, now: number): boolean {
+  return Date.parse(lease.expires) + CLOCK_SKEW_MS > now;
+}
+
+/** Deletes the lease objects of holders that died without releasing them (killed archives). */
+export async function removeExpiredLeases(repo: Repository, clock: Clock): Promise<number> {
+  const now = clock.now().getTime();
+  const dead = (await allLeases(repo)).filter((e) => !isLive(e.lease, now));
+  for (const e of dead) await repo.store.delete(lockKey(e.id));
+  return dead.length;
+}
+
+async function allLeases(repo: Repository): Promise<LeaseEntry[]> {
+  const keys = (await collect(repo.store.list(LOCKS_PREFIX))).map((o) => o.key);
+  const entries = await mapLimit(keys, 16, async (key) => {
+    const id = key.slice(LOCKS_PREFIX.length);
+    try {
+      return { id, lease: decodeLease(decodeEnvelope(await repo.store.get(key), repo.keys.enc, key), key) };
+    } catch (err) {
+      if (err instanceof PermanentError) throw err;
+      return undefined; // deleted while we listed, or unreadable: not a live holder
+    }
+  });
+  return entries.filter((e): e is LeaseEntry => !!e);
+}
+

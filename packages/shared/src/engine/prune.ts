@@ -1,0 +1,227 @@
+/**
+ * Prune: garbage collection that is safe while other processes archive into the repository.
+ *
+ * Packs are never deleted when found unneeded. They are first condemned: listed in a deletion
+ * marker, which archives honour by not deduplicating against them. Deletion happens in a later
+ * step (of this run or a later one) once every archive that might have missed the marker is gone,
+ * and only for packs that the snapshots existing at that moment still do not need. The protocol
+ * and its invariants are in docs/format.md ("Garbage collection").
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../ports/clock.js';
+import type { CodecPool } from '../parallel/codec-pool.js';
+import { InvalidInputError } from '../errors.js';
+import { ID_BYTES } from '../format/ids.js';
+import { encodeEnvelope } from '../format/envelope.js';
+import { encodeMarker, type DeletionMarker } from '../format/deletion-marker.js';
+import { indexKey, packKey, pruneMarkerKey } from '../format/layout.js';
+import type { IndexedPack } from '../format/index-object.js';
+import type { BlobIndex } from '../content/blob-index.js';
+import { IdTable } from '../content/id-table.js';
+import { computeLiveSet } from './live-set.js';
+import { liveLeases, removeExpiredLeases } from './leases.js';
+import { PackRepacker } from './pack-repacker.js';
+import type { Repository } from './repository.js';
+
+/**
+ * Repack a pack when less than half of its bytes are still needed: below that, copying the live
+ * half costs less than keeping the dead half forever; above it, the space won is not worth the
+ * I/O (restic's default is similar in spirit: it tolerates some unused space).
+ */
+export const DEFAULT_REPACK_BELOW = 0.5;
+
+export interface PruneOptions {
+  clock: Clock;
+  /** Repack packs whose needed share of bytes is below this, in [0, 1]. */
+  repackBelow?: number;
+  /** Report what would happen; change nothing. */
+  dryRun?: boolean;
+}
+
+/** How old an interrupted put's leftovers must be before prune removes them. */
+export const INCOMPLETE_PUT_GRACE_MS = 24 * 3600_000;
+
+export interface PruneReport {
+  snapshots: number;
+  liveBlobs: number;
+  packs: number;
+  /** Packs condemned by this run: wholly unneeded, or repacked. */
+  condemnedPacks: number;
+  condemnedBytes: number;
+  repackedPacks: number;
+  /** Needed bytes copied out of repacked packs (plaintext). */
+  repackedBytes: number;
+  /** Packs deleted by this run and the bytes that freed. */
+  deletedPacks: number;
+  freedBytes: number;
+  /** Condemned packs kept because a snapshot written meanwhile needs them. */
+  reprievedPacks: number;
+  /** Lease objects of archives that died without releasing them, removed by this run. */
+  expiredLeases: number;
+  /** Deletion markers waiting for archives that may not have seen them. */
+  waiting: { marker: string; packs: number; archives: number }[];
+  /** Leftovers of puts interrupted by a crash (the store's temp files), removed by this run. */
+  sweptIncomplete: { count: number; bytes: number };
+}
+
+interface MarkerEntry {
+  key: string;
+  marker: DeletionMarker;
+}
+
+export async function pruneRepository(repo: Repository, pool: CodecPool, options: PruneOptions): Promise<PruneReport> {
+  const repackBelow = options.repackBelow ?? DEFAULT_REPACK_BELOW;
+  if (!(repackBelow >= 0 && repackBelow <= 1)) throw new InvalidInputError(`repack threshold ${repackBelow} must be between 0 and 1`, 'repackBelow');
+  const dryRun = options.dryRun ?? false;
+  const report: PruneReport = {
+    snapshots: 0, liveBlobs: 0, packs: 0, condemnedPacks: 0, condemnedBytes: 0, repackedPacks: 0, repackedBytes: 0,
+    deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 },
+  };
+
+  // 1. Which earlier markers may be acted on: those no live archive can have missed. Leases are
+  //    listed before the live set is computed, so every archive that ended has its snapshot in it.
+  if (!dryRun) report.expiredLeases = await removeExpiredLeases(repo, options.clock);
+  // A put in progress renames its temp file within seconds; one a day old belongs to a writer
+  // that died, and nothing will ever read it.
+  if (!dryRun && repo.store.sweepIncomplete) {
+    report.sweptIncomplete = await repo.store.sweepIncomplete(new Date(options.clock.now().getTime() - INCOMPLETE_PUT_GRACE_MS));
+  }
+  const markers = await repo.loadMarkers();
+  const ready = await readyMarkers(repo, options.clock, markers, dryRun, report);
+
+  // 2. What the snapshots need now.
+  const { live, snapshots } = await computeLiveSet(repo, pool);
+  report.snapshots = snapshots;
+  report.liveBlobs = live.count;
+
+  // 3. Delete what ready markers condemned and nothing needs.
+  const condemned = new Set(markers.flatMap((m) => m.marker.packs));
+  if (!dryRun) for (const m of ready) await deleteCondemned(repo, m, live, await repo.buildIndex(condemned), report);
+  const stillCondemned = new Set((await repo.loadMarkers()).flatMap((m) => m.marker.packs));
+
+  // 4. Condemn unneeded packs, repacking the mostly-dead ones first.
+  const plan = await planCondemnation(repo, live, stillCondemned, repackBelow, report);
+  if (dryRun || plan.condemn.length === 0) return report;
+  if (plan.repack.length > 0) {
+    const keep = await claimKept(repo, plan.keep, live);
+    const repacker = new PackRepacker(repo, pool);
+    for (const pack of plan.repack) await repacker.copy(pack, (ids, o) => live.find(ids, o) >= 0 && keep.find(ids, o) < 0);
+    await repacker.close();
+  }
+  const entry = await writeMarker(repo, options.clock, plan.condemn);
+
+  // 5. With no archive running, delete at once (against a live set taken after the lease check).
+  const leases = await liveLeases(repo, options.clock);
+  entry.marker.blockingLeases = leases.map((l) => l.id);
+  await repo.store.put(entry.key, encodeEnvelope(encodeMarker(entry.marker), repo.keys.enc));
+  if (leases.length > 0) {
+    report.waiting.push({ marker: entry.key, packs: entry.marker.packs.length, archives: leases.length });
+    return report;
+  }
+  const fresh = await computeLiveSet(repo, pool);
+  const allCondemned = new Set([...stillCondemned, ...entry.marker.packs]);
+  await deleteCondemned(repo, entry, fresh.live, await repo.buildIndex(allCondemned), report);
+  return report;
+}
+
+/** Fills in blocking leases where missing; returns the markers no live archive blocks. */
+async function readyMarkers(repo: Repository, clock: Clock, markers: MarkerEntry[], dryRun: boolean, report: PruneReport): Promise<MarkerEntry[]> {
+  const live = new Set((await liveLeases(repo, clock)).map((l) => l.id));
+  const ready: MarkerEntry[] = [];
+  for (const m of markers) {
+    if (m.marker.blockingLeases === null) {
+      // Anyone who could have missed this marker is running now, so now's leases are the list.
+      m.marker.blockingLeases = [...live];
+      if (!dryRun) await repo.store.put(m.key, encodeEnvelope(encodeMarker(m.marker), repo.keys.enc));
+    }
+    const blocking = m.marker.blockingLeases.filter((id) => live.has(id)).length;
+    if (blocking === 0) ready.push(m);
+    else report.waiting.push({ marker: m.key, packs: m.marker.packs.length, archives: blocking });
+  }
+  return ready;
+}
+
+/**
+ * Deletes each condemned pack unless a live blob exists only there (a snapshot written by an
+ * archive that started before the marker); the index object goes first, so no reader ever finds
+ * an index entry for a missing pack. Then the marker goes.
+ */
+async function deleteCondemned(repo: Repository, m: MarkerEntry, live: IdTable, others: BlobIndex, report: PruneReport): Promise<void> {
+  for (const packId of m.marker.packs) {
+    const pack = await repo.describePack(packId);
+    if (!pack) continue; // deleted by an earlier, interrupted run
+    if (needsPack(pack, live, others)) {
+      report.reprievedPacks++;
+      continue;
+    }
+    await repo.store.delete(indexKey(packId));
+    await repo.store.delete(packKey(packId));
+    report.deletedPacks++;
+    report.freedBytes += pack.packLength;
+  }
+  await repo.store.delete(m.key);
+}
+
+function needsPack(pack: IndexedPack, live: IdTable, others: BlobIndex): boolean {
+  for (const f of pack.frames) {
+    for (let o = 0; o < f.ids.byteLength; o += ID_BYTES) if (live.find(f.ids, o) >= 0 && !others.has(f.ids, o)) return true;
+  }
+  return false;
+}
+
+interface Plan {
+  condemn: IndexedPack[];
+  repack: IndexedPack[];
+  keep: string[];
+}
+
+async function planCondemnation(repo: Repository, live: IdTable, skip: Set<string>, repackBelow: number, report: PruneReport): Promise<Plan> {
+  const plan: Plan = { condemn: [], repack: [], keep: [] };
+  // A live blob is needed in one pack only: a second copy (two writers stored it at once, or a
+  // repack died before condemning its source) counts as dead space, so duplicates drain away.
+  const claimed = new IdTable();
+  for await (const pack of repo.indexedPacks()) {
+    if (skip.has(pack.packId)) continue;
+    report.packs++;
+    let total = 0;
+    let needed = 0;
+    for (const f of pack.frames) {
+      for (let i = 0; i < f.lengths.length; i++) {
+        total += f.lengths[i]!;
+        if (live.find(f.ids, i * ID_BYTES) >= 0 && claimed.insert(f.ids, i * ID_BYTES).added) needed += f.lengths[i]!;
+      }
+    }
+    if (needed > 0 && needed >= total * repackBelow) {
+      plan.keep.push(pack.packId);
+      continue;
+    }
+    if (needed > 0) {
+      plan.repack.push(pack);
+      report.repackedPacks++;
+      report.repackedBytes += needed;
+    }
+    plan.condemn.push(pack);
+    report.condemnedPacks++;
+    report.condemnedBytes += pack.packLength;
+  }
+  return plan;
+}
+
+/** Live blobs already held by packs that stay: repacking need not copy those. */
+async function claimKept(repo: Repository, keep: string[], live: IdTable): Promise<IdTable> {
+  const kept = new IdTable();
+  const keepSet = new Set(keep);
+  for await (const pack of repo.indexedPacks()) {
+    if (!keepSet.has(pack.packId)) continue;
+    for (const f of pack.frames) for (let o = 0; o < f.ids.byteLength; o += ID_BYTES) if (live.find(f.ids, o) >= 0) kept.insert(f.ids, o);
+  }
+  return kept;
+}
+
+async function writeMarker(repo: Repository, clock: Clock, packs: IndexedPack[]): Promise<MarkerEntry> {
+  const marker: DeletionMarker = { version: 1, created: clock.now().toISOString(), packs: packs.map((p) => p.packId), blockingLeases: null };
+  const key = pruneMarkerKey(randomBytes(16).toString('hex'));
+  await repo.store.put(key, encodeEnvelope(encodeMarker(marker), repo.keys.enc));
+  return { key, marker };
+}
+

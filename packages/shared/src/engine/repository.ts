@@ -1,0 +1,260 @@
+/**
+ * Repository: a BlobStore opened with its config and master keys. Creating and opening it, the
+ * index it loads, and the small reads (snapshots, manifest nodes) every operation shares.
+ */
+import { randomBytes } from 'node:crypto';
+import type { BlobStore } from '../ports/blob-store.js';
+import { InvalidInputError, NotFoundError, CorruptDataError } from '../errors.js';
+import { Encryption, FORMAT_VERSION } from '../format/codec-ids.js';
+import { CONFIG_KEY, DATA_PREFIX, INDEX_PREFIX, KEYS_PREFIX, PRUNE_PREFIX, SNAPSHOTS_PREFIX, idFromKey, indexKey, keyFileKey, packKey, snapshotKey } from '../format/layout.js';
+import { decodeMarker, type DeletionMarker } from '../format/deletion-marker.js';
+import { DEFAULT_CHUNK_SIZE, encodeConfig, isValidChunkSize, parseConfig, type RepoConfig } from '../format/repo-config.js';
+import { generateMasterKeys, masterKeysFrom, parseKeyFile, unwrapMasterKeys, wrapMasterKeys, type MasterKeys } from '../format/master-keys.js';
+import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
+import { decodeIndexPayload, encodeIndexPayload, type IndexedPack } from '../format/index-object.js';
+import { decodePackHeader, TRAILER_BYTES } from '../format/pack-header.js';
+import { decodeSnapshot, encodeSnapshot, type Snapshot, type SnapshotEntry } from '../format/snapshot.js';
+import { BlobIndex } from '../content/blob-index.js';
+import { collect, mapLimit } from '../content/map-limit.js';
+
+/** Parallel small reads: object stores answer in ~10-50 ms each, one at a time would crawl. */
+const METADATA_READS_IN_FLIGHT = 16;
+
+export interface InitOptions {
+  /** Required unless `encrypted` is false. */
+  password?: string;
+  encrypted: boolean;
+  chunkSize?: number;
+}
+
+export interface OpenOptions {
+  password?: string;
+}
+
+/** The blob index as an archive must see it (without condemned packs) or as readers do. */
+export type IndexView = 'read' | 'write';
+
+export class Repository {
+  private loaded: { view: IndexView; index: BlobIndex } | undefined;
+
+  constructor(
+    readonly store: BlobStore,
+    readonly config: RepoConfig,
+    readonly keys: MasterKeys,
+  ) {}
+
+  get chunkSize(): number {
+    return this.config.chunkSize;
+  }
+
+  /** The index loaded last (loadIndex first). */
+  get index(): BlobIndex {
+    if (!this.loaded) throw new Error('index not loaded');
+    return this.loaded.index;
+  }
+
+  /**
+   * Loads every index object. The 'write' view, for archives, leaves out packs that prune has
+   * condemned, so that nothing new comes to depend on them; it also adopts packs without an
+   * index object (left by an archive that died between the two writes), so their blobs are
+   * reused rather than stored again. Readers use the 'read' view: every pack.
+   */
+  async loadIndex(options: { view?: IndexView } = {}): Promise<BlobIndex> {
+    const view = options.view ?? 'read';
+    if (this.loaded?.view === view) return this.loaded.index;
+    const condemned = view === 'write' ? await this.condemnedPacks() : new Set<string>();
+    const index = await this.buildIndex(condemned);
+    if (view === 'write') await this.adoptOrphanPacks(index, condemned);
+    this.loaded = { view, index };
+    return index;
+  }
+
+  /** A fresh index of every indexed pack but those in `exclude` (not cached, adopts nothing). */
+  async buildIndex(exclude: ReadonlySet<string> = new Set()): Promise<BlobIndex> {
+    const index = new BlobIndex();
+    const keys = (await collect(this.store.list(INDEX_PREFIX))).map((o) => o.key).filter((k) => idFromKey(k) && !exclude.has(idFromKey(k)!));
+    await mapLimit(keys, METADATA_READS_IN_FLIGHT, async (key) => {
+      const payload = decodeEnvelope(await this.store.get(key), this.keys.enc, key);
+      for (const pack of decodeIndexPayload(payload, key)) if (!exclude.has(pack.packId)) index.addPack(pack);
+    });
+    return index;
+  }
+
+  /** Every indexed pack with its frames, one index object in memory at a time. */
+  async *indexedPacks(): AsyncGenerator<IndexedPack> {
+    for (const o of await collect(this.store.list(INDEX_PREFIX))) {
+      if (!idFromKey(o.key)) continue;
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.store.get(o.key);
+      } catch (err) {
+        if (err instanceof NotFoundError) continue; // deleted by a concurrent prune
+        throw err;
+      }
+      yield* decodeIndexPayload(decodeEnvelope(bytes, this.keys.enc, o.key), o.key);
+    }
+  }
+
+  /** One pack's description: from its index object, else from its own header; undefined if gone. */
+  async describePack(packId: string): Promise<IndexedPack | undefined> {
+    try {
+      const key = indexKey(packId);
+      const found = decodeIndexPayload(decodeEnvelope(await this.store.get(key), this.keys.enc, key), key).find((p) => p.packId === packId);
+      if (found) return found;
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    const info = await this.store.stat(packKey(packId));
+    if (!info) return undefined;
+    return { packId, packLength: info.size, frames: await this.readPackHeader(packKey(packId), info.size) };
+  }
+
+  /** Packs listed in any deletion marker. */
+  async condemnedPacks(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const m of await this.loadMarkers()) for (const p of m.marker.packs) out.add(p);
+    return out;
+  }
+
+  async loadMarkers(): Promise<{ key: string; marker: DeletionMarker }[]> {
+    const keys = (await collect(this.store.list(PRUNE_PREFIX))).map((o) => o.key);
+    const loaded = await mapLimit(keys, METADATA_READS_IN_FLIGHT, async (key) => {
+      try {
+        return { key, marker: decodeMarker(decodeEnvelope(await this.store.get(key), this.keys.enc, key), key) };
+      } catch (err) {
+        if (err instanceof NotFoundError) return undefined; // a prune finished it meanwhile
+        throw err;
+      }
+    });
+    return loaded.filter((m): m is { key: string; marker: DeletionMarker } => !!m);
+  }
+
+  private async adoptOrphanPacks(index: BlobIndex, condemned: Set<string>): Promise<void> {
+    const orphans = (await collect(this.store.list(DATA_PREFIX))).filter((o) => {
+      const id = idFromKey(o.key);
+      return id !== undefined && !index.hasPack(id) && !condemned.has(id);
+    });
+    await mapLimit(orphans, METADATA_READS_IN_FLIGHT, async (o) => {
+      const packId = idFromKey(o.key)!;
+      let frames;
+      try {
+        frames = await this.readPackHeader(o.key, o.size);
+      } catch (err) {
+        // Still being written (some S3-compatible servers list unfinished uploads), or damaged:
+        // not adoptable now. Its blobs are simply stored again; verify reports real damage.
+        if (err instanceof CorruptDataError || err instanceof NotFoundError) return;
+        throw err;
+      }
+      const indexed = { packId, packLength: o.size, frames };
+      await this.store.put(indexKey(packId), encodeEnvelope(encodeIndexPayload([indexed]), this.keys.enc));
+      index.addPack(indexed);
+    });
+  }
+
+  /** Reads a pack's header from its tail: two ranged reads, whatever the pack's size. */
+  async readPackHeader(key: string, size: number) {
+    if (size < TRAILER_BYTES) throw new CorruptDataError(`${key}: too short to be a pack`, { object: key });
+    const trailer = Buffer.from(await this.store.get(key, { offset: size - TRAILER_BYTES, length: TRAILER_BYTES }));
+    const headerLength = trailer.readUInt32LE(0);
+    if (headerLength + TRAILER_BYTES > size) throw new CorruptDataError(`${key}: header length ${headerLength} exceeds the pack`, { object: key });
+    const header = await this.store.get(key, { offset: size - TRAILER_BYTES - headerLength, length: headerLength });
+    return decodePackHeader(decodeEnvelope(header, this.keys.enc, key), key);
+  }
+
+  async saveSnapshot(snapshot: Snapshot): Promise<string> {
+    const { id, payload } = encodeSnapshot(snapshot);
+    await this.store.put(snapshotKey(id), encodeEnvelope(payload, this.keys.enc));
+    return id;
+  }
+
+  async loadSnapshot(id: string): Promise<Snapshot> {
+    const key = snapshotKey(id);
+    const bytes = await this.store.get(key);
+    return decodeSnapshot(decodeEnvelope(bytes, this.keys.enc, key), id);
+  }
+
+  /**
+   * Every readable snapshot, oldest first (by time, then id for a stable order). A damaged
+   * snapshot object is passed to `onDamaged` and left out, so one bad object never hides the
+   * others; `strict` makes it an error instead (prune must never treat data as unreferenced
+   * just because the snapshot that references it could not be read).
+   */
+  async listSnapshots(options: { strict?: boolean; onDamaged?: (id: string, err: CorruptDataError) => void } = {}): Promise<SnapshotEntry[]> {
+    const ids = (await collect(this.store.list(SNAPSHOTS_PREFIX))).map((o) => idFromKey(o.key)).filter((id): id is string => !!id);
+    const entries = await mapLimit(ids, METADATA_READS_IN_FLIGHT, async (id) => {
+      try {
+        return { id, snapshot: await this.loadSnapshot(id) };
+      } catch (err) {
+        if (err instanceof NotFoundError) return undefined; // forgotten while we listed
+        if (options.strict || !(err instanceof CorruptDataError)) throw err;
+        options.onDamaged?.(id, err);
+        return undefined;
+      }
+    });
+    return entries
+      .filter((e): e is SnapshotEntry => !!e)
+      .sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
+  }
+
+  /** Resolves `latest`, a full id or a unique id prefix (as restic does) to a snapshot. */
+  async findSnapshot(ref: string, volumeId?: string, onDamaged?: (id: string, err: CorruptDataError) => void): Promise<SnapshotEntry> {
+    const all = (await this.listSnapshots(onDamaged ? { onDamaged } : {})).filter((e) => !volumeId || e.snapshot.volumeId === volumeId);
+    const scope = volumeId ? ` of volume ${volumeId}` : '';
+    if (ref === 'latest') {
+      const last = all.at(-1);
+      if (!last) throw new NotFoundError(`no snapshot${scope} in ${this.store.location}`);
+      return last;
+    }
+    const matches = all.filter((e) => e.id.startsWith(ref));
+    if (matches.length === 0) throw new NotFoundError(`no snapshot ${ref}${scope} in ${this.store.location}`);
+    if (matches.length > 1) throw new InvalidInputError(`snapshot prefix ${ref} is ambiguous (${matches.length} matches)`, 'snapshot');
+    return matches[0]!;
+  }
+}
+
+export async function initRepository(store: BlobStore, options: InitOptions): Promise<Repository> {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!isValidChunkSize(chunkSize)) throw new InvalidInputError(`chunk size ${chunkSize} must be a power of two from 4096 to 4194304`, 'chunkSize');
+  if (await store.stat(CONFIG_KEY)) throw new InvalidInputError(`a repository already exists at ${store.location}`, 'repo');
+  const keys = generateMasterKeys(options.encrypted);
+  const config: RepoConfig = {
+    version: FORMAT_VERSION,
+    id: randomBytes(16).toString('hex'),
+    encryption: options.encrypted ? Encryption.Aes256Gcm : Encryption.None,
+    chunkSize,
+    ...(options.encrypted ? {} : { idKey: Buffer.from(keys.idRaw).toString('base64') }),
+  };
+  if (options.encrypted) {
+    if (!options.password) throw new InvalidInputError('an encrypted repository needs a password (or choose no encryption)', 'password');
+    const keyFile = await wrapMasterKeys(keys, options.password);
+    await store.put(keyFileKey(randomBytes(32).toString('hex')), Buffer.from(JSON.stringify(keyFile, null, 2)));
+  }
+  // config last: a repository exists once its config does, and by then its key is in place.
+  await store.put(CONFIG_KEY, encodeConfig(config));
+  return new Repository(store, config, keys);
+}
+
+export async function openRepository(store: BlobStore, options: OpenOptions = {}): Promise<Repository> {
+  let configBytes: Uint8Array;
+  try {
+    configBytes = await store.get(CONFIG_KEY);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new NotFoundError(`no snapfleet repository at ${store.location} (no config object); create one with snapfleet init`);
+    throw err;
+  }
+  const config = parseConfig(configBytes);
+  if (config.encryption === Encryption.None) return new Repository(store, config, masterKeysFrom(undefined, Buffer.from(config.idKey!, 'base64')));
+  if (!options.password) throw new InvalidInputError(`repository ${store.location} is encrypted: give a password`, 'password');
+  const keyObjects = await collect(store.list(KEYS_PREFIX));
+  if (keyObjects.length === 0) throw new CorruptDataError(`repository ${store.location} is encrypted but has no key files`);
+  let lastError: unknown;
+  for (const o of keyObjects) {
+    try {
+      const keys = await unwrapMasterKeys(parseKeyFile(await store.get(o.key), o.key), options.password);
+      return new Repository(store, config, keys);
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}

@@ -1,0 +1,28 @@
+/**
+ * Deletion markers (prune/<id>): the packs one prune run condemned. Archives that see a marker
+ * do not deduplicate against its packs; the packs are deleted only after every archive that
+ * might not have seen the marker is gone (`blockingLeases`, filled in after the marker exists).
+ */
+import { z } from 'zod';
+import { CorruptDataError } from '../errors.js';
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+
+const markerSchema = z.object({
+  version: z.literal(1),
+  created: z.iso.datetime(),
+  packs: z.array(hex64),
+  /** Leases listed after the marker was stored; null until a prune has listed them. */
+  blockingLeases: z.array(z.string()).nullable(),
+});
+export type DeletionMarker = z.infer<typeof markerSchema>;
+
+export function encodeMarker(m: DeletionMarker): Buffer {
+  return Buffer.from(JSON.stringify(m));
+}
+
+export function decodeMarker(payload: Uint8Array, key: string): DeletionMarker {
+  const parsed = markerSchema.safeParse(JSON.parse(Buffer.from(payload).toString('utf8')));
+  if (!parsed.success) throw new CorruptDataError(`deletion marker ${key} is malformed`, { object: key });
+  return parsed.data;
+}

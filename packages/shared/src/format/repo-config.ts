@@ -1,0 +1,55 @@
+/**
+ * The repository's `config` object: the one object every reader opens first. Plain JSON, so that
+ * `snapfleet init` on an existing repository and humans can read it without a password.
+ */
+import { z } from 'zod';
+import { CorruptDataError, PermanentError } from '../errors.js';
+import { Encryption, FORMAT_VERSION } from './codec-ids.js';
+
+/** Chunk sizes: powers of two from 4 KiB (filesystem block, best dedup) to 4 MiB. */
+export const MIN_CHUNK_SIZE = 4096;
+export const MAX_CHUNK_SIZE = 4 * 1024 * 1024;
+
+/**
+ * 4 KiB chunks: files inside a disk image sit at 4 KiB-aligned offsets, so duplicates and small
+ * rewrites are found at that granularity; frames (see frame-builder) restore compression ratio.
+ */
+export const DEFAULT_CHUNK_SIZE = 4096;
+
+const configSchema = z.object({
+  version: z.number().int(),
+  id: z.string().regex(/^[0-9a-f]{32}$/),
+  encryption: z.union([z.literal(Encryption.None), z.literal(Encryption.Aes256Gcm)]),
+  chunkSize: z.number().int(),
+  /** Present only in unencrypted repositories: their id key cannot be wrapped by a password. */
+  idKey: z.base64().optional(),
+});
+export type RepoConfig = z.infer<typeof configSchema>;
+
+export function isValidChunkSize(n: number): boolean {
+  return Number.isInteger(n) && n >= MIN_CHUNK_SIZE && n <= MAX_CHUNK_SIZE && (n & (n - 1)) === 0;
+}
+
+export function encodeConfig(config: RepoConfig): Uint8Array {
+  return Buffer.from(JSON.stringify(config, null, 2) + '\n');
+}
+
+export function parseConfig(bytes: Uint8Array): RepoConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new CorruptDataError('repository config is not JSON', { object: 'config' }, { cause: err });
+  }
+  const parsed = configSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CorruptDataError(`repository config is malformed at ${issue?.path.join('.')}: ${issue?.message}`, { object: 'config' });
+  }
+  if (parsed.data.version > FORMAT_VERSION) {
+    throw new PermanentError(`repository format version ${parsed.data.version} is newer than this snapfleet supports (${FORMAT_VERSION})`);
+  }
+  if (!isValidChunkSize(parsed.data.chunkSize)) throw new CorruptDataError(`repository config has an invalid chunkSize ${parsed.data.chunkSize}`);
+  if (parsed.data.encryption === Encryption.None && !parsed.data.idKey) throw new CorruptDataError('unencrypted repository config lacks its idKey');
+  return parsed.data;
+}

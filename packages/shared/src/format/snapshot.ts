@@ -1,0 +1,63 @@
+/**
+ * Snapshot objects (snapshots/<id>): one per archived point in time of one volume. The id is the
+ * SHA-256 of the plaintext JSON, so the object names itself. A snapshot exists iff this object
+ * exists, and it is written last, after every pack and index it references.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { CorruptDataError } from '../errors.js';
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+
+const snapshotSchema = z.object({
+  version: z.number().int().min(1),
+  volumeId: z.string().min(1),
+  /** When the volume was captured (ISO 8601 UTC); may be set explicitly to import histories. */
+  time: z.iso.datetime(),
+  tags: z.array(z.string()),
+  hostname: z.string().optional(),
+  sizeBytes: z.number().int().nonnegative(),
+  chunkSize: z.number().int().positive(),
+  tree: z.object({ root: hex64, height: z.number().int().min(1) }),
+  parent: hex64.optional(),
+  /** The provider's id of the captured point in time (an EBS snapshot id), for changed blocks. */
+  sourceRef: z.string().optional(),
+  stats: z.object({
+    readBytes: z.number().nonnegative(),
+    newBlobs: z.number().int().nonnegative(),
+    newBytes: z.number().nonnegative(),
+    storedBytes: z.number().nonnegative(),
+    holeChunks: z.number().int().nonnegative(),
+    changedBlocksOnly: z.boolean(),
+  }),
+});
+
+export type Snapshot = z.infer<typeof snapshotSchema>;
+export type SnapshotStats = Snapshot['stats'];
+
+export interface SnapshotEntry {
+  id: string;
+  snapshot: Snapshot;
+}
+
+export function encodeSnapshot(s: Snapshot): { id: string; payload: Buffer } {
+  const payload = Buffer.from(JSON.stringify(s));
+  return { id: createHash('sha256').update(payload).digest('hex'), payload };
+}
+
+export function decodeSnapshot(payload: Uint8Array, id: string): Snapshot {
+  const actual = createHash('sha256').update(payload).digest('hex');
+  if (actual !== id) throw new CorruptDataError(`snapshot ${id}: content hashes to ${actual}`, { snapshotId: id, object: `snapshots/${id}` });
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(payload).toString('utf8'));
+  } catch (err) {
+    throw new CorruptDataError(`snapshot ${id} is not JSON`, { snapshotId: id }, { cause: err });
+  }
+  const parsed = snapshotSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CorruptDataError(`snapshot ${id} is malformed at ${issue?.path.join('.')}: ${issue?.message}`, { snapshotId: id });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,19 @@
+/**
+ * @snapfleet/shared: the engine. Pure: it reaches storage and volumes only through the ports,
+ * reads no environment and no wall clock (see eslint.config.js).
+ */
+export * from './errors.js';
+export * from './ports/index.js';
+export { FORMAT_VERSION, Compression, Encryption, BlobType } from './format/codec-ids.js';
+export { DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE, isValidChunkSize, type RepoConfig } from './format/repo-config.js';
+export type { Snapshot, SnapshotEntry, SnapshotStats } from './format/snapshot.js';
+export { DEFAULT_ZSTD_LEVEL } from './content/zstd.js';
+export { Repository, initRepository, openRepository, type InitOptions, type OpenOptions } from './engine/repository.js';
+export { archiveVolume, type ArchiveRequest, type ArchiveResult } from './engine/archive.js';
+export { restoreSnapshot, type RestoreRequest } from './engine/restore.js';
+export { verifyRepository, type VerifyReport, type VerifyOptions, type Problem, type Affected } from './engine/verify.js';
+export type { Progress, ProgressListener } from './engine/progress.js';
+export { createInlineCodecPool, createThreadCodecPool, defaultThreadCount, type CodecPool } from './parallel/codec-pool.js';
+export { pruneRepository, DEFAULT_REPACK_BELOW, type PruneOptions, type PruneReport } from './engine/prune.js';
+export { planForget, removeSnapshots, type VolumeForgetPlan } from './engine/forget.js';
+export { acquireLease, liveLeases, LEASE_TTL_MS, CLOCK_SKEW_MS, type HeldLease } from './engine/leases.js';

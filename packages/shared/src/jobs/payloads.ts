@@ -1,0 +1,50 @@
+/**
+ * Job payloads: ids, never data or secrets (BullMQ production guide: keep payloads small; a
+ * worker looks up the policy, repository and volume in its own configuration). Each payload
+ * carries a version `v` so a change of shape is a new version, never a silent reinterpretation.
+ * Workers parse payloads with these schemas; a malformed one fails at once (unrecoverable).
+ */
+import { z } from 'zod';
+import { SLOT_PATTERN } from './job-ids.js';
+
+const id = z.string().min(1).max(512);
+const slot = z.string().regex(SLOT_PATTERN, { error: 'must be an ISO 8601 basic UTC time such as 20260131T020000Z' });
+
+export const volumeJobSchema = z.strictObject({
+  v: z.literal(1),
+  policy: id,
+  volumeId: id,
+  slot,
+  repository: id,
+});
+
+export const snapshotJobSchema = volumeJobSchema;
+export const archiveJobSchema = volumeJobSchema;
+export const retentionJobSchema = volumeJobSchema;
+
+export const verifyJobSchema = z.strictObject({
+  v: z.literal(1),
+  repository: id,
+  slot,
+  /** Percent of packs read back. */
+  readDataSubset: z.number().gt(0).max(100).optional(),
+});
+
+/** A planner tick: which policy (or repository, for verify) the scheduler fires for. */
+export const tickJobSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ v: z.literal(1), kind: z.literal('policy'), policy: id }),
+  z.strictObject({ v: z.literal(1), kind: z.literal('verify'), repository: id }),
+]);
+
+/** What a snapshot job returns: its child's value is how archive learns the snapshot ref. */
+export const snapshotResultSchema = z.strictObject({ ref: z.string().min(1), volumeId: id });
+
+export type VolumeJob = z.output<typeof volumeJobSchema>;
+export type VerifyJob = z.output<typeof verifyJobSchema>;
+export type TickJob = z.output<typeof tickJobSchema>;
+export type SnapshotResult = z.output<typeof snapshotResultSchema>;
+
+/** zod's message in one line, field first: `volumeId: Invalid input: expected string`. */
+export function describePayloadError(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`).join('; ');
+}

@@ -1,0 +1,26 @@
+/**
+ * Redis keys the fleet owns besides BullMQ's queues, all under the fleet prefix so several fleets
+ * (and tests) share one Redis without colliding: `${prefix}:fleet:...`.
+ */
+import { encodePolicyPart, encodeVolumeIdPart } from './job-ids.js';
+
+export function stageLockKey(prefix: string, stage: string, volumeId: string): string {
+  return `${prefix}:fleet:lock:${stage}:${encodeVolumeIdPart(volumeId)}`;
+}
+
+export function repositoryLockKey(prefix: string, what: string, repository: string): string {
+  return `${prefix}:fleet:lock:${what}:${encodePolicyPart(repository)}`;
+}
+
+/** The slots of one policy's running jobs in a stage (a sorted set: holder token -> expiry). */
+export function policySlotsKey(prefix: string, stage: string, policy: string): string {
+  return `${prefix}:fleet:slots:${stage}:${encodePolicyPart(policy)}`;
+}
+
+export function lastPruneKey(prefix: string, repository: string): string {
+  return `${prefix}:fleet:last-prune:${encodePolicyPart(repository)}`;
+}
+
+export function fleetMetricsKey(prefix: string): string {
+  return `${prefix}:fleet:metrics`;
+}

@@ -1,0 +1,46 @@
+/**
+ * Depth-first walks over manifest trees, for verify and (later) garbage collection: visit every
+ * node once across many snapshots (content-addressed nodes shared by snapshots are skipped), or
+ * find where given blob ids sit in one snapshot.
+ */
+import { ID_BYTES, isHole } from '../format/ids.js';
+import { idKeyOf } from '../content/blob-index.js';
+import { FANOUT } from './tree-shape.js';
+
+export type NodeLoader = (id: Uint8Array) => Promise<Uint8Array>;
+
+export interface WalkVisitor {
+  /** Called for every leaf entry that is not a hole; `chunk` is its position in the volume. */
+  leaf(id: Uint8Array, chunk: number): void | Promise<void>;
+  /** Called once per node before it is loaded; return false to skip its subtree. */
+  node?(id: Uint8Array): boolean;
+}
+
+export async function walkTree(root: Uint8Array, height: number, load: NodeLoader, visit: WalkVisitor): Promise<void> {
+  const walk = async (id: Uint8Array, level: number, firstChunk: number): Promise<void> => {
+    if (isHole(id, 0)) return;
+    if (visit.node && !visit.node(id)) return;
+    const node = await load(id);
+    const span = FANOUT ** level;
+    for (let i = 0; i * ID_BYTES < node.byteLength; i++) {
+      const child = node.subarray(i * ID_BYTES, (i + 1) * ID_BYTES);
+      if (level === 0) {
+        if (!isHole(child, 0)) await visit.leaf(child, firstChunk + i);
+      } else {
+        await walk(child, level - 1, firstChunk + i * span);
+      }
+    }
+  };
+  await walk(root, height - 1, 0);
+}
+
+/** A visitor filter that passes each node only the first time it is seen. */
+export function oncePerNode(): (id: Uint8Array) => boolean {
+  const seen = new Set<string>();
+  return (id) => {
+    const key = idKeyOf(id);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+}

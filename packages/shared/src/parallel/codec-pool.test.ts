@@ -1,0 +1,65 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateMasterKeys } from '../format/master-keys.js';
+import { isHole } from '../format/ids.js';
+import { decodeFrame } from '../content/frame-codec.js';
+import { makeVolume } from '../engine/test-volume.js';
+import { createInlineCodecPool, createThreadCodecPool } from './codec-pool.js';
+import { SharedBufferPool } from './shared-buffer-pool.js';
+import { CHUNK_FIELDS, FRAME_FIELDS } from './window-decode.js';
+
+// The thread pool runs the compiled worker (dist/); `pnpm test` builds before testing.
+const keys = generateMasterKeys(true);
+const threads = createThreadCodecPool(keys, 2);
+const inline = createInlineCodecPool(keys);
+afterAll(() => threads.close());
+
+describe('thread codec pool', () => {
+  it('ids chunks of shared memory exactly as the inline pool does', async () => {
+    const slot = await new SharedBufferPool(1 << 20, 1).acquire();
+    slot.set(makeVolume(1 << 20, 11));
+    const [a, b] = await Promise.all([threads.hashChunks(slot, 4096), inline.hashChunks(slot, 4096)]);
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    expect(a.byteLength).toBe(256 * 32);
+  });
+
+  it('frames new chunks and decodes a window back to the same bytes, checking ids', async () => {
+    const slots = new SharedBufferPool(1 << 20, 2);
+    const data = await slots.acquire();
+    data.set(makeVolume(1 << 20, 12));
+    const ids = await threads.hashChunks(data, 4096);
+    const stored = Array.from({ length: 256 }, (_, i) => i).filter((i) => !isHole(ids, i * 32));
+    expect(stored.length).toBeLessThan(256); // the test volume has zero runs (holes)
+    const chunks = Uint32Array.from(stored);
+    const frames = await threads.chunkFrames({ data, chunkSize: 4096, chunks, blockIds: ids, level: 3, frameSize: 256 * 1024 });
+    expect(frames.reduce((n, f) => n + f.lengths.length, 0)).toBe(stored.length);
+    for (const f of frames) expect(decodeFrame(f.stored, f.compression, f.rawLength, keys.enc, 'frame').byteLength).toBe(f.rawLength);
+
+    // One run holding every frame back to back, and a window that asks for every chunk.
+    const run = Buffer.concat(frames.map((f) => f.stored));
+    const frameTable = new Float64Array(frames.length * FRAME_FIELDS);
+    const placement = new Float64Array(256 * CHUNK_FIELDS);
+    for (let i = 0; i < 256; i++) placement[i * CHUNK_FIELDS] = -1;
+    let next = 0;
+    let at = 0;
+    frames.forEach((f, fi) => {
+      frameTable.set([0, at, f.stored.byteLength, f.rawLength, f.compression], fi * FRAME_FIELDS);
+      at += f.stored.byteLength;
+      let inFrame = 0;
+      f.lengths.forEach((len) => {
+        const chunk = stored[next++]!;
+        placement.set([fi, inFrame, len], chunk * CHUNK_FIELDS);
+        inFrame += len;
+      });
+    });
+    const out = await slots.acquire();
+    const result = await threads.decodeWindow({ runs: [new Uint8Array(run)], frames: frameTable, chunks: placement, ids, chunkSize: 4096, out });
+    expect(result.failure).toBeUndefined();
+    expect(Buffer.from(out).equals(Buffer.from(data))).toBe(true);
+
+    // A chunk placed at the wrong offset fails its id check and is named.
+    const victim = stored[5]!;
+    placement[victim * CHUNK_FIELDS + 1] = placement[victim * CHUNK_FIELDS + 1]! + 4096;
+    const bad = await threads.decodeWindow({ runs: [new Uint8Array(run)], frames: frameTable, chunks: placement, ids, chunkSize: 4096, out });
+    expect(bad.failure).toMatchObject({ chunk: victim, message: 'content does not match its id' });
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * Worker-thread entry for the codec pool (piscina). Results move their buffers back to the main
+ * thread instead of copying them: a restore passes ~1 GiB through here.
+ */
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { chunkFrames, decode, encode, hashChunks, window, type ChunkFramesRequest, type DecodeRequest, type EncodeRequest, type HashRequest, type WindowTask } from './codec-tasks.js';
+import { owned } from './owned.js';
+
+/** Returns `value` with the memory of `views` moved, not copied (piscina's Transferable protocol). */
+function moveWith(value: object, views: Uint8Array[]): unknown {
+  const buffers = views.map((v) => v.buffer);
+  return move({
+    get [transferableSymbol]() {
+      return buffers;
+    },
+    get [valueSymbol]() {
+      return value;
+    },
+  } as never);
+}
+
+export function hash(req: HashRequest): unknown {
+  const ids = owned(hashChunks(req));
+  return moveWith(ids, [ids]);
+}
+
+export function encodeTask(req: EncodeRequest): unknown {
+  const out = encode(req);
+  const stored = owned(out.stored);
+  return moveWith({ ...out, stored }, [stored]);
+}
+
+export function chunkFramesTask(req: ChunkFramesRequest): unknown {
+  const frames = chunkFrames(req).map((f) => ({ ...f, stored: owned(f.stored) }));
+  return moveWith(frames, frames.map((f) => f.stored));
+}
+
+export function decodeTask(req: DecodeRequest): unknown {
+  const out = decode(req);
+  if (!out.raw) return out;
+  const raw = owned(out.raw);
+  return moveWith({ ...out, raw }, [raw]);
+}
+
+export function windowTask(req: WindowTask): unknown {
+  // The window is laid out in req.out, shared memory the main thread writes from.
+  return window(req);
+}

@@ -1,0 +1,78 @@
+/**
+ * BlobStore: the object store a repository lives in (a folder, an S3 bucket). The engine writes
+ * only immutable, uniquely named objects, so a store needs no locking, only atomic puts.
+ */
+
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/**
+ * An object's bytes: one buffer, or the parts it is the concatenation of. Packs are handed over
+ * as their frames, so a store that can write parts (writev) never copies 16 MiB into one buffer.
+ */
+export type BlobData = Uint8Array | readonly Uint8Array[];
+
+export function blobDataLength(data: BlobData): number {
+  if (data instanceof Uint8Array) return data.byteLength;
+  let n = 0;
+  for (const part of data) n += part.byteLength;
+  return n;
+}
+
+/** The bytes as one buffer (copies only when there are several parts). */
+export function joinBlobData(data: BlobData): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data.length === 1) return data[0]!;
+  const out = new Uint8Array(blobDataLength(data));
+  let at = 0;
+  for (const part of data) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+export interface ObjectInfo {
+  /** Key relative to the store's root, `/`-separated, e.g. `data/ab/ab12…`. */
+  key: string;
+  size: number;
+}
+
+export interface BlobStore {
+  /** Where the store is, for messages; never contains credentials. */
+  readonly location: string;
+
+  /**
+   * Stores `data` under `key` atomically: a concurrent or later reader sees either no object or
+   * all of it, never a prefix. May be called twice with the same key and bytes (retries, two
+   * writers storing the same content-named object); that must succeed.
+   */
+  put(key: string, data: BlobData): Promise<void>;
+
+  /**
+   * Reads the whole object, or `range` of it. A range past the end is an InvalidInputError;
+   * a missing key is a NotFoundError.
+   */
+  get(key: string, range?: ByteRange): Promise<Uint8Array>;
+
+  /** The object's size, or undefined when it does not exist. */
+  stat(key: string): Promise<ObjectInfo | undefined>;
+
+  /**
+   * Every object whose key starts with `prefix`, in no particular order, each exactly once.
+   * Objects put or deleted during the listing may or may not appear.
+   */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+
+  /** Removes the object; removing a missing one is not an error (idempotent). */
+  delete(key: string): Promise<void>;
+
+  /**
+   * Removes what puts interrupted by a crash left behind (a folder's temp files) that was started
+   * before `before`, and says how much. Optional: a store whose puts leave nothing behind, or
+   * that cleans up by itself, has none.
+   */
+  sweepIncomplete?(before: Date): Promise<{ count: number; bytes: number }>;
+}

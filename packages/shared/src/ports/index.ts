@@ -1,0 +1,7 @@
+export type { BlobStore, BlobData, ByteRange, ObjectInfo } from './blob-store.js';
+export { blobDataLength, joinBlobData } from './blob-store.js';
+export type { VolumeSource } from './volume-source.js';
+export type { VolumeTarget } from './volume-target.js';
+export type { Clock } from './clock.js';
+export type { VolumeProvider, VolumeSelectorSpec, DiscoveredVolume, SnapshotRef, SnapshotState, ProviderSnapshot, SnapshotCopies, SnapshotCopyTarget } from './volume-provider.js';
+export type { RateLimiter } from './rate-limiter.js';

@@ -1,0 +1,101 @@
+/**
+ * VolumeProvider: where volumes come from and how a point in time of one is taken (the local
+ * provider: image files and block devices; AWS: EBS volumes and snapshots). The fleet's snapshot
+ * job creates and polls snapshots through it, the archive job opens the snapshot as a
+ * VolumeSource. Adapters translate their errors into the engine's classes (errors.ts): a missing
+ * volume is NotFoundError, throttling ThrottledError.
+ */
+import type { VolumeSource } from './volume-source.js';
+import type { RetentionRules } from '../retention/rules-schema.js';
+
+export interface VolumeSelectorSpec {
+  /** Volumes with every one of these tags. */
+  tags?: readonly string[];
+  /** Volumes with one of these ids. */
+  ids?: readonly string[];
+  /** Volumes whose name matches this shell glob. */
+  namePattern?: string;
+  /** Volumes attached to one of these instances (AWS), snapshotted together per instance. */
+  instances?: readonly string[];
+}
+
+export interface DiscoveredVolume {
+  id: string;
+  name: string;
+  tags: string[];
+  sizeBytes: number;
+  /** The instances the volume is attached to, where the provider knows (AWS). */
+  instanceIds?: string[];
+}
+
+/** A provider snapshot: opaque to the fleet, meaningful to the provider that made it. */
+export type SnapshotRef = string;
+
+export type SnapshotState = 'pending' | 'completed' | 'error';
+
+/** A provider snapshot the fleet made, as listed for snapshot-tier retention. */
+export interface ProviderSnapshot {
+  ref: SnapshotRef;
+  volumeId: string;
+  /** When the snapshot was started. */
+  time: Date;
+  /** The tags createSnapshot was given (policy, slot, the policy's own tags). */
+  tags: string[];
+  state: SnapshotState;
+}
+
+/** A place copies of the fleet's snapshots are kept (AWS: a disaster-recovery region). */
+export interface SnapshotCopyTarget {
+  /** The target's name, e.g. the region "us-west-2". */
+  name: string;
+  /** Which copies to keep there. Absent: the policy's snapshot-tier rules. */
+  retention?: RetentionRules;
+}
+
+/**
+ * Copies of provider snapshots kept elsewhere, each target with its own retention. A copy's ref
+ * works with the provider's snapshotState and deleteSnapshot like any other ref.
+ */
+export interface SnapshotCopies {
+  readonly targets: readonly SnapshotCopyTarget[];
+  /**
+   * Starts a copy of the completed snapshot `ref` of `volumeId` at `target`, carrying the source's
+   * tags. May be called twice; must be idempotent (returns the first copy).
+   */
+  copy(volumeId: string, ref: SnapshotRef, target: string): Promise<SnapshotRef>;
+  /** The volume's copies at `target` that carry every one of `tags`, oldest first. */
+  listCopies(volumeId: string, target: string, tags: readonly string[]): Promise<ProviderSnapshot[]>;
+}
+
+export interface VolumeProvider {
+  /** Short name for logs and metrics ("local", "aws"). */
+  readonly kind: string;
+
+  /** The volumes the selector covers, sorted by id. A selector with no criterion selects all. */
+  discover(selector: VolumeSelectorSpec): Promise<DiscoveredVolume[]>;
+
+  /**
+   * Starts a snapshot of the volume. Idempotent by `clientToken`: called again with the same
+   * token (a retried job, a second worker after a crash) it returns the snapshot the first call
+   * created, never a second one. May be called twice; must be idempotent.
+   */
+  createSnapshot(volumeId: string, tags: readonly string[], clientToken: string): Promise<SnapshotRef>;
+
+  /** Whether the snapshot is readable yet. Cheap: the fleet polls it by re-delaying its job. */
+  snapshotState(ref: SnapshotRef): Promise<SnapshotState>;
+
+  /** The snapshot's blocks, for archiving. The caller closes the source. */
+  openSource(volumeId: string, ref: SnapshotRef): Promise<VolumeSource>;
+
+  /**
+   * The volume's snapshots made by the fleet that carry every one of `tags`, oldest first, for
+   * snapshot-tier retention. A provider whose snapshots are not kept anywhere (local) lists none.
+   */
+  listSnapshots(volumeId: string, tags: readonly string[]): Promise<ProviderSnapshot[]>;
+
+  /** Deletes the provider snapshot; deleting a missing one is not an error (idempotent). */
+  deleteSnapshot(ref: SnapshotRef): Promise<void>;
+
+  /** Copies to other places (disaster recovery). Absent: the provider makes none. */
+  readonly copies?: SnapshotCopies;
+}

@@ -1,0 +1,181 @@
+/**
+ * The worker process's queue side: one BullMQ Worker per queue (snapshot, archive, retention,
+ * verify), each processor wrapped in the per-(volume, stage) lock and the error classification,
+ * metrics and logs on every outcome, a reload that new jobs see (policies, limits, concurrency),
+ * and a graceful close: stop taking jobs, give active ones a deadline, then hand the rest back
+ * (their locks lapse and another worker takes them over as stalled jobs) and close connections.
+ */
+import { Queue, Worker, type RedisOptions, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { VolumeProvider } from '@snapfleet/shared';
+import type { FleetConfig } from '@snapfleet/shared/config';
+import { QUEUE, WORK_QUEUES, type WorkQueue } from '@snapfleet/shared/jobs';
+import { createRedisRateLimiter } from '@snapfleet/providers';
+import { errorKindOf, toQueueError } from './job-errors.js';
+import { createLockService } from './stage-lock.js';
+import { createSlotService } from './policy-slots.js';
+import { createPolicyRateLimits, type RateLimiterFactory } from './policy-rate-limits.js';
+import { gated } from './job-gate.js';
+import type { Processor } from './processors/processor-deps.js';
+import { createSnapshotProcessor } from './processors/snapshot-processor.js';
+import { createArchiveProcessor } from './processors/archive-processor.js';
+import { createRetentionProcessor, type RetentionDeps } from './processors/retention-processor.js';
+import { createVerifyProcessor } from './processors/verify-processor.js';
+
+/**
+ * Jobs per worker process and queue. Snapshots are API calls (cheap, mostly waiting); an archive
+ * uses the whole codec pool, so one at a time per process keeps threads busy without thrashing.
+ */
+const DEFAULT_CONCURRENCY: Record<WorkQueue, number> = { snapshot: 4, archive: 1, retention: 2, verify: 1 };
+
+/** The processors' ports (locks and rate limits are made here, over `redis`) and the worker's own settings. */
+export interface FleetWorkerOptions extends Omit<RetentionDeps, 'locks' | 'archiveJobState'> {
+  /** Worker connection options (maxRetriesPerRequest: null). */
+  connection: RedisOptions;
+  /** Client for locks and fleet metrics. */
+  redis: Redis;
+  prefix: string;
+  /** Archive jobs at once in this process (overrides the config). */
+  archiveConcurrency?: number;
+  queues?: readonly WorkQueue[];
+  /** Policy rate budgets. @defaultValue rate-limiter-flexible over `redis`, under `prefix` */
+  rateLimiter?: RateLimiterFactory;
+}
+
+export interface FleetWorker {
+  readonly workers: readonly Worker[];
+  /**
+   * Applies a reloaded configuration (and the provider built for it) to every job that starts
+   * from now on: policies, per-queue concurrency, policy concurrency and rate limits, lock TTL.
+   * Running jobs finish with what they started with. Returns the changed settings that only a
+   * restart applies (BullMQ reads them when a Worker is created).
+   */
+  reload(config: FleetConfig, provider: VolumeProvider): string[];
+  /** Stops taking jobs; active jobs get `deadlineMs`, then are handed back. */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+/** Settings a BullMQ Worker takes once, at creation; a change of one needs a restart. */
+export function workerSettingsNeedingRestart(prev: FleetConfig, next: FleetConfig): string[] {
+  const out: string[] = [];
+  for (const k of ['lockDuration', 'stalledInterval', 'maxStalledCount', 'codecThreads'] as const) {
+    if (prev.fleet.worker[k] !== next.fleet.worker[k]) out.push(`fleet.worker.${k}`);
+  }
+  for (const q of WORK_QUEUES) {
+    if (JSON.stringify(prev.fleet.queues[q]?.rateLimit) !== JSON.stringify(next.fleet.queues[q]?.rateLimit)) out.push(`fleet.queues.${q}.rateLimit`);
+  }
+  return out;
+}
+
+function classified(processor: Processor): Processor {
+  return async (job, token) => {
+    try {
+      return await processor(job, token);
+    } catch (err) {
+      throw toQueueError(err);
+    }
+  };
+}
+
+export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
+  const { prefix, clock, metrics } = options;
+  const log = options.log.child({ component: 'worker' });
+  // What a reload replaces; jobs read it when they start.
+  let current = { config: options.config, provider: options.provider };
+  const locks = createLockService(options.redis, (key, err) => log.warn({ key, err: err.message }, 'lock renewal failed'));
+  const slots = createSlotService(options.redis, (key, err) => log.warn({ key, err: err.message }, 'slot renewal failed'));
+  const rates = createPolicyRateLimits(options.rateLimiter ?? ((spec) => createRedisRateLimiter(options.redis, { name: 'policy-archives', prefix, ...spec })));
+  // Retention asks whether other slots' archives are done; the queue is only read.
+  const archiveQueue = new Queue(QUEUE.archive, { connection: options.connection, prefix });
+  archiveQueue.on('error', (err) => log.warn({ err: err.message }, 'archive queue connection error'));
+  const deps: RetentionDeps = {
+    get config() {
+      return current.config;
+    },
+    get provider() {
+      return current.provider;
+    },
+    repositories: options.repositories,
+    clock,
+    log,
+    metrics,
+    locks,
+    redis: options.redis,
+    prefix,
+    archiveJobState: (jobId) => archiveQueue.getJobState(jobId),
+    ...(options.hostname ? { hostname: options.hostname } : {}),
+  };
+  const processors: Record<WorkQueue, Processor> = {
+    snapshot: createSnapshotProcessor(deps),
+    archive: createArchiveProcessor(deps),
+    retention: createRetentionProcessor(deps),
+    verify: createVerifyProcessor(deps),
+  };
+  const gate = {
+    locks,
+    slots,
+    rates,
+    policy: (name: string) => current.config.policies.find((p) => p.name === name),
+    ttlMs: () => current.config.fleet.locks.ttl,
+    prefix,
+    clock,
+    log,
+  };
+  const concurrencyOf = (queue: WorkQueue, config: FleetConfig) =>
+    (queue === 'archive' ? options.archiveConcurrency : undefined) ?? config.fleet.queues[queue]?.concurrency ?? DEFAULT_CONCURRENCY[queue];
+  const w = options.config.fleet.worker;
+  const workers = (options.queues ?? [QUEUE.snapshot, QUEUE.archive, QUEUE.retention, QUEUE.verify]).map((queue) => {
+    const limits = options.config.fleet.queues[queue];
+    const opts: WorkerOptions = {
+      connection: options.connection,
+      prefix,
+      concurrency: concurrencyOf(queue, options.config),
+      lockDuration: w.lockDuration,
+      stalledInterval: w.stalledInterval,
+      maxStalledCount: w.maxStalledCount,
+      ...(limits?.rateLimit ? { limiter: { max: limits.rateLimit.max, duration: limits.rateLimit.per } } : {}),
+    };
+    const processor = classified(gated(queue, processors[queue], gate));
+    const worker = new Worker(queue, (job, token) => processor(job, token), opts);
+    worker.on('active', (job) => log.info({ queue, jobId: job.id, policy: job.data?.policy, volume: job.data?.volumeId, attempt: job.attemptsMade + 1 }, 'job started'));
+    worker.on('completed', (job) => {
+      metrics.jobFinished(queue, 'completed', job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined);
+      log.info({ queue, jobId: job.id, policy: job.data?.policy, volume: job.data?.volumeId }, 'job completed');
+    });
+    worker.on('failed', (job, err) => {
+      const kind = errorKindOf(err);
+      metrics.jobError(queue, kind);
+      const final = !job || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+      if (final) metrics.jobFinished(queue, 'failed', undefined);
+      log.error({ queue, jobId: job?.id, policy: job?.data?.policy, volume: job?.data?.volumeId, kind, final, err: err.message }, final ? 'job failed' : 'job attempt failed; will retry');
+    });
+    worker.on('error', (err) => log.warn({ queue, err: err.message }, 'worker error'));
+    worker.on('stalled', (jobId) => log.warn({ queue, jobId }, 'job stalled (its worker died or blocked); taken over'));
+    return worker;
+  });
+  const concurrencies = () => Object.fromEntries(workers.map((x) => [x.name, x.concurrency]));
+  log.info({ prefix, queues: workers.map((x) => x.name), archiveConcurrency: workers.find((x) => x.name === 'archive')?.concurrency }, 'worker started');
+
+  return {
+    workers,
+    reload(config, provider) {
+      const restart = workerSettingsNeedingRestart(current.config, config);
+      current = { config, provider };
+      for (const x of workers) x.concurrency = concurrencyOf(x.name as WorkQueue, config);
+      log.info({ policies: config.policies.map((p) => p.name), concurrency: concurrencies(), ...(restart.length ? { restartNeeded: restart } : {}) }, 'worker reconfigured');
+      return restart;
+    },
+    async close(deadlineMs = current.config.fleet.worker.shutdownTimeout) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), deadlineMs)));
+      const outcome = await Promise.race([Promise.all(workers.map((x) => x.close())).then(() => 'closed' as const), deadline]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        log.warn({ deadlineMs }, 'active jobs did not finish in time; handing them back');
+        await Promise.allSettled(workers.map((x) => x.close(true)));
+      }
+      await archiveQueue.close().catch(() => {});
+      log.info({}, 'worker closed');
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Retention: applies the policy's archive tier to this volume's snapshots of this policy in the
+ * repository (planForget / removeSnapshots) and its snapshot tier to the provider's snapshots
+ * (snapshot-tier-retention.ts; the local provider keeps none), then, at most once per the
+ * policy's prune interval and never twice at once per repository, collects the garbage (prune
+ * is safe while archives run).
+ */
+import type { Job } from 'bullmq';
+import { planForget, pruneRepository, removeSnapshots } from '@snapfleet/shared';
+import { tierRules } from '@snapfleet/shared/retention';
+import { lastPruneKey, policyTag, repositoryLockKey, retentionJobSchema } from '@snapfleet/shared/jobs';
+import type { Redis } from 'ioredis';
+import { parsePayload } from '../job-errors.js';
+import { policyNamed, type Processor, type ProcessorDeps } from './processor-deps.js';
+import { applySnapshotTier, type ArchiveJobState, type SnapshotTierOutcome } from './snapshot-tier-retention.js';
+import { applySnapshotCopies, type SnapshotCopiesOutcome } from './snapshot-copies.js';
+
+/** A prune of a large repository takes minutes; the lock is renewed while it runs. */
+const PRUNE_LOCK_TTL_MS = 60_000;
+
+export interface RetentionDeps extends ProcessorDeps {
+  redis: Redis;
+  prefix: string;
+  /** The state of an archive job by id, to tell a finished archive from one still to run. */
+  archiveJobState: ArchiveJobState;
+}
+
+export interface RetentionJobResult {
+  volumeId: string;
+  /** Repository snapshots removed by the archive tier. */
+  removed: string[];
+  /** Provider snapshots deleted by the snapshot tier. */
+  deletedSnapshots: string[];
+  /** Provider snapshots the snapshot tier's rules did not keep but that were not deleted, and why. */
+  heldSnapshots: SnapshotTierOutcome['held'];
+  pruned: boolean;
+  /** Disaster-recovery copies made or found, and copies the targets' retention deleted. */
+  copies: SnapshotCopiesOutcome;
+}
+
+export function createRetentionProcessor(deps: RetentionDeps): Processor {
+  return async (job: Job): Promise<RetentionJobResult> => {
+    const data = parsePayload(retentionJobSchema, job.data, 'retention');
+    const { config, provider } = deps; // once per job (a reload replaces them between jobs)
+    const policy = policyNamed(config, data.policy);
+    const { repo, pool } = await deps.repositories.open(data.repository);
+    let removed: string[] = [];
+    let tier: SnapshotTierOutcome = { deleted: [], held: [] };
+    // Before the snapshot tier, which may delete the snapshot the copies are made from.
+    const copies = await applySnapshotCopies({ provider, clock: deps.clock, log: deps.log }, policy, data.volumeId, data.slot);
+    if (policy.retention) {
+      const entries = (await repo.listSnapshots()).filter((e) => e.snapshot.volumeId === data.volumeId && e.snapshot.tags.includes(policyTag(policy.name)));
+      const plans = planForget(entries, tierRules(policy.retention, 'archive'), deps.clock.now());
+      removed = plans.flatMap((p) => p.remove.map((e) => e.id));
+      await removeSnapshots(repo, removed);
+      if (removed.length) deps.log.info({ jobId: job.id, volume: data.volumeId, removed: removed.length }, 'retention removed snapshots');
+      const retention = policy.retention;
+      tier = await applySnapshotTier({ provider, clock: deps.clock, log: deps.log, archiveJobState: deps.archiveJobState }, { ...policy, retention }, data.volumeId, entries, job.id);
+    }
+    let pruned = false;
+    if (policy.prune) {
+      const now = deps.clock.now().getTime();
+      const last = Number((await deps.redis.get(lastPruneKey(deps.prefix, data.repository))) ?? 0);
+      if (now - last >= policy.prune.every) {
+        const lock = await deps.locks.tryAcquire(repositoryLockKey(deps.prefix, 'prune', data.repository), PRUNE_LOCK_TTL_MS);
+        if (lock) {
+          try {
+            const report = await pruneRepository(repo, pool, { clock: deps.clock });
+            await deps.redis.set(lastPruneKey(deps.prefix, data.repository), String(now));
+            deps.log.info({ jobId: job.id, repository: data.repository, deletedPacks: report.deletedPacks, freedBytes: report.freedBytes }, 'pruned');
+            pruned = true;
+          } finally {
+            await lock.release();
+          }
+        }
+      }
+    }
+    return { volumeId: data.volumeId, removed, deletedSnapshots: tier.deleted, heldSnapshots: tier.held, pruned, copies };
+  };
+}

@@ -1,0 +1,110 @@
+// Bench configuration, parsed once from the environment at start-up. Every other module gets
+// the resulting object passed in and never reads process.env itself.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = resolve(benchDir, '../..');
+
+const DEFAULTS = {
+  mib: 2048, // the size TOOLCHAIN.md's peer numbers were measured on
+  seed: 1,
+  mutateFraction: 0.03, // 3% of 4 KiB blocks: a busy day's change on a volume
+  runs: 1,
+  tools: ['snapfleet', 'restic', 'borg'],
+  scenarios: ['archive', 'fleet'], // fleet: ~2 min, needs Redis
+  // Scenario "prune": a volume with a long daily history, thinned by retention, then pruned.
+  pruneMib: 1024,
+  pruneSnapshots: 100,
+  pruneMutate: 0.03,
+  // Scenario "fleet": planner enqueue and worker overhead against Redis (queue side only).
+  fleetVolumes: 10_000,
+  fleetJobs: 20_000,
+  fleetConcurrency: [4, 32], // 4: the fleet's default snapshot concurrency; 32: many jobs in flight
+  fleetRounds: 3,
+  redisUrl: 'redis://127.0.0.1:6379', // the fleet's DEFAULT_REDIS_URL
+};
+
+function positiveInt(env, name, fallback) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function fraction(env, name, fallback) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!(n > 0 && n < 1)) throw new Error(`${name} must be a number in (0, 1), got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function positiveIntList(env, name, fallback) {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  return raw.split(',').map((part) => part.trim()).filter(Boolean).map((part) => positiveInt({ [name]: part }, name, undefined));
+}
+
+function list(env, name, fallback) {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * SNAPFLEET_BENCH_MIB        image size in MiB (default 2048; 256 for a quick run)
+ * SNAPFLEET_BENCH_SEED       mkimage seed (default 1)
+ * SNAPFLEET_BENCH_MUTATE     fraction of 4 KiB blocks the incremental changes (default 0.03)
+ * SNAPFLEET_BENCH_RUNS       repetitions per tool; the report shows medians (default 1)
+ * SNAPFLEET_BENCH_TOOLS      comma list (default snapfleet,restic,borg; also borg-fixed64k)
+ * SNAPFLEET_BENCH_SCENARIOS  comma list (default archive,fleet; also prune)
+ * SNAPFLEET_BENCH_MKIMAGE    path of mkimage.py (default ../shared/bench/mkimage.py from the repo root)
+ * SNAPFLEET_BENCH_CLI        snapfleet launcher (default packages/cli/bin/snapfleet; e.g. another build)
+ * SNAPFLEET_BENCH_PRUNE_MIB        scenario prune: image size in MiB (default 1024; 256 for a quick run)
+ * SNAPFLEET_BENCH_PRUNE_SNAPSHOTS  scenario prune: daily snapshots archived before forget (default 100; 20 quick)
+ * SNAPFLEET_BENCH_PRUNE_MUTATE     scenario prune: fraction of 4 KiB blocks changed per day (default 0.03)
+ * SNAPFLEET_BENCH_FLEET_VOLUMES      scenario fleet: volumes of the synthetic provider the planner enqueues (default 10000)
+ * SNAPFLEET_BENCH_FLEET_JOBS         scenario fleet: no-op jobs per worker run (default 20000)
+ * SNAPFLEET_BENCH_FLEET_CONCURRENCY  scenario fleet: worker concurrency, comma list (default 4, the fleet's snapshot default)
+ * SNAPFLEET_BENCH_FLEET_ROUNDS       scenario fleet: rounds of the worker comparison; medians (default 3)
+ * REDIS_URL                          scenario fleet: Redis (default redis://127.0.0.1:6379; keys under a unique prefix, deleted after)
+ */
+export function loadConfig(env) {
+  const workDir = join(benchDir, 'work');
+  const mkimage = resolve(env.SNAPFLEET_BENCH_MKIMAGE || join(repoRoot, '../shared/bench/mkimage.py'));
+  if (!existsSync(mkimage)) {
+    throw new Error(`mkimage.py not found at ${mkimage}: clone the shared/ folder beside the repo or set SNAPFLEET_BENCH_MKIMAGE`);
+  }
+  return {
+    repoRoot,
+    benchDir,
+    workDir,
+    runDir: join(workDir, 'run'),
+    resultsPath: join(benchDir, 'RESULTS.md'),
+    mkimage,
+    cliPath: resolve(env.SNAPFLEET_BENCH_CLI || join(repoRoot, 'packages/cli/bin/snapfleet')),
+    mib: positiveInt(env, 'SNAPFLEET_BENCH_MIB', DEFAULTS.mib),
+    seed: positiveInt(env, 'SNAPFLEET_BENCH_SEED', DEFAULTS.seed),
+    mutateFraction: fraction(env, 'SNAPFLEET_BENCH_MUTATE', DEFAULTS.mutateFraction),
+    runs: positiveInt(env, 'SNAPFLEET_BENCH_RUNS', DEFAULTS.runs),
+    tools: list(env, 'SNAPFLEET_BENCH_TOOLS', DEFAULTS.tools),
+    scenarios: list(env, 'SNAPFLEET_BENCH_SCENARIOS', DEFAULTS.scenarios),
+    prune: {
+      mib: positiveInt(env, 'SNAPFLEET_BENCH_PRUNE_MIB', DEFAULTS.pruneMib),
+      snapshots: positiveInt(env, 'SNAPFLEET_BENCH_PRUNE_SNAPSHOTS', DEFAULTS.pruneSnapshots),
+      mutateFraction: fraction(env, 'SNAPFLEET_BENCH_PRUNE_MUTATE', DEFAULTS.pruneMutate),
+    },
+    fleet: {
+      volumes: positiveInt(env, 'SNAPFLEET_BENCH_FLEET_VOLUMES', DEFAULTS.fleetVolumes),
+      jobs: positiveInt(env, 'SNAPFLEET_BENCH_FLEET_JOBS', DEFAULTS.fleetJobs),
+      concurrency: positiveIntList(env, 'SNAPFLEET_BENCH_FLEET_CONCURRENCY', DEFAULTS.fleetConcurrency),
+      rounds: positiveInt(env, 'SNAPFLEET_BENCH_FLEET_ROUNDS', DEFAULTS.fleetRounds),
+      redisUrl: env.REDIS_URL || DEFAULTS.redisUrl,
+    },
+    // Secrets are fixed bench values: the repositories are throwaway.
+    password: 'snapfleet-bench-password',
+  };
+}

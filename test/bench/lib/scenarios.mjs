@@ -1,0 +1,17 @@
+// The registry of bench scenarios. A scenario is { id, title, run(ctx) } where ctx carries the
+// config, the prepared images and the selected tools, and run() returns
+// { id, title, data, markdown, failures }. `usesImages` says whether it needs the shared
+// base/mutated image pair (run.mjs prepares it only then). New scenarios go here.
+import { archiveScenario } from './scenario-archive.mjs';
+import { fleetScenario } from './scenario-fleet.mjs';
+import { pruneScenario } from './scenario-prune.mjs';
+
+const SCENARIOS = [archiveScenario, pruneScenario, fleetScenario];
+
+export function selectScenarios(ids) {
+  return ids.map((id) => {
+    const s = SCENARIOS.find((x) => x.id === id);
+    if (!s) throw new Error(`unknown scenario ${id} (known: ${SCENARIOS.map((x) => x.id).join(', ')})`);
+    return s;
+  });
+}

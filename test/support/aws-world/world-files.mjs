@@ -1,0 +1,229 @@
+/**
+ * The on-disk state of the fake AWS world that end-to-end tests share between processes: the
+ * test writes volumes into a directory, and every `snapfleet` process it starts (with preload.mjs)
+ * serves its EC2 and EBS calls from the same directory. Plain JavaScript, because it runs inside
+ * the built CLI processes as well as in the test.
+ *
+ *   world.json                 settings every process reads (pending polls, page shapes)
+ *   volumes/<vol-id>.json      { id, region, az, sizeGiB, tags: [{ Key, Value }] }
+ *   volumes/<vol-id>.img       the volume's bytes; the test rewrites it between ticks
+ *   snapshots/<snap-id>.json   the record; it is written last, so a snapshot exists iff it exists
+ *   snapshots/<snap-id>.img    a frozen copy of the volume (CreateSnapshot) or the restore's writes
+ *   snapshots/<snap-id>.polls  one byte per DescribeSnapshots answer that showed the snapshot
+ *   puts/<snap-id>.log         "<block index> <sha256 hex>" per PutSnapshotBlock body
+ *   calls/<pid>.log            one JSON line per API call: { pid, api, t (epoch ms), region, ... }
+ *
+ * Every process appends to its own call log and updates records by writing a temp file and
+ * renaming it into place, so readers never see half a file and no locks are needed.
+ */
+import { Buffer } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+
+/** The EBS direct APIs read and write 512 KiB blocks, fixed by the service. */
+export const BLOCK_SIZE = 512 * 1024;
+export const GiB = 1024 ** 3;
+
+/**
+ * pendingPolls: DescribeSnapshots answers that show a new snapshot as pending before it reads as
+ * completed. pageBlocks / scanBlocks: a block listing returns at most pageBlocks blocks and scans
+ * at most scanBlocks block indexes per call, so a run of holes gives an empty page that still has
+ * a NextToken, as the service does. describePage: EC2 describe calls look at this many records
+ * per page before filtering (EC2 filters after paging, so pages may be empty too).
+ */
+export const DEFAULT_SETTINGS = Object.freeze({ pendingPolls: 0, pageBlocks: 4, scanBlocks: 8, describePage: 2 });
+
+/** An AWS error the world raises; preload.mjs turns it into the SDK's own exception class. */
+export class WorldError extends Error {
+  constructor(service, code, message, reason) {
+    super(message);
+    this.service = service;
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+const ZEROS = Buffer.alloc(BLOCK_SIZE);
+
+export function isZeroBlock(buf) {
+  return buf.equals(ZEROS.subarray(0, buf.byteLength));
+}
+
+/** Block `index` of an image, zero-filled past its end (volumes are larger than their files). */
+export function readImageBlock(path, index) {
+  const buf = Buffer.alloc(BLOCK_SIZE);
+  const fd = fs.openSync(path, 'r');
+  try {
+    fs.readSync(fd, buf, 0, BLOCK_SIZE, index * BLOCK_SIZE);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return buf;
+}
+
+/** Blocks the image file spans; every block after them reads as zeros. */
+export function imageBlockCount(path) {
+  return Math.ceil(fs.statSync(path).size / BLOCK_SIZE);
+}
+
+export class World {
+  constructor(dir) {
+    this.dir = dir;
+    this.cachedSettings = undefined;
+  }
+
+  static create(dir, settings = {}) {
+    for (const sub of ['volumes', 'snapshots', 'puts', 'calls']) fs.mkdirSync(join(dir, sub), { recursive: true });
+    const world = new World(dir);
+    world.writeJson(join(dir, 'world.json'), { ...DEFAULT_SETTINGS, ...settings });
+    return world;
+  }
+
+  get settings() {
+    this.cachedSettings ??= { ...DEFAULT_SETTINGS, ...this.readJson(join(this.dir, 'world.json')) };
+    return this.cachedSettings;
+  }
+
+  volumeImage(id) {
+    return join(this.dir, 'volumes', `${id}.img`);
+  }
+
+  snapshotImage(id) {
+    return join(this.dir, 'snapshots', `${id}.img`);
+  }
+
+  putLogPath(id) {
+    return join(this.dir, 'puts', `${id}.log`);
+  }
+
+  /** Adds a volume record; the caller writes its image to volumeImage(id). */
+  addVolume(volume) {
+    const record = { az: `${volume.region}a`, sizeGiB: 1, tags: [], ...volume };
+    this.writeJson(join(this.dir, 'volumes', `${record.id}.json`), record);
+    return record;
+  }
+
+  volumes() {
+    return this.records('volumes');
+  }
+
+  volume(id) {
+    return this.readJson(join(this.dir, 'volumes', `${id}.json`));
+  }
+
+  snapshots() {
+    return this.records('snapshots');
+  }
+
+  snapshot(id) {
+    return /^snap-[0-9a-f]+$/.test(id) ? this.readJson(join(this.dir, 'snapshots', `${id}.json`)) : undefined;
+  }
+
+  saveSnapshot(record) {
+    this.writeJson(join(this.dir, 'snapshots', `${record.id}.json`), record);
+  }
+
+  /** Removes the record first: from then on the snapshot does not exist for anyone. */
+  deleteSnapshot(id) {
+    fs.rmSync(join(this.dir, 'snapshots', `${id}.json`), { force: true });
+    for (const f of [this.snapshotImage(id), join(this.dir, 'snapshots', `${id}.polls`)]) fs.rmSync(f, { force: true });
+  }
+
+  /** Counts one DescribeSnapshots answer showing the snapshot (appends are atomic across processes). */
+  countPoll(id) {
+    fs.appendFileSync(join(this.dir, 'snapshots', `${id}.polls`), '.');
+  }
+
+  polls(id) {
+    try {
+      return fs.statSync(join(this.dir, 'snapshots', `${id}.polls`)).size;
+    } catch (err) {
+      if (err.code === 'ENOENT') return 0;
+      throw err;
+    }
+  }
+
+  /** The state callers see: a finished snapshot reads as pending for its first pendingPolls polls. */
+  stateOf(record) {
+    if (record.state === 'completed' && this.polls(record.id) < (record.pendingPolls ?? 0)) return 'pending';
+    return record.state;
+  }
+
+  /** `snap-` or `vol-` and 17 random hex digits, as EC2's ids: unique across processes. */
+  newId(prefix) {
+    return `${prefix}-${randomBytes(9).toString('hex').slice(0, 17)}`;
+  }
+
+  /** Copies `from` to `to` through a temp file, so `to` appears whole or not at all. */
+  copyFileAtomic(from, to) {
+    const tmp = `${to}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    fs.copyFileSync(from, tmp);
+    fs.renameSync(tmp, to);
+  }
+
+  logCall(api, region, detail = {}) {
+    // performance.timeOrigin + now(): wall-clock ms with sub-ms precision, comparable across processes.
+    const t = performance.timeOrigin + performance.now();
+    fs.appendFileSync(join(this.dir, 'calls', `${process.pid}.log`), JSON.stringify({ pid: process.pid, api, t, region, ...detail }) + '\n');
+  }
+
+  /** Every process's calls, in time order. */
+  calls() {
+    const out = [];
+    for (const name of fs.readdirSync(join(this.dir, 'calls'))) {
+      const text = fs.readFileSync(join(this.dir, 'calls', name), 'utf8');
+      for (const line of text.split('\n')) if (line) out.push(JSON.parse(line));
+    }
+    return out.sort((a, b) => a.t - b.t);
+  }
+
+  appendPut(id, index, sha256Hex) {
+    fs.appendFileSync(this.putLogPath(id), `${index} ${sha256Hex}\n`);
+  }
+
+  /** The PutSnapshotBlock bodies a restore sent, in the order they arrived. */
+  puts(id) {
+    let text;
+    try {
+      text = fs.readFileSync(this.putLogPath(id), 'utf8');
+    } catch (err) {
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    }
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [index, sha256] = line.split(' ');
+        return { index: Number(index), sha256 };
+      });
+  }
+
+  writeJson(path, value) {
+    const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    fs.writeFileSync(tmp, JSON.stringify(value, null, 2));
+    fs.renameSync(tmp, path);
+  }
+
+  readJson(path) {
+    try {
+      return JSON.parse(fs.readFileSync(path, 'utf8'));
+    } catch (err) {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  records(sub) {
+    const out = [];
+    for (const name of fs.readdirSync(join(this.dir, sub)).sort()) {
+      if (!name.endsWith('.json')) continue; // images, poll counters, temp files
+      const r = this.readJson(join(this.dir, sub, name));
+      if (r) out.push(r); // deleted between readdir and read
+    }
+    return out;
+  }
+}
