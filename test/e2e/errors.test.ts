@@ -123,6 +123,8 @@ describe('exit codes and messages', () => {
   it('bad sizes and levels: exit 2 naming the flag', async () => {
     const level = await runCli(['archive', image, '--volume-id', 'vol-e', '--compression-level', '42'], env);
     expectFailure(level, 2, /compression-level/);
+    const pack = await runCli(['archive', image, '--volume-id', 'vol-e', '--pack-size', '0'], env);
+    expectFailure(pack, 2, /pack-size/);
     const chunk = await runCli(['init', '--repo', join(dir, 'other'), '--chunk-size', '3000'], env);
     expectFailure(chunk, 2, /chunk/i);
   });

@@ -21,10 +21,12 @@ describe('a worker killed mid-archive', () => {
     fleet = await makeFleet(dir, {
       volumes: 1,
       sizeMiB: 64,
-      // zstd level 15 on one codec thread makes the archive take seconds, long enough to kill.
+      // zstd level 15 on one codec thread makes the archive take seconds, long enough to kill;
+      // 1 MiB packs are stored all along the run, not only at its end, so there is a wide window
+      // with packs stored and the archive unfinished.
       config: (f) => ({
         ...fleetConfig(f, { fleet: { worker: { codecThreads: 1, lockDuration: '2s', stalledInterval: '1s', shutdownTimeout: '5s' }, locks: { ttl: '2s' } } }),
-        repositories: { main: { url: f.repo, passwordFile: f.passwordFile, compressionLevel: 15 } },
+        repositories: { main: { url: f.repo, passwordFile: f.passwordFile, compressionLevel: 15, packSizeMiB: 1 } },
       }),
     });
   });

@@ -9,7 +9,7 @@ describe('createFleetRepositories', () => {
     const ids = { a: (await initRepository(stores['mem://a']!, { encrypted: false })).config.id, b: (await initRepository(stores['mem://b']!, { encrypted: false })).config.id };
     const opened: string[] = [];
     const repositories = createFleetRepositories({
-      repositories: { main: { url: 'mem://a', compressionLevel: 3 } },
+      repositories: { main: { url: 'mem://a', compressionLevel: 3, packSizeMiB: 16 } },
       env: {},
       codecThreads: 1,
       openStore: (url) => {
@@ -20,11 +20,11 @@ describe('createFleetRepositories', () => {
     try {
       expect((await repositories.open('main')).repo.config.id).toBe(ids.a);
       // A setting read per job changes without reopening (no second openStore, no key unwrap).
-      repositories.update({ main: { url: 'mem://a', compressionLevel: 9 } });
+      repositories.update({ main: { url: 'mem://a', compressionLevel: 9, packSizeMiB: 16 } });
       const same = await repositories.open('main');
       expect([same.repo.config.id, same.settings.compressionLevel]).toEqual([ids.a, 9]);
       // A new location is opened afresh.
-      repositories.update({ main: { url: 'mem://b', compressionLevel: 9 } });
+      repositories.update({ main: { url: 'mem://b', compressionLevel: 9, packSizeMiB: 16 } });
       expect((await repositories.open('main')).repo.config.id).toBe(ids.b);
       expect(opened).toEqual(['mem://a', 'mem://b']);
       // A repository removed from the config is refused, naming it.

@@ -18,6 +18,7 @@ interface ArchiveOptions extends RepoOptions {
   parent?: string;
   compressionLevel?: string;
   readSize?: string;
+  packSize?: string;
 }
 
 async function findParent(repo: Repository, volumeId: string, ref: string | undefined, ctx: CliContext): Promise<SnapshotEntry | undefined> {
@@ -43,9 +44,11 @@ export function registerArchive(program: Command, ctx: CliContext): void {
     .option('--parent <snapshot>', 'snapshot to build on, or "none" for a full read (default: the volume\'s latest)')
     .option('--compression-level <n>', `zstd level 1-19 (default ${DEFAULT_ZSTD_LEVEL})`)
     .option('--read-size <size>', 'bytes read from the image at a time (default 4MiB)')
+    .option('--pack-size <MiB>', 'MiB a pack fills up to before it is stored, 1-128 (default 16)')
     .action(async (image: string, opts: ArchiveOptions) => {
       const time = opts.time ? parseTime(opts.time, 'time') : ctx.clock.now();
       const zstdLevel = opts.compressionLevel ? parseIntFlag(opts.compressionLevel, 'compression-level', 1, 19) : DEFAULT_ZSTD_LEVEL;
+      const packSize = opts.packSize ? parseIntFlag(opts.packSize, 'pack-size', 1, 128) * 1024 * 1024 : undefined;
       const repo = await openRepo(opts, ctx);
       const blockSize = opts.readSize ? readSize(opts.readSize, repo.chunkSize) : undefined;
       const source = await LocalVolumeSource.open(image, blockSize ? { blockSize } : {});
@@ -56,6 +59,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
         const parent = await findParent(repo, opts.volumeId, opts.parent, ctx);
         const result = await archiveVolume(repo, pool, {
           volumeId: opts.volumeId, source, time, clock: ctx.clock, tags: opts.tag, hostname: ctx.hostname, zstdLevel,
+          ...(packSize ? { packSize } : {}),
           ...(parent ? { parent } : {}), ...(bar.listener ? { onProgress: bar.listener } : {}),
         });
         bar.stop();

@@ -134,6 +134,12 @@ const repositorySchema = z
     passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }).optional(),
     /** zstd level 1-19. @defaultValue 3 */
     compressionLevel: z.number().int().min(1).max(19).default(3),
+    /**
+     * MiB a pack fills up to before it is stored, 1-128 (restic's --pack-size). Larger packs mean
+     * fewer object-store requests; smaller ones lose less work when a worker dies mid-archive.
+     * @defaultValue 16
+     */
+    packSizeMiB: z.number().int().min(1).max(128).default(16),
     /** A periodic verify of the whole repository (or a share of its packs). */
     verify: z
       .strictObject({

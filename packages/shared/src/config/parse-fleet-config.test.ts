@@ -44,6 +44,14 @@ describe('parseFleetConfig', () => {
     expect(c.volumes['web-1']!.path).toBe('/etc/snapfleet/web-1.img');
     expect(c.policies[0]!.schedules).toEqual([{ cron: '0 2 * * *', timeZone: 'Europe/Berlin' }, { every: 3_600_000 }]);
     expect(c.policies[0]!.retention!.archiveTier.keepDaily).toBe(7);
+    expect(c.repositories.main!.packSizeMiB).toBe(16);
+  });
+
+  it('takes a pack size in MiB and names the field when it is out of range', () => {
+    const sized = valid.replace('compressionLevel: 5 }', 'compressionLevel: 5, packSizeMiB: 4 }');
+    expect(parseFleetConfig(sized, 'fleet.yaml').repositories.s3!.packSizeMiB).toBe(4);
+    expect(errorOf(sized.replace('packSizeMiB: 4', 'packSizeMiB: 0')).field).toBe('repositories.s3.packSizeMiB');
+    expect(errorOf(sized.replace('packSizeMiB: 4', 'packSizeMiB: 129')).message).toContain('repositories.s3.packSizeMiB');
   });
 
   it('defaults the prefix to snapfleet and accepts JSON', () => {

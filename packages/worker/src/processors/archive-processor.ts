@@ -15,6 +15,7 @@ import { decideArchive } from './archive-selection-decision.js';
 
 /** At most one progress write per interval: each is a Redis round trip and a board refresh. */
 const PROGRESS_INTERVAL_MS = 500;
+const MiB = 1024 * 1024;
 
 export interface ArchiveJobResult {
   /** Absent when the slot was skipped. */
@@ -72,6 +73,7 @@ export function createArchiveProcessor(deps: ProcessorDeps): Processor {
         clock: deps.clock,
         tags,
         zstdLevel: settings.compressionLevel,
+        packSize: settings.packSizeMiB * MiB,
         ...(deps.hostname ? { hostname: deps.hostname } : {}),
         ...(parent ? { parent } : {}),
         onProgress: (p) => {
