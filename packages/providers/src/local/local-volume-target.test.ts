@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidInputError, NotFoundError } from '@snapfleet/shared';
 import { randomData } from '@snapfleet/shared/testing';
 import { LocalVolumeTarget } from './local-volume-target.js';
@@ -17,6 +17,13 @@ async function withDir(test: (dir: string) => Promise<void>): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The prototype of node:fs/promises FileHandle objects (the class itself is not exported). */
+async function fileHandlePrototype(dir: string): Promise<{ datasync: () => Promise<void> }> {
+  const h = await open(join(dir, '.probe'), 'w');
+  await h.close();
+  return Object.getPrototypeOf(h) as { datasync: () => Promise<void> };
 }
 
 describe('LocalVolumeTarget on a file', () => {
@@ -87,6 +94,43 @@ describe('LocalVolumeTarget on a file', () => {
       const directory = new LocalVolumeTarget(join(dir, 'sub'));
       await expect(directory.open(10)).rejects.toBeInstanceOf(InvalidInputError);
       await directory.abort();
+    }));
+
+  it('flushes to disk as it goes, not only at commit', () =>
+    withDir(async (dir) => {
+      const datasync = vi.spyOn(await fileHandlePrototype(dir), 'datasync');
+      try {
+        const path = join(dir, 'restored.img');
+        const data = randomData(8 * MiB);
+        const target = new LocalVolumeTarget(path, { flushEveryBytes: 2 * MiB });
+        await target.open(data.length);
+        for (let at = 0; at < data.length; at += MiB) await target.write(at, data.subarray(at, at + MiB));
+        // One flush at a time: a write that finds one under way does not start another.
+        expect(datasync.mock.calls.length).toBeGreaterThanOrEqual(1);
+        expect(datasync.mock.calls.length).toBeLessThanOrEqual(4);
+        await target.commit();
+        expect(Buffer.compare(await readFile(path), data)).toBe(0);
+      } finally {
+        datasync.mockRestore();
+      }
+    }));
+
+  it('reports a failed background flush and leaves the destination untouched', () =>
+    withDir(async (dir) => {
+      const datasync = vi.spyOn(await fileHandlePrototype(dir), 'datasync').mockRejectedValue(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      try {
+        const path = join(dir, 'restored.img');
+        await writeFile(path, 'old');
+        const target = new LocalVolumeTarget(path, { flushEveryBytes: MiB });
+        await target.open(4 * MiB);
+        await target.write(0, randomData(MiB));
+        await expect(target.commit()).rejects.toThrow(/EIO/);
+        await target.abort();
+        expect(await readFile(path, 'utf8')).toBe('old');
+        expect((await readdir(dir)).filter((n) => n.includes('.restore-'))).toEqual([]);
+      } finally {
+        datasync.mockRestore();
+      }
     }));
 
   it('can be aborted before it was opened', async () => {
