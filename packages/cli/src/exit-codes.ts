@@ -1,8 +1,8 @@
 /**
  * Exit codes, stable for scripts (documented in docs/cli.md). Close to restic's where the meaning
- * is the same: 10 no repository, 12 wrong password.
+ * is the same: 10 no repository, 11 repository locked, 12 wrong password.
  */
-import { isSnapfleetError } from '@snapfleet/shared';
+import { isSnapfleetError, RepositoryLockedError } from '@snapfleet/shared';
 
 export const EXIT = {
   ok: 0,
@@ -11,11 +11,13 @@ export const EXIT = {
   problemsFound: 3,
   corruptData: 4,
   noRepository: 10,
+  locked: 11,
   wrongPassword: 12,
 } as const;
 
 export function exitCodeFor(err: unknown): number {
   if (!isSnapfleetError(err)) return EXIT.failure;
+  if (err instanceof RepositoryLockedError) return EXIT.locked;
   switch (err.kind) {
     case 'invalid-input':
       return EXIT.invalidInput;

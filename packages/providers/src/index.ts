@@ -14,6 +14,7 @@ export { FolderBlobStore } from './local/folder-blob-store.js';
 export { LocalVolumeSource, DEFAULT_LOCAL_BLOCK_SIZE, type LocalVolumeSourceOptions } from './local/local-volume-source.js';
 export { LocalVolumeTarget } from './local/local-volume-target.js';
 export { LocalVolumeProvider, type LocalVolumeSpec } from './local/local-volume-provider.js';
+export { localProcessIdentity } from './local/local-process-identity.js';
 export { translateFsError } from './local/fs-errors.js';
 export { S3BlobStore } from './s3/s3-blob-store.js';
 export { classifyS3Error, type S3ErrorContext } from './s3/s3-errors.js';

@@ -33,6 +33,21 @@ export class TransientError extends SnapfleetError {
   readonly kind = 'transient';
 }
 
+/**
+ * Another process holds the repository for work that must not run twice at once (prune). Passes
+ * when that process finishes, so it is retried like any transient failure.
+ */
+export class RepositoryLockedError extends TransientError {
+  constructor(
+    message: string,
+    /** The lease that holds the repository. */
+    readonly lock: { holder: string },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** The provider asked us to slow down; retry later with backoff. */
 export class ThrottledError extends SnapfleetError {
   readonly kind = 'throttled';

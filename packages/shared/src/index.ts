@@ -16,4 +16,4 @@ export type { Progress, ProgressListener } from './engine/progress.js';
 export { createInlineCodecPool, createThreadCodecPool, defaultThreadCount, type CodecPool } from './parallel/codec-pool.js';
 export { pruneRepository, DEFAULT_REPACK_BELOW, type PruneOptions, type PruneReport } from './engine/prune.js';
 export { planForget, removeSnapshots, type VolumeForgetPlan } from './engine/forget.js';
-export { acquireLease, liveLeases, LEASE_TTL_MS, CLOCK_SKEW_MS, type HeldLease } from './engine/leases.js';
+export { acquireLease, acquireExclusiveLease, liveLeases, LEASE_TTL_MS, CLOCK_SKEW_MS, type HeldLease } from './engine/leases.js';

@@ -104,6 +104,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
     prefix,
     archiveJobState: (jobId) => archiveQueue.getJobState(jobId),
     ...(options.hostname ? { hostname: options.hostname } : {}),
+    ...(options.identity ? { identity: options.identity } : {}),
   };
   const processors: Record<WorkQueue, Processor> = {
     snapshot: createSnapshotProcessor(deps),

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { InvalidInputError, type VolumeProvider } from '@snapfleet/shared';
 import { parseFleetConfig, type FleetConfig } from '@snapfleet/shared/config';
 import type { FleetLogger } from '@snapfleet/shared/jobs';
-import { createMemoryRateLimiter, createRedisRateLimiter, LocalVolumeProvider } from '@snapfleet/providers';
+import { createMemoryRateLimiter, createRedisRateLimiter, LocalVolumeProvider, localProcessIdentity } from '@snapfleet/providers';
 import { DEFAULT_REDIS_URL, redisOptionsFromUrl, workerConnection, type PlannerOptions } from '@snapfleet/planner';
 import { createFleetMetrics, createFleetRepositories, createFleetWorker, type FleetWorker } from '@snapfleet/worker';
 import type { CliContext } from '../context.js';
@@ -119,8 +119,10 @@ export function startFleetWorker(ctx: CliContext, config: FleetConfig, prefix: s
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
   const metrics = createFleetMetrics(redis, prefix, (err) => log.warn({ err: err.message }, 'fleet metrics not recorded'));
   const repositories = createFleetRepositories({ repositories: config.repositories, env: ctx.env, ...(config.fleet.worker.codecThreads ? { codecThreads: config.fleet.worker.codecThreads } : {}) });
+  const identity = localProcessIdentity();
   const worker = createFleetWorker({
     connection, redis, prefix, config, provider: fleetProvider(config, { redis, prefix }), repositories, clock: ctx.clock, log, metrics, hostname: ctx.hostname,
+    ...(identity ? { identity } : {}),
     ...(archiveConcurrency ? { archiveConcurrency } : {}),
   });
   return {

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { createThreadCodecPool, pruneRepository, DEFAULT_REPACK_BELOW, type PruneReport, type Repository } from '@snapfleet/shared';
+import { localProcessIdentity } from '@snapfleet/providers';
 import type { CliContext, RepoOptions } from '../context.js';
 import { openRepo } from '../repository-access.js';
 import { parsePercent } from '../units.js';
@@ -26,7 +27,8 @@ export async function runPrune(repo: Repository, opts: PruneFlags & RepoOptions,
   const repackBelow = opts.repackBelow ? parsePercent(opts.repackBelow, 'repack-below') : DEFAULT_REPACK_BELOW;
   const pool = createThreadCodecPool(repo.keys);
   try {
-    return await pruneRepository(repo, pool, { clock: ctx.clock, repackBelow, dryRun: opts.dryRun ?? false });
+    const identity = localProcessIdentity();
+    return await pruneRepository(repo, pool, { clock: ctx.clock, repackBelow, dryRun: opts.dryRun ?? false, hostname: ctx.hostname, ...(identity ? { identity } : {}) });
   } finally {
     await pool.close();
   }

@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
-import { PermanentError, TransientError } from '../errors.js';
+import type { HolderId, ProcessIdentity } from '../ports/process-identity.js';
+import { PermanentError, RepositoryLockedError, TransientError } from '../errors.js';
 import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
 import { decodeLease, encodeLease, type Lease } from '../format/lease.js';
 import { LOCKS_PREFIX, lockKey } from '../format/layout.js';
@@ -30,14 +31,17 @@ export interface HeldLease {
   release(): Promise<void>;
 }
 
-export async function acquireLease(repo: Repository, clock: Clock, kind: Lease['kind'], hostname?: string): Promise<HeldLease> {
+export async function acquireLease(repo: Repository, clock: Clock, kind: Lease['kind'], hostname?: string, holder?: HolderId): Promise<HeldLease> {
   const id = randomBytes(16).toString('hex');
   const created = clock.now();
   let expires = new Date(created.getTime() + LEASE_TTL_MS);
   const write = () =>
     repo.store.put(
       lockKey(id),
-      encodeEnvelope(encodeLease({ version: 1, kind, ...(hostname ? { hostname } : {}), created: created.toISOString(), expires: expires.toISOString() }), repo.keys.enc),
+      encodeEnvelope(
+        encodeLease({ version: 1, kind, ...(hostname ? { hostname } : {}), ...(holder ? { holder } : {}), created: created.toISOString(), expires: expires.toISOString() }),
+        repo.keys.enc,
+      ),
     );
   await write();
   let renewing: Promise<void> | undefined;
@@ -73,10 +77,50 @@ export interface LeaseEntry {
   lease: Lease;
 }
 
-/** Leases whose holder may still be running, judged with this host's clock and the skew margin. */
-export async function liveLeases(repo: Repository, clock: Clock): Promise<LeaseEntry[]> {
+export interface ExclusiveLeaseOptions {
+  hostname?: string;
+  /** Records this process in the lease, and lets leases of dead processes on this machine go at once. */
+  identity?: ProcessIdentity;
+}
+
+/**
+ * A lease that no other holder of the same kind may hold at the same time (prune: two prunes
+ * planning against each other's half-done repacks could each delete the copy the other kept).
+ * Store first, then list: of two that start together, each sees the other and both back off,
+ * which is safe; one that lists after the other stored always sees it. A lease whose holder
+ * `identity` knows to be dead is deleted and does not count.
+ */
+export async function acquireExclusiveLease(repo: Repository, clock: Clock, kind: Lease['kind'], options: ExclusiveLeaseOptions = {}): Promise<HeldLease> {
+  const held = await acquireLease(repo, clock, kind, options.hostname, options.identity?.self);
+  let others: LeaseEntry[];
+  try {
+    others = [];
+    for (const e of await liveLeases(repo, clock, kind)) {
+      if (e.id === held.id) continue;
+      if (e.lease.holder && options.identity?.isGone(e.lease.holder)) await repo.store.delete(lockKey(e.id));
+      else others.push(e);
+    }
+  } catch (err) {
+    await held.release().catch(() => undefined);
+    throw err;
+  }
+  if (others.length === 0) return held;
+  await held.release();
+  const o = others[0]!;
+  throw new RepositoryLockedError(
+    `another ${kind} is running on ${repo.store.location} (lease ${o.id}${o.lease.hostname ? ` on ${o.lease.hostname}` : ''}, started ${o.lease.created}); ` +
+      `try again when it has finished (a ${kind} that died on another machine stops counting ${Math.round((LEASE_TTL_MS + CLOCK_SKEW_MS) / 60_000)} minutes after its last renewal)`,
+    { holder: o.id },
+  );
+}
+
+/**
+ * Leases whose holder may still be running (of one kind, or all), judged with this host's clock
+ * and the skew margin.
+ */
+export async function liveLeases(repo: Repository, clock: Clock, kind?: Lease['kind']): Promise<LeaseEntry[]> {
   const now = clock.now().getTime();
-  return (await allLeases(repo)).filter((e) => isLive(e.lease, now));
+  return (await allLeases(repo)).filter((e) => isLive(e.lease, now) && (kind === undefined || e.lease.kind === kind));
 }
 
 function isLive(lease: Lease, now: number): boolean {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RepositoryLockedError } from '../errors.js';
 import { FaultyBlobStore, MemoryBlobStore, MemoryVolumeSource, MemoryVolumeTarget, sha256Hex } from '../testing/index.js';
 import { createInlineCodecPool } from '../parallel/codec-pool.js';
 import { DATA_PREFIX, PRUNE_PREFIX } from '../format/layout.js';
@@ -74,6 +75,55 @@ describe('forget and prune', () => {
     const after = await openRepository(store, { password: 'pw' });
     expect(await restoreAll(after)).toEqual(hashes.slice(-2));
     expect((await verifyRepository(after, pool(after))).problems).toEqual([]);
+  });
+
+  it('runs one prune at a time: another live prune lease stops it before it changes anything', async () => {
+    const store = new MemoryBlobStore();
+    const repo = await initRepository(store, { encrypted: false });
+    await archiveDays(repo, makeVolume(1024 * 1024, 23), 3);
+    const [first] = await repo.listSnapshots();
+    await removeSnapshots(repo, [first!.id]);
+
+    const other = await acquireLease(repo, clock, 'prune', 'host-b');
+    const before = store.keys();
+    const blocked = pruneRepository(await openRepository(store), pool(repo), { clock, hostname: 'host-a' });
+    await expect(blocked).rejects.toBeInstanceOf(RepositoryLockedError);
+    await expect(blocked).rejects.toThrow(new RegExp(`another prune is running .*lease ${other.id} on host-b`));
+    // Nothing written, nothing deleted, and its own lease gone again.
+    expect(store.keys()).toEqual(before);
+    // A dry run reads only: it is not stopped.
+    expect((await pruneRepository(await openRepository(store), pool(repo), { clock, dryRun: true })).condemnedPacks).toBeGreaterThan(0);
+
+    // Once the other prune has finished, it runs; a running archive does not stop it from
+    // starting, and its own lease does not keep its marker waiting.
+    await other.release();
+    const archive = await acquireLease(repo, clock, 'archive');
+    const waiting = await pruneRepository(await openRepository(store), pool(repo), { clock, hostname: 'host-a' });
+    expect(waiting.condemnedPacks).toBeGreaterThan(0);
+    expect(waiting.waiting).toHaveLength(1);
+    await archive.release();
+    const done = await pruneRepository(await openRepository(store), pool(repo), { clock });
+    expect(done.deletedPacks).toBeGreaterThan(0);
+    expect(done.waiting).toEqual([]);
+    expect(store.keys().filter((k) => k.startsWith('locks/'))).toEqual([]);
+  });
+
+  it('takes over from a prune its process identity knows to be dead, and only from that one', async () => {
+    const store = new MemoryBlobStore();
+    const repo = await initRepository(store, { encrypted: false });
+    await archiveDays(repo, makeVolume(512 * 1024, 24), 2);
+    const here = 'boot-1/pid:[1]';
+    const identity = { self: { pid: 100, pidSpace: here }, isGone: (h: { pid: number; pidSpace: string }) => h.pidSpace === here && h.pid === 200 };
+    const alive = await acquireLease(repo, clock, 'prune', 'host', { pid: 300, pidSpace: here });
+    await expect(pruneRepository(repo, pool(repo), { clock, identity })).rejects.toBeInstanceOf(RepositoryLockedError);
+    await alive.release();
+
+    // A prune killed on this machine (pid 200, gone) left its lease: the next one deletes it and runs.
+    const dead = await acquireLease(repo, clock, 'prune', 'host', { pid: 200, pidSpace: here });
+    await expect(pruneRepository(repo, pool(repo), { clock })).rejects.toBeInstanceOf(RepositoryLockedError); // no identity: cannot tell
+    await pruneRepository(repo, pool(repo), { clock, identity });
+    expect(store.keys().filter((k) => k.startsWith('locks/'))).toEqual([]);
+    await dead.release().catch(() => undefined);
   });
 
   it('waits for an archive that may have missed the marker, then keeps what it came to need', async () => {

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
+import type { ProcessIdentity } from '../ports/process-identity.js';
 import type { CodecPool } from '../parallel/codec-pool.js';
 import { InvalidInputError } from '../errors.js';
 import { ID_BYTES } from '../format/ids.js';
@@ -19,7 +20,7 @@ import type { IndexedPack } from '../format/index-object.js';
 import type { BlobIndex } from '../content/blob-index.js';
 import { IdTable } from '../content/id-table.js';
 import { computeLiveSet } from './live-set.js';
-import { liveLeases, removeExpiredLeases } from './leases.js';
+import { acquireExclusiveLease, liveLeases, removeExpiredLeases } from './leases.js';
 import { PackRepacker } from './pack-repacker.js';
 import type { Repository } from './repository.js';
 
@@ -36,6 +37,10 @@ export interface PruneOptions {
   repackBelow?: number;
   /** Report what would happen; change nothing. */
   dryRun?: boolean;
+  /** Recorded in the prune's lease, so that a prune it blocks can say where it runs. */
+  hostname?: string;
+  /** This process, for the prune lease; lets a prune take over from one that died on this machine. */
+  identity?: ProcessIdentity;
 }
 
 /** How old an interrupted put's leftovers must be before prune removes them. */
@@ -69,10 +74,27 @@ interface MarkerEntry {
   marker: DeletionMarker;
 }
 
+/**
+ * One prune at a time per repository (a dry run reads only and needs no lease): while it runs,
+ * a prune holds a lease of kind "prune", and one that finds another's live lease stops before it
+ * changes anything (RepositoryLockedError).
+ */
 export async function pruneRepository(repo: Repository, pool: CodecPool, options: PruneOptions): Promise<PruneReport> {
   const repackBelow = options.repackBelow ?? DEFAULT_REPACK_BELOW;
   if (!(repackBelow >= 0 && repackBelow <= 1)) throw new InvalidInputError(`repack threshold ${repackBelow} must be between 0 and 1`, 'repackBelow');
-  const dryRun = options.dryRun ?? false;
+  if (options.dryRun) return prune(repo, pool, options, repackBelow, true);
+  const lease = await acquireExclusiveLease(repo, options.clock, 'prune', {
+    ...(options.hostname ? { hostname: options.hostname } : {}),
+    ...(options.identity ? { identity: options.identity } : {}),
+  });
+  try {
+    return await prune(repo, pool, options, repackBelow, false);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, repackBelow: number, dryRun: boolean): Promise<PruneReport> {
   const report: PruneReport = {
     snapshots: 0, liveBlobs: 0, packs: 0, condemnedPacks: 0, condemnedBytes: 0, repackedPacks: 0, repackedBytes: 0,
     deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 },
@@ -111,7 +133,7 @@ export async function pruneRepository(repo: Repository, pool: CodecPool, options
   const entry = await writeMarker(repo, options.clock, plan.condemn);
 
   // 5. With no archive running, delete at once (against a live set taken after the lease check).
-  const leases = await liveLeases(repo, options.clock);
+  const leases = await liveLeases(repo, options.clock, 'archive');
   entry.marker.blockingLeases = leases.map((l) => l.id);
   await repo.store.put(entry.key, encodeEnvelope(encodeMarker(entry.marker), repo.keys.enc));
   if (leases.length > 0) {
@@ -126,7 +148,8 @@ export async function pruneRepository(repo: Repository, pool: CodecPool, options
 
 /** Fills in blocking leases where missing; returns the markers no live archive blocks. */
 async function readyMarkers(repo: Repository, clock: Clock, markers: MarkerEntry[], dryRun: boolean, report: PruneReport): Promise<MarkerEntry[]> {
-  const live = new Set((await liveLeases(repo, clock)).map((l) => l.id));
+  // Archives only: this prune's own lease must not block it (and no other prune runs).
+  const live = new Set((await liveLeases(repo, clock, 'archive')).map((l) => l.id));
   const ready: MarkerEntry[] = [];
   for (const m of markers) {
     if (m.marker.blockingLeases === null) {

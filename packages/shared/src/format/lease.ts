@@ -10,6 +10,8 @@ const leaseSchema = z.object({
   version: z.literal(1),
   kind: z.enum(['archive', 'prune']),
   hostname: z.string().optional(),
+  /** The holding process, where known (prune leases): lets a prune on the same machine see that it died. */
+  holder: z.object({ pid: z.number().int().positive(), pidSpace: z.string().min(1) }).optional(),
   created: z.iso.datetime(),
   /** The holder renews this while it runs; past it (plus a clock-skew margin) the lease is dead. */
   expires: z.iso.datetime(),

@@ -5,3 +5,4 @@ export type { VolumeTarget } from './volume-target.js';
 export type { Clock } from './clock.js';
 export type { VolumeProvider, VolumeSelectorSpec, DiscoveredVolume, SnapshotRef, SnapshotState, ProviderSnapshot, SnapshotCopies, SnapshotCopyTarget } from './volume-provider.js';
 export type { RateLimiter } from './rate-limiter.js';
+export type { ProcessIdentity, HolderId } from './process-identity.js';

@@ -3,7 +3,7 @@
  * client; the composition root passes them in.
  */
 import type { Job } from 'bullmq';
-import type { Clock, VolumeProvider } from '@snapfleet/shared';
+import type { Clock, ProcessIdentity, VolumeProvider } from '@snapfleet/shared';
 import type { FleetConfig, PolicyConfig } from '@snapfleet/shared/config';
 import type { FleetLogger } from '@snapfleet/shared/jobs';
 import { PermanentError } from '@snapfleet/shared';
@@ -26,6 +26,8 @@ export interface ProcessorDeps {
   metrics: FleetMetrics;
   locks: LockService;
   hostname?: string;
+  /** This process, for prune leases (a prune that died on this machine is taken over at once). */
+  identity?: ProcessIdentity;
 }
 
 export function policyNamed(config: FleetConfig, name: string): PolicyConfig {

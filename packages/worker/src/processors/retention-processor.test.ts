@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Repository, archiveVolume, createInlineCodecPool, initRepository, type CodecPool } from '@snapfleet/shared';
+import { Repository, acquireLease, archiveVolume, createInlineCodecPool, initRepository, type CodecPool } from '@snapfleet/shared';
 import { fleetConfigSchema, type FleetConfig } from '@snapfleet/shared/config';
 import { policyTag, silentLogger, slotFromTime, slotTag, volumeJobId } from '@snapfleet/shared/jobs';
 import { HELD_ARCHIVE_RUNNING, HELD_MAY_BE_ARCHIVED, HELD_PENDING } from '@snapfleet/shared/retention';
@@ -136,5 +136,60 @@ describe('snapshot-tier retention', () => {
     // Other policies' and other volumes' snapshots are never touched.
     expect(await provider.listSnapshots('v', [policyTag('other')])).toHaveLength(1);
     expect(await provider.listSnapshots('w', [policyTag('p')])).toHaveLength(1);
+  });
+});
+
+describe('prune in the retention job', () => {
+  const prunePrefix = `${prefix}-prune`;
+  const pruneRedis = new Redis(connection);
+  const pruneConfig: FleetConfig = fleetConfigSchema.parse({
+    repositories: { main: { url: '/not-used' } },
+    policies: [{ name: 'p', schedules: [{ every: '1d' }], repository: 'main', retention: { snapshotTier: { keepLast: 1 }, archiveTier: { keepLast: 1 } }, prune: { every: '1s' } }],
+  });
+  const store = new MemoryBlobStore();
+  const retentionQueue = new Queue('retention', { connection, prefix: prunePrefix });
+  const events = new QueueEvents('retention', { connection, prefix: prunePrefix });
+  let worker: FleetWorker | undefined;
+
+  afterAll(async () => {
+    await worker?.close(5_000);
+    await Promise.all([retentionQueue.close(), events.close()]);
+    const keys = await pruneRedis.keys(`${prunePrefix}:*`);
+    if (keys.length) await pruneRedis.del(...keys);
+    pruneRedis.disconnect();
+  });
+
+  it('skips the prune while another prune holds the repository, and prunes on the next job', async () => {
+    const initialized = await initRepository(store, { encrypted: false });
+    const pool = createInlineCodecPool(initialized.keys);
+    const repo = new Repository(store, initialized.config, initialized.keys);
+    for (const day of [1, 2]) {
+      const source = new MemoryVolumeSource(new Uint8Array(64 * 1024).fill(day));
+      await archiveVolume(repo, pool, { volumeId: 'v', source, time: new Date(Date.UTC(2024, 2, day, 2)), clock, tags: [policyTag('p'), slotTag(slot(day))] });
+    }
+    const repositories: FleetRepositories = {
+      open: async () => ({ repo: new Repository(store, initialized.config, initialized.keys), pool, settings: pruneConfig.repositories.main! }),
+      update: () => {},
+      close: async () => {},
+    };
+    const provider = new MemoryVolumeProvider({ v: { data: new Uint8Array(1024) } }, { clock });
+    worker = createFleetWorker({ connection, redis: pruneRedis, prefix: prunePrefix, config: pruneConfig, provider, repositories, clock, log: silentLogger, metrics: createFleetMetrics(undefined, prunePrefix), queues: ['retention'] });
+    const run = async (attempt: string) => {
+      const job = await retentionQueue.add('retention', { v: 1, policy: 'p', volumeId: 'v', slot: slot(2), repository: 'main' }, { jobId: `${volumeJobId('retention', 'p', 'v', slot(2))}-${attempt}` });
+      return (await job.waitUntilFinished(events, 30_000)) as RetentionJobResult;
+    };
+
+    const other = await acquireLease(repo, clock, 'prune', 'cli-host');
+    const blocked = await run('blocked');
+    // The forget happened; the prune did not, and the job did not fail for it.
+    expect(blocked.removed).toHaveLength(1);
+    expect(blocked.pruned).toBe(false);
+    expect(store.keys().filter((k) => k.startsWith('prune/'))).toEqual([]);
+    const packsBefore = store.keys().filter((k) => k.startsWith('data/'));
+
+    await other.release();
+    const next = await run('next');
+    expect(next.pruned).toBe(true);
+    expect(store.keys().filter((k) => k.startsWith('data/')).length).toBeLessThan(packsBefore.length);
   });
 });

@@ -6,7 +6,7 @@
  * is safe while archives run).
  */
 import type { Job } from 'bullmq';
-import { planForget, pruneRepository, removeSnapshots } from '@snapfleet/shared';
+import { planForget, pruneRepository, removeSnapshots, RepositoryLockedError } from '@snapfleet/shared';
 import { tierRules } from '@snapfleet/shared/retention';
 import { lastPruneKey, policyTag, repositoryLockKey, retentionJobSchema } from '@snapfleet/shared/jobs';
 import type { Redis } from 'ioredis';
@@ -65,10 +65,15 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
         const lock = await deps.locks.tryAcquire(repositoryLockKey(deps.prefix, 'prune', data.repository), PRUNE_LOCK_TTL_MS);
         if (lock) {
           try {
-            const report = await pruneRepository(repo, pool, { clock: deps.clock });
+            const report = await pruneRepository(repo, pool, { clock: deps.clock, ...(deps.hostname ? { hostname: deps.hostname } : {}), ...(deps.identity ? { identity: deps.identity } : {}) });
             await deps.redis.set(lastPruneKey(deps.prefix, data.repository), String(now));
             deps.log.info({ jobId: job.id, repository: data.repository, deletedPacks: report.deletedPacks, freedBytes: report.freedBytes }, 'pruned');
             pruned = true;
+          } catch (err) {
+            // A prune outside the fleet (the CLI) holds the repository: the next retention job
+            // after it prunes; failing this job would redo its forget for nothing.
+            if (!(err instanceof RepositoryLockedError)) throw err;
+            deps.log.warn({ jobId: job.id, repository: data.repository, err: err.message }, 'prune skipped: another prune holds the repository');
           } finally {
             await lock.release();
           }
