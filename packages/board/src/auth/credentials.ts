@@ -4,10 +4,11 @@
  * attacker neither which user names exist nor how much of a token was right.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BOARD_TOKEN_USER } from '@snapfleet/shared/config';
 import type { AuthOptions, Role, SecretValue } from '../board-options.js';
 
 /** User name that carries the token over HTTP basic auth (browsers can only prompt for basic). */
-export const TOKEN_USER = 'token';
+export const TOKEN_USER = BOARD_TOKEN_USER;
 
 export interface Principal {
   name: string;

@@ -43,11 +43,10 @@ async function startBoard(config: FleetConfig, ctx: CliContext, prefix: string, 
     ctx.stderr.write('snapfleet: the config has a board section, but @snapfleet/board is not installed with this CLI: the board is not started (run `snapfleet board` where it is installed)\n');
     return undefined;
   }
-  const [host, port] = config.board.listen.includes(':') ? config.board.listen.split(/:(?=\d+$)/) : ['127.0.0.1', config.board.listen];
   const auth = config.board.auth;
   const { readFleetMetrics, fleetMetricsText } = await import('@snapfleet/worker');
   const board = await mod.startBoard!({
-    connection: redisConnection(ctx), prefix, queueNames: [QUEUE.tick, ...WORK_QUEUES], listen: { host, port: Number(port) }, log,
+    connection: redisConnection(ctx), prefix, queueNames: [QUEUE.tick, ...WORK_QUEUES], listen: config.board.listen, log,
     auth: { ...(auth.token ? { token: auth.token } : {}), ...(auth.users ? { users: auth.users } : {}), anonymous: auth.anonymous },
     extraMetrics: async ({ connection }: { connection: Parameters<typeof readFleetMetrics>[0] }) => fleetMetricsText(await readFleetMetrics(connection, prefix)),
   });

@@ -10,6 +10,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { retentionPolicySchema } from '../retention/policy-schema.js';
 import { isValidTimeZone } from '../retention/zoned-time.js';
 import { Secret } from './secret.js';
+import { BOARD_TOKEN_USER, DEFAULT_BOARD_LISTEN, parseListen } from './board-listen.js';
 import { formatIntervalMs, parseIntervalMs } from './intervals.js';
 import { providerSchema } from './provider-config-schema.js';
 
@@ -164,18 +165,34 @@ const volumeSchema = z.strictObject({
 
 /** Tokens are typed by nobody; 16 characters at least so one cannot be guessed online. */
 const MIN_TOKEN_LENGTH = 16;
+/** Passwords are typed by people; 8 is the floor NIST SP 800-63B sets for them. */
 const MIN_PASSWORD_LENGTH = 8;
 
 const userSchema = z.strictObject({
-  name: z.string().min(1),
+  name: z
+    .string()
+    .min(1)
+    .regex(/^[^:\s]+$/, { error: 'user names may not contain ":" or spaces (HTTP basic auth)' })
+    .refine((n) => n !== BOARD_TOKEN_USER, { error: `"${BOARD_TOKEN_USER}" is reserved: it carries the token over basic auth` }),
   password: z.string().min(MIN_PASSWORD_LENGTH, { error: `must be at least ${MIN_PASSWORD_LENGTH} characters` }).transform((s) => new Secret(s)),
   /** viewer: read only; operator: may also retry, remove and promote jobs. @defaultValue "viewer" */
   role: z.enum(['viewer', 'operator']).default('viewer'),
 });
 
-const boardSchema = z.strictObject({
-  /** host:port or port. @defaultValue "127.0.0.1:3000" */
-  listen: z.string().default('127.0.0.1:3000'),
+/**
+ * The `board` section, for `snapfleet run` and `snapfleet board` alike (one schema, so that a file
+ * one of them takes the other takes too).
+ */
+export const boardConfigSchema = z.strictObject({
+  /** "host:port", "[::1]:3000", ":3000" (all interfaces) or "3000" (loopback). @defaultValue "127.0.0.1:3000" */
+  listen: z
+    .string()
+    .default(DEFAULT_BOARD_LISTEN)
+    .transform((text, ctx) => {
+      const listen = parseListen(text);
+      if (!listen) ctx.addIssue({ code: 'custom', message: `expected "host:port", got ${JSON.stringify(text)}` });
+      return listen ?? { host: '', port: 0 };
+    }),
   /** At least one of token, users, anonymous: the board is never open by default. */
   auth: z
     .strictObject({
@@ -185,7 +202,10 @@ const boardSchema = z.strictObject({
       /** Requests without credentials get the viewer role. @defaultValue false */
       anonymous: z.boolean().default(false),
     })
-    .refine((a) => a.token !== undefined || (a.users?.length ?? 0) > 0 || a.anonymous, { error: 'set a token, users, or anonymous: true (the board is never open by default)' }),
+    .refine((a) => a.token !== undefined || (a.users?.length ?? 0) > 0 || a.anonymous, { error: 'set a token, users, or anonymous: true (the board is never open by default)' })
+    .refine((a) => new Set((a.users ?? []).map((u) => u.name)).size === (a.users ?? []).length, { error: 'user names must be unique', path: ['users'] })
+    // Missing, it is checked as empty and fails with the message above.
+    .prefault({}),
 });
 
 const workerSchema = z.strictObject({
@@ -240,7 +260,7 @@ export const fleetConfigSchema = z
     /** Volumes of the local provider, by id. */
     volumes: z.record(nameSchema('volume'), volumeSchema).default({}),
     policies: z.array(policySchema).default([]),
-    board: boardSchema.optional(),
+    board: boardConfigSchema.optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

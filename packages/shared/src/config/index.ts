@@ -4,6 +4,7 @@
  */
 export {
   fleetConfigSchema,
+  boardConfigSchema,
   scheduleSchema,
   type FleetConfig,
   type FleetConfigInput,
@@ -18,6 +19,7 @@ export {
 export { copyTargetsOf, providerSchema, type ProviderConfig, type AwsProviderConfig, type AwsLimitsConfig, type AwsRegionLimitsConfig, type AwsCopyConfig } from './provider-config-schema.js';
 export { parseFleetConfig, formatConfigPath, type ParseFleetConfigOptions } from './parse-fleet-config.js';
 export { Secret, isSecret } from './secret.js';
+export { parseListen, DEFAULT_BOARD_LISTEN, BOARD_TOKEN_USER, type BoardListen } from './board-listen.js';
 export { parseIntervalMs, formatIntervalMs } from './intervals.js';
 export { globMatches, globToRegExp } from './glob.js';
 export { selectorMatches, type SelectableVolume } from './volume-selector.js';

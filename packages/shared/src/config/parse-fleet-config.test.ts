@@ -93,6 +93,17 @@ describe('parseFleetConfig', () => {
     expect(errorOf('- a\n- b\n').message).toContain('fleet.yaml: the file must hold a mapping');
   });
 
+  it('parses the board section with the same rules as snapfleet board', () => {
+    const c = parseFleetConfig(valid.replace('board:\n', 'board:\n  listen: "[::1]:9000"\n'), 'fleet.yaml');
+    expect(c.board!.listen).toEqual({ host: '::1', port: 9000 });
+    expect(parseFleetConfig(valid, 'fleet.yaml').board!.listen).toEqual({ host: '127.0.0.1', port: 3000 });
+    const withUsers = (users: string) => valid.replace('auth: { token: "0123456789abcdef-token" }', `auth: { users: ${users} }`);
+    expect(errorOf(withUsers('[{ name: token, password: long-enough }]')).message).toContain('board.auth.users[0].name: "token" is reserved');
+    expect(errorOf(withUsers('[{ name: "a:b", password: long-enough }]')).field).toBe('board.auth.users[0].name');
+    expect(errorOf(withUsers('[{ name: a, password: long-enough }, { name: a, password: long-enough }]')).message).toContain('board.auth.users: user names must be unique');
+    expect(errorOf(valid.replace('board:\n', 'board:\n  listen: nowhere\n')).field).toBe('board.listen');
+  });
+
   it('refuses a board without any authentication', () => {
     expect(errorOf(valid.replace('auth: { token: "0123456789abcdef-token" }', 'auth: {}')).message).toContain('board.auth: set a token, users, or anonymous: true');
   });
