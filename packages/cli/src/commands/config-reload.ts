@@ -4,6 +4,10 @@
  * start. A valid file is applied to what starts from then on; an invalid one is logged with the
  * file and the field and the running configuration stays. Reloads run one at a time, in order,
  * so two quick signals never apply an older file after a newer one.
+ *
+ * The reloader is registered before the process starts its parts, so a SIGHUP during start-up
+ * (a deploy tool reloading right after a restart) is held, not fatal: SIGHUP's default action
+ * would end the process. Held reloads run once `started()` is called.
  */
 import { isSnapfleetError } from '@snapfleet/shared';
 import { isSecret, type FleetConfig } from '@snapfleet/shared/config';
@@ -14,6 +18,8 @@ import { loadFleetConfig } from './fleet-common.js';
 export interface ConfigReloader {
   /** Reads, validates and applies the file now; `trigger` names the cause in the logs. */
   reload(trigger: string): Promise<void>;
+  /** The parts `apply` works on are running: reloads held until now go ahead. */
+  started(): void;
   release(): void;
 }
 
@@ -22,7 +28,8 @@ export interface ConfigReloader {
  * config is replaced only when `apply` succeeds.
  */
 export function reloadConfigOnSignal(ctx: CliContext, path: string, log: FleetLogger, apply: (next: FleetConfig) => Promise<string[]>): ConfigReloader {
-  let chain: Promise<void> = Promise.resolve();
+  let started!: () => void;
+  let chain: Promise<void> = new Promise<void>((resolve) => (started = resolve));
   const reload = (trigger: string): Promise<void> => {
     chain = chain.then(async () => {
       let next: FleetConfig;
@@ -44,7 +51,7 @@ export function reloadConfigOnSignal(ctx: CliContext, path: string, log: FleetLo
     return chain;
   };
   const handle = ctx.onReload(() => reload('SIGHUP'));
-  return { reload, release: () => handle.release() };
+  return { reload, started, release: () => handle.release() };
 }
 
 /** Settings only a restart applies: the Redis prefix (unless --prefix pins it) and the board. */

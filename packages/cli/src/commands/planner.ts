@@ -21,7 +21,6 @@ export function registerPlanner(program: Command, ctx: CliContext): void {
     const log = fleetLogger(ctx, { role: 'planner', prefix });
     const providers = sharedLimitProviders(ctx, prefix, log);
     const planner = createPlanner({ connection: redisConnection(ctx), prefix, config, provider: providers.provider(config), clock: ctx.clock, log });
-    await planner.start();
     let current = config;
     const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
       await planner.reconcile(next, providers.provider(next));
@@ -29,6 +28,13 @@ export function registerPlanner(program: Command, ctx: CliContext): void {
       current = next;
       return restart;
     });
+    try {
+      await planner.start();
+    } catch (err) {
+      reloader.release();
+      throw err;
+    }
+    reloader.started();
     watchFile(opts.config, { interval: CONFIG_POLL_MS, persistent: false }, () => void reloader.reload('file change'));
     await untilInterrupted(ctx, async () => {
       unwatchFile(opts.config);

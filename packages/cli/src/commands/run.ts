@@ -13,7 +13,7 @@ import { QUEUE, WORK_QUEUES, slotFromTime, type FleetLogger } from '@snapfleet/s
 import type { FleetConfig } from '@snapfleet/shared/config';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { fleetLogger, fleetPrefix, loadFleetConfig, redisConnection, sharedLimitProviders, startFleetWorker, untilInterrupted, withFleetOptions, type FleetOptions } from './fleet-common.js';
+import { fleetLogger, fleetPrefix, loadFleetConfig, redisConnection, sharedLimitProviders, startFleetWorker, untilInterrupted, withFleetOptions, type FleetOptions, type RunningWorker } from './fleet-common.js';
 import { mib } from './common.js';
 import { processSettingsNeedingRestart, reloadConfigOnSignal } from './config-reload.js';
 
@@ -127,20 +127,29 @@ export function registerRun(program: Command, ctx: CliContext, setExitCode: (cod
       }
       const providers = sharedLimitProviders(ctx, prefix, log);
       const planner = createPlanner({ connection: redisConnection(ctx), prefix, config, provider: providers.provider(config), clock: ctx.clock, log });
-      await planner.start();
-      const running = startFleetWorker(ctx, config, prefix, log);
-      const closeBoard = await startBoard(config, ctx, prefix, log);
       let current = config;
+      let running: RunningWorker | undefined;
       const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
-        const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running.reload(next)];
+        const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running!.reload(next)];
         await planner.reconcile(next, providers.provider(next));
         current = next;
         return restart;
       });
+      let closeBoard: (() => Promise<void>) | undefined;
+      try {
+        await planner.start();
+        running = startFleetWorker(ctx, config, prefix, log);
+        closeBoard = await startBoard(config, ctx, prefix, log);
+      } catch (err) {
+        reloader.release();
+        throw err;
+      }
+      reloader.started();
+      const worker = running;
       await untilInterrupted(ctx, async () => {
         reloader.release();
         await closeBoard?.();
-        await running.close();
+        await worker.close();
         await planner.close();
         providers.close();
       });

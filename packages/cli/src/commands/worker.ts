@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { parseIntFlag } from '../units.js';
-import { fleetLogger, fleetPrefix, loadFleetConfig, startFleetWorker, untilInterrupted, withFleetOptions, type FleetOptions } from './fleet-common.js';
+import { fleetLogger, fleetPrefix, loadFleetConfig, startFleetWorker, untilInterrupted, withFleetOptions, type FleetOptions, type RunningWorker } from './fleet-common.js';
 import { processSettingsNeedingRestart, reloadConfigOnSignal } from './config-reload.js';
 
 /** Archives at once in one process; beyond this the codec pool is the bottleneck anyway. */
@@ -22,16 +22,24 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       const prefix = fleetPrefix(opts, config);
       const concurrency = opts.concurrency ? parseIntFlag(opts.concurrency, 'concurrency', 1, MAX_CONCURRENCY) : undefined;
       const log = fleetLogger(ctx, { role: 'worker', prefix });
-      const running = startFleetWorker(ctx, config, prefix, log, concurrency);
       let current = config;
+      let running: RunningWorker | undefined;
       const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
-        const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running.reload(next)];
+        const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running!.reload(next)];
         current = next;
         return restart;
       });
+      try {
+        running = startFleetWorker(ctx, config, prefix, log, concurrency);
+      } catch (err) {
+        reloader.release();
+        throw err;
+      }
+      reloader.started();
+      const worker = running;
       await untilInterrupted(ctx, async () => {
         reloader.release();
-        await running.close();
+        await worker.close();
       });
     });
 }
