@@ -72,7 +72,7 @@ afterAll(async () => {
 async function inFlightPackArtifact(target: RepoTarget, stderr: string): Promise<boolean> {
   const m = /(data\/[0-9a-f]{2}\/[0-9a-f]{64}): (header length \d+ exceeds the pack|too short to be a pack)/.exec(stderr);
   if (!m) return false;
-  const store = openBlobStore(target.repoUrl, target.storeEnv);
+  const store = await openBlobStore(target.repoUrl, target.storeEnv);
   const info = await store.stat(m[1]!);
   if (!info) return true; // finished and deleted since (repacked, then condemned)
   const repo = await openRepository(store, { password: PASSWORD });

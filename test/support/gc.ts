@@ -49,8 +49,8 @@ export async function createRepoTarget(kind: StoreKind, dir: string, password: s
 
 /** Copies every object of one repository into another (empty) location, on any store kinds. */
 export async function copyRepository(from: RepoTarget, to: RepoTarget): Promise<number> {
-  const src = openBlobStore(from.repoUrl, from.storeEnv);
-  const dst = openBlobStore(to.repoUrl, to.storeEnv);
+  const src = await openBlobStore(from.repoUrl, from.storeEnv);
+  const dst = await openBlobStore(to.repoUrl, to.storeEnv);
   let n = 0;
   for (const prefix of ['config', 'keys/', 'data/', 'index/', 'snapshots/', 'locks/', 'prune/']) {
     for await (const o of src.list(prefix)) {
@@ -69,7 +69,7 @@ export interface StoredObject {
 
 /** The repository's objects under `prefix` (data/, index/, prune/, locks/, snapshots/). */
 export async function listObjects(target: RepoTarget, prefix: string): Promise<StoredObject[]> {
-  const store = openBlobStore(target.repoUrl, target.storeEnv);
+  const store = await openBlobStore(target.repoUrl, target.storeEnv);
   const out: StoredObject[] = [];
   for await (const o of store.list(prefix)) out.push({ key: o.key, size: o.size });
   return out.sort((a, b) => a.key.localeCompare(b.key));

@@ -10,11 +10,11 @@ export function repoUrl(opts: RepoOptions, ctx: CliContext): string {
   return url;
 }
 
-export function storeFor(opts: RepoOptions, ctx: CliContext): BlobStore {
+export function storeFor(opts: RepoOptions, ctx: CliContext): Promise<BlobStore> {
   return openBlobStore(repoUrl(opts, ctx), ctx.env);
 }
 
 export async function openRepo(opts: RepoOptions, ctx: CliContext): Promise<Repository> {
   const password = await readPassword(opts.passwordFile, ctx.env);
-  return openRepository(storeFor(opts, ctx), password === undefined ? {} : { password });
+  return openRepository(await storeFor(opts, ctx), password === undefined ? {} : { password });
 }

@@ -31,7 +31,7 @@ export interface FleetRepositoriesOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Threads per repository pool. @defaultValue one per core */
   codecThreads?: number;
-  openStore?: (url: string, env: Readonly<Record<string, string | undefined>>) => BlobStore;
+  openStore?: (url: string, env: Readonly<Record<string, string | undefined>>) => BlobStore | Promise<BlobStore>;
 }
 
 interface Cached {
@@ -70,7 +70,7 @@ export function createFleetRepositories(options: FleetRepositoriesOptions): Flee
   const openStore = options.openStore ?? ((url, env) => openBlobStore(url, { ...env }));
 
   async function load(name: string, settings: RepositoryConfig): Promise<Cached> {
-    const store = openStore(settings.url, options.env);
+    const store = await openStore(settings.url, options.env);
     const password = await passwordFor(name, settings, options.env);
     const repo = await openRepository(store, password === undefined ? {} : { password });
     return { store, config: repo.config, keys: repo.keys, pool: createThreadCodecPool(repo.keys, options.codecThreads) };

@@ -20,7 +20,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
       const password = await readPassword(opts.passwordFile, ctx.env);
       if (opts.encryption && !password) throw new InvalidInputError('init needs a password: set SNAPFLEET_PASSWORD or --password-file, or pass --no-encryption', 'password');
       const chunkSize = opts.chunkSize ? parseSize(opts.chunkSize, 'chunk-size') : undefined;
-      const repo = await initRepository(storeFor(opts, ctx), { encrypted: opts.encryption, ...(password ? { password } : {}), ...(chunkSize ? { chunkSize } : {}) });
+      const repo = await initRepository(await storeFor(opts, ctx), { encrypted: opts.encryption, ...(password ? { password } : {}), ...(chunkSize ? { chunkSize } : {}) });
       const summary = { repository: repoUrl(opts, ctx), id: repo.config.id, encrypted: opts.encryption, chunkSize: repo.chunkSize };
       ctx.stdout.write(opts.json ? JSON.stringify(summary) + '\n' : `created ${summary.encrypted ? 'encrypted' : 'unencrypted'} repository ${summary.id} at ${summary.repository}\n`);
     });

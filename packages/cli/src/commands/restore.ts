@@ -10,7 +10,6 @@ import { parseEbsDestination } from '../ebs-destination.js';
 import { openRepo } from '../repository-access.js';
 import { progressBar } from '../progress-bar.js';
 import { withRepoOptions } from './common.js';
-import { openEbsRestoreTarget } from './restore-ebs-target.js';
 
 interface RestoreOptions extends RepoOptions {
   snapshot: string;
@@ -32,7 +31,8 @@ export function registerRestore(program: Command, ctx: CliContext): void {
       const pool = createThreadCodecPool(repo.keys);
       const bar = progressBar('restore', opts, ctx);
       const started = performance.now();
-      const ebsTarget = ebs ? await openEbsRestoreTarget(ebs, snapshot, ctx, opts.prefix) : undefined;
+      // Loaded only for ebs: destinations: the EBS restore needs Redis and the AWS SDK.
+      const ebsTarget = ebs ? await (await import('./restore-ebs-target.js')).openEbsRestoreTarget(ebs, snapshot, ctx, opts.prefix) : undefined;
       try {
         const target = ebsTarget?.target ?? new LocalVolumeTarget(opts.to);
         const interrupt = ctx.onInterrupt(() => target.abort());

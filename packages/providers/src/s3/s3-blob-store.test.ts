@@ -33,7 +33,7 @@ describe('S3BlobStore', () => {
 
   it('is what openBlobStore returns for an s3:// URL', async () => {
     const { repoUrl, env } = await createTestBucket();
-    const store = openBlobStore(repoUrl, env);
+    const store = await openBlobStore(repoUrl, env);
     expect(store).toBeInstanceOf(S3BlobStore);
     await store.put('a/b', Uint8Array.of(7));
     expect(await store.stat('a/b')).toEqual({ key: 'a/b', size: 1 });
