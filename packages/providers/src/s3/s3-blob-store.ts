@@ -13,10 +13,19 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidInputError, joinBlobData, NotFoundError, TransientError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo } from '@snapfleet/shared';
 import { validateBlobKey, validateListPrefix } from '../blob-key.js';
 import { classifyS3Error } from './s3-errors.js';
 import { s3ClientConfig, s3OptionsFromEnv, validateS3Options, type S3StoreOptions } from './s3-options.js';
+
+/**
+ * The SDK retries a request that fails, but not a body that breaks off after the headers came (a
+ * connection reset mid-download): such a get is sent again, up to this many times in all. A retry
+ * after the object was deleted meanwhile gets the usual not-found.
+ */
+const BODY_ATTEMPTS = 3;
+const BODY_RETRY_BASE_MS = 100;
 
 export class S3BlobStore implements BlobStore {
   readonly location: string;
@@ -65,22 +74,31 @@ export class S3BlobStore implements BlobStore {
     if (range !== undefined) checkRangeShape(range, key);
     // HTTP cannot express an empty range: check the object's size instead.
     if (range?.length === 0) return this.emptyRange(key, range.offset);
-    try {
-      const response = await this.client.send(
-        new GetObjectCommand({
-          Bucket: this.options.bucket,
-          Key,
-          ...(range !== undefined ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
-        }),
-      );
-      if (response.Body === undefined) throw new TransientError(`S3 get ${this.location} key ${key}: response had no body`);
-      const bytes = await response.Body.transformToByteArray();
-      if (response.ContentLength !== undefined && bytes.length !== response.ContentLength) {
-        throw new TransientError(`S3 get ${this.location} key ${key}: body ended after ${bytes.length} of ${response.ContentLength} bytes`);
+    const command = () =>
+      new GetObjectCommand({
+        Bucket: this.options.bucket,
+        Key,
+        ...(range !== undefined ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
+      });
+    for (let attempt = 1; ; attempt++) {
+      let response;
+      try {
+        response = await this.client.send(command());
+      } catch (err) {
+        throw classifyS3Error(err, { op: 'get', location: this.location, key });
       }
-      return range === undefined ? bytes : this.requestedRange(bytes, response.ContentRange, range, key);
-    } catch (err) {
-      throw classifyS3Error(err, { op: 'get', location: this.location, key });
+      try {
+        if (response.Body === undefined) throw new TransientError(`S3 get ${this.location} key ${key}: response had no body`);
+        const bytes = await response.Body.transformToByteArray();
+        if (response.ContentLength !== undefined && bytes.length !== response.ContentLength) {
+          throw new TransientError(`S3 get ${this.location} key ${key}: body ended after ${bytes.length} of ${response.ContentLength} bytes`);
+        }
+        return range === undefined ? bytes : this.requestedRange(bytes, response.ContentRange, range, key);
+      } catch (err) {
+        const classified = classifyS3Error(err, { op: 'get', location: this.location, key });
+        if (!(classified instanceof TransientError) || attempt >= BODY_ATTEMPTS) throw classified;
+        await sleep(BODY_RETRY_BASE_MS * 4 ** (attempt - 1));
+      }
     }
   }
 
