@@ -20,6 +20,8 @@ export interface ConfigReloader {
   reload(trigger: string): Promise<void>;
   /** The parts `apply` works on are running: reloads held until now go ahead. */
   started(): void;
+  /** Runs `start` (which starts those parts), then `started()`; if it fails, releases the signal. */
+  startWith<T>(start: () => Promise<T>): Promise<T>;
   release(): void;
 }
 
@@ -51,7 +53,18 @@ export function reloadConfigOnSignal(ctx: CliContext, path: string, log: FleetLo
     return chain;
   };
   const handle = ctx.onReload(() => reload('SIGHUP'));
-  return { reload, started, release: () => handle.release() };
+  const startWith = async <T>(start: () => Promise<T>): Promise<T> => {
+    let value: T;
+    try {
+      value = await start();
+    } catch (err) {
+      handle.release();
+      throw err;
+    }
+    started();
+    return value;
+  };
+  return { reload, started, startWith, release: () => handle.release() };
 }
 
 /** Settings only a restart applies: the Redis prefix (unless --prefix pins it) and the board. */

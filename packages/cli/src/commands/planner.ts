@@ -28,13 +28,7 @@ export function registerPlanner(program: Command, ctx: CliContext): void {
       current = next;
       return restart;
     });
-    try {
-      await planner.start();
-    } catch (err) {
-      reloader.release();
-      throw err;
-    }
-    reloader.started();
+    await reloader.startWith(() => planner.start());
     watchFile(opts.config, { interval: CONFIG_POLL_MS, persistent: false }, () => void reloader.reload('file change'));
     await untilInterrupted(ctx, async () => {
       unwatchFile(opts.config);

@@ -135,17 +135,11 @@ export function registerRun(program: Command, ctx: CliContext, setExitCode: (cod
         current = next;
         return restart;
       });
-      let closeBoard: (() => Promise<void>) | undefined;
-      try {
+      const { worker, closeBoard } = await reloader.startWith(async () => {
         await planner.start();
         running = startFleetWorker(ctx, config, prefix, log);
-        closeBoard = await startBoard(config, ctx, prefix, log);
-      } catch (err) {
-        reloader.release();
-        throw err;
-      }
-      reloader.started();
-      const worker = running;
+        return { worker: running, closeBoard: await startBoard(config, ctx, prefix, log) };
+      });
       await untilInterrupted(ctx, async () => {
         reloader.release();
         await closeBoard?.();

@@ -29,14 +29,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         current = next;
         return restart;
       });
-      try {
-        running = startFleetWorker(ctx, config, prefix, log, concurrency);
-      } catch (err) {
-        reloader.release();
-        throw err;
-      }
-      reloader.started();
-      const worker = running;
+      const worker = await reloader.startWith(async () => (running = startFleetWorker(ctx, config, prefix, log, concurrency)));
       await untilInterrupted(ctx, async () => {
         reloader.release();
         await worker.close();

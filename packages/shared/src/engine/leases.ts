@@ -92,9 +92,8 @@ export interface ExclusiveLeaseOptions {
  */
 export async function acquireExclusiveLease(repo: Repository, clock: Clock, kind: Lease['kind'], options: ExclusiveLeaseOptions = {}): Promise<HeldLease> {
   const held = await acquireLease(repo, clock, kind, options.hostname, options.identity?.self);
-  let others: LeaseEntry[];
+  const others: LeaseEntry[] = [];
   try {
-    others = [];
     for (const e of await liveLeases(repo, clock, kind)) {
       if (e.id === held.id) continue;
       if (e.lease.holder && options.identity?.isGone(e.lease.holder)) await repo.store.delete(lockKey(e.id));
