@@ -1,9 +1,10 @@
 import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidInputError, NotFoundError } from '@snapfleet/shared';
-import { describeBlobStoreConformance } from '@snapfleet/shared/testing';
+import { describeBlobStoreConformance, randomData } from '@snapfleet/shared/testing';
+import { DirectWriter } from './direct-io.js';
 import { FolderBlobStore } from './folder-blob-store.js';
 
 async function tempRoot(): Promise<string> {
@@ -26,6 +27,26 @@ describe('FolderBlobStore', () => {
     }
   };
   const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+  it('stores a large multi-part object byte for byte, direct or buffered', () =>
+    withRoot(async (root) => {
+      // Parts of odd lengths, a total that is not a whole number of blocks: the direct head ends
+      // inside a part and the buffered tail continues from there.
+      const parts = [randomData(1_000_003), randomData(3 * 1024 * 1024 + 17), randomData(4095)];
+      const whole = Buffer.concat(parts);
+      const write = vi.spyOn(DirectWriter.prototype, 'write');
+      try {
+        for (const directIo of [true, false]) {
+          const store = new FolderBlobStore(join(root, String(directIo)), { directIo });
+          await store.put('data/ab/pack', parts);
+          expect(Buffer.compare(Buffer.from(await store.get('data/ab/pack')), whole), `directIo ${directIo}`).toBe(0);
+          expect((await stat(join(root, String(directIo), 'data', 'ab', 'pack'))).size).toBe(whole.length);
+        }
+        expect(write.mock.calls.map(([, offset, length]) => [offset, length])).toEqual([[0, whole.length - (whole.length % 4096)]]);
+      } finally {
+        write.mockRestore();
+      }
+    }));
 
   it('rejects keys that could escape the folder or collide with temp files', () =>
     withRoot(async (_root, store) => {

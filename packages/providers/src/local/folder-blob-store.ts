@@ -25,11 +25,14 @@ const TEMP_NAME_RANDOM_BYTES = 8;
 export class FolderBlobStore implements BlobStore {
   readonly location: string;
   private readonly root: string;
+  private readonly directIo: boolean;
 
-  constructor(root: string) {
+  /** `directIo`: write packs around the page cache where the file system allows (direct-io.ts). */
+  constructor(root: string, options: { directIo?: boolean } = {}) {
     if (root.length === 0) throw new InvalidInputError('the repository folder path is empty', 'repo');
     this.root = resolve(root);
     this.location = this.root;
+    this.directIo = options.directIo ?? true;
   }
 
   async put(key: string, data: BlobData): Promise<void> {
@@ -38,7 +41,7 @@ export class FolderBlobStore implements BlobStore {
     const temp = join(dir, `${TEMP_PREFIX}${basename(path)}.${randomBytes(TEMP_NAME_RANDOM_BYTES).toString('hex')}`);
     try {
       await mkdir(dir, { recursive: true, mode: DIRECTORY_MODE });
-      await writeDurably(temp, data, OBJECT_FILE_MODE);
+      await writeDurably(temp, data, OBJECT_FILE_MODE, this.directIo);
       await rename(temp, path);
     } catch (err) {
       await rm(temp, { force: true }).catch(() => undefined);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidInputError, NotFoundError } from '@snapfleet/shared';
 import { randomData } from '@snapfleet/shared/testing';
+import { DirectWriter } from './direct-io.js';
 import { LocalVolumeTarget } from './local-volume-target.js';
 import { attachLoopDevice, probeLoopDevices } from './loop-device-fixture.js';
 
@@ -96,13 +97,54 @@ describe('LocalVolumeTarget on a file', () => {
       await directory.abort();
     }));
 
-  it('flushes to disk as it goes, not only at commit', () =>
+  it('writes the block-aligned bulk direct and the rest through the page cache, byte for byte', () =>
+    withDir(async (dir) => {
+      const write = vi.spyOn(DirectWriter.prototype, 'write');
+      try {
+        const path = join(dir, 'restored.img');
+        const size = 6 * MiB + 1000; // a tail shorter than a block
+        const data = randomData(size);
+        const target = new LocalVolumeTarget(path);
+        await target.open(size);
+        await target.write(0, data.subarray(0, 2 * MiB + 100)); // aligned start, unaligned end
+        await target.write(2 * MiB + 100, data.subarray(2 * MiB + 100, 4 * MiB)); // unaligned start
+        await Promise.all([target.write(4 * MiB, data.subarray(4 * MiB, 5 * MiB)), target.write(5 * MiB, data.subarray(5 * MiB))]);
+        await target.commit();
+        expect(Buffer.compare(await readFile(path), data)).toBe(0);
+        // 2 MiB, 1 MiB and 1 MiB went direct (the unaligned start did not); tails were buffered.
+        expect(write.mock.calls.map(([, offset, length]) => [offset, length])).toEqual(
+          expect.arrayContaining([[0, 2 * MiB], [4 * MiB, MiB], [5 * MiB, MiB]]),
+        );
+        expect(write.mock.calls).toHaveLength(3);
+      } finally {
+        write.mockRestore();
+      }
+    }));
+
+  it('writes everything through the page cache where direct writes are refused', () =>
+    withDir(async (dir) => {
+      const open = vi.spyOn(DirectWriter, 'open').mockResolvedValue(undefined);
+      try {
+        const path = join(dir, 'restored.img');
+        const data = randomData(3 * MiB);
+        const target = new LocalVolumeTarget(path);
+        await target.open(data.length);
+        await target.write(0, data);
+        await target.commit();
+        expect(open).toHaveBeenCalledTimes(1);
+        expect(Buffer.compare(await readFile(path), data)).toBe(0);
+      } finally {
+        open.mockRestore();
+      }
+    }));
+
+  it('flushes buffered writes to disk as it goes, not only at commit', () =>
     withDir(async (dir) => {
       const datasync = vi.spyOn(await fileHandlePrototype(dir), 'datasync');
       try {
         const path = join(dir, 'restored.img');
         const data = randomData(8 * MiB);
-        const target = new LocalVolumeTarget(path, { flushEveryBytes: 2 * MiB });
+        const target = new LocalVolumeTarget(path, { flushEveryBytes: 2 * MiB, directIo: false });
         await target.open(data.length);
         for (let at = 0; at < data.length; at += MiB) await target.write(at, data.subarray(at, at + MiB));
         // One flush at a time: a write that finds one under way does not start another.
@@ -121,7 +163,7 @@ describe('LocalVolumeTarget on a file', () => {
       try {
         const path = join(dir, 'restored.img');
         await writeFile(path, 'old');
-        const target = new LocalVolumeTarget(path, { flushEveryBytes: MiB });
+        const target = new LocalVolumeTarget(path, { flushEveryBytes: MiB, directIo: false });
         await target.open(4 * MiB);
         await target.write(0, randomData(MiB));
         await expect(target.commit()).rejects.toThrow(/EIO/);

@@ -4,6 +4,8 @@
  *   commit, so an aborted or crashed restore leaves the destination as it was, and holes cost
  *   nothing (zero() is a no-op on the fresh file).
  * - A device is written in place (it cannot be renamed), so zero() really writes zeros.
+ * - Block-aligned data goes around the page cache (direct-io.ts) where the file system allows:
+ *   a restore writes gigabytes once and never reads them back.
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
@@ -12,6 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { InvalidInputError, NotFoundError, PermanentError, type VolumeTarget } from '@snapfleet/shared';
 import { blockDeviceSizeBytes } from './block-device.js';
 import { syncDirectory } from './durable-fs.js';
+import { DIRECT_UNIT, DirectWriter } from './direct-io.js';
 import { errorCode, translateFsError } from './fs-errors.js';
 import { writeFully } from './positional-io.js';
 
@@ -32,6 +35,13 @@ const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
 type State = 'new' | 'open' | 'committed' | 'aborted';
 
+export interface LocalVolumeTargetOptions {
+  /** Buffered bytes between background flushes. @defaultValue 64 MiB */
+  flushEveryBytes?: number;
+  /** Write block-aligned data with O_DIRECT where possible. @defaultValue true */
+  directIo?: boolean;
+}
+
 export class LocalVolumeTarget implements VolumeTarget {
   readonly location: string;
   private state: State = 'new';
@@ -45,12 +55,16 @@ export class LocalVolumeTarget implements VolumeTarget {
   /** A background flush that failed: reported by the next write or by commit. */
   private flushError?: unknown;
 
+  /** Direct writes for the block-aligned bulk; undefined where the file system refuses them. */
+  private direct?: DirectWriter;
   private readonly flushEveryBytes: number;
+  private readonly directIo: boolean;
 
-  constructor(path: string, options: { flushEveryBytes?: number } = {}) {
+  constructor(path: string, options: LocalVolumeTargetOptions = {}) {
     if (path.length === 0) throw new InvalidInputError('the restore target path is empty', 'target');
     this.location = resolve(path);
     this.flushEveryBytes = options.flushEveryBytes ?? FLUSH_EVERY_BYTES;
+    this.directIo = options.directIo ?? true;
   }
 
   async open(sizeBytes: number): Promise<void> {
@@ -64,16 +78,29 @@ export class LocalVolumeTarget implements VolumeTarget {
     } else {
       await this.openTempFile(sizeBytes);
     }
+    if (this.directIo && sizeBytes >= DIRECT_UNIT) {
+      const path = this.tempPath ?? this.location;
+      try {
+        // A device's first block holds data that is not ours yet: find the alignment by reading.
+        this.direct = await DirectWriter.open(path, this.isDevice ? 'read' : 'write-zeros');
+      } catch (err) {
+        throw translateFsError(err, 'open restore target', path);
+      }
+    }
   }
 
   async write(offset: number, data: Uint8Array): Promise<void> {
     const handle = this.checkWritable(offset, data.length);
+    // The aligned head goes direct; an unaligned offset or a short tail (the volume's last
+    // bytes) goes through the page cache.
+    const direct = this.direct && offset % DIRECT_UNIT === 0 ? data.length - (data.length % DIRECT_UNIT) : 0;
     try {
-      await writeFully(handle, data, offset);
+      if (direct > 0) await this.direct!.write([data], offset, direct);
+      if (direct < data.length) await writeFully(handle, data.subarray(direct), offset + direct);
     } catch (err) {
       throw translateFsError(err, `write at byte ${offset} of`, this.location);
     }
-    this.unflushed += data.length;
+    this.unflushed += data.length - direct;
     if (this.unflushed >= this.flushEveryBytes && this.flushing === undefined) this.startFlush(handle);
   }
 
@@ -108,6 +135,9 @@ export class LocalVolumeTarget implements VolumeTarget {
     try {
       await this.flushing;
       if (this.flushError !== undefined) throw this.flushError;
+      await this.direct?.close();
+      this.direct = undefined;
+      // fsync covers the inode whichever descriptor wrote: the direct writes' extents too.
       await handle.sync();
       await handle.close();
       this.handle = undefined;
@@ -126,6 +156,8 @@ export class LocalVolumeTarget implements VolumeTarget {
     if (this.state === 'committed' || this.state === 'aborted') return;
     this.state = 'aborted';
     await this.flushing;
+    await this.direct?.close().catch(() => undefined);
+    this.direct = undefined;
     await this.handle?.close().catch(() => undefined);
     this.handle = undefined;
     if (this.tempPath !== undefined) await rm(this.tempPath, { force: true });
