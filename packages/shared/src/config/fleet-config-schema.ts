@@ -12,6 +12,7 @@ import { isValidTimeZone } from '../retention/zoned-time.js';
 import { Secret } from './secret.js';
 import { BOARD_TOKEN_USER, DEFAULT_BOARD_LISTEN, parseListen } from './board-listen.js';
 import { formatIntervalMs, parseIntervalMs } from './intervals.js';
+import { DEFAULT_ZSTD_LEVEL } from '../content/compression-level.js';
 import { providerSchema } from './provider-config-schema.js';
 
 /** Names that end up inside Redis keys and job ids: no ':' (BullMQ's separator), no spaces. */
@@ -133,8 +134,8 @@ const repositorySchema = z
     passwordFile: z.string().min(1).optional(),
     /** The environment variable holding the password. @defaultValue "SNAPFLEET_PASSWORD" */
     passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }).optional(),
-    /** zstd level 1-19. @defaultValue 3 */
-    compressionLevel: z.number().int().min(1).max(19).default(3),
+    /** zstd level 1-19. @defaultValue 1 (DEFAULT_ZSTD_LEVEL) */
+    compressionLevel: z.number().int().min(1).max(19).default(DEFAULT_ZSTD_LEVEL),
     /**
      * MiB a pack fills up to before it is stored, 1-128 (restic's --pack-size). Larger packs mean
      * fewer object-store requests; smaller ones lose less work when a worker dies mid-archive.

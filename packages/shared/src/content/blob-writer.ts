@@ -6,14 +6,14 @@
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MasterKeys } from '../format/master-keys.js';
 import type { CodecPool } from '../parallel/codec-pool.js';
-import type { BuiltFrame } from '../parallel/chunk-frames.js';
+import { framesOutBytes, type BuiltFrame } from '../parallel/chunk-frames.js';
+import { SharedBufferPool } from '../parallel/shared-buffer-pool.js';
 import { BlobType } from '../format/codec-ids.js';
 import { blobId, ID_BYTES, isHole } from '../format/ids.js';
 import { BlobIndex } from './blob-index.js';
 import { IdTable } from './id-table.js';
 import { DEFAULT_FRAME_SIZE, FrameBuilder } from './frame-builder.js';
 import { PackWriter } from './pack-writer.js';
-import { Semaphore } from './semaphore.js';
 import { TaskGroup } from './task-group.js';
 
 export interface BlobWriterStats {
@@ -28,6 +28,8 @@ export interface BlobWriterStats {
 
 export interface BlobWriterOptions {
   zstdLevel: number;
+  /** The largest block addBlock is given (the source's block size). */
+  blockSize: number;
   /** Blocks being framed in the pool at once: enough to keep every codec thread busy. */
   blocksInFlight: number;
   packSize?: number;
@@ -38,7 +40,8 @@ export class BlobWriter {
   private readonly pending = new IdTable();
   private readonly packs: PackWriter;
   private readonly maps: FrameBuilder;
-  private readonly framing: Semaphore;
+  /** Shared memory the codec threads encode a block's frames into, one slot per block in flight. */
+  private framing?: SharedBufferPool;
   private readonly tasks = new TaskGroup();
   private newBlobs = 0;
   private newBytes = 0;
@@ -57,7 +60,6 @@ export class BlobWriter {
       (pack) => index.addPack(pack),
       options.packSize,
     );
-    this.framing = new Semaphore(options.blocksInFlight);
     this.maps = new FrameBuilder(BlobType.Map, (raw) => pool.encodeFrame(raw, options.zstdLevel), (frame) => this.packs.add(frame), 2);
   }
 
@@ -97,22 +99,28 @@ export class BlobWriter {
       done();
       return;
     }
-    await this.framing.acquire();
-    const job = { data, chunkSize, chunks: Uint32Array.from(fresh), blockIds: ids, level: this.options.zstdLevel, frameSize: DEFAULT_FRAME_SIZE };
+    if (data.byteLength > this.options.blockSize) {
+      done();
+      throw new RangeError(`block of ${data.byteLength} bytes is larger than the block size ${this.options.blockSize}`);
+    }
+    this.framing ??= new SharedBufferPool(framesOutBytes(this.options.blockSize, Math.ceil(this.options.blockSize / chunkSize)), this.options.blocksInFlight);
+    const framing = this.framing;
+    const out = await framing.acquire();
+    const job = { data, chunkSize, chunks: Uint32Array.from(fresh), blockIds: ids, level: this.options.zstdLevel, frameSize: DEFAULT_FRAME_SIZE, out };
     this.tasks.spawn(
       this.pool
         .chunkFrames(job)
-        .finally(() => {
-          done();
-          this.framing.release();
-        })
-        .then((frames) => this.storeFrames(frames)),
+        .finally(done)
+        .then((frames) => this.storeFrames(frames, out))
+        .finally(() => framing.release(out)),
     );
   }
 
-  private async storeFrames(frames: BuiltFrame[]): Promise<void> {
+  /** Copies the frames out of their slot into packs; the slot is free again once this returns. */
+  private async storeFrames(frames: BuiltFrame[], out: Uint8Array): Promise<void> {
     for (const f of frames) {
-      await this.packs.add({ type: BlobType.Data, compression: f.compression, storedLength: f.stored.byteLength, rawLength: f.rawLength, ids: f.ids, lengths: f.lengths, stored: f.stored });
+      const stored = out.subarray(f.offset, f.offset + f.storedLength);
+      await this.packs.add({ type: BlobType.Data, compression: f.compression, storedLength: f.storedLength, rawLength: f.rawLength, ids: f.ids, lengths: f.lengths, stored });
     }
   }
 

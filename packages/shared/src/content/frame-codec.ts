@@ -5,8 +5,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { Compression, type CompressionId } from '../format/codec-ids.js';
-import { open, seal } from '../format/sealing.js';
-import { zstdCompress, zstdDecompress } from './zstd.js';
+import { open, SEAL_OVERHEAD, sealInto } from '../format/sealing.js';
+import { zstdCompressToScratch, zstdDecompress } from './zstd.js';
 
 export interface EncodedFrame {
   stored: Buffer;
@@ -21,14 +21,38 @@ function worthCompressing(raw: number, compressed: number): boolean {
   return compressed < raw - (raw >>> 5);
 }
 
+/** The most bytes a frame of `rawLength` plaintext takes stored (raw, sealed). */
+export function maxStoredLength(rawLength: number): number {
+  return rawLength + SEAL_OVERHEAD;
+}
+
+/** zstd into this thread's scratch, or the plaintext itself when zstd does not pay. */
+function compressedBody(raw: Uint8Array, level: number): { body: Uint8Array; compression: CompressionId } {
+  const compressed = zstdCompressToScratch(raw, level);
+  return worthCompressing(raw.byteLength, compressed.byteLength) ? { body: compressed, compression: Compression.Zstd } : { body: raw, compression: Compression.None };
+}
+
+function store(body: Uint8Array, enc: KeyObject | undefined, out: Uint8Array, at: number): number {
+  if (enc) return sealInto(enc, body, out, at);
+  out.set(body, at);
+  return body.byteLength;
+}
+
+/**
+ * Encodes a frame into `out` at `at` (room for maxStoredLength(raw) bytes) and returns its
+ * stored length and compression. `raw` may be the caller's scratch memory.
+ */
+export function encodeFrameInto(raw: Uint8Array, level: number, enc: KeyObject | undefined, out: Uint8Array, at: number): { storedLength: number; compression: CompressionId } {
+  const { body, compression } = compressedBody(raw, level);
+  return { storedLength: store(body, enc, out, at), compression };
+}
+
+/** Encodes a frame into memory of its own, exactly its size (it may move to another thread). */
 export function encodeFrame(raw: Uint8Array, level: number, enc: KeyObject | undefined): EncodedFrame {
-  const compressed = zstdCompress(raw, level);
-  const useZstd = worthCompressing(raw.byteLength, compressed.byteLength);
-  const body = useZstd ? compressed : raw;
-  return {
-    stored: enc ? seal(enc, body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-    compression: useZstd ? Compression.Zstd : Compression.None,
-  };
+  const { body, compression } = compressedBody(raw, level);
+  const stored = Buffer.allocUnsafeSlow(body.byteLength + (enc ? SEAL_OVERHEAD : 0));
+  store(body, enc, stored, 0);
+  return { stored, compression };
 }
 
 /** Throws CorruptDataError when the frame fails authentication, decoding or its length check. */

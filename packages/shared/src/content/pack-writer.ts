@@ -3,6 +3,10 @@
  * after both are stored do the pack's blobs enter the in-memory index; until then the caller
  * keeps them in its pending set. A crash between the two leaves an orphan pack, which a later
  * open adopts (repository.ts) so its blobs are never stored twice.
+ *
+ * Frames are copied into a pack buffer as they arrive, and the buffers of stored packs are
+ * reused: memory stays at (uploads in flight + 1) packs, allocated once, instead of hundreds of
+ * megabytes of short-lived frame buffers for the garbage collector to chase.
  */
 import { randomBytes } from 'node:crypto';
 import { blobDataLength, type BlobStore } from '../ports/blob-store.js';
@@ -21,6 +25,8 @@ import { TaskGroup } from './task-group.js';
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 /** Two uploads in flight keep a folder store and an S3 connection busy while the next pack fills. */
 const UPLOADS_IN_FLIGHT = 2;
+/** Room past the pack size for the frame that crosses it (frames hold ~256 KiB of plaintext). */
+const LAST_FRAME_ROOM = 512 * 1024;
 
 export interface StoredFrame extends FrameEntry {
   stored: Uint8Array;
@@ -32,8 +38,12 @@ export interface PackWriterStats {
 }
 
 export class PackWriter {
-  private frames: StoredFrame[] = [];
+  /** The pack being filled: its frames' bytes back to back, and their descriptions. */
+  private buffer?: Uint8Array;
   private size = 0;
+  private entries: FrameEntry[] = [];
+  /** Buffers of stored packs, for the next packs to fill. */
+  private readonly spare: Uint8Array[] = [];
   private readonly uploads = new Semaphore(UPLOADS_IN_FLIGHT);
   private readonly tasks = new TaskGroup();
   readonly stats: PackWriterStats = { packs: 0, storedBytes: 0 };
@@ -45,21 +55,31 @@ export class PackWriter {
     private readonly packSize = DEFAULT_PACK_SIZE,
   ) {}
 
+  /** Copies the frame into the pack being filled: the caller may reuse `frame.stored` at once. */
   async add(frame: StoredFrame): Promise<void> {
     this.tasks.check();
-    this.frames.push(frame);
-    this.size += frame.stored.byteLength;
+    const { type, compression, storedLength, rawLength, ids, lengths, stored } = frame;
+    const buffer = this.room(stored.byteLength);
+    buffer.set(stored, this.size);
+    this.size += stored.byteLength;
+    this.entries.push({ type, compression, storedLength, rawLength, ids, lengths });
     if (this.size >= this.packSize) await this.flush();
   }
 
   /** Starts storing the frames collected so far as one pack; waits only for an upload slot. */
   async flush(): Promise<void> {
-    if (this.frames.length === 0) return;
-    const frames = this.frames;
-    this.frames = [];
+    if (this.entries.length === 0 || this.buffer === undefined) return;
+    const { buffer, size, entries } = this;
+    this.buffer = undefined;
     this.size = 0;
+    this.entries = [];
     await this.uploads.acquire();
-    this.tasks.spawn(this.storePack(frames).finally(() => this.uploads.release()));
+    this.tasks.spawn(
+      this.storePack(entries, buffer.subarray(0, size)).finally(() => {
+        this.spare.push(buffer);
+        this.uploads.release();
+      }),
+    );
   }
 
   /** Flushes and waits until every pack and index object is stored. */
@@ -68,15 +88,27 @@ export class PackWriter {
     await this.tasks.wait();
   }
 
-  private async storePack(frames: StoredFrame[]): Promise<void> {
-    const entries: FrameEntry[] = frames.map(({ type, compression, storedLength, rawLength, ids, lengths }) => ({ type, compression, storedLength, rawLength, ids, lengths }));
+  /** The pack buffer, with room for `bytes` more; grown (rarely: huge chunks) by copying. */
+  private room(bytes: number): Uint8Array {
+    const need = this.size + bytes;
+    let buffer = this.buffer ?? this.spare.pop() ?? new Uint8Array(Math.max(need, this.packSize + LAST_FRAME_ROOM));
+    if (buffer.byteLength < need) {
+      const bigger = new Uint8Array(Math.max(need, buffer.byteLength * 2));
+      bigger.set(buffer.subarray(0, this.size));
+      buffer = bigger;
+    }
+    this.buffer = buffer;
+    return buffer;
+  }
+
+  private async storePack(entries: FrameEntry[], frames: Uint8Array): Promise<void> {
     const header = encodeEnvelope(encodePackHeader(entries), this.keys.enc);
     const trailer = Buffer.allocUnsafe(4);
     trailer.writeUInt32LE(header.length);
     // Random names: unique across writers without coordination. Integrity is checked per frame
     // (AES-GCM, and every blob against its id), so a content hash of the pack would add nothing.
     const packId = randomBytes(32).toString('hex');
-    const pack = [...frames.map((f) => f.stored), header, trailer];
+    const pack = [frames, header, trailer];
     const packLength = blobDataLength(pack);
     await this.store.put(packKey(packId), pack);
     const indexed: IndexedPack = { packId, packLength, frames: entries };

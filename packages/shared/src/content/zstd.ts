@@ -4,22 +4,51 @@
  * archive and restore paths run them in worker threads (parallel/).
  */
 import { Compressor, Decompressor } from 'zstd-napi';
+// The low-level binding compresses into a caller's buffer; the Compressor class cannot.
+import binding from 'zstd-napi/binding.js';
 import { CorruptDataError } from '../errors.js';
 
-/** zstd's own default: the ratio/speed knee on disk-like data (TOOLCHAIN: ~650 MiB/s a core). */
-export const DEFAULT_ZSTD_LEVEL = 3;
+export { DEFAULT_ZSTD_LEVEL } from './compression-level.js';
 
 const compressors = new Map<number, Compressor>();
 let decompressor: Decompressor | undefined;
 
-export function zstdCompress(data: Uint8Array, level: number): Buffer {
+function compressorFor(level: number): Compressor {
   let c = compressors.get(level);
   if (!c) {
     c = new Compressor();
     c.setParameters({ compressionLevel: level });
     compressors.set(level, c);
   }
-  return c.compress(data);
+  return c;
+}
+
+export function zstdCompress(data: Uint8Array, level: number): Buffer {
+  return compressorFor(level).compress(data);
+}
+
+/** Per thread: frames are compressed into it and sealed from it, without an allocation each. */
+let scratch = new Uint8Array(0);
+const contexts = new Map<number, binding.CCtx>();
+
+function contextFor(level: number): binding.CCtx {
+  let c = contexts.get(level);
+  if (!c) {
+    c = new binding.CCtx();
+    c.setParameter(binding.CParameter.compressionLevel, level);
+    contexts.set(level, c);
+  }
+  return c;
+}
+
+/**
+ * Compresses into this thread's scratch memory: the view is valid until the next call on this
+ * thread, so the caller copies (seals) it before compressing anything else.
+ */
+export function zstdCompressToScratch(data: Uint8Array, level: number): Uint8Array {
+  const bound = binding.compressBound(data.byteLength);
+  if (scratch.byteLength < bound) scratch = new Uint8Array(bound);
+  return scratch.subarray(0, contextFor(level).compress2(scratch, data));
 }
 
 export function zstdDecompress(data: Uint8Array, expectedLength: number | undefined, what: string): Buffer {

@@ -3,7 +3,7 @@
  * Layout: nonce (12) | ciphertext | tag (16). Random nonces are safe here: far fewer than 2^32
  * messages are ever sealed under one key by the volumes a repository holds.
  */
-import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, randomFillSync, type KeyObject } from 'node:crypto';
 import { CorruptDataError } from '../errors.js';
 
 export const NONCE_BYTES = 12;
@@ -16,6 +16,24 @@ export function seal(key: KeyObject, plaintext: Uint8Array): Buffer {
   const body = cipher.update(plaintext);
   const rest = cipher.final();
   return Buffer.concat([nonce, body, rest, cipher.getAuthTag()]);
+}
+
+/**
+ * Seals `plaintext` into `out` at `at` (which must have SEAL_OVERHEAD bytes more than the
+ * plaintext) and returns the sealed length: frames are sealed straight into the memory they are
+ * stored from, without a concatenated copy.
+ */
+export function sealInto(key: KeyObject, plaintext: Uint8Array, out: Uint8Array, at: number): number {
+  const nonce = out.subarray(at, at + NONCE_BYTES);
+  randomFillSync(nonce);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  const body = cipher.update(plaintext);
+  out.set(body, at + NONCE_BYTES);
+  const rest = cipher.final(); // GCM emits everything from update(); rest is empty
+  out.set(rest, at + NONCE_BYTES + body.length);
+  const tagAt = at + NONCE_BYTES + body.length + rest.length;
+  out.set(cipher.getAuthTag(), tagAt);
+  return tagAt + TAG_BYTES - at;
 }
 
 /** Throws CorruptDataError when the bytes were altered or sealed under another key. */

@@ -1,16 +1,21 @@
 /**
  * Worker-side frame building: the archive hands a whole source block and the numbers of its new
- * chunks to one task, which packs them into frames, compresses, seals and digests each frame.
- * One task per block instead of one per frame keeps thread hand-off costs (~50-100 µs a message)
- * far below the work done.
+ * chunks to one task, which packs them into frames, compresses and seals each one straight into
+ * `out`, shared memory the main thread copies them from. One task per block instead of one per
+ * frame keeps thread hand-off costs (~50-100 µs a message) far below the work done; writing into
+ * shared memory instead of moving a buffer per frame keeps the main thread's garbage collector
+ * out of the data path.
  */
 import type { KeyObject } from 'node:crypto';
 import type { CompressionId } from '../format/codec-ids.js';
 import { ID_BYTES } from '../format/ids.js';
-import { encodeFrame } from '../content/frame-codec.js';
+import { SEAL_OVERHEAD } from '../format/sealing.js';
+import { encodeFrameInto } from '../content/frame-codec.js';
 
 export interface BuiltFrame {
-  stored: Uint8Array;
+  /** Where the stored frame starts in `out`; frames follow each other without gaps. */
+  offset: number;
+  storedLength: number;
   compression: CompressionId;
   rawLength: number;
   /** The frame's blob ids, 32 bytes each, in plaintext order. */
@@ -18,7 +23,18 @@ export interface BuiltFrame {
   lengths: Uint32Array;
 }
 
-/** Packs `chunks` (indices into `data`) of at most `frameSize` plaintext per frame. */
+/**
+ * Room `out` needs for the frames of `chunks` new chunks of `bytes` plaintext: each frame holds
+ * at least one chunk and takes at most its plaintext plus a seal.
+ */
+export function framesOutBytes(bytes: number, chunks: number): number {
+  return bytes + chunks * SEAL_OVERHEAD;
+}
+
+/** Per thread: each frame's plaintext is gathered here before it is encoded into `out`. */
+let gather = new Uint8Array(0);
+
+/** Packs `chunks` (indices into `data`) of at most `frameSize` plaintext per frame into `out`. */
 export function buildFrames(
   data: Uint8Array,
   chunkSize: number,
@@ -27,8 +43,10 @@ export function buildFrames(
   level: number,
   enc: KeyObject | undefined,
   frameSize: number,
+  out: Uint8Array,
 ): BuiltFrame[] {
   const frames: BuiltFrame[] = [];
+  let outAt = 0;
   let i = 0;
   while (i < chunks.length) {
     const start = i;
@@ -40,7 +58,8 @@ export function buildFrames(
       bytes += len;
       i++;
     }
-    const raw = new Uint8Array(bytes);
+    if (gather.byteLength < bytes) gather = new Uint8Array(bytes);
+    const raw = gather.subarray(0, bytes);
     const ids = new Uint8Array((i - start) * ID_BYTES);
     const lengths = new Uint32Array(i - start);
     let at = 0;
@@ -52,8 +71,12 @@ export function buildFrames(
       lengths[k - start] = len;
       at += len;
     }
-    const e = encodeFrame(raw, level, enc);
-    frames.push({ stored: e.stored, compression: e.compression, rawLength: bytes, ids, lengths });
+    if (outAt + framesOutBytes(bytes, 1) > out.byteLength) {
+      throw new RangeError(`frame output needs more than the ${out.byteLength} bytes given`);
+    }
+    const e = encodeFrameInto(raw, level, enc, out, outAt);
+    frames.push({ offset: outAt, storedLength: e.storedLength, compression: e.compression, rawLength: bytes, ids, lengths });
+    outAt += e.storedLength;
   }
   return frames;
 }

@@ -4,6 +4,7 @@ import { isHole } from '../format/ids.js';
 import { decodeFrame } from '../content/frame-codec.js';
 import { makeVolume } from '../engine/test-volume.js';
 import { createInlineCodecPool, createThreadCodecPool } from './codec-pool.js';
+import { framesOutBytes, type BuiltFrame } from './chunk-frames.js';
 import { SharedBufferPool } from './shared-buffer-pool.js';
 import { CHUNK_FIELDS, FRAME_FIELDS } from './window-decode.js';
 
@@ -30,20 +31,25 @@ describe('thread codec pool', () => {
     const stored = Array.from({ length: 256 }, (_, i) => i).filter((i) => !isHole(ids, i * 32));
     expect(stored.length).toBeLessThan(256); // the test volume has zero runs (holes)
     const chunks = Uint32Array.from(stored);
-    const frames = await threads.chunkFrames({ data, chunkSize: 4096, chunks, blockIds: ids, level: 3, frameSize: 256 * 1024 });
+    const outSlots = new SharedBufferPool(framesOutBytes(1 << 20, chunks.length), 1);
+    const framesOut = await outSlots.acquire();
+    const frames = await threads.chunkFrames({ data, chunkSize: 4096, chunks, blockIds: ids, level: 3, frameSize: 256 * 1024, out: framesOut });
     expect(frames.reduce((n, f) => n + f.lengths.length, 0)).toBe(stored.length);
-    for (const f of frames) expect(decodeFrame(f.stored, f.compression, f.rawLength, keys.enc, 'frame').byteLength).toBe(f.rawLength);
+    const storedOf = (f: BuiltFrame) => framesOut.subarray(f.offset, f.offset + f.storedLength);
+    for (const f of frames) expect(decodeFrame(storedOf(f), f.compression, f.rawLength, keys.enc, 'frame').byteLength).toBe(f.rawLength);
+    // The frames lie back to back from the start of the output slot.
+    frames.forEach((f, i) => expect(f.offset).toBe(i === 0 ? 0 : frames[i - 1]!.offset + frames[i - 1]!.storedLength));
 
     // One run holding every frame back to back, and a window that asks for every chunk.
-    const run = Buffer.concat(frames.map((f) => f.stored));
+    const run = Buffer.concat(frames.map(storedOf));
     const frameTable = new Float64Array(frames.length * FRAME_FIELDS);
     const placement = new Float64Array(256 * CHUNK_FIELDS);
     for (let i = 0; i < 256; i++) placement[i * CHUNK_FIELDS] = -1;
     let next = 0;
     let at = 0;
     frames.forEach((f, fi) => {
-      frameTable.set([0, at, f.stored.byteLength, f.rawLength, f.compression], fi * FRAME_FIELDS);
-      at += f.stored.byteLength;
+      frameTable.set([0, at, f.storedLength, f.rawLength, f.compression], fi * FRAME_FIELDS);
+      at += f.storedLength;
       let inFrame = 0;
       f.lengths.forEach((len) => {
         const chunk = stored[next++]!;

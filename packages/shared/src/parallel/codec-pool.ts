@@ -24,7 +24,10 @@ export interface CodecPool {
   hashChunks(data: Uint8Array, chunkSize: number): Promise<HashResult>;
   /** Compresses and seals one frame (manifest nodes); `raw` is moved to the pool. */
   encodeFrame(raw: Uint8Array, level: number): Promise<EncodeResult>;
-  /** Builds the frames of a block's new chunks; `data` as for hashChunks. */
+  /**
+   * Builds the frames of a block's new chunks into `job.out` (shared memory, see
+   * framesOutBytes); `data` as for hashChunks.
+   */
   chunkFrames(job: ChunkFramesJob): Promise<BuiltFrame[]>;
   decodeFrame(job: DecodeJob): Promise<DecodeResult>;
   /** Decodes, checks and lays out one restore window into `req.out`; the runs are moved. */

@@ -34,6 +34,8 @@ export interface ChunkFramesRequest {
   blockIds: Uint8Array;
   level: number;
   frameSize: number;
+  /** Where the stored frames go (shared memory): framesOutBytes(new bytes, new chunks) or more. */
+  out: Uint8Array;
   encKey: Uint8Array | undefined;
 }
 
@@ -101,7 +103,7 @@ export function encode(req: EncodeRequest): EncodeResult {
 }
 
 export function chunkFrames(req: ChunkFramesRequest): BuiltFrame[] {
-  return buildFrames(req.data, req.chunkSize, req.chunks, req.blockIds, req.level, req.encKey && keyObject(req.encKey), req.frameSize);
+  return buildFrames(req.data, req.chunkSize, req.chunks, req.blockIds, req.level, req.encKey && keyObject(req.encKey), req.frameSize, req.out);
 }
 
 export function window(req: WindowTask): WindowResult {

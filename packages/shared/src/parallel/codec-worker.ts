@@ -31,8 +31,8 @@ export function encodeTask(req: EncodeRequest): unknown {
 }
 
 export function chunkFramesTask(req: ChunkFramesRequest): unknown {
-  const frames = chunkFrames(req).map((f) => ({ ...f, stored: owned(f.stored) }));
-  return moveWith(frames, frames.map((f) => f.stored));
+  // The frames are in req.out, shared memory; only their small descriptions travel back.
+  return chunkFrames(req);
 }
 
 export function decodeTask(req: DecodeRequest): unknown {

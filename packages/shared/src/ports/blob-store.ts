@@ -47,7 +47,9 @@ export interface BlobStore {
   /**
    * Stores `data` under `key` atomically: a concurrent or later reader sees either no object or
    * all of it, never a prefix. May be called twice with the same key and bytes (retries, two
-   * writers storing the same content-named object); that must succeed.
+   * writers storing the same content-named object); that must succeed. The store MUST NOT keep
+   * or read `data` once the returned promise settles: writers reuse that memory for the next
+   * object.
    */
   put(key: string, data: BlobData): Promise<void>;
 
