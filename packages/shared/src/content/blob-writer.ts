@@ -33,11 +33,21 @@ export interface BlobWriterOptions {
   /** Blocks being framed in the pool at once: enough to keep every codec thread busy. */
   blocksInFlight: number;
   packSize?: number;
+  /** Pending ids past which indexed ones are dropped. @defaultValue 32768 */
+  pendingPruneMin?: number;
 }
 
+/** Pending ids past which the indexed ones are dropped (then again each time the rest doubles). */
+const PENDING_PRUNE_MIN = 32 * 1024;
+
 export class BlobWriter {
-  /** Ids stored or on their way in this session (kept to the end: no deletes needed). */
-  private readonly pending = new IdTable();
+  /**
+   * Ids this session claimed and has not seen indexed yet. Once a pack is stored its ids are in
+   * the index, so they are dropped from here now and then: kept to the end, this set would grow
+   * with the volume (32+ bytes a new chunk, 8 GiB for a 1 TiB volume of new 4 KiB chunks).
+   */
+  private pending = new IdTable();
+  private pruneAt: number;
   private readonly packs: PackWriter;
   private readonly maps: FrameBuilder;
   /** Shared memory the codec threads encode a block's frames into, one slot per block in flight. */
@@ -60,6 +70,7 @@ export class BlobWriter {
       (pack) => index.addPack(pack),
       options.packSize,
     );
+    this.pruneAt = 2 * (options.pendingPruneMin ?? PENDING_PRUNE_MIN);
     this.maps = new FrameBuilder(BlobType.Map, (raw) => pool.encodeFrame(raw, options.zstdLevel), (frame) => this.packs.add(frame), 2);
   }
 
@@ -68,7 +79,25 @@ export class BlobWriter {
    * it or this session already took it.
    */
   private claim(ids: Uint8Array, offset: number): boolean {
-    return !this.index.has(ids, offset) && this.pending.insert(ids, offset).added;
+    if (this.index.has(ids, offset) || !this.pending.insert(ids, offset).added) return false;
+    if (this.pending.count >= this.pruneAt) this.prunePending();
+    return true;
+  }
+
+  /** Keeps only the pending ids that are not indexed yet (their packs are still being stored). */
+  private prunePending(): void {
+    const kept = new IdTable();
+    for (let e = 0; e < this.pending.count; e++) {
+      const id = this.pending.id(e);
+      if (!this.index.has(id, 0)) kept.insert(id, 0);
+    }
+    this.pending = kept;
+    this.pruneAt = 2 * Math.max(this.options.pendingPruneMin ?? PENDING_PRUNE_MIN, kept.count);
+  }
+
+  /** Ids claimed and not seen indexed yet, as of the last pruning or since. */
+  get pendingCount(): number {
+    return this.pending.count;
   }
 
   /**
