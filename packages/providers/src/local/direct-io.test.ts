@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomData } from '@snapfleet/shared/testing';
 import { DIRECT_UNIT, DirectWriter } from './direct-io.js';
 
@@ -42,6 +42,24 @@ describe('DirectWriter', () => {
     await Promise.all(files.map(({ writer }, i) => writer.write([data[i]!], 0, data[i]!.length)));
     await Promise.all(files.map(({ writer }) => writer.close()));
     for (const [i, { path }] of files.entries()) expect(Buffer.compare(await readFile(path), data[i]!)).toBe(0);
+  });
+
+  it('returns from write once the data is staged, and reports a failed device write at close', async () => {
+    const { path, writer } = await newFile('failing.bin');
+    const data = randomData(2 * MiB);
+    await writer.write([data], 0, data.length);
+    data.fill(0); // the caller's memory is free once write returns: this must not reach the file
+    await writer.drain();
+    expect(Buffer.compare((await readFile(path)).subarray(0, 8), Buffer.alloc(8))).not.toBe(0);
+
+    const handleProto = Object.getPrototypeOf((writer as unknown as { handle: object }).handle) as { write: (...args: unknown[]) => Promise<unknown> };
+    const write = vi.spyOn(handleProto, 'write').mockRejectedValue(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
+    try {
+      await writer.write([randomData(MiB)], 4 * MiB, MiB); // staged: the failure comes later
+      await expect(writer.close()).rejects.toThrow(/EIO/);
+    } finally {
+      write.mockRestore();
+    }
   });
 
   it('rejects an offset or length that is not a whole number of blocks', async () => {

@@ -76,6 +76,10 @@ async function findStages(handle: FileHandle, probe: DirectProbe): Promise<Stage
 }
 
 export class DirectWriter {
+  /** Device writes under way; a write() returns before its pieces reach the device. */
+  private readonly writing = new Set<Promise<void>>();
+  private failure?: unknown;
+
   private constructor(
     private readonly handle: FileHandle,
     private readonly stages: Stages,
@@ -114,15 +118,16 @@ export class DirectWriter {
   }
 
   /**
-   * Writes the first `length` bytes of the concatenated `parts` at `offset`; both are multiples
-   * of DIRECT_UNIT. Returns once every piece is written; the first failure is thrown after all
-   * pieces in flight have settled, so nothing writes to the file after this returns.
+   * Starts writing the first `length` bytes of the concatenated `parts` at `offset`; both are
+   * multiples of DIRECT_UNIT. Returns once the bytes are copied into staging memory (the caller
+   * may reuse `parts`), while the device writes go on: the caller's next work overlaps them.
+   * drain() waits for them; a failed write is thrown by the next write, drain or close.
    */
   async write(parts: readonly Uint8Array[], offset: number, length: number): Promise<void> {
     if (offset % DIRECT_UNIT !== 0 || length % DIRECT_UNIT !== 0) {
       throw new RangeError(`direct write ${offset}+${length} is not aligned to ${DIRECT_UNIT} bytes`);
     }
-    const writes: Promise<void>[] = [];
+    this.throwFailure();
     let part = 0;
     let inPart = 0;
     for (let done = 0; done < length; ) {
@@ -139,15 +144,35 @@ export class DirectWriter {
           inPart = 0;
         }
       }
-      writes.push(writeFully(this.handle, stage.subarray(0, n), offset + done).finally(() => this.stages.release(stage)));
+      const write: Promise<void> = writeFully(this.handle, stage.subarray(0, n), offset + done)
+        .catch((err: unknown) => {
+          this.failure ??= err;
+        })
+        .finally(() => {
+          this.stages.release(stage);
+          this.writing.delete(write);
+        });
+      this.writing.add(write);
       done += n;
     }
-    const settled = await Promise.allSettled(writes);
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 
+  /** Waits until every write started has reached the device; throws the first failure. */
+  async drain(): Promise<void> {
+    while (this.writing.size > 0) await Promise.all(this.writing);
+    this.throwFailure();
+  }
+
+  /** Drains (throwing a failed write), then closes the file. */
   async close(): Promise<void> {
-    await this.handle.close();
+    try {
+      await this.drain();
+    } finally {
+      await this.handle.close();
+    }
+  }
+
+  private throwFailure(): void {
+    if (this.failure !== undefined) throw this.failure;
   }
 }
