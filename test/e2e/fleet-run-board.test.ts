@@ -1,7 +1,7 @@
 /**
  * `snapfleet run` with a `board:` section serves the board itself, from the same schema as
  * `snapfleet board`: it listens where `listen` says (port 0: a free port), refuses requests
- * without credentials and takes the configured user's.
+ * without credentials and takes the configured user's, and the token SNAPFLEET_BOARD_TOKEN gives.
  */
 import { once } from 'node:events';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { makeTempDir, removeDir } from '../support/cli.js';
 import { deletePrefix, fleetConfig, makeFleet, spawnFleet, stopFleet, uniquePrefix, type FleetFixture, type FleetProcess } from '../support/fleet.js';
 
 const USER = { name: 'olga', password: 'operator-pass-e2e' };
+const ENV_TOKEN = 'token-from-the-environment-e2e';
 const START_TIMEOUT_MS = 30_000;
 
 let dir: string;
@@ -44,7 +45,7 @@ async function boardUrl(p: FleetProcess): Promise<string> {
 }
 
 it('serves the board where board.listen says, behind the configured users', async () => {
-  run = spawnFleet(['run', '--config', fleet.config, '--prefix', prefix], { REDIS_URL: 'redis://127.0.0.1:6379' });
+  run = spawnFleet(['run', '--config', fleet.config, '--prefix', prefix], { REDIS_URL: 'redis://127.0.0.1:6379', SNAPFLEET_BOARD_TOKEN: ENV_TOKEN });
   const url = await boardUrl(run);
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(url).not.toMatch(/:0$/);
@@ -52,4 +53,6 @@ it('serves the board where board.listen says, behind the configured users', asyn
   const auth = `Basic ${Buffer.from(`${USER.name}:${USER.password}`).toString('base64')}`;
   expect((await fetch(`${url}/board/`, { headers: { authorization: auth } })).status).toBe(200);
   expect((await fetch(`${url}/board/`, { headers: { authorization: `Basic ${Buffer.from(`${USER.name}:wrong-password`).toString('base64')}` } })).status).toBe(401);
+  expect((await fetch(`${url}/board/`, { headers: { authorization: `Bearer ${ENV_TOKEN}` } })).status).toBe(200);
+  expect((await fetch(`${url}/board/`, { headers: { authorization: 'Bearer not-the-token-at-all' } })).status).toBe(401);
 });

@@ -15,7 +15,7 @@ export function registerBackupNow(program: Command, ctx: CliContext): void {
     .option('--volume <id>', 'only this volume (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--json', 'machine-readable output')
     .action(async (opts: FleetOptions & { policy: string; volume: string[]; json?: boolean }) => {
-      const config = await loadFleetConfig(opts.config);
+      const config = await loadFleetConfig(opts.config, ctx.env);
       const prefix = fleetPrefix(opts, config);
       const log = fleetLogger(ctx, { role: 'backup-now', prefix });
       const providers = sharedLimitProviders(ctx, prefix, log);

@@ -22,7 +22,7 @@ describe('reloadConfigOnSignal', () => {
   it('holds a SIGHUP that comes during start-up and applies it once started', async () => {
     let signal: (() => Promise<void>) | undefined;
     let released = false;
-    const ctx = { onReload: (h: () => Promise<void>) => ((signal = h), { release: () => (released = true) }) } as unknown as CliContext;
+    const ctx = { env: {}, onReload: (h: () => Promise<void>) => ((signal = h), { release: () => (released = true) }) } as unknown as CliContext;
     const applied: FleetConfig[] = [];
     const reloader = reloadConfigOnSignal(ctx, path, silentLogger, async (next) => {
       applied.push(next);

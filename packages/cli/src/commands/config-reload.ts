@@ -36,7 +36,7 @@ export function reloadConfigOnSignal(ctx: CliContext, path: string, log: FleetLo
     chain = chain.then(async () => {
       let next: FleetConfig;
       try {
-        next = await loadFleetConfig(path);
+        next = await loadFleetConfig(path, ctx.env);
       } catch (err) {
         const field = isSnapfleetError(err) && 'field' in err && typeof err.field === 'string' ? { field: err.field } : {};
         log.error({ config: path, trigger, ...field, err: (err as Error).message }, 'config reload rejected; keeping the running config');

@@ -15,7 +15,7 @@ import type { FleetLogger } from '@snapfleet/shared/jobs';
 import { createMemoryRateLimiter, createRedisRateLimiter, LocalVolumeProvider, localProcessIdentity } from '@snapfleet/providers';
 import { DEFAULT_REDIS_URL, redisOptionsFromUrl, workerConnection, type PlannerOptions } from '@snapfleet/planner';
 import { createFleetMetrics, createFleetRepositories, createFleetWorker, type FleetWorker } from '@snapfleet/worker';
-import type { CliContext } from '../context.js';
+import type { CliContext, Env } from '../context.js';
 import { lazyAwsProvider } from '../lazy-aws-provider.js';
 
 export interface FleetOptions {
@@ -29,14 +29,16 @@ export function withFleetOptions(cmd: Command): Command {
     .option('--prefix <prefix>', 'Redis key prefix of the fleet (overrides fleet.prefix)');
 }
 
-export async function loadFleetConfig(path: string): Promise<FleetConfig> {
+/** Reads and parses the config file; SNAPFLEET_BOARD_TOKEN in `env` replaces the board's token. */
+export async function loadFleetConfig(path: string, env: Env): Promise<FleetConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     throw new InvalidInputError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'config');
   }
-  return parseFleetConfig(text, path, { baseDir: dirname(resolve(path)) });
+  const boardToken = env.SNAPFLEET_BOARD_TOKEN || undefined;
+  return parseFleetConfig(text, path, { baseDir: dirname(resolve(path)), ...(boardToken ? { boardToken } : {}) });
 }
 
 export function fleetPrefix(opts: FleetOptions, config: FleetConfig): string {

@@ -16,7 +16,7 @@ const CONFIG_POLL_MS = 2_000;
 
 export function registerPlanner(program: Command, ctx: CliContext): void {
   withFleetOptions(program.command('planner').description('schedule policies and enqueue per-volume jobs')).action(async (opts: FleetOptions) => {
-    const config = await loadFleetConfig(opts.config);
+    const config = await loadFleetConfig(opts.config, ctx.env);
     const prefix = fleetPrefix(opts, config);
     const log = fleetLogger(ctx, { role: 'planner', prefix });
     const providers = sharedLimitProviders(ctx, prefix, log);

@@ -118,7 +118,7 @@ export function registerRun(program: Command, ctx: CliContext, setExitCode: (cod
     .option('--once', 'back up every policy once now, wait, print a summary, exit (1 if any failed)')
     .option('--json', 'with --once: the summary as JSON')
     .action(async (opts: FleetOptions & { once?: boolean; json?: boolean }) => {
-      const config = await loadFleetConfig(opts.config);
+      const config = await loadFleetConfig(opts.config, ctx.env);
       const prefix = fleetPrefix(opts, config);
       const log = fleetLogger(ctx, { role: 'run', prefix });
       if (opts.once) {

@@ -35,7 +35,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
   withFleetOptions(program.command('status').description('queues, failed jobs and the age of each volume\'s last backup'))
     .option('--json', 'machine-readable output')
     .action(async (opts: FleetOptions & { json?: boolean }) => {
-      const config = await loadFleetConfig(opts.config);
+      const config = await loadFleetConfig(opts.config, ctx.env);
       const prefix = fleetPrefix(opts, config);
       const connection = producerConnection(redisConnection(ctx));
       const queues: Record<string, Record<string, number>> = {};

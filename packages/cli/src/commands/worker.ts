@@ -18,7 +18,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
   withFleetOptions(program.command('worker').description('process fleet jobs (snapshot, archive, retention, verify)'))
     .option('--concurrency <n>', 'archive jobs at once in this process (default: fleet.queues.archive.concurrency or 1)')
     .action(async (opts: FleetOptions & { concurrency?: string }) => {
-      const config = await loadFleetConfig(opts.config);
+      const config = await loadFleetConfig(opts.config, ctx.env);
       const prefix = fleetPrefix(opts, config);
       const concurrency = opts.concurrency ? parseIntFlag(opts.concurrency, 'concurrency', 1, MAX_CONCURRENCY) : undefined;
       const log = fleetLogger(ctx, { role: 'worker', prefix });

@@ -45,6 +45,7 @@ describe('parseFleetConfig', () => {
     expect(c.policies[0]!.schedules).toEqual([{ cron: '0 2 * * *', timeZone: 'Europe/Berlin' }, { every: 3_600_000 }]);
     expect(c.policies[0]!.retention!.archiveTier.keepDaily).toBe(7);
     expect(c.repositories.main!.packSizeMiB).toBe(16);
+    expect(c.repositories.main!.compressionLevel).toBe(1);
   });
 
   it('takes a pack size in MiB and names the field when it is out of range', () => {
@@ -102,6 +103,25 @@ describe('parseFleetConfig', () => {
     expect(errorOf(withUsers('[{ name: "a:b", password: long-enough }]')).field).toBe('board.auth.users[0].name');
     expect(errorOf(withUsers('[{ name: a, password: long-enough }, { name: a, password: long-enough }]')).message).toContain('board.auth.users: user names must be unique');
     expect(errorOf(valid.replace('board:\n', 'board:\n  listen: nowhere\n')).field).toBe('board.listen');
+  });
+
+  it('lets a board token from the environment replace the file token, validated the same way', () => {
+    const c = parseFleetConfig(valid, 'fleet.yaml', { boardToken: 'from-the-secret-store-0123' });
+    expect(c.board!.auth.token!.reveal()).toBe('from-the-secret-store-0123');
+    // A file without a token (or without auth) gets one: the environment may be its only source.
+    const noAuth = valid.replace('  auth: { token: "0123456789abcdef-token" }\n', '  listen: 127.0.0.1:3001\n');
+    expect(parseFleetConfig(noAuth, 'fleet.yaml', { boardToken: 'from-the-secret-store-0123' }).board!.auth.token!.reveal()).toBe('from-the-secret-store-0123');
+    let error: unknown;
+    try {
+      parseFleetConfig(valid, 'fleet.yaml', { boardToken: 'short' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).field).toBe('board.auth.token');
+    // No board section: the token does not make one.
+    const boardless = valid.slice(0, valid.indexOf('board:'));
+    expect(parseFleetConfig(boardless, 'fleet.yaml', { boardToken: 'from-the-secret-store-0123' }).board).toBeUndefined();
   });
 
   it('refuses a board without any authentication', () => {

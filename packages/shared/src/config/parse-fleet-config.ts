@@ -12,6 +12,11 @@ import { fleetConfigSchema, type FleetConfig } from './fleet-config-schema.js';
 export interface ParseFleetConfigOptions {
   /** Absolute directory relative paths (volumes, folder repositories, password files) are resolved against: the config file's. */
   baseDir?: string;
+  /**
+   * Replaces `board.auth.token` when the file has a board section (SNAPFLEET_BOARD_TOKEN, read
+   * by the caller), validated as the file's token would be.
+   */
+  boardToken?: string;
 }
 
 /** `['policies', 0, 'schedules', 1, 'cron']` -> `policies[0].schedules[1].cron`. */
@@ -57,10 +62,18 @@ function resolvePaths(config: FleetConfig, baseDir: string): FleetConfig {
 
 /** Parses and validates; throws InvalidInputError naming file, path and field. */
 export function parseFleetConfig(text: string, fileName: string, options: ParseFleetConfigOptions = {}): FleetConfig {
-  const result = fleetConfigSchema.safeParse(parseText(text, fileName));
+  const data = parseText(text, fileName) as Record<string, unknown>;
+  if (options.boardToken !== undefined && isMapping(data.board)) {
+    data.board = { ...data.board, auth: { ...(isMapping(data.board.auth) ? data.board.auth : {}), token: options.boardToken } };
+  }
+  const result = fleetConfigSchema.safeParse(data);
   if (!result.success) {
     const { text: message, field } = issueLines(fileName, result.error);
     throw new InvalidInputError(message, field || 'config');
   }
   return options.baseDir ? resolvePaths(result.data, options.baseDir) : result.data;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
