@@ -3,7 +3,7 @@
  * incremental against that volume's latest snapshot unless --parent says otherwise.
  */
 import type { Command } from 'commander';
-import { archiveVolume, createThreadCodecPool, DEFAULT_ZSTD_LEVEL, InvalidInputError, type SnapshotEntry, type Repository } from '@snapfleet/shared';
+import { archiveVolume, startCodecThreads, DEFAULT_ZSTD_LEVEL, InvalidInputError, type SnapshotEntry, type Repository } from '@snapfleet/shared';
 import { LocalVolumeSource } from '@snapfleet/providers';
 import { damagedWarning, type CliContext, type RepoOptions } from '../context.js';
 import { openRepo } from '../repository-access.js';
@@ -49,10 +49,19 @@ export function registerArchive(program: Command, ctx: CliContext): void {
       const time = opts.time ? parseTime(opts.time, 'time') : ctx.clock.now();
       const zstdLevel = opts.compressionLevel ? parseIntFlag(opts.compressionLevel, 'compression-level', 1, 19) : DEFAULT_ZSTD_LEVEL;
       const packSize = opts.packSize ? parseIntFlag(opts.packSize, 'pack-size', 1, 128) * 1024 * 1024 : undefined;
-      const repo = await openRepo(opts, ctx);
-      const blockSize = opts.readSize ? readSize(opts.readSize, repo.chunkSize) : undefined;
-      const source = await LocalVolumeSource.open(image, blockSize ? { blockSize } : {});
-      const pool = createThreadCodecPool(repo.keys);
+      // The codec threads start while the repository opens and the image is checked.
+      const threads = startCodecThreads();
+      let repo: Repository;
+      let source: LocalVolumeSource;
+      try {
+        repo = await openRepo(opts, ctx);
+        const blockSize = opts.readSize ? readSize(opts.readSize, repo.chunkSize) : undefined;
+        source = await LocalVolumeSource.open(image, blockSize ? { blockSize } : {});
+      } catch (err) {
+        await threads.close();
+        throw err;
+      }
+      const pool = threads.withKeys(repo.keys);
       const bar = progressBar('archive', opts, ctx);
       const started = performance.now();
       try {

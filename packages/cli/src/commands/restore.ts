@@ -3,7 +3,7 @@
  * a new EBS snapshot (`--to ebs:REGION[/AZ]`, and a volume from it in AZ).
  */
 import type { Command } from 'commander';
-import { createThreadCodecPool, restoreSnapshot } from '@snapfleet/shared';
+import { restoreSnapshot, startCodecThreads, type Repository, type SnapshotEntry } from '@snapfleet/shared';
 import { LocalVolumeTarget } from '@snapfleet/providers';
 import { damagedWarning, type CliContext, type RepoOptions } from '../context.js';
 import { parseEbsDestination } from '../ebs-destination.js';
@@ -26,9 +26,18 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .option('--prefix <prefix>', 'with --to ebs: and REDIS_URL, the fleet\'s Redis key prefix whose AWS rate limits to share (default "snapfleet")')
     .action(async (opts: RestoreOptions) => {
       const ebs = parseEbsDestination(opts.to);
-      const repo = await openRepo(opts, ctx);
-      const snapshot = await repo.findSnapshot(opts.snapshot, opts.volumeId, damagedWarning(ctx));
-      const pool = createThreadCodecPool(repo.keys);
+      // The codec threads start while the repository opens and the snapshot is looked up.
+      const threads = startCodecThreads();
+      let repo: Repository;
+      let snapshot: SnapshotEntry;
+      try {
+        repo = await openRepo(opts, ctx);
+        snapshot = await repo.findSnapshot(opts.snapshot, opts.volumeId, damagedWarning(ctx));
+      } catch (err) {
+        await threads.close();
+        throw err;
+      }
+      const pool = threads.withKeys(repo.keys);
       const bar = progressBar('restore', opts, ctx);
       const started = performance.now();
       // Loaded only for ebs: destinations: the EBS restore needs Redis and the AWS SDK.

@@ -61,19 +61,38 @@ export function defaultThreadCount(): number {
   return Math.max(1, availableParallelism());
 }
 
-export function createThreadCodecPool(keys: MasterKeys, threads = defaultThreadCount()): CodecPool {
+/**
+ * Codec threads started before the repository's keys are known: starting a thread (an isolate,
+ * zstd-napi, the task module) takes tens of milliseconds of CPU, which a command can spend while
+ * the repository opens (scrypt runs on libuv's pool, and the second core is idle then).
+ */
+export interface CodecThreads {
+  /** The pool over these threads for one repository's keys; closing it stops the threads. */
+  withKeys(keys: MasterKeys): CodecPool;
+  close(): Promise<void>;
+}
+
+export function startCodecThreads(threads = defaultThreadCount()): CodecThreads {
   const pool = new Piscina({ filename: workerFilename(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
   // Move the caller's buffer when it owns its memory; otherwise structured clone copies it.
   const buf = (u: Uint8Array): ArrayBuffer[] => (owns(u) ? [u.buffer as ArrayBuffer] : []);
+  const close = () => pool.destroy();
   return {
-    hashChunks: (data, chunkSize) =>
-      pool.run({ data, chunkSize, idKey: keys.idRaw }, { name: 'hash' }),
-    encodeFrame: (raw, level) => pool.run({ raw, level, encKey: keys.encRaw }, { name: 'encodeTask', transferList: buf(raw) }),
-    chunkFrames: (job) => pool.run({ ...job, encKey: keys.encRaw }, { name: 'chunkFramesTask' }),
-    decodeFrame: (job) =>
-      pool.run({ ...job, encKey: keys.encRaw, idKey: keys.idRaw }, { name: 'decodeTask', transferList: buf(job.stored) }),
-    decodeWindow: (req) =>
-      pool.run({ ...req, encKey: keys.encRaw, idKey: keys.idRaw }, { name: 'windowTask', transferList: req.runs.flatMap(buf) }),
-    close: () => pool.destroy(),
+    withKeys: (keys) => ({
+      hashChunks: (data, chunkSize) =>
+        pool.run({ data, chunkSize, idKey: keys.idRaw }, { name: 'hash' }),
+      encodeFrame: (raw, level) => pool.run({ raw, level, encKey: keys.encRaw }, { name: 'encodeTask', transferList: buf(raw) }),
+      chunkFrames: (job) => pool.run({ ...job, encKey: keys.encRaw }, { name: 'chunkFramesTask' }),
+      decodeFrame: (job) =>
+        pool.run({ ...job, encKey: keys.encRaw, idKey: keys.idRaw }, { name: 'decodeTask', transferList: buf(job.stored) }),
+      decodeWindow: (req) =>
+        pool.run({ ...req, encKey: keys.encRaw, idKey: keys.idRaw }, { name: 'windowTask', transferList: req.runs.flatMap(buf) }),
+      close,
+    }),
+    close,
   };
+}
+
+export function createThreadCodecPool(keys: MasterKeys, threads = defaultThreadCount()): CodecPool {
+  return startCodecThreads(threads).withKeys(keys);
 }
