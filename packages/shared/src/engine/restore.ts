@@ -58,8 +58,8 @@ export async function restoreSnapshot(repo: Repository, pool: CodecPool, req: Re
   const chunks = chunkCount(snapshot.sizeBytes, chunkSize);
   const reader = new TreeReader(fromHex(snapshot.tree.root), snapshot.tree.height, chunks, createNodeLoader(repo, pool));
   const perWindow = Math.max(1, Math.floor(WINDOW_BYTES / chunkSize));
-  // Windows being decoded, plus the one being written, plus a spare.
-  const slots = new SharedBufferPool(perWindow * chunkSize, WINDOWS_IN_FLIGHT + 2);
+  // Windows being decoded, plus the one being written (a write returns once its data is staged).
+  const slots = new SharedBufferPool(perWindow * chunkSize, WINDOWS_IN_FLIGHT + 1);
   const fail = (chunk: number, why: string, extra: { blobId?: string; object?: string } = {}) =>
     new CorruptDataError(`snapshot ${snapshotId} block ${chunk} (byte offset ${chunk * chunkSize}): ${why}`, {
       snapshotId, volumeId: snapshot.volumeId, chunk, byteOffset: chunk * chunkSize, ...extra,
