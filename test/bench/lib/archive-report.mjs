@@ -72,11 +72,11 @@ function markdown({ metrics, runsByTool, ratioRows, targetRows, runs, imageBytes
     }),
   );
   const raw = mdTable(
-    ['tool', 'run', 'step', 'wall s', 'of it sync s', 'user s', 'sys s', 'max RSS MiB', 'MB/s', 'repo MB after'],
+    ['tool', 'run', 'ran as', 'step', 'wall s', 'of it sync s', 'user s', 'sys s', 'max RSS MiB', 'MB/s', 'repo MB after'],
     Object.entries(runsByTool).flatMap(([n, list]) =>
       list.flatMap((run) =>
         Object.entries(run.steps).map(([step, s]) => [
-          n, run.run, step, fmt(s.wallS), fmt(s.syncS ?? 0), fmt(s.userS), fmt(s.sysS), mib(s.maxRssKiB),
+          n, run.run, run.position ? `${run.position} of ${Object.keys(runsByTool).length}` : '-', step, fmt(s.wallS), fmt(s.syncS ?? 0), fmt(s.userS), fmt(s.sysS), mib(s.maxRssKiB),
           step === 'init' ? '-' : fmt(imageBytes / 1e6 / Math.max(s.wallS, MIN_WALL_S), 0),
           step === 'full' ? mb(run.repoFullBytes) : step === 'incr' ? mb(run.repoIncrBytes) : '-',
         ]),
@@ -91,6 +91,8 @@ function markdown({ metrics, runsByTool, ratioRows, targetRows, runs, imageBytes
     summary,
     '',
     '### Every measured step (GNU time `%e %U %S %M`, plus the timed trailing `sync`)',
+    '',
+    '"ran as": the tool\'s place in that run (the order rotates each run): what ran just before can change a step\'s system time on a VM.',
     '',
     raw,
   ];

@@ -94,11 +94,13 @@ export const archiveScenario = {
     for (let r = 1; r <= cfg.runs; r++) {
       // Rotate the order each repetition so no tool always runs first (cold CPU, fresh disk).
       const order = tools.map((_, i) => tools[(i + r - 1) % tools.length]);
-      for (const tool of order) {
+      for (const [i, tool] of order.entries()) {
         if (failed.has(tool.name)) continue;
         console.log(`archive: ${tool.name}, run ${r}/${cfg.runs}`);
         try {
-          runsByTool[tool.name].push(await runOnce(ctx, tool, r));
+          // The position shows what ran before: the machine's memory state after the other
+          // tools' runs can move a step's system time by seconds.
+          runsByTool[tool.name].push({ ...(await runOnce(ctx, tool, r)), position: i + 1 });
         } catch (e) {
           console.error(`FAILED ${tool.name}: ${e.message}`);
           failures.push({ scenario: 'archive', tool: tool.name, message: e.message });
