@@ -47,6 +47,7 @@ export class BlobWriter {
    * with the volume (32+ bytes a new chunk, 8 GiB for a 1 TiB volume of new 4 KiB chunks).
    */
   private pending = new IdTable();
+  private readonly pruneMin: number;
   private pruneAt: number;
   private readonly packs: PackWriter;
   private readonly maps: FrameBuilder;
@@ -70,7 +71,8 @@ export class BlobWriter {
       (pack) => index.addPack(pack),
       options.packSize,
     );
-    this.pruneAt = 2 * (options.pendingPruneMin ?? PENDING_PRUNE_MIN);
+    this.pruneMin = options.pendingPruneMin ?? PENDING_PRUNE_MIN;
+    this.pruneAt = 2 * this.pruneMin;
     this.maps = new FrameBuilder(BlobType.Map, (raw) => pool.encodeFrame(raw, options.zstdLevel), (frame) => this.packs.add(frame), 2);
   }
 
@@ -92,7 +94,7 @@ export class BlobWriter {
       if (!this.index.has(id, 0)) kept.insert(id, 0);
     }
     this.pending = kept;
-    this.pruneAt = 2 * Math.max(this.options.pendingPruneMin ?? PENDING_PRUNE_MIN, kept.count);
+    this.pruneAt = 2 * Math.max(this.pruneMin, kept.count);
   }
 
   /** Ids claimed and not seen indexed yet, as of the last pruning or since. */
