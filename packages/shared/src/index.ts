@@ -14,6 +14,7 @@ export { restoreSnapshot, type RestoreRequest } from './engine/restore.js';
 export { verifyRepository, type VerifyReport, type VerifyOptions, type Problem, type Affected } from './engine/verify.js';
 export type { Progress, ProgressListener } from './engine/progress.js';
 export { createInlineCodecPool, createThreadCodecPool, defaultThreadCount, startCodecThreads, type CodecPool, type CodecThreads } from './parallel/codec-pool.js';
+export { SlotPool } from './parallel/slot-pool.js';
 export { pruneRepository, DEFAULT_REPACK_BELOW, type PruneOptions, type PruneReport } from './engine/prune.js';
 export { planForget, removeSnapshots, type VolumeForgetPlan } from './engine/forget.js';
 export { acquireLease, acquireExclusiveLease, liveLeases, LEASE_TTL_MS, CLOCK_SKEW_MS, type HeldLease } from './engine/leases.js';

@@ -17,6 +17,7 @@
  */
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { SlotPool } from '@snapfleet/shared';
 import { errorCode } from './fs-errors.js';
 import { writeFully } from './positional-io.js';
 
@@ -37,36 +38,19 @@ export type DirectProbe =
   /** Existing data that must not change (a block device): read it instead. */
   | 'read';
 
-/** Aligned staging memory, shared by every direct writer to one device. */
-class Stages {
-  private readonly free: Uint8Array[] = [];
-  private readonly waiters: ((stage: Uint8Array) => void)[] = [];
+/**
+ * Per device (st_dev, st_rdev for devices), its aligned staging memory, shared by every direct
+ * writer to it: alignment differs between devices, not files.
+ */
+const stagesByDevice = new Map<string, Promise<SlotPool | undefined>>();
 
-  constructor(memory: ArrayBuffer, shift: number) {
-    for (let i = 0; i < STAGES; i++) this.free.push(new Uint8Array(memory, shift + i * STAGE_BYTES, STAGE_BYTES));
-  }
-
-  async acquire(): Promise<Uint8Array> {
-    return this.free.pop() ?? new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  release(stage: Uint8Array): void {
-    const next = this.waiters.shift();
-    if (next) next(stage);
-    else this.free.push(stage);
-  }
-}
-
-/** Per device (st_dev, st_rdev for devices): alignment differs between devices, not files. */
-const stagesByDevice = new Map<string, Promise<Stages | undefined>>();
-
-async function findStages(handle: FileHandle, probe: DirectProbe): Promise<Stages | undefined> {
+async function findStages(handle: FileHandle, probe: DirectProbe): Promise<SlotPool | undefined> {
   const memory = new ArrayBuffer(STAGES * STAGE_BYTES + MAX_SHIFT);
   for (let shift = 0; shift < MAX_SHIFT; shift += SHIFT_STEP) {
     try {
       if (probe === 'read') await handle.read(new Uint8Array(memory, shift, DIRECT_UNIT), 0, DIRECT_UNIT, 0);
       else await handle.write(new Uint8Array(memory, shift, DIRECT_UNIT), 0, DIRECT_UNIT, 0);
-      return new Stages(memory, shift);
+      return new SlotPool(Array.from({ length: STAGES }, (_, i) => new Uint8Array(memory, shift + i * STAGE_BYTES, STAGE_BYTES)));
     } catch (err) {
       // EINVAL: this start is misaligned, try the next. Anything else: no direct writes here.
       if (errorCode(err) !== 'EINVAL') return undefined;
@@ -82,7 +66,7 @@ export class DirectWriter {
 
   private constructor(
     private readonly handle: FileHandle,
-    private readonly stages: Stages,
+    private readonly stages: SlotPool,
   ) {}
 
   /**

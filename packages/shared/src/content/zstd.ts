@@ -3,29 +3,14 @@
  * more than compressing a 256 KiB frame. zstd-napi calls are synchronous, which is why the
  * archive and restore paths run them in worker threads (parallel/).
  */
-import { Compressor, Decompressor } from 'zstd-napi';
-// The low-level binding compresses into a caller's buffer; the Compressor class cannot.
+import { Decompressor } from 'zstd-napi';
+// The low-level binding compresses into a caller's buffer; zstd-napi's Compressor class cannot.
 import binding from 'zstd-napi/binding.js';
 import { CorruptDataError } from '../errors.js';
 
 export { DEFAULT_ZSTD_LEVEL } from './compression-level.js';
 
-const compressors = new Map<number, Compressor>();
 let decompressor: Decompressor | undefined;
-
-function compressorFor(level: number): Compressor {
-  let c = compressors.get(level);
-  if (!c) {
-    c = new Compressor();
-    c.setParameters({ compressionLevel: level });
-    compressors.set(level, c);
-  }
-  return c;
-}
-
-export function zstdCompress(data: Uint8Array, level: number): Buffer {
-  return compressorFor(level).compress(data);
-}
 
 /** Per thread: frames are compressed into it and sealed from it, without an allocation each. */
 let scratch = new Uint8Array(0);
@@ -49,6 +34,11 @@ export function zstdCompressToScratch(data: Uint8Array, level: number): Uint8Arr
   const bound = binding.compressBound(data.byteLength);
   if (scratch.byteLength < bound) scratch = new Uint8Array(bound);
   return scratch.subarray(0, contextFor(level).compress2(scratch, data));
+}
+
+/** Compresses into a buffer of its own, exactly the compressed size. */
+export function zstdCompress(data: Uint8Array, level: number): Buffer {
+  return Buffer.from(zstdCompressToScratch(data, level));
 }
 
 export function zstdDecompress(data: Uint8Array, expectedLength: number | undefined, what: string): Buffer {

@@ -3,7 +3,7 @@
  * Layout: nonce (12) | ciphertext | tag (16). Random nonces are safe here: far fewer than 2^32
  * messages are ever sealed under one key by the volumes a repository holds.
  */
-import { createCipheriv, createDecipheriv, randomBytes, randomFillSync, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync, type KeyObject } from 'node:crypto';
 import { CorruptDataError } from '../errors.js';
 
 export const NONCE_BYTES = 12;
@@ -11,11 +11,9 @@ export const TAG_BYTES = 16;
 export const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
 
 export function seal(key: KeyObject, plaintext: Uint8Array): Buffer {
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
-  const body = cipher.update(plaintext);
-  const rest = cipher.final();
-  return Buffer.concat([nonce, body, rest, cipher.getAuthTag()]);
+  const out = Buffer.allocUnsafe(plaintext.byteLength + SEAL_OVERHEAD);
+  sealInto(key, plaintext, out, 0);
+  return out;
 }
 
 /**

@@ -5,24 +5,11 @@
  * no transfer, and no allocation per block, so the garbage collector has nothing to chase.
  * Acquire waits when every slot is busy: the pool is also the pipeline's memory bound.
  */
-export class SharedBufferPool {
-  private readonly free: Uint8Array[] = [];
-  private readonly waiters: ((slot: Uint8Array) => void)[] = [];
+import { SlotPool } from './slot-pool.js';
 
+export class SharedBufferPool extends SlotPool {
   constructor(slotBytes: number, slots: number) {
     const memory = new SharedArrayBuffer(slotBytes * slots);
-    for (let i = 0; i < slots; i++) this.free.push(new Uint8Array(memory, i * slotBytes, slotBytes));
-  }
-
-  async acquire(): Promise<Uint8Array> {
-    const slot = this.free.pop();
-    if (slot) return slot;
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  release(slot: Uint8Array): void {
-    const next = this.waiters.shift();
-    if (next) next(slot);
-    else this.free.push(slot);
+    super(Array.from({ length: slots }, (_, i) => new Uint8Array(memory, i * slotBytes, slotBytes)));
   }
 }
