@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { Compression, type CompressionId } from '../format/codec-ids.js';
-import { open, SEAL_OVERHEAD, sealInto } from '../format/sealing.js';
+import { open, openInPlace, SEAL_OVERHEAD, sealInto } from '../format/sealing.js';
 import { zstdCompressToScratch, zstdDecompress } from './zstd.js';
 
 export interface EncodedFrame {
@@ -55,8 +55,11 @@ export function encodeFrame(raw: Uint8Array, level: number, enc: KeyObject | und
   return { stored, compression };
 }
 
-/** Throws CorruptDataError when the frame fails authentication, decoding or its length check. */
-export function decodeFrame(stored: Uint8Array, compression: CompressionId, rawLength: number, enc: KeyObject | undefined, what: string): Buffer {
-  const body = enc ? open(enc, stored, what) : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
-  return compression === Compression.Zstd ? zstdDecompress(body, rawLength, what) : body;
+/**
+ * Throws CorruptDataError when the frame fails authentication, decoding or its length check.
+ * With `inPlace`, `stored` may be overwritten by its plaintext (bytes nothing reads again).
+ */
+export function decodeFrame(stored: Uint8Array, compression: CompressionId, rawLength: number, enc: KeyObject | undefined, what: string, inPlace = false): Buffer {
+  const body = enc ? (inPlace ? openInPlace(enc, stored, what) : open(enc, stored, what)) : stored;
+  return compression === Compression.Zstd ? zstdDecompress(body, rawLength, what) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }

@@ -86,7 +86,8 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
   const writer = new BlobWriter(repo.store, repo.keys, repo.index, pool, { zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL, blockSize: source.blockSize, blocksInFlight: BLOCKS_IN_FLIGHT, ...(req.packSize ? { packSize: req.packSize } : {}) });
   const depth = Math.max(2, Math.floor(READ_AHEAD_BYTES / source.blockSize));
   // Every block read or being framed holds a slot; one spare so a reader never waits on itself.
-  const slots = new SharedBufferPool(source.blockSize, depth + BLOCKS_IN_FLIGHT + 1);
+  // A slot holds the block and, after it, the block's chunk ids.
+  const slots = new SharedBufferPool(source.blockSize + perBlock * ID_BYTES, depth + BLOCKS_IN_FLIGHT + 1);
   const tree = new TreeWriter(chunks, (raw) => writer.addMap(raw));
   const { plan, parentReader } = await choosePlan(repo, pool, req, blocks, chunks);
   let readBytes = 0;
@@ -107,11 +108,12 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
     }
     const slot = await slots.acquire();
     try {
-      const data = await source.readBlock(b.index, slot);
+      const data = await source.readBlock(b.index, slot.subarray(0, source.blockSize));
       const expected = Math.min(source.blockSize, source.sizeBytes - b.index * source.blockSize);
       if (data.byteLength !== expected) throw new InvalidInputError(`source returned ${data.byteLength} bytes for block ${b.index}, expected ${expected}`, 'source');
       readBytes += data.byteLength;
-      return { slot, data, ids: await pool.hashChunks(data, chunkSize) };
+      const n = Math.ceil(data.byteLength / chunkSize);
+      return { slot, data, ids: await pool.hashChunks(data, chunkSize, slot.subarray(source.blockSize, source.blockSize + n * ID_BYTES)) };
     } catch (err) {
       slots.release(slot);
       throw err;

@@ -5,6 +5,7 @@
  */
 import { createCipheriv, createDecipheriv, randomFillSync, type KeyObject } from 'node:crypto';
 import { CorruptDataError } from '../errors.js';
+import { native } from './native.js';
 
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
@@ -22,9 +23,16 @@ export function seal(key: KeyObject, plaintext: Uint8Array): Buffer {
  * stored from, without a concatenated copy.
  */
 export function sealInto(key: KeyObject, plaintext: Uint8Array, out: Uint8Array, at: number): number {
-  const nonce = out.subarray(at, at + NONCE_BYTES);
-  randomFillSync(nonce);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  randomFillSync(out.subarray(at, at + NONCE_BYTES));
+  return sealer(key, plaintext, out, at);
+}
+
+/** Seals under the nonce already at out[at, at + 12); the two give the same bytes. */
+export type Sealer = (key: KeyObject, plaintext: Uint8Array, out: Uint8Array, at: number) => number;
+
+/** node:crypto returns the ciphertext in a new buffer, copied here into `out`. */
+export const nodeCryptoSealer: Sealer = (key, plaintext, out, at) => {
+  const cipher = createCipheriv('aes-256-gcm', key, out.subarray(at, at + NONCE_BYTES));
   const body = cipher.update(plaintext);
   out.set(body, at + NONCE_BYTES);
   const rest = cipher.final(); // GCM emits everything from update(); rest is empty
@@ -32,6 +40,19 @@ export function sealInto(key: KeyObject, plaintext: Uint8Array, out: Uint8Array,
   const tagAt = at + NONCE_BYTES + body.length + rest.length;
   out.set(cipher.getAuthTag(), tagAt);
   return tagAt + TAG_BYTES - at;
+};
+
+/** The addon writes the ciphertext in place, leaving no garbage behind in a codec thread. */
+export const nativeSealer: Sealer | undefined = native && ((key, plaintext, out, at) => native!.aesGcmSealInto(rawKey(key), plaintext, out, at));
+
+const sealer: Sealer = nativeSealer ?? nodeCryptoSealer;
+
+/** Each key's bytes, exported once: the addon takes bytes, not KeyObjects. */
+const rawKeys = new WeakMap<KeyObject, Uint8Array>();
+function rawKey(key: KeyObject): Uint8Array {
+  let raw = rawKeys.get(key);
+  if (!raw) rawKeys.set(key, (raw = key.export()));
+  return raw;
 }
 
 /** Throws CorruptDataError when the bytes were altered or sealed under another key. */
@@ -48,4 +69,17 @@ export function open(key: KeyObject, sealed: Uint8Array, what: string): Buffer {
   } catch (err) {
     throw new CorruptDataError(`${what}: authentication failed (altered bytes or wrong key)`, {}, { cause: err });
   }
+}
+
+/**
+ * Opens `sealed` in place where the addon is loaded: the plaintext overwrites the ciphertext and
+ * the result is a view into `sealed`. For bytes nothing reads again (a restore's fetched runs);
+ * it spares a codec thread a new buffer per frame. Throws as open does.
+ */
+export function openInPlace(key: KeyObject, sealed: Uint8Array, what: string): Uint8Array {
+  if (!native) return open(key, sealed, what);
+  if (sealed.byteLength < SEAL_OVERHEAD) throw new CorruptDataError(`${what}: too short to be sealed (${sealed.byteLength} bytes)`);
+  const body = sealed.subarray(NONCE_BYTES, sealed.byteLength - TAG_BYTES);
+  if (!native.aesGcmOpenInto(rawKey(key), sealed, body)) throw new CorruptDataError(`${what}: authentication failed (altered bytes or wrong key)`);
+  return body;
 }

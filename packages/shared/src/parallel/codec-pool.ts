@@ -18,10 +18,11 @@ export type DecodeJob = Omit<DecodeRequest, 'encKey' | 'idKey'>;
 
 export interface CodecPool {
   /**
-   * Splits `data` into chunks and ids them. Pass shared memory (SharedBufferPool) to avoid a
-   * copy; other buffers are copied to the thread and stay the caller's.
+   * Splits `data` into chunks and ids them, into `ids` when given (32 bytes a chunk). Pass shared
+   * memory (SharedBufferPool) for both to avoid copies and the threads' garbage: a block's ids
+   * allocated in a codec thread linger there until its rare garbage collections.
    */
-  hashChunks(data: Uint8Array, chunkSize: number): Promise<HashResult>;
+  hashChunks(data: Uint8Array, chunkSize: number, ids?: Uint8Array): Promise<HashResult>;
   /** Compresses and seals one frame (manifest nodes); `raw` is moved to the pool. */
   encodeFrame(raw: Uint8Array, level: number): Promise<EncodeResult>;
   /**
@@ -38,7 +39,7 @@ export interface CodecPool {
 /** Runs everything on the calling thread: for tests and for one-off small objects. */
 export function createInlineCodecPool(keys: MasterKeys): CodecPool {
   return {
-    hashChunks: async (data, chunkSize) => hashChunks({ data, chunkSize, idKey: keys.idRaw }),
+    hashChunks: async (data, chunkSize, ids) => hashChunks({ data, chunkSize, idKey: keys.idRaw, ...(ids ? { ids } : {}) }),
     encodeFrame: async (raw, level) => encode({ raw, level, encKey: keys.encRaw }),
     chunkFrames: async (job) => chunkFrames({ ...job, encKey: keys.encRaw }),
     decodeFrame: async (job) => decode({ ...job, encKey: keys.encRaw, idKey: keys.idRaw }),
@@ -79,8 +80,10 @@ export function startCodecThreads(threads = defaultThreadCount()): CodecThreads 
   const close = () => pool.destroy();
   return {
     withKeys: (keys) => ({
-      hashChunks: (data, chunkSize) =>
-        pool.run({ data, chunkSize, idKey: keys.idRaw }, { name: 'hash' }),
+      hashChunks: async (data, chunkSize, ids) => {
+        const got = (await pool.run({ data, chunkSize, idKey: keys.idRaw, ...(ids ? { ids } : {}) }, { name: 'hash' })) as HashResult | undefined;
+        return ids ?? got!;
+      },
       encodeFrame: (raw, level) => pool.run({ raw, level, encKey: keys.encRaw }, { name: 'encodeTask', transferList: buf(raw) }),
       chunkFrames: (job) => pool.run({ ...job, encKey: keys.encRaw }, { name: 'chunkFramesTask' }),
       decodeFrame: (job) =>

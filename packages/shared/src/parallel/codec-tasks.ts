@@ -4,7 +4,8 @@
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { CompressionId } from '../format/codec-ids.js';
-import { blobId, ID_BYTES } from '../format/ids.js';
+import { ID_BYTES } from '../format/ids.js';
+import { chunkHasher } from '../format/chunk-hasher.js';
 import { decodeFrame, encodeFrame, type EncodedFrame } from '../content/frame-codec.js';
 import { CorruptDataError } from '../errors.js';
 import { buildFrames, type BuiltFrame } from './chunk-frames.js';
@@ -14,6 +15,8 @@ export interface HashRequest {
   data: Uint8Array;
   chunkSize: number;
   idKey: Uint8Array;
+  /** Where the ids go (shared memory spares the thread an allocation); a new array if absent. */
+  ids?: Uint8Array;
 }
 /** One id per chunk, 32 bytes each; all-zero chunks get the all-zero hole id. */
 export type HashResult = Uint8Array;
@@ -78,23 +81,9 @@ function keyObject(bytes: Uint8Array): KeyObject {
   return key;
 }
 
-const ZERO_CHUNK_CACHE = new Map<number, Buffer>();
-function zeroChunk(size: number): Buffer {
-  let z = ZERO_CHUNK_CACHE.get(size);
-  if (!z) ZERO_CHUNK_CACHE.set(size, (z = Buffer.alloc(size)));
-  return z;
-}
-
 export function hashChunks(req: HashRequest): HashResult {
-  const key = keyObject(req.idKey);
-  const data = Buffer.from(req.data.buffer, req.data.byteOffset, req.data.byteLength);
-  const n = Math.ceil(data.length / req.chunkSize);
-  const ids = Buffer.alloc(n * ID_BYTES);
-  for (let i = 0; i < n; i++) {
-    const chunk = data.subarray(i * req.chunkSize, Math.min(data.length, (i + 1) * req.chunkSize));
-    if (chunk.equals(zeroChunk(chunk.length))) continue;
-    blobId(key, chunk).copy(ids, i * ID_BYTES);
-  }
+  const ids = req.ids ?? new Uint8Array(Math.ceil(req.data.length / req.chunkSize) * ID_BYTES);
+  chunkHasher.chunks(req.idKey, req.data, req.chunkSize, ids, true);
   return ids;
 }
 
@@ -107,7 +96,7 @@ export function chunkFrames(req: ChunkFramesRequest): BuiltFrame[] {
 }
 
 export function window(req: WindowTask): WindowResult {
-  return decodeWindow(req, req.encKey && keyObject(req.encKey), keyObject(req.idKey));
+  return decodeWindow(req, req.encKey && keyObject(req.encKey), req.idKey);
 }
 
 export function decode(req: DecodeRequest): DecodeResult {
@@ -118,19 +107,22 @@ export function decode(req: DecodeRequest): DecodeResult {
     if (err instanceof CorruptDataError) return { error: err.message, badSpans: [] };
     throw err;
   }
-  const key = keyObject(req.idKey);
-  const ids = Buffer.from(req.ids.buffer, req.ids.byteOffset, req.ids.byteLength);
+  // Spans that reach past the plaintext are bad as they stand; the rest are hashed in one call.
   const badSpans: number[] = [];
-  for (let i = 0; i * 2 < req.spans.length; i++) {
-    const offset = req.spans[i * 2]!;
-    const length = req.spans[i * 2 + 1]!;
-    if (offset + length > raw.length) {
-      badSpans.push(i);
-      continue;
-    }
-    const got = blobId(key, raw.subarray(offset, offset + length));
-    if (!got.equals(ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES))) badSpans.push(i);
+  const inside: number[] = [];
+  const count = req.spans.length / 2;
+  for (let i = 0; i < count; i++) {
+    if (req.spans[i * 2]! + req.spans[i * 2 + 1]! > raw.length) badSpans.push(i);
+    else inside.push(i);
   }
+  const spans = inside.length === count ? req.spans : Uint32Array.from(inside.flatMap((i) => [req.spans[i * 2]!, req.spans[i * 2 + 1]!]));
+  const got = Buffer.allocUnsafe(inside.length * ID_BYTES);
+  chunkHasher.spans(req.idKey, raw, spans, got);
+  const want = Buffer.from(req.ids.buffer, req.ids.byteOffset, req.ids.byteLength);
+  inside.forEach((i, k) => {
+    if (got.compare(want, i * ID_BYTES, (i + 1) * ID_BYTES, k * ID_BYTES, (k + 1) * ID_BYTES) !== 0) badSpans.push(i);
+  });
+  badSpans.sort((a, b) => a - b);
   return req.checkOnly ? { badSpans } : { raw, badSpans };
 }
 

@@ -5,7 +5,8 @@
  */
 import { type KeyObject } from 'node:crypto';
 import { isCompressionId } from '../format/codec-ids.js';
-import { blobId, ID_BYTES } from '../format/ids.js';
+import { ID_BYTES } from '../format/ids.js';
+import { chunkHasher } from '../format/chunk-hasher.js';
 import { decodeFrame } from '../content/frame-codec.js';
 import { CorruptDataError } from '../errors.js';
 
@@ -29,7 +30,7 @@ export interface WindowResult {
   failure?: { chunk: number; frame: number; message: string };
 }
 
-export function decodeWindow(req: WindowRequest, enc: KeyObject | undefined, idKey: KeyObject): WindowResult {
+export function decodeWindow(req: WindowRequest, enc: KeyObject | undefined, idKey: Uint8Array): WindowResult {
   const frameCount = req.frames.length / FRAME_FIELDS;
   const plain: (Uint8Array | string)[] = new Array(frameCount);
   const plaintext = (f: number): Uint8Array | string => {
@@ -41,7 +42,8 @@ export function decodeWindow(req: WindowRequest, enc: KeyObject | undefined, idK
       const compression = req.frames[o + 4]!;
       try {
         if (!isCompressionId(compression)) throw new CorruptDataError(`unknown compression id ${compression}`);
-        p = decodeFrame(run.subarray(at, at + req.frames[o + 2]!), compression, req.frames[o + 3]!, enc, 'frame');
+        // The runs were moved here and are dropped after this window: open them in place.
+        p = decodeFrame(run.subarray(at, at + req.frames[o + 2]!), compression, req.frames[o + 3]!, enc, 'frame', true);
       } catch (err) {
         if (!(err instanceof CorruptDataError)) throw err;
         p = err.message;
@@ -52,6 +54,9 @@ export function decodeWindow(req: WindowRequest, enc: KeyObject | undefined, idK
   };
   const out = req.out;
   const n = req.chunks.length / CHUNK_FIELDS;
+  // Lay the chunks out first, then check them all where they landed in one hashing call.
+  const placed: number[] = [];
+  const spans = new Uint32Array(n * 2);
   for (let i = 0; i < n; i++) {
     const f = req.chunks[i * CHUNK_FIELDS]!;
     if (f < 0) continue;
@@ -60,11 +65,20 @@ export function decodeWindow(req: WindowRequest, enc: KeyObject | undefined, idK
     const offset = req.chunks[i * CHUNK_FIELDS + 1]!;
     const length = req.chunks[i * CHUNK_FIELDS + 2]!;
     const chunk = p.subarray(offset, offset + length);
-    const expected = req.ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES);
-    if (chunk.byteLength !== length || !blobId(idKey, chunk).equals(expected)) {
-      return { failure: { chunk: i, frame: f, message: 'content does not match its id' } };
-    }
+    if (chunk.byteLength !== length) return { failure: { chunk: i, frame: f, message: 'content does not match its id' } };
     out.set(chunk, i * req.chunkSize);
+    spans[placed.length * 2] = i * req.chunkSize;
+    spans[placed.length * 2 + 1] = length;
+    placed.push(i);
+  }
+  const got = Buffer.allocUnsafe(placed.length * ID_BYTES);
+  chunkHasher.spans(idKey, out, spans.subarray(0, placed.length * 2), got);
+  const want = Buffer.from(req.ids.buffer, req.ids.byteOffset, req.ids.byteLength);
+  for (let k = 0; k < placed.length; k++) {
+    const i = placed[k]!;
+    if (got.compare(want, i * ID_BYTES, (i + 1) * ID_BYTES, k * ID_BYTES, (k + 1) * ID_BYTES) !== 0) {
+      return { failure: { chunk: i, frame: req.chunks[i * CHUNK_FIELDS]!, message: 'content does not match its id' } };
+    }
   }
   return {};
 }

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "snapfleet_native",
+      "sources": ["src/addon.c", "src/args.c", "src/hmac-chunks.c", "src/aes-gcm.c"],
+      "cflags": ["-O3", "-Wall", "-Wextra"]
+    }
+  ]
+}

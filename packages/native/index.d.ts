@@ -1,0 +1,24 @@
+export interface NativeBinding {
+  /**
+   * The HMAC-SHA-256 of each `chunkSize` piece of `data` (the last may be shorter) under `key`,
+   * 32 bytes each into `out`. With `zeroAsHole`, an all-zero piece gets 32 zero bytes instead.
+   */
+  hmacChunks(key: Uint8Array, data: Uint8Array, chunkSize: number, out: Uint8Array, zeroAsHole: boolean): void;
+  /** The HMAC-SHA-256 of each (offset, length) pair in `spans` of `data`, 32 bytes each into `out`. */
+  hmacSpans(key: Uint8Array, data: Uint8Array, spans: Uint32Array, out: Uint8Array): void;
+  /**
+   * Seals `plaintext` with AES-256-GCM into `out` at `at`, whose first 12 bytes already hold the
+   * nonce: ciphertext then the 16-byte tag follow it. Returns the sealed length.
+   */
+  aesGcmSealInto(key: Uint8Array, plaintext: Uint8Array, out: Uint8Array, at: number): number;
+  /**
+   * Opens `sealed` (nonce | ciphertext | tag) into `out`, which may be the ciphertext itself.
+   * False when the bytes are not authentic; `out` is then wiped.
+   */
+  aesGcmOpenInto(key: Uint8Array, sealed: Uint8Array, out: Uint8Array): boolean;
+}
+
+/** The compiled addon; undefined when it was not built or cannot load here. */
+export const binding: NativeBinding | undefined;
+/** Why the addon could not be loaded, when it could not. */
+export const loadError: string | undefined;
