@@ -66,7 +66,8 @@ export class FolderBlobStore implements BlobStore {
       if (!info.isFile()) throw new NotFoundError(`get: ${path} is not an object`);
       const { offset, length } = range ?? { offset: 0, length: info.size };
       checkRange(offset, length, info.size, key);
-      const out = new Uint8Array(length);
+      // Not zero-filled: readFully fills every byte or throws, and zeroing a pack costs 2% of a restore.
+      const out = Buffer.allocUnsafeSlow(length);
       await readFully(handle, out, offset);
       return out;
     } catch (err) {

@@ -5,8 +5,9 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { Compression, type CompressionId } from '../format/codec-ids.js';
-import { open, openInPlace, SEAL_OVERHEAD, sealInto } from '../format/sealing.js';
-import { zstdCompressToScratch, zstdDecompress } from './zstd.js';
+import { CorruptDataError } from '../errors.js';
+import { open, openInPlace, openInto, SEAL_OVERHEAD, sealInto } from '../format/sealing.js';
+import { zstdCompressToScratch, zstdDecompress, zstdDecompressInto } from './zstd.js';
 
 export interface EncodedFrame {
   stored: Buffer;
@@ -62,4 +63,19 @@ export function encodeFrame(raw: Uint8Array, level: number, enc: KeyObject | und
 export function decodeFrame(stored: Uint8Array, compression: CompressionId, rawLength: number, enc: KeyObject | undefined, what: string, inPlace = false): Buffer {
   const body = enc ? (inPlace ? openInPlace(enc, stored, what) : open(enc, stored, what)) : stored;
   return compression === Compression.Zstd ? zstdDecompress(body, rawLength, what) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/**
+ * Decodes a frame into `dst`, which its plaintext must fill exactly. `stored` may be overwritten
+ * (bytes nothing reads again). Throws CorruptDataError as decodeFrame does.
+ */
+export function decodeFrameInto(stored: Uint8Array, compression: CompressionId, enc: KeyObject | undefined, dst: Uint8Array, what: string): void {
+  if (compression === Compression.Zstd) {
+    zstdDecompressInto(enc ? openInPlace(enc, stored, what) : stored, dst, what);
+  } else if (enc) {
+    openInto(enc, stored, dst, what);
+  } else {
+    if (stored.byteLength !== dst.byteLength) throw new CorruptDataError(`${what}: holds ${stored.byteLength} bytes, expected ${dst.byteLength}`);
+    dst.set(stored);
+  }
 }

@@ -41,6 +41,23 @@ export function zstdCompress(data: Uint8Array, level: number): Buffer {
   return Buffer.from(zstdCompressToScratch(data, level));
 }
 
+let dctx: binding.DCtx | undefined;
+
+/**
+ * Decompresses into `dst`, which the plaintext must fill exactly: a restore lays frames straight
+ * into its window this way, without an output buffer per frame.
+ */
+export function zstdDecompressInto(data: Uint8Array, dst: Uint8Array, what: string): void {
+  dctx ??= new binding.DCtx();
+  let written: number;
+  try {
+    written = dctx.decompress(dst, data);
+  } catch (err) {
+    throw new CorruptDataError(`${what}: zstd data is corrupt or longer than expected`, {}, { cause: err });
+  }
+  if (written !== dst.byteLength) throw new CorruptDataError(`${what}: decompressed to ${written} bytes, expected ${dst.byteLength}`);
+}
+
 export function zstdDecompress(data: Uint8Array, expectedLength: number | undefined, what: string): Buffer {
   decompressor ??= new Decompressor();
   let out: Buffer;

@@ -83,3 +83,18 @@ export function openInPlace(key: KeyObject, sealed: Uint8Array, what: string): U
   if (!native.aesGcmOpenInto(rawKey(key), sealed, body)) throw new CorruptDataError(`${what}: authentication failed (altered bytes or wrong key)`);
   return body;
 }
+
+/**
+ * Opens `sealed` into `dst` (exactly the plaintext's length), straight from the ciphertext where
+ * the addon is loaded. Throws as open does.
+ */
+export function openInto(key: KeyObject, sealed: Uint8Array, dst: Uint8Array, what: string): void {
+  if (sealed.byteLength < SEAL_OVERHEAD) throw new CorruptDataError(`${what}: too short to be sealed (${sealed.byteLength} bytes)`);
+  const length = sealed.byteLength - SEAL_OVERHEAD;
+  if (dst.byteLength !== length) throw new CorruptDataError(`${what}: holds ${length} bytes, expected ${dst.byteLength}`);
+  if (!native) {
+    dst.set(open(key, sealed, what));
+    return;
+  }
+  if (!native.aesGcmOpenInto(rawKey(key), sealed, dst)) throw new CorruptDataError(`${what}: authentication failed (altered bytes or wrong key)`);
+}
