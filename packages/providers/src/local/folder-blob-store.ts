@@ -67,7 +67,7 @@ export class FolderBlobStore implements BlobStore {
       const { offset, length } = range ?? { offset: 0, length: info.size };
       checkRange(offset, length, info.size, key);
       // Not zero-filled: readFully fills every byte or throws, and zeroing a pack costs 2% of a restore.
-      const out = Buffer.allocUnsafeSlow(length);
+      const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
       await readFully(handle, out, offset);
       return out;
     } catch (err) {
