@@ -50,23 +50,28 @@ export function buildFrames(
   let i = 0;
   while (i < chunks.length) {
     const start = i;
+    const first = chunks[start]!;
     let bytes = 0;
+    // New chunks that follow each other in the block (most of a first archive) are compressed
+    // where they lie; others are gathered into one plaintext first.
+    let adjacent = true;
     while (i < chunks.length) {
       const c = chunks[i]!;
       const len = Math.min(chunkSize, data.byteLength - c * chunkSize);
       if (bytes > 0 && bytes + len > frameSize) break;
+      adjacent &&= c === first + (i - start);
       bytes += len;
       i++;
     }
-    if (gather.byteLength < bytes) gather = new Uint8Array(bytes);
-    const raw = gather.subarray(0, bytes);
+    if (!adjacent && gather.byteLength < bytes) gather = new Uint8Array(bytes);
+    const raw = adjacent ? data.subarray(first * chunkSize, first * chunkSize + bytes) : gather.subarray(0, bytes);
     const ids = new Uint8Array((i - start) * ID_BYTES);
     const lengths = new Uint32Array(i - start);
     let at = 0;
     for (let k = start; k < i; k++) {
       const c = chunks[k]!;
       const len = Math.min(chunkSize, data.byteLength - c * chunkSize);
-      raw.set(data.subarray(c * chunkSize, c * chunkSize + len), at);
+      if (!adjacent) raw.set(data.subarray(c * chunkSize, c * chunkSize + len), at);
       ids.set(blockIds.subarray(c * ID_BYTES, (c + 1) * ID_BYTES), (k - start) * ID_BYTES);
       lengths[k - start] = len;
       at += len;
