@@ -53,6 +53,16 @@ export class FolderBlobStore implements BlobStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<Uint8Array> {
+    // Not zero-filled: the read fills every byte or throws, and zeroing a pack costs 2% of a restore.
+    return this.read(key, range, (length) => new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length));
+  }
+
+  async getInto(key: string, range: ByteRange, into: Uint8Array): Promise<Uint8Array> {
+    if (into.byteLength < range.length) throw new RangeError(`getInto: ${range.length} bytes do not fit in ${into.byteLength}`);
+    return this.read(key, range, (length) => into.subarray(0, length));
+  }
+
+  private async read(key: string, range: ByteRange | undefined, memory: (length: number) => Uint8Array): Promise<Uint8Array> {
     const path = this.pathOf(key);
     let handle: FileHandle;
     try {
@@ -66,8 +76,7 @@ export class FolderBlobStore implements BlobStore {
       if (!info.isFile()) throw new NotFoundError(`get: ${path} is not an object`);
       const { offset, length } = range ?? { offset: 0, length: info.size };
       checkRange(offset, length, info.size, key);
-      // Not zero-filled: readFully fills every byte or throws, and zeroing a pack costs 2% of a restore.
-      const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+      const out = memory(length);
       await readFully(handle, out, offset);
       return out;
     } catch (err) {

@@ -54,14 +54,22 @@ function planRuns(frames: readonly FrameRef[]): Run[] {
   return runs;
 }
 
-/** Reads every frame's stored bytes as a few merged ranged reads. */
-export async function fetchRuns(store: BlobStore, frames: readonly FrameRef[]): Promise<FetchedRuns> {
+/**
+ * Reads every frame's stored bytes as a few merged ranged reads: into `memory`, one run after
+ * another, where the store can (getInto) and the runs fit; the rest into memory of their own.
+ */
+export async function fetchRuns(store: BlobStore, frames: readonly FrameRef[], memory?: Uint8Array): Promise<FetchedRuns> {
   const runs = planRuns(frames);
   const placements: FetchedRuns['placements'] = new Array(frames.length);
-  runs.forEach((run, r) => {
+  let used = 0;
+  const reads = runs.map((run, r) => {
     for (const i of run.frames) placements[i] = { run: r, offset: frames[i]!.frame.offset - run.start };
+    const range = { offset: run.start, length: run.end - run.start };
+    const fits = memory !== undefined && store.getInto !== undefined && used + range.length <= memory.byteLength;
+    const into = fits ? memory.subarray(used, (used += range.length)) : undefined;
+    return { key: packKey(run.packId), range, into };
   });
-  const bytes = await mapLimit(runs, READS_IN_FLIGHT, (run) => store.get(packKey(run.packId), { offset: run.start, length: run.end - run.start }));
+  const bytes = await mapLimit(reads, READS_IN_FLIGHT, ({ key, range, into }) => (into ? store.getInto!(key, range, into) : store.get(key, range)));
   return { runs: bytes, placements };
 }
 

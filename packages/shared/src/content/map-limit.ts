@@ -1,15 +1,25 @@
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
+/**
+ * Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order.
+ * After a failure no new call starts, and the first error is thrown once the calls in flight
+ * have settled: nothing keeps running (or writing into the caller's memory) after this returns.
+ */
 export async function mapLimit<T, R>(items: Iterable<T>, limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const list = [...items];
   const out: R[] = new Array(list.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < list.length) {
+    while (next < list.length && !failure) {
       const i = next++;
-      out[i] = await fn(list[i]!);
+      try {
+        out[i] = await fn(list[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, list.length) }, worker));
+  if (failure) throw failure.error;
   return out;
 }
 

@@ -59,6 +59,14 @@ export interface BlobStore {
    */
   get(key: string, range?: ByteRange): Promise<Uint8Array>;
 
+  /**
+   * Optional: reads `range` of the object into `into` (at least range.length bytes) and returns
+   * the view of `into` that holds it; errors as for get. Callers that read gigabytes (restore)
+   * recycle their memory this way instead of touching fresh pages for every read. Stores
+   * without it are read with get.
+   */
+  getInto?(key: string, range: ByteRange, into: Uint8Array): Promise<Uint8Array>;
+
   /** The object's size, or undefined when it does not exist. */
   stat(key: string): Promise<ObjectInfo | undefined>;
 

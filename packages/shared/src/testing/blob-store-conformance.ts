@@ -75,6 +75,23 @@ export function describeBlobStoreConformance(name: string, factory: BlobStoreFac
         await expect(store.get('ranged', { offset: 20_000, length: 5 })).rejects.toBeInstanceOf(InvalidInputError);
       }));
 
+    it('reads byte ranges into the caller\'s memory, when the store offers getInto', (ctx) =>
+      withStore(async (store) => {
+        if (!store.getInto) return ctx.skip('this store reads with get only');
+        const data = randomData(10_000);
+        await store.put('ranged', data);
+        const memory = new Uint8Array(new SharedArrayBuffer(6_000)).fill(7);
+        for (const [offset, length] of [[0, 1], [1234, 5000], [9_990, 10], [4_000, 6_000]] as const) {
+          const part = await store.getInto!('ranged', { offset, length }, memory);
+          expect(part.buffer).toBe(memory.buffer);
+          expect(part.byteOffset).toBe(0);
+          expect(sha256Hex(part)).toBe(sha256Hex(data.subarray(offset, offset + length)));
+        }
+        await expect(store.getInto('ranged', { offset: 9_990, length: 11 }, memory)).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(store.getInto('missing/object', { offset: 0, length: 1 }, memory)).rejects.toBeInstanceOf(NotFoundError);
+        await expect(store.getInto('ranged', { offset: 0, length: 6_001 }, memory)).rejects.toThrow(/do not fit/);
+      }));
+
     it('reports a missing object as NotFoundError', () =>
       withStore(async (store) => {
         await expect(store.get('missing/object')).rejects.toBeInstanceOf(NotFoundError);

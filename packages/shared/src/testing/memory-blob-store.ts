@@ -39,6 +39,13 @@ export class MemoryBlobStore implements BlobStore {
     return data.slice(range.offset, range.offset + range.length);
   }
 
+  async getInto(key: string, range: ByteRange, into: Uint8Array): Promise<Uint8Array> {
+    if (into.byteLength < range.length) throw new RangeError(`getInto: ${range.length} bytes do not fit in ${into.byteLength}`);
+    const part = await this.get(key, range);
+    into.set(part);
+    return into.subarray(0, part.length);
+  }
+
   async stat(key: string): Promise<ObjectInfo | undefined> {
     checkKey(key);
     const data = this.objects.get(key);
