@@ -40,12 +40,11 @@ static int gcm_update(EVP_CIPHER_CTX *ctx, int encrypt, uint8_t *out, const uint
 /* aesGcmSealInto(key, plaintext, out, at): the nonce is already at out[at, at + 12); writes the
  * ciphertext and tag after it and returns the sealed length. */
 napi_value aes_gcm_seal_into(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
   uint8_t *key, *plain, *out;
   size_t key_len, plain_len, out_len;
   uint32_t at;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return throw_type_error(env, "aesGcmSealInto takes (key, plaintext, out, at)");
+  if (!args_of(env, info, 4, argv)) return throw_type_error(env, "aesGcmSealInto takes (key, plaintext, out, at)");
   if (!arg_bytes(env, argv[0], &key, &key_len) || key_len != KEY_BYTES) return throw_type_error(env, "key must be a 32-byte Uint8Array");
   if (!arg_bytes(env, argv[1], &plain, &plain_len)) return throw_type_error(env, "plaintext must be a Uint8Array");
   if (!arg_bytes(env, argv[2], &out, &out_len)) return throw_type_error(env, "out must be a Uint8Array");
@@ -73,11 +72,10 @@ napi_value aes_gcm_seal_into(napi_env env, napi_callback_info info) {
  * in out[0, sealed.length - 28); out may be the sealed bytes' own ciphertext (decrypt in place).
  * On false, out holds nothing of the unauthenticated plaintext. */
 napi_value aes_gcm_open_into(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
   uint8_t *key, *sealed, *out;
   size_t key_len, sealed_len, out_len;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return throw_type_error(env, "aesGcmOpenInto takes (key, sealed, out)");
+  if (!args_of(env, info, 3, argv)) return throw_type_error(env, "aesGcmOpenInto takes (key, sealed, out)");
   if (!arg_bytes(env, argv[0], &key, &key_len) || key_len != KEY_BYTES) return throw_type_error(env, "key must be a 32-byte Uint8Array");
   if (!arg_bytes(env, argv[1], &sealed, &sealed_len) || sealed_len < NONCE_BYTES + TAG_BYTES) return throw_type_error(env, "sealed must be a Uint8Array of at least 28 bytes");
   if (!arg_bytes(env, argv[2], &out, &out_len)) return throw_type_error(env, "out must be a Uint8Array");

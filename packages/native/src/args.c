@@ -5,6 +5,11 @@ napi_value throw_type_error(napi_env env, const char *message) {
   return NULL;
 }
 
+int args_of(napi_env env, napi_callback_info info, size_t count, napi_value *argv) {
+  size_t argc = count;
+  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= count;
+}
+
 static int typed_array(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
   napi_typedarray_type type;
   bool is_typed = false;

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 napi_value throw_type_error(napi_env env, const char *message);
+/* The call's first `count` arguments into argv; 0 if fewer were passed. */
+int args_of(napi_env env, napi_callback_info info, size_t count, napi_value *argv);
 /* The bytes of a Uint8Array (any backing store, shared memory included); 0 if it is not one. */
 int arg_bytes(napi_env env, napi_value value, uint8_t **data, size_t *len);
 /* The elements of a Uint32Array; 0 if it is not one. */

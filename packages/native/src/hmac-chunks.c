@@ -65,13 +65,12 @@ static int all_zero(const uint8_t *p, size_t len) {
 
 /* hmacChunks(key, data, chunkSize, out, zeroAsHole) */
 napi_value hmac_chunks(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
   uint8_t *key, *data, *out;
   size_t key_len, data_len, out_len;
   uint32_t chunk_size;
   bool zero_as_hole;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return throw_type_error(env, "hmacChunks takes (key, data, chunkSize, out, zeroAsHole)");
+  if (!args_of(env, info, 5, argv)) return throw_type_error(env, "hmacChunks takes (key, data, chunkSize, out, zeroAsHole)");
   if (!arg_bytes(env, argv[0], &key, &key_len) || key_len == 0) return throw_type_error(env, "key must be a non-empty Uint8Array");
   if (!arg_bytes(env, argv[1], &data, &data_len)) return throw_type_error(env, "data must be a Uint8Array");
   if (napi_get_value_uint32(env, argv[2], &chunk_size) != napi_ok || chunk_size == 0) return throw_type_error(env, "chunkSize must be a positive integer");
@@ -94,12 +93,11 @@ napi_value hmac_chunks(napi_env env, napi_callback_info info) {
 
 /* hmacSpans(key, data, spans, out) */
 napi_value hmac_spans(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
   uint8_t *key, *data, *out;
   uint32_t *spans;
   size_t key_len, data_len, out_len, span_count;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return throw_type_error(env, "hmacSpans takes (key, data, spans, out)");
+  if (!args_of(env, info, 4, argv)) return throw_type_error(env, "hmacSpans takes (key, data, spans, out)");
   if (!arg_bytes(env, argv[0], &key, &key_len) || key_len == 0) return throw_type_error(env, "key must be a non-empty Uint8Array");
   if (!arg_bytes(env, argv[1], &data, &data_len)) return throw_type_error(env, "data must be a Uint8Array");
   if (!arg_u32s(env, argv[2], &spans, &span_count) || span_count % 2) return throw_type_error(env, "spans must be a Uint32Array of (offset, length) pairs");

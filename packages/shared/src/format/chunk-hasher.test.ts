@@ -2,7 +2,7 @@ import { createSecretKey, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { blobId, ID_BYTES } from './ids.js';
 import { chunkHasher, nativeChunkHasher, nodeCryptoChunkHasher, type ChunkHasher } from './chunk-hasher.js';
-import { nativeError } from './native.js';
+import { native, nativeError } from './native.js';
 
 const key = randomBytes(32);
 const keyObject = createSecretKey(key);
@@ -66,5 +66,8 @@ describe('the native addon', () => {
     const data = block(4096);
     expect(() => nativeChunkHasher!.chunks(key, data, 4096, new Uint8Array(ID_BYTES), true)).toThrow(/out is too small/);
     expect(() => nativeChunkHasher!.spans(key, data, new Uint32Array([0, 1, 0, 2]), new Uint8Array(ID_BYTES))).toThrow(/out is too small/);
+    const loose = native as unknown as Record<string, (...args: unknown[]) => unknown>;
+    expect(() => loose.hmacChunks!(key, data, 4096)).toThrow(/hmacChunks takes/);
+    expect(() => loose.hmacSpans!(key, data, [0, 1], new Uint8Array(ID_BYTES))).toThrow(/spans must be a Uint32Array/);
   });
 });

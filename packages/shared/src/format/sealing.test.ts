@@ -77,5 +77,8 @@ describe('the native AES-GCM functions', () => {
     expect(() => native!.aesGcmOpenInto(raw, sealed, new Uint8Array(99))).toThrow(/out is too small/);
     expect(() => native!.aesGcmOpenInto(raw, sealed, sealed.subarray(5))).toThrow(/out overlaps the sealed bytes/);
     expect(() => native!.aesGcmOpenInto(raw, new Uint8Array(27), out)).toThrow(/at least 28 bytes/);
+    const loose = native as unknown as Record<string, (...args: unknown[]) => unknown>;
+    expect(() => loose.aesGcmSealInto!(raw, plaintext)).toThrow(/aesGcmSealInto takes \(key, plaintext, out, at\)/);
+    expect(() => loose.aesGcmOpenInto!(raw)).toThrow(/aesGcmOpenInto takes/);
   });
 });
