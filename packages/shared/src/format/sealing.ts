@@ -57,7 +57,7 @@ function rawKey(key: KeyObject): Uint8Array {
 
 /** Throws CorruptDataError when the bytes were altered or sealed under another key. */
 export function open(key: KeyObject, sealed: Uint8Array, what: string): Buffer {
-  if (sealed.byteLength < SEAL_OVERHEAD) throw new CorruptDataError(`${what}: too short to be sealed (${sealed.byteLength} bytes)`);
+  checkSealedLength(sealed, what);
   const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, NONCE_BYTES));
   decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
@@ -67,21 +67,8 @@ export function open(key: KeyObject, sealed: Uint8Array, what: string): Buffer {
     // GCM emits everything from update(); skip the copy a concat would make of every frame.
     return rest.length === 0 ? body : Buffer.concat([body, rest]);
   } catch (err) {
-    throw new CorruptDataError(`${what}: authentication failed (altered bytes or wrong key)`, {}, { cause: err });
+    throw authenticationFailed(what, err);
   }
-}
-
-/**
- * Opens `sealed` in place where the addon is loaded: the plaintext overwrites the ciphertext and
- * the result is a view into `sealed`. For bytes nothing reads again (a restore's fetched runs);
- * it spares a codec thread a new buffer per frame. Throws as open does.
- */
-export function openInPlace(key: KeyObject, sealed: Uint8Array, what: string): Uint8Array {
-  if (!native) return open(key, sealed, what);
-  if (sealed.byteLength < SEAL_OVERHEAD) throw new CorruptDataError(`${what}: too short to be sealed (${sealed.byteLength} bytes)`);
-  const body = sealed.subarray(NONCE_BYTES, sealed.byteLength - TAG_BYTES);
-  if (!native.aesGcmOpenInto(rawKey(key), sealed, body)) throw new CorruptDataError(`${what}: authentication failed (altered bytes or wrong key)`);
-  return body;
 }
 
 /**
@@ -89,12 +76,29 @@ export function openInPlace(key: KeyObject, sealed: Uint8Array, what: string): U
  * the addon is loaded. Throws as open does.
  */
 export function openInto(key: KeyObject, sealed: Uint8Array, dst: Uint8Array, what: string): void {
-  if (sealed.byteLength < SEAL_OVERHEAD) throw new CorruptDataError(`${what}: too short to be sealed (${sealed.byteLength} bytes)`);
+  checkSealedLength(sealed, what);
   const length = sealed.byteLength - SEAL_OVERHEAD;
   if (dst.byteLength !== length) throw new CorruptDataError(`${what}: holds ${length} bytes, expected ${dst.byteLength}`);
-  if (!native) {
-    dst.set(open(key, sealed, what));
-    return;
-  }
-  if (!native.aesGcmOpenInto(rawKey(key), sealed, dst)) throw new CorruptDataError(`${what}: authentication failed (altered bytes or wrong key)`);
+  if (!native) dst.set(open(key, sealed, what));
+  else if (!native.aesGcmOpenInto(rawKey(key), sealed, dst)) throw authenticationFailed(what);
+}
+
+/**
+ * Opens `sealed` in place: the plaintext overwrites the ciphertext and the result is a view into
+ * `sealed`. For bytes nothing reads again (a restore's fetched runs); with the addon it spares a
+ * codec thread a new buffer per frame. Throws as open does.
+ */
+export function openInPlace(key: KeyObject, sealed: Uint8Array, what: string): Uint8Array {
+  checkSealedLength(sealed, what);
+  const body = sealed.subarray(NONCE_BYTES, sealed.byteLength - TAG_BYTES);
+  openInto(key, sealed, body, what);
+  return body;
+}
+
+function checkSealedLength(sealed: Uint8Array, what: string): void {
+  if (sealed.byteLength < SEAL_OVERHEAD) throw new CorruptDataError(`${what}: too short to be sealed (${sealed.byteLength} bytes)`);
+}
+
+function authenticationFailed(what: string, cause?: unknown): CorruptDataError {
+  return new CorruptDataError(`${what}: authentication failed (altered bytes or wrong key)`, {}, cause === undefined ? undefined : { cause });
 }
