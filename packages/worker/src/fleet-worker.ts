@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { VolumeProvider } from '@snapfleet/shared';
 import type { FleetConfig } from '@snapfleet/shared/config';
 import { QUEUE, WORK_QUEUES, type WorkQueue } from '@snapfleet/shared/jobs';
-import { createRedisRateLimiter } from '@snapfleet/providers';
+import { createRedisRateLimiter } from '@snapfleet/providers/fleet';
 import { errorKindOf, toQueueError } from './job-errors.js';
 import { createLockService } from './stage-lock.js';
 import { createSlotService } from './policy-slots.js';

@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { InvalidInputError, type SnapshotEntry } from '@snapfleet/shared';
-import { createMemoryRateLimiter, createRedisRateLimiter } from '@snapfleet/providers';
+import { createMemoryRateLimiter, createRedisRateLimiter } from '@snapfleet/providers/fleet';
 import type { EbsSnapshotTarget, LimiterMaker } from '@snapfleet/providers/aws';
 import type { CliContext } from '../context.js';
 import type { EbsDestination } from '../ebs-destination.js';

@@ -1,0 +1,7 @@
+/**
+ * @snapfleet/providers/fleet: adapters only the fleet (planner, worker, `snapfleet run`) uses. A
+ * separate entry, so that one-shot commands do not load the fleet config schema (yaml,
+ * cron-parser) or the rate limiter at start.
+ */
+export { LocalVolumeProvider, type LocalVolumeSpec } from './local/local-volume-provider.js';
+export { createMemoryRateLimiter, createRedisRateLimiter, type RateLimitOptions, type RedisRateLimitOptions } from './limits/index.js';
