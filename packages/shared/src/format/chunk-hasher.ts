@@ -55,3 +55,18 @@ export const nativeChunkHasher: ChunkHasher | undefined = native && {
 
 /** The fastest hasher this process can load. */
 export const chunkHasher: ChunkHasher = nativeChunkHasher ?? nodeCryptoChunkHasher;
+
+/**
+ * Checks `spans` of `data` in one hashing call: the positions k whose id differs from the one
+ * expected, which is id number expectedAt[k] of `expected`.
+ */
+export function mismatchedSpans(key: Uint8Array, data: Uint8Array, spans: Uint32Array, expected: Uint8Array, expectedAt: readonly number[]): number[] {
+  const got = Buffer.allocUnsafe(expectedAt.length * ID_BYTES);
+  chunkHasher.spans(key, data, spans, got);
+  const want = Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength);
+  const bad: number[] = [];
+  expectedAt.forEach((e, k) => {
+    if (got.compare(want, e * ID_BYTES, (e + 1) * ID_BYTES, k * ID_BYTES, (k + 1) * ID_BYTES) !== 0) bad.push(k);
+  });
+  return bad;
+}

@@ -31,7 +31,10 @@ export interface CodecPool {
    */
   chunkFrames(job: ChunkFramesJob): Promise<BuiltFrame[]>;
   decodeFrame(job: DecodeJob): Promise<DecodeResult>;
-  /** Decodes, checks and lays out one restore window into `req.out`; the runs are moved. */
+  /**
+   * Decodes, checks and lays out one restore window into `req.out`. The runs are the window's to
+   * overwrite: shared memory is decoded in place, other runs are moved.
+   */
   decodeWindow(req: WindowRequest): Promise<WindowResult>;
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { CompressionId } from '../format/codec-ids.js';
 import { ID_BYTES } from '../format/ids.js';
-import { chunkHasher } from '../format/chunk-hasher.js';
+import { chunkHasher, mismatchedSpans } from '../format/chunk-hasher.js';
 import { decodeFrame, encodeFrame, type EncodedFrame } from '../content/frame-codec.js';
 import { CorruptDataError } from '../errors.js';
 import { buildFrames, type BuiltFrame } from './chunk-frames.js';
@@ -116,12 +116,7 @@ export function decode(req: DecodeRequest): DecodeResult {
     else inside.push(i);
   }
   const spans = inside.length === count ? req.spans : Uint32Array.from(inside.flatMap((i) => [req.spans[i * 2]!, req.spans[i * 2 + 1]!]));
-  const got = Buffer.allocUnsafe(inside.length * ID_BYTES);
-  chunkHasher.spans(req.idKey, raw, spans, got);
-  const want = Buffer.from(req.ids.buffer, req.ids.byteOffset, req.ids.byteLength);
-  inside.forEach((i, k) => {
-    if (got.compare(want, i * ID_BYTES, (i + 1) * ID_BYTES, k * ID_BYTES, (k + 1) * ID_BYTES) !== 0) badSpans.push(i);
-  });
+  for (const k of mismatchedSpans(req.idKey, raw, spans, req.ids, inside)) badSpans.push(inside[k]!);
   badSpans.sort((a, b) => a - b);
   return req.checkOnly ? { badSpans } : { raw, badSpans };
 }

@@ -5,8 +5,7 @@
  */
 import { type KeyObject } from 'node:crypto';
 import { isCompressionId } from '../format/codec-ids.js';
-import { ID_BYTES } from '../format/ids.js';
-import { chunkHasher } from '../format/chunk-hasher.js';
+import { mismatchedSpans } from '../format/chunk-hasher.js';
 import { decodeFrame, decodeFrameInto } from '../content/frame-codec.js';
 import { CorruptDataError } from '../errors.js';
 
@@ -48,7 +47,7 @@ export function decodeWindow(req: WindowRequest, enc: KeyObject | undefined, idK
       const compression = req.frames[o + 4]!;
       try {
         if (!isCompressionId(compression)) throw new CorruptDataError(`unknown compression id ${compression}`);
-        // The runs were moved here and are dropped after this window: they may be overwritten.
+        // The runs are this window's alone and dropped after it: they may be overwritten.
         if (landing[f]! >= 0) {
           decodeFrameInto(stored, compression, enc, out.subarray(landing[f], landing[f]! + rawLength), 'frame');
           p = true;
@@ -82,16 +81,10 @@ export function decodeWindow(req: WindowRequest, enc: KeyObject | undefined, idK
     spans[placed.length * 2 + 1] = length;
     placed.push(i);
   }
-  const got = Buffer.allocUnsafe(placed.length * ID_BYTES);
-  chunkHasher.spans(idKey, out, spans.subarray(0, placed.length * 2), got);
-  const want = Buffer.from(req.ids.buffer, req.ids.byteOffset, req.ids.byteLength);
-  for (let k = 0; k < placed.length; k++) {
-    const i = placed[k]!;
-    if (got.compare(want, i * ID_BYTES, (i + 1) * ID_BYTES, k * ID_BYTES, (k + 1) * ID_BYTES) !== 0) {
-      return { failure: { chunk: i, frame: req.chunks[i * CHUNK_FIELDS]!, message: 'content does not match its id' } };
-    }
-  }
-  return {};
+  const [bad] = mismatchedSpans(idKey, out, spans.subarray(0, placed.length * 2), req.ids, placed);
+  if (bad === undefined) return {};
+  const i = placed[bad]!;
+  return { failure: { chunk: i, frame: req.chunks[i * CHUNK_FIELDS]!, message: 'content does not match its id' } };
 }
 
 /**
