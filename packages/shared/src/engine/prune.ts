@@ -15,13 +15,14 @@ import { InvalidInputError } from '../errors.js';
 import { ID_BYTES } from '../format/ids.js';
 import { encodeEnvelope } from '../format/envelope.js';
 import { encodeMarker, type DeletionMarker } from '../format/deletion-marker.js';
-import { indexKey, packKey, pruneMarkerKey } from '../format/layout.js';
+import { packKey, pruneMarkerKey } from '../format/layout.js';
 import type { IndexedPack } from '../format/index-object.js';
 import type { BlobIndex } from '../content/blob-index.js';
 import { IdTable } from '../content/id-table.js';
 import { computeLiveSet } from './live-set.js';
 import { acquireExclusiveLease, liveLeases, removeExpiredLeases } from './leases.js';
 import { PackRepacker } from './pack-repacker.js';
+import { compactIndexUnderLease, dropPacksFromIndex, type CompactionReport } from './index-compaction.js';
 import type { Repository } from './repository.js';
 
 /**
@@ -67,6 +68,8 @@ export interface PruneReport {
   waiting: { marker: string; packs: number; archives: number }[];
   /** Leftovers of puts interrupted by a crash (the store's temp files), removed by this run. */
   sweptIncomplete: { count: number; bytes: number };
+  /** The index compaction that ends every prune that changes anything (not dry runs). */
+  compaction?: CompactionReport;
 }
 
 interface MarkerEntry {
@@ -88,7 +91,10 @@ export async function pruneRepository(repo: Repository, pool: CodecPool, options
     ...(options.identity ? { identity: options.identity } : {}),
   });
   try {
-    return await prune(repo, pool, options, repackBelow, false);
+    const report = await prune(repo, pool, options, repackBelow, false);
+    // Prune already holds the lease compaction needs, and has just rewritten index objects.
+    report.compaction = await compactIndexUnderLease(repo);
+    return report;
   } finally {
     await lease.release();
   }
@@ -166,10 +172,11 @@ async function readyMarkers(repo: Repository, clock: Clock, markers: MarkerEntry
 
 /**
  * Deletes each condemned pack unless a live blob exists only there (a snapshot written by an
- * archive that started before the marker); the index object goes first, so no reader ever finds
- * an index entry for a missing pack. Then the marker goes.
+ * archive that started before the marker). The packs leave the index first, so no reader ever
+ * finds an index entry for a missing pack. Then the marker goes.
  */
 async function deleteCondemned(repo: Repository, m: MarkerEntry, live: IdTable, others: BlobIndex, report: PruneReport): Promise<void> {
+  const doomed: { packId: string; packLength: number }[] = [];
   for (const packId of m.marker.packs) {
     const pack = await repo.describePack(packId);
     if (!pack) continue; // deleted by an earlier, interrupted run
@@ -177,10 +184,13 @@ async function deleteCondemned(repo: Repository, m: MarkerEntry, live: IdTable, 
       report.reprievedPacks++;
       continue;
     }
-    await repo.store.delete(indexKey(packId));
+    doomed.push({ packId, packLength: pack.packLength });
+  }
+  await dropPacksFromIndex(repo, new Set(doomed.map((p) => p.packId)));
+  for (const { packId, packLength } of doomed) {
     await repo.store.delete(packKey(packId));
     report.deletedPacks++;
-    report.freedBytes += pack.packLength;
+    report.freedBytes += packLength;
   }
   await repo.store.delete(m.key);
 }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { BlobStore } from '../ports/blob-store.js';
 import { InvalidInputError, NotFoundError, CorruptDataError } from '../errors.js';
 import { Encryption, FORMAT_VERSION } from '../format/codec-ids.js';
-import { CONFIG_KEY, DATA_PREFIX, INDEX_PREFIX, KEYS_PREFIX, PRUNE_PREFIX, SNAPSHOTS_PREFIX, idFromKey, indexKey, keyFileKey, packKey, snapshotKey } from '../format/layout.js';
+import { CONFIG_KEY, DATA_PREFIX, KEYS_PREFIX, PRUNE_PREFIX, SNAPSHOTS_PREFIX, idFromKey, indexKey, keyFileKey, packKey, snapshotKey } from '../format/layout.js';
 import { decodeMarker, type DeletionMarker } from '../format/deletion-marker.js';
 import { DEFAULT_CHUNK_SIZE, encodeConfig, isValidChunkSize, parseConfig, type RepoConfig } from '../format/repo-config.js';
 import { generateMasterKeys, masterKeysFrom, parseKeyFile, unwrapMasterKeys, wrapMasterKeys, type MasterKeys } from '../format/master-keys.js';
@@ -16,6 +16,7 @@ import { decodePackHeader, TRAILER_BYTES } from '../format/pack-header.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot, type SnapshotEntry } from '../format/snapshot.js';
 import { BlobIndex } from '../content/blob-index.js';
 import { collect, mapLimit } from '../content/map-limit.js';
+import { eachIndexedPack, forEachIndexObject } from './index-objects.js';
 
 /** Parallel small reads: object stores answer in ~10-50 ms each, one at a time would crawl. */
 const METADATA_READS_IN_FLIGHT = 16;
@@ -72,27 +73,15 @@ export class Repository {
   /** A fresh index of every indexed pack but those in `exclude` (not cached, adopts nothing). */
   async buildIndex(exclude: ReadonlySet<string> = new Set()): Promise<BlobIndex> {
     const index = new BlobIndex();
-    const keys = (await collect(this.store.list(INDEX_PREFIX))).map((o) => o.key).filter((k) => idFromKey(k) && !exclude.has(idFromKey(k)!));
-    await mapLimit(keys, METADATA_READS_IN_FLIGHT, async (key) => {
-      const payload = decodeEnvelope(await this.store.get(key), this.keys.enc, key);
-      for (const pack of decodeIndexPayload(payload, key)) if (!exclude.has(pack.packId)) index.addPack(pack);
+    await forEachIndexObject(this, (packs) => {
+      for (const pack of packs) if (!exclude.has(pack.packId)) index.addPack(pack);
     });
     return index;
   }
 
-  /** Every indexed pack with its frames, one index object in memory at a time. */
-  async *indexedPacks(): AsyncGenerator<IndexedPack> {
-    for (const o of await collect(this.store.list(INDEX_PREFIX))) {
-      if (!idFromKey(o.key)) continue;
-      let bytes: Uint8Array;
-      try {
-        bytes = await this.store.get(o.key);
-      } catch (err) {
-        if (err instanceof NotFoundError) continue; // deleted by a concurrent prune
-        throw err;
-      }
-      yield* decodeIndexPayload(decodeEnvelope(bytes, this.keys.enc, o.key), o.key);
-    }
+  /** Every indexed pack with its frames, once each, one index object in memory at a time. */
+  indexedPacks(): AsyncGenerator<IndexedPack> {
+    return eachIndexedPack(this);
   }
 
   /** One pack's description: from its index object, else from its own header; undefined if gone. */

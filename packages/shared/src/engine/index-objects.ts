@@ -1,0 +1,116 @@
+/**
+ * Reading and writing index objects as a set. An index object describes one pack (as archives
+ * write it, named after the pack) or many (as compaction writes it, under a random name); a
+ * pack may be listed by several objects at once, and readers take each pack once.
+ *
+ * Objects vanish while they are read: compaction deletes the objects it merged (after storing
+ * the merged one) and prune deletes or rewrites the objects of packs it deletes. A reader that
+ * finds an object gone lists again and reads what is new: whatever the vanished object held
+ * that still exists was stored under another name before it was deleted.
+ */
+import { randomBytes } from 'node:crypto';
+import type { BlobStore, ObjectInfo } from '../ports/blob-store.js';
+import type { MasterKeys } from '../format/master-keys.js';
+import { NotFoundError, TransientError } from '../errors.js';
+import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
+import { INDEX_PREFIX, idFromKey, indexKey } from '../format/layout.js';
+import { decodeIndexPayload, encodeIndexPayload, type IndexedPack } from '../format/index-object.js';
+import { collect, mapLimit } from '../content/map-limit.js';
+
+/** Parallel small reads: object stores answer in ~10-50 ms each, one at a time would crawl. */
+export const INDEX_READS_IN_FLIGHT = 16;
+
+/**
+ * Listings retried after objects vanished mid-read. Each retry needs a compaction or prune to
+ * finish a step between a listing and the reads that follow it; five in a row means the
+ * store is not behaving as a store should.
+ */
+const MAX_RELISTS = 5;
+
+export interface IndexObjectSource {
+  readonly store: BlobStore;
+  readonly keys: MasterKeys;
+}
+
+/** The index objects the store lists now (foreign keys left out). */
+export async function listIndexObjects(repo: IndexObjectSource): Promise<ObjectInfo[]> {
+  return (await collect(repo.store.list(INDEX_PREFIX))).filter((o) => idFromKey(o.key) !== undefined);
+}
+
+/** One index object's packs, or undefined when it is gone. */
+export async function readIndexObject(repo: IndexObjectSource, key: string): Promise<IndexedPack[] | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await repo.store.get(key);
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+  return decodeIndexPayload(decodeEnvelope(bytes, repo.keys.enc, key), key);
+}
+
+/** Stores an index object describing `packs` under a new random name; returns its key. */
+export async function writeIndexObject(repo: IndexObjectSource, packs: readonly IndexedPack[]): Promise<string> {
+  const key = indexKey(randomBytes(32).toString('hex'));
+  await repo.store.put(key, encodeEnvelope(encodeIndexPayload(packs), repo.keys.enc));
+  return key;
+}
+
+/**
+ * Calls `visit` once for every index object, `concurrency` reads at a time, listing again when
+ * objects vanished under it. Objects are visited in no particular order.
+ */
+export async function forEachIndexObject(
+  repo: IndexObjectSource,
+  visit: (packs: IndexedPack[], key: string) => void | Promise<void>,
+  concurrency = INDEX_READS_IN_FLIGHT,
+): Promise<void> {
+  const done = new Set<string>();
+  for (let round = 0; ; round++) {
+    const keys = (await listIndexObjects(repo)).map((o) => o.key).filter((k) => !done.has(k));
+    let vanished = 0;
+    await mapLimit(keys, concurrency, async (key) => {
+      const packs = await readIndexObject(repo, key);
+      if (!packs) {
+        vanished++;
+        return;
+      }
+      done.add(key);
+      await visit(packs, key);
+    });
+    if (vanished === 0) return;
+    if (round >= MAX_RELISTS) {
+      throw new TransientError(`index objects of ${repo.store.location} kept vanishing while being read (a compaction or prune is running); try again`);
+    }
+  }
+}
+
+/**
+ * Every indexed pack once, one index object in memory at a time, listing again when objects
+ * vanished under it.
+ */
+export async function* eachIndexedPack(repo: IndexObjectSource): AsyncGenerator<IndexedPack> {
+  const done = new Set<string>();
+  const seen = new Set<string>();
+  for (let round = 0; ; round++) {
+    let vanished = 0;
+    for (const o of await listIndexObjects(repo)) {
+      if (done.has(o.key)) continue;
+      const packs = await readIndexObject(repo, o.key);
+      if (!packs) {
+        vanished++;
+        continue;
+      }
+      done.add(o.key);
+      for (const p of packs) {
+        if (seen.has(p.packId)) continue;
+        seen.add(p.packId);
+        yield p;
+      }
+    }
+    if (vanished === 0) return;
+    if (round >= MAX_RELISTS) {
+      throw new TransientError(`index objects of ${repo.store.location} kept vanishing while being read (a compaction or prune is running); try again`);
+    }
+  }
+}
