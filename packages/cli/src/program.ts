@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   snapshots: async () => (await import('./commands/snapshots.js')).registerSnapshots,
   forget: async () => (await import('./commands/forget.js')).registerForget,
   prune: async () => (await import('./commands/prune.js')).registerPrune,
+  maintenance: async () => (await import('./commands/maintenance.js')).registerMaintenance,
   run: async () => (await import('./commands/run.js')).registerRun,
   planner: async () => (await import('./commands/planner.js')).registerPlanner,
   worker: async () => (await import('./commands/worker.js')).registerWorker,

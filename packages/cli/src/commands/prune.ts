@@ -42,6 +42,7 @@ export function describePrune(r: PruneReport, dryRun: boolean): string {
   if (!dryRun) lines.push(`deleted ${r.deletedPacks} packs, freed ${mib(r.freedBytes)}${r.reprievedPacks ? `; kept ${r.reprievedPacks} condemned packs that new snapshots need` : ''}`);
   if (r.sweptIncomplete.count) lines.push(`removed ${r.sweptIncomplete.count} leftover temp files of interrupted writes (${mib(r.sweptIncomplete.bytes)})`);
   for (const w of r.waiting) lines.push(`waiting for ${w.archives} running archive(s) before deleting ${w.packs} packs (${w.marker})`);
+  if (r.compaction && r.compaction.merged > 0) lines.push(`index: merged ${r.compaction.merged} of ${r.compaction.objectsBefore} objects into ${r.compaction.written}`);
   return lines.join('\n') + '\n';
 }
 
