@@ -2,9 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { MemoryBlobStore, randomData } from '../testing/index.js';
 import { generateMasterKeys } from '../format/master-keys.js';
 import { ID_BYTES } from '../format/ids.js';
+import { decodeEnvelope } from '../format/envelope.js';
+import { decodeIndexPayload } from '../format/index-object.js';
+import { collect } from './map-limit.js';
 import { createInlineCodecPool, type CodecPool } from '../parallel/codec-pool.js';
 import { BlobIndex } from './blob-index.js';
 import { BlobWriter } from './blob-writer.js';
+import { RecentIds } from './recent-ids.js';
 
 const CHUNK = 4096;
 const BLOCK = 16 * CHUNK;
@@ -13,36 +17,63 @@ async function writeBlocks(writer: BlobWriter, pool: CodecPool, blocks: Uint8Arr
   for (const data of blocks) await writer.addBlock(data, await pool.hashChunks(data, CHUNK), CHUNK);
 }
 
+/** The index as a new archive would load it: every index object the store holds. */
+async function loadIndex(store: MemoryBlobStore, keys: ReturnType<typeof generateMasterKeys>): Promise<BlobIndex> {
+  const index = new BlobIndex();
+  for (const o of await collect(store.list('index/'))) {
+    for (const p of decodeIndexPayload(decodeEnvelope(await store.get(o.key), keys.enc, o.key), o.key)) index.addPack(p);
+  }
+  return index;
+}
+
 describe('BlobWriter', () => {
-  it('drops indexed ids from its pending set as packs are stored, and still stores nothing twice', async () => {
+  it('remembers a bounded window of its own ids: repeats inside it are stored once, memory stays flat', async () => {
     const keys = generateMasterKeys(true);
     const pool = createInlineCodecPool(keys);
-    const index = new BlobIndex();
     const store = new MemoryBlobStore();
-    const options = { zstdLevel: 1, blockSize: BLOCK, blocksInFlight: 2, packSize: 64 * 1024, pendingPruneMin: 64 };
+    const options = { zstdLevel: 1, blockSize: BLOCK, blocksInFlight: 2, packSize: 64 * 1024, recentIds: 256 };
     const blocks = Array.from({ length: 64 }, () => randomData(BLOCK)); // 1,024 distinct chunks
-    blocks.push(...blocks.slice(0, 8)); // repeats of chunks claimed long before, maybe pruned since
+    blocks.push(...blocks.slice(-4)); // repeats of the last 64 chunks: inside the window
+    blocks.push(...blocks.slice(0, 4)); // repeats of the first 64: long forgotten
 
-    const first = new BlobWriter(store, keys, index, pool, options);
+    const empty = new BlobIndex();
+    const first = new BlobWriter(store, keys, empty, pool, options);
     const seen: number[] = [];
     for (const data of blocks) {
       await writeBlocks(first, pool, [data]);
-      seen.push(first.pendingCount);
+      seen.push(first.recentCount);
     }
     const stats = await first.close();
-    expect(stats.newBlobs).toBe(1024);
-    expect(stats.dedupedBlobs).toBe(8 * 16);
-    // Bounded: pruned back whenever it doubled past the minimum, never the whole session's ids.
-    expect(Math.max(...seen)).toBeLessThan(1024);
-    expect(seen.some((n, i) => i > 0 && n < seen[i - 1]!)).toBe(true);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(256);
+    expect(stats.dedupedBlobs).toBe(4 * 16);
+    expect(stats.newBlobs).toBe(1024 + 4 * 16);
+    // The loaded index is left as it was: the writer's own packs are not added to it.
+    expect(empty.hasPack('0'.repeat(64))).toBe(false);
+    const ids0 = await pool.hashChunks(blocks[0]!, CHUNK);
+    expect(empty.has(ids0, 0)).toBe(false);
+
+    // Everything is stored and indexed; a second writer over the index as stored finds it all.
+    const index = await loadIndex(store, keys);
     for (const data of blocks) {
       const ids = await pool.hashChunks(data, CHUNK);
       for (let o = 0; o < ids.byteLength; o += ID_BYTES) expect(index.has(ids, o)).toBe(true);
     }
-
-    // A second writer over the same index finds everything stored.
     const second = new BlobWriter(store, keys, index, pool, options);
     await writeBlocks(second, pool, blocks);
     expect(await second.close()).toMatchObject({ newBlobs: 0, packs: 0, dedupedBlobs: blocks.length * 16 });
+  });
+});
+
+describe('RecentIds', () => {
+  it('keeps between half and all of its capacity of the most recent ids', () => {
+    const recent = new RecentIds(100);
+    const ids = randomData(1000 * ID_BYTES);
+    for (let i = 0; i < 1000; i++) {
+      expect(recent.insert(ids, i * ID_BYTES)).toBe(true);
+      expect(recent.insert(ids, i * ID_BYTES)).toBe(false);
+      expect(recent.count).toBeLessThanOrEqual(100);
+    }
+    for (let i = 950; i < 1000; i++) expect(recent.has(ids, i * ID_BYTES)).toBe(true);
+    for (let i = 0; i < 800; i++) expect(recent.has(ids, i * ID_BYTES)).toBe(false);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * BlobWriter: the write side of the content layer. It deduplicates against the repository index
- * and against blobs of this session still on their way to a pack, and routes new data and map
- * blobs into separate frames (a restore never decodes data to read the manifest).
+ * (as loaded when the archive started) and against the blobs this session stored or is storing
+ * (a bounded window of the most recent: RecentIds), and routes new data and map blobs into
+ * separate frames (a restore never decodes data to read the manifest). Packs it stores are not
+ * added to the loaded index: that would make the archive's memory grow with the volume.
  */
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MasterKeys } from '../format/master-keys.js';
@@ -11,7 +13,7 @@ import { SharedBufferPool } from '../parallel/shared-buffer-pool.js';
 import { BlobType } from '../format/codec-ids.js';
 import { blobId, ID_BYTES, isHole } from '../format/ids.js';
 import { BlobIndex } from './blob-index.js';
-import { IdTable } from './id-table.js';
+import { RecentIds } from './recent-ids.js';
 import { DEFAULT_FRAME_SIZE, FrameBuilder } from './frame-builder.js';
 import { PackWriter } from './pack-writer.js';
 import { TaskGroup } from './task-group.js';
@@ -33,22 +35,13 @@ export interface BlobWriterOptions {
   /** Blocks being framed in the pool at once: enough to keep every codec thread busy. */
   blocksInFlight: number;
   packSize?: number;
-  /** Pending ids past which indexed ones are dropped. @defaultValue 32768 */
-  pendingPruneMin?: number;
+  /** Ids of this session's own new blobs remembered for deduplication. @defaultValue DEFAULT_RECENT_IDS */
+  recentIds?: number;
 }
 
-/** Pending ids past which the indexed ones are dropped (then again each time the rest doubles). */
-const PENDING_PRUNE_MIN = 32 * 1024;
-
 export class BlobWriter {
-  /**
-   * Ids this session claimed and has not seen indexed yet. Once a pack is stored its ids are in
-   * the index, so they are dropped from here now and then: kept to the end, this set would grow
-   * with the volume (32+ bytes a new chunk, 8 GiB for a 1 TiB volume of new 4 KiB chunks).
-   */
-  private pending = new IdTable();
-  private readonly pruneMin: number;
-  private pruneAt: number;
+  /** Ids this session claimed: stored, or on their way to a pack. */
+  private readonly recent: RecentIds;
   private readonly packs: PackWriter;
   private readonly maps: FrameBuilder;
   /** Shared memory the codec threads encode a block's frames into, one slot per block in flight. */
@@ -65,41 +58,22 @@ export class BlobWriter {
     private readonly pool: CodecPool,
     private readonly options: BlobWriterOptions,
   ) {
-    this.packs = new PackWriter(
-      store,
-      keys,
-      (pack) => index.addPack(pack),
-      options.packSize,
-    );
-    this.pruneMin = options.pendingPruneMin ?? PENDING_PRUNE_MIN;
-    this.pruneAt = 2 * this.pruneMin;
+    this.packs = new PackWriter(store, keys, () => {}, options.packSize);
+    this.recent = new RecentIds(options.recentIds);
     this.maps = new FrameBuilder(BlobType.Map, (raw) => pool.encodeFrame(raw, options.zstdLevel), (frame) => this.packs.add(frame), 2);
   }
 
   /**
    * Marks the id as stored-or-coming and says whether it is new: false when the repository has
-   * it or this session already took it.
+   * it or this session took it recently.
    */
   private claim(ids: Uint8Array, offset: number): boolean {
-    if (this.index.has(ids, offset) || !this.pending.insert(ids, offset).added) return false;
-    if (this.pending.count >= this.pruneAt) this.prunePending();
-    return true;
+    return !this.index.has(ids, offset) && this.recent.insert(ids, offset);
   }
 
-  /** Keeps only the pending ids that are not indexed yet (their packs are still being stored). */
-  private prunePending(): void {
-    const kept = new IdTable();
-    for (let e = 0; e < this.pending.count; e++) {
-      const id = this.pending.id(e);
-      if (!this.index.has(id, 0)) kept.insert(id, 0);
-    }
-    this.pending = kept;
-    this.pruneAt = 2 * Math.max(this.pruneMin, kept.count);
-  }
-
-  /** Ids claimed and not seen indexed yet, as of the last pruning or since. */
-  get pendingCount(): number {
-    return this.pending.count;
+  /** Ids of this session remembered now (bounded by the window). */
+  get recentCount(): number {
+    return this.recent.count;
   }
 
   /**

@@ -67,6 +67,7 @@ export async function archiveVolume(repo: Repository, pool: CodecPool, req: Arch
   try {
     return await archiveUnderLease(repo, pool, req, lease);
   } finally {
+    repo.forgetIndex();
     await lease.release();
   }
 }
@@ -83,7 +84,7 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
   const chunks = chunkCount(source.sizeBytes, chunkSize);
   const perBlock = source.blockSize / chunkSize;
   const blocks = Math.ceil(source.sizeBytes / source.blockSize);
-  const writer = new BlobWriter(repo.store, repo.keys, repo.index, pool, { zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL, blockSize: source.blockSize, blocksInFlight: BLOCKS_IN_FLIGHT, ...(req.packSize ? { packSize: req.packSize } : {}) });
+  const writer = new BlobWriter(repo.store, repo.keys, index, pool, { zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL, blockSize: source.blockSize, blocksInFlight: BLOCKS_IN_FLIGHT, ...(req.packSize ? { packSize: req.packSize } : {}) });
   const depth = Math.max(2, Math.floor(READ_AHEAD_BYTES / source.blockSize));
   // Every block read or being framed holds a slot; one spare so a reader never waits on itself.
   // A slot holds the block and, after it, the block's chunk ids.
