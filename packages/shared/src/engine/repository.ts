@@ -70,6 +70,14 @@ export class Repository {
     return index;
   }
 
+  /**
+   * Forgets the loaded index. An archive calls it when it ends: the packs it stored are not in
+   * the index it loaded, so a later operation of this process must load the index again.
+   */
+  forgetIndex(): void {
+    this.loaded = undefined;
+  }
+
   /** A fresh index of every indexed pack but those in `exclude` (not cached, adopts nothing). */
   async buildIndex(exclude: ReadonlySet<string> = new Set()): Promise<BlobIndex> {
     const index = new BlobIndex();
