@@ -40,3 +40,8 @@ export interface RepoOptions {
 export function damagedWarning(ctx: CliContext): (id: string, err: CorruptDataError) => void {
   return (id, err) => ctx.stderr.write(`snapfleet: warning: snapshot ${id} is damaged and was skipped: ${err.message}\n`);
 }
+
+/** Shows a store's warning (the host's index cache: a damaged file, an unusable folder) on stderr. */
+export function storeWarning(ctx: CliContext): (message: string) => void {
+  return (message) => ctx.stderr.write(`snapfleet: warning: ${message}\n`);
+}

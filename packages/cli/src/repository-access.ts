@@ -1,7 +1,7 @@
 /** Opens the store and repository a command names, with the password from the edge. */
 import { openRepository, InvalidInputError, type BlobStore, type Repository } from '@snapfleet/shared';
 import { openBlobStore } from '@snapfleet/providers';
-import type { CliContext, RepoOptions } from './context.js';
+import { storeWarning, type CliContext, type RepoOptions } from './context.js';
 import { readPassword } from './password.js';
 
 export function repoUrl(opts: RepoOptions, ctx: CliContext): string {
@@ -10,8 +10,9 @@ export function repoUrl(opts: RepoOptions, ctx: CliContext): string {
   return url;
 }
 
+/** The repository's store; an S3 one is read through the host's index cache (docs/operations.md). */
 export function storeFor(opts: RepoOptions, ctx: CliContext): Promise<BlobStore> {
-  return openBlobStore(repoUrl(opts, ctx), ctx.env);
+  return openBlobStore(repoUrl(opts, ctx), ctx.env, { onWarning: storeWarning(ctx) });
 }
 
 export async function openRepo(opts: RepoOptions, ctx: CliContext): Promise<Repository> {

@@ -5,24 +5,55 @@
  * `@snapfleet/providers/aws`: their SDK clients are large, and only processes that use them
  * should load them. What only the fleet needs (the local volume provider with its config
  * schema, the rate limiters) is `@snapfleet/providers/fleet`, so that a CLI archive or restore
- * does not load it (about 50 ms a start).
+ * does not load it (about 50 ms a start). openBlobStore puts the host's index cache
+ * (caching/) in front of remote stores.
  */
 import { InvalidInputError, type BlobStore } from '@snapfleet/shared';
 import { fileURLToPath } from 'node:url';
 import { FolderBlobStore } from './local/folder-blob-store.js';
+import { CachingBlobStore } from './caching/caching-blob-store.js';
+import { cacheRootFromEnv, storeCacheDir } from './caching/caching-options.js';
 
 export { validateBlobKey, validateListPrefix } from './blob-key.js';
 export { FolderBlobStore } from './local/folder-blob-store.js';
+export {
+  CACHE_DIR_ENV,
+  CACHE_OFF,
+  CachingBlobStore,
+  DEFAULT_CACHED_PREFIXES,
+  cacheRootFromEnv,
+  storeCacheDir,
+  type CachingOptions,
+} from './caching/index.js';
 export { LocalVolumeSource, DEFAULT_LOCAL_BLOCK_SIZE, type LocalVolumeSourceOptions } from './local/local-volume-source.js';
 export { LocalVolumeTarget } from './local/local-volume-target.js';
 export { localProcessIdentity } from './local/local-process-identity.js';
 export { translateFsError } from './local/fs-errors.js';
 
+export interface OpenBlobStoreOptions {
+  /**
+   * Whether to put the host's index cache in front of the store (when `env` gives it a place,
+   * see cacheRootFromEnv). By default only remote stores get it: a folder store reads its index
+   * objects from local files already.
+   * @defaultValue true for S3, false for folders
+   */
+  cache?: boolean;
+  /** Where the cache's warnings go (a damaged cache file, an unusable cache folder). */
+  onWarning?: (message: string) => void;
+}
+
 /**
  * The store a repository URL names: `s3://bucket/prefix` is an S3 bucket (configured from `env`),
  * `file:///path` or a plain path is a local folder. Other schemes are rejected.
  */
-export async function openBlobStore(repoUrl: string, env: Record<string, string | undefined>): Promise<BlobStore> {
+export async function openBlobStore(repoUrl: string, env: Readonly<Record<string, string | undefined>>, options: OpenBlobStoreOptions = {}): Promise<BlobStore> {
+  const store = await openUncached(repoUrl, env);
+  const root = (options.cache ?? !(store instanceof FolderBlobStore)) ? cacheRootFromEnv(env) : undefined;
+  if (root === undefined) return store;
+  return new CachingBlobStore(store, { dir: storeCacheDir(root, store.location), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+}
+
+async function openUncached(repoUrl: string, env: Readonly<Record<string, string | undefined>>): Promise<BlobStore> {
   if (repoUrl.startsWith('s3://')) return (await import('./s3/index.js')).S3BlobStore.fromEnv(repoUrl, env);
   if (repoUrl.startsWith('file://')) {
     let path: string;

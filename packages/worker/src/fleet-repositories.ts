@@ -31,6 +31,8 @@ export interface FleetRepositoriesOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Threads per repository pool. @defaultValue one per core */
   codecThreads?: number;
+  /** Where the stores' warnings go (the host's index cache: a damaged file, an unusable folder). */
+  onWarning?: (message: string) => void;
   openStore?: (url: string, env: Readonly<Record<string, string | undefined>>) => BlobStore | Promise<BlobStore>;
 }
 
@@ -67,7 +69,7 @@ export function createFleetRepositories(options: FleetRepositoriesOptions): Flee
   const cache = new Map<string, Promise<Cached>>();
   const retired: Promise<Cached>[] = [];
   let repositories = options.repositories;
-  const openStore = options.openStore ?? ((url, env) => openBlobStore(url, { ...env }));
+  const openStore = options.openStore ?? ((url, env) => openBlobStore(url, env, options.onWarning ? { onWarning: options.onWarning } : {}));
 
   async function load(name: string, settings: RepositoryConfig): Promise<Cached> {
     const store = await openStore(settings.url, options.env);

@@ -121,7 +121,12 @@ export function startFleetWorker(ctx: CliContext, config: FleetConfig, prefix: s
   const redis = new Redis(connection);
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
   const metrics = createFleetMetrics(redis, prefix, (err) => log.warn({ err: err.message }, 'fleet metrics not recorded'));
-  const repositories = createFleetRepositories({ repositories: config.repositories, env: ctx.env, ...(config.fleet.worker.codecThreads ? { codecThreads: config.fleet.worker.codecThreads } : {}) });
+  const repositories = createFleetRepositories({
+    repositories: config.repositories,
+    env: ctx.env,
+    onWarning: (message) => log.warn({ component: 'index-cache' }, message),
+    ...(config.fleet.worker.codecThreads ? { codecThreads: config.fleet.worker.codecThreads } : {}),
+  });
   const identity = localProcessIdentity();
   const worker = createFleetWorker({
     connection, redis, prefix, config, provider: fleetProvider(config, { redis, prefix }), repositories, clock: ctx.clock, log, metrics, hostname: ctx.hostname,

@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { producerConnection } from '@snapfleet/planner';
 import { QUEUE, WORK_QUEUES, policyTag } from '@snapfleet/shared/jobs';
 import { createFleetRepositories } from '@snapfleet/worker';
-import type { CliContext } from '../context.js';
+import { storeWarning, type CliContext } from '../context.js';
 import { fleetPrefix, fleetProvider, loadFleetConfig, redisConnection, withFleetOptions, type FleetOptions } from './fleet-common.js';
 
 /** Failed jobs listed per queue: the newest few say what is wrong; the board shows the rest. */
@@ -51,7 +51,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
           await q.close();
         }
       }
-      const repos = createFleetRepositories({ repositories: config.repositories, env: ctx.env, codecThreads: 1 });
+      const repos = createFleetRepositories({ repositories: config.repositories, env: ctx.env, codecThreads: 1, onWarning: storeWarning(ctx) });
       const volumes: VolumeStatus[] = [];
       const provider = fleetProvider(config);
       const now = ctx.clock.now().getTime();

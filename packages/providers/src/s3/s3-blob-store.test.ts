@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, PermanentError } from '@snapfleet/shared';
 import { createTestBucket, describeBlobStoreConformance } from '@snapfleet/shared/testing';
-import { openBlobStore } from '../index.js';
+import { CachingBlobStore, openBlobStore } from '../index.js';
 import { S3BlobStore } from './s3-blob-store.js';
 
 describeBlobStoreConformance(
@@ -33,10 +33,27 @@ describe('S3BlobStore', () => {
 
   it('is what openBlobStore returns for an s3:// URL', async () => {
     const { repoUrl, env } = await createTestBucket();
-    const store = await openBlobStore(repoUrl, env);
+    const store = await openBlobStore(repoUrl, { ...env, SNAPFLEET_CACHE_DIR: 'off' });
     expect(store).toBeInstanceOf(S3BlobStore);
     await store.put('a/b', Uint8Array.of(7));
     expect(await store.stat('a/b')).toEqual({ key: 'a/b', size: 1 });
+  });
+
+  it('is read through the host index cache when the environment gives it a folder', async () => {
+    const { repoUrl, env } = await createTestBucket();
+    const cached = await openBlobStore(repoUrl, env);
+    expect(cached).toBeInstanceOf(CachingBlobStore);
+    const plain = (cached as CachingBlobStore).inner as S3BlobStore;
+    try {
+      const key = `index/${'cd'.repeat(32)}`;
+      await plain.put(key, Uint8Array.of(1, 2, 3));
+      expect(await cached.get(key)).toEqual(Uint8Array.of(1, 2, 3));
+      // Gone from the bucket, still served from the cache: no request reached S3.
+      await plain.delete(key);
+      expect(await cached.get(key)).toEqual(Uint8Array.of(1, 2, 3));
+    } finally {
+      plain.destroy();
+    }
   });
 
   it('fails fast with PermanentError on a missing bucket and on wrong credentials', async () => {
