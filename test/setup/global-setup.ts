@@ -2,7 +2,8 @@
  * Vitest globalSetup: starts one s3rver for the whole run on 127.0.0.1, on a free port, over a
  * temporary directory, and provides its URL to tests as `inject('s3Endpoint')`. Tests isolate
  * themselves by creating their own bucket (createTestBucket in test/setup/s3.ts). s3rver runs in
- * a child process: see s3rver-process.mjs for why.
+ * a child process: see s3rver-process.mjs for why. Also makes the temporary folder that holds
+ * each bucket's index cache (`inject('testCacheRoot')`), removed with the server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,6 +19,7 @@ import type {} from 'vitest';
 declare module 'vitest' {
   export interface ProvidedContext {
     s3Endpoint: string;
+    testCacheRoot: string;
   }
 }
 
@@ -29,6 +31,8 @@ const STOP_TIMEOUT_MS = 5_000;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const directory = await mkdtemp(join(tmpdir(), 'snapfleet-s3rver-'));
+  const cacheRoot = await mkdtemp(join(tmpdir(), 'snapfleet-test-cache-'));
+  project.provide('testCacheRoot', cacheRoot);
   const child = spawn(process.execPath, ['--openssl-legacy-provider', SERVER_SCRIPT, directory], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -38,11 +42,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } catch (err) {
     child.kill('SIGKILL');
     await rm(directory, { recursive: true, force: true });
+    await rm(cacheRoot, { recursive: true, force: true });
     throw err;
   }
   return async () => {
     await stopServer(child);
     await rm(directory, { recursive: true, force: true });
+    await rm(cacheRoot, { recursive: true, force: true });
   };
 }
 

@@ -40,10 +40,12 @@ function assertBuilt(): void {
 /**
  * The child's environment: only what a shell user would have plus `env`. The test runner's own
  * environment is left out so that a SNAPFLEET_* or AWS_* variable of the developer's shell (or
- * NODE_OPTIONS set by the runner) cannot change what a test sees.
+ * NODE_OPTIONS set by the runner) cannot change what a test sees. The index cache is off unless
+ * `env` names its folder (createTestBucket's env does, per bucket): by default it would live in
+ * the developer's ~/.cache.
  */
 export function childEnv(env: CliEnv): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, LANG: 'C.UTF-8' };
+  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, LANG: 'C.UTF-8', SNAPFLEET_CACHE_DIR: 'off' };
   const out: NodeJS.ProcessEnv = { ...base };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   return out;
