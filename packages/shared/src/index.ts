@@ -4,7 +4,7 @@
  */
 export * from './errors.js';
 export * from './ports/index.js';
-export { FORMAT_VERSION, Compression, Encryption, BlobType } from './format/codec-ids.js';
+export { FORMAT_VERSION, OLDEST_FORMAT_VERSION, Compression, Encryption, BlobType } from './format/codec-ids.js';
 export { DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE, isValidChunkSize, type RepoConfig } from './format/repo-config.js';
 export type { Snapshot, SnapshotEntry, SnapshotStats } from './format/snapshot.js';
 export { DEFAULT_ZSTD_LEVEL } from './content/zstd.js';

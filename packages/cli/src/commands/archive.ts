@@ -24,7 +24,7 @@ interface ArchiveOptions extends RepoOptions {
 async function findParent(repo: Repository, volumeId: string, ref: string | undefined, ctx: CliContext): Promise<SnapshotEntry | undefined> {
   if (ref === 'none') return undefined;
   if (ref) return repo.findSnapshot(ref, volumeId, damagedWarning(ctx));
-  return (await repo.listSnapshots({ onDamaged: damagedWarning(ctx) })).filter((e) => e.snapshot.volumeId === volumeId).at(-1);
+  return (await repo.listVolumeSnapshots(volumeId, { onDamaged: damagedWarning(ctx) })).at(-1);
 }
 
 /** --read-size: a power of two and a whole number of the repository's chunks. */

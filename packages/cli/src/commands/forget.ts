@@ -45,19 +45,20 @@ function rulesFromFlags(opts: ForgetOptions): RetentionRules | undefined {
 
 /**
  * A snapshot to remove by id. A damaged snapshot object (which listings skip) can be removed by
- * its full id: that is how an operator unblocks prune after checking it.
+ * its full id: that is how an operator unblocks prune after checking it. Its volume is unknown,
+ * so it is removed by its bare id (every key a listing finds for it).
  */
-async function findForRemoval(repo: Repository, id: string, ctx: CliContext): Promise<SnapshotEntry> {
+async function findForRemoval(repo: Repository, id: string, ctx: CliContext): Promise<{ entry: SnapshotEntry; damaged: boolean }> {
   try {
-    return await repo.findSnapshot(id, undefined, damagedWarning(ctx));
+    return { entry: await repo.findSnapshot(id, undefined, damagedWarning(ctx)), damaged: false };
   } catch (err) {
-    if (!(err instanceof NotFoundError) || !/^[0-9a-f]{64}$/.test(id) || !(await repo.store.stat(`snapshots/${id}`))) throw err;
+    if (!(err instanceof NotFoundError) || !/^[0-9a-f]{64}$/.test(id) || (await repo.snapshotKeysOf(id)).length === 0) throw err;
     const damaged: SnapshotEntry['snapshot'] = {
       version: 1, volumeId: '(damaged)', time: new Date(0).toISOString(), tags: [], sizeBytes: 0, chunkSize: repo.chunkSize,
       tree: { root: '0'.repeat(64), height: 1 },
       stats: { readBytes: 0, newBlobs: 0, newBytes: 0, storedBytes: 0, holeChunks: 0, changedBlocksOnly: false },
     };
-    return { id, snapshot: damaged };
+    return { entry: { id, snapshot: damaged }, damaged: true };
   }
 }
 
@@ -88,16 +89,23 @@ export function registerForget(program: Command, ctx: CliContext): void {
     if (rules && !!opts.volumeId === !!opts.all) throw new InvalidInputError('choose the snapshots: --volume-id ID or --all', 'volume-id');
     const repo = await openRepo(opts, ctx);
     let plans: VolumeForgetPlan[];
+    const damagedIds = new Set<string>();
     if (rules) {
-      const entries = (await repo.listSnapshots({ onDamaged: damagedWarning(ctx) })).filter((e) => opts.all || e.snapshot.volumeId === opts.volumeId);
+      const listing = { onDamaged: damagedWarning(ctx) };
+      const entries = opts.all ? await repo.listSnapshots(listing) : await repo.listVolumeSnapshots(opts.volumeId!, listing);
       plans = planForget(entries, rules, ctx.clock.now());
     } else {
       const found: SnapshotEntry[] = [];
-      for (const id of ids) found.push(await findForRemoval(repo, id, ctx));
+      for (const id of ids) {
+        const { entry, damaged } = await findForRemoval(repo, id, ctx);
+        found.push(entry);
+        if (damaged) damagedIds.add(entry.id);
+      }
       plans = [{ volumeId: '(by id)', keep: [], remove: found }];
     }
-    const removeIds = plans.flatMap((p) => p.remove.map((e) => e.id));
-    if (!opts.dryRun) await removeSnapshots(repo, removeIds);
+    const removed = plans.flatMap((p) => p.remove);
+    const removeIds = removed.map((e) => e.id);
+    if (!opts.dryRun) await removeSnapshots(repo, removed.map((e) => (damagedIds.has(e.id) ? e.id : e)));
     const prune = opts.prune && !opts.dryRun ? await runPrune(repo, opts, ctx) : undefined;
     if (opts.json) {
       const json = plans.map((p) => ({

@@ -13,7 +13,8 @@ export function registerSnapshots(program: Command, ctx: CliContext): void {
     .option('--volume-id <id>', 'only this volume\'s snapshots')
     .action(async (opts: SnapshotsOptions) => {
       const repo = await openRepo(opts, ctx);
-      const entries = (await repo.listSnapshots({ onDamaged: damagedWarning(ctx) })).filter((e) => !opts.volumeId || e.snapshot.volumeId === opts.volumeId);
+      const listing = { onDamaged: damagedWarning(ctx) };
+      const entries = opts.volumeId ? await repo.listVolumeSnapshots(opts.volumeId, listing) : await repo.listSnapshots(listing);
       if (opts.json) {
         ctx.stdout.write(JSON.stringify(entries.map((e) => ({ id: e.id, ...e.snapshot }))) + '\n');
         return;

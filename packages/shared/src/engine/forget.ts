@@ -5,7 +5,8 @@
  */
 import { applyPolicy, type RetentionRules } from '../retention/index.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
-import { snapshotKey } from '../format/layout.js';
+import { SNAPSHOTS_PREFIX, snapshotKey } from '../format/layout.js';
+import { listSnapshotKeys } from './snapshot-objects.js';
 import type { Repository } from './repository.js';
 
 export interface VolumeForgetPlan {
@@ -29,6 +30,20 @@ export function planForget(entries: readonly SnapshotEntry[], rules: RetentionRu
   });
 }
 
-export async function removeSnapshots(repo: Repository, ids: readonly string[]): Promise<void> {
-  for (const id of ids) await repo.store.delete(snapshotKey(id));
+/**
+ * Removes snapshot objects. An entry from a listing is deleted under the key it was read from
+ * and under the other form of its key: a repository that `migrate` is upgrading may hold one
+ * snapshot under both (docs/format.md, "Snapshot"), and deleting a missing key costs one request.
+ * The flat key goes first: migrate stores the per-volume copy, then deletes its own copy again
+ * if the flat key is gone by then, so a forget racing a migrate cannot bring a snapshot back.
+ * A bare id (a damaged snapshot, whose volume is unknown) is removed under every key a listing
+ * of the snapshot keys finds for it.
+ */
+export async function removeSnapshots(repo: Repository, snapshots: readonly (SnapshotEntry | string)[]): Promise<void> {
+  const listed = snapshots.some((s) => typeof s === 'string') ? await listSnapshotKeys(repo.store, SNAPSHOTS_PREFIX) : undefined;
+  for (const s of snapshots) {
+    const keys = typeof s === 'string' ? (listed!.get(s) ?? []).map((k) => k.key) : [snapshotKey(s.id), snapshotKey(s.id, repo.volumeKey(s.snapshot.volumeId))];
+    if (typeof s !== 'string' && s.key && !keys.includes(s.key)) keys.unshift(s.key);
+    for (const key of keys) await repo.store.delete(key);
+  }
 }

@@ -5,18 +5,20 @@
 import { randomBytes } from 'node:crypto';
 import type { BlobStore } from '../ports/blob-store.js';
 import { InvalidInputError, NotFoundError, CorruptDataError } from '../errors.js';
-import { Encryption, FORMAT_VERSION } from '../format/codec-ids.js';
-import { CONFIG_KEY, DATA_PREFIX, KEYS_PREFIX, PRUNE_PREFIX, SNAPSHOTS_PREFIX, idFromKey, indexKey, keyFileKey, packKey, snapshotKey } from '../format/layout.js';
+import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION, VOLUME_SNAPSHOTS_VERSION } from '../format/codec-ids.js';
+import { CONFIG_KEY, DATA_PREFIX, KEYS_PREFIX, PRUNE_PREFIX, SNAPSHOTS_PREFIX, idFromKey, indexKey, keyFileKey, packKey, snapshotKey, volumeSnapshotsPrefix } from '../format/layout.js';
 import { decodeMarker, type DeletionMarker } from '../format/deletion-marker.js';
 import { DEFAULT_CHUNK_SIZE, encodeConfig, isValidChunkSize, parseConfig, type RepoConfig } from '../format/repo-config.js';
 import { generateMasterKeys, masterKeysFrom, parseKeyFile, unwrapMasterKeys, wrapMasterKeys, type MasterKeys } from '../format/master-keys.js';
 import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
 import { decodeIndexPayload, encodeIndexPayload, type IndexedPack } from '../format/index-object.js';
 import { decodePackHeader, TRAILER_BYTES } from '../format/pack-header.js';
-import { decodeSnapshot, encodeSnapshot, type Snapshot, type SnapshotEntry } from '../format/snapshot.js';
+import { encodeSnapshot, type Snapshot, type SnapshotEntry } from '../format/snapshot.js';
+import { volumeKey } from '../format/volume-key.js';
 import { BlobIndex } from '../content/blob-index.js';
 import { collect, mapLimit } from '../content/map-limit.js';
 import { eachIndexedPack, forEachIndexObject } from './index-objects.js';
+import { listSnapshotKeys, readSnapshotAt, readSnapshots, type SnapshotListOptions } from './snapshot-objects.js';
 
 /** Parallel small reads: object stores answer in ~10-50 ms each, one at a time would crawl. */
 const METADATA_READS_IN_FLIGHT = 16;
@@ -26,6 +28,12 @@ export interface InitOptions {
   password?: string;
   encrypted: boolean;
   chunkSize?: number;
+  /**
+   * The format version to write. Version 1 (flat snapshot keys) keeps the repository usable by
+   * snapfleet releases older than format 2; `migrate` upgrades it later.
+   * @defaultValue FORMAT_VERSION
+   */
+  formatVersion?: number;
 }
 
 export interface OpenOptions {
@@ -37,6 +45,8 @@ export type IndexView = 'read' | 'write';
 
 export class Repository {
   private loaded: { view: IndexView; index: BlobIndex } | undefined;
+  /** Set when a repository opened at format 1 was found migrated (newSnapshotKey). */
+  private upgradedTo: number | undefined;
 
   constructor(
     readonly store: BlobStore,
@@ -158,44 +168,86 @@ export class Repository {
     return decodePackHeader(decodeEnvelope(header, this.keys.enc, key), key);
   }
 
+  /** The format version whose snapshot layout applies: the config's, or a newer one found since. */
+  get formatVersion(): number {
+    return this.upgradedTo ?? this.config.version;
+  }
+
+  /** The name of a volume's folder of snapshot objects (format/volume-key.ts). */
+  volumeKey(volumeId: string): string {
+    return volumeKey(this.keys.id, volumeId);
+  }
+
   async saveSnapshot(snapshot: Snapshot): Promise<string> {
     const { id, payload } = encodeSnapshot(snapshot);
-    await this.store.put(snapshotKey(id), encodeEnvelope(payload, this.keys.enc));
+    await this.store.put(await this.newSnapshotKey(id, snapshot.volumeId), encodeEnvelope(payload, this.keys.enc));
     return id;
   }
 
-  async loadSnapshot(id: string): Promise<Snapshot> {
-    const key = snapshotKey(id);
-    const bytes = await this.store.get(key);
-    return decodeSnapshot(decodeEnvelope(bytes, this.keys.enc, key), id);
+  /**
+   * Where a new snapshot goes. A repository opened at format 1 may have been migrated since
+   * (an archive runs for hours, a fleet worker keeps a repository open for days), so its config
+   * is read again first: a flat snapshot stored after the upgrade would be missed by per-volume
+   * listings. engine/migrate.ts relies on this re-read.
+   */
+  private async newSnapshotKey(id: string, volumeId: string): Promise<string> {
+    if (this.formatVersion < VOLUME_SNAPSHOTS_VERSION) {
+      const current = parseConfig(await this.store.get(CONFIG_KEY)).version;
+      if (current >= VOLUME_SNAPSHOTS_VERSION) this.upgradedTo = current;
+    }
+    return this.formatVersion < VOLUME_SNAPSHOTS_VERSION ? snapshotKey(id) : snapshotKey(id, this.volumeKey(volumeId));
   }
 
   /**
-   * Every readable snapshot, oldest first (by time, then id for a stable order). A damaged
+   * One snapshot by full id. With its volume id the key is known (the per-volume key is tried,
+   * then the flat one); without, every snapshot key is listed (no objects read) to find it.
+   */
+  async loadSnapshot(id: string, volumeId?: string): Promise<Snapshot> {
+    const keys = volumeId === undefined ? await this.snapshotKeysOf(id) : [snapshotKey(id, this.volumeKey(volumeId)), snapshotKey(id)];
+    for (const key of keys) {
+      try {
+        return await readSnapshotAt(this, key, id);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    throw new NotFoundError(`no snapshot ${id} in ${this.store.location}`);
+  }
+
+  /** Every key the snapshot `id` is stored under (two while a migration is under way), by listing. */
+  async snapshotKeysOf(id: string): Promise<string[]> {
+    return ((await listSnapshotKeys(this.store, SNAPSHOTS_PREFIX)).get(id) ?? []).map((k) => k.key);
+  }
+
+  /**
+   * Every readable snapshot of the repository, oldest first; each object is read. A damaged
    * snapshot object is passed to `onDamaged` and left out, so one bad object never hides the
    * others; `strict` makes it an error instead (prune must never treat data as unreferenced
    * just because the snapshot that references it could not be read).
    */
-  async listSnapshots(options: { strict?: boolean; onDamaged?: (id: string, err: CorruptDataError) => void } = {}): Promise<SnapshotEntry[]> {
-    const ids = (await collect(this.store.list(SNAPSHOTS_PREFIX))).map((o) => idFromKey(o.key)).filter((id): id is string => !!id);
-    const entries = await mapLimit(ids, METADATA_READS_IN_FLIGHT, async (id) => {
-      try {
-        return { id, snapshot: await this.loadSnapshot(id) };
-      } catch (err) {
-        if (err instanceof NotFoundError) return undefined; // forgotten while we listed
-        if (options.strict || !(err instanceof CorruptDataError)) throw err;
-        options.onDamaged?.(id, err);
-        return undefined;
-      }
-    });
-    return entries
-      .filter((e): e is SnapshotEntry => !!e)
-      .sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
+  async listSnapshots(options: SnapshotListOptions = {}): Promise<SnapshotEntry[]> {
+    return readSnapshots(this, SNAPSHOTS_PREFIX, options);
+  }
+
+  /**
+   * One volume's snapshots, oldest first, reading only that volume's objects: its folder
+   * `snapshots/<volume key>/`. A format-1 repository (or one whose migration is not finished)
+   * also has flat keys, which do not say their volume: there every key is listed, and the flat
+   * objects are read and filtered.
+   */
+  async listVolumeSnapshots(volumeId: string, options: SnapshotListOptions = {}): Promise<SnapshotEntry[]> {
+    const own = this.volumeKey(volumeId);
+    const entries =
+      this.formatVersion < VOLUME_SNAPSHOTS_VERSION
+        ? await readSnapshots(this, SNAPSHOTS_PREFIX, options, (keys) => keys.every((k) => k.volumeKey === undefined || k.volumeKey === own))
+        : await readSnapshots(this, volumeSnapshotsPrefix(own), options);
+    return entries.filter((e) => e.snapshot.volumeId === volumeId);
   }
 
   /** Resolves `latest`, a full id or a unique id prefix (as restic does) to a snapshot. */
   async findSnapshot(ref: string, volumeId?: string, onDamaged?: (id: string, err: CorruptDataError) => void): Promise<SnapshotEntry> {
-    const all = (await this.listSnapshots(onDamaged ? { onDamaged } : {})).filter((e) => !volumeId || e.snapshot.volumeId === volumeId);
+    const options = onDamaged ? { onDamaged } : {};
+    const all = volumeId ? await this.listVolumeSnapshots(volumeId, options) : await this.listSnapshots(options);
     const scope = volumeId ? ` of volume ${volumeId}` : '';
     if (ref === 'latest') {
       const last = all.at(-1);
@@ -212,10 +264,14 @@ export class Repository {
 export async function initRepository(store: BlobStore, options: InitOptions): Promise<Repository> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!isValidChunkSize(chunkSize)) throw new InvalidInputError(`chunk size ${chunkSize} must be a power of two from 4096 to 4194304`, 'chunkSize');
+  const version = options.formatVersion ?? FORMAT_VERSION;
+  if (!Number.isInteger(version) || version < OLDEST_FORMAT_VERSION || version > FORMAT_VERSION) {
+    throw new InvalidInputError(`format version ${version} must be from ${OLDEST_FORMAT_VERSION} to ${FORMAT_VERSION}`, 'formatVersion');
+  }
   if (await store.stat(CONFIG_KEY)) throw new InvalidInputError(`a repository already exists at ${store.location}`, 'repo');
   const keys = generateMasterKeys(options.encrypted);
   const config: RepoConfig = {
-    version: FORMAT_VERSION,
+    version,
     id: randomBytes(16).toString('hex'),
     encryption: options.encrypted ? Encryption.Aes256Gcm : Encryption.None,
     chunkSize,

@@ -6,7 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { CodecPool } from '../parallel/codec-pool.js';
-import { isSnapfleetError } from '../errors.js';
+import { isSnapfleetError, NotFoundError } from '../errors.js';
 import { DATA_PREFIX, SNAPSHOTS_PREFIX, idFromKey } from '../format/layout.js';
 import { fromHex, ID_BYTES, toHex } from '../format/ids.js';
 import { decodePackHeader, framesLength, TRAILER_BYTES } from '../format/pack-header.js';
@@ -18,6 +18,7 @@ import { createNodeLoader } from '../manifest/node-loader.js';
 import { oncePerNode, walkTree } from '../manifest/tree-walk.js';
 import type { ProgressListener } from './progress.js';
 import type { Repository } from './repository.js';
+import { listSnapshotKeys, readSnapshotAt } from './snapshot-objects.js';
 
 /** Whole packs read at once: each is ~16 MiB in memory (twice, with its frame copies) while it is checked; its frames already keep every codec thread busy. */
 const PACKS_IN_FLIGHT = 2;
@@ -102,16 +103,19 @@ export async function verifyRepository(repo: Repository, pool: CodecPool, option
   return { snapshots: snapshots.length, packsTotal: packs.length, packsRead: chosen.length, blobsChecked, bytesRead, problems };
 }
 
+/** Every snapshot, each id once (a repository being migrated may hold one under two keys). */
 async function loadSnapshots(repo: Repository, problems: Problem[]): Promise<SnapshotEntry[]> {
   const out: SnapshotEntry[] = [];
-  for (const o of await collect(repo.store.list(SNAPSHOTS_PREFIX))) {
-    const id = idFromKey(o.key);
-    if (!id) continue;
-    try {
-      out.push({ id, snapshot: await repo.loadSnapshot(id) });
-    } catch (err) {
-      if (!isSnapfleetError(err)) throw err;
-      problems.push({ kind: 'corrupt-snapshot', object: o.key, message: err.message, affected: [{ snapshotId: id, volumeId: '?', chunks: [], chunkSize: 0 }] });
+  for (const [id, keys] of await listSnapshotKeys(repo.store, SNAPSHOTS_PREFIX)) {
+    for (const { key } of keys) {
+      try {
+        out.push({ id, key, snapshot: await readSnapshotAt(repo, key, id) });
+      } catch (err) {
+        if (err instanceof NotFoundError) continue; // forgotten, or moved by migrate to a key read next
+        if (!isSnapfleetError(err)) throw err;
+        problems.push({ kind: 'corrupt-snapshot', object: key, message: err.message, affected: [{ snapshotId: id, volumeId: '?', chunks: [], chunkSize: 0 }] });
+      }
+      break;
     }
   }
   return out;

@@ -4,8 +4,21 @@
  * (and listed in docs/format.md's changes log).
  */
 
-/** Version of the repository format written by this code (config, envelopes, packs, indexes). */
-export const FORMAT_VERSION = 1;
+/**
+ * Version of the repository format that `init` writes (the config's `version`). Readers take
+ * every version from OLDEST_FORMAT_VERSION to this one; docs/format.md lists what each changed.
+ */
+export const FORMAT_VERSION = 2;
+/** The oldest format version this code still reads and writes (in that version's own layout). */
+export const OLDEST_FORMAT_VERSION = 1;
+/** From this version on, snapshot objects live under their volume's key (`snapshots/<volume key>/<id>`). */
+export const VOLUME_SNAPSHOTS_VERSION = 2;
+/**
+ * The version byte of envelopes (pack headers, index objects, snapshots). Their layout has not
+ * changed since format 1, so it stays 1: an older snapfleet still reads what this one writes into
+ * a format-1 repository.
+ */
+export const ENVELOPE_VERSION = 1;
 
 /** Compression of a frame or an envelope's payload. */
 export const Compression = {

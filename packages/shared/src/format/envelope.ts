@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { CorruptDataError, PermanentError } from '../errors.js';
-import { Compression, Encryption, FORMAT_VERSION, isCompressionId } from './codec-ids.js';
+import { Compression, ENVELOPE_VERSION, Encryption, isCompressionId } from './codec-ids.js';
 import { open, seal } from './sealing.js';
 import { zstdCompress, zstdDecompress } from '../content/zstd.js';
 
@@ -17,7 +17,7 @@ export function encodeEnvelope(payload: Uint8Array, enc: KeyObject | undefined):
   const compressed = zstdCompress(payload, METADATA_ZSTD_LEVEL);
   const useZstd = compressed.byteLength < payload.byteLength;
   const body = useZstd ? compressed : payload;
-  const header = Buffer.from([FORMAT_VERSION, useZstd ? Compression.Zstd : Compression.None, enc ? Encryption.Aes256Gcm : Encryption.None]);
+  const header = Buffer.from([ENVELOPE_VERSION, useZstd ? Compression.Zstd : Compression.None, enc ? Encryption.Aes256Gcm : Encryption.None]);
   return Buffer.concat([header, enc ? seal(enc, body) : body]);
 }
 
@@ -26,7 +26,7 @@ export function decodeEnvelope(bytes: Uint8Array, enc: KeyObject | undefined, wh
   const version = bytes[0]!;
   const compression = bytes[1]!;
   const encryption = bytes[2]!;
-  if (version > FORMAT_VERSION) throw new PermanentError(`${what}: format version ${version} is newer than this snapfleet supports`);
+  if (version > ENVELOPE_VERSION) throw new PermanentError(`${what}: envelope version ${version} is newer than this snapfleet supports`);
   if (!isCompressionId(compression)) throw new CorruptDataError(`${what}: unknown compression id ${compression}`, { object: what });
   const expected = enc ? Encryption.Aes256Gcm : Encryption.None;
   if (encryption !== expected) throw new CorruptDataError(`${what}: encryption id ${encryption}, the repository uses ${expected}`, { object: what });

@@ -36,8 +36,35 @@ export function pruneMarkerKey(id: string): string {
   return `${PRUNE_PREFIX}${id}`;
 }
 
-export function snapshotKey(id: string): string {
-  return `${SNAPSHOTS_PREFIX}${id}`;
+/**
+ * A snapshot object's key: `snapshots/<volume key>/<id>` (format 2), or the flat
+ * `snapshots/<id>` of format 1 when no volume key is given.
+ */
+export function snapshotKey(id: string, volumeKey?: string): string {
+  return volumeKey === undefined ? `${SNAPSHOTS_PREFIX}${id}` : `${volumeSnapshotsPrefix(volumeKey)}${id}`;
+}
+
+/** Where one volume's snapshot objects live (format 2). */
+export function volumeSnapshotsPrefix(volumeKey: string): string {
+  return `${SNAPSHOTS_PREFIX}${volumeKey}/`;
+}
+
+export interface SnapshotKey {
+  key: string;
+  id: string;
+  /** The volume key of a per-volume key; undefined for a flat (format 1) key. */
+  volumeKey: string | undefined;
+}
+
+const FLAT_SNAPSHOT_KEY = /^snapshots\/([0-9a-f]{64})$/;
+const VOLUME_SNAPSHOT_KEY = /^snapshots\/([0-9a-f]{32})\/([0-9a-f]{64})$/;
+
+/** Parses either form of snapshot key; undefined for anything else under snapshots/. */
+export function parseSnapshotKey(key: string): SnapshotKey | undefined {
+  const flat = FLAT_SNAPSHOT_KEY.exec(key);
+  if (flat) return { key, id: flat[1]!, volumeKey: undefined };
+  const perVolume = VOLUME_SNAPSHOT_KEY.exec(key);
+  return perVolume ? { key, id: perVolume[2]!, volumeKey: perVolume[1]! } : undefined;
 }
 
 /** The id at the end of a data/, index/ or snapshots/ key, or undefined for foreign objects. */

@@ -7,10 +7,14 @@
 import { createSecretKey, randomBytes, scrypt as scryptCb, type KeyObject, type ScryptOptions } from 'node:crypto';
 import { z } from 'zod';
 import { CorruptDataError, WrongPasswordError } from '../errors.js';
-import { FORMAT_VERSION } from './codec-ids.js';
 import { open, seal } from './sealing.js';
 
 export const KEY_BYTES = 32;
+/**
+ * The key file's own version, independent of the repository format: key files have not changed
+ * since format 1, and a format-1 repository's key files must keep opening.
+ */
+export const KEY_FILE_VERSION = 1;
 
 export interface MasterKeys {
   /** Raw key bytes, to hand to worker threads; never logged, never in job payloads. */
@@ -38,7 +42,7 @@ export function generateMasterKeys(encrypted: boolean): MasterKeys {
 const DEFAULT_KDF = { n: 1 << 15, r: 8, p: 1 };
 
 const keyFileSchema = z.object({
-  version: z.literal(FORMAT_VERSION),
+  version: z.literal(KEY_FILE_VERSION),
   kdf: z.literal('scrypt'),
   n: z.number().int().positive(),
   r: z.number().int().positive(),
@@ -60,7 +64,7 @@ export async function wrapMasterKeys(keys: MasterKeys, password: string, kdf = D
   const salt = randomBytes(32);
   const wrappingKey = await deriveKey(password, salt, kdf);
   const data = seal(wrappingKey, Buffer.concat([keys.encRaw, keys.idRaw]));
-  return { version: FORMAT_VERSION, kdf: 'scrypt', ...kdf, salt: salt.toString('base64'), data: data.toString('base64') };
+  return { version: KEY_FILE_VERSION, kdf: 'scrypt', ...kdf, salt: salt.toString('base64'), data: data.toString('base64') };
 }
 
 export function parseKeyFile(bytes: Uint8Array, key: string): KeyFile {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { CorruptDataError, PermanentError } from '../errors.js';
-import { Encryption, FORMAT_VERSION } from './codec-ids.js';
+import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION } from './codec-ids.js';
 
 /** Chunk sizes: powers of two from 4 KiB (filesystem block, best dedup) to 4 MiB. */
 export const MIN_CHUNK_SIZE = 4096;
@@ -49,6 +49,7 @@ export function parseConfig(bytes: Uint8Array): RepoConfig {
   if (parsed.data.version > FORMAT_VERSION) {
     throw new PermanentError(`repository format version ${parsed.data.version} is newer than this snapfleet supports (${FORMAT_VERSION})`);
   }
+  if (parsed.data.version < OLDEST_FORMAT_VERSION) throw new CorruptDataError(`repository config has an invalid version ${parsed.data.version}`, { object: 'config' });
   if (!isValidChunkSize(parsed.data.chunkSize)) throw new CorruptDataError(`repository config has an invalid chunkSize ${parsed.data.chunkSize}`);
   if (parsed.data.encryption === Encryption.None && !parsed.data.idKey) throw new CorruptDataError('unencrypted repository config lacks its idKey');
   return parsed.data;

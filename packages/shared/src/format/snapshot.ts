@@ -1,7 +1,8 @@
 /**
- * Snapshot objects (snapshots/<id>): one per archived point in time of one volume. The id is the
- * SHA-256 of the plaintext JSON, so the object names itself. A snapshot exists iff this object
- * exists, and it is written last, after every pack and index it references.
+ * Snapshot objects (snapshots/<volume key>/<id>, or snapshots/<id> in format 1): one per archived
+ * point in time of one volume. The id is the SHA-256 of the plaintext JSON, so the object names
+ * itself. A snapshot exists iff this object exists, and it is written last, after every pack and
+ * index it references.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -38,6 +39,8 @@ export type SnapshotStats = Snapshot['stats'];
 export interface SnapshotEntry {
   id: string;
   snapshot: Snapshot;
+  /** The object it was read from (listings set it; the per-volume key otherwise). */
+  key?: string;
 }
 
 export function encodeSnapshot(s: Snapshot): { id: string; payload: Buffer } {
@@ -45,19 +48,19 @@ export function encodeSnapshot(s: Snapshot): { id: string; payload: Buffer } {
   return { id: createHash('sha256').update(payload).digest('hex'), payload };
 }
 
-export function decodeSnapshot(payload: Uint8Array, id: string): Snapshot {
+export function decodeSnapshot(payload: Uint8Array, id: string, key = `snapshots/${id}`): Snapshot {
   const actual = createHash('sha256').update(payload).digest('hex');
-  if (actual !== id) throw new CorruptDataError(`snapshot ${id}: content hashes to ${actual}`, { snapshotId: id, object: `snapshots/${id}` });
+  if (actual !== id) throw new CorruptDataError(`snapshot ${id}: content hashes to ${actual}`, { snapshotId: id, object: key });
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(payload).toString('utf8'));
   } catch (err) {
-    throw new CorruptDataError(`snapshot ${id} is not JSON`, { snapshotId: id }, { cause: err });
+    throw new CorruptDataError(`snapshot ${id} is not JSON`, { snapshotId: id, object: key }, { cause: err });
   }
   const parsed = snapshotSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new CorruptDataError(`snapshot ${id} is malformed at ${issue?.path.join('.')}: ${issue?.message}`, { snapshotId: id });
+    throw new CorruptDataError(`snapshot ${id} is malformed at ${issue?.path.join('.')}: ${issue?.message}`, { snapshotId: id, object: key });
   }
   return parsed.data;
 }

@@ -49,7 +49,7 @@ export function createArchiveProcessor(deps: ProcessorDeps): Processor {
     const ref = await snapshotRefOf(job);
     const { repo, pool, settings } = await deps.repositories.open(data.repository);
     const tags = [policyTag(policy.name), slotTag(data.slot), ...policy.tags];
-    const entries = (await repo.listSnapshots()).filter((e) => e.snapshot.volumeId === data.volumeId);
+    const entries = await repo.listVolumeSnapshots(data.volumeId);
     const done = entries.find((e) => tags.slice(0, 2).every((t) => e.snapshot.tags.includes(t)));
     if (done) {
       deps.log.info({ jobId: job.id, volume: data.volumeId, snapshot: done.id }, 'snapshot of this slot exists; nothing to do');

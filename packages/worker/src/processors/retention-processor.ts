@@ -49,10 +49,11 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
     // Before the snapshot tier, which may delete the snapshot the copies are made from.
     const copies = await applySnapshotCopies({ provider, clock: deps.clock, log: deps.log }, policy, data.volumeId, data.slot);
     if (policy.retention) {
-      const entries = (await repo.listSnapshots()).filter((e) => e.snapshot.volumeId === data.volumeId && e.snapshot.tags.includes(policyTag(policy.name)));
+      const entries = (await repo.listVolumeSnapshots(data.volumeId)).filter((e) => e.snapshot.tags.includes(policyTag(policy.name)));
       const plans = planForget(entries, tierRules(policy.retention, 'archive'), deps.clock.now());
-      removed = plans.flatMap((p) => p.remove.map((e) => e.id));
-      await removeSnapshots(repo, removed);
+      const removedEntries = plans.flatMap((p) => p.remove);
+      removed = removedEntries.map((e) => e.id);
+      await removeSnapshots(repo, removedEntries);
       if (removed.length) deps.log.info({ jobId: job.id, volume: data.volumeId, removed: removed.length }, 'retention removed snapshots');
       const retention = policy.retention;
       tier = await applySnapshotTier({ provider, clock: deps.clock, log: deps.log, archiveJobState: deps.archiveJobState }, { ...policy, retention }, data.volumeId, entries, job.id);
