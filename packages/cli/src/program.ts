@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   forget: async () => (await import('./commands/forget.js')).registerForget,
   prune: async () => (await import('./commands/prune.js')).registerPrune,
   maintenance: async () => (await import('./commands/maintenance.js')).registerMaintenance,
+  migrate: async () => (await import('./commands/migrate.js')).registerMigrate,
   run: async () => (await import('./commands/run.js')).registerRun,
   planner: async () => (await import('./commands/planner.js')).registerPlanner,
   worker: async () => (await import('./commands/worker.js')).registerWorker,

@@ -19,3 +19,4 @@ export { pruneRepository, DEFAULT_REPACK_BELOW, type PruneOptions, type PruneRep
 export { compactIndex, COMPACT_TARGET_BLOBS, type CompactionReport, type MaintenanceOptions } from './engine/index-compaction.js';
 export { planForget, removeSnapshots, type VolumeForgetPlan } from './engine/forget.js';
 export { acquireLease, acquireExclusiveLease, liveLeases, LEASE_TTL_MS, CLOCK_SKEW_MS, type HeldLease } from './engine/leases.js';
+export { migrateRepository, type MigrateOptions, type MigrateReport } from './engine/migrate.js';
