@@ -23,6 +23,8 @@ const snapshotSchema = z.object({
   parent: hex64.optional(),
   /** The provider's id of the captured point in time (an EBS snapshot id), for changed blocks. */
   sourceRef: z.string().optional(),
+  /** The id of its pack list (packlists/<id>): the packs its blobs were in when archived. */
+  packList: hex64.optional(),
   stats: z.object({
     readBytes: z.number().nonnegative(),
     newBlobs: z.number().int().nonnegative(),

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryBlobStore, MemoryVolumeSource, MemoryVolumeTarget, sha256Hex } from '../testing/index.js';
+import { createInlineCodecPool } from '../parallel/codec-pool.js';
+import { DATA_PREFIX, INDEX_PREFIX } from '../format/layout.js';
+import { decodeEnvelope } from '../format/envelope.js';
+import { decodePackList, packListKey, PACK_LISTS_PREFIX } from '../format/pack-list.js';
+import { collect } from '../content/map-limit.js';
+import type { Clock } from '../ports/clock.js';
+import type { BlobData, BlobStore, ByteRange, ObjectInfo } from '../ports/blob-store.js';
+import type { SnapshotEntry } from '../format/snapshot.js';
+import { archiveVolume } from './archive.js';
+import { restoreSnapshot } from './restore.js';
+import { planForget, removeSnapshots } from './forget.js';
+import { pruneRepository } from './prune.js';
+import { loadSnapshotIndex } from './snapshot-index.js';
+import { initRepository, openRepository, type Repository } from './repository.js';
+import { makeVolume, mutate } from './test-volume.js';
+
+const clock: Clock = { now: () => new Date('2026-03-01T00:00:00Z') };
+const pool = (repo: Repository) => createInlineCodecPool(repo.keys);
+const BLOCK = 64 * 1024;
+const PACK_SIZE = 64 * 1024;
+
+/** Counts reads by prefix: whole-object gets and ranged gets separately. */
+class CountingStore implements BlobStore {
+  gets = new Map<string, number>();
+  ranged = new Map<string, number>();
+  constructor(private readonly inner: BlobStore) {}
+  get location(): string {
+    return this.inner.location;
+  }
+  reset(): void {
+    this.gets.clear();
+    this.ranged.clear();
+  }
+  count(map: Map<string, number>, prefix: string): number {
+    return map.get(prefix) ?? 0;
+  }
+  put(key: string, data: BlobData): Promise<void> {
+    return this.inner.put(key, data);
+  }
+  get(key: string, range?: ByteRange): Promise<Uint8Array> {
+    const prefix = key.slice(0, key.indexOf('/') + 1);
+    const map = range ? this.ranged : this.gets;
+    map.set(prefix, (map.get(prefix) ?? 0) + 1);
+    return this.inner.get(key, range);
+  }
+  stat(key: string): Promise<ObjectInfo | undefined> {
+    return this.inner.stat(key);
+  }
+  list(prefix: string): AsyncIterable<ObjectInfo> {
+    return this.inner.list(prefix);
+  }
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
+}
+
+async function archive(repo: Repository, volume: Buffer, volumeId: string, day: number, extra: { parent?: SnapshotEntry; source?: MemoryVolumeSource } = {}) {
+  const source = extra.source ?? new MemoryVolumeSource(volume, { blockSize: BLOCK });
+  const { id, snapshot } = await archiveVolume(repo, pool(repo), {
+    volumeId, source, clock, packSize: PACK_SIZE, time: new Date(Date.UTC(2026, 0, 1 + day)), ...(extra.parent ? { parent: extra.parent } : {}),
+  });
+  return { id, snapshot } as SnapshotEntry;
+}
+
+async function restoreHash(repo: Repository, entry: SnapshotEntry): Promise<string> {
+  const target = new MemoryVolumeTarget();
+  await restoreSnapshot(repo, pool(repo), { snapshot: entry, target });
+  return sha256Hex(target.data);
+}
+
+async function packList(store: BlobStore, repo: Repository, entry: SnapshotEntry) {
+  const key = packListKey(entry.snapshot.packList!);
+  return decodePackList(decodeEnvelope(await store.get(key), repo.keys.enc, key), key);
+}
+
+describe('snapshot-scoped index', () => {
+  it('a restore reads only the packs its snapshot names, never the repository index', async () => {
+    const inner = new MemoryBlobStore();
+    const repo = await initRepository(inner, { encrypted: true, password: 'pw' });
+    const volumes = [0, 1, 2].map((v) => makeVolume(1024 * 1024, 60 + v));
+    const entries = [];
+    for (let v = 0; v < 3; v++) entries.push(await archive(repo, volumes[v]!, `vol-${v}`, 0));
+    const allPacks = (await collect(inner.list(DATA_PREFIX))).length;
+
+    const counting = new CountingStore(inner);
+    const reader = await openRepository(counting, { password: 'pw' });
+    counting.reset();
+    expect(await restoreHash(reader, entries[1]!)).toBe(sha256Hex(volumes[1]!));
+    const listed = await packList(inner, repo, entries[1]!);
+    expect(counting.count(counting.gets, INDEX_PREFIX)).toBe(0);
+    // One ranged read of each listed pack's tail (its header), the rest are frame reads.
+    expect(listed.length).toBeLessThan(allPacks);
+    expect(counting.count(counting.gets, PACK_LISTS_PREFIX)).toBe(1);
+
+    const scoped = await loadSnapshotIndex(reader, entries[1]!);
+    expect(scoped.stats).toEqual({ listedPacks: listed.length, fallbackBlobs: 0 });
+  });
+
+  it('names the packs of blobs deduplicated from other volumes and of a parent\'s unchanged blocks', async () => {
+    const inner = new MemoryBlobStore();
+    const repo = await initRepository(inner, { encrypted: false });
+    const base = makeVolume(1024 * 1024, 70);
+    const first = await archive(repo, base, 'vol-a', 0);
+    // A clone of vol-a with a few blocks changed: most of its chunks are vol-a's.
+    const clone = Buffer.from(base);
+    mutate(clone, 20, 71);
+    const cloned = await archive(repo, clone, 'vol-b', 0);
+    const aPacks = new Set((await packList(inner, repo, first)).map((p) => p.packId));
+    const bPacks = (await packList(inner, repo, cloned)).map((p) => p.packId);
+    expect(bPacks.filter((p) => aPacks.has(p)).length).toBeGreaterThan(0);
+    expect(cloned.snapshot.stats.newBlobs).toBeLessThan(first.snapshot.stats.newBlobs);
+
+    // An incremental from a changed-block list copies unchanged blocks' ids from the parent.
+    const parentEntry = await archive(repo, base, 'vol-c', 1, { source: new MemoryVolumeSource(base, { blockSize: BLOCK, sourceRef: 'snap-1' }) });
+    const next = Buffer.from(base);
+    const changedChunks = mutate(next, 3, 72);
+    const changedBlocks = [...new Set(changedChunks.map((c) => Math.floor((c * 4096) / BLOCK)))];
+    const source = new MemoryVolumeSource(next, { blockSize: BLOCK, sourceRef: 'snap-2', changedSince: { 'snap-1': changedBlocks } });
+    const incremental = await archive(repo, next, 'vol-c', 2, { parent: parentEntry, source });
+    expect(source.reads).toBe(changedBlocks.length);
+
+    const reader = await openRepository(inner);
+    for (const [entry, data] of [[first, base], [cloned, clone], [incremental, next]] as const) {
+      const scoped = await loadSnapshotIndex(reader, entry);
+      expect(await restoreHash(reader, entry)).toBe(sha256Hex(data));
+      expect(scoped.stats.fallbackBlobs).toBe(0);
+    }
+  });
+
+  it('after prune repacked and deleted listed packs, restores look the moved blobs up and stay byte-identical', async () => {
+    const inner = new MemoryBlobStore();
+    const repo = await initRepository(inner, { encrypted: true, password: 'pw' });
+    const volume = makeVolume(1024 * 1024, 80);
+    const hashes = new Map<string, string>();
+    let parent: SnapshotEntry | undefined;
+    for (let d = 0; d < 5; d++) {
+      if (d > 0) mutate(volume, 120, 80 + d);
+      parent = await archive(repo, volume, 'vol', d, parent ? { parent } : {});
+      hashes.set(parent.id, sha256Hex(volume));
+    }
+    const plans = planForget(await repo.listSnapshots(), { keepLast: 2 }, clock.now());
+    await removeSnapshots(repo, plans.flatMap((p) => p.remove));
+    const report = await pruneRepository(await openRepository(inner, { password: 'pw' }), pool(repo), { clock, repackBelow: 0.95 });
+    expect(report.repackedPacks).toBeGreaterThan(0);
+    expect(report.deletedPacks).toBeGreaterThan(0);
+    // The forgotten snapshots' pack lists went with them.
+    expect(report.deletedPackLists).toBe(3);
+    expect((await collect(inner.list(PACK_LISTS_PREFIX))).length).toBe(2);
+
+    // The kept snapshots' blobs were moved out of packs their lists name: each restore finds
+    // them through the whole index, and still writes exactly what was archived.
+    const counting = new CountingStore(inner);
+    const reader = await openRepository(counting, { password: 'pw' });
+    const kept = await reader.listSnapshots();
+    expect(kept).toHaveLength(2);
+    let indexReads = 0;
+    for (const entry of kept) {
+      counting.reset();
+      expect(await restoreHash(reader, entry)).toBe(hashes.get(entry.id));
+      indexReads += counting.count(counting.gets, INDEX_PREFIX);
+    }
+    expect(indexReads).toBeGreaterThan(0);
+  });
+
+  it('restores through the whole index when the pack list is gone', async () => {
+    const inner = new MemoryBlobStore();
+    const repo = await initRepository(inner, { encrypted: false });
+    const volume = makeVolume(512 * 1024, 90);
+    const entry = await archive(repo, volume, 'vol', 0);
+    await inner.delete(packListKey(entry.snapshot.packList!));
+    const counting = new CountingStore(inner);
+    const reader = await openRepository(counting);
+    expect(await restoreHash(reader, entry)).toBe(sha256Hex(volume));
+    expect(counting.count(counting.gets, INDEX_PREFIX)).toBeGreaterThan(0);
+  });
+});

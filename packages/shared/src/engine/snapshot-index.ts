@@ -1,0 +1,95 @@
+/**
+ * The index a restore of one snapshot needs: the headers of the packs its pack list names
+ * (format/pack-list.ts), read from the packs' tails, instead of every index object of the
+ * repository. Its cost follows the snapshot's own size, whatever the repository holds.
+ *
+ * The pack list is a hint, never trusted for correctness: a blob not found in the listed packs
+ * (prune repacked it since, or the list is gone) is looked up in the whole index, loaded then
+ * and only then, and the pack holding it is added. Every chunk is still checked against its id
+ * where it lands.
+ */
+import { NotFoundError } from '../errors.js';
+import type { SnapshotEntry } from '../format/snapshot.js';
+import { packKey } from '../format/layout.js';
+import { decodeEnvelope } from '../format/envelope.js';
+import { decodePackHeader, TRAILER_BYTES } from '../format/pack-header.js';
+import { decodePackList, packListKey } from '../format/pack-list.js';
+import { BlobIndex } from '../content/blob-index.js';
+import { mapLimit } from '../content/map-limit.js';
+import { INDEX_READS_IN_FLIGHT } from './index-objects.js';
+import type { Repository } from './repository.js';
+
+/**
+ * Bytes read from a pack's end in one request: a 16 MiB pack of 4 KiB chunks has a header of
+ * ~150 KiB, so one read usually brings trailer and header together; a larger header costs a
+ * second read.
+ */
+const TAIL_READ_BYTES = 256 * 1024;
+
+export interface ScopedIndex {
+  index: BlobIndex;
+  /**
+   * Makes the blob at `ids[offset..]` findable in `index` if the repository has it anywhere:
+   * true when it now is. Loads the whole index on its first call.
+   */
+  ensure(ids: Uint8Array, offset: number): Promise<boolean>;
+  /** Packs read from the pack list, and blobs looked up beyond it (a stale or missing list). */
+  readonly stats: { listedPacks: number; fallbackBlobs: number };
+}
+
+export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry): Promise<ScopedIndex> {
+  const listId = entry.snapshot.packList;
+  const listed = listId ? await readPackList(repo, listId) : undefined;
+  if (!listed) {
+    const index = await repo.loadIndex();
+    return { index, ensure: async () => false, stats: { listedPacks: 0, fallbackBlobs: 0 } };
+  }
+  const index = new BlobIndex();
+  await mapLimit(listed, INDEX_READS_IN_FLIGHT, async (p) => {
+    const frames = await readPackTail(repo, p.packId, p.packLength);
+    if (frames) index.addPack({ packId: p.packId, packLength: p.packLength, frames });
+  });
+  const stats = { listedPacks: listed.length, fallbackBlobs: 0 };
+  let whole: Promise<BlobIndex> | undefined;
+  const ensure = async (ids: Uint8Array, offset: number): Promise<boolean> => {
+    if (index.has(ids, offset)) return true;
+    whole ??= repo.buildIndex();
+    const loc = (await whole).lookup(ids, offset);
+    if (!loc) return false;
+    if (!index.hasPack(loc.frame.packId)) {
+      const pack = await repo.describePack(loc.frame.packId);
+      if (!pack) return false;
+      index.addPack(pack);
+    }
+    stats.fallbackBlobs++;
+    return index.has(ids, offset);
+  };
+  return { index, ensure, stats };
+}
+
+async function readPackList(repo: Repository, id: string) {
+  const key = packListKey(id);
+  try {
+    return decodePackList(decodeEnvelope(await repo.store.get(key), repo.keys.enc, key), key);
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined; // removed with a damaged snapshot, or by hand: the index still has everything
+    throw err;
+  }
+}
+
+/** A pack's frames from its tail, in one read when the header fits; undefined if the pack is gone. */
+async function readPackTail(repo: Repository, packId: string, packLength: number) {
+  const key = packKey(packId);
+  const length = Math.min(packLength, TAIL_READ_BYTES);
+  let tail: Uint8Array;
+  try {
+    tail = await repo.store.get(key, { offset: packLength - length, length });
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined; // deleted by prune after a repack
+    throw err;
+  }
+  const headerLength = Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength).readUInt32LE(length - TRAILER_BYTES);
+  if (headerLength + TRAILER_BYTES > length) return repo.readPackHeader(key, packLength);
+  const header = tail.subarray(length - TRAILER_BYTES - headerLength, length - TRAILER_BYTES);
+  return decodePackHeader(decodeEnvelope(header, repo.keys.enc, key), key);
+}

@@ -1,0 +1,56 @@
+/**
+ * Pack lists (packlists/<64 hex random>): the packs holding every blob one snapshot references
+ * (its data chunks and its manifest nodes) when it was archived, with their lengths. A restore
+ * reads the headers of just these packs instead of the whole repository's index, so its cost
+ * follows the snapshot, not the repository. The list is a hint: prune may move blobs to other
+ * packs since, and a reader that misses a blob in the listed packs looks it up in the index.
+ *
+ * Payload: "SFPL" | u32 count | (packId (32) | u64 packLength)*, sorted by pack id.
+ */
+import { randomBytes } from 'node:crypto';
+import { CorruptDataError } from '../errors.js';
+import { ID_BYTES } from './ids.js';
+
+const MAGIC = Buffer.from('SFPL');
+const ENTRY_BYTES = ID_BYTES + 8;
+
+export const PACK_LISTS_PREFIX = 'packlists/';
+
+export interface ListedPack {
+  packId: string;
+  packLength: number;
+}
+
+/** A new pack list's key: random, so two snapshots never share (or delete) each other's list. */
+export function newPackListKey(): string {
+  return `${PACK_LISTS_PREFIX}${randomBytes(32).toString('hex')}`;
+}
+
+export function packListKey(id: string): string {
+  return `${PACK_LISTS_PREFIX}${id}`;
+}
+
+export function encodePackList(packs: readonly ListedPack[]): Buffer {
+  const sorted = [...packs].sort((a, b) => (a.packId < b.packId ? -1 : a.packId > b.packId ? 1 : 0));
+  const out = Buffer.allocUnsafe(8 + sorted.length * ENTRY_BYTES);
+  MAGIC.copy(out, 0);
+  out.writeUInt32LE(sorted.length, 4);
+  sorted.forEach((p, i) => {
+    const at = 8 + i * ENTRY_BYTES;
+    Buffer.from(p.packId, 'hex').copy(out, at);
+    out.writeBigUInt64LE(BigInt(p.packLength), at + ID_BYTES);
+  });
+  return out;
+}
+
+export function decodePackList(buf: Buffer, what: string): ListedPack[] {
+  if (buf.length < 8 || !buf.subarray(0, 4).equals(MAGIC)) throw new CorruptDataError(`${what}: no SFPL magic`, { object: what });
+  const count = buf.readUInt32LE(4);
+  if (buf.length !== 8 + count * ENTRY_BYTES) throw new CorruptDataError(`${what}: ${buf.length} bytes for ${count} packs`, { object: what });
+  const out: ListedPack[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = 8 + i * ENTRY_BYTES;
+    out.push({ packId: buf.subarray(at, at + ID_BYTES).toString('hex'), packLength: Number(buf.readBigUInt64LE(at + ID_BYTES)) });
+  }
+  return out;
+}
