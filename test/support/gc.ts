@@ -52,7 +52,7 @@ export async function copyRepository(from: RepoTarget, to: RepoTarget): Promise<
   const src = await openBlobStore(from.repoUrl, from.storeEnv);
   const dst = await openBlobStore(to.repoUrl, to.storeEnv);
   let n = 0;
-  for (const prefix of ['config', 'keys/', 'data/', 'index/', 'snapshots/', 'locks/', 'prune/']) {
+  for (const prefix of ['config', 'keys/', 'data/', 'index/', 'packlists/', 'snapshots/', 'locks/', 'prune/']) {
     for await (const o of src.list(prefix)) {
       if (prefix === 'config' && o.key !== 'config') continue;
       await dst.put(o.key, await src.get(o.key));

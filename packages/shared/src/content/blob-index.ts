@@ -34,7 +34,8 @@ export function idKeyOf(id: Uint8Array, offset = 0): string {
 }
 
 export class BlobIndex {
-  private readonly packIds = new Set<string>();
+  /** Pack id -> pack length. */
+  private readonly packs = new Map<string, number>();
   private readonly frames: FrameLocation[] = [];
   private readonly blobs = new IdTable();
   private readonly blobFrame = new GrowableU32();
@@ -42,13 +43,18 @@ export class BlobIndex {
   private readonly blobLength = new GrowableU32();
 
   hasPack(packId: string): boolean {
-    return this.packIds.has(packId);
+    return this.packs.has(packId);
+  }
+
+  /** The length of an indexed pack, or undefined. */
+  packLength(packId: string): number | undefined {
+    return this.packs.get(packId);
   }
 
   /** Adds a pack's blobs; a blob already indexed elsewhere keeps its first location. */
   addPack(pack: IndexedPack): void {
-    if (this.packIds.has(pack.packId)) return;
-    this.packIds.add(pack.packId);
+    if (this.packs.has(pack.packId)) return;
+    this.packs.set(pack.packId, pack.packLength);
     let offset = 0;
     for (const f of pack.frames) {
       const frameNo = this.frames.length;

@@ -14,6 +14,7 @@ import { BlobType } from '../format/codec-ids.js';
 import { blobId, ID_BYTES, isHole } from '../format/ids.js';
 import { BlobIndex } from './blob-index.js';
 import { RecentIds } from './recent-ids.js';
+import type { ListedPack } from '../format/pack-list.js';
 import { DEFAULT_FRAME_SIZE, FrameBuilder } from './frame-builder.js';
 import { PackWriter } from './pack-writer.js';
 import { TaskGroup } from './task-group.js';
@@ -42,6 +43,9 @@ export interface BlobWriterOptions {
 export class BlobWriter {
   /** Ids this session claimed: stored, or on their way to a pack. */
   private readonly recent: RecentIds;
+  /** Packs this session stored, and indexed packs holding blobs it referenced: the pack list. */
+  private readonly ownPacks: ListedPack[] = [];
+  private readonly usedPacks = new Set<string>();
   private readonly packs: PackWriter;
   private readonly maps: FrameBuilder;
   /** Shared memory the codec threads encode a block's frames into, one slot per block in flight. */
@@ -58,7 +62,7 @@ export class BlobWriter {
     private readonly pool: CodecPool,
     private readonly options: BlobWriterOptions,
   ) {
-    this.packs = new PackWriter(store, keys, () => {}, options.packSize);
+    this.packs = new PackWriter(store, keys, (pack) => void this.ownPacks.push({ packId: pack.packId, packLength: pack.packLength }), options.packSize);
     this.recent = new RecentIds(options.recentIds);
     this.maps = new FrameBuilder(BlobType.Map, (raw) => pool.encodeFrame(raw, options.zstdLevel), (frame) => this.packs.add(frame), 2);
   }
@@ -68,7 +72,25 @@ export class BlobWriter {
    * it or this session took it recently.
    */
   private claim(ids: Uint8Array, offset: number): boolean {
-    return !this.index.has(ids, offset) && this.recent.insert(ids, offset);
+    return !this.noteIndexed(ids, offset) && this.recent.insert(ids, offset);
+  }
+
+  /**
+   * Whether the loaded index has the blob; if so, its pack goes into the pack list. For blobs
+   * the snapshot references without storing them (a parent's unchanged blocks).
+   */
+  noteIndexed(ids: Uint8Array, offset: number): boolean {
+    const e = this.index.entry(ids, offset);
+    if (e < 0) return false;
+    this.usedPacks.add(this.index.frame(this.index.entryFrameNo(e)).packId);
+    return true;
+  }
+
+  /** The packs holding every blob this session stored or referenced (after close). */
+  packList(): ListedPack[] {
+    const out = [...this.ownPacks];
+    for (const packId of this.usedPacks) out.push({ packId, packLength: this.index.packLength(packId)! });
+    return out;
   }
 
   /** Ids of this session remembered now (bounded by the window). */

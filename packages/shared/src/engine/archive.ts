@@ -11,6 +11,8 @@ import { InvalidInputError, NotFoundError } from '../errors.js';
 import { isHole, toHex, fromHex, ID_BYTES } from '../format/ids.js';
 import type { Snapshot, SnapshotEntry } from '../format/snapshot.js';
 import { BlobWriter } from '../content/blob-writer.js';
+import { encodeEnvelope } from '../format/envelope.js';
+import { encodePackList, newPackListKey, PACK_LISTS_PREFIX } from '../format/pack-list.js';
 import { SharedBufferPool } from '../parallel/shared-buffer-pool.js';
 import { TreeWriter } from '../manifest/tree-writer.js';
 import { TreeReader } from '../manifest/tree-reader.js';
@@ -76,15 +78,15 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
   const { source } = req;
   const chunkSize = repo.chunkSize;
   const index = await repo.loadIndex({ view: 'write' });
-  const allIndexed = (ids: Uint8Array) => {
-    for (let o = 0; o < ids.byteLength; o += ID_BYTES) if (!isHole(ids, o) && !index.has(ids, o)) return false;
-    return true;
-  };
 
   const chunks = chunkCount(source.sizeBytes, chunkSize);
   const perBlock = source.blockSize / chunkSize;
   const blocks = Math.ceil(source.sizeBytes / source.blockSize);
   const writer = new BlobWriter(repo.store, repo.keys, index, pool, { zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL, blockSize: source.blockSize, blocksInFlight: BLOCKS_IN_FLIGHT, ...(req.packSize ? { packSize: req.packSize } : {}) });
+  const allIndexed = (ids: Uint8Array) => {
+    for (let o = 0; o < ids.byteLength; o += ID_BYTES) if (!isHole(ids, o) && !writer.noteIndexed(ids, o)) return false;
+    return true;
+  };
   const depth = Math.max(2, Math.floor(READ_AHEAD_BYTES / source.blockSize));
   // Every block read or being framed holds a slot; one spare so a reader never waits on itself.
   // A slot holds the block and, after it, the block's chunk ids.
@@ -140,6 +142,9 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
 
   const root = await tree.finish();
   const stats = await writer.close();
+  // After every pack it names, before the snapshot that names it (docs/format.md, ordering).
+  const packListKey = newPackListKey();
+  await repo.store.put(packListKey, encodeEnvelope(encodePackList(writer.packList()), repo.keys.enc));
   lease.assertHeld();
   const snapshot: Snapshot = {
     version: 1,
@@ -152,6 +157,7 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
     tree: { root: toHex(root), height: tree.height },
     ...(req.parent ? { parent: req.parent.id } : {}),
     ...(source.sourceRef ? { sourceRef: source.sourceRef } : {}),
+    packList: packListKey.slice(PACK_LISTS_PREFIX.length),
     stats: { readBytes, newBlobs: stats.newBlobs, newBytes: stats.newBytes, storedBytes: stats.storedBytes, holeChunks, changedBlocksOnly: !!parentReader },
   };
   const id = await repo.saveSnapshot(snapshot);

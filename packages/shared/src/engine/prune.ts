@@ -19,6 +19,8 @@ import { packKey, pruneMarkerKey } from '../format/layout.js';
 import type { IndexedPack } from '../format/index-object.js';
 import type { BlobIndex } from '../content/blob-index.js';
 import { IdTable } from '../content/id-table.js';
+import { collect } from '../content/map-limit.js';
+import { PACK_LISTS_PREFIX, packListKey } from '../format/pack-list.js';
 import { computeLiveSet } from './live-set.js';
 import { acquireExclusiveLease, liveLeases, removeExpiredLeases } from './leases.js';
 import { PackRepacker } from './pack-repacker.js';
@@ -68,6 +70,8 @@ export interface PruneReport {
   waiting: { marker: string; packs: number; archives: number }[];
   /** Leftovers of puts interrupted by a crash (the store's temp files), removed by this run. */
   sweptIncomplete: { count: number; bytes: number };
+  /** Pack lists of snapshots that no longer exist (forgotten, or never written), removed. */
+  deletedPackLists: number;
   /** The index compaction that ends every prune that changes anything (not dry runs). */
   compaction?: CompactionReport;
 }
@@ -92,6 +96,7 @@ export async function pruneRepository(repo: Repository, pool: CodecPool, options
   });
   try {
     const report = await prune(repo, pool, options, repackBelow, false);
+    report.deletedPackLists = await removeUnreferencedPackLists(repo, options.clock);
     // Prune already holds the lease compaction needs, and has just rewritten index objects.
     report.compaction = await compactIndexUnderLease(repo);
     return report;
@@ -103,7 +108,7 @@ export async function pruneRepository(repo: Repository, pool: CodecPool, options
 async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, repackBelow: number, dryRun: boolean): Promise<PruneReport> {
   const report: PruneReport = {
     snapshots: 0, liveBlobs: 0, packs: 0, condemnedPacks: 0, condemnedBytes: 0, repackedPacks: 0, repackedBytes: 0,
-    deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 },
+    deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 }, deletedPackLists: 0,
   };
 
   // 1. Which earlier markers may be acted on: those no live archive can have missed. Leases are
@@ -258,3 +263,24 @@ async function writeMarker(repo: Repository, clock: Clock, packs: IndexedPack[])
   return { key, marker };
 }
 
+
+/**
+ * Deletes the pack lists no snapshot names. Only when no archive runs: an archive stores its
+ * pack list before its snapshot, and its lease before either. The lists are listed before the
+ * leases and the snapshots after them, so every list from the listing whose archive ended has
+ * its snapshot in the snapshot listing. (Deleting a list a snapshot names would cost only
+ * speed: a restore then falls back to the whole index.)
+ */
+async function removeUnreferencedPackLists(repo: Repository, clock: Clock): Promise<number> {
+  const lists = (await collect(repo.store.list(PACK_LISTS_PREFIX))).map((o) => o.key);
+  if (lists.length === 0 || (await liveLeases(repo, clock, 'archive')).length > 0) return 0;
+  const named = new Set<string>();
+  for (const e of await repo.listSnapshots({ strict: true })) if (e.snapshot.packList) named.add(packListKey(e.snapshot.packList));
+  let deleted = 0;
+  for (const key of lists) {
+    if (named.has(key)) continue;
+    await repo.store.delete(key);
+    deleted++;
+  }
+  return deleted;
+}

@@ -1,5 +1,6 @@
 /**
- * Restore: writes a snapshot's volume back through a VolumeTarget. The volume is processed in
+ * Restore: writes a snapshot's volume back through a VolumeTarget. It reads the index of the
+ * packs the snapshot's pack list names, not the repository's (snapshot-index.ts). The volume is processed in
  * windows: the window's chunk ids come from the manifest, the frames they live in are fetched
  * with merged reads, and one codec-pool task decodes them, checks every chunk against its id
  * and lays the window out; the main thread then writes it as runs of data between holes.
@@ -17,6 +18,7 @@ import { TreeReader } from '../manifest/tree-reader.js';
 import { chunkCount } from '../manifest/tree-shape.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
 import { orderedPipeline } from './ordered-pipeline.js';
+import { loadSnapshotIndex } from './snapshot-index.js';
 import { readAhead } from './read-ahead.js';
 import type { ProgressListener } from './progress.js';
 import type { Repository } from './repository.js';
@@ -53,10 +55,10 @@ interface Decoded {
 
 export async function restoreSnapshot(repo: Repository, pool: CodecPool, req: RestoreRequest): Promise<void> {
   const { id: snapshotId, snapshot } = req.snapshot;
-  const index = await repo.loadIndex();
+  const { index, ensure } = await loadSnapshotIndex(repo, req.snapshot);
   const chunkSize = snapshot.chunkSize;
   const chunks = chunkCount(snapshot.sizeBytes, chunkSize);
-  const reader = new TreeReader(fromHex(snapshot.tree.root), snapshot.tree.height, chunks, createNodeLoader(repo, pool));
+  const reader = new TreeReader(fromHex(snapshot.tree.root), snapshot.tree.height, chunks, createNodeLoader(repo, pool, 'corrupt', index, ensure));
   const perWindow = Math.max(1, Math.floor(WINDOW_BYTES / chunkSize));
   // Windows being decoded, plus the one being written (a write returns once its data is staged).
   const slots = new SharedBufferPool(perWindow * chunkSize, WINDOWS_IN_FLIGHT + 1);
@@ -89,7 +91,8 @@ export async function restoreSnapshot(repo: Repository, pool: CodecPool, req: Re
         holes[i] = 1;
         continue;
       }
-      const e = index.entry(w.ids, i * ID_BYTES);
+      let e = index.entry(w.ids, i * ID_BYTES);
+      if (e < 0 && (await ensure(w.ids, i * ID_BYTES))) e = index.entry(w.ids, i * ID_BYTES);
       if (e < 0) {
         const id = toHex(w.ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES));
         throw fail(w.first + i, `blob ${id} is missing from the repository`, { blobId: id });

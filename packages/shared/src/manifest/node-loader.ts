@@ -22,10 +22,13 @@ export function createNodeLoader(
   pool: CodecPool,
   missing: 'corrupt' | 'unavailable' = 'corrupt',
   index: BlobIndex = repo.index,
+  /** Makes a node missing from `index` findable there if it can (a snapshot-scoped index). */
+  ensure?: (ids: Uint8Array, offset: number) => Promise<boolean>,
 ): (id: Uint8Array) => Promise<Uint8Array> {
   const frames = new Map<number, Uint8Array>();
   return async (id) => {
-    const loc = index.lookup(id);
+    let loc = index.lookup(id);
+    if (!loc && ensure && (await ensure(id, 0))) loc = index.lookup(id);
     if (!loc && missing === 'unavailable') throw new NotFoundError(`manifest node ${toHex(id)} is not in this index view`);
     if (!loc) throw new CorruptDataError(`manifest node ${toHex(id)} is missing from the index`, { blobId: toHex(id) });
     let raw = frames.get(loc.frameNo);
