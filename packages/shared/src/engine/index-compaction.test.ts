@@ -187,6 +187,17 @@ describe('index compaction', () => {
     expect((await verifyRepository(repo, pool(repo))).problems).toEqual([]);
   });
 
+  it('refuses a format-1 repository (older releases would break its index), and prune there does not compact', async () => {
+    const store = new MemoryBlobStore();
+    const repo = await initRepository(store, { encrypted: false, formatVersion: 1 });
+    await archiveVolumes(repo, 1, 1);
+    const before = (await listIndexObjects(repo)).map((o) => o.key).sort();
+    await expect(compactIndex(repo, { clock })).rejects.toThrow(/format version 1.*snapfleet migrate/);
+    const report = await pruneRepository(repo, pool(repo), { clock });
+    expect(report.compaction).toBeUndefined();
+    expect((await listIndexObjects(repo)).map((o) => o.key).sort()).toEqual(before);
+  });
+
   it('does nothing to an index of one object', async () => {
     const store = new MemoryBlobStore();
     const repo = await initRepository(store, { encrypted: false });

@@ -12,6 +12,8 @@ import type { Clock } from '../ports/clock.js';
 import type { ProcessIdentity } from '../ports/process-identity.js';
 import type { IndexedPack } from '../format/index-object.js';
 import { ID_BYTES } from '../format/ids.js';
+import { COMPACTED_INDEX_VERSION } from '../format/codec-ids.js';
+import { InvalidInputError } from '../errors.js';
 import { mapLimit } from '../content/map-limit.js';
 import { acquireExclusiveLease } from './leases.js';
 import { INDEX_READS_IN_FLIGHT, forEachIndexObject, listIndexObjects, readIndexObject, writeIndexObject, type IndexObjectSource } from './index-objects.js';
@@ -59,6 +61,12 @@ export interface MaintenanceOptions extends CompactionOptions {
 
 /** `snapfleet maintenance`: compaction under the exclusive prune lease. */
 export async function compactIndex(repo: Repository, options: MaintenanceOptions): Promise<CompactionReport> {
+  if (repo.formatVersion < COMPACTED_INDEX_VERSION) {
+    throw new InvalidInputError(
+      `repository ${repo.store.location} is at format version ${repo.formatVersion}: its index can be compacted from version ${COMPACTED_INDEX_VERSION} on; upgrade it with \`snapfleet migrate\` first (snapfleet releases older than format ${COMPACTED_INDEX_VERSION} can no longer open it then)`,
+      'repo',
+    );
+  }
   const lease = await acquireExclusiveLease(repo, options.clock, 'prune', {
     ...(options.hostname ? { hostname: options.hostname } : {}),
     ...(options.identity ? { identity: options.identity } : {}),

@@ -13,6 +13,7 @@ import type { ProcessIdentity } from '../ports/process-identity.js';
 import type { CodecPool } from '../parallel/codec-pool.js';
 import { InvalidInputError } from '../errors.js';
 import { ID_BYTES } from '../format/ids.js';
+import { COMPACTED_INDEX_VERSION } from '../format/codec-ids.js';
 import { encodeEnvelope } from '../format/envelope.js';
 import { encodeMarker, type DeletionMarker } from '../format/deletion-marker.js';
 import { packKey, pruneMarkerKey } from '../format/layout.js';
@@ -98,7 +99,7 @@ export async function pruneRepository(repo: Repository, pool: CodecPool, options
     const report = await prune(repo, pool, options, repackBelow, false);
     report.deletedPackLists = await removeUnreferencedPackLists(repo, options.clock);
     // Prune already holds the lease compaction needs, and has just rewritten index objects.
-    report.compaction = await compactIndexUnderLease(repo);
+    if (repo.formatVersion >= COMPACTED_INDEX_VERSION) report.compaction = await compactIndexUnderLease(repo);
     return report;
   } finally {
     await lease.release();

@@ -14,6 +14,13 @@ export const OLDEST_FORMAT_VERSION = 1;
 /** From this version on, snapshot objects live under their volume's key (`snapshots/<volume key>/<id>`). */
 export const VOLUME_SNAPSHOTS_VERSION = 2;
 /**
+ * From this version on, index objects may list many packs (compaction merges them) and prune
+ * removes a pack by rewriting the objects that list it. A format-1 snapfleet deletes only a
+ * pack's own index object, so it would leave a merged object naming a deleted pack: format-1
+ * repositories are never compacted.
+ */
+export const COMPACTED_INDEX_VERSION = 2;
+/**
  * The version byte of envelopes (pack headers, index objects, snapshots). Their layout has not
  * changed since format 1, so it stays 1: an older snapfleet still reads what this one writes into
  * a format-1 repository.
