@@ -1,6 +1,6 @@
 /** `snapfleet verify`: reads packs back and checks every blob; exit code 3 when anything is wrong. */
 import type { Command } from 'commander';
-import { createThreadCodecPool, verifyRepository, type Problem } from '@snapfleet/shared';
+import { createThreadCodecPool, verifyRepository, verifySnapshot, type Problem } from '@snapfleet/shared';
 import type { CliContext, RepoOptions } from '../context.js';
 import { openRepo } from '../repository-access.js';
 import { progressBar } from '../progress-bar.js';
@@ -9,6 +9,8 @@ import { withRepoOptions } from './common.js';
 
 interface VerifyOptions extends RepoOptions {
   readDataSubset?: string;
+  snapshot?: string;
+  volumeId?: string;
 }
 
 /** Exit status for "the repository has problems", as documented in docs/cli.md. */
@@ -25,19 +27,25 @@ function describe(p: Problem): string {
 }
 
 export function registerVerify(program: Command, ctx: CliContext, setExitCode: (code: number) => void): void {
-  withRepoOptions(program.command('verify').description('check that every snapshot can be restored'))
+  withRepoOptions(program.command('verify').description('check that every snapshot (or one) can be restored'))
     .option('--read-data-subset <pct>', 'read back only this percentage of packs, chosen at random (default 100%)')
+    .option('--snapshot <id>', 'check only this snapshot (id, unique prefix, or "latest"), reading only the packs it needs')
+    .option('--volume-id <id>', 'with --snapshot: pick among this volume\'s snapshots')
     .action(async (opts: VerifyOptions) => {
       const fraction = opts.readDataSubset ? parsePercent(opts.readDataSubset, 'read-data-subset') : 1;
       const repo = await openRepo(opts, ctx);
       const pool = createThreadCodecPool(repo.keys);
       const bar = progressBar('verify', opts, ctx);
       try {
-        const report = await verifyRepository(repo, pool, { readDataFraction: fraction, ...(bar.listener ? { onProgress: bar.listener } : {}) });
+        const verifyOptions = { readDataFraction: fraction, ...(bar.listener ? { onProgress: bar.listener } : {}) };
+        const report = opts.snapshot
+          ? await verifySnapshot(repo, pool, await repo.findSnapshot(opts.snapshot, opts.volumeId), verifyOptions)
+          : await verifyRepository(repo, pool, verifyOptions);
         bar.stop();
         if (opts.json) ctx.stdout.write(JSON.stringify(report) + '\n');
         else {
-          ctx.stdout.write(`checked ${report.snapshots} snapshots, read ${report.packsRead} of ${report.packsTotal} packs, ${report.blobsChecked} blobs\n`);
+          const packs = opts.snapshot ? `read ${report.packsRead} of the ${report.packsTotal} packs it needs` : `read ${report.packsRead} of ${report.packsTotal} packs`;
+          ctx.stdout.write(`checked ${report.snapshots} snapshot${report.snapshots === 1 ? '' : 's'}, ${packs}, ${report.blobsChecked} blobs\n`);
           for (const p of report.problems) ctx.stdout.write(`  ${describe(p)}\n`);
           ctx.stdout.write(report.problems.length === 0 ? 'no errors found\n' : `${report.problems.length} problem(s) found\n`);
         }

@@ -46,6 +46,11 @@ export class BlobIndex {
     return this.packs.has(packId);
   }
 
+  /** Every indexed pack's id. */
+  packIds(): string[] {
+    return [...this.packs.keys()];
+  }
+
   /** The length of an indexed pack, or undefined. */
   packLength(packId: string): number | undefined {
     return this.packs.get(packId);

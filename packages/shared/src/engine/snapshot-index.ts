@@ -8,7 +8,7 @@
  * and only then, and the pack holding it is added. Every chunk is still checked against its id
  * where it lands.
  */
-import { NotFoundError } from '../errors.js';
+import { CorruptDataError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
 import { packKey } from '../format/layout.js';
 import { decodeEnvelope } from '../format/envelope.js';
@@ -35,6 +35,8 @@ export interface ScopedIndex {
   ensure(ids: Uint8Array, offset: number): Promise<boolean>;
   /** Packs read from the pack list, and blobs looked up beyond it (a stale or missing list). */
   readonly stats: { listedPacks: number; fallbackBlobs: number };
+  /** Listed packs whose header could not be read: left out (their blobs are looked up instead). */
+  readonly damaged: { packId: string; message: string }[];
 }
 
 export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry): Promise<ScopedIndex> {
@@ -42,12 +44,20 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry):
   const listed = listId ? await readPackList(repo, listId) : undefined;
   if (!listed) {
     const index = await repo.loadIndex();
-    return { index, ensure: async () => false, stats: { listedPacks: 0, fallbackBlobs: 0 } };
+    return { index, ensure: async () => false, stats: { listedPacks: 0, fallbackBlobs: 0 }, damaged: [] };
   }
   const index = new BlobIndex();
+  const damaged: { packId: string; message: string }[] = [];
   await mapLimit(listed, INDEX_READS_IN_FLIGHT, async (p) => {
-    const frames = await readPackTail(repo, p.packId, p.packLength);
-    if (frames) index.addPack({ packId: p.packId, packLength: p.packLength, frames });
+    try {
+      const frames = await readPackTail(repo, p.packId, p.packLength);
+      if (frames) index.addPack({ packId: p.packId, packLength: p.packLength, frames });
+    } catch (err) {
+      // A damaged pack (or a truncated one: its range is past the end) is verify's to report;
+      // a restore still finds its blobs through the index if another pack holds them.
+      if (!(err instanceof CorruptDataError || err instanceof InvalidInputError)) throw err;
+      damaged.push({ packId: p.packId, message: err.message });
+    }
   });
   const stats = { listedPacks: listed.length, fallbackBlobs: 0 };
   let whole: Promise<BlobIndex> | undefined;
@@ -64,7 +74,7 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry):
     stats.fallbackBlobs++;
     return index.has(ids, offset);
   };
-  return { index, ensure, stats };
+  return { index, ensure, stats, damaged };
 }
 
 async function readPackList(repo: Repository, id: string) {

@@ -121,12 +121,12 @@ async function loadSnapshots(repo: Repository, problems: Problem[]): Promise<Sna
   return out;
 }
 
-interface PackCheck {
+export interface PackCheck {
   blobs: number;
   problems: Problem[];
 }
 
-async function checkPack(repo: Repository, pool: CodecPool, key: string): Promise<PackCheck> {
+export async function checkPack(repo: Repository, pool: CodecPool, key: string): Promise<PackCheck> {
   const packId = idFromKey(key)!;
   const bytes = Buffer.from(await repo.store.get(key));
   const problems: Problem[] = [];
@@ -168,7 +168,7 @@ async function checkPack(repo: Repository, pool: CodecPool, key: string): Promis
 }
 
 /** Fills in, for each problem blob, the snapshots and blocks that reference it. */
-async function locate(snapshots: SnapshotEntry[], load: (id: Uint8Array) => Promise<Uint8Array>, bad: Map<string, Uint8Array>, problems: Problem[]) {
+export async function locate(snapshots: SnapshotEntry[], load: (id: Uint8Array) => Promise<Uint8Array>, bad: Map<string, Uint8Array>, problems: Problem[]) {
   const byBlob = new Map<string, Problem[]>();
   for (const p of problems) if (p.blobId) byBlob.set(p.blobId, [...(byBlob.get(p.blobId) ?? []), p]);
   for (const s of snapshots) {
