@@ -45,7 +45,7 @@ function oneJsonLine<T>(r: CliResult): T {
 describe('--json', () => {
   it('init, archive, snapshots, restore and verify print one JSON document each', async () => {
     const init = oneJsonLine<Record<string, unknown>>(await runCli(['init', '--json'], env));
-    expect(init).toEqual({ repository: join(dir, 'repo'), id: expect.stringMatching(/^[0-9a-f]{32}$/), encrypted: true, chunkSize: 4096 });
+    expect(init).toEqual({ repository: join(dir, 'repo'), id: expect.stringMatching(/^[0-9a-f]{32}$/), encrypted: true, chunkSize: 4096, formatVersion: 2 });
 
     const archive = oneJsonLine<Record<string, unknown>>(await runCli(['archive', image, '--volume-id', 'vol-o', '--tag', 'daily', '--tag', 'e2e', '--time', '2026-01-05T10:00:00Z', '--json'], env));
     expect(archive).toEqual({
