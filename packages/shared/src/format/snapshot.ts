@@ -41,7 +41,7 @@ export type SnapshotStats = Snapshot['stats'];
 export interface SnapshotEntry {
   id: string;
   snapshot: Snapshot;
-  /** The object it was read from (listings set it; the per-volume key otherwise). */
+  /** The object it was read from; listings set it. Without it, the id and volume give the keys. */
   key?: string;
 }
 
