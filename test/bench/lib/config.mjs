@@ -13,7 +13,7 @@ const DEFAULTS = {
   mutateFraction: 0.03, // 3% of 4 KiB blocks: a busy day's change on a volume
   runs: 1,
   tools: ['snapfleet', 'restic', 'borg'],
-  scenarios: ['archive', 'fleet'], // fleet: ~2 min, needs Redis
+  scenarios: ['archive', 'fleet', 'scale'], // fleet: ~2 min, needs Redis; scale: see README (disk, time)
   // Scenario "prune": a volume with a long daily history, thinned by retention, then pruned.
   pruneMib: 1024,
   pruneSnapshots: 100,
@@ -24,6 +24,11 @@ const DEFAULTS = {
   fleetConcurrency: [4, 32], // 4: the fleet's default snapshot concurrency; 32: many jobs in flight
   fleetRounds: 3,
   redisUrl: 'redis://127.0.0.1:6379', // the fleet's DEFAULT_REDIS_URL
+  // Scenario "scale": one job's cost in an empty repository against one holding this much unique data.
+  scaleGib: 32, // ~8.4 M blobs, ~2,000 packs and index objects: large enough that per-blob costs dominate
+  scaleVolumes: 8, // the large repository is written by this many archives of random volumes
+  scaleVolumeMib: 1024, // the job measured against both repositories
+  scaleBigMib: 16_384, // the volume whose archive memory is compared with the 1 GiB one's
 };
 
 function positiveInt(env, name, fallback) {
@@ -60,7 +65,7 @@ function list(env, name, fallback) {
  * SNAPFLEET_BENCH_MUTATE     fraction of 4 KiB blocks the incremental changes (default 0.03)
  * SNAPFLEET_BENCH_RUNS       repetitions per tool; the report shows medians (default 1)
  * SNAPFLEET_BENCH_TOOLS      comma list (default snapfleet,restic,borg; also borg-fixed64k)
- * SNAPFLEET_BENCH_SCENARIOS  comma list (default archive,fleet; also prune)
+ * SNAPFLEET_BENCH_SCENARIOS  comma list (default archive,fleet,scale; also prune)
  * SNAPFLEET_BENCH_MKIMAGE    path of mkimage.py (default ../shared/bench/mkimage.py from the repo root)
  * SNAPFLEET_BENCH_CLI        snapfleet launcher (default packages/cli/bin/snapfleet; e.g. another build)
  * SNAPFLEET_BENCH_PRUNE_MIB        scenario prune: image size in MiB (default 1024; 256 for a quick run)
@@ -71,6 +76,10 @@ function list(env, name, fallback) {
  * SNAPFLEET_BENCH_FLEET_CONCURRENCY  scenario fleet: worker concurrency, comma list (default 4, the fleet's snapshot default)
  * SNAPFLEET_BENCH_FLEET_ROUNDS       scenario fleet: rounds of the worker comparison; medians (default 3)
  * REDIS_URL                          scenario fleet: Redis (default redis://127.0.0.1:6379; keys under a unique prefix, deleted after)
+ * SNAPFLEET_BENCH_SCALE_GIB          scenario scale: unique data in the large repository, GiB (default 32; 2 for a quick run)
+ * SNAPFLEET_BENCH_SCALE_VOLUMES      scenario scale: random volumes archived to build it (default 8)
+ * SNAPFLEET_BENCH_SCALE_VOLUME_MIB   scenario scale: the measured volume, MiB (default 1024; 128 quick)
+ * SNAPFLEET_BENCH_SCALE_BIG_MIB      scenario scale: the large volume compared with it, MiB (default 16384; 512 quick)
  */
 export function loadConfig(env) {
   const workDir = join(benchDir, 'work');
@@ -103,6 +112,12 @@ export function loadConfig(env) {
       concurrency: positiveIntList(env, 'SNAPFLEET_BENCH_FLEET_CONCURRENCY', DEFAULTS.fleetConcurrency),
       rounds: positiveInt(env, 'SNAPFLEET_BENCH_FLEET_ROUNDS', DEFAULTS.fleetRounds),
       redisUrl: env.REDIS_URL || DEFAULTS.redisUrl,
+    },
+    scale: {
+      gib: positiveInt(env, 'SNAPFLEET_BENCH_SCALE_GIB', DEFAULTS.scaleGib),
+      volumes: positiveInt(env, 'SNAPFLEET_BENCH_SCALE_VOLUMES', DEFAULTS.scaleVolumes),
+      volumeMib: positiveInt(env, 'SNAPFLEET_BENCH_SCALE_VOLUME_MIB', DEFAULTS.scaleVolumeMib),
+      bigMib: positiveInt(env, 'SNAPFLEET_BENCH_SCALE_BIG_MIB', DEFAULTS.scaleBigMib),
     },
     // Secrets are fixed bench values: the repositories are throwaway.
     password: 'snapfleet-bench-password',

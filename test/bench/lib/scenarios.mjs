@@ -5,8 +5,9 @@
 import { archiveScenario } from './scenario-archive.mjs';
 import { fleetScenario } from './scenario-fleet.mjs';
 import { pruneScenario } from './scenario-prune.mjs';
+import { scaleScenario } from './scenario-scale.mjs';
 
-const SCENARIOS = [archiveScenario, pruneScenario, fleetScenario];
+const SCENARIOS = [archiveScenario, pruneScenario, fleetScenario, scaleScenario];
 
 export function selectScenarios(ids) {
   return ids.map((id) => {

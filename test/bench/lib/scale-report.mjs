@@ -1,0 +1,262 @@
+// The scale scenario's numbers as ratios, targets, per-blob costs and an extrapolation, as data
+// and as markdown (lib/scenario-scale.mjs measures them).
+import { listRequests } from './counting-store.mjs';
+import { fmt, mb, mdTable, mib, ratio } from './format.mjs';
+
+const TIB = 2 ** 40;
+const CHUNK_BYTES = 4096; // the default chunk size: one blob per 4 KiB of unique data
+const PACK_BYTES = 16 * 2 ** 20; // the default pack size
+const EXTRAPOLATE_TIB = [1, 10, 100];
+
+// The targets: a job costs what its own volume costs, whatever the repository holds.
+const JOB_WALL_MAX = 1.25;
+const JOB_RSS_MAX = 1.25;
+const COLD_OPEN_MAX_REQUESTS = 50;
+const WARM_OPEN_MAX_REQUESTS = 5;
+const BIG_VOLUME_RSS_MAX = 1.15;
+
+const verdict = (pass) => (pass === undefined ? '-' : pass ? 'PASS' : 'MISS');
+const gib = (bytes) => fmt(bytes / 2 ** 30, 2);
+const int = (n) => (n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US'));
+const perBlob = (delta, blobs) => (blobs > 0 ? delta / blobs : undefined);
+
+function jobRows(d) {
+  const scope = d.verifyScoped ? 'verify (of that snapshot)' : 'verify (whole repository: `verify` has no option scoping it to one snapshot)';
+  return [
+    ['archive', d.jobs.empty.archive, d.jobs.large.archive],
+    ['restore', d.jobs.empty.restore, d.jobs.large.restore],
+    [scope, d.jobs.empty.verify, d.jobs.large.verify],
+  ].map(([step, e, l]) => {
+    const wall = l.wallS / e.wallS;
+    const rss = l.maxRssKiB / e.maxRssKiB;
+    return { step, empty: e, large: l, wallRatio: wall, rssRatio: rss, wallPass: wall <= JOB_WALL_MAX, rssPass: rss <= JOB_RSS_MAX };
+  });
+}
+
+function openRows(d) {
+  const rows = [];
+  const states = [
+    ['empty', 'empty', d.open.empty],
+    ['large', 'large, as archives leave it', d.open.large],
+    ['compacted', 'large, after `maintenance`', d.open.compacted],
+  ];
+  for (const [key, label, byView] of states) {
+    if (!byView) continue;
+    for (const view of ['read', 'write']) {
+      for (const pass of ['cold', 'warm']) {
+        const o = byView[view][pass];
+        const max = pass === 'cold' ? COLD_OPEN_MAX_REQUESTS : WARM_OPEN_MAX_REQUESTS;
+        rows.push({ key, label, view, pass, o, max, pass_: o.requests.total <= max });
+      }
+    }
+  }
+  return rows;
+}
+
+// Listings whose length grows with the repository: one index object per pack (or per ~512 Ki
+// blobs once compacted), one object per pack under data/. Other listings (keys/, prune/) stay as
+// measured.
+const GROWING_PREFIXES = ['index/', 'data/'];
+
+/**
+ * How one open's requests grow with the repository: requests other than listings as a fixed part
+ * (the empty repository's) plus a part per pack, and each listing's keys per pack, billed by page.
+ */
+function requestModel(emptyOpen, largeOpen, packs) {
+  const nonList = (o) => o.requests.total - o.requests.list;
+  return {
+    base: nonList(emptyOpen),
+    perPack: (nonList(largeOpen) - nonList(emptyOpen)) / packs,
+    listings: largeOpen.listings.map((l) => (GROWING_PREFIXES.includes(l.prefix) ? { prefix: l.prefix, keysPerPack: l.keys / packs } : { prefix: l.prefix, keys: l.keys })),
+  };
+}
+
+function requestsAt(model, packs) {
+  const pages = model.listings.reduce((a, l) => a + listRequests(l.keysPerPack === undefined ? l.keys : Math.round(l.keysPerPack * packs)), 0);
+  return model.base + model.perPack * packs + pages;
+}
+
+function describeModel(m) {
+  const lists = m.listings.map((l) => (l.keysPerPack === undefined ? `${l.prefix} ${l.keys} keys` : `${l.prefix} ${fmt(l.keysPerPack, 4)} keys/pack`)).join(', ');
+  return `${m.base} + ${fmt(m.perPack, 4)} x packs(D); listings: ${lists}`;
+}
+
+/** Per-blob and per-pack costs measured on the large repository, against the empty one. */
+function unitCosts(d) {
+  const blobs = d.large.blobs;
+  const packs = d.large.packs;
+  const { empty, large, compacted } = d.open;
+  const models = [];
+  const model = (label, state, statePacks, view, pass) =>
+    models.push({ label, model: requestModel(empty[view][pass], state[view][pass], statePacks) });
+  model('cold, read view, as archives leave it', large, packs, 'read', 'cold');
+  // Once compacted the index is what a maintained repository has; without compaction, as written.
+  const [state, statePacks, name] = compacted ? [compacted, d.compaction.report.packs, 'after `maintenance`'] : [large, packs, 'as archives leave it'];
+  if (compacted) model(`cold, read view, ${name}`, state, statePacks, 'read', 'cold');
+  model(`warm, read view, ${name}`, state, statePacks, 'read', 'warm');
+  model(`cold, write view (archive), ${name}`, state, statePacks, 'write', 'cold');
+  model(`warm, write view (archive), ${name}`, state, statePacks, 'write', 'warm');
+  return {
+    blobs,
+    packs,
+    archiveRssEmptyBytes: d.jobs.empty.archive.maxRssKiB * 1024,
+    archiveRssPerBlob: perBlob((d.jobs.large.archive.maxRssKiB - d.jobs.empty.archive.maxRssKiB) * 1024, blobs),
+    archiveWallPerBlob: perBlob(d.jobs.large.archive.wallS - d.jobs.empty.archive.wallS, blobs),
+    openRssPerBlob: perBlob((large.read.cold.maxRssKiB - empty.read.cold.maxRssKiB) * 1024, blobs),
+    openEmptyS: empty.read.cold.wallS,
+    openSPerBlob: perBlob(large.read.cold.wallS - empty.read.cold.wallS, blobs),
+    requestModels: models,
+  };
+}
+
+function extrapolate(u) {
+  return EXTRAPOLATE_TIB.map((tib) => {
+    const blobs = (tib * TIB) / CHUNK_BYTES;
+    const packs = (tib * TIB) / PACK_BYTES;
+    return {
+      tib,
+      blobs,
+      packs,
+      archiveRssBytes: u.archiveRssEmptyBytes + u.archiveRssPerBlob * blobs,
+      openS: u.openEmptyS + u.openSPerBlob * blobs,
+      requests: u.requestModels.map((m) => ({ label: m.label, requests: requestsAt(m.model, packs) })),
+    };
+  });
+}
+
+export function buildScaleReport(d) {
+  const jobs = jobRows(d);
+  const opens = openRows(d);
+  const units = unitCosts(d);
+  const extra = extrapolate(units);
+  const big = {
+    rssRatio: d.bigArchive.maxRssKiB / d.jobs.empty.archive.maxRssKiB,
+  };
+  big.pass = big.rssRatio <= BIG_VOLUME_RSS_MAX;
+  const derived = { jobs: jobs.map(({ step, wallRatio, rssRatio, wallPass, rssPass }) => ({ step, wallRatio, rssRatio, wallPass, rssPass })), opens: opens.map((r) => ({ repo: r.key, view: r.view, pass: r.pass, requests: r.o.requests.total, target: r.max, met: r.pass_ })), units, extrapolation: extra, big };
+  return { derived, markdown: markdown(d, { jobs, opens, units, extra, big }) };
+}
+
+function markdown(d, { jobs, opens, units, extra, big }) {
+  const L = d.large;
+  const c = d.config;
+  const cpu = (t) => fmt(t.cpuS);
+  const out = [
+    `Input: a large repository of ${c.gib} GiB of unique data, written by ${c.volumes} archives of seeded random volumes ` +
+      `(AES-128-CTR keystream; each volume deleted once archived), encrypted, CLI defaults (4 KiB chunks, 16 MiB packs); ` +
+      `${L.reused ? `built ${L.builtAt} and reused (stamp matched)` : 'built in this run'}, measured through a hard-linked scratch copy. ` +
+      `The measured job: \`mkimage.py create IMG ${d.image.mib} ${c.seed}\` (${d.image.sizeBytes} bytes). ` +
+      'Steps under GNU time (`%e %U %S %M`) after a `sync`, with the image and the repository\'s `index/` objects in the page cache. ' +
+      'One run each: single numbers, not medians. MB = 10^6 bytes.',
+    '',
+    '### Repositories',
+    '',
+    mdTable(
+      ['repository', 'unique data GiB', 'packs', 'index objects', 'blobs (data + map)', 'bytes on disk MB'],
+      [
+        ['empty (`init`)', '0', '0', '0', '0', '-'],
+        [`large (${c.volumes} random volumes)`, gib(L.uniqueBytes), int(L.packs), int(L.indexObjects), `${int(L.blobs)} (${int(L.census.dataBlobs)} + ${int(L.census.mapBlobs)})`, mb(L.bytes)],
+      ],
+    ),
+    '',
+    `### The same job in an empty and in the large repository (${d.image.mib} MiB volume)`,
+    '',
+    mdTable(
+      ['step', 'wall s empty', 'wall s large', 'wall large/empty', 'CPU s empty', 'CPU s large', 'RSS MiB empty', 'RSS MiB large', 'RSS large/empty', `wall <= ${JOB_WALL_MAX}x`, `RSS <= ${JOB_RSS_MAX}x`],
+      jobs.map((j) => [
+        j.step, fmt(j.empty.wallS), fmt(j.large.wallS), ratio(j.wallRatio), cpu(j.empty), cpu(j.large),
+        mib(j.empty.maxRssKiB), mib(j.large.maxRssKiB), ratio(j.rssRatio), verdict(j.wallPass), verdict(j.rssPass),
+      ]),
+    ),
+    '',
+    'Restores were checked against the image\'s sha256; verify reported no problems. CPU = user + sys.',
+    '',
+    '### Opening the repository and loading its index, requests as S3 would bill them',
+    '',
+    'lib/scale-open.mjs: `openRepository` then `repo.loadIndex({ view })` through a counting store ' +
+      '(each get, ranged get, put, stat and delete is one request; each listing ceil(max(1, keys)/1000)), ' +
+      `under the host's index cache (${opens[0]?.o.cache === 'CachingBlobStore' ? '`CachingBlobStore`' : 'none: @snapfleet/providers has no `CachingBlobStore`'}): ` +
+      '"cold" with an empty cache folder, "warm" a second process over the folder the cold one filled, nothing new in between. ' +
+      'The `read` view is what restore and verify load; `write` is what an archive loads (it also lists `prune/` and `data/`, for condemned and orphan packs). ' +
+      'Each open is its own process (node with the launcher\'s flags); its peak RSS includes Node itself.',
+    '',
+    mdTable(
+      ['repository', 'view', 'cache', 'index objects listed', 'gets', 'ranged gets', 'list requests', 'puts/stats/deletes', 'requests', 'wall s', 'peak RSS MiB', 'target', ''],
+      opens.map((r) => [
+        r.label, r.view, r.pass, int(r.o.indexObjectsListed), int(r.o.requests.get), int(r.o.requests.rangedGet), int(r.o.requests.list),
+        `${r.o.requests.put}/${r.o.requests.stat}/${r.o.requests.delete}`, int(r.o.requests.total), fmt(r.o.wallS), mib(r.o.maxRssKiB),
+        `<= ${r.max}`, verdict(r.pass_),
+      ]),
+    ),
+    '',
+  ];
+  if (d.compaction.available) {
+    const k = d.compaction;
+    out.push(
+      `Compaction (\`snapfleet maintenance\`, run once on the scratch copy after the job): ${fmt(k.wallS)} s wall, ${fmt(k.cpuS)} s CPU, ` +
+        `${mib(k.maxRssKiB)} MiB peak RSS; index objects ${int(k.report.objectsBefore)} -> ${int(k.report.objectsAfter)} ` +
+        `(merged ${int(k.report.merged)} into ${int(k.report.written)}; ${int(k.report.packs)} packs, ${int(k.report.blobs)} blobs).`,
+      '',
+    );
+  } else {
+    out.push(`Compaction: not measured (${d.compaction.note}).`, '');
+  }
+  const b = d.bigArchive;
+  const e = d.jobs.empty.archive;
+  out.push(
+    '### A large volume against the measured one (each archived into an empty repository)',
+    '',
+    mdTable(
+      ['volume', 'wall s', 'MB/s', 'CPU s', 'peak RSS MiB', `RSS vs ${d.image.mib} MiB`, `target <= ${BIG_VOLUME_RSS_MAX}x`],
+      [
+        [`\`mkimage.py create IMG ${d.image.mib} ${c.seed}\``, fmt(e.wallS), fmt(d.image.sizeBytes / 1e6 / e.wallS, 0), cpu(e), mib(e.maxRssKiB), '1.00x', ''],
+        [`\`mkimage.py create IMG ${d.bigImage.mib} ${c.seed}\``, fmt(b.wallS), fmt(d.bigImage.sizeBytes / 1e6 / b.wallS, 0), cpu(b), mib(b.maxRssKiB), ratio(big.rssRatio), verdict(big.pass)],
+      ],
+    ),
+    '',
+  );
+  if (L.volumesDone?.length) {
+    out.push(
+      `### Building the large repository (${L.reused ? `recorded when it was built, ${L.builtAt}` : 'this run'})`,
+      '',
+      'Each random volume\'s archive, with the repository as large as the volumes archived before it: the same job, a growing repository.',
+      '',
+      mdTable(
+        ['volume', 'repository before GiB', 'volume MiB', 'wall s', 'CPU s', 'peak RSS MiB'],
+        L.volumesDone.map((v) => [v.volume + 1, gib(v.repoBytesBefore), fmt(v.sizeBytes / 2 ** 20, 0), fmt(v.wallS), fmt(v.cpuS), mib(v.maxRssKiB)]),
+      ),
+      '',
+    );
+  }
+  const u = units;
+  const us = (s) => fmt(s * 1e6, 3);
+  out.push(
+    '### Extrapolation (not measured)',
+    '',
+    `Per-unit costs measured above on the large repository (${int(u.blobs)} blobs, ${int(u.packs)} packs), each against the empty repository:`,
+    '',
+    mdTable(
+      ['cost', 'formula', 'value'],
+      [
+        ['archive peak RSS per blob', '(RSS archive large - RSS archive empty) / blobs', `${fmt(u.archiveRssPerBlob, 1)} B`],
+        ['open peak RSS per blob (read view, cold)', '(RSS open large - RSS open empty) / blobs', `${fmt(u.openRssPerBlob, 1)} B`],
+        ['archive wall per blob', '(wall archive large - wall archive empty) / blobs', `${us(u.archiveWallPerBlob)} µs`],
+        ['open wall per blob (read view, cold)', '(wall open large - wall open empty) / blobs', `${us(u.openSPerBlob)} µs`],
+        ...u.requestModels.map((m) => [`open requests, ${m.label}`, 'measured: empty + (large - empty) / packs, listings by keys per pack', describeModel(m.model)]),
+      ],
+    ),
+    '',
+    `At D bytes of unique repository data: blobs(D) = D / 4 KiB (${int(TIB / CHUNK_BYTES)} per TiB; map blobs add ~0.1%, left out), ` +
+      `packs(D) = D / 16 MiB (${int(TIB / PACK_BYTES)} per TiB). ` +
+      `Archive RSS(D) = ${mib(u.archiveRssEmptyBytes / 1024)} MiB (archive into the empty repository) + ${fmt(u.archiveRssPerBlob, 1)} B x blobs(D); ` +
+      `open s(D) = ${fmt(u.openEmptyS)} s + ${us(u.openSPerBlob)} µs x blobs(D) (local folder: no network latency); ` +
+      'requests(D) = requests other than listings (empty repository) + their growth per pack x packs(D) + for each listing ' +
+      'ceil(max(1, keys(D)) / 1000), where keys(D) = keys per pack x packs(D) for `index/` and `data/` and the measured count for the others.',
+    '',
+    mdTable(
+      ['unique data', 'blobs', 'packs', 'archive peak RSS GiB', 'open s (read view, cold)', ...u.requestModels.map((m) => `requests: ${m.label}`)],
+      extra.map((x) => [`${x.tib} TiB`, int(x.blobs), int(x.packs), gib(x.archiveRssBytes), fmt(x.openS, 0), ...x.requests.map((r) => int(r.requests))]),
+    ),
+  );
+  return out.join('\n');
+}
