@@ -253,6 +253,34 @@ describe('CachingBlobStore', () => {
       expect(await cachedKeys(f.dir)).toEqual([gone[0]!, kept].sort());
     }));
 
+    it('keeps an entry written after the listing began that the file system dates before it', withCache(async (f) => {
+      const other = f.open();
+      let written = '';
+      // The listing has passed by when another process on the host puts an object; its cache
+      // file is dated as a file system that keeps whole seconds (or a coarse clock, a tick
+      // behind Date.now()) may: before the listing began.
+      const listing: BlobStore = {
+        location: f.inner.location,
+        put: (key, data) => f.inner.put(key, data),
+        get: (key, range) => f.inner.get(key, range),
+        stat: (key) => f.inner.stat(key),
+        delete: (key) => f.inner.delete(key),
+        async *list(prefix) {
+          const began = Date.now();
+          yield* f.inner.list(prefix);
+          written = indexKey();
+          await other.put(written, randomData(50));
+          const dated = new Date(began - 500);
+          await utimes(join(f.dir, written), dated, dated);
+        },
+      };
+      await collect(new CachingBlobStore(listing, { dir: f.dir }).list('index/'));
+      expect(await cachedKeys(f.dir)).toEqual([written]);
+      const before = f.inner.calls.get;
+      await f.open().get(written);
+      expect(f.inner.calls.get).toBe(before);
+    }));
+
     it('removes temp files that writers killed mid-write left, but not fresh ones', withCache(async (f) => {
       const { store } = await staleCache(f);
       const [old, fresh] = ['.tmp-aa.0000000000000000', '.tmp-bb.1111111111111111'];

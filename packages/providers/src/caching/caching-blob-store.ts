@@ -23,6 +23,15 @@ const TEMP_NAME_RANDOM_BYTES = 8;
  * after creating it, so one an hour old was left by a process killed while writing.
  */
 const STALE_TEMP_MS = 60 * 60 * 1000;
+/**
+ * How much older than a listing's start a cache file must be dated for its sweep to remove it.
+ * File times come from the kernel's coarse clock, up to a tick behind Date.now(), and some file
+ * systems keep whole seconds (ext3, HFS+) or two (FAT): a file written just after the listing
+ * began, of an object the listing missed, can be dated before it. Sweeping it would cost that
+ * object a fetch; the margin only leaves the files of objects deleted moments before a listing
+ * to the next one.
+ */
+const FILE_TIME_SLACK_MS = 2_000;
 /** Cache files hold repository metadata: readable by the owner only, like the folder store's. */
 const FILE_MODE = 0o600;
 const FOLDER_MODE = 0o700;
@@ -75,7 +84,8 @@ export class CachingBlobStore implements BlobStore {
    * Passes the listing through. When a listing that covers a cached prefix runs to its end, the
    * cache files of that prefix it did not return are objects deleted since (by prune or
    * compaction, perhaps on another host): those written before the listing started are
-   * removed. Younger ones may be objects put after the listing began, and stay.
+   * removed. Younger ones may be objects put after the listing began, and stay (and so do those
+   * dated less than FILE_TIME_SLACK_MS before it).
    */
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     const swept = this.disabled ? [] : this.prefixes.filter((p) => p.startsWith(prefix));
@@ -163,7 +173,7 @@ export class CachingBlobStore implements BlobStore {
         for (const name of await entries(path, ['ENOENT', 'ENOTDIR'])) {
           const key = keyOfCacheFile(folder, name);
           if (name.startsWith(TEMP_PREFIX)) await removeIfOlder(join(path, name), startedMs - STALE_TEMP_MS);
-          else if (key !== undefined && !listed.has(key) && prefixes.some((p) => key.startsWith(p))) await removeIfOlder(join(path, name), startedMs);
+          else if (key !== undefined && !listed.has(key) && prefixes.some((p) => key.startsWith(p))) await removeIfOlder(join(path, name), startedMs - FILE_TIME_SLACK_MS);
         }
       }
     } catch (err) {
