@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryBlobStore, MemoryVolumeSource, MemoryVolumeTarget, sha256Hex } from '../testing/index.js';
+import { MemoryBlobStore, MemoryVolumeSource, MemoryVolumeTarget, RecordingBlobStore, sha256Hex } from '../testing/index.js';
 import { createInlineCodecPool } from '../parallel/codec-pool.js';
 import { DATA_PREFIX, INDEX_PREFIX } from '../format/layout.js';
 import { decodeEnvelope } from '../format/envelope.js';
 import { decodePackList, packListKey, PACK_LISTS_PREFIX } from '../format/pack-list.js';
 import { collect } from '../content/map-limit.js';
 import type { Clock } from '../ports/clock.js';
-import type { BlobData, BlobStore, ByteRange, ObjectInfo } from '../ports/blob-store.js';
+import type { BlobStore } from '../ports/blob-store.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
 import { archiveVolume } from './archive.js';
 import { restoreSnapshot } from './restore.js';
@@ -20,41 +20,6 @@ const clock: Clock = { now: () => new Date('2026-03-01T00:00:00Z') };
 const pool = (repo: Repository) => createInlineCodecPool(repo.keys);
 const BLOCK = 64 * 1024;
 const PACK_SIZE = 64 * 1024;
-
-/** Counts reads by prefix: whole-object gets and ranged gets separately. */
-class CountingStore implements BlobStore {
-  gets = new Map<string, number>();
-  ranged = new Map<string, number>();
-  constructor(private readonly inner: BlobStore) {}
-  get location(): string {
-    return this.inner.location;
-  }
-  reset(): void {
-    this.gets.clear();
-    this.ranged.clear();
-  }
-  count(map: Map<string, number>, prefix: string): number {
-    return map.get(prefix) ?? 0;
-  }
-  put(key: string, data: BlobData): Promise<void> {
-    return this.inner.put(key, data);
-  }
-  get(key: string, range?: ByteRange): Promise<Uint8Array> {
-    const prefix = key.slice(0, key.indexOf('/') + 1);
-    const map = range ? this.ranged : this.gets;
-    map.set(prefix, (map.get(prefix) ?? 0) + 1);
-    return this.inner.get(key, range);
-  }
-  stat(key: string): Promise<ObjectInfo | undefined> {
-    return this.inner.stat(key);
-  }
-  list(prefix: string): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix);
-  }
-  delete(key: string): Promise<void> {
-    return this.inner.delete(key);
-  }
-}
 
 async function archive(repo: Repository, volume: Buffer, volumeId: string, day: number, extra: { parent?: SnapshotEntry; source?: MemoryVolumeSource } = {}) {
   const source = extra.source ?? new MemoryVolumeSource(volume, { blockSize: BLOCK });
@@ -84,15 +49,15 @@ describe('snapshot-scoped index', () => {
     for (let v = 0; v < 3; v++) entries.push(await archive(repo, volumes[v]!, `vol-${v}`, 0));
     const allPacks = (await collect(inner.list(DATA_PREFIX))).length;
 
-    const counting = new CountingStore(inner);
+    const counting = new RecordingBlobStore(inner);
     const reader = await openRepository(counting, { password: 'pw' });
-    counting.reset();
+    counting.clear();
     expect(await restoreHash(reader, entries[1]!)).toBe(sha256Hex(volumes[1]!));
     const listed = await packList(inner, repo, entries[1]!);
-    expect(counting.count(counting.gets, INDEX_PREFIX)).toBe(0);
+    expect(counting.keys('get', INDEX_PREFIX).length).toBe(0);
     // One ranged read of each listed pack's tail (its header), the rest are frame reads.
     expect(listed.length).toBeLessThan(allPacks);
-    expect(counting.count(counting.gets, PACK_LISTS_PREFIX)).toBe(1);
+    expect(counting.keys('get', PACK_LISTS_PREFIX).length).toBe(1);
 
     const scoped = await loadSnapshotIndex(reader, entries[1]!);
     expect(scoped.stats).toEqual({ listedPacks: listed.length, fallbackBlobs: 0 });
@@ -151,15 +116,15 @@ describe('snapshot-scoped index', () => {
 
     // The kept snapshots' blobs were moved out of packs their lists name: each restore finds
     // them through the whole index, and still writes exactly what was archived.
-    const counting = new CountingStore(inner);
+    const counting = new RecordingBlobStore(inner);
     const reader = await openRepository(counting, { password: 'pw' });
     const kept = await reader.listSnapshots();
     expect(kept).toHaveLength(2);
     let indexReads = 0;
     for (const entry of kept) {
-      counting.reset();
+      counting.clear();
       expect(await restoreHash(reader, entry)).toBe(hashes.get(entry.id));
-      indexReads += counting.count(counting.gets, INDEX_PREFIX);
+      indexReads += counting.keys('get', INDEX_PREFIX).length;
     }
     expect(indexReads).toBeGreaterThan(0);
   });
@@ -170,9 +135,9 @@ describe('snapshot-scoped index', () => {
     const volume = makeVolume(512 * 1024, 90);
     const entry = await archive(repo, volume, 'vol', 0);
     await inner.delete(packListKey(entry.snapshot.packList!));
-    const counting = new CountingStore(inner);
+    const counting = new RecordingBlobStore(inner);
     const reader = await openRepository(counting);
     expect(await restoreHash(reader, entry)).toBe(sha256Hex(volume));
-    expect(counting.count(counting.gets, INDEX_PREFIX)).toBeGreaterThan(0);
+    expect(counting.keys('get', INDEX_PREFIX).length).toBeGreaterThan(0);
   });
 });
