@@ -22,6 +22,8 @@ import { listSnapshotKeys, readSnapshotAt, readSnapshots, type SnapshotListOptio
 
 /** Parallel small reads: object stores answer in ~10-50 ms each, one at a time would crawl. */
 const METADATA_READS_IN_FLIGHT = 16;
+/** Bytes read from a pack's end to find its header: see readPackHeader. */
+const PACK_TAIL_READ_BYTES = 256 * 1024;
 
 export interface InitOptions {
   /** Required unless `encrypted` is false. */
@@ -158,13 +160,22 @@ export class Repository {
     });
   }
 
-  /** Reads a pack's header from its tail: two ranged reads, whatever the pack's size. */
+  /**
+   * Reads a pack's header from its tail: one ranged read of the last PACK_TAIL_READ_BYTES, which
+   * holds the header of a pack of 4 KiB chunks up to 16 MiB (~150 KiB); a larger header costs a
+   * second read.
+   */
   async readPackHeader(key: string, size: number) {
     if (size < TRAILER_BYTES) throw new CorruptDataError(`${key}: too short to be a pack`, { object: key });
-    const trailer = Buffer.from(await this.store.get(key, { offset: size - TRAILER_BYTES, length: TRAILER_BYTES }));
-    const headerLength = trailer.readUInt32LE(0);
+    const length = Math.min(size, PACK_TAIL_READ_BYTES);
+    const read = await this.store.get(key, { offset: size - length, length });
+    const tail = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
+    const headerLength = tail.readUInt32LE(length - TRAILER_BYTES);
     if (headerLength + TRAILER_BYTES > size) throw new CorruptDataError(`${key}: header length ${headerLength} exceeds the pack`, { object: key });
-    const header = await this.store.get(key, { offset: size - TRAILER_BYTES - headerLength, length: headerLength });
+    const header =
+      headerLength + TRAILER_BYTES <= length
+        ? tail.subarray(length - TRAILER_BYTES - headerLength, length - TRAILER_BYTES)
+        : await this.store.get(key, { offset: size - TRAILER_BYTES - headerLength, length: headerLength });
     return decodePackHeader(decodeEnvelope(header, this.keys.enc, key), key);
   }
 

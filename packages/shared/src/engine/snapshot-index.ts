@@ -12,19 +12,11 @@ import { CorruptDataError, InvalidInputError, NotFoundError } from '../errors.js
 import type { SnapshotEntry } from '../format/snapshot.js';
 import { packKey } from '../format/layout.js';
 import { decodeEnvelope } from '../format/envelope.js';
-import { decodePackHeader, TRAILER_BYTES } from '../format/pack-header.js';
 import { decodePackList, packListKey } from '../format/pack-list.js';
 import { BlobIndex } from '../content/blob-index.js';
 import { mapLimit } from '../content/map-limit.js';
 import { INDEX_READS_IN_FLIGHT } from './index-objects.js';
 import type { Repository } from './repository.js';
-
-/**
- * Bytes read from a pack's end in one request: a 16 MiB pack of 4 KiB chunks has a header of
- * ~150 KiB, so one read usually brings trailer and header together; a larger header costs a
- * second read.
- */
-const TAIL_READ_BYTES = 256 * 1024;
 
 export interface ScopedIndex {
   index: BlobIndex;
@@ -87,19 +79,12 @@ async function readPackList(repo: Repository, id: string) {
   }
 }
 
-/** A pack's frames from its tail, in one read when the header fits; undefined if the pack is gone. */
+/** A pack's frames from its tail; undefined if the pack is gone. */
 async function readPackTail(repo: Repository, packId: string, packLength: number) {
-  const key = packKey(packId);
-  const length = Math.min(packLength, TAIL_READ_BYTES);
-  let tail: Uint8Array;
   try {
-    tail = await repo.store.get(key, { offset: packLength - length, length });
+    return await repo.readPackHeader(packKey(packId), packLength);
   } catch (err) {
     if (err instanceof NotFoundError) return undefined; // deleted by prune after a repack
     throw err;
   }
-  const headerLength = Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength).readUInt32LE(length - TRAILER_BYTES);
-  if (headerLength + TRAILER_BYTES > length) return repo.readPackHeader(key, packLength);
-  const header = tail.subarray(length - TRAILER_BYTES - headerLength, length - TRAILER_BYTES);
-  return decodePackHeader(decodeEnvelope(header, repo.keys.enc, key), key);
 }
