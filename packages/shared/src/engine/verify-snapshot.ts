@@ -5,22 +5,17 @@
  * them checked against its id. Nothing else in the repository is read, unless the pack list is
  * stale (prune moved blobs since), in which case the moved blobs are found through the index.
  */
-import { randomInt } from 'node:crypto';
 import type { CodecPool } from '../parallel/codec-pool.js';
 import { isSnapfleetError } from '../errors.js';
 import { fromHex, isHole, toHex } from '../format/ids.js';
 import { packKey } from '../format/layout.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
 import { idKeyOf } from '../content/blob-index.js';
-import { mapLimit } from '../content/map-limit.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
 import { walkTree } from '../manifest/tree-walk.js';
 import { loadSnapshotIndex } from './snapshot-index.js';
-import { checkPack, locate, type Problem, type VerifyOptions, type VerifyReport } from './verify.js';
+import { locate, readBack, type Problem, type VerifyOptions, type VerifyReport } from './verify.js';
 import type { Repository } from './repository.js';
-
-/** Whole packs read at once, as in a whole-repository verify. */
-const PACKS_IN_FLIGHT = 2;
 
 export async function verifySnapshot(repo: Repository, pool: CodecPool, entry: SnapshotEntry, options: VerifyOptions = {}): Promise<VerifyReport> {
   const { snapshot } = entry;
@@ -42,24 +37,9 @@ export async function verifySnapshot(repo: Repository, pool: CodecPool, entry: S
   for (const [k, id] of unlisted) if (!(await scoped.ensure(id, 0))) missing.set(k, id);
   for (const id of missing.values()) problems.push({ kind: 'missing-blob', blobId: toHex(id), message: `blob ${toHex(id)} is referenced but not in any pack`, affected: [] });
 
-  const packs = scoped.index.packIds();
-  const fraction = options.readDataFraction ?? 1;
-  const chosen = fraction >= 1 ? packs : packs.filter(() => randomInt(1_000_000) < fraction * 1_000_000);
-  const totalBytes = chosen.reduce((n, p) => n + (scoped.index.packLength(p) ?? 0), 0);
-  let bytesRead = 0;
-  let blobsChecked = 0;
-  const corrupt = new Map<string, Uint8Array>();
-  await mapLimit(chosen, PACKS_IN_FLIGHT, async (packId) => {
-    const result = await checkPack(repo, pool, packKey(packId));
-    blobsChecked += result.blobs;
-    bytesRead += scoped.index.packLength(packId) ?? 0;
-    options.onProgress?.({ bytesDone: bytesRead, bytesTotal: totalBytes });
-    for (const p of result.problems) {
-      problems.push(p);
-      if (p.blobId) corrupt.set(idKeyOf(fromHex(p.blobId)), fromHex(p.blobId));
-    }
-  });
+  const packs = scoped.index.packIds().map((packId) => ({ key: packKey(packId), size: scoped.index.packLength(packId)! }));
+  const { packsRead, blobsChecked, bytesRead, corrupt } = await readBack(repo, pool, packs, options, problems);
   const bad = new Map([...missing, ...corrupt]);
   if (bad.size > 0) await locate([entry], load, bad, problems);
-  return { snapshots: 1, packsTotal: packs.length, packsRead: chosen.length, blobsChecked, bytesRead, problems };
+  return { snapshots: 1, packsTotal: packs.length, packsRead, blobsChecked, bytesRead, problems };
 }

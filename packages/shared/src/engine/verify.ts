@@ -6,6 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { CodecPool } from '../parallel/codec-pool.js';
+import type { ObjectInfo } from '../ports/blob-store.js';
 import { isSnapfleetError, NotFoundError } from '../errors.js';
 import { DATA_PREFIX, SNAPSHOTS_PREFIX, idFromKey } from '../format/layout.js';
 import { fromHex, ID_BYTES, toHex } from '../format/ids.js';
@@ -81,6 +82,18 @@ export async function verifyRepository(repo: Repository, pool: CodecPool, option
   for (const id of missing.values()) problems.push({ kind: 'missing-blob', blobId: toHex(id), message: `blob ${toHex(id)} is referenced but not in any pack`, affected: [] });
 
   const packs = (await collect(repo.store.list(DATA_PREFIX))).filter((o) => idFromKey(o.key));
+  const { packsRead, blobsChecked, bytesRead, corrupt } = await readBack(repo, pool, packs, options, problems);
+
+  const bad = new Map([...missing, ...corrupt]);
+  if (bad.size > 0) await locate(snapshots, load, bad, problems);
+  return { snapshots: snapshots.length, packsTotal: packs.length, packsRead, blobsChecked, bytesRead, problems };
+}
+
+/**
+ * Reads back `packs` (all, or the share options.readDataFraction picks at random), checking every
+ * blob; adds what is wrong to `problems` and returns the damaged blob ids with the totals.
+ */
+export async function readBack(repo: Repository, pool: CodecPool, packs: readonly ObjectInfo[], options: VerifyOptions, problems: Problem[]) {
   const fraction = options.readDataFraction ?? 1;
   const chosen = fraction >= 1 ? packs : packs.filter(() => randomInt(1_000_000) < fraction * 1_000_000);
   const totalBytes = chosen.reduce((n, p) => n + p.size, 0);
@@ -97,10 +110,7 @@ export async function verifyRepository(repo: Repository, pool: CodecPool, option
       if (p.blobId) corrupt.set(idKeyOf(fromHex(p.blobId)), fromHex(p.blobId));
     }
   });
-
-  const bad = new Map([...missing, ...corrupt]);
-  if (bad.size > 0) await locate(snapshots, load, bad, problems);
-  return { snapshots: snapshots.length, packsTotal: packs.length, packsRead: chosen.length, blobsChecked, bytesRead, problems };
+  return { packsRead: chosen.length, blobsChecked, bytesRead, corrupt };
 }
 
 /** Every snapshot, each id once (a repository being migrated may hold one under two keys). */
@@ -121,12 +131,12 @@ async function loadSnapshots(repo: Repository, problems: Problem[]): Promise<Sna
   return out;
 }
 
-export interface PackCheck {
+interface PackCheck {
   blobs: number;
   problems: Problem[];
 }
 
-export async function checkPack(repo: Repository, pool: CodecPool, key: string): Promise<PackCheck> {
+async function checkPack(repo: Repository, pool: CodecPool, key: string): Promise<PackCheck> {
   const packId = idFromKey(key)!;
   const bytes = Buffer.from(await repo.store.get(key));
   const problems: Problem[] = [];
