@@ -57,6 +57,22 @@ export async function writeIndexObject(repo: IndexObjectSource, packs: readonly 
 }
 
 /**
+ * The listing rounds of a full read: each yields the index objects not read yet (`done`); the
+ * caller reads them, adding what it read to `done` and counting in `vanished()` what was gone.
+ * Another round follows only when something vanished.
+ */
+async function* unreadObjects(repo: IndexObjectSource, done: ReadonlySet<string>, vanished: () => number): AsyncGenerator<string[]> {
+  for (let round = 0; ; round++) {
+    const before = vanished();
+    yield (await listIndexObjects(repo)).map((o) => o.key).filter((k) => !done.has(k));
+    if (vanished() === before) return;
+    if (round >= MAX_RELISTS) {
+      throw new TransientError(`index objects of ${repo.store.location} kept vanishing while being read (a compaction or prune is running); try again`);
+    }
+  }
+}
+
+/**
  * Calls `visit` once for every index object, `concurrency` reads at a time, listing again when
  * objects vanished under it. Objects are visited in no particular order.
  */
@@ -66,9 +82,8 @@ export async function forEachIndexObject(
   concurrency = INDEX_READS_IN_FLIGHT,
 ): Promise<void> {
   const done = new Set<string>();
-  for (let round = 0; ; round++) {
-    const keys = (await listIndexObjects(repo)).map((o) => o.key).filter((k) => !done.has(k));
-    let vanished = 0;
+  let vanished = 0;
+  for await (const keys of unreadObjects(repo, done, () => vanished)) {
     await mapLimit(keys, concurrency, async (key) => {
       const packs = await readIndexObject(repo, key);
       if (!packs) {
@@ -78,10 +93,6 @@ export async function forEachIndexObject(
       done.add(key);
       await visit(packs, key);
     });
-    if (vanished === 0) return;
-    if (round >= MAX_RELISTS) {
-      throw new TransientError(`index objects of ${repo.store.location} kept vanishing while being read (a compaction or prune is running); try again`);
-    }
   }
 }
 
@@ -92,25 +103,20 @@ export async function forEachIndexObject(
 export async function* eachIndexedPack(repo: IndexObjectSource): AsyncGenerator<IndexedPack> {
   const done = new Set<string>();
   const seen = new Set<string>();
-  for (let round = 0; ; round++) {
-    let vanished = 0;
-    for (const o of await listIndexObjects(repo)) {
-      if (done.has(o.key)) continue;
-      const packs = await readIndexObject(repo, o.key);
+  let vanished = 0;
+  for await (const keys of unreadObjects(repo, done, () => vanished)) {
+    for (const key of keys) {
+      const packs = await readIndexObject(repo, key);
       if (!packs) {
         vanished++;
         continue;
       }
-      done.add(o.key);
+      done.add(key);
       for (const p of packs) {
         if (seen.has(p.packId)) continue;
         seen.add(p.packId);
         yield p;
       }
-    }
-    if (vanished === 0) return;
-    if (round >= MAX_RELISTS) {
-      throw new TransientError(`index objects of ${repo.store.location} kept vanishing while being read (a compaction or prune is running); try again`);
     }
   }
 }
