@@ -1,4 +1,10 @@
 /**
+ * Small metadata reads (index objects, snapshots, leases, pack headers) in flight at once: object
+ * stores answer in ~10-50 ms each, one at a time would crawl.
+ */
+export const METADATA_READS_IN_FLIGHT = 16;
+
+/**
  * Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order.
  * After a failure no new call starts, and the first error is thrown once the calls in flight
  * have settled: nothing keeps running (or writing into the caller's memory) after this returns.

@@ -14,9 +14,9 @@ import type { IndexedPack } from '../format/index-object.js';
 import { ID_BYTES } from '../format/ids.js';
 import { COMPACTED_INDEX_VERSION } from '../format/codec-ids.js';
 import { InvalidInputError } from '../errors.js';
-import { mapLimit } from '../content/map-limit.js';
+import { mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import { acquireExclusiveLease } from './leases.js';
-import { INDEX_READS_IN_FLIGHT, forEachIndexObject, listIndexObjects, readIndexObject, writeIndexObject, type IndexObjectSource } from './index-objects.js';
+import { forEachIndexObject, listIndexObjects, readIndexObject, writeIndexObject, type IndexObjectSource } from './index-objects.js';
 import type { Repository } from './repository.js';
 
 /**
@@ -114,7 +114,7 @@ export async function compactIndexUnderLease(repo: IndexObjectSource, options: C
       report.packs += batch.length;
       report.blobs += batchBlobs;
     }
-    await mapLimit(done, INDEX_READS_IN_FLIGHT, (key) => repo.store.delete(key));
+    await mapLimit(done, METADATA_READS_IN_FLIGHT, (key) => repo.store.delete(key));
     report.merged += done.length;
     batch = [];
     batchBlobs = 0;
@@ -122,7 +122,7 @@ export async function compactIndexUnderLease(repo: IndexObjectSource, options: C
   };
   for (let i = 0; i < small.length; i += MERGE_READ_BATCH) {
     const keys = small.slice(i, i + MERGE_READ_BATCH).map((o) => o.key);
-    const read = await mapLimit(keys, INDEX_READS_IN_FLIGHT, (key) => readIndexObject(repo, key));
+    const read = await mapLimit(keys, METADATA_READS_IN_FLIGHT, (key) => readIndexObject(repo, key));
     for (let k = 0; k < keys.length; k++) {
       const packs = read[k];
       if (!packs) continue; // gone already: nothing to merge

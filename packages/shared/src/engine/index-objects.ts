@@ -15,10 +15,7 @@ import { NotFoundError, TransientError } from '../errors.js';
 import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
 import { INDEX_PREFIX, idFromKey, indexKey } from '../format/layout.js';
 import { decodeIndexPayload, encodeIndexPayload, type IndexedPack } from '../format/index-object.js';
-import { collect, mapLimit } from '../content/map-limit.js';
-
-/** Parallel small reads: object stores answer in ~10-50 ms each, one at a time would crawl. */
-export const INDEX_READS_IN_FLIGHT = 16;
+import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 
 /**
  * Listings retried after objects vanished mid-read. Each retry needs a compaction or prune to
@@ -79,7 +76,7 @@ async function* unreadObjects(repo: IndexObjectSource, done: ReadonlySet<string>
 export async function forEachIndexObject(
   repo: IndexObjectSource,
   visit: (packs: IndexedPack[], key: string) => void | Promise<void>,
-  concurrency = INDEX_READS_IN_FLIGHT,
+  concurrency = METADATA_READS_IN_FLIGHT,
 ): Promise<void> {
   const done = new Set<string>();
   let vanished = 0;

@@ -11,7 +11,7 @@ import { PermanentError, RepositoryLockedError, TransientError } from '../errors
 import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
 import { decodeLease, encodeLease, type Lease } from '../format/lease.js';
 import { LOCKS_PREFIX, lockKey } from '../format/layout.js';
-import { collect, mapLimit } from '../content/map-limit.js';
+import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import type { Repository } from './repository.js';
 
 /**
@@ -136,7 +136,7 @@ export async function removeExpiredLeases(repo: Repository, clock: Clock): Promi
 
 async function allLeases(repo: Repository): Promise<LeaseEntry[]> {
   const keys = (await collect(repo.store.list(LOCKS_PREFIX))).map((o) => o.key);
-  const entries = await mapLimit(keys, 16, async (key) => {
+  const entries = await mapLimit(keys, METADATA_READS_IN_FLIGHT, async (key) => {
     const id = key.slice(LOCKS_PREFIX.length);
     try {
       return { id, lease: decodeLease(decodeEnvelope(await repo.store.get(key), repo.keys.enc, key), key) };

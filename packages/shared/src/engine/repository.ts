@@ -16,12 +16,10 @@ import { decodePackHeader, TRAILER_BYTES } from '../format/pack-header.js';
 import { encodeSnapshot, type Snapshot, type SnapshotEntry } from '../format/snapshot.js';
 import { volumeKey } from '../format/volume-key.js';
 import { BlobIndex } from '../content/blob-index.js';
-import { collect, mapLimit } from '../content/map-limit.js';
+import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import { eachIndexedPack, forEachIndexObject } from './index-objects.js';
 import { listSnapshotKeys, readSnapshotAt, readSnapshots, type SnapshotListOptions } from './snapshot-objects.js';
 
-/** Parallel small reads: object stores answer in ~10-50 ms each, one at a time would crawl. */
-const METADATA_READS_IN_FLIGHT = 16;
 /** Bytes read from a pack's end to find its header: see readPackHeader. */
 const PACK_TAIL_READ_BYTES = 256 * 1024;
 

@@ -14,8 +14,7 @@ import { packKey } from '../format/layout.js';
 import { decodeEnvelope } from '../format/envelope.js';
 import { decodePackList, packListKey } from '../format/pack-list.js';
 import { BlobIndex } from '../content/blob-index.js';
-import { mapLimit } from '../content/map-limit.js';
-import { INDEX_READS_IN_FLIGHT } from './index-objects.js';
+import { mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import type { Repository } from './repository.js';
 
 export interface ScopedIndex {
@@ -40,7 +39,7 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry):
   }
   const index = new BlobIndex();
   const damaged: { packId: string; message: string }[] = [];
-  await mapLimit(listed, INDEX_READS_IN_FLIGHT, async (p) => {
+  await mapLimit(listed, METADATA_READS_IN_FLIGHT, async (p) => {
     try {
       const frames = await readPackTail(repo, p.packId, p.packLength);
       if (frames) index.addPack({ packId: p.packId, packLength: p.packLength, frames });

@@ -15,10 +15,7 @@ import { CorruptDataError, NotFoundError } from '../errors.js';
 import { decodeEnvelope } from '../format/envelope.js';
 import { parseSnapshotKey, type SnapshotKey } from '../format/layout.js';
 import { decodeSnapshot, type Snapshot, type SnapshotEntry } from '../format/snapshot.js';
-import { collect, mapLimit } from '../content/map-limit.js';
-
-/** Parallel small reads: object stores answer in ~10-50 ms each, one at a time would crawl. */
-const SNAPSHOT_READS_IN_FLIGHT = 16;
+import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 
 export interface SnapshotObjectSource {
   readonly store: BlobStore;
@@ -88,7 +85,7 @@ interface ReadOutcome {
 
 async function readListed(src: SnapshotObjectSource, listed: [string, SnapshotKey[]][], options: SnapshotListOptions): Promise<ReadOutcome> {
   const outcome: ReadOutcome = { entries: [], lost: [] };
-  await mapLimit(listed, SNAPSHOT_READS_IN_FLIGHT, async ([id, keys]) => {
+  await mapLimit(listed, METADATA_READS_IN_FLIGHT, async ([id, keys]) => {
     for (const { key } of keys) {
       try {
         outcome.entries.push({ id, key, snapshot: await readSnapshotAt(src, key, id) });
