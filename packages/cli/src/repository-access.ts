@@ -1,6 +1,6 @@
 /** Opens the store and repository a command names, with the password from the edge. */
 import { openRepository, InvalidInputError, type BlobStore, type Repository } from '@snapfleet/shared';
-import { openBlobStore } from '@snapfleet/providers';
+import { hostIndexTableFor, openBlobStore } from '@snapfleet/providers';
 import { storeWarning, type CliContext, type RepoOptions } from './context.js';
 import { readPassword } from './password.js';
 
@@ -17,5 +17,7 @@ export function storeFor(opts: RepoOptions, ctx: CliContext): Promise<BlobStore>
 
 export async function openRepo(opts: RepoOptions, ctx: CliContext): Promise<Repository> {
   const password = await readPassword(opts.passwordFile, ctx.env);
-  return openRepository(await storeFor(opts, ctx), password === undefined ? {} : { password });
+  const store = await storeFor(opts, ctx);
+  const dedupCache = hostIndexTableFor(store, ctx.env, { onWarning: storeWarning(ctx) });
+  return openRepository(store, { ...(password === undefined ? {} : { password }), ...(dedupCache ? { dedupCache } : {}) });
 }

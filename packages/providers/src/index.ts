@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { FolderBlobStore } from './local/folder-blob-store.js';
 import { CachingBlobStore } from './caching/caching-blob-store.js';
 import { cacheRootFromEnv, storeCacheDir } from './caching/caching-options.js';
+import { HostIndexTable } from './caching/index-table/index.js';
 
 export { validateBlobKey, validateListPrefix } from './blob-key.js';
 export { FolderBlobStore } from './local/folder-blob-store.js';
@@ -25,6 +26,7 @@ export {
   storeCacheDir,
   type CachingOptions,
 } from './caching/index.js';
+export { HostIndexTable, DEFAULT_BUILD_RECORDS, DEFAULT_MAX_RUNS, type HostIndexTableOptions } from './caching/index-table/index.js';
 export { LocalVolumeSource, DEFAULT_LOCAL_BLOCK_SIZE, type LocalVolumeSourceOptions } from './local/local-volume-source.js';
 export { LocalVolumeTarget } from './local/local-volume-target.js';
 export { localProcessIdentity } from './local/local-process-identity.js';
@@ -70,4 +72,15 @@ async function openUncached(repoUrl: string, env: Readonly<Record<string, string
     throw new InvalidInputError(`unsupported repository scheme ${scheme}: use a folder path, file:// or s3://`, 'repo');
   }
   return new FolderBlobStore(repoUrl);
+}
+
+/**
+ * The host index table for a store (caching/index-table), in the store's folder of the host's
+ * cache root: archives look blobs up there instead of loading the repository's index. Every
+ * store gets one, a folder store too; undefined when `env` gives the cache no place (or `off`).
+ */
+export function hostIndexTableFor(store: BlobStore, env: Readonly<Record<string, string | undefined>>, options: { onWarning?: (message: string) => void } = {}): HostIndexTable | undefined {
+  const root = cacheRootFromEnv(env);
+  if (root === undefined) return undefined;
+  return new HostIndexTable({ dir: storeCacheDir(root, store.location), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
 }

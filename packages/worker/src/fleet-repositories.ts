@@ -8,9 +8,9 @@
  * job that opened it before the reload may still be using it.
  */
 import { readFile } from 'node:fs/promises';
-import { InvalidInputError, Repository, createThreadCodecPool, openRepository, type BlobStore, type CodecPool, type RepoConfig } from '@snapfleet/shared';
+import { InvalidInputError, Repository, createThreadCodecPool, openRepository, type BlobStore, type CodecPool, type DedupIndexCache, type RepoConfig } from '@snapfleet/shared';
 import type { FleetConfig, RepositoryConfig } from '@snapfleet/shared/config';
-import { openBlobStore } from '@snapfleet/providers';
+import { hostIndexTableFor, openBlobStore } from '@snapfleet/providers';
 
 export interface OpenedRepository {
   repo: Repository;
@@ -41,6 +41,8 @@ interface Cached {
   config: RepoConfig;
   keys: Repository['keys'];
   pool: CodecPool;
+  /** The host index table the repository's archives look blobs up in, when the host has a cache. */
+  dedupCache: DedupIndexCache | undefined;
 }
 
 const DEFAULT_PASSWORD_ENV = 'SNAPFLEET_PASSWORD';
@@ -75,7 +77,8 @@ export function createFleetRepositories(options: FleetRepositoriesOptions): Flee
     const store = await openStore(settings.url, options.env);
     const password = await passwordFor(name, settings, options.env);
     const repo = await openRepository(store, password === undefined ? {} : { password });
-    return { store, config: repo.config, keys: repo.keys, pool: createThreadCodecPool(repo.keys, options.codecThreads) };
+    const dedupCache = hostIndexTableFor(store, options.env, options.onWarning ? { onWarning: options.onWarning } : {});
+    return { store, config: repo.config, keys: repo.keys, pool: createThreadCodecPool(repo.keys, options.codecThreads), dedupCache };
   }
 
   return {
@@ -93,7 +96,7 @@ export function createFleetRepositories(options: FleetRepositoriesOptions): Flee
         });
       }
       const c = await entry;
-      return { repo: new Repository(c.store, c.config, c.keys), pool: c.pool, settings };
+      return { repo: new Repository(c.store, c.config, c.keys, c.dedupCache), pool: c.pool, settings };
     },
     update(next) {
       for (const name of [...cache.keys()]) {

@@ -5,6 +5,7 @@
  */
 import type { BlobTypeId, CompressionId } from '../format/codec-ids.js';
 import type { IndexedPack } from '../format/index-object.js';
+import type { ListedPack } from '../format/pack-list.js';
 import { ID_BYTES } from '../format/ids.js';
 import { GrowableU32 } from './growable.js';
 import { IdTable } from './id-table.js';
@@ -34,8 +35,8 @@ export function idKeyOf(id: Uint8Array, offset = 0): string {
 }
 
 export class BlobIndex {
-  /** Pack id -> pack length. */
-  private readonly packs = new Map<string, number>();
+  /** Pack id -> the pack (id and length), one object each so lookups allocate nothing. */
+  private readonly packs = new Map<string, ListedPack>();
   private readonly frames: FrameLocation[] = [];
   private readonly blobs = new IdTable();
   private readonly blobFrame = new GrowableU32();
@@ -53,13 +54,13 @@ export class BlobIndex {
 
   /** The length of an indexed pack, or undefined. */
   packLength(packId: string): number | undefined {
-    return this.packs.get(packId);
+    return this.packs.get(packId)?.packLength;
   }
 
   /** Adds a pack's blobs; a blob already indexed elsewhere keeps its first location. */
   addPack(pack: IndexedPack): void {
     if (this.packs.has(pack.packId)) return;
-    this.packs.set(pack.packId, pack.packLength);
+    this.packs.set(pack.packId, { packId: pack.packId, packLength: pack.packLength });
     let offset = 0;
     for (const f of pack.frames) {
       const frameNo = this.frames.length;
@@ -75,6 +76,12 @@ export class BlobIndex {
         inFrame += f.lengths[i]!;
       }
     }
+  }
+
+  /** The pack holding the blob, or undefined (the archive's lookup, as DedupIndex.find). */
+  find(id: Uint8Array, offset = 0): ListedPack | undefined {
+    const i = this.blobs.find(id, offset);
+    return i < 0 ? undefined : this.packs.get(this.frames[this.blobFrame.get(i)]!.packId);
   }
 
   has(id: Uint8Array, offset = 0): boolean {

@@ -1,6 +1,6 @@
 /**
  * BlobWriter: the write side of the content layer. It deduplicates against the repository index
- * (as loaded when the archive started) and against the blobs this session stored or is storing
+ * (as it stood when the archive started: the host's table, or the index loaded into memory) and against the blobs this session stored or is storing
  * (a bounded window of the most recent: RecentIds), and routes new data and map blobs into
  * separate frames (a restore never decodes data to read the manifest). Packs it stores are not
  * added to the loaded index: that would make the archive's memory grow with the volume.
@@ -12,7 +12,7 @@ import { framesOutBytes, type BuiltFrame } from '../parallel/chunk-frames.js';
 import { SharedBufferPool } from '../parallel/shared-buffer-pool.js';
 import { BlobType } from '../format/codec-ids.js';
 import { blobId, ID_BYTES, isHole } from '../format/ids.js';
-import { BlobIndex } from './blob-index.js';
+import type { DedupIndex } from '../ports/dedup-index.js';
 import { RecentIds } from './recent-ids.js';
 import type { ListedPack } from '../format/pack-list.js';
 import { DEFAULT_FRAME_SIZE, FrameBuilder } from './frame-builder.js';
@@ -45,7 +45,7 @@ export class BlobWriter {
   private readonly recent: RecentIds;
   /** Packs this session stored, and indexed packs holding blobs it referenced: the pack list. */
   private readonly ownPacks: ListedPack[] = [];
-  private readonly usedPacks = new Set<string>();
+  private readonly usedPacks = new Map<string, ListedPack>();
   private readonly packs: PackWriter;
   private readonly maps: FrameBuilder;
   /** Shared memory the codec threads encode a block's frames into, one slot per block in flight. */
@@ -58,7 +58,8 @@ export class BlobWriter {
   constructor(
     store: BlobStore,
     private readonly keys: MasterKeys,
-    private readonly index: BlobIndex,
+    /** The repository's blobs as the archive may reuse them (the write view). */
+    private readonly index: Pick<DedupIndex, 'find'>,
     private readonly pool: CodecPool,
     private readonly options: BlobWriterOptions,
   ) {
@@ -80,16 +81,16 @@ export class BlobWriter {
    * the snapshot references without storing them (a parent's unchanged blocks).
    */
   noteIndexed(ids: Uint8Array, offset: number): boolean {
-    const e = this.index.entry(ids, offset);
-    if (e < 0) return false;
-    this.usedPacks.add(this.index.frame(this.index.entryFrameNo(e)).packId);
+    const pack = this.index.find(ids, offset);
+    if (!pack) return false;
+    if (!this.usedPacks.has(pack.packId)) this.usedPacks.set(pack.packId, pack);
     return true;
   }
 
   /** The packs holding every blob this session stored or referenced (after close). */
   packList(): ListedPack[] {
     const out = [...this.ownPacks];
-    for (const packId of this.usedPacks) out.push({ packId, packLength: this.index.packLength(packId)! });
+    for (const p of this.usedPacks.values()) out.push({ packId: p.packId, packLength: p.packLength });
     return out;
   }
 

@@ -23,6 +23,8 @@ import { planBlocks, type PlannedBlock } from './block-plan.js';
 import { orderedPipeline } from './ordered-pipeline.js';
 import type { ProgressListener } from './progress.js';
 import type { Repository } from './repository.js';
+import { openWriteIndex, type WriteIndex } from './write-index.js';
+import { loadSnapshotIndex } from './snapshot-index.js';
 
 /** Bytes of source blocks being read and hashed at once: keeps disk and threads busy, RSS flat. */
 const READ_AHEAD_BYTES = 16 * 1024 * 1024;
@@ -67,17 +69,21 @@ export async function archiveVolume(repo: Repository, pool: CodecPool, req: Arch
   // it might have seen in the index.
   const lease = await acquireLease(repo, req.clock, 'archive', req.hostname);
   try {
-    return await archiveUnderLease(repo, pool, req, lease);
+    const index = await openWriteIndex(repo);
+    try {
+      return await archiveUnderLease(repo, pool, req, lease, index);
+    } finally {
+      await index.close();
+    }
   } finally {
     repo.forgetIndex();
     await lease.release();
   }
 }
 
-async function archiveUnderLease(repo: Repository, pool: CodecPool, req: ArchiveRequest, lease: HeldLease): Promise<ArchiveResult> {
+async function archiveUnderLease(repo: Repository, pool: CodecPool, req: ArchiveRequest, lease: HeldLease, index: WriteIndex): Promise<ArchiveResult> {
   const { source } = req;
   const chunkSize = repo.chunkSize;
-  const index = await repo.loadIndex({ view: 'write' });
 
   const chunks = chunkCount(source.sizeBytes, chunkSize);
   const perBlock = source.blockSize / chunkSize;
@@ -171,7 +177,11 @@ async function choosePlan(repo: Repository, pool: CodecPool, req: ArchiveRequest
   if (parent && comparable) {
     const changed = await req.source.changedBlocksSince(parent.sourceRef!);
     if (changed) {
-      const parentReader = new TreeReader(fromHex(parent.tree.root), parent.tree.height, chunks, createNodeLoader(repo, pool, 'unavailable'));
+      // The parent's manifest nodes: from the index loaded into memory, or else from the packs
+      // its pack list names (what a restore of it reads), never from the whole index.
+      const nodes = repo.dedupCache ? await loadSnapshotIndex(repo, req.parent!) : undefined;
+      const loader = nodes ? createNodeLoader(repo, pool, 'unavailable', nodes.index, nodes.ensure) : createNodeLoader(repo, pool, 'unavailable');
+      const parentReader = new TreeReader(fromHex(parent.tree.root), parent.tree.height, chunks, loader);
       return { plan: planBlocks(blocks, changed, 'read', 'parent'), parentReader };
     }
   }

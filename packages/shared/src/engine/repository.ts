@@ -2,8 +2,9 @@
  * Repository: a BlobStore opened with its config and master keys. Creating and opening it, the
  * index it loads, and the small reads (snapshots, manifest nodes) every operation shares.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { BlobStore } from '../ports/blob-store.js';
+import type { DedupIndexCache, IndexObjectView } from '../ports/dedup-index.js';
 import { InvalidInputError, NotFoundError, CorruptDataError } from '../errors.js';
 import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION, VOLUME_SNAPSHOTS_VERSION } from '../format/codec-ids.js';
 import { CONFIG_KEY, DATA_PREFIX, KEYS_PREFIX, PRUNE_PREFIX, SNAPSHOTS_PREFIX, idFromKey, indexKey, keyFileKey, packKey, snapshotKey, volumeSnapshotsPrefix } from '../format/layout.js';
@@ -17,7 +18,7 @@ import { encodeSnapshot, type Snapshot, type SnapshotEntry } from '../format/sna
 import { volumeKey } from '../format/volume-key.js';
 import { BlobIndex } from '../content/blob-index.js';
 import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
-import { eachIndexedPack, forEachIndexObject } from './index-objects.js';
+import { eachIndexedPack, forEachIndexObject, listIndexObjects, readIndexObject } from './index-objects.js';
 import { listSnapshotKeys, readSnapshotAt, readSnapshots, type SnapshotListOptions } from './snapshot-objects.js';
 
 /** Bytes read from a pack's end to find its header: see readPackHeader. */
@@ -38,6 +39,11 @@ export interface InitOptions {
 
 export interface OpenOptions {
   password?: string;
+  /**
+   * The host's index table (ports/dedup-index.ts): archives look blobs up there instead of
+   * loading the index into memory. Without it they load the index.
+   */
+  dedupCache?: DedupIndexCache;
 }
 
 /** The blob index as an archive must see it (without condemned packs) or as readers do. */
@@ -52,7 +58,23 @@ export class Repository {
     readonly store: BlobStore,
     readonly config: RepoConfig,
     readonly keys: MasterKeys,
+    /** The host's index table, if the composition root gave one (OpenOptions.dedupCache). */
+    readonly dedupCache?: DedupIndexCache,
   ) {}
+
+  /**
+   * The index objects as the host's table reads them. Its id names this repository's table in
+   * the host's cache: a keyed hash, so a repository created anew at the same location (another
+   * id key) never meets the old one's table.
+   */
+  indexObjectView(): IndexObjectView {
+    const repositoryId = createHmac('sha256', this.keys.id).update('snapfleet index table\0').digest('hex').slice(0, 32);
+    return {
+      repositoryId,
+      list: async () => (await listIndexObjects(this)).map((o) => o.key),
+      read: (key) => readIndexObject(this, key),
+    };
+  }
 
   get chunkSize(): number {
     return this.config.chunkSize;
@@ -75,7 +97,7 @@ export class Repository {
     if (this.loaded?.view === view) return this.loaded.index;
     const condemned = view === 'write' ? await this.condemnedPacks() : new Set<string>();
     const index = await this.buildIndex(condemned);
-    if (view === 'write') await this.adoptOrphanPacks(index, condemned);
+    if (view === 'write') await this.adoptOrphanPacks((id) => index.hasPack(id) || condemned.has(id), (pack) => index.addPack(pack));
     this.loaded = { view, index };
     return index;
   }
@@ -136,10 +158,14 @@ export class Repository {
     return loaded.filter((m): m is { key: string; marker: DeletionMarker } => !!m);
   }
 
-  private async adoptOrphanPacks(index: BlobIndex, condemned: Set<string>): Promise<void> {
+  /**
+   * Writes the index object of every pack the store lists that has none (`known` says it has
+   * one, or must not be adopted: condemned), handing each adopted pack to `adopted`.
+   */
+  async adoptOrphanPacks(known: (packId: string) => boolean, adopted: (pack: IndexedPack) => void): Promise<void> {
     const orphans = (await collect(this.store.list(DATA_PREFIX))).filter((o) => {
       const id = idFromKey(o.key);
-      return id !== undefined && !index.hasPack(id) && !condemned.has(id);
+      return id !== undefined && !known(id);
     });
     await mapLimit(orphans, METADATA_READS_IN_FLIGHT, async (o) => {
       const packId = idFromKey(o.key)!;
@@ -154,7 +180,7 @@ export class Repository {
       }
       const indexed = { packId, packLength: o.size, frames };
       await this.store.put(indexKey(packId), encodeEnvelope(encodeIndexPayload([indexed]), this.keys.enc));
-      index.addPack(indexed);
+      adopted(indexed);
     });
   }
 
@@ -305,7 +331,7 @@ export async function openRepository(store: BlobStore, options: OpenOptions = {}
     throw err;
   }
   const config = parseConfig(configBytes);
-  if (config.encryption === Encryption.None) return new Repository(store, config, masterKeysFrom(undefined, Buffer.from(config.idKey!, 'base64')));
+  if (config.encryption === Encryption.None) return new Repository(store, config, masterKeysFrom(undefined, Buffer.from(config.idKey!, 'base64')), options.dedupCache);
   if (!options.password) throw new InvalidInputError(`repository ${store.location} is encrypted: give a password`, 'password');
   const keyObjects = await collect(store.list(KEYS_PREFIX));
   if (keyObjects.length === 0) throw new CorruptDataError(`repository ${store.location} is encrypted but has no key files`);
@@ -313,7 +339,7 @@ export async function openRepository(store: BlobStore, options: OpenOptions = {}
   for (const o of keyObjects) {
     try {
       const keys = await unwrapMasterKeys(parseKeyFile(await store.get(o.key), o.key), options.password);
-      return new Repository(store, config, keys);
+      return new Repository(store, config, keys, options.dedupCache);
     } catch (err) {
       lastError = err;
     }

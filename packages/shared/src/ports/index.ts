@@ -6,3 +6,4 @@ export type { Clock } from './clock.js';
 export type { VolumeProvider, VolumeSelectorSpec, DiscoveredVolume, SnapshotRef, SnapshotState, ProviderSnapshot, SnapshotCopies, SnapshotCopyTarget } from './volume-provider.js';
 export type { RateLimiter } from './rate-limiter.js';
 export type { ProcessIdentity, HolderId } from './process-identity.js';
+export type { DedupIndex, DedupIndexCache, DedupIndexOpenOptions, DedupIndexStats, IndexObjectView } from './dedup-index.js';

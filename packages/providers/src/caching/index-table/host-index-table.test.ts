@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Compression, BlobType, type IndexObjectView, type IndexedPack } from '@snapfleet/shared';
+import { HostIndexTable } from './host-index-table.js';
+
+/** A pack of `blobs` random ids in one frame (or the given ids). */
+function pack(blobs: number, ids: Buffer = randomBytes(blobs * 32)): IndexedPack {
+  const n = ids.byteLength / 32;
+  return {
+    packId: randomBytes(32).toString('hex'),
+    packLength: 1000 + n,
+    frames: [{ type: BlobType.Data, compression: Compression.Zstd, storedLength: 100, rawLength: n * 4096, ids, lengths: new Uint32Array(n).fill(4096) }],
+  };
+}
+
+/** Index objects held in a Map, the way a repository lists and reads them. */
+class Objects implements IndexObjectView {
+  readonly repositoryId = 'a'.repeat(32);
+  readonly objects = new Map<string, IndexedPack[]>();
+  reads = 0;
+  /** Keys to report gone once, as if compaction deleted them between listing and read. */
+  readonly vanishOnce = new Set<string>();
+
+  add(packs: IndexedPack[]): string {
+    const key = `index/${randomBytes(32).toString('hex')}`;
+    this.objects.set(key, packs);
+    return key;
+  }
+
+  list(): Promise<string[]> {
+    return Promise.resolve([...this.objects.keys()]);
+  }
+
+  read(key: string): Promise<IndexedPack[] | undefined> {
+    if (this.vanishOnce.delete(key)) return Promise.resolve(undefined);
+    this.reads++;
+    return Promise.resolve(this.objects.get(key));
+  }
+}
+
+function idsOf(packs: IndexedPack[]): { id: Buffer; packId: string }[] {
+  return packs.flatMap((p) => p.frames.flatMap((f) => Array.from({ length: f.lengths.length }, (_, i) => ({ id: Buffer.from(f.ids.subarray(i * 32, (i + 1) * 32)), packId: p.packId }))));
+}
+
+describe('HostIndexTable', () => {
+  let root: string;
+  let warnings: string[];
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'snapfleet-table-'));
+    warnings = [];
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+  const table = (options: { buildRecords?: number; maxRuns?: number } = {}) => new HostIndexTable({ dir: root, onWarning: (m) => warnings.push(m), ...options });
+
+  it('finds every indexed blob in its pack, and nothing else', async () => {
+    const view = new Objects();
+    const packs = [pack(3000), pack(5), pack(1)];
+    view.add(packs.slice(0, 2));
+    view.add(packs.slice(2));
+    const t = await table().open(view);
+    expect(t.stats).toMatchObject({ entries: 3006, runs: 1, objectsRead: 2 });
+    for (const { id, packId } of idsOf(packs)) expect(t.find(id, 0)?.packId).toBe(packId);
+    for (const p of packs) expect(t.hasPack(p.packId)).toBe(true);
+    expect(t.hasPack('f'.repeat(64))).toBe(false);
+    // Absent ids, including one sharing a long prefix with a present one.
+    const near = Buffer.from(idsOf(packs)[0]!.id);
+    near[31] ^= 1;
+    expect(t.find(near, 0)).toBeUndefined();
+    for (let i = 0; i < 1000; i++) expect(t.find(randomBytes(32), 0)).toBeUndefined();
+    // An id at an offset inside a larger buffer.
+    const { id, packId } = idsOf(packs)[42]!;
+    expect(t.find(Buffer.concat([randomBytes(64), id]), 64)?.packId).toBe(packId);
+    expect(packs.map((p) => t.find(idsOf([p])[0]!.id, 0)?.packLength)).toEqual(packs.map((p) => p.packLength));
+    await t.close();
+  });
+
+  it('skips excluded (condemned) packs, finding a blob in another pack that holds it too', async () => {
+    const view = new Objects();
+    const shared = randomBytes(32 * 10);
+    const condemned = pack(0, shared);
+    const repacked = pack(0, Buffer.from(shared.subarray(0, 5 * 32)));
+    view.add([condemned]);
+    view.add([repacked]);
+    const t = await table().open(view, { exclude: new Set([condemned.packId]) });
+    for (let i = 0; i < 10; i++) expect(t.find(shared, i * 32)?.packId, `blob ${i}`).toBe(i < 5 ? repacked.packId : undefined);
+    await t.close();
+  });
+
+  it('reads only new objects on a refresh, and drops what compaction or prune removed', async () => {
+    const view = new Objects();
+    const a = [pack(100)];
+    const b = [pack(200)];
+    const ka = view.add(a);
+    const kb = view.add(b);
+    await (await table().open(view)).close();
+    const c = [pack(50)];
+    view.add(c);
+    view.reads = 0;
+    let t = await table().open(view);
+    expect(t.stats).toMatchObject({ entries: 350, objectsRead: 1 });
+    expect(view.reads).toBe(1);
+    await t.close();
+
+    // Nothing new: no object read.
+    view.reads = 0;
+    t = await table().open(view);
+    expect(t.stats.objectsRead).toBe(0);
+    await t.close();
+
+    // Compaction: a and b merged into one object, then deleted.
+    view.add([...a, ...b]);
+    view.objects.delete(ka);
+    view.objects.delete(kb);
+    t = await table().open(view);
+    for (const { id, packId } of idsOf([...a, ...b, ...c])) expect(t.find(id, 0)?.packId).toBe(packId);
+    expect(t.stats.entries).toBe(350);
+    await t.close();
+
+    // Prune deleted pack c: its object is gone, and so are its blobs from the table.
+    const kc = [...view.objects].find(([, v]) => v === c)![0];
+    view.objects.delete(kc);
+    t = await table().open(view);
+    for (const { id } of idsOf(c)) expect(t.find(id, 0)).toBeUndefined();
+    expect(t.hasPack(c[0]!.packId)).toBe(false);
+    expect(t.stats.entries).toBe(300);
+    await t.close();
+    expect(warnings).toEqual([]);
+  });
+
+  it('keeps at most maxRuns runs by merging, whatever number of refreshes added objects', async () => {
+    const view = new Objects();
+    const all: IndexedPack[] = [];
+    for (let round = 0; round < 12; round++) {
+      const added = [pack(300 + round), pack(7)];
+      all.push(...added);
+      view.add(added);
+      const t = await table({ buildRecords: 200, maxRuns: 3 }).open(view);
+      expect(t.stats.runs).toBeLessThanOrEqual(3);
+      await t.close();
+    }
+    const t = await table({ maxRuns: 3 }).open(view);
+    expect(t.stats.objectsRead).toBe(0);
+    for (const { id, packId } of idsOf(all)) expect(t.find(id, 0)?.packId).toBe(packId);
+    await t.close();
+    // Replaced runs are left to the sweep (another process may still read them), the state names only live ones.
+    const state = JSON.parse(await readFile(join(table().folderOf(view.repositoryId), 'state.json'), 'utf8')) as { runs: unknown[] };
+    expect(state.runs.length).toBeLessThanOrEqual(3);
+  });
+
+  it('sweeps run files no state names once they are an hour old', async () => {
+    const view = new Objects();
+    view.add([pack(10)]);
+    const folder = table().folderOf(view.repositoryId);
+    await (await table({ buildRecords: 1, maxRuns: 1 }).open(view)).close();
+    view.add([pack(10)]);
+    await (await table({ buildRecords: 1, maxRuns: 1 }).open(view)).close(); // merges: the old run is unreferenced
+    const files = async () => (await readdir(folder)).filter((f) => f.endsWith('.sfrt'));
+    expect((await files()).length).toBe(3);
+    const later = new HostIndexTable({ dir: root, now: () => Date.now() + 2 * 60 * 60 * 1000 });
+    await (await later.open(view)).close();
+    expect((await files()).length).toBe(1);
+  });
+
+  it('rebuilds a damaged or deleted run, and a damaged state, with a warning', async () => {
+    const view = new Objects();
+    const packs = [pack(2000)];
+    view.add(packs);
+    const folder = table().folderOf(view.repositoryId);
+    await (await table().open(view)).close();
+    const run = (await readdir(folder)).find((f) => f.endsWith('.sfrt'))!;
+    const check = async () => {
+      const t = await table().open(view);
+      for (const { id, packId } of idsOf(packs)) expect(t.find(id, 0)?.packId).toBe(packId);
+      await t.close();
+    };
+
+    await truncate(join(folder, run), 1000);
+    await check();
+    expect(warnings).toEqual([expect.stringContaining(`run ${run} is unusable`)]);
+
+    const run2 = (await readdir(folder)).find((f) => f.endsWith('.sfrt') && f !== run)!;
+    const bytes = await readFile(join(folder, run2));
+    bytes[60] ^= 0xff; // inside the fanout
+    await writeFile(join(folder, run2), bytes);
+    warnings = [];
+    await check();
+    expect(warnings).toEqual([expect.stringContaining('checksum mismatch')]);
+
+    await writeFile(join(folder, 'state.json'), '{"version":1,"runs":[{"file":"../x"}]}');
+    warnings = [];
+    await check();
+    expect(warnings).toEqual([expect.stringContaining('state.json is damaged')]);
+
+    await rm(root, { recursive: true, force: true });
+    warnings = [];
+    await check(); // a removed cache is a first use: built again, nothing to warn about
+    expect(warnings).toEqual([]);
+  });
+
+  it('lists again when an object vanishes between the listing and its read', async () => {
+    const view = new Objects();
+    const a = [pack(10)];
+    const ka = view.add(a);
+    view.vanishOnce.add(ka);
+    const t = await table().open(view);
+    for (const { id, packId } of idsOf(a)) expect(t.find(id, 0)?.packId).toBe(packId);
+    await t.close();
+  });
+});

@@ -1,0 +1,328 @@
+/**
+ * HostIndexTable: the host's on-disk index of (blob id -> pack) for archives, built from the
+ * repository's index objects and kept in step with them (ports/dedup-index.ts). One table per
+ * repository per host, in the cache folder every process on the host shares.
+ *
+ * The table is a set of runs (run-format.ts), each built from a known set of index objects, its
+ * sources; state.json names the runs. A refresh lists the index objects and
+ * - drops every run one of whose sources is gone (compaction merged it, prune rewrote it): the
+ *   run no longer says what the bucket says, and the sources still there are read again;
+ * - reads the objects no run covers into new runs, sorted in memory a bounded batch at a time;
+ * - merges the smallest runs when there are more than MAX_RUNS, so a lookup reads a few buckets.
+ * A lookup reads one bucket of each run: its cost depends on the number of runs, not on the
+ * records they hold.
+ *
+ * The table is a cache: the bucket's index objects are the truth. A damaged or missing file is
+ * reported, dropped and rebuilt from them; runs no state names (left by a process killed while
+ * building, or by two processes refreshing at once, where the last state written wins) are
+ * removed by a later refresh once an hour old.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ID_BYTES, TransientError, type DedupIndex, type DedupIndexCache, type DedupIndexOpenOptions, type DedupIndexStats, type IndexObjectView, type IndexedPack, type ListedPack } from '@snapfleet/shared';
+import { RECORD_BYTES, fanoutBitsFor } from './run-format.js';
+import { RunReader } from './run-reader.js';
+import { RunWriter, sortRecords } from './run-writer.js';
+import { mergeRuns } from './run-merge.js';
+
+/** Runs kept before the smallest are merged: a lookup reads one bucket from each. */
+export const DEFAULT_MAX_RUNS = 4;
+/**
+ * Records sorted in memory at once while building a run: 2 Mi records are 72 MiB, twice over
+ * while sorting. A larger refresh (a cold start) writes several runs, merged from disk.
+ */
+export const DEFAULT_BUILD_RECORDS = 2 * 1024 * 1024;
+/** Index objects read at once: each is at most ~18 MiB (a compacted object). */
+const READS_IN_FLIGHT = 8;
+/** Listings retried when objects vanish between a listing and their reads (index-objects.ts). */
+const MAX_RELISTS = 5;
+/** Age at which an unreferenced run or temp file is removed: nobody builds or opens it any more. */
+const STALE_FILE_MS = 60 * 60 * 1000;
+const STATE_FILE = 'state.json';
+const STATE_VERSION = 1;
+const FOLDER_MODE = 0o700;
+const FILE_MODE = 0o600;
+
+export interface HostIndexTableOptions {
+  /** The store's cache folder (storeCacheDir); the table lives in `index-table/<repository>`. */
+  dir: string;
+  onWarning?: (message: string) => void;
+  /** @defaultValue DEFAULT_BUILD_RECORDS */
+  buildRecords?: number;
+  /** @defaultValue DEFAULT_MAX_RUNS */
+  maxRuns?: number;
+  /** The time, for the age of files to sweep. @defaultValue Date.now */
+  now?: () => number;
+}
+
+interface RunState {
+  file: string;
+  records: number;
+  sources: string[];
+}
+
+interface TableState {
+  version: number;
+  runs: RunState[];
+}
+
+interface OpenRun {
+  state: RunState;
+  reader: RunReader;
+}
+
+export class HostIndexTable implements DedupIndexCache {
+  private readonly warn: (message: string) => void;
+  private readonly buildRecords: number;
+  private readonly maxRuns: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: HostIndexTableOptions) {
+    this.warn = options.onWarning ?? (() => {});
+    this.buildRecords = options.buildRecords ?? DEFAULT_BUILD_RECORDS;
+    this.maxRuns = Math.max(1, options.maxRuns ?? DEFAULT_MAX_RUNS);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The folder of one repository's table. */
+  folderOf(repositoryId: string): string {
+    return join(this.options.dir, 'index-table', repositoryId);
+  }
+
+  async open(view: IndexObjectView, options: DedupIndexOpenOptions = {}): Promise<DedupIndex> {
+    const dir = this.folderOf(view.repositoryId);
+    mkdirSync(dir, { recursive: true, mode: FOLDER_MODE });
+    let runs: OpenRun[] = [];
+    let objectsRead = 0;
+    try {
+      let state = this.readState(dir);
+      for (let round = 0; ; round++) {
+        const listed = new Set(await view.list());
+        runs = this.openRuns(dir, state, listed);
+        const covered = new Set(runs.flatMap((r) => r.state.sources));
+        const fresh = [...listed].filter((k) => !covered.has(k));
+        const built = await this.build(dir, view, fresh);
+        objectsRead += built.read;
+        runs.push(...built.runs);
+        state = { version: STATE_VERSION, runs: runs.map((r) => r.state) };
+        // Something vanished between the listing and its read: what it held that still exists
+        // was stored under another name first, which the next listing shows.
+        if (built.vanished === 0) break;
+        if (round + 1 >= MAX_RELISTS) throw new TransientError(`index objects kept vanishing while the host index table was refreshed (${MAX_RELISTS} listings)`);
+        for (const r of runs) r.reader.close();
+        runs = [];
+      }
+      runs = this.mergeSmallest(dir, runs);
+      this.writeState(dir, { version: STATE_VERSION, runs: runs.map((r) => r.state) });
+      this.sweep(dir, new Set(runs.map((r) => r.state.file)));
+    } catch (err) {
+      for (const r of runs) r.reader.close();
+      throw err;
+    }
+    if (options.exclude) for (const r of runs) r.reader.exclude(options.exclude);
+    return new OpenTable(runs, objectsRead);
+  }
+
+  private readState(dir: string): TableState {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, STATE_FILE), 'utf8');
+    } catch {
+      return { version: STATE_VERSION, runs: [] }; // first use, or removed: built from the bucket
+    }
+    try {
+      const state = JSON.parse(text) as TableState;
+      const ok =
+        state.version === STATE_VERSION &&
+        Array.isArray(state.runs) &&
+        state.runs.every((r) => typeof r.file === 'string' && /^run-[0-9a-f]{32}\.sfrt$/.test(r.file) && Number.isSafeInteger(r.records) && Array.isArray(r.sources) && r.sources.every((s) => typeof s === 'string'));
+      if (ok) return state;
+    } catch {
+      // reported below
+    }
+    this.warn(`host index table ${dir}: ${STATE_FILE} is damaged; rebuilding the table from the repository's index objects`);
+    return { version: STATE_VERSION, runs: [] };
+  }
+
+  /** Opens the runs whose sources are all still listed; reports and drops damaged ones. */
+  private openRuns(dir: string, state: TableState, listed: ReadonlySet<string>): OpenRun[] {
+    const out: OpenRun[] = [];
+    for (const run of state.runs) {
+      if (!run.sources.every((s) => listed.has(s))) continue; // stale: rebuilt from what is there
+      let reader: RunReader | string;
+      try {
+        reader = RunReader.open(join(dir, run.file));
+      } catch (err) {
+        reader = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (err as Error).message;
+      }
+      if (typeof reader === 'string' || reader.records !== run.records) {
+        const why = typeof reader === 'string' ? reader : `${reader.records} records, state says ${run.records}`;
+        if (typeof reader !== 'string') reader.close();
+        this.warn(`host index table ${dir}: run ${run.file} is unusable (${why}); rebuilding it from the repository's index objects`);
+        continue;
+      }
+      out.push({ state: run, reader });
+    }
+    return out;
+  }
+
+  /** Reads `keys` into new runs of at most buildRecords records each. */
+  private async build(dir: string, view: IndexObjectView, keys: readonly string[]): Promise<{ runs: OpenRun[]; read: number; vanished: number }> {
+    const runs: OpenRun[] = [];
+    let batch = new RunBatch();
+    let read = 0;
+    let vanished = 0;
+    try {
+      for (let i = 0; i < keys.length; i += READS_IN_FLIGHT) {
+        const slice = keys.slice(i, i + READS_IN_FLIGHT);
+        const objects = await Promise.all(slice.map((k) => view.read(k)));
+        for (let j = 0; j < slice.length; j++) {
+          const packs = objects[j];
+          if (!packs) {
+            vanished++;
+            continue;
+          }
+          read++;
+          if (batch.records > 0 && batch.records + blobsOf(packs) > this.buildRecords) {
+            runs.push(this.writeRun(dir, batch));
+            batch = new RunBatch();
+          }
+          batch.add(slice[j]!, packs);
+        }
+      }
+      if (batch.sources.length > 0) runs.push(this.writeRun(dir, batch));
+    } catch (err) {
+      for (const r of runs) r.reader.close();
+      throw err;
+    }
+    return { runs, read, vanished };
+  }
+
+  private writeRun(dir: string, batch: RunBatch): OpenRun {
+    const file = newRunFile();
+    const bits = fanoutBitsFor(batch.records);
+    const sorted = sortRecords(batch.buffer, batch.records, bits);
+    const writer = new RunWriter(join(dir, file), batch.records);
+    for (let i = 0; i < batch.records; i++) writer.add(sorted, i * RECORD_BYTES, sorted.readUInt32LE(i * RECORD_BYTES + ID_BYTES));
+    writer.finish(batch.packs);
+    return this.reopen(dir, { file, records: batch.records, sources: batch.sources });
+  }
+
+  /** Merges the smallest runs until at most maxRuns are left (size-tiered: small merge often). */
+  private mergeSmallest(dir: string, runs: OpenRun[]): OpenRun[] {
+    if (runs.length <= this.maxRuns) return runs;
+    const bySize = [...runs].sort((a, b) => a.state.records - b.state.records);
+    // Merge at least enough to get down to maxRuns; go on while the next run is not much
+    // larger than what is merged, so a big run is rewritten only once the small ones add up.
+    let take = runs.length - this.maxRuns + 1;
+    let merged = bySize.slice(0, take).reduce((n, r) => n + r.state.records, 0);
+    while (take < bySize.length && bySize[take]!.state.records <= 2 * merged) merged += bySize[take++]!.state.records;
+    const inputs = bySize.slice(0, take);
+    const file = newRunFile();
+    mergeRuns(
+      inputs.map((r) => r.reader),
+      join(dir, file),
+    );
+    for (const r of inputs) r.reader.close();
+    const out = bySize.slice(take);
+    out.push(this.reopen(dir, { file, records: merged, sources: inputs.flatMap((r) => r.state.sources) }));
+    return out;
+  }
+
+  private reopen(dir: string, state: RunState): OpenRun {
+    const reader = RunReader.open(join(dir, state.file));
+    if (typeof reader === 'string') throw new Error(`host index table ${dir}: run ${state.file} just written is unreadable: ${reader}`);
+    return { state, reader };
+  }
+
+  private writeState(dir: string, state: TableState): void {
+    const temp = join(dir, `${STATE_FILE}.${randomBytes(8).toString('hex')}.tmp`);
+    writeFileSync(temp, JSON.stringify(state), { mode: FILE_MODE });
+    renameSync(temp, join(dir, STATE_FILE));
+  }
+
+  private sweep(dir: string, referenced: ReadonlySet<string>): void {
+    const before = this.now() - STALE_FILE_MS;
+    for (const name of readdirSync(dir)) {
+      if (name === STATE_FILE || referenced.has(name)) continue;
+      try {
+        if (statSync(join(dir, name)).mtimeMs < before) unlinkSync(join(dir, name));
+      } catch {
+        // removed by another process meanwhile
+      }
+    }
+  }
+}
+
+class OpenTable implements DedupIndex {
+  readonly stats: DedupIndexStats;
+
+  constructor(
+    private readonly runs: OpenRun[],
+    objectsRead: number,
+  ) {
+    this.stats = {
+      entries: runs.reduce((n, r) => n + r.reader.records, 0),
+      runs: runs.length,
+      bytes: runs.reduce((n, r) => n + r.reader.bytes, 0),
+      objectsRead,
+    };
+  }
+
+  find(ids: Uint8Array, offset: number): ListedPack | undefined {
+    for (const r of this.runs) {
+      const ordinal = r.reader.find(ids, offset);
+      if (ordinal >= 0) return r.reader.pack(ordinal);
+    }
+    return undefined;
+  }
+
+  hasPack(packId: string): boolean {
+    return this.runs.some((r) => r.reader.hasPack(packId));
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.runs) r.reader.close();
+    this.runs.length = 0;
+  }
+}
+
+/** The records of one run being built, unsorted, with their packs and source objects. */
+class RunBatch {
+  buffer = Buffer.alloc(0);
+  records = 0;
+  readonly packs: ListedPack[] = [];
+  readonly sources: string[] = [];
+
+  add(source: string, packs: readonly IndexedPack[]): void {
+    this.sources.push(source);
+    const need = (this.records + blobsOf(packs)) * RECORD_BYTES;
+    if (need > this.buffer.byteLength) {
+      const next = Buffer.alloc(Math.max(need, this.buffer.byteLength * 2));
+      this.buffer.copy(next, 0, 0, this.records * RECORD_BYTES);
+      this.buffer = next;
+    }
+    for (const pack of packs) {
+      const ordinal = this.packs.length;
+      this.packs.push({ packId: pack.packId, packLength: pack.packLength });
+      for (const f of pack.frames) {
+        for (let i = 0; i < f.lengths.length; i++) {
+          const at = this.records++ * RECORD_BYTES;
+          this.buffer.set(f.ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES), at);
+          this.buffer.writeUInt32LE(ordinal, at + ID_BYTES);
+        }
+      }
+    }
+  }
+}
+
+function blobsOf(packs: readonly IndexedPack[]): number {
+  let n = 0;
+  for (const p of packs) for (const f of p.frames) n += f.lengths.length;
+  return n;
+}
+
+function newRunFile(): string {
+  return `run-${randomBytes(16).toString('hex')}.sfrt`;
+}

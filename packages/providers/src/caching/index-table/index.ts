@@ -1,0 +1,1 @@
+export { HostIndexTable, DEFAULT_BUILD_RECORDS, DEFAULT_MAX_RUNS, type HostIndexTableOptions } from './host-index-table.js';

@@ -1,0 +1,158 @@
+/**
+ * Reads a run file (run-format.ts): its fanout and packs are read whole when it is opened
+ * (checked against the header's checksum), its records a bucket at a time, with a synchronous
+ * positioned read: an archive looks up every chunk it reads, and a lookup must cost a system
+ * call, not a promise and a trip through the thread pool.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { ListedPack } from '@snapfleet/shared';
+import { PACK_ENTRY_BYTES, RECORD_BYTES, RUN_HEADER_BYTES, bucketOf, compareIds, decodeRunHeader, fanoutBytes, recordsStart, runFileBytes } from './run-format.js';
+
+/** Records read at once by a sequential cursor (a merge). */
+const CURSOR_RECORDS = 4096;
+
+export class RunReader {
+  private bucket = Buffer.alloc(64 * RECORD_BYTES);
+  private readonly listed = new Map<number, ListedPack>();
+  private packIdSet: Set<string> | undefined;
+  /** Per pack ordinal, 1 when `find` must skip the pack (condemned). */
+  private excluded: Uint8Array | undefined;
+
+  private constructor(
+    private readonly fd: number,
+    readonly bits: number,
+    readonly records: number,
+    private readonly fanout: Uint32Array,
+    private readonly packBytes: Buffer,
+    readonly bytes: number,
+  ) {}
+
+  /** Opens a run, or says what is wrong with the file (cut off, damaged, foreign). */
+  static open(path: string): RunReader | string {
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const head = Buffer.alloc(RUN_HEADER_BYTES);
+      if (readFully(fd, head, 0) < RUN_HEADER_BYTES) throw new Error('shorter than a run header');
+      const h = decodeRunHeader(head);
+      if (typeof h === 'string') throw new Error(h);
+      if (size !== runFileBytes(h)) throw new Error(`${size} bytes, its header says ${runFileBytes(h)}`);
+      const fanoutRaw = Buffer.alloc(fanoutBytes(h.fanoutBits));
+      readFully(fd, fanoutRaw, RUN_HEADER_BYTES);
+      const packBytes = Buffer.alloc(h.packs * PACK_ENTRY_BYTES);
+      readFully(fd, packBytes, recordsStart(h.fanoutBits) + h.records * RECORD_BYTES);
+      if (!createHash('sha256').update(fanoutRaw).update(packBytes).digest().equals(h.checksum)) throw new Error('checksum mismatch');
+      const fanout = new Uint32Array(fanoutRaw.buffer, fanoutRaw.byteOffset, fanoutRaw.byteLength / 4);
+      for (let b = 0; b + 1 < fanout.length; b++) if (fanout[b]! > fanout[b + 1]!) throw new Error('fanout not ascending');
+      if (fanout[fanout.length - 1] !== h.records) throw new Error('fanout does not end at the record count');
+      return new RunReader(fd, h.fanoutBits, h.records, fanout, packBytes, size);
+    } catch (err) {
+      closeSync(fd);
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  get packCount(): number {
+    return this.packBytes.byteLength / PACK_ENTRY_BYTES;
+  }
+
+  /** Makes `find` skip records of these packs. */
+  exclude(packIds: ReadonlySet<string>): void {
+    if (packIds.size === 0) return;
+    const flags = new Uint8Array(this.packCount);
+    let any = false;
+    for (let i = 0; i < flags.length; i++) {
+      if (packIds.has(this.packId(i))) {
+        flags[i] = 1;
+        any = true;
+      }
+    }
+    this.excluded = any ? flags : undefined;
+  }
+
+  /** The pack ordinal of a record of the id at `ids[offset..]` whose pack is not excluded, or -1. */
+  find(ids: Uint8Array, offset: number): number {
+    const b = bucketOf(ids, offset, this.bits);
+    const first = this.fanout[b]!;
+    const n = this.fanout[b + 1]! - first;
+    if (n === 0) return -1;
+    if (this.bucket.byteLength < n * RECORD_BYTES) this.bucket = Buffer.alloc(n * RECORD_BYTES * 2);
+    const want = n * RECORD_BYTES;
+    if (readFully(this.fd, this.bucket.subarray(0, want), recordsStart(this.bits) + first * RECORD_BYTES) < want) return -1;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareIds(this.bucket, mid * RECORD_BYTES, ids, offset);
+      if (c < 0) lo = mid + 1;
+      else if (c > 0) hi = mid - 1;
+      else return this.firstAccepted(mid, n, ids, offset);
+    }
+    return -1;
+  }
+
+  /** The pack (id and length) of an ordinal `find` returned. */
+  pack(ordinal: number): ListedPack {
+    let p = this.listed.get(ordinal);
+    if (!p) {
+      p = { packId: this.packId(ordinal), packLength: Number(this.packBytes.readBigUInt64LE(ordinal * PACK_ENTRY_BYTES + 32)) };
+      this.listed.set(ordinal, p);
+    }
+    return p;
+  }
+
+  hasPack(packId: string): boolean {
+    if (!this.packIdSet) {
+      this.packIdSet = new Set();
+      for (let i = 0; i < this.packCount; i++) this.packIdSet.add(this.packId(i));
+    }
+    return this.packIdSet.has(packId);
+  }
+
+  /** Every pack, in ordinal order. */
+  packs(): ListedPack[] {
+    return Array.from({ length: this.packCount }, (_, i) => this.pack(i));
+  }
+
+  /** Reads the records in order, a slice at a time: `fn` gets each record's bytes and offset. */
+  *slices(): Generator<{ data: Buffer; count: number }> {
+    const buf = Buffer.alloc(CURSOR_RECORDS * RECORD_BYTES);
+    for (let at = 0; at < this.records; at += CURSOR_RECORDS) {
+      const count = Math.min(CURSOR_RECORDS, this.records - at);
+      readFully(this.fd, buf.subarray(0, count * RECORD_BYTES), recordsStart(this.bits) + at * RECORD_BYTES);
+      yield { data: buf, count };
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  private packId(ordinal: number): string {
+    return this.packBytes.toString('hex', ordinal * PACK_ENTRY_BYTES, ordinal * PACK_ENTRY_BYTES + 32);
+  }
+
+  /** Among the equal records around `at` (a blob stored in several packs), one not excluded. */
+  private firstAccepted(at: number, n: number, ids: Uint8Array, offset: number): number {
+    const ordinalAt = (i: number) => this.bucket.readUInt32LE(i * RECORD_BYTES + 32);
+    const ok = (i: number) => {
+      const o = ordinalAt(i);
+      return o < this.packCount && !this.excluded?.[o];
+    };
+    if (ok(at)) return ordinalAt(at);
+    for (let i = at - 1; i >= 0 && compareIds(this.bucket, i * RECORD_BYTES, ids, offset) === 0; i--) if (ok(i)) return ordinalAt(i);
+    for (let i = at + 1; i < n && compareIds(this.bucket, i * RECORD_BYTES, ids, offset) === 0; i++) if (ok(i)) return ordinalAt(i);
+    return -1;
+  }
+}
+
+function readFully(fd: number, into: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < into.byteLength) {
+    const n = readSync(fd, into, done, into.byteLength - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}

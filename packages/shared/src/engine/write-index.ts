@@ -1,0 +1,43 @@
+/**
+ * The index as an archive sees it (the write view): every indexed blob but those only in packs
+ * prune has condemned, plus the packs of archives that died before writing their index objects
+ * (adopted here, so their blobs are not stored twice).
+ *
+ * With the host's table (ports/dedup-index.ts) lookups go to local files and the archive's
+ * memory does not depend on what the repository holds; without one the index is loaded into
+ * memory, as every release before the table did.
+ */
+import type { DedupIndex, DedupIndexStats } from '../ports/dedup-index.js';
+import { BlobIndex } from '../content/blob-index.js';
+import type { Repository } from './repository.js';
+
+export interface WriteIndex extends Pick<DedupIndex, 'find'> {
+  /** The host table's figures, or undefined when the index was loaded into memory. */
+  readonly table: DedupIndexStats | undefined;
+  close(): Promise<void>;
+}
+
+/** Opens the write view; call it with the archive's lease held (docs/format.md, "Concurrency"). */
+export async function openWriteIndex(repo: Repository): Promise<WriteIndex> {
+  if (!repo.dedupCache) {
+    const index = await repo.loadIndex({ view: 'write' });
+    return { find: (ids, offset) => index.find(ids, offset), table: undefined, close: async () => {} };
+  }
+  const condemned = await repo.condemnedPacks();
+  const table = await repo.dedupCache.open(repo.indexObjectView(), { exclude: condemned });
+  const adopted = new BlobIndex();
+  try {
+    await repo.adoptOrphanPacks(
+      (packId) => table.hasPack(packId) || condemned.has(packId),
+      (pack) => adopted.addPack(pack),
+    );
+  } catch (err) {
+    await table.close();
+    throw err;
+  }
+  return {
+    find: (ids, offset) => adopted.find(ids, offset) ?? table.find(ids, offset),
+    table: table.stats,
+    close: () => table.close(),
+  };
+}
