@@ -57,12 +57,19 @@ export class BlobIndex {
     return this.packs.get(packId)?.packLength;
   }
 
-  /** Adds a pack's blobs; a blob already indexed elsewhere keeps its first location. */
-  addPack(pack: IndexedPack): void {
+  /**
+   * Adds a pack's blobs; a blob already indexed elsewhere keeps its first location. With `only`,
+   * frames of other blob types are left out (their bytes still count towards the offsets).
+   */
+  addPack(pack: IndexedPack, only?: BlobTypeId): void {
     if (this.packs.has(pack.packId)) return;
     this.packs.set(pack.packId, { packId: pack.packId, packLength: pack.packLength });
     let offset = 0;
     for (const f of pack.frames) {
+      if (only !== undefined && f.type !== only) {
+        offset += f.storedLength;
+        continue;
+      }
       const frameNo = this.frames.length;
       this.frames.push({ packId: pack.packId, offset, storedLength: f.storedLength, rawLength: f.rawLength, compression: f.compression, type: f.type });
       offset += f.storedLength;

@@ -87,6 +87,14 @@ export class BlobWriter {
     return true;
   }
 
+  /**
+   * Adds packs to the pack list without looking anything up: the parent's list, taken over for
+   * the chunks the snapshot shares with it (engine/parent-lineage.ts).
+   */
+  inherit(packs: readonly ListedPack[]): void {
+    for (const p of packs) if (!this.usedPacks.has(p.packId)) this.usedPacks.set(p.packId, p);
+  }
+
   /** The packs holding every blob this session stored or referenced (after close). */
   packList(): ListedPack[] {
     const out = [...this.ownPacks];
@@ -101,10 +109,12 @@ export class BlobWriter {
 
   /**
    * Stores the chunks of one source block that the repository lacks. `ids` holds every chunk's
-   * id (holes all-zero). `done` is called once `data` is no longer needed (the caller recycles
-   * its buffer): at once when nothing is new, else when the block's frames are built.
+   * id (holes all-zero); a chunk equal to `parentIds` at its place (the parent's, whose packs
+   * were inherited) is known to be stored and needs no lookup. `done` is called once `data` is
+   * no longer needed (the caller recycles its buffer): at once when nothing is new, else when
+   * the block's frames are built.
    */
-  async addBlock(data: Uint8Array, ids: Uint8Array, chunkSize: number, done: () => void = () => {}): Promise<void> {
+  async addBlock(data: Uint8Array, ids: Uint8Array, chunkSize: number, done: () => void = () => {}, parentIds?: Uint8Array): Promise<void> {
     try {
       this.tasks.check();
     } catch (err) {
@@ -115,7 +125,7 @@ export class BlobWriter {
     const fresh: number[] = [];
     for (let i = 0; i < n; i++) {
       if (isHole(ids, i * ID_BYTES)) continue;
-      if (!this.claim(ids, i * ID_BYTES)) {
+      if ((parentIds && sameId(ids, parentIds, i * ID_BYTES)) || !this.claim(ids, i * ID_BYTES)) {
         this.dedupedBlobs++;
         continue;
       }
@@ -172,4 +182,11 @@ export class BlobWriter {
       storedBytes: this.packs.stats.storedBytes,
     };
   }
+}
+
+/** Whether the ids at `offset` in `a` and `b` are equal (false past the end of `b`). */
+function sameId(a: Uint8Array, b: Uint8Array, offset: number): boolean {
+  if (offset + ID_BYTES > b.byteLength) return false;
+  for (let i = 0; i < ID_BYTES; i++) if (a[offset + i] !== b[offset + i]) return false;
+  return true;
 }

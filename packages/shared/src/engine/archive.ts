@@ -7,24 +7,23 @@ import type { VolumeSource } from '../ports/volume-source.js';
 import type { Clock } from '../ports/clock.js';
 import { acquireLease, type HeldLease } from './leases.js';
 import type { CodecPool } from '../parallel/codec-pool.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
-import { isHole, toHex, fromHex, ID_BYTES } from '../format/ids.js';
+import { InvalidInputError } from '../errors.js';
+import { isHole, toHex, ID_BYTES } from '../format/ids.js';
 import type { Snapshot, SnapshotEntry } from '../format/snapshot.js';
 import { BlobWriter } from '../content/blob-writer.js';
 import { encodeEnvelope } from '../format/envelope.js';
 import { encodePackList, newPackListKey, PACK_LISTS_PREFIX } from '../format/pack-list.js';
 import { SharedBufferPool } from '../parallel/shared-buffer-pool.js';
 import { TreeWriter } from '../manifest/tree-writer.js';
-import { TreeReader } from '../manifest/tree-reader.js';
 import { chunkCount } from '../manifest/tree-shape.js';
-import { createNodeLoader } from '../manifest/node-loader.js';
 import { DEFAULT_ZSTD_LEVEL } from '../content/zstd.js';
 import { planBlocks, type PlannedBlock } from './block-plan.js';
 import { orderedPipeline } from './ordered-pipeline.js';
 import type { ProgressListener } from './progress.js';
 import type { Repository } from './repository.js';
 import { openWriteIndex, type WriteIndex } from './write-index.js';
-import { loadSnapshotIndex } from './snapshot-index.js';
+import { openParentLineage, type ParentLineage } from './parent-lineage.js';
+import { DEFAULT_PACK_SIZE } from '../content/pack-writer.js';
 
 /** Bytes of source blocks being read and hashed at once: keeps disk and threads busy, RSS flat. */
 const READ_AHEAD_BYTES = 16 * 1024 * 1024;
@@ -49,12 +48,18 @@ export interface ArchiveRequest {
 export interface ArchiveResult {
   id: string;
   snapshot: Snapshot;
+  /** Index lookups the archive made: chunks shared with the parent need none. */
+  indexLookups: number;
+  /** Whether the snapshot took its parent's pack list over (engine/parent-lineage.ts). */
+  parentPacksInherited: boolean;
 }
 
 interface BlockResult {
   slot?: Uint8Array;
   data?: Uint8Array;
   ids?: Uint8Array;
+  /** The parent's ids at the block's chunks, when chunks shared with it need no lookup. */
+  parentIds?: Uint8Array | undefined;
 }
 
 /** Blocks being framed in the codec pool at once: two per thread keeps every thread busy. */
@@ -84,11 +89,16 @@ export async function archiveVolume(repo: Repository, pool: CodecPool, req: Arch
 async function archiveUnderLease(repo: Repository, pool: CodecPool, req: ArchiveRequest, lease: HeldLease, index: WriteIndex): Promise<ArchiveResult> {
   const { source } = req;
   const chunkSize = repo.chunkSize;
+  const packSize = req.packSize ?? DEFAULT_PACK_SIZE;
 
   const chunks = chunkCount(source.sizeBytes, chunkSize);
   const perBlock = source.blockSize / chunkSize;
   const blocks = Math.ceil(source.sizeBytes / source.blockSize);
-  const writer = new BlobWriter(repo.store, repo.keys, index, pool, { zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL, blockSize: source.blockSize, blocksInFlight: BLOCKS_IN_FLIGHT, ...(req.packSize ? { packSize: req.packSize } : {}) });
+  const writer = new BlobWriter(repo.store, repo.keys, index, pool, { zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL, blockSize: source.blockSize, blocksInFlight: BLOCKS_IN_FLIGHT, packSize });
+  const lineage = req.parent ? await openParentLineage(repo, pool, req.parent, { condemned: index.condemned, sizeBytes: source.sizeBytes, packSize }) : undefined;
+  // Chunks shared with the parent need no lookup when its pack list is taken over.
+  const shared = lineage?.inherited ? lineage : undefined;
+  if (shared) writer.inherit(shared.inherited!);
   const allIndexed = (ids: Uint8Array) => {
     for (let o = 0; o < ids.byteLength; o += ID_BYTES) if (!isHole(ids, o) && !writer.noteIndexed(ids, o)) return false;
     return true;
@@ -98,21 +108,19 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
   // A slot holds the block and, after it, the block's chunk ids.
   const slots = new SharedBufferPool(source.blockSize + perBlock * ID_BYTES, depth + BLOCKS_IN_FLIGHT + 1);
   const tree = new TreeWriter(chunks, (raw) => writer.addMap(raw));
-  const { plan, parentReader } = await choosePlan(repo, pool, req, blocks, chunks);
+  const plan = await choosePlan(req, lineage, blocks);
   let readBytes = 0;
   let holeChunks = 0;
 
   const work = async (b: PlannedBlock): Promise<BlockResult> => {
     if (b.action === 'hole') return {};
+    const first = b.index * perBlock;
+    const n = Math.min(perBlock, chunks - first);
     if (b.action === 'parent') {
-      const first = b.index * perBlock;
       // The parent's blobs, or its manifest nodes, may sit in packs prune has condemned: then
       // this block is read afresh instead of copied from the parent.
-      const ids = await parentReader!.read(first, Math.min(perBlock, chunks - first)).catch((err: unknown) => {
-        if (err instanceof NotFoundError) return undefined;
-        throw err;
-      });
-      if (ids && allIndexed(ids)) return { ids };
+      const ids = await lineage!.read(first, n);
+      if (ids && ids.byteLength === n * ID_BYTES && (shared || allIndexed(ids))) return { ids };
       b.action = 'read';
     }
     const slot = await slots.acquire();
@@ -121,8 +129,8 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
       const expected = Math.min(source.blockSize, source.sizeBytes - b.index * source.blockSize);
       if (data.byteLength !== expected) throw new InvalidInputError(`source returned ${data.byteLength} bytes for block ${b.index}, expected ${expected}`, 'source');
       readBytes += data.byteLength;
-      const n = Math.ceil(data.byteLength / chunkSize);
-      return { slot, data, ids: await pool.hashChunks(data, chunkSize, slot.subarray(source.blockSize, source.blockSize + n * ID_BYTES)) };
+      const ids = await pool.hashChunks(data, chunkSize, slot.subarray(source.blockSize, source.blockSize + n * ID_BYTES));
+      return { slot, data, ids, ...(shared ? { parentIds: await shared.read(first, n) } : {}) };
     } catch (err) {
       slots.release(slot);
       throw err;
@@ -137,14 +145,14 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
     } else if (b.action === 'parent') {
       await tree.push(r.ids!, n);
     } else {
-      const { slot, data, ids } = r as Required<BlockResult>;
+      const { slot, data, ids } = r as Required<Omit<BlockResult, 'parentIds'>>;
       for (let i = 0; i < n; i++) if (isHole(ids, i * ID_BYTES)) holeChunks++;
       await tree.push(ids, n);
-      await writer.addBlock(data, ids, chunkSize, () => slots.release(slot));
+      await writer.addBlock(data, ids, chunkSize, () => slots.release(slot), r.parentIds);
     }
     req.onProgress?.({ bytesDone: Math.min(source.sizeBytes, (b.index + 1) * source.blockSize), bytesTotal: source.sizeBytes });
   };
-  await orderedPipeline(plan, depth, work, consume);
+  await orderedPipeline(plan.blocks, depth, work, consume);
 
   const root = await tree.finish();
   const stats = await writer.close();
@@ -164,26 +172,19 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
     ...(req.parent ? { parent: req.parent.id } : {}),
     ...(source.sourceRef ? { sourceRef: source.sourceRef } : {}),
     packList: packListKey.slice(PACK_LISTS_PREFIX.length),
-    stats: { readBytes, newBlobs: stats.newBlobs, newBytes: stats.newBytes, storedBytes: stats.storedBytes, holeChunks, changedBlocksOnly: !!parentReader },
+    stats: { readBytes, newBlobs: stats.newBlobs, newBytes: stats.newBytes, storedBytes: stats.storedBytes, holeChunks, changedBlocksOnly: plan.changedBlocksOnly },
   };
   const id = await repo.saveSnapshot(snapshot);
-  return { id, snapshot };
+  return { id, snapshot, indexLookups: index.lookups, parentPacksInherited: !!shared };
 }
 
 /** Reads only changed blocks when the source can list them against the parent; else all. */
-async function choosePlan(repo: Repository, pool: CodecPool, req: ArchiveRequest, blocks: number, chunks: number) {
+async function choosePlan(req: ArchiveRequest, lineage: ParentLineage | undefined, blocks: number): Promise<{ blocks: AsyncIterable<PlannedBlock>; changedBlocksOnly: boolean }> {
   const parent = req.parent?.snapshot;
-  const comparable = parent?.sourceRef && parent.sizeBytes === req.source.sizeBytes && parent.chunkSize === repo.chunkSize;
-  if (parent && comparable) {
+  const comparable = lineage && parent?.sourceRef && parent.sizeBytes === req.source.sizeBytes;
+  if (comparable) {
     const changed = await req.source.changedBlocksSince(parent.sourceRef!);
-    if (changed) {
-      // The parent's manifest nodes: from the index loaded into memory, or else from the packs
-      // its pack list names (what a restore of it reads), never from the whole index.
-      const nodes = repo.dedupCache ? await loadSnapshotIndex(repo, req.parent!) : undefined;
-      const loader = nodes ? createNodeLoader(repo, pool, 'unavailable', nodes.index, nodes.ensure) : createNodeLoader(repo, pool, 'unavailable');
-      const parentReader = new TreeReader(fromHex(parent.tree.root), parent.tree.height, chunks, loader);
-      return { plan: planBlocks(blocks, changed, 'read', 'parent'), parentReader };
-    }
+    if (changed) return { blocks: planBlocks(blocks, changed, 'read', 'parent'), changedBlocksOnly: true };
   }
-  return { plan: planBlocks(blocks, req.source.writtenBlocks(), 'read', 'hole'), parentReader: undefined };
+  return { blocks: planBlocks(blocks, req.source.writtenBlocks(), 'read', 'hole'), changedBlocksOnly: false };
 }

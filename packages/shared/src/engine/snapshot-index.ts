@@ -12,7 +12,8 @@ import { CorruptDataError, InvalidInputError, NotFoundError } from '../errors.js
 import type { SnapshotEntry } from '../format/snapshot.js';
 import { packKey } from '../format/layout.js';
 import { decodeEnvelope } from '../format/envelope.js';
-import { decodePackList, packListKey } from '../format/pack-list.js';
+import { decodePackList, packListKey, type ListedPack } from '../format/pack-list.js';
+import { BlobType } from '../format/codec-ids.js';
 import { BlobIndex } from '../content/blob-index.js';
 import { mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import type { Repository } from './repository.js';
@@ -30,9 +31,18 @@ export interface ScopedIndex {
   readonly damaged: { packId: string; message: string }[];
 }
 
-export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry): Promise<ScopedIndex> {
+export interface SnapshotIndexOptions {
+  /**
+   * Index only the manifest's nodes (map frames), not the data: what an archive reading its
+   * parent's manifest needs, in memory that follows the manifest, not the volume's data.
+   */
+  mapsOnly?: boolean;
+}
+
+export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry, options: SnapshotIndexOptions = {}): Promise<ScopedIndex> {
   const listId = entry.snapshot.packList;
   const listed = listId ? await readPackList(repo, listId) : undefined;
+  const only = options.mapsOnly ? BlobType.Map : undefined;
   if (!listed) {
     const index = await repo.loadIndex();
     return { index, ensure: async () => false, stats: { listedPacks: 0, fallbackBlobs: 0 }, damaged: [] };
@@ -42,7 +52,7 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry):
   await mapLimit(listed, METADATA_READS_IN_FLIGHT, async (p) => {
     try {
       const frames = await readPackTail(repo, p.packId, p.packLength);
-      if (frames) index.addPack({ packId: p.packId, packLength: p.packLength, frames });
+      if (frames) index.addPack({ packId: p.packId, packLength: p.packLength, frames }, only);
     } catch (err) {
       // A damaged pack (or a truncated one: its range is past the end) is verify's to report;
       // a restore still finds its blobs through the index if another pack holds them.
@@ -60,7 +70,7 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry):
     if (!index.hasPack(loc.frame.packId)) {
       const pack = await repo.describePack(loc.frame.packId);
       if (!pack) return false;
-      index.addPack(pack);
+      index.addPack(pack, only);
     }
     stats.fallbackBlobs++;
     return index.has(ids, offset);
@@ -68,7 +78,8 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry):
   return { index, ensure, stats, damaged };
 }
 
-async function readPackList(repo: Repository, id: string) {
+/** A snapshot's pack list, or undefined when it is gone. */
+export async function readPackList(repo: Repository, id: string): Promise<ListedPack[] | undefined> {
   const key = packListKey(id);
   try {
     return decodePackList(decodeEnvelope(await repo.store.get(key), repo.keys.enc, key), key);

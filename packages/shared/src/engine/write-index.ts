@@ -14,16 +14,20 @@ import type { Repository } from './repository.js';
 export interface WriteIndex extends Pick<DedupIndex, 'find'> {
   /** The host table's figures, or undefined when the index was loaded into memory. */
   readonly table: DedupIndexStats | undefined;
+  /** Packs prune has condemned (deletion markers read when the view was opened). */
+  readonly condemned: ReadonlySet<string>;
+  /** Lookups made so far (`find` calls). */
+  readonly lookups: number;
   close(): Promise<void>;
 }
 
 /** Opens the write view; call it with the archive's lease held (docs/format.md, "Concurrency"). */
 export async function openWriteIndex(repo: Repository): Promise<WriteIndex> {
+  const condemned = await repo.condemnedPacks();
   if (!repo.dedupCache) {
     const index = await repo.loadIndex({ view: 'write' });
-    return { find: (ids, offset) => index.find(ids, offset), table: undefined, close: async () => {} };
+    return counted({ find: (ids, offset) => index.find(ids, offset), table: undefined, condemned, close: async () => {} });
   }
-  const condemned = await repo.condemnedPacks();
   const table = await repo.dedupCache.open(repo.indexObjectView(), { exclude: condemned });
   const adopted = new BlobIndex();
   try {
@@ -35,9 +39,24 @@ export async function openWriteIndex(repo: Repository): Promise<WriteIndex> {
     await table.close();
     throw err;
   }
-  return {
+  return counted({
     find: (ids, offset) => adopted.find(ids, offset) ?? table.find(ids, offset),
     table: table.stats,
+    condemned,
     close: () => table.close(),
+  });
+}
+
+function counted(view: Omit<WriteIndex, 'lookups'>): WriteIndex {
+  let lookups = 0;
+  return {
+    ...view,
+    find: (ids, offset) => {
+      lookups++;
+      return view.find(ids, offset);
+    },
+    get lookups() {
+      return lookups;
+    },
   };
 }

@@ -32,7 +32,7 @@ describe('archive with the host index table', () => {
 
   const open = () => openRepository(new FolderBlobStore(join(root, 'repo')), { password: 'pw', dedupCache: table });
   const archive = async (repo: Repository, data: Uint8Array, volumeId: string, sourceOptions = {}) => {
-    const parent = (await repo.listSnapshots({ volumeId })).at(-1);
+    const parent = (await repo.listVolumeSnapshots(volumeId)).at(-1);
     const source = new MemoryVolumeSource(data, { blockSize: BLOCK, ...sourceOptions });
     return archiveVolume(repo, createInlineCodecPool(repo.keys), { volumeId, source, time: new Date(T0.getTime() + ++n * 60_000), clock, ...(parent ? { parent } : {}) });
   };
@@ -57,6 +57,12 @@ describe('archive with the host index table', () => {
     bytes(BLOCK, 2).copy(changed, changed.byteLength - BLOCK);
     const incr = await archive(await open(), changed, 'vol-a');
     expect(incr.snapshot.stats.newBlobs).toBe(16);
+    // Chunks equal to the parent's at their place need no lookup: only the 16 changed ones and
+    // the manifest's nodes are looked up, and the parent's pack list is taken over.
+    expect(incr.parentPacksInherited).toBe(true);
+    expect(incr.indexLookups).toBeGreaterThanOrEqual(16);
+    expect(incr.indexLookups).toBeLessThanOrEqual(16 + 4);
+    expect(first.indexLookups).toBeGreaterThanOrEqual(512);
 
     // An incremental from changed blocks: the parent's manifest is read through its pack list.
     const again = Buffer.from(changed);
@@ -65,6 +71,7 @@ describe('archive with the host index table', () => {
     const cbt = await archive(await open(), again, 'vol-c', { sourceRef: 's2', changedSince: { s1: [0] } });
     expect(cbt.snapshot.stats.changedBlocksOnly).toBe(true);
     expect(cbt.snapshot.stats.readBytes).toBe(BLOCK);
+    expect(cbt.indexLookups).toBeLessThanOrEqual(16 + 4);
 
     const repo = await open();
     for (const [r, data] of [[first, a], [copy, a], [incr, changed], [base, changed], [cbt, again]] as const) {

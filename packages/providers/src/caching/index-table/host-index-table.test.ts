@@ -67,7 +67,7 @@ describe('HostIndexTable', () => {
     expect(t.hasPack('f'.repeat(64))).toBe(false);
     // Absent ids, including one sharing a long prefix with a present one.
     const near = Buffer.from(idsOf(packs)[0]!.id);
-    near[31] ^= 1;
+    near[31] = near[31]! ^ 1;
     expect(t.find(near, 0)).toBeUndefined();
     for (let i = 0; i < 1000; i++) expect(t.find(randomBytes(32), 0)).toBeUndefined();
     // An id at an offset inside a larger buffer.
@@ -183,7 +183,7 @@ describe('HostIndexTable', () => {
 
     const run2 = (await readdir(folder)).find((f) => f.endsWith('.sfrt') && f !== run)!;
     const bytes = await readFile(join(folder, run2));
-    bytes[60] ^= 0xff; // inside the fanout
+    bytes[60] = bytes[60]! ^ 0xff; // inside the fanout
     await writeFile(join(folder, run2), bytes);
     warnings = [];
     await check();
