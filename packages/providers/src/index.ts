@@ -26,7 +26,7 @@ export {
   storeCacheDir,
   type CachingOptions,
 } from './caching/index.js';
-export { HostIndexTable, DEFAULT_BUILD_RECORDS, DEFAULT_MAX_RUNS, RunReader, RunWriter, type HostIndexTableOptions } from './caching/index-table/index.js';
+export { HostIndexTable, DEFAULT_BUILD_RECORDS, DEFAULT_MAX_DISK_RUNS, RunReader, RunWriter, type HostIndexTableOptions } from './caching/index-table/index.js';
 export { LocalVolumeSource, DEFAULT_LOCAL_BLOCK_SIZE, type LocalVolumeSourceOptions } from './local/local-volume-source.js';
 export { LocalVolumeTarget } from './local/local-volume-target.js';
 export { localProcessIdentity } from './local/local-process-identity.js';

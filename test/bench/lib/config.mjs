@@ -29,6 +29,7 @@ const DEFAULTS = {
   scaleVolumes: 8, // the large repository is written by this many archives of random volumes
   scaleVolumeMib: 1024, // the job measured against both repositories
   scaleBigMib: 16_384, // the volume whose archive memory is compared with the 1 GiB one's
+  scaleIndexEntries: 2 ** 28, // the index-only test: a host index table of 1 TiB of 4 KiB chunks (~9.7 GB of disk)
 };
 
 function positiveInt(env, name, fallback) {
@@ -80,6 +81,8 @@ function list(env, name, fallback) {
  * SNAPFLEET_BENCH_SCALE_VOLUMES      scenario scale: random volumes archived to build it (default 8)
  * SNAPFLEET_BENCH_SCALE_VOLUME_MIB   scenario scale: the measured volume, MiB (default 1024; 128 quick)
  * SNAPFLEET_BENCH_SCALE_BIG_MIB      scenario scale: the large volume compared with it, MiB (default 16384; 512 quick)
+ * SNAPFLEET_BENCH_SCALE_INDEX_ENTRIES scenario scale: entries of the index-only table (default 268435456, 1 TiB of
+ *                                    4 KiB chunks: ~9.7 GB of disk for a minute or two; 8388608 quick)
  */
 export function loadConfig(env) {
   const workDir = join(benchDir, 'work');
@@ -118,6 +121,7 @@ export function loadConfig(env) {
       volumes: positiveInt(env, 'SNAPFLEET_BENCH_SCALE_VOLUMES', DEFAULTS.scaleVolumes),
       volumeMib: positiveInt(env, 'SNAPFLEET_BENCH_SCALE_VOLUME_MIB', DEFAULTS.scaleVolumeMib),
       bigMib: positiveInt(env, 'SNAPFLEET_BENCH_SCALE_BIG_MIB', DEFAULTS.scaleBigMib),
+      indexEntries: positiveInt(env, 'SNAPFLEET_BENCH_SCALE_INDEX_ENTRIES', DEFAULTS.scaleIndexEntries),
     },
     // Secrets are fixed bench values: the repositories are throwaway.
     password: 'snapfleet-bench-password',

@@ -2,8 +2,13 @@
 // takes; run as a child process of the scale scenario (its own process, so its peak RSS is the
 // open's alone). Prints one JSON line on stdout.
 //
-//   node scale-open.mjs --repo DIR [--view read|write] [--cache-dir DIR]   (SNAPFLEET_PASSWORD)
+//   node scale-open.mjs --repo DIR [--view read|write] [--cache-dir DIR] [--table-root DIR]   (SNAPFLEET_PASSWORD)
 //   node scale-open.mjs --repo DIR --census    index objects, packs and blobs, counted
+//
+// The write view is what an archive opens: with --table-root (a cache root, as
+// SNAPFLEET_CACHE_DIR names one) and a providers package that has the host index table, it is
+// the table refreshed against the repository (`openWriteIndex`), as the CLI's archive does;
+// otherwise the index loaded into memory (`repo.loadIndex({ view: 'write' })`).
 //
 // The requests are counted under the host's index cache (CachingBlobStore from
 // @snapfleet/providers, in front of the store as openBlobStore puts it in front of S3), so they
@@ -20,6 +25,7 @@ const { values: args } = parseArgs({
     repo: { type: 'string' },
     view: { type: 'string', default: 'read' },
     'cache-dir': { type: 'string' },
+    'table-root': { type: 'string' },
     census: { type: 'boolean', default: false },
   },
 });
@@ -58,18 +64,32 @@ if (args.census) {
   const indexListing = counting.listings.filter((l) => l.prefix === INDEX_PREFIX).at(-1);
   process.stdout.write(`${JSON.stringify({ ...census, indexObjects: indexListing?.keys ?? 0 })}\n`);
 } else {
+  // The table lives where the CLI puts it for this repository: the store's folder of the cache root.
+  const dedupCache =
+    args.view === 'write' && args['table-root'] && typeof providers.hostIndexTableFor === 'function'
+      ? providers.hostIndexTableFor(new providers.FolderBlobStore(args.repo), { SNAPFLEET_CACHE_DIR: args['table-root'] }, { onWarning: (m) => warnings.push(m) })
+      : undefined;
   const t0 = process.hrtime.bigint();
-  const repo = await shared.openRepository(store, { password });
+  const repo = await shared.openRepository(store, { password, ...(dedupCache ? { dedupCache } : {}) });
   const openS = seconds(t0);
   const requestsAfterOpen = counting.summary().total;
   const t1 = process.hrtime.bigint();
-  await repo.loadIndex({ view: args.view });
+  let table;
+  if (dedupCache) {
+    const view = await shared.openWriteIndex(repo);
+    table = { ...view.table };
+    await view.close();
+  } else {
+    await repo.loadIndex({ view: args.view });
+  }
   const loadS = seconds(t1);
   const indexListings = counting.listings.filter((l) => l.prefix === INDEX_PREFIX);
   process.stdout.write(
     `${JSON.stringify({
       view: args.view,
       cache,
+      // The host index table's figures (write view with --table-root), else absent: index in memory.
+      ...(table ? { table } : {}),
       requests: counting.summary(),
       requestsForKeys: requestsAfterOpen,
       listings: counting.listings,

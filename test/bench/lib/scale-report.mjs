@@ -106,8 +106,29 @@ function unitCosts(d) {
     openEmptyS: empty.read.cold.wallS,
     openSPerBlob: perBlob(large.read.cold.wallS - empty.read.cold.wallS, blobs),
     requestModels: models,
+    table: tableUnits(d),
   };
 }
+
+/** The host index table's per-entry costs: disk and build time from the large repository's table, lookups from the index-only test. */
+function tableUnits(d) {
+  const t = d.tables?.large;
+  if (!t?.table) return undefined;
+  const lookup = d.indexOnly?.available ? d.indexOnly.lookup : undefined;
+  return {
+    entries: t.table.entries,
+    bytesPerEntry: t.table.bytes / t.table.entries,
+    buildSPerEntry: t.wallS / t.table.entries,
+    buildRssKiB: t.maxRssKiB,
+    missUs: lookup?.missUs,
+    hitUs: lookup?.hitUs,
+  };
+}
+
+/** Fanout bits of a run of n entries (packages/providers/src/caching/index-table/run-format.ts). */
+const fanoutBits = (n) => Math.min(24, Math.max(4, Math.ceil(Math.log2(Math.max(1, n / 16)))));
+/** Largest run the table holds: 2^32 - 1 entries (a u32 count); more entries are more runs. */
+const MAX_RUN_ENTRIES = 2 ** 32 - 1;
 
 function extrapolate(u) {
   return EXTRAPOLATE_TIB.map((tib) => {
@@ -117,8 +138,23 @@ function extrapolate(u) {
       tib,
       blobs,
       packs,
-      archiveRssBytes: u.archiveRssEmptyBytes + u.archiveRssPerBlob * blobs,
+      archiveRssBytes: u.archiveRssEmptyBytes + Math.max(0, u.archiveRssPerBlob) * blobs,
       openS: u.openEmptyS + u.openSPerBlob * blobs,
+      ...(u.table
+        ? (() => {
+            const runs = Math.ceil(blobs / MAX_RUN_ENTRIES);
+            const perRun = blobs / runs;
+            return {
+              tableBytes: u.table.bytesPerEntry * blobs,
+              // What an open table holds in memory: each run's fanout (4 bytes a bucket) and packs (40 bytes each).
+              tableMemoryBytes: runs * 4 * 2 ** fanoutBits(perRun) + 40 * packs,
+              tableBuildS: u.table.buildSPerEntry * blobs,
+              tableRuns: runs,
+              // A new chunk is a miss in every run on disk: at most 2 (DEFAULT_MAX_DISK_RUNS) once consolidated, plus the size cap's extra runs.
+              missUs: u.table.missUs === undefined ? undefined : u.table.missUs * Math.max(runs, 2),
+            };
+          })()
+        : {}),
       requests: u.requestModels.map((m) => ({ label: m.label, requests: requestsAt(m.model, packs) })),
     };
   });
@@ -177,14 +213,16 @@ function markdown(d, { jobs, opens, units, extra, big }) {
       '(each get, ranged get, put, stat and delete is one request; each listing ceil(max(1, keys)/1000)), ' +
       `under the host's index cache (${opens[0]?.o.cache === 'CachingBlobStore' ? '`CachingBlobStore`' : 'none: @snapfleet/providers has no `CachingBlobStore`'}): ` +
       '"cold" with an empty cache folder, "warm" a second process over the folder the cold one filled, nothing new in between. ' +
-      'The `read` view is what restore and verify load; `write` is what an archive loads (it also lists `prune/` and `data/`, for condemned and orphan packs). ' +
+      'The `read` view is what a whole-repository verify and a restore of a snapshot without a pack list load; `write` is what an archive opens: the host index table, ' +
+      'built ("cold") or refreshed ("warm"), and the listings of `prune/` and `data/` (condemned and orphan packs). ' +
       'Each open is its own process (node with the launcher\'s flags); its peak RSS includes Node itself.',
     '',
     mdTable(
-      ['repository', 'view', 'cache', 'index objects listed', 'gets', 'ranged gets', 'list requests', 'puts/stats/deletes', 'requests', 'wall s', 'peak RSS MiB', 'target', ''],
+      ['repository', 'view', 'cache', 'index objects listed', 'gets', 'ranged gets', 'list requests', 'puts/stats/deletes', 'requests', 'wall s', 'peak RSS MiB', 'index held as', 'target', ''],
       opens.map((r) => [
         r.label, r.view, r.pass, int(r.o.indexObjectsListed), int(r.o.requests.get), int(r.o.requests.rangedGet), int(r.o.requests.list),
         `${r.o.requests.put}/${r.o.requests.stat}/${r.o.requests.delete}`, int(r.o.requests.total), fmt(r.o.wallS), mib(r.o.maxRssKiB),
+        r.o.table ? `host table: ${int(r.o.table.entries)} entries, ${r.o.table.runs} runs, ${int(r.o.table.objectsRead)} objects read` : 'memory',
         `<= ${r.max}`, verdict(r.pass_),
       ]),
     ),
@@ -200,6 +238,40 @@ function markdown(d, { jobs, opens, units, extra, big }) {
     );
   } else {
     out.push(`Compaction: not measured (${d.compaction.note}).`, '');
+  }
+  if (d.tables?.large?.table) {
+    out.push(
+      '### The host index table (archives look blobs up here: packages/providers/src/caching/index-table)',
+      '',
+      'Built once per repository per host, before the jobs above ran, by `openWriteIndex` as the first archive on a host builds it ' +
+        '(lib/scale-open.mjs, reading the index objects from local files: the cost of an S3 host is the cold write-view open above). ' +
+        'Later archives only refresh it with what is new.',
+      '',
+      mdTable(
+        ['repository', 'entries', 'runs (resident)', 'disk MiB', 'bytes/entry', 'build wall s', 'build peak RSS MiB'],
+        ['empty', 'large']
+          .map((k) => [k, d.tables[k]])
+          .filter(([, t]) => t?.table)
+          .map(([k, t]) => [k, int(t.table.entries), `${t.table.runs} (${t.table.residentRuns})`, fmt(t.table.bytes / 2 ** 20, 0), t.table.entries ? fmt(t.table.bytes / t.table.entries, 1) : '-', fmt(t.wallS), mib(t.maxRssKiB)]),
+      ),
+      '',
+    );
+  }
+  if (d.indexOnly?.available) {
+    const { build: ib, lookup: il } = d.indexOnly;
+    out.push(
+      `### Index-only: a host index table of ${int(ib.entries)} entries (1 TiB of 4 KiB chunks when 268,435,456)`,
+      '',
+      'lib/index-table-scale.mjs: one run file of synthetic sorted ids (what keyed hashes look like to the table), built with `RunWriter`, ' +
+        `then opened in a fresh process and looked up one id at a time with \`RunReader.find\`, as an archive does: ${int(il.samples)} ids present and ${int(il.samples)} random (absent). ` +
+        'The file was just written, so it sits in the page cache; a lookup is one positioned read of one bucket (~16 entries) and a binary search.',
+      '',
+      mdTable(
+        ['entries', 'packs', 'file GB', 'bytes/entry', 'fanout bits', 'build s', 'open s', 'RSS before open MiB', 'RSS open MiB', 'peak RSS MiB', 'µs a hit', 'µs a miss', 'lookups/s'],
+        [[int(ib.entries), int(ib.packs), fmt(ib.bytes / 1e9, 2), fmt(ib.bytes / ib.entries, 1), ib.fanoutBits, fmt(ib.buildS, 1), fmt(il.openS, 3), fmt(il.baseRssMiB, 0), fmt(il.openRssMiB, 0), fmt(il.maxRssMiB, 0), fmt(il.hitUs, 2), fmt(il.missUs, 2), int(il.lookupsPerS)]],
+      ),
+      '',
+    );
   }
   const b = d.bigArchive;
   const e = d.jobs.empty.archive;
@@ -243,6 +315,13 @@ function markdown(d, { jobs, opens, units, extra, big }) {
         ['archive wall per blob', '(wall archive large - wall archive empty) / blobs', `${us(u.archiveWallPerBlob)} µs`],
         ['open wall per blob (read view, cold)', '(wall open large - wall open empty) / blobs', `${us(u.openSPerBlob)} µs`],
         ...u.requestModels.map((m) => [`open requests, ${m.label}`, 'measured: empty + (large - empty) / packs, listings by keys per pack', describeModel(m.model)]),
+        ...(u.table
+          ? [
+              ['host index table on disk per blob', 'table bytes / entries (large repository)', `${fmt(u.table.bytesPerEntry, 1)} B`],
+              ['host index table build per blob (once per host)', 'build wall / entries (large repository)', `${us(u.table.buildSPerEntry)} µs`],
+              ['lookup of a new chunk, per run on disk', 'index-only test, µs a miss', u.table.missUs === undefined ? '-' : `${fmt(u.table.missUs, 2)} µs`],
+            ]
+          : []),
       ],
     ),
     '',
@@ -253,9 +332,33 @@ function markdown(d, { jobs, opens, units, extra, big }) {
       'requests(D) = requests other than listings (empty repository) + their growth per pack x packs(D) + for each listing ' +
       'ceil(max(1, keys(D)) / 1000), where keys(D) = keys per pack x packs(D) for `index/` and `data/` and the measured count for the others.',
     '',
+    u.table
+      ? 'With the host index table: table on disk(D) = bytes/entry x blobs(D); table memory(D) = 4 bytes x 2^bits per run (bits = ceil(log2(entries/16)), at most 24) + 40 bytes a pack; ' +
+          'table build(D) = build per blob x blobs(D), once per host and repository (a refresh reads only what is new); ' +
+          'lookup of a new chunk = µs a miss x runs on disk (2 once consolidated; a run holds at most 2^32 - 1 entries). ' +
+          'Archive peak RSS(D) is the measured archive plus the per-blob growth measured above (clamped at 0): with the table it does not hold the index. ' +
+          'Open s is the read view\'s (restore and verify read a snapshot\'s own packs instead, measured in the job table).'
+      : '',
+    '',
     mdTable(
-      ['unique data', 'blobs', 'packs', 'archive peak RSS GiB', 'open s (read view, cold)', ...u.requestModels.map((m) => `requests: ${m.label}`)],
-      extra.map((x) => [`${x.tib} TiB`, int(x.blobs), int(x.packs), gib(x.archiveRssBytes), fmt(x.openS, 0), ...x.requests.map((r) => int(r.requests))]),
+      [
+        'unique data',
+        'blobs',
+        'packs',
+        'archive peak RSS GiB',
+        ...(u.table ? ['host table on disk GB', 'host table memory MiB', 'host table build min (once per host)', 'µs per new chunk (lookup)'] : []),
+        'open s (read view, cold)',
+        ...u.requestModels.map((m) => `requests: ${m.label}`),
+      ],
+      extra.map((x) => [
+        `${x.tib} TiB`,
+        int(x.blobs),
+        int(x.packs),
+        gib(x.archiveRssBytes),
+        ...(u.table ? [fmt(x.tableBytes / 1e9, 1), fmt(x.tableMemoryBytes / 2 ** 20, 0), fmt(x.tableBuildS / 60, 1), x.missUs === undefined ? '-' : fmt(x.missUs, 2)] : []),
+        fmt(x.openS, 0),
+        ...x.requests.map((r) => int(r.requests)),
+      ]),
     ),
   );
   return out.join('\n');

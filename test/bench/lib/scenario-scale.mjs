@@ -13,7 +13,15 @@
 //    `snapfleet maintenance` (index compaction) when the CLI has it.
 // 4. A SNAPFLEET_BENCH_SCALE_BIG_MIB (16384) MiB volume archived into an empty repository,
 //    against the measured volume's archive: memory must not grow with the volume either.
-// 5. An extrapolation of the measured per-blob and per-pack costs to 1, 10 and 100 TiB.
+// 5. The index-only test (lib/index-table-scale.mjs): a host index table of
+//    SNAPFLEET_BENCH_SCALE_INDEX_ENTRIES (256 Mi: 1 TiB of 4 KiB chunks) synthetic entries, built
+//    and looked up: lookup time, resident memory, disk bytes.
+// 6. An extrapolation of the measured per-blob and per-pack costs to 1, 10 and 100 TiB.
+//
+// Archives look blobs up in the host index table (packages/providers/src/caching/index-table),
+// which a host builds once per repository from its index objects and then refreshes. Each job
+// runs on a host whose table is already built (a "table build" step first, measured on its own),
+// as on a worker host that has archived into the repository before.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,6 +37,7 @@ import { runTimed } from './timed-exec.mjs';
 
 const execFileP = promisify(execFile);
 const OPEN_SCRIPT = fileURLToPath(new URL('./scale-open.mjs', import.meta.url));
+const INDEX_TABLE_SCRIPT = fileURLToPath(new URL('./index-table-scale.mjs', import.meta.url));
 const VOLUME_ID = 'scale-measured';
 // The launcher's settings (packages/cli/bin/snapfleet), so the open script's memory compares
 // with the CLI's.
@@ -79,7 +88,8 @@ async function runScenario(ctx) {
   await rm(dir, { recursive: true, force: true });
   await mkdir(logDir, { recursive: true });
   // A run-local index cache for the CLI: a run never reads or fills the user's ~/.cache.
-  const env = { SNAPFLEET_PASSWORD: cfg.password, SNAPFLEET_CACHE_DIR: join(dir, 'cli-cache') };
+  const cliCache = join(dir, 'cli-cache');
+  const env = { SNAPFLEET_PASSWORD: cfg.password, SNAPFLEET_CACHE_DIR: cliCache };
   const cli = (args) => ({ argv: [cfg.cliPath, ...args], env });
 
   const openScript = (label, args) =>
@@ -95,12 +105,13 @@ async function runScenario(ctx) {
       await rm(cacheDir, { recursive: true, force: true });
       out[view] = {};
       for (const pass of ['cold', 'warm']) {
-        const r = await openScript(`open-${label}-${view}-${pass}`, ['--repo', repo, '--view', view, '--cache-dir', cacheDir]);
+        const r = await openScript(`open-${label}-${view}-${pass}`, ['--repo', repo, '--view', view, '--cache-dir', cacheDir, '--table-root', cacheDir]);
         out[view][pass] = { ...parseJson(r.stdout, `open ${label} ${view} ${pass}`), gnuTime: timing(r) };
         const o = out[view][pass];
         console.log(
           `  [scale] open ${label} (${view} view, ${pass}${o.cache === 'none' ? ', no cache' : ''}): ${o.requests.total} requests ` +
-            `(${o.requests.get} gets, ${o.requests.list} list), ${o.wallS.toFixed(2)} s, ${(o.maxRssKiB / 1024).toFixed(0)} MiB RSS`,
+            `(${o.requests.get} gets, ${o.requests.list} list), ${o.wallS.toFixed(2)} s, ${(o.maxRssKiB / 1024).toFixed(0)} MiB RSS` +
+            (o.table ? `; table ${o.table.entries} entries in ${o.table.runs} runs, ${(o.table.bytes / 2 ** 20).toFixed(0)} MiB` : ''),
         );
       }
       await rm(cacheDir, { recursive: true, force: true });
@@ -115,6 +126,19 @@ async function runScenario(ctx) {
   // volume's snapshots are listed); otherwise the whole repository is verified, and the report says so.
   const verifyScoped = /--snapshot\b/.test(verifyHelp) && /--volume-id\b/.test(verifyHelp);
   const hasMaintenance = cliHelp(cfg, 'maintenance') !== undefined;
+
+  /**
+   * Builds (or refreshes) the CLI's host index table of `repo`, as the first archive on a host
+   * does: the jobs then run on a host that has archived into the repository before.
+   */
+  const tableBuild = async (repo, label) => {
+    await warmTree(join(repo, 'index'));
+    await execFileP('sync');
+    const r = await openScript(`table-${label}`, ['--repo', repo, '--view', 'write', '--table-root', cliCache]);
+    const o = { ...parseJson(r.stdout, `table build ${label}`), gnuTime: timing(r) };
+    if (o.table) console.log(`  [scale] host index table of ${label}: built in ${o.wallS.toFixed(2)} s, ${(o.maxRssKiB / 1024).toFixed(0)} MiB RSS, ${o.table.entries} entries, ${(o.table.bytes / 2 ** 20).toFixed(0)} MiB on disk`);
+    return o;
+  };
 
   /** Archive, restore (checked), verify of the measured volume into `repo`. */
   const job = async (repo, label) => {
@@ -150,6 +174,7 @@ async function runScenario(ctx) {
   const emptyRepo = join(dir, 'empty-repo');
   await runTimed(cli(['init', '--repo', emptyRepo]), { logDir, label: 'empty-init' });
   const openEmpty = await openCost(emptyRepo, 'empty');
+  const tableEmpty = await tableBuild(emptyRepo, 'empty');
   const jobEmpty = await job(emptyRepo, 'empty');
   await rm(emptyRepo, { recursive: true, force: true });
 
@@ -157,12 +182,14 @@ async function runScenario(ctx) {
   //    compaction and the open cost again.
   const scratch = join(dir, 'large-repo');
   let openLarge;
+  let tableLarge;
   let jobLarge;
   let compaction;
   let openCompacted;
   try {
     await scratchCopy(large.path, scratch);
     openLarge = await openCost(scratch, 'large');
+    tableLarge = await tableBuild(scratch, 'large');
     jobLarge = await job(scratch, 'large');
     if (hasMaintenance) {
       await warmTree(join(scratch, 'index'));
@@ -193,8 +220,13 @@ async function runScenario(ctx) {
     await rm(bigRepo, { recursive: true, force: true });
   }
 
+  // 5. The index-only test: a 1 TiB-equivalent host index table.
+  const indexOnly = await indexTableTest(s.indexEntries, join(dir, 'index-only'), logDir);
+
   return {
     config: { ...s, seed: cfg.seed },
+    indexOnly,
+    tables: { empty: tableEmpty, large: tableLarge },
     image: { mib: s.volumeMib, sizeBytes: image.sizeBytes, sha256: image.sha256 },
     bigImage: { mib: s.bigMib, sizeBytes: big.sizeBytes },
     large: { path: large.path, reused: large.reused, ...large.stamp },
@@ -204,6 +236,25 @@ async function runScenario(ctx) {
     compaction,
     bigArchive,
   };
+}
+
+/** Builds a run of `entries` synthetic entries, then times lookups in a fresh process. */
+async function indexTableTest(entries, dir, logDir) {
+  const providers = await import('@snapfleet/providers');
+  if (typeof providers.RunWriter !== 'function') return { available: false, note: '@snapfleet/providers has no host index table (RunWriter)' };
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'index-only.sfrt');
+  const script = (label, args) => runTimed({ argv: [process.execPath, ...NODE_FLAGS, INDEX_TABLE_SCRIPT, ...args], env: NODE_ENV }, { logDir, label });
+  try {
+    const build = parseJson((await script('index-only-build', ['--build', '--file', file, '--entries', String(entries)])).stdout, 'index-only build');
+    console.log(`  [scale] index-only table: ${entries} entries built in ${build.buildS.toFixed(1)} s, ${(build.bytes / 1e9).toFixed(2)} GB`);
+    const lookup = parseJson((await script('index-only-lookup', ['--lookup', '--file', file, '--entries', String(entries)])).stdout, 'index-only lookup');
+    console.log(`  [scale] index-only lookups: ${lookup.hitUs.toFixed(2)} µs a hit, ${lookup.missUs.toFixed(2)} µs a miss; RSS ${lookup.openRssMiB.toFixed(0)} MiB open, ${lookup.maxRssMiB.toFixed(0)} MiB peak`);
+    return { available: true, build, lookup };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export const scaleScenario = {

@@ -5,6 +5,7 @@ import { archiveVolume } from './archive.js';
 import { openParentLineage } from './parent-lineage.js';
 import { readPackList } from './snapshot-index.js';
 import { initRepository } from './repository.js';
+import { snapshotKey } from '../format/layout.js';
 
 const clock = { now: () => new Date('2026-02-01T00:00:00Z') };
 const BLOCK = 64 * 1024;
@@ -29,6 +30,12 @@ describe('parent lineage', () => {
     expect(await ok!.read(1024, 1)).toBeUndefined();
 
     expect((await open([list[2]!.packId]))?.inherited).toBeUndefined();
+    // A parent forgotten meanwhile: a prune may have planned without it, so nothing is taken over.
+    const key = snapshotKey(parent.id, repo.volumeKey('v'));
+    const stored = await repo.store.get(key);
+    await repo.store.delete(key);
+    expect((await open([]))?.inherited).toBeUndefined();
+    await repo.store.put(key, stored);
     // A volume that fills one pack needs a list of at most 2 + 16 packs: this one has outgrown it.
     expect((await open([], 1))?.inherited).toBeUndefined();
     repo.forgetIndex();

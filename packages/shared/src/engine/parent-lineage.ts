@@ -5,17 +5,21 @@
  * up the pack of each. For a volume of N chunks of which a few changed, the archive then looks
  * up only the changed ones: its cost follows the change, not the volume or the repository.
  *
- * Taking the list over is safe when none of its packs is condemned: the chunks are the parent's,
- * the parent exists, and prune keeps what snapshots need (a pack is deleted only if the
- * snapshots existing then do not need it; docs/format.md, "Garbage collection"). The list is a
- * hint for restore, so a list that names packs the snapshot no longer uses costs reads, never
- * correctness; once it has grown past twice what the volume can fill it is not taken over, and
- * the archive looks its chunks up, writing an exact list again.
+ * Taking the list over is safe when none of its packs is condemned and the parent snapshot
+ * still exists after the archive read the deletion markers. A prune that condemned a pack before
+ * then had the parent to plan with, so it moved the parent's blobs out first (or reprieves the
+ * pack), even those in packs the list does not name (it may be stale: a blob repacked since);
+ * a prune that condemns later finds the archive's lease and keeps what its snapshot needs
+ * (docs/format.md, "Garbage collection", rules 1 and 3). Otherwise the shared chunks are looked
+ * up like any other. The list is a hint for restore, so one that names packs the snapshot no
+ * longer uses costs reads, never correctness; once it has grown past twice what the volume can
+ * fill it is not taken over, and the archive looks its chunks up, writing an exact list again.
  */
 import type { CodecPool } from '../parallel/codec-pool.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
 import type { ListedPack } from '../format/pack-list.js';
 import { fromHex } from '../format/ids.js';
+import { snapshotKey } from '../format/layout.js';
 import { NotFoundError } from '../errors.js';
 import { TreeReader } from '../manifest/tree-reader.js';
 import { chunkCount } from '../manifest/tree-shape.js';
@@ -54,7 +58,7 @@ export async function openParentLineage(
   const reader = new TreeReader(fromHex(p.tree.root), p.tree.height, chunks, loader);
   const list = p.packList ? await readPackList(repo, p.packList) : undefined;
   const fits = (l: ListedPack[]) => l.length <= 2 * Math.ceil(options.sizeBytes / options.packSize) + LIST_SLACK_PACKS;
-  const inherited = list && fits(list) && !list.some((x) => options.condemned.has(x.packId)) ? list : undefined;
+  const inherited = list && fits(list) && !list.some((x) => options.condemned.has(x.packId)) && (await stillExists(repo, parent)) ? list : undefined;
   return {
     chunks,
     inherited,
@@ -69,4 +73,12 @@ export async function openParentLineage(
       }
     },
   };
+}
+
+/** Whether the snapshot object is still stored (under either key it may have). */
+async function stillExists(repo: Repository, entry: SnapshotEntry): Promise<boolean> {
+  for (const key of [snapshotKey(entry.id, repo.volumeKey(entry.snapshot.volumeId)), snapshotKey(entry.id)]) {
+    if (await repo.store.stat(key)) return true;
+  }
+  return false;
 }

@@ -39,6 +39,9 @@ export interface DedupIndexStats {
   entries: number;
   runs: number;
   bytes: number;
+  /** Runs and entries held in memory (small runs; the rest is read a bucket per lookup). */
+  residentRuns: number;
+  residentEntries: number;
   /** Index objects read from the view by this open's refresh (0 when nothing was new). */
   objectsRead: number;
 }

@@ -53,7 +53,7 @@ describe('HostIndexTable', () => {
     warnings = [];
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
-  const table = (options: { buildRecords?: number; maxRuns?: number } = {}) => new HostIndexTable({ dir: root, onWarning: (m) => warnings.push(m), ...options });
+  const table = (options: { buildRecords?: number; maxDiskRuns?: number; residentRunRecords?: number } = {}) => new HostIndexTable({ dir: root, onWarning: (m) => warnings.push(m), ...options });
 
   it('finds every indexed blob in its pack, and nothing else', async () => {
     const view = new Objects();
@@ -130,33 +130,47 @@ describe('HostIndexTable', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('keeps at most maxRuns runs by merging, whatever number of refreshes added objects', async () => {
+  it('keeps at most maxDiskRuns runs on disk by merging, whatever number of refreshes added objects', async () => {
     const view = new Objects();
     const all: IndexedPack[] = [];
+    const options = { buildRecords: 200, maxDiskRuns: 2, residentRunRecords: 400 };
     for (let round = 0; round < 12; round++) {
       const added = [pack(300 + round), pack(7)];
       all.push(...added);
       view.add(added);
-      const t = await table({ buildRecords: 200, maxRuns: 3 }).open(view);
-      expect(t.stats.runs).toBeLessThanOrEqual(3);
+      const t = await table(options).open(view);
+      expect(t.stats.runs - t.stats.residentRuns).toBeLessThanOrEqual(2);
+      expect(t.stats.entries).toBe(all.reduce((n, p) => n + p.frames[0]!.lengths.length, 0));
       await t.close();
     }
-    const t = await table({ maxRuns: 3 }).open(view);
+    const t = await table(options).open(view);
     expect(t.stats.objectsRead).toBe(0);
     for (const { id, packId } of idsOf(all)) expect(t.find(id, 0)?.packId).toBe(packId);
     await t.close();
-    // Replaced runs are left to the sweep (another process may still read them), the state names only live ones.
-    const state = JSON.parse(await readFile(join(table().folderOf(view.repositoryId), 'state.json'), 'utf8')) as { runs: unknown[] };
-    expect(state.runs.length).toBeLessThanOrEqual(3);
+    // Merged runs are left to the sweep (another process may still read them); the state names only live ones.
+    const state = JSON.parse(await readFile(join(table().folderOf(view.repositoryId), 'state.json'), 'utf8')) as { runs: { records: number }[] };
+    expect(state.runs.filter((r) => r.records > 400).length).toBeLessThanOrEqual(2);
+  });
+
+  it('merges the runs of a refresh that read more than one batch into one', async () => {
+    const view = new Objects();
+    for (let i = 0; i < 5; i++) view.add([pack(100)]);
+    const t = await table({ buildRecords: 150, residentRunRecords: 0 }).open(view);
+    expect(t.stats).toMatchObject({ runs: 1, residentRuns: 0, entries: 500, objectsRead: 5 });
+    await t.close();
+    const r = await table({ residentRunRecords: 1000 }).open(view);
+    expect(r.stats).toMatchObject({ runs: 1, residentRuns: 1, residentEntries: 500, objectsRead: 0 });
+    for (const { id, packId } of idsOf([...view.objects.values()].flat())) expect(r.find(id, 0)?.packId).toBe(packId);
+    await r.close();
   });
 
   it('sweeps run files no state names once they are an hour old', async () => {
     const view = new Objects();
     view.add([pack(10)]);
     const folder = table().folderOf(view.repositoryId);
-    await (await table({ buildRecords: 1, maxRuns: 1 }).open(view)).close();
+    await (await table({ buildRecords: 1, maxDiskRuns: 1, residentRunRecords: 0 }).open(view)).close();
     view.add([pack(10)]);
-    await (await table({ buildRecords: 1, maxRuns: 1 }).open(view)).close(); // merges: the old run is unreferenced
+    await (await table({ buildRecords: 1, maxDiskRuns: 1, residentRunRecords: 0 }).open(view)).close(); // merges: the old run is unreferenced
     const files = async () => (await readdir(folder)).filter((f) => f.endsWith('.sfrt'));
     expect((await files()).length).toBe(3);
     const later = new HostIndexTable({ dir: root, now: () => Date.now() + 2 * 60 * 60 * 1000 });

@@ -7,10 +7,14 @@
  * sources; state.json names the runs. A refresh lists the index objects and
  * - drops every run one of whose sources is gone (compaction merged it, prune rewrote it): the
  *   run no longer says what the bucket says, and the sources still there are read again;
- * - reads the objects no run covers into new runs, sorted in memory a bounded batch at a time;
- * - merges the smallest runs when there are more than MAX_RUNS, so a lookup reads a few buckets.
- * A lookup reads one bucket of each run: its cost depends on the number of runs, not on the
- * records they hold.
+ * - reads the objects no run covers into one new run (sorted in memory a bounded batch at a time,
+ *   the batches then merged from disk);
+ * - keeps runs of at most RESIDENT_RUN_RECORDS in memory (36 bytes a record) and merges them
+ *   into one on disk once they hold RESIDENT_TOTAL_RECORDS together;
+ * - merges the two smallest runs on disk while there are more than MAX_DISK_RUNS.
+ * A lookup reads one bucket (one system call, ~600 bytes) of each run on disk and searches the
+ * resident ones in memory: its cost depends on the number of runs, not on the records they hold.
+ * A miss, the common case for new data, costs MAX_DISK_RUNS reads at most.
  *
  * The table is a cache: the bucket's index objects are the truth. A damaged or missing file is
  * reported, dropped and rebuilt from them; runs no state names (left by a process killed while
@@ -26,8 +30,14 @@ import { RunReader } from './run-reader.js';
 import { RunWriter, sortRecords } from './run-writer.js';
 import { mergeRuns } from './run-merge.js';
 
-/** Runs kept before the smallest are merged: a lookup reads one bucket from each. */
-export const DEFAULT_MAX_RUNS = 4;
+/** Runs on disk kept before the two smallest are merged: a lookup reads one bucket from each. */
+export const DEFAULT_MAX_DISK_RUNS = 2;
+/** A run this small (9 MiB of records) is read into memory when the table is opened. */
+export const RESIDENT_RUN_RECORDS = 256 * 1024;
+/** Records held in memory at most (36 MiB) before the resident runs are merged into one on disk. */
+export const RESIDENT_TOTAL_RECORDS = 1024 * 1024;
+/** Resident runs at most: each is searched on every lookup. */
+const MAX_RESIDENT_RUNS = 16;
 /**
  * Records sorted in memory at once while building a run: 2 Mi records are 72 MiB, twice over
  * while sorting. A larger refresh (a cold start) writes several runs, merged from disk.
@@ -50,8 +60,10 @@ export interface HostIndexTableOptions {
   onWarning?: (message: string) => void;
   /** @defaultValue DEFAULT_BUILD_RECORDS */
   buildRecords?: number;
-  /** @defaultValue DEFAULT_MAX_RUNS */
-  maxRuns?: number;
+  /** @defaultValue DEFAULT_MAX_DISK_RUNS */
+  maxDiskRuns?: number;
+  /** Runs of at most this many records are kept in memory. @defaultValue RESIDENT_RUN_RECORDS */
+  residentRunRecords?: number;
   /** The time, for the age of files to sweep. @defaultValue Date.now */
   now?: () => number;
 }
@@ -75,13 +87,15 @@ interface OpenRun {
 export class HostIndexTable implements DedupIndexCache {
   private readonly warn: (message: string) => void;
   private readonly buildRecords: number;
-  private readonly maxRuns: number;
+  private readonly maxDiskRuns: number;
+  private readonly residentRunRecords: number;
   private readonly now: () => number;
 
   constructor(private readonly options: HostIndexTableOptions) {
     this.warn = options.onWarning ?? (() => {});
     this.buildRecords = options.buildRecords ?? DEFAULT_BUILD_RECORDS;
-    this.maxRuns = Math.max(1, options.maxRuns ?? DEFAULT_MAX_RUNS);
+    this.maxDiskRuns = Math.max(1, options.maxDiskRuns ?? DEFAULT_MAX_DISK_RUNS);
+    this.residentRunRecords = options.residentRunRecords ?? RESIDENT_RUN_RECORDS;
     this.now = options.now ?? Date.now;
   }
 
@@ -113,7 +127,8 @@ export class HostIndexTable implements DedupIndexCache {
         for (const r of runs) r.reader.close();
         runs = [];
       }
-      runs = this.mergeSmallest(dir, runs);
+      runs = this.consolidate(dir, runs);
+      for (const r of runs) if (r.state.records <= this.residentRunRecords) r.reader.makeResident();
       this.writeState(dir, { version: STATE_VERSION, runs: runs.map((r) => r.state) });
       this.sweep(dir, new Set(runs.map((r) => r.state.file)));
     } catch (err) {
@@ -196,7 +211,8 @@ export class HostIndexTable implements DedupIndexCache {
       for (const r of runs) r.reader.close();
       throw err;
     }
-    return { runs, read, vanished };
+    // One run per refresh: a cold start's batches are merged at once.
+    return { runs: runs.length > 1 ? [this.merge(dir, runs)] : runs, read, vanished };
   }
 
   private writeRun(dir: string, batch: RunBatch): OpenRun {
@@ -209,25 +225,38 @@ export class HostIndexTable implements DedupIndexCache {
     return this.reopen(dir, { file, records: batch.records, sources: batch.sources });
   }
 
-  /** Merges the smallest runs until at most maxRuns are left (size-tiered: small merge often). */
-  private mergeSmallest(dir: string, runs: OpenRun[]): OpenRun[] {
-    if (runs.length <= this.maxRuns) return runs;
-    const bySize = [...runs].sort((a, b) => a.state.records - b.state.records);
-    // Merge at least enough to get down to maxRuns; go on while the next run is not much
-    // larger than what is merged, so a big run is rewritten only once the small ones add up.
-    let take = runs.length - this.maxRuns + 1;
-    let merged = bySize.slice(0, take).reduce((n, r) => n + r.state.records, 0);
-    while (take < bySize.length && bySize[take]!.state.records <= 2 * merged) merged += bySize[take++]!.state.records;
-    const inputs = bySize.slice(0, take);
+  /**
+   * Merges the resident runs into one once they hold too much, then the two smallest runs on
+   * disk while there are more than maxDiskRuns (size-tiered: a large run is rewritten only when
+   * a run of comparable size joins it).
+   */
+  private consolidate(dir: string, runs: OpenRun[]): OpenRun[] {
+    const small = (r: OpenRun) => r.state.records <= this.residentRunRecords;
+    let resident = runs.filter(small);
+    let disk = runs.filter((r) => !small(r));
+    const residentRecords = resident.reduce((n, r) => n + r.state.records, 0);
+    if (resident.length > 1 && (residentRecords > RESIDENT_TOTAL_RECORDS || resident.length > MAX_RESIDENT_RUNS)) {
+      const merged = this.merge(dir, resident);
+      resident = small(merged) ? [merged] : [];
+      if (!small(merged)) disk.push(merged);
+    }
+    while (disk.length > this.maxDiskRuns) {
+      disk.sort((a, b) => a.state.records - b.state.records);
+      disk = [this.merge(dir, disk.slice(0, 2)), ...disk.slice(2)];
+    }
+    // Largest first: a blob already stored is most likely found in the first run read.
+    return [...resident, ...disk.sort((a, b) => b.state.records - a.state.records)];
+  }
+
+  /** One run holding the records of `inputs`, which are closed (their files left to the sweep). */
+  private merge(dir: string, inputs: readonly OpenRun[]): OpenRun {
     const file = newRunFile();
     mergeRuns(
       inputs.map((r) => r.reader),
       join(dir, file),
     );
     for (const r of inputs) r.reader.close();
-    const out = bySize.slice(take);
-    out.push(this.reopen(dir, { file, records: merged, sources: inputs.flatMap((r) => r.state.sources) }));
-    return out;
+    return this.reopen(dir, { file, records: inputs.reduce((n, r) => n + r.state.records, 0), sources: inputs.flatMap((r) => r.state.sources) });
   }
 
   private reopen(dir: string, state: RunState): OpenRun {
@@ -266,6 +295,8 @@ class OpenTable implements DedupIndex {
       entries: runs.reduce((n, r) => n + r.reader.records, 0),
       runs: runs.length,
       bytes: runs.reduce((n, r) => n + r.reader.bytes, 0),
+      residentRuns: runs.filter((r) => r.reader.isResident).length,
+      residentEntries: runs.reduce((n, r) => n + (r.reader.isResident ? r.reader.records : 0), 0),
       objectsRead,
     };
   }

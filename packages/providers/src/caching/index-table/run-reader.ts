@@ -14,6 +14,8 @@ const CURSOR_RECORDS = 4096;
 
 export class RunReader {
   private bucket = Buffer.alloc(64 * RECORD_BYTES);
+  /** The records, when the run is small enough to be read into memory (makeResident). */
+  private resident: Buffer | undefined;
   private readonly listed = new Map<number, ListedPack>();
   private packIdSet: Set<string> | undefined;
   /** Per pack ordinal, 1 when `find` must skip the pack (condemned). */
@@ -53,6 +55,17 @@ export class RunReader {
     }
   }
 
+  /** Reads the records into memory: lookups then cost no system call. For small runs. */
+  makeResident(): void {
+    const records = Buffer.alloc(this.records * RECORD_BYTES);
+    readFully(this.fd, records, recordsStart(this.bits));
+    this.resident = records;
+  }
+
+  get isResident(): boolean {
+    return this.resident !== undefined;
+  }
+
   get packCount(): number {
     return this.packBytes.byteLength / PACK_ENTRY_BYTES;
   }
@@ -77,17 +90,26 @@ export class RunReader {
     const first = this.fanout[b]!;
     const n = this.fanout[b + 1]! - first;
     if (n === 0) return -1;
-    if (this.bucket.byteLength < n * RECORD_BYTES) this.bucket = Buffer.alloc(n * RECORD_BYTES * 2);
-    const want = n * RECORD_BYTES;
-    if (readFully(this.fd, this.bucket.subarray(0, want), recordsStart(this.bits) + first * RECORD_BYTES) < want) return -1;
-    let lo = 0;
-    let hi = n - 1;
+    let records: Buffer;
+    let base: number;
+    if (this.resident) {
+      records = this.resident;
+      base = first;
+    } else {
+      if (this.bucket.byteLength < n * RECORD_BYTES) this.bucket = Buffer.alloc(n * RECORD_BYTES * 2);
+      const want = n * RECORD_BYTES;
+      if (readFully(this.fd, this.bucket.subarray(0, want), recordsStart(this.bits) + first * RECORD_BYTES) < want) return -1;
+      records = this.bucket;
+      base = 0;
+    }
+    let lo = base;
+    let hi = base + n - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareIds(this.bucket, mid * RECORD_BYTES, ids, offset);
+      const c = compareIds(records, mid * RECORD_BYTES, ids, offset);
       if (c < 0) lo = mid + 1;
       else if (c > 0) hi = mid - 1;
-      else return this.firstAccepted(mid, n, ids, offset);
+      else return this.firstAccepted(records, base, base + n, mid, ids, offset);
     }
     return -1;
   }
@@ -133,16 +155,16 @@ export class RunReader {
     return this.packBytes.toString('hex', ordinal * PACK_ENTRY_BYTES, ordinal * PACK_ENTRY_BYTES + 32);
   }
 
-  /** Among the equal records around `at` (a blob stored in several packs), one not excluded. */
-  private firstAccepted(at: number, n: number, ids: Uint8Array, offset: number): number {
-    const ordinalAt = (i: number) => this.bucket.readUInt32LE(i * RECORD_BYTES + 32);
+  /** Among the equal records around `at` in [from, to) (a blob stored in several packs), one not excluded. */
+  private firstAccepted(records: Buffer, from: number, to: number, at: number, ids: Uint8Array, offset: number): number {
+    const ordinalAt = (i: number) => records.readUInt32LE(i * RECORD_BYTES + 32);
     const ok = (i: number) => {
       const o = ordinalAt(i);
       return o < this.packCount && !this.excluded?.[o];
     };
     if (ok(at)) return ordinalAt(at);
-    for (let i = at - 1; i >= 0 && compareIds(this.bucket, i * RECORD_BYTES, ids, offset) === 0; i--) if (ok(i)) return ordinalAt(i);
-    for (let i = at + 1; i < n && compareIds(this.bucket, i * RECORD_BYTES, ids, offset) === 0; i++) if (ok(i)) return ordinalAt(i);
+    for (let i = at - 1; i >= from && compareIds(records, i * RECORD_BYTES, ids, offset) === 0; i--) if (ok(i)) return ordinalAt(i);
+    for (let i = at + 1; i < to && compareIds(records, i * RECORD_BYTES, ids, offset) === 0; i++) if (ok(i)) return ordinalAt(i);
     return -1;
   }
 }
