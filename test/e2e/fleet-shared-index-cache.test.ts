@@ -12,13 +12,15 @@
  * recording HTTP proxy of its own (one port per worker, one for the CLI commands), so the test
  * sees every S3 request and which process made it. The cache answers GETs of index objects,
  * never listings, so a listing of `index/` is one opened index and a GET of `index/<id>` is a
- * miss. The second round lists the index once per archive job or more and GETs none of the
- * index objects, objects other workers stored among them; restore (which reads its snapshot's
+ * miss. The second round lists the index once per archive job or more (refreshing the host
+ * index table, which the archives look blobs up in) and GETs none of the index objects, objects
+ * other workers stored among them; restore (which reads its snapshot's
  * pack list instead of the index) and verify (which reads the whole index) GET none either. No
  * process rewrote a cache file: each keeps the inode and mtime it had after the first round (a
  * miss writes a new file and renames it into place). Afterwards the folder holds exactly one file
  * per index object in the bucket, in the documented format ("SFC1", SHA-256 of key, 0x00 and
- * bytes, then the object's bytes as stored), and no temp files.
+ * bytes, then the object's bytes as stored), and no temp files, beside one host index table
+ * whose runs were built from exactly the bucket's index objects.
  */
 import { createHash } from 'node:crypto';
 import { request, createServer, type Server } from 'node:http';
@@ -103,9 +105,13 @@ function logLines(stderr: string): LogLine[] {
 }
 
 /** Inode and mtime of every file under the cache root: a rewritten file gets a new inode. */
+/** The host index table's files (docs/operations.md): beside the cached objects, not among them. */
+const isTableFile = (f: string) => f.split('/')[1] === 'index-table';
+
+/** Inode and mtime of each cached index object's file. */
 async function fileStamps(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const f of await listFiles(dir)) {
+  for (const f of (await listFiles(dir)).filter((x) => !isTableFile(x))) {
     const s = await stat(join(dir, f), { bigint: true });
     out.set(f, `${s.ino}:${s.mtimeNs}`);
   }
@@ -212,9 +218,19 @@ describe('three workers on one host share one index cache (S3)', () => {
     for await (const o of store.list('index/')) indexKeys.push(o.key);
     indexKeys.sort();
     expect(indexKeys.length).toBeGreaterThanOrEqual(storedBy.size);
-    const files = await listFiles(cacheRoot);
+    const all = await listFiles(cacheRoot);
+    const files = all.filter((f) => !isTableFile(f));
     expect(files.filter((f) => f.includes('.tmp-')), 'temp files left').toEqual([]);
     expect(files).toEqual(indexKeys.map((k) => `${storeFolder}/${k}`));
+    // One host index table for the repository, which every archive job refreshed: its runs were
+    // built from the bucket's index objects (all but those stored after the last refresh).
+    const tables = [...new Set(all.filter(isTableFile).map((f) => f.split('/').slice(0, 3).join('/')))];
+    expect(tables).toHaveLength(1);
+    const state = JSON.parse(await readFile(join(cacheRoot, tables[0]!, 'state.json'), 'utf8')) as { runs: { sources: string[] }[] };
+    const sources = state.runs.flatMap((r) => r.sources);
+    expect(sources.length).toBeGreaterThanOrEqual(storedBy.size);
+    expect(sources.filter((k) => !indexKeys.includes(k)), 'table sources not in the bucket').toEqual([]);
+    expect(all.filter((f) => isTableFile(f) && f.endsWith('.tmp')), 'table temp files left').toEqual([]);
     for (const key of indexKeys) {
       const file = await readFile(join(cacheRoot, storeFolder, key));
       const stored = await store.get(key);
