@@ -16,12 +16,13 @@ const IMAGE_MIB = 16;
 const PASSWORD = 'cache-pass-4Jw!x';
 
 let work: string;
+let image: string;
 let bucket: TestBucket;
 let env: CliEnv;
 
 beforeAll(async () => {
   work = await makeTempDir('index-cache');
-  const image = join(work, 'v.img');
+  image = join(work, 'v.img');
   await createImage(image, IMAGE_MIB, 21);
   bucket = await createTestBucket({ prefix: 'cached' });
   env = { ...bucket.env, SNAPFLEET_REPOSITORY: bucket.repoUrl, SNAPFLEET_PASSWORD: PASSWORD, NODE_NO_WARNINGS: '1' };
@@ -64,6 +65,24 @@ describe('index cache through the CLI (S3)', () => {
     expect(snapfleetStderr(verify.stderr)).toMatch(new RegExp(`^snapfleet: warning: cache file ${file} is damaged`));
     // Fetched and written again: the next command reads it without a word.
     const again = await runCli(['verify', '--json'], env);
+    expect(again.code, describeRun(again)).toBe(0);
+    expect(snapfleetStderr(again.stderr)).toBe('');
+  });
+
+  it('rebuilds a damaged host index table with a warning; the archive still deduplicates against it', async () => {
+    const tables = join(storeCacheDir(bucket.env.SNAPFLEET_CACHE_DIR!, bucket.repoUrl), 'index-table');
+    const [repository] = await readdir(tables);
+    const folder = join(tables, repository!);
+    const runs = (await readdir(folder)).filter((f) => f.endsWith('.sfrt'));
+    expect(runs.length).toBeGreaterThan(0);
+    await writeFile(join(folder, runs[0]!), 'not a run');
+
+    const r = await runCli(['archive', image, '--volume-id', 'vol-d', '--json'], env);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(snapfleetStderr(r.stderr)).toMatch(new RegExp(`^snapfleet: warning: host index table ${folder}: run ${runs[0]} is unusable \\(not a run file`));
+    // The same image as vol-c: every chunk found in the rebuilt table, nothing stored again.
+    expect(parseJson<{ newBlobs: number }>(r).newBlobs).toBe(0);
+    const again = await runCli(['archive', image, '--volume-id', 'vol-e', '--json'], env);
     expect(again.code, describeRun(again)).toBe(0);
     expect(snapfleetStderr(again.stderr)).toBe('');
   });

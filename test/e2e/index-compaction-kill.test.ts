@@ -3,8 +3,10 @@
  * (docs/format.md, "Index compaction" and "Garbage collection"): every round starts three
  * archives of changed volumes at once (small packs, so that each stores many packs and index
  * objects), runs `maintenance` (compaction) or `forget` + `prune` beside them, and kills that
- * after a seeded random delay, from its start or from its first visible write. Every archive must succeed, verify must be clean after every
- * round, and at the end every snapshot the repository lists restores byte-identically.
+ * after a seeded random delay, from its start or from its first visible write. The archives
+ * share one host index table (one cache folder, as processes on one host do). Every archive
+ * must succeed, verify must be clean after every round, and at the end every snapshot the
+ * repository lists restores byte-identically.
  *
  * SNAPFLEET_COMPACT_KILL_SEED replays a run (the seed is printed); SNAPFLEET_COMPACT_KILL_ROUNDS
  * changes the number of rounds.
@@ -58,7 +60,10 @@ afterAll(async () => {
 describe('index compaction and prune killed while archives run', () => {
   it(`${ROUNDS} rounds of kills lose nothing; every snapshot restores`, { timeout: 900_000 }, async () => {
     const target = await createRepoTarget('folder', dir, PASSWORD);
-    const { env } = target;
+    // One cache folder for every process, as on one host: the three archives of a round look
+    // blobs up in one host index table, refreshing it at once while compaction and prune
+    // replace the index objects it was built from.
+    const env = { ...target.env, SNAPFLEET_CACHE_DIR: join(dir, 'host-cache') };
     const recorded = new Map<string, ArchivedSnapshot>();
     for (let v = 0; v < VOLUMES; v++) {
       const s = await archiveImage(env, images[v]!, `vol-${v}`, timeAt(0), PACK_ARGS);

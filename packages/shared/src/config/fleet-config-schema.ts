@@ -113,6 +113,12 @@ const policySchema = z.strictObject({
   /** Garbage collection of the policy's repository after retention, at most once per `every`. */
   prune: z.strictObject({ every: interval(MIN_EVERY_MS) }).optional(),
   /**
+   * Index compaction (`snapfleet maintenance`) of the policy's repository after retention, at
+   * most once per `every`, so that opening it stays a few reads however many archives wrote
+   * their per-pack index objects since. A prune compacts too and counts as one.
+   */
+  maintenance: z.strictObject({ every: interval(MIN_EVERY_MS) }).optional(),
+  /**
    * Archives of this policy running at once across the whole fleet (every worker on every
    * host), e.g. to spare the storage the volumes live on. @defaultValue unlimited (the archive
    * queue's own concurrency still applies)

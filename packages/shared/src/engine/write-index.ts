@@ -24,11 +24,11 @@ export interface WriteIndex extends Pick<DedupIndex, 'find'> {
 /** Opens the write view; call it with the archive's lease held (docs/format.md, "Concurrency"). */
 export async function openWriteIndex(repo: Repository): Promise<WriteIndex> {
   const condemned = await repo.condemnedPacks();
-  if (!repo.dedupCache) {
+  const table = await repo.dedupCache?.open(repo.indexObjectView(), { exclude: condemned });
+  if (!table) {
     const index = await repo.loadIndex({ view: 'write' });
     return counted({ find: (ids, offset) => index.find(ids, offset), table: undefined, condemned, close: async () => {} });
   }
-  const table = await repo.dedupCache.open(repo.indexObjectView(), { exclude: condemned });
   const adopted = new BlobIndex();
   try {
     await repo.adoptOrphanPacks(

@@ -21,6 +21,11 @@ export function lastPruneKey(prefix: string, repository: string): string {
   return `${prefix}:fleet:last-prune:${encodePolicyPart(repository)}`;
 }
 
+/** When the fleet last compacted a repository's index (a prune or a maintenance run). */
+export function lastMaintenanceKey(prefix: string, repository: string): string {
+  return `${prefix}:fleet:last-maintenance:${encodePolicyPart(repository)}`;
+}
+
 export function fleetMetricsKey(prefix: string): string {
   return `${prefix}:fleet:metrics`;
 }

@@ -50,9 +50,11 @@ export interface DedupIndexCache {
   /**
    * The table of this view's index, refreshed to match the listing taken now: entries of index
    * objects gone since are dropped, new ones added. Open it after the archive's lease is held,
-   * as the index was loaded before (docs/format.md, "Concurrency").
+   * as the index was loaded before (docs/format.md, "Concurrency"). Undefined when the host's
+   * table cannot be used (its folder is unwritable, the disk full: reported through the
+   * adapter's warnings): the archive then loads the index into memory.
    */
-  open(view: IndexObjectView, options?: DedupIndexOpenOptions): Promise<DedupIndex>;
+  open(view: IndexObjectView, options?: DedupIndexOpenOptions): Promise<DedupIndex | undefined>;
 }
 
 export interface DedupIndexOpenOptions {

@@ -193,3 +193,67 @@ describe('prune in the retention job', () => {
     expect(store.keys().filter((k) => k.startsWith('data/')).length).toBeLessThan(packsBefore.length);
   });
 });
+
+describe('maintenance in the retention job', () => {
+  const mPrefix = `${prefix}-maint`;
+  const mRedis = new Redis(connection);
+  const retentionQueue = new Queue('retention', { connection, prefix: mPrefix });
+  const events = new QueueEvents('retention', { connection, prefix: mPrefix });
+  const workers: FleetWorker[] = [];
+
+  afterAll(async () => {
+    for (const w of workers) await w.close(5_000);
+    await Promise.all([retentionQueue.close(), events.close()]);
+    const keys = await mRedis.keys(`${mPrefix}:*`);
+    if (keys.length) await mRedis.del(...keys);
+    mRedis.disconnect();
+  });
+
+  const setUp = async (formatVersion: number, every: string) => {
+    const config: FleetConfig = fleetConfigSchema.parse({
+      repositories: { main: { url: '/not-used' } },
+      policies: [{ name: 'm', schedules: [{ every: '1d' }], repository: 'main', maintenance: { every } }],
+    });
+    const store = new MemoryBlobStore();
+    const initialized = await initRepository(store, { encrypted: false, formatVersion });
+    const pool = createInlineCodecPool(initialized.keys);
+    for (const day of [1, 2, 3]) {
+      const source = new MemoryVolumeSource(new Uint8Array(64 * 1024).fill(day));
+      await archiveVolume(new Repository(store, initialized.config, initialized.keys), pool, { volumeId: 'v', source, time: new Date(Date.UTC(2024, 2, day, 2)), clock });
+    }
+    const repositories: FleetRepositories = {
+      open: async () => ({ repo: new Repository(store, initialized.config, initialized.keys), pool, settings: config.repositories.main! }),
+      update: () => {},
+      close: async () => {},
+    };
+    for (const w of workers.splice(0)) await w.close(5_000);
+    const keys = await mRedis.keys(`${mPrefix}:*`);
+    if (keys.length) await mRedis.del(...keys);
+    const provider = new MemoryVolumeProvider({ v: { data: new Uint8Array(1024) } }, { clock });
+    workers.push(createFleetWorker({ connection, redis: mRedis, prefix: mPrefix, config, provider, repositories, clock, log: silentLogger, metrics: createFleetMetrics(undefined, mPrefix), queues: ['retention'] }));
+    return store;
+  };
+  const run = async (attempt: string) => {
+    const job = await retentionQueue.add('retention', { v: 1, policy: 'm', volumeId: 'v', slot: slot(3), repository: 'main' }, { jobId: `${volumeJobId('retention', 'm', 'v', slot(3))}-${attempt}` });
+    return (await job.waitUntilFinished(events, 30_000)) as RetentionJobResult;
+  };
+  const indexObjects = (store: MemoryBlobStore) => store.keys().filter((k) => k.startsWith('index/')).length;
+
+  it('compacts the index at most once per interval', async () => {
+    const store = await setUp(2, '1h');
+    expect(indexObjects(store)).toBeGreaterThanOrEqual(3); // one per pack, as archives write them
+    const first = await run('first');
+    expect(first.compacted).toBe(true);
+    expect(indexObjects(store)).toBe(1);
+    const second = await run('second');
+    expect(second.compacted).toBe(false); // an hour has not passed
+  });
+
+  it('skips a format-1 repository, which cannot be compacted before migrate, without failing the job', async () => {
+    const store = await setUp(1, '1s');
+    const before = indexObjects(store);
+    const r = await run('v1');
+    expect(r.compacted).toBe(false);
+    expect(indexObjects(store)).toBe(before);
+  });
+});

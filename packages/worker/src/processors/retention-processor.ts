@@ -3,12 +3,13 @@
  * repository (planForget / removeSnapshots) and its snapshot tier to the provider's snapshots
  * (snapshot-tier-retention.ts; the local provider keeps none), then, at most once per the
  * policy's prune interval and never twice at once per repository, collects the garbage (prune
- * is safe while archives run).
+ * is safe while archives run); at most once per the policy's maintenance interval, compacts the
+ * repository's index (a prune does that too, and counts as one).
  */
 import type { Job } from 'bullmq';
-import { planForget, pruneRepository, removeSnapshots, RepositoryLockedError } from '@snapfleet/shared';
+import { compactIndex, InvalidInputError, planForget, pruneRepository, removeSnapshots, RepositoryLockedError, type Repository } from '@snapfleet/shared';
 import { tierRules } from '@snapfleet/shared/retention';
-import { lastPruneKey, policyTag, repositoryLockKey, retentionJobSchema } from '@snapfleet/shared/jobs';
+import { lastMaintenanceKey, lastPruneKey, policyTag, repositoryLockKey, retentionJobSchema } from '@snapfleet/shared/jobs';
 import type { Redis } from 'ioredis';
 import { parsePayload } from '../job-errors.js';
 import { policyNamed, type Processor, type ProcessorDeps } from './processor-deps.js';
@@ -34,6 +35,8 @@ export interface RetentionJobResult {
   /** Provider snapshots the snapshot tier's rules did not keep but that were not deleted, and why. */
   heldSnapshots: SnapshotTierOutcome['held'];
   pruned: boolean;
+  /** Whether this job compacted the repository's index (the policy's `maintenance`). */
+  compacted: boolean;
   /** Disaster-recovery copies made or found, and copies the targets' retention deleted. */
   copies: SnapshotCopiesOutcome;
 }
@@ -68,6 +71,7 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
           try {
             const report = await pruneRepository(repo, pool, { clock: deps.clock, ...(deps.hostname ? { hostname: deps.hostname } : {}), ...(deps.identity ? { identity: deps.identity } : {}) });
             await deps.redis.set(lastPruneKey(deps.prefix, data.repository), String(now));
+            await deps.redis.set(lastMaintenanceKey(deps.prefix, data.repository), String(now));
             deps.log.info({ jobId: job.id, repository: data.repository, deletedPacks: report.deletedPacks, freedBytes: report.freedBytes }, 'pruned');
             pruned = true;
           } catch (err) {
@@ -81,6 +85,40 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
         }
       }
     }
-    return { volumeId: data.volumeId, removed, deletedSnapshots: tier.deleted, heldSnapshots: tier.held, pruned, copies };
+    const compacted = policy.maintenance && !pruned ? await maintain(deps, repo, data.repository, policy.maintenance.every, job.id) : false;
+    return { volumeId: data.volumeId, removed, deletedSnapshots: tier.deleted, heldSnapshots: tier.held, pruned, compacted, copies };
   };
+}
+
+/**
+ * Compacts the repository's index when its last compaction is `every` ago, under the same Redis
+ * lock as prune (both take the repository's prune lease; the loser would only wait for it).
+ */
+async function maintain(deps: RetentionDeps, repo: Repository, repository: string, every: number, jobId: string | undefined): Promise<boolean> {
+  const now = deps.clock.now().getTime();
+  const last = Number((await deps.redis.get(lastMaintenanceKey(deps.prefix, repository))) ?? 0);
+  if (now - last < every) return false;
+  const lock = await deps.locks.tryAcquire(repositoryLockKey(deps.prefix, 'prune', repository), PRUNE_LOCK_TTL_MS);
+  if (!lock) return false;
+  try {
+    const report = await compactIndex(repo, { clock: deps.clock, ...(deps.hostname ? { hostname: deps.hostname } : {}), ...(deps.identity ? { identity: deps.identity } : {}) });
+    await deps.redis.set(lastMaintenanceKey(deps.prefix, repository), String(now));
+    deps.log.info({ jobId, repository, objectsBefore: report.objectsBefore, objectsAfter: report.objectsAfter }, 'compacted the index');
+    return true;
+  } catch (err) {
+    if (err instanceof RepositoryLockedError) {
+      deps.log.warn({ jobId, repository, err: err.message }, 'maintenance skipped: a prune holds the repository');
+      return false;
+    }
+    if (err instanceof InvalidInputError) {
+      // A format-1 repository cannot be compacted until it is migrated: say so once per
+      // interval rather than fail every retention job of the policy.
+      await deps.redis.set(lastMaintenanceKey(deps.prefix, repository), String(now));
+      deps.log.warn({ jobId, repository, err: err.message }, 'maintenance skipped');
+      return false;
+    }
+    throw err;
+  } finally {
+    await lock.release();
+  }
 }

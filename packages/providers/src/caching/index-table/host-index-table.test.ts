@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Compression, BlobType, type IndexObjectView, type IndexedPack } from '@snapfleet/shared';
+import { Compression, BlobType, TransientError, type IndexObjectView, type IndexedPack } from '@snapfleet/shared';
 import { HostIndexTable } from './host-index-table.js';
 
 /** A pack of `blobs` random ids in one frame (or the given ids). */
@@ -45,6 +45,13 @@ function idsOf(packs: IndexedPack[]): { id: Buffer; packId: string }[] {
   return packs.flatMap((p) => p.frames.flatMap((f) => Array.from({ length: f.lengths.length }, (_, i) => ({ id: Buffer.from(f.ids.subarray(i * 32, (i + 1) * 32)), packId: p.packId }))));
 }
 
+/** A table's open, which must succeed here (undefined means its folder was unusable). */
+async function opened(table: HostIndexTable, view: IndexObjectView, options?: { exclude?: ReadonlySet<string> }) {
+  const t = await table.open(view, options);
+  if (!t) throw new Error('the host index table could not be used');
+  return t;
+}
+
 describe('HostIndexTable', () => {
   let root: string;
   let warnings: string[];
@@ -60,7 +67,7 @@ describe('HostIndexTable', () => {
     const packs = [pack(3000), pack(5), pack(1)];
     view.add(packs.slice(0, 2));
     view.add(packs.slice(2));
-    const t = await table().open(view);
+    const t = await opened(table(), view);
     expect(t.stats).toMatchObject({ entries: 3006, runs: 1, objectsRead: 2 });
     for (const { id, packId } of idsOf(packs)) expect(t.find(id, 0)?.packId).toBe(packId);
     for (const p of packs) expect(t.hasPack(p.packId)).toBe(true);
@@ -84,7 +91,7 @@ describe('HostIndexTable', () => {
     const repacked = pack(0, Buffer.from(shared.subarray(0, 5 * 32)));
     view.add([condemned]);
     view.add([repacked]);
-    const t = await table().open(view, { exclude: new Set([condemned.packId]) });
+    const t = await opened(table(), view, { exclude: new Set([condemned.packId]) });
     for (let i = 0; i < 10; i++) expect(t.find(shared, i * 32)?.packId, `blob ${i}`).toBe(i < 5 ? repacked.packId : undefined);
     await t.close();
   });
@@ -95,18 +102,18 @@ describe('HostIndexTable', () => {
     const b = [pack(200)];
     const ka = view.add(a);
     const kb = view.add(b);
-    await (await table().open(view)).close();
+    await (await opened(table(), view)).close();
     const c = [pack(50)];
     view.add(c);
     view.reads = 0;
-    let t = await table().open(view);
+    let t = await opened(table(), view);
     expect(t.stats).toMatchObject({ entries: 350, objectsRead: 1 });
     expect(view.reads).toBe(1);
     await t.close();
 
     // Nothing new: no object read.
     view.reads = 0;
-    t = await table().open(view);
+    t = await opened(table(), view);
     expect(t.stats.objectsRead).toBe(0);
     await t.close();
 
@@ -114,7 +121,7 @@ describe('HostIndexTable', () => {
     view.add([...a, ...b]);
     view.objects.delete(ka);
     view.objects.delete(kb);
-    t = await table().open(view);
+    t = await opened(table(), view);
     for (const { id, packId } of idsOf([...a, ...b, ...c])) expect(t.find(id, 0)?.packId).toBe(packId);
     expect(t.stats.entries).toBe(350);
     await t.close();
@@ -122,7 +129,7 @@ describe('HostIndexTable', () => {
     // Prune deleted pack c: its object is gone, and so are its blobs from the table.
     const kc = [...view.objects].find(([, v]) => v === c)![0];
     view.objects.delete(kc);
-    t = await table().open(view);
+    t = await opened(table(), view);
     for (const { id } of idsOf(c)) expect(t.find(id, 0)).toBeUndefined();
     expect(t.hasPack(c[0]!.packId)).toBe(false);
     expect(t.stats.entries).toBe(300);
@@ -138,12 +145,12 @@ describe('HostIndexTable', () => {
       const added = [pack(300 + round), pack(7)];
       all.push(...added);
       view.add(added);
-      const t = await table(options).open(view);
+      const t = await opened(table(options), view);
       expect(t.stats.runs - t.stats.residentRuns).toBeLessThanOrEqual(2);
       expect(t.stats.entries).toBe(all.reduce((n, p) => n + p.frames[0]!.lengths.length, 0));
       await t.close();
     }
-    const t = await table(options).open(view);
+    const t = await opened(table(options), view);
     expect(t.stats.objectsRead).toBe(0);
     for (const { id, packId } of idsOf(all)) expect(t.find(id, 0)?.packId).toBe(packId);
     await t.close();
@@ -155,10 +162,10 @@ describe('HostIndexTable', () => {
   it('merges the runs of a refresh that read more than one batch into one', async () => {
     const view = new Objects();
     for (let i = 0; i < 5; i++) view.add([pack(100)]);
-    const t = await table({ buildRecords: 150, residentRunRecords: 0 }).open(view);
+    const t = await opened(table({ buildRecords: 150, residentRunRecords: 0 }), view);
     expect(t.stats).toMatchObject({ runs: 1, residentRuns: 0, entries: 500, objectsRead: 5 });
     await t.close();
-    const r = await table({ residentRunRecords: 1000 }).open(view);
+    const r = await opened(table({ residentRunRecords: 1000 }), view);
     expect(r.stats).toMatchObject({ runs: 1, residentRuns: 1, residentEntries: 500, objectsRead: 0 });
     for (const { id, packId } of idsOf([...view.objects.values()].flat())) expect(r.find(id, 0)?.packId).toBe(packId);
     await r.close();
@@ -168,13 +175,13 @@ describe('HostIndexTable', () => {
     const view = new Objects();
     view.add([pack(10)]);
     const folder = table().folderOf(view.repositoryId);
-    await (await table({ buildRecords: 1, maxDiskRuns: 1, residentRunRecords: 0 }).open(view)).close();
+    await (await opened(table({ buildRecords: 1, maxDiskRuns: 1, residentRunRecords: 0 }), view)).close();
     view.add([pack(10)]);
-    await (await table({ buildRecords: 1, maxDiskRuns: 1, residentRunRecords: 0 }).open(view)).close(); // merges: the old run is unreferenced
+    await (await opened(table({ buildRecords: 1, maxDiskRuns: 1, residentRunRecords: 0 }), view)).close(); // merges: the old run is unreferenced
     const files = async () => (await readdir(folder)).filter((f) => f.endsWith('.sfrt'));
     expect((await files()).length).toBe(3);
     const later = new HostIndexTable({ dir: root, now: () => Date.now() + 2 * 60 * 60 * 1000 });
-    await (await later.open(view)).close();
+    await (await opened(later, view)).close();
     expect((await files()).length).toBe(1);
   });
 
@@ -183,10 +190,10 @@ describe('HostIndexTable', () => {
     const packs = [pack(2000)];
     view.add(packs);
     const folder = table().folderOf(view.repositoryId);
-    await (await table().open(view)).close();
+    await (await opened(table(), view)).close();
     const run = (await readdir(folder)).find((f) => f.endsWith('.sfrt'))!;
     const check = async () => {
-      const t = await table().open(view);
+      const t = await opened(table(), view);
       for (const { id, packId } of idsOf(packs)) expect(t.find(id, 0)?.packId).toBe(packId);
       await t.close();
     };
@@ -219,8 +226,38 @@ describe('HostIndexTable', () => {
     const a = [pack(10)];
     const ka = view.add(a);
     view.vanishOnce.add(ka);
-    const t = await table().open(view);
+    const t = await opened(table(), view);
     for (const { id, packId } of idsOf(a)) expect(t.find(id, 0)?.packId).toBe(packId);
     await t.close();
+  });
+});
+
+describe('HostIndexTable in an unusable folder', () => {
+  it('warns once and answers undefined, so that archives load the index into memory', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'snapfleet-table-'));
+    try {
+      const blocked = join(root, 'not-a-folder');
+      await writeFile(blocked, 'x');
+      const warnings: string[] = [];
+      const table = new HostIndexTable({ dir: blocked, onWarning: (m) => warnings.push(m) });
+      const view = new Objects();
+      view.add([pack(10)]);
+      expect(await table.open(view)).toBeUndefined();
+      expect(await table.open(view)).toBeUndefined();
+      expect(warnings).toEqual([expect.stringMatching(new RegExp(`^host index table ${blocked}/index-table/a{32} cannot be used \\(.*ENOTDIR`))]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('passes the store\'s errors on', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'snapfleet-table-'));
+    try {
+      const view = new Objects();
+      view.list = () => Promise.reject(new TransientError('store unreachable'));
+      await expect(new HostIndexTable({ dir: root }).open(view)).rejects.toBeInstanceOf(TransientError);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

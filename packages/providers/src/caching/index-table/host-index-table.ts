@@ -24,11 +24,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ID_BYTES, TransientError, type DedupIndex, type DedupIndexCache, type DedupIndexOpenOptions, type DedupIndexStats, type IndexObjectView, type IndexedPack, type ListedPack } from '@snapfleet/shared';
+import { ID_BYTES, SnapfleetError, TransientError, type DedupIndex, type DedupIndexCache, type DedupIndexOpenOptions, type DedupIndexStats, type IndexObjectView, type IndexedPack, type ListedPack } from '@snapfleet/shared';
 import { RECORD_BYTES, fanoutBitsFor } from './run-format.js';
 import { RunReader } from './run-reader.js';
 import { RunWriter, sortRecords } from './run-writer.js';
-import { mergeRuns } from './run-merge.js';
+import { mergeRuns, yieldToEventLoop } from './run-merge.js';
 
 /** Runs on disk kept before the two smallest are merged: a lookup reads one bucket from each. */
 export const DEFAULT_MAX_DISK_RUNS = 2;
@@ -90,6 +90,8 @@ export class HostIndexTable implements DedupIndexCache {
   private readonly maxDiskRuns: number;
   private readonly residentRunRecords: number;
   private readonly now: () => number;
+  /** Set once the folder's failure was reported: one warning, not one per archive. */
+  private reported = false;
 
   constructor(private readonly options: HostIndexTableOptions) {
     this.warn = options.onWarning ?? (() => {});
@@ -104,7 +106,23 @@ export class HostIndexTable implements DedupIndexCache {
     return join(this.options.dir, 'index-table', repositoryId);
   }
 
-  async open(view: IndexObjectView, options: DedupIndexOpenOptions = {}): Promise<DedupIndex> {
+  /**
+   * The refreshed table, or undefined when its folder cannot be used (a file system error: no
+   * permission, a full disk), reported once per table object as a warning; errors of the
+   * repository's store are thrown as they are.
+   */
+  async open(view: IndexObjectView, options: DedupIndexOpenOptions = {}): Promise<DedupIndex | undefined> {
+    try {
+      return await this.openTable(view, options);
+    } catch (err) {
+      if (err instanceof SnapfleetError || typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
+      if (!this.reported) this.warn(`host index table ${this.folderOf(view.repositoryId)} cannot be used (${(err as Error).message}); archives load the index into memory`);
+      this.reported = true;
+      return undefined;
+    }
+  }
+
+  private async openTable(view: IndexObjectView, options: DedupIndexOpenOptions): Promise<DedupIndex> {
     const dir = this.folderOf(view.repositoryId);
     mkdirSync(dir, { recursive: true, mode: FOLDER_MODE });
     let runs: OpenRun[] = [];
@@ -127,7 +145,7 @@ export class HostIndexTable implements DedupIndexCache {
         for (const r of runs) r.reader.close();
         runs = [];
       }
-      runs = this.consolidate(dir, runs);
+      runs = await this.consolidate(dir, runs);
       for (const r of runs) if (r.state.records <= this.residentRunRecords) r.reader.makeResident();
       this.writeState(dir, { version: STATE_VERSION, runs: runs.map((r) => r.state) });
       this.sweep(dir, new Set(runs.map((r) => r.state.file)));
@@ -200,25 +218,27 @@ export class HostIndexTable implements DedupIndexCache {
           }
           read++;
           if (batch.records > 0 && batch.records + blobsOf(packs) > this.buildRecords) {
-            runs.push(this.writeRun(dir, batch));
+            runs.push(await this.writeRun(dir, batch));
             batch = new RunBatch();
           }
           batch.add(slice[j]!, packs);
         }
       }
-      if (batch.sources.length > 0) runs.push(this.writeRun(dir, batch));
+      if (batch.sources.length > 0) runs.push(await this.writeRun(dir, batch));
     } catch (err) {
       for (const r of runs) r.reader.close();
       throw err;
     }
     // One run per refresh: a cold start's batches are merged at once.
-    return { runs: runs.length > 1 ? [this.merge(dir, runs)] : runs, read, vanished };
+    return { runs: runs.length > 1 ? [await this.merge(dir, runs)] : runs, read, vanished };
   }
 
-  private writeRun(dir: string, batch: RunBatch): OpenRun {
+  private async writeRun(dir: string, batch: RunBatch): Promise<OpenRun> {
     const file = newRunFile();
     const bits = fanoutBitsFor(batch.records);
+    await yieldToEventLoop();
     const sorted = sortRecords(batch.buffer, batch.records, bits);
+    await yieldToEventLoop();
     const writer = new RunWriter(join(dir, file), batch.records);
     for (let i = 0; i < batch.records; i++) writer.add(sorted, i * RECORD_BYTES, sorted.readUInt32LE(i * RECORD_BYTES + ID_BYTES));
     writer.finish(batch.packs);
@@ -230,28 +250,28 @@ export class HostIndexTable implements DedupIndexCache {
    * disk while there are more than maxDiskRuns (size-tiered: a large run is rewritten only when
    * a run of comparable size joins it).
    */
-  private consolidate(dir: string, runs: OpenRun[]): OpenRun[] {
+  private async consolidate(dir: string, runs: OpenRun[]): Promise<OpenRun[]> {
     const small = (r: OpenRun) => r.state.records <= this.residentRunRecords;
     let resident = runs.filter(small);
     let disk = runs.filter((r) => !small(r));
     const residentRecords = resident.reduce((n, r) => n + r.state.records, 0);
     if (resident.length > 1 && (residentRecords > RESIDENT_TOTAL_RECORDS || resident.length > MAX_RESIDENT_RUNS)) {
-      const merged = this.merge(dir, resident);
+      const merged = await this.merge(dir, resident);
       resident = small(merged) ? [merged] : [];
       if (!small(merged)) disk.push(merged);
     }
     while (disk.length > this.maxDiskRuns) {
       disk.sort((a, b) => a.state.records - b.state.records);
-      disk = [this.merge(dir, disk.slice(0, 2)), ...disk.slice(2)];
+      disk = [await this.merge(dir, disk.slice(0, 2)), ...disk.slice(2)];
     }
     // Largest first: a blob already stored is most likely found in the first run read.
     return [...resident, ...disk.sort((a, b) => b.state.records - a.state.records)];
   }
 
   /** One run holding the records of `inputs`, which are closed (their files left to the sweep). */
-  private merge(dir: string, inputs: readonly OpenRun[]): OpenRun {
+  private async merge(dir: string, inputs: readonly OpenRun[]): Promise<OpenRun> {
     const file = newRunFile();
-    mergeRuns(
+    await mergeRuns(
       inputs.map((r) => r.reader),
       join(dir, file),
     );

@@ -1,7 +1,8 @@
 /**
  * Merges runs into one: a k-way merge over sequential reads of each, so its memory is a slice
  * per input whatever the runs hold. Pack ordinals are renumbered: the output's packs are the
- * inputs' packs one after another.
+ * inputs' packs one after another. It yields to the event loop every YIELD_RECORDS records: a
+ * large merge takes minutes, and a worker process must keep renewing its job and lease locks.
  */
 import type { ListedPack } from '@snapfleet/shared';
 import { RECORD_BYTES, compareIds } from './run-format.js';
@@ -16,7 +17,10 @@ interface Head {
   ordinalBase: number;
 }
 
-export function mergeRuns(inputs: readonly RunReader[], path: string): void {
+/** Records merged between two yields to the event loop (~0.1 s of work). */
+const YIELD_RECORDS = 256 * 1024;
+
+export async function mergeRuns(inputs: readonly RunReader[], path: string): Promise<void> {
   const packs: ListedPack[] = [];
   const heads: Head[] = [];
   let records = 0;
@@ -45,7 +49,12 @@ export function mergeRuns(inputs: readonly RunReader[], path: string): void {
       }
     };
     for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+    let sinceYield = 0;
     while (heap.length > 0) {
+      if (++sinceYield === YIELD_RECORDS) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
       const h = heap[0]!;
       const o = h.at * RECORD_BYTES;
       writer.add(h.data, o, h.data.readUInt32LE(o + 32) + h.ordinalBase);
@@ -67,4 +76,8 @@ export function mergeRuns(inputs: readonly RunReader[], path: string): void {
     writer.abort();
     throw err;
   }
+}
+
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
