@@ -70,12 +70,16 @@ describe('index cache through the CLI (S3)', () => {
   });
 
   it('rebuilds a damaged host index table with a warning; the archive still deduplicates against it', async () => {
+    // The first archive built the table when the repository was empty; this one adds its objects.
+    const refresh = await runCli(['archive', image, '--volume-id', 'vol-d0', '--json'], env);
+    expect(refresh.code, describeRun(refresh)).toBe(0);
+    expect(parseJson<{ newBlobs: number }>(refresh).newBlobs).toBe(0);
     const tables = join(storeCacheDir(bucket.env.SNAPFLEET_CACHE_DIR!, bucket.repoUrl), 'index-table');
     const [repository] = await readdir(tables);
     const folder = join(tables, repository!);
     const runs = (await readdir(folder)).filter((f) => f.endsWith('.sfrt'));
     expect(runs.length).toBeGreaterThan(0);
-    await writeFile(join(folder, runs[0]!), 'not a run');
+    await writeFile(join(folder, runs[0]!), 'not a run'.padEnd(4096, '.'));
 
     const r = await runCli(['archive', image, '--volume-id', 'vol-d', '--json'], env);
     expect(r.code, describeRun(r)).toBe(0);

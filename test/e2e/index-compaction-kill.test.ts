@@ -37,8 +37,9 @@ const PACK_ARGS = ['--pack-size', '1'];
  * (sometimes) after the work.
  */
 const KILL_MIN_MS = 200;
-const KILL_MAX_MS = 2500;
-const AFTER_FIRST_WRITE_MS = 150;
+const KILL_MAX_MS = 1200;
+/** A compaction's writes (merged objects, then deletes) take tens of milliseconds here. */
+const AFTER_FIRST_WRITE_MS = 40;
 /** How often the repository is looked at for the op's first write. */
 const POLL_MS = 5;
 
@@ -92,7 +93,7 @@ describe('index compaction and prune killed while archives run', () => {
       await Promise.all(images.map((img, v) => mutateImage(img, MUTATE_FRACTION, 1000 * round + v)));
       const archives = images.map((img, v) => runArchive(env, img, `vol-${v}`, timeAt(24 * round), PACK_ARGS));
       const before = await opState();
-      // Every other kill strikes a random 0-150 ms after the op's first visible write (its
+      // Every other kill strikes a random 0-40 ms after the op's first visible write (its
       // writes are the short last part of its run); the others after a random delay from start.
       const onWrites = Math.floor(round / 2) % 2 === 1;
       const delay = onWrites ? randomInt(rng, 0, AFTER_FIRST_WRITE_MS) : randomInt(rng, KILL_MIN_MS, KILL_MAX_MS);

@@ -43,8 +43,11 @@ const MAX_RESIDENT_RUNS = 16;
  * while sorting. A larger refresh (a cold start) writes several runs, merged from disk.
  */
 export const DEFAULT_BUILD_RECORDS = 2 * 1024 * 1024;
-/** Index objects read at once: each is at most ~18 MiB (a compacted object). */
-const READS_IN_FLIGHT = 8;
+/**
+ * Index objects read at once. A compacted object is ~18 MiB stored and several times that
+ * decoded, so a cold build of a compacted repository holds four of them, not more.
+ */
+const READS_IN_FLIGHT = 4;
 /** Listings retried when objects vanish between a listing and their reads (index-objects.ts). */
 const MAX_RELISTS = 5;
 /** Age at which an unreferenced run or temp file is removed: nobody builds or opens it any more. */
