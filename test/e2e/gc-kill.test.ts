@@ -205,10 +205,9 @@ describe.each<StoreKind>(['folder', 's3'])('prune killed with SIGKILL (%s)', (ki
 
 /**
  * A prune that dies between storing a repacked pack and its index object (PackWriter stores the
- * pack, then the index object) leaves a pack no index lists. Prune only looks at indexed packs
- * (planCondemnation walks repo.indexedPacks()), so it does not collect it; the next archive adopts
- * it (Repository.adoptOrphanPacks writes its index object), and from then on its blobs, all still
- * needed, sit in two packs: the adopted one and the one the next prune's repack wrote. Before
+ * pack, then the index object) leaves a pack no index lists. The next prune adopts it first
+ * (engine/orphan-adoption.ts writes its index object), and from then on its blobs, all still
+ * needed, sit in two packs: the adopted one and the one that prune's repack writes again. Before
  * 0f34ffd both counted as wholly needed and neither was ever condemned (this test found 634 blobs,
  * 2.6 MB, stored twice for good); now a live blob counts as needed in one pack only, so the second
  * copy drains away. The gc-kill loop above meets such orphans by chance (it reports "packs without

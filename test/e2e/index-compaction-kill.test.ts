@@ -149,8 +149,8 @@ describe('index compaction and prune killed while archives run', () => {
     for await (const pack of repo.indexedPacks()) indexed.add(pack.packId);
     const packs = (await packStats(target)).ids;
     expect([...indexed].filter((id) => !packs.has(id)), 'index entries for missing packs').toEqual([]);
-    // Packs a killed repack stored without their index object wait for the next archive to
-    // adopt them (docs/format.md, ordering invariant 3): reported, not judged.
+    // Packs a killed repack stored without their index object wait for the next maintenance or
+    // prune to adopt them (docs/format.md, ordering invariant 3): reported, not judged.
     console.log(`[compact-kill] packs without an index entry at the end: ${[...packs].filter((id) => !indexed.has(id)).length}`);
     expect((await listObjects(target, 'index/')).length).toBeLessThanOrEqual(3);
   });

@@ -22,7 +22,7 @@ export type { Progress, ProgressListener } from './engine/progress.js';
 export { createInlineCodecPool, createThreadCodecPool, defaultThreadCount, startCodecThreads, type CodecPool, type CodecThreads } from './parallel/codec-pool.js';
 export { SlotPool } from './parallel/slot-pool.js';
 export { pruneRepository, DEFAULT_REPACK_BELOW, type PruneOptions, type PruneReport } from './engine/prune.js';
-export { compactIndex, COMPACT_TARGET_BLOBS, type CompactionReport, type MaintenanceOptions } from './engine/index-compaction.js';
+export { compactIndex, COMPACT_TARGET_BLOBS, type CompactionReport, type MaintenanceOptions, type MaintenanceReport } from './engine/index-compaction.js';
 export { planForget, removeSnapshots, type VolumeForgetPlan } from './engine/forget.js';
 export { acquireLease, acquireExclusiveLease, liveLeases, LEASE_TTL_MS, CLOCK_SKEW_MS, type HeldLease } from './engine/leases.js';
 export { migrateRepository, type MigrateOptions, type MigrateReport } from './engine/migrate.js';

@@ -218,7 +218,7 @@ function markdown(d, { jobs, opens, units, extra, big }) {
       `under the host's index cache (${opens[0]?.o.cache === 'CachingBlobStore' ? '`CachingBlobStore`' : 'none: @snapfleet/providers has no `CachingBlobStore`'}): ` +
       '"cold" with an empty cache folder, "warm" a second process over the folder the cold one filled, nothing new in between. ' +
       'The `read` view is what a whole-repository verify and a restore of a snapshot without a pack list load; `write` is what an archive opens: the host index table, ' +
-      'built ("cold") or refreshed ("warm"), and the listings of `prune/` and `data/` (condemned and orphan packs). ' +
+      'built ("cold") or refreshed ("warm"), and the listing of `prune/` (condemned packs). ' +
       'Each open is its own process (node with the launcher\'s flags); its peak RSS includes Node itself.',
     '',
     mdTable(

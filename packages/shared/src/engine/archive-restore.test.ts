@@ -7,6 +7,8 @@ import { collect } from '../content/map-limit.js';
 import { archiveVolume } from './archive.js';
 import { restoreSnapshot } from './restore.js';
 import { verifyRepository } from './verify.js';
+import { compactIndex } from './index-compaction.js';
+import { pruneRepository } from './prune.js';
 import { initRepository, openRepository, type Repository } from './repository.js';
 import { makeVolume, mutate } from './test-volume.js';
 
@@ -82,7 +84,7 @@ describe('archive', () => {
     expect(b.snapshot.stats.storedBytes).toBe(0);
   });
 
-  it('adopts a pack whose index object was never written, and stores nothing twice', async () => {
+  it('maintenance adopts a pack whose index object was never written; the next archive stores nothing twice', async () => {
     const store = new MemoryBlobStore();
     const repo = await initRepository(store, { encrypted: true, password: 'pw' });
     const volume = makeVolume(2 * 1024 * 1024, 6);
@@ -91,10 +93,35 @@ describe('archive', () => {
     for (const o of await collect(store.list(INDEX_PREFIX))) await store.delete(o.key);
     for (const o of await collect(store.list('snapshots/'))) await store.delete(o.key);
     const packsBefore = (await collect(store.list(DATA_PREFIX))).length;
-    const again = await archive(await openRepository(store, { password: 'pw' }), volume, 'vol-o');
+    // An archive's open does not list every pack, so the orphans are not its to find.
+    const listed: string[] = [];
+    const watched = Object.assign(Object.create(store) as MemoryBlobStore, {
+      list: (prefix: string) => (listed.push(prefix), store.list(prefix)),
+    });
+    const report = await compactIndex(await openRepository(watched, { password: 'pw' }), { clock: { now: () => T0 } });
+    expect(report.adoptedPacks).toBe(packsBefore);
+    expect(listed).toContain(DATA_PREFIX);
+    listed.length = 0;
+    const again = await archive(await openRepository(watched, { password: 'pw' }), volume, 'vol-o');
+    expect(listed).not.toContain(DATA_PREFIX);
     expect(again.snapshot.stats.newBlobs).toBe(0);
     expect((await collect(store.list(DATA_PREFIX))).length).toBe(packsBefore);
     expect(sha256Hex(await restoreBytes(await openRepository(store, { password: 'pw' })))).toBe(sha256Hex(volume));
+  });
+
+  it('prune adopts an orphan pack and collects it when no snapshot needs it', async () => {
+    const store = new MemoryBlobStore();
+    const repo = await initRepository(store, { encrypted: true, password: 'pw' });
+    await archive(repo, makeVolume(1024 * 1024, 8), 'vol-p');
+    for (const o of await collect(store.list(INDEX_PREFIX))) await store.delete(o.key);
+    for (const o of await collect(store.list('snapshots/'))) await store.delete(o.key);
+    const orphans = (await collect(store.list(DATA_PREFIX))).length;
+    expect(orphans).toBeGreaterThan(0);
+    const reopened = await openRepository(store, { password: 'pw' });
+    const report = await pruneRepository(reopened, createInlineCodecPool(reopened.keys), { clock: { now: () => T0 } });
+    expect(report.adoptedPacks).toBe(orphans);
+    expect(report.deletedPacks).toBe(orphans);
+    expect(await collect(store.list(DATA_PREFIX))).toEqual([]);
   });
 
   it('records an empty volume and restores it', async () => {

@@ -16,6 +16,7 @@ import { COMPACTED_INDEX_VERSION } from '../format/codec-ids.js';
 import { InvalidInputError } from '../errors.js';
 import { mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import { acquireExclusiveLease } from './leases.js';
+import { adoptOrphanPacksUnderLease } from './orphan-adoption.js';
 import { forEachIndexObject, listIndexObjects, readIndexObject, writeIndexObject, type IndexObjectSource } from './index-objects.js';
 import type { Repository } from './repository.js';
 
@@ -53,14 +54,23 @@ export interface CompactionReport {
   blobs: number;
 }
 
+/** What `maintenance` did: orphan packs adopted, then the compaction. */
+export interface MaintenanceReport extends CompactionReport {
+  /** Packs stored without an index object that this run wrote one for (engine/orphan-adoption.ts). */
+  adoptedPacks: number;
+}
+
 export interface MaintenanceOptions extends CompactionOptions {
   clock: Clock;
   hostname?: string;
   identity?: ProcessIdentity;
 }
 
-/** `snapfleet maintenance`: compaction under the exclusive prune lease. */
-export async function compactIndex(repo: Repository, options: MaintenanceOptions): Promise<CompactionReport> {
+/**
+ * `snapfleet maintenance`: under the exclusive prune lease, adoption of orphan packs (their
+ * index objects are then merged with the rest), then compaction.
+ */
+export async function compactIndex(repo: Repository, options: MaintenanceOptions): Promise<MaintenanceReport> {
   if (repo.formatVersion < COMPACTED_INDEX_VERSION) {
     throw new InvalidInputError(
       `repository ${repo.store.location} is at format version ${repo.formatVersion}: its index can be compacted from version ${COMPACTED_INDEX_VERSION} on; upgrade it with \`snapfleet migrate\` first (snapfleet releases older than format ${COMPACTED_INDEX_VERSION} can no longer open it then)`,
@@ -72,9 +82,10 @@ export async function compactIndex(repo: Repository, options: MaintenanceOptions
     ...(options.identity ? { identity: options.identity } : {}),
   });
   try {
+    const adoptedPacks = await adoptOrphanPacksUnderLease(repo);
     const report = await compactIndexUnderLease(repo, options.targetBlobs ? { targetBlobs: options.targetBlobs } : {});
     lease.assertHeld();
-    return report;
+    return { adoptedPacks, ...report };
   } finally {
     await lease.release();
   }

@@ -24,6 +24,7 @@ import { collect } from '../content/map-limit.js';
 import { PACK_LISTS_PREFIX, packListKey } from '../format/pack-list.js';
 import { computeLiveSet } from './live-set.js';
 import { acquireExclusiveLease, liveLeases, removeExpiredLeases } from './leases.js';
+import { adoptOrphanPacksUnderLease } from './orphan-adoption.js';
 import { PackRepacker } from './pack-repacker.js';
 import { compactIndexUnderLease, dropPacksFromIndex, type CompactionReport } from './index-compaction.js';
 import type { Repository } from './repository.js';
@@ -67,6 +68,8 @@ export interface PruneReport {
   reprievedPacks: number;
   /** Lease objects of archives that died without releasing them, removed by this run. */
   expiredLeases: number;
+  /** Packs stored without an index object (a writer killed between the two), adopted by this run. */
+  adoptedPacks: number;
   /** Deletion markers waiting for archives that may not have seen them. */
   waiting: { marker: string; packs: number; archives: number }[];
   /** Leftovers of puts interrupted by a crash (the store's temp files), removed by this run. */
@@ -109,7 +112,7 @@ export async function pruneRepository(repo: Repository, pool: CodecPool, options
 async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, repackBelow: number, dryRun: boolean): Promise<PruneReport> {
   const report: PruneReport = {
     snapshots: 0, liveBlobs: 0, packs: 0, condemnedPacks: 0, condemnedBytes: 0, repackedPacks: 0, repackedBytes: 0,
-    deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 }, deletedPackLists: 0,
+    deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, adoptedPacks: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 }, deletedPackLists: 0,
   };
 
   // 1. Which earlier markers may be acted on: those no live archive can have missed. Leases are
@@ -120,6 +123,8 @@ async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, r
   if (!dryRun && repo.store.sweepIncomplete) {
     report.sweptIncomplete = await repo.store.sweepIncomplete(new Date(options.clock.now().getTime() - INCOMPLETE_PUT_GRACE_MS));
   }
+  // Orphan packs become indexed packs first, so this run judges them like any other.
+  if (!dryRun) report.adoptedPacks = await adoptOrphanPacksUnderLease(repo);
   const markers = await repo.loadMarkers();
   const ready = await readyMarkers(repo, options.clock, markers, dryRun, report);
 

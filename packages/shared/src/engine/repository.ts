@@ -3,7 +3,7 @@
  * index it loads, and the small reads (snapshots, manifest nodes) every operation shares.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import type { BlobStore } from '../ports/blob-store.js';
+import type { BlobStore, ObjectInfo } from '../ports/blob-store.js';
 import type { DedupIndexCache, IndexObjectView } from '../ports/dedup-index.js';
 import { InvalidInputError, NotFoundError, CorruptDataError } from '../errors.js';
 import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION, VOLUME_SNAPSHOTS_VERSION } from '../format/codec-ids.js';
@@ -88,16 +88,14 @@ export class Repository {
 
   /**
    * Loads every index object. The 'write' view, for archives, leaves out packs that prune has
-   * condemned, so that nothing new comes to depend on them; it also adopts packs without an
-   * index object (left by an archive that died between the two writes), so their blobs are
-   * reused rather than stored again. Readers use the 'read' view: every pack.
+   * condemned, so that nothing new comes to depend on them. Readers use the 'read' view: every
+   * pack. Neither adopts orphan packs: prune and maintenance do (engine/orphan-adoption.ts).
    */
   async loadIndex(options: { view?: IndexView } = {}): Promise<BlobIndex> {
     const view = options.view ?? 'read';
     if (this.loaded?.view === view) return this.loaded.index;
     const condemned = view === 'write' ? await this.condemnedPacks() : new Set<string>();
     const index = await this.buildIndex(condemned);
-    if (view === 'write') await this.adoptOrphanPacks((id) => index.hasPack(id) || condemned.has(id), (pack) => index.addPack(pack));
     this.loaded = { view, index };
     return index;
   }
@@ -160,22 +158,27 @@ export class Repository {
 
   /**
    * Writes the index object of every pack the store lists that has none (`known` says it has
-   * one, or must not be adopted: condemned), handing each adopted pack to `adopted`.
+   * one, or must not be adopted: condemned), handing each adopted pack to `adopted`. Call it
+   * under the prune lease (engine/orphan-adoption.ts).
    */
   async adoptOrphanPacks(known: (packId: string) => boolean, adopted: (pack: IndexedPack) => void): Promise<void> {
-    const orphans = (await collect(this.store.list(DATA_PREFIX))).filter((o) => {
+    // Filtered as listed: only the orphans (a few) are held, not a listing of every pack.
+    const orphans: ObjectInfo[] = [];
+    for await (const o of this.store.list(DATA_PREFIX)) {
       const id = idFromKey(o.key);
-      return id !== undefined && !known(id);
-    });
+      if (id !== undefined && !known(id)) orphans.push(o);
+    }
     await mapLimit(orphans, METADATA_READS_IN_FLIGHT, async (o) => {
       const packId = idFromKey(o.key)!;
       let frames;
       try {
         frames = await this.readPackHeader(o.key, o.size);
       } catch (err) {
-        // Still being written (some S3-compatible servers list unfinished uploads), or damaged:
-        // not adoptable now. Its blobs are simply stored again; verify reports real damage.
+        // Damaged, gone, or still being written (some S3-compatible servers list an upload
+        // before it ends; its "tail" is then any bytes at all): not adoptable now. Verify
+        // reports real damage.
         if (err instanceof CorruptDataError || err instanceof NotFoundError) return;
+        if ((await this.store.stat(o.key))?.size !== o.size) return;
         throw err;
       }
       const indexed = { packId, packLength: o.size, frames };

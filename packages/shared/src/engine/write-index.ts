@@ -1,14 +1,14 @@
 /**
  * The index as an archive sees it (the write view): every indexed blob but those only in packs
- * prune has condemned, plus the packs of archives that died before writing their index objects
- * (adopted here, so their blobs are not stored twice).
+ * prune has condemned. Packs whose writer died before their index object are not looked for
+ * here (that takes a listing of every pack): prune and maintenance adopt them
+ * (engine/orphan-adoption.ts).
  *
  * With the host's table (ports/dedup-index.ts) lookups go to local files and the archive's
  * memory does not depend on what the repository holds; without one the index is loaded into
  * memory, as every release before the table did.
  */
 import type { DedupIndex, DedupIndexStats } from '../ports/dedup-index.js';
-import { BlobIndex } from '../content/blob-index.js';
 import type { Repository } from './repository.js';
 
 export interface WriteIndex extends Pick<DedupIndex, 'find'> {
@@ -29,18 +29,8 @@ export async function openWriteIndex(repo: Repository): Promise<WriteIndex> {
     const index = await repo.loadIndex({ view: 'write' });
     return counted({ find: (ids, offset) => index.find(ids, offset), table: undefined, condemned, close: async () => {} });
   }
-  const adopted = new BlobIndex();
-  try {
-    await repo.adoptOrphanPacks(
-      (packId) => table.hasPack(packId) || condemned.has(packId),
-      (pack) => adopted.addPack(pack),
-    );
-  } catch (err) {
-    await table.close();
-    throw err;
-  }
   return counted({
-    find: (ids, offset) => adopted.find(ids, offset) ?? table.find(ids, offset),
+    find: (ids, offset) => table.find(ids, offset),
     table: table.stats,
     condemned,
     close: () => table.close(),

@@ -103,7 +103,7 @@ async function maintain(deps: RetentionDeps, repo: Repository, repository: strin
   try {
     const report = await compactIndex(repo, { clock: deps.clock, ...(deps.hostname ? { hostname: deps.hostname } : {}), ...(deps.identity ? { identity: deps.identity } : {}) });
     await deps.redis.set(lastMaintenanceKey(deps.prefix, repository), String(now));
-    deps.log.info({ jobId, repository, objectsBefore: report.objectsBefore, objectsAfter: report.objectsAfter }, 'compacted the index');
+    deps.log.info({ jobId, repository, adoptedPacks: report.adoptedPacks, objectsBefore: report.objectsBefore, objectsAfter: report.objectsAfter }, 'compacted the index');
     return true;
   } catch (err) {
     if (err instanceof RepositoryLockedError) {

@@ -1,6 +1,6 @@
 /**
  * The engine's archive over the real host index table (a FolderBlobStore repository, a temp
- * cache folder): dedup, pack lists, parents, adoption, compaction and prune between archives.
+ * cache folder): dedup, pack lists, parents, adoption by maintenance, compaction and prune between archives.
  * The engine's own tests cover the archive with the index loaded into memory.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -83,7 +83,7 @@ describe('archive with the host index table', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('adopts a pack whose index object was never written', async () => {
+  it('maintenance adopts a pack whose index object was never written; the next archive reuses it', async () => {
     const store = new FolderBlobStore(join(root, 'repo'));
     await initRepository(store, { encrypted: false });
     const data = bytes(1024 * 1024, 4);
@@ -92,6 +92,7 @@ describe('archive with the host index table', () => {
     for await (const o of store.list('index/')) await store.delete(o.key);
     for await (const o of store.list('snapshots/')) await store.delete(o.key);
     const packs = (await readdir(join(root, 'repo', 'data'), { recursive: true })).length;
+    expect((await compactIndex(await open(), { clock })).adoptedPacks).toBeGreaterThan(0);
     const again = await archive(await open(), data, 'vol-o');
     expect(again.snapshot.stats.newBlobs).toBe(0);
     expect((await readdir(join(root, 'repo', 'data'), { recursive: true })).length).toBe(packs);
