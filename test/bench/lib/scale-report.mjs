@@ -186,7 +186,7 @@ function markdown(d, { jobs, opens, units, extra, big }) {
       `(AES-128-CTR keystream; each volume deleted once archived), encrypted, CLI defaults (4 KiB chunks, 16 MiB packs); ` +
       `${L.reused ? `built ${L.builtAt} and reused (stamp matched)` : 'built in this run'}, measured through a hard-linked scratch copy. ` +
       `The measured job: \`mkimage.py create IMG ${d.image.mib} ${c.seed}\` (${d.image.sizeBytes} bytes). ` +
-      'Steps under GNU time (`%e %U %S %M`) after a `sync`, with the image and the repository\'s `index/` objects in the page cache. ' +
+      'Steps under GNU time (`%e %U %S %M`) after a `sync` and a quiet disk (lib/disk-settle.mjs), with the image and the repository\'s `index/` objects in the page cache. ' +
       'One run each: single numbers, not medians. MB = 10^6 bytes.',
     '',
     '### Repositories',

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import console from 'node:console';
 import { listFiles, sha256File, treeBytes, warmFile } from './file-stats.mjs';
 import { runTimed, ToolError } from './timed-exec.mjs';
+import { settleDisks } from './disk-settle.mjs';
 import { buildArchiveReport } from './archive-report.mjs';
 
 const execFileP = promisify(execFile);
@@ -44,7 +45,7 @@ async function runOnce(ctx, tool, runNo) {
   const imageMB = images.base.sizeBytes / 1e6;
 
   const step = async (label, cmd) => {
-    await execFileP('sync'); // the previous step's dirty pages must not be flushed on this step's clock
+    await settleDisks(); // the previous step's writes must not land on this step's clock
     const r = await runTimed(cmd, { logDir, label });
     // A step ends when its data is on disk: a tool that exits with its output still in the page
     // cache (restic and borg do not fsync restored files) pays for the flush here, like a tool

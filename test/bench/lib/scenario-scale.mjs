@@ -34,6 +34,7 @@ import { prepareBaseImage } from './image.mjs';
 import { prepareLargeRepo, scratchCopy } from './scale-repo.mjs';
 import { buildScaleReport } from './scale-report.mjs';
 import { runTimed } from './timed-exec.mjs';
+import { settleDisks } from './disk-settle.mjs';
 
 const execFileP = promisify(execFile);
 const OPEN_SCRIPT = fileURLToPath(new URL('./scale-open.mjs', import.meta.url));
@@ -143,7 +144,7 @@ async function runScenario(ctx) {
   /** Archive, restore (checked), verify of the measured volume into `repo`. */
   const job = async (repo, label) => {
     const step = async (name, args) => {
-      await execFileP('sync'); // the previous step's dirty pages must not be flushed on this step's clock
+      await settleDisks(); // the previous step's writes must not land on this step's clock
       const r = await runTimed(cli(args), { logDir, label: `${label}-${name}` });
       console.log(`  [scale] ${label} ${name}: ${r.wallS.toFixed(2)} s wall, ${(r.userS + r.sysS).toFixed(2)} s CPU, ${(r.maxRssKiB / 1024).toFixed(0)} MiB RSS`);
       return { ...timing(r), json: r.stdout.trim().startsWith('{') ? parseJson(r.stdout, `${label} ${name}`) : undefined };
@@ -212,7 +213,7 @@ async function runScenario(ctx) {
   try {
     await runTimed(cli(['init', '--repo', bigRepo]), { logDir, label: 'big-init' });
     await warmFile(big.path);
-    await execFileP('sync');
+    await settleDisks();
     const r = await runTimed(cli(['archive', '--repo', bigRepo, '--volume-id', 'scale-big', big.path, '--json']), { logDir, label: 'big-archive' });
     bigArchive = { ...timing(r), json: parseJson(r.stdout, 'big archive') };
     console.log(`  [scale] big archive (${s.bigMib} MiB): ${r.wallS.toFixed(2)} s wall, ${(r.maxRssKiB / 1024).toFixed(0)} MiB RSS`);

@@ -44,6 +44,12 @@ export class IdTable {
     return { entry, added: true };
   }
 
+  /** Forgets every id but keeps the memory, so a table refilled to the same size allocates nothing. */
+  clear(): void {
+    this.slots.fill(-1);
+    this.count = 0;
+  }
+
   /** The id stored as `entry` (a view; copy it to keep it). */
   id(entry: number): Uint8Array {
     return this.store.subarray(entry * ID_BYTES, (entry + 1) * ID_BYTES);

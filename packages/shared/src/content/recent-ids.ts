@@ -36,8 +36,13 @@ export class RecentIds {
     if (this.previous.find(ids, offset) >= 0) return false;
     if (!this.current.insert(ids, offset).added) return false;
     if (this.current.count >= this.generation) {
+      // The dropped generation's table is cleared and refilled rather than replaced: a new one
+      // would grow by doubling again, and every generation's outgrown arrays would linger until
+      // a major collection (~10 MiB a generation, which made a long archive's memory creep).
+      const dropped = this.previous;
+      dropped.clear();
       this.previous = this.current;
-      this.current = new IdTable();
+      this.current = dropped;
     }
     return true;
   }
