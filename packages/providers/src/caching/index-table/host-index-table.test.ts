@@ -137,6 +137,84 @@ describe('HostIndexTable', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('outlives compaction: the merged objects are read, their packs handed over, no run rebuilt', async () => {
+    const view = new Objects();
+    const a = [pack(3000), pack(100)];
+    const b = [pack(2000)];
+    const ka = view.add(a);
+    const kb = view.add(b);
+    const folder = table().folderOf(view.repositoryId);
+    await (await opened(table(), view)).close();
+
+    // Compaction as it runs: merged object stored, then its inputs deleted. A refresh between
+    // the two reads the merged object while its inputs are still listed.
+    const km = view.add([...a, ...b]);
+    let t = await opened(table(), view);
+    await t.close();
+    view.objects.delete(ka);
+    view.objects.delete(kb);
+    view.reads = 0;
+    t = await opened(table(), view);
+    expect(view.reads).toBe(0); // the merged object was read already
+    for (const { id, packId } of idsOf([...a, ...b])) expect(t.find(id, 0)?.packId).toBe(packId);
+    await t.close();
+    const runFiles = async () => (JSON.parse(await readFile(join(folder, 'state.json'), 'utf8')) as { runs: { file: string; sources: string[] }[] }).runs;
+    const runsBefore = (await runFiles()).map((r) => r.file);
+
+    // A compaction no refresh straddles: the new object is read once, and nothing is rebuilt.
+    const kn = view.add([...a, ...b]);
+    view.objects.delete(km);
+    view.reads = 0;
+    t = await opened(table(), view);
+    expect(view.reads).toBe(1);
+    expect(t.stats.objectsRead).toBe(1);
+    for (const { id, packId } of idsOf([...a, ...b])) expect(t.find(id, 0)?.packId).toBe(packId);
+    for (const p of [...a, ...b]) expect(t.hasPack(p.packId)).toBe(true);
+    await t.close();
+    const runs = await runFiles();
+    expect(runs.map((r) => r.file)).toEqual(runsBefore); // the same run files: nothing rebuilt
+    expect(runs.flatMap((r) => r.sources)).toEqual([kn]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('marks dead the packs prune took out of an object, and rewrites a run more than half dead', async () => {
+    const view = new Objects();
+    const keep = pack(500);
+    const gone = [pack(400), pack(300), pack(200)];
+    const k = view.add([keep, ...gone]);
+    const folder = table().folderOf(view.repositoryId);
+    await (await opened(table(), view)).close();
+    const [runBefore] = (await readdir(folder)).filter((f) => f.endsWith('.sfrt'));
+
+    // Prune drops one pack: the object is rewritten under a new name without it.
+    const k2 = view.add([keep, ...gone.slice(1)]);
+    view.objects.delete(k);
+    let t = await opened(table(), view);
+    for (const { id } of idsOf([gone[0]!])) expect(t.find(id, 0)).toBeUndefined();
+    expect(t.hasPack(gone[0]!.packId)).toBe(false);
+    for (const { id, packId } of idsOf([keep, ...gone.slice(1)])) expect(t.find(id, 0)?.packId).toBe(packId);
+    expect(t.stats.entries).toBe(1400); // one of four packs dead: its records stay for now
+    await t.close();
+
+    // Two more go: three of four packs dead, and the run is rewritten with the live one only.
+    view.add([keep]);
+    view.objects.delete(k2);
+    t = await opened(table(), view);
+    expect(t.stats.entries).toBe(500);
+    for (const { id, packId } of idsOf([keep])) expect(t.find(id, 0)?.packId).toBe(packId);
+    for (const { id } of idsOf(gone)) expect(t.find(id, 0)).toBeUndefined();
+    await t.close();
+    const state = JSON.parse(await readFile(join(folder, 'state.json'), 'utf8')) as { runs: { file: string }[] };
+    expect(state.runs.map((r) => r.file)).not.toContain(runBefore);
+
+    // A pack prune took out and adoption put back (its own index object) is found again.
+    view.add([gone[0]!]);
+    t = await opened(table(), view);
+    for (const { id, packId } of idsOf([gone[0]!])) expect(t.find(id, 0)?.packId).toBe(packId);
+    await t.close();
+    expect(warnings).toEqual([]);
+  });
+
   it('keeps at most maxDiskRuns runs on disk by merging, whatever number of refreshes added objects', async () => {
     const view = new Objects();
     const all: IndexedPack[] = [];
@@ -210,10 +288,22 @@ describe('HostIndexTable', () => {
     await check();
     expect(warnings).toEqual([expect.stringContaining('checksum mismatch')]);
 
-    await writeFile(join(folder, 'state.json'), '{"version":1,"runs":[{"file":"../x"}]}');
+    const owners = (await readdir(folder)).filter((f) => f.endsWith('.sfow'));
+    for (const f of owners) await truncate(join(folder, f), 20);
+    warnings = [];
+    await check();
+    expect(warnings).toEqual([expect.stringMatching(/pack owners own-[0-9a-f]+\.sfow: 20 bytes/)]);
+
+    await writeFile(join(folder, 'state.json'), '{"version":2,"runs":[{"file":"../x"}]}');
     warnings = [];
     await check();
     expect(warnings).toEqual([expect.stringContaining('state.json is damaged')]);
+
+    // A table of an older release (no pack owners) is rebuilt without a warning.
+    await writeFile(join(folder, 'state.json'), '{"version":1,"runs":[]}');
+    warnings = [];
+    await check();
+    expect(warnings).toEqual([]);
 
     await rm(root, { recursive: true, force: true });
     warnings = [];

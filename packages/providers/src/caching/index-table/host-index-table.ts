@@ -4,11 +4,15 @@
  * repository per host, in the cache folder every process on the host shares.
  *
  * The table is a set of runs (run-format.ts), each built from a known set of index objects, its
- * sources; state.json names the runs. A refresh lists the index objects and
- * - drops every run one of whose sources is gone (compaction merged it, prune rewrote it): the
- *   run no longer says what the bucket says, and the sources still there are read again;
- * - reads the objects no run covers into one new run (sorted in memory a bounded batch at a time,
- *   the batches then merged from disk);
+ * sources, with the owner of each of its packs: the source that lists the pack now
+ * (pack-owners.ts). state.json names the runs. A refresh lists the index objects and
+ * - reads the objects no run covers (sorted in memory a bounded batch at a time, the batches
+ *   then merged from disk); a pack whose owner is gone (compaction merged it, prune rewrote it)
+ *   and that a new object lists is handed over to that object, and every other pack goes into
+ *   one new run;
+ * - marks dead the packs whose owner is gone and that no new object lists (prune removed them
+ *   from the index): lookups skip them, and a run more than half dead is rewritten without
+ *   them. So compaction and prune cost a refresh the objects they wrote, not a rebuild;
  * - keeps runs of at most RESIDENT_RUN_RECORDS in memory (36 bytes a record) and merges them
  *   into one on disk once they hold RESIDENT_TOTAL_RECORDS together;
  * - merges the two smallest runs on disk while there are more than MAX_DISK_RUNS.
@@ -28,7 +32,8 @@ import { ID_BYTES, SnapfleetError, TransientError, type DedupIndex, type DedupIn
 import { RECORD_BYTES, fanoutBitsFor } from './run-format.js';
 import { RunReader } from './run-reader.js';
 import { RunWriter, sortRecords } from './run-writer.js';
-import { mergeRuns, yieldToEventLoop } from './run-merge.js';
+import { filterRun, mergeRuns, yieldToEventLoop } from './run-merge.js';
+import { DEAD, readPackOwners, writePackOwners } from './pack-owners.js';
 
 /** Runs on disk kept before the two smallest are merged: a lookup reads one bucket from each. */
 export const DEFAULT_MAX_DISK_RUNS = 2;
@@ -53,7 +58,8 @@ const MAX_RELISTS = 5;
 /** Age at which an unreferenced run or temp file is removed: nobody builds or opens it any more. */
 const STALE_FILE_MS = 60 * 60 * 1000;
 const STATE_FILE = 'state.json';
-const STATE_VERSION = 1;
+/** Version 1 had no pack owners: such a table is rebuilt once. */
+const STATE_VERSION = 2;
 const FOLDER_MODE = 0o700;
 const FILE_MODE = 0o600;
 
@@ -74,7 +80,10 @@ export interface HostIndexTableOptions {
 interface RunState {
   file: string;
   records: number;
+  /** The index objects that own its packs, and listed ones it was built from. */
   sources: string[];
+  /** Its pack owners file (pack-owners.ts). */
+  owners: string;
 }
 
 interface TableState {
@@ -85,6 +94,10 @@ interface TableState {
 interface OpenRun {
   state: RunState;
   reader: RunReader;
+  /** Per pack ordinal, the index in state.sources of the object listing it, or DEAD. */
+  owners: Uint32Array;
+  /** Owners or sources changed since the owners file was written. */
+  changed?: boolean;
 }
 
 export class HostIndexTable implements DedupIndexCache {
@@ -134,12 +147,29 @@ export class HostIndexTable implements DedupIndexCache {
       let state = this.readState(dir);
       for (let round = 0; ; round++) {
         const listed = new Set(await view.list());
-        runs = this.openRuns(dir, state, listed);
+        runs = this.openRuns(dir, state);
+        // Packs whose owner is gone: the object that listed them was merged or rewritten.
+        const orphaned = new Map<string, { run: OpenRun; ordinal: number }>();
+        for (const r of runs) {
+          const gone = r.state.sources.map((k) => !listed.has(k));
+          if (!gone.includes(true)) continue; // the common case: nothing to look at per pack
+          for (let i = 0; i < r.owners.length; i++) {
+            const o = r.owners[i]!;
+            if (o !== DEAD && gone[o]) orphaned.set(r.reader.packId(i), { run: r, ordinal: i });
+          }
+        }
         const covered = new Set(runs.flatMap((r) => r.state.sources));
         const fresh = [...listed].filter((k) => !covered.has(k));
-        const built = await this.build(dir, view, fresh);
+        const built = await this.build(dir, view, fresh, orphaned);
         objectsRead += built.read;
+        // No object lists these any more (or the one that does vanished before it was read, and
+        // its successor goes into a new run next round).
+        for (const { run, ordinal } of orphaned.values()) {
+          run.owners[ordinal] = DEAD;
+          run.changed = true;
+        }
         runs.push(...built.runs);
+        runs = await this.settle(dir, runs, listed);
         state = { version: STATE_VERSION, runs: runs.map((r) => r.state) };
         // Something vanished between the listing and its read: what it held that still exists
         // was stored under another name first, which the next listing shows.
@@ -151,12 +181,13 @@ export class HostIndexTable implements DedupIndexCache {
       runs = await this.consolidate(dir, runs);
       for (const r of runs) if (r.state.records <= this.residentRunRecords) r.reader.makeResident();
       this.writeState(dir, { version: STATE_VERSION, runs: runs.map((r) => r.state) });
-      this.sweep(dir, new Set(runs.map((r) => r.state.file)));
+      this.sweep(dir, new Set(runs.flatMap((r) => [r.state.file, r.state.owners])));
     } catch (err) {
       for (const r of runs) r.reader.close();
       throw err;
     }
-    if (options.exclude) for (const r of runs) r.reader.exclude(options.exclude);
+    const condemned = options.exclude ?? new Set<string>();
+    for (const r of runs) r.reader.exclude(condemned, (ordinal) => r.owners[ordinal] === DEAD);
     return new OpenTable(runs, objectsRead);
   }
 
@@ -169,10 +200,12 @@ export class HostIndexTable implements DedupIndexCache {
     }
     try {
       const state = JSON.parse(text) as TableState;
+      if (typeof state.version === 'number' && state.version < STATE_VERSION) return { version: STATE_VERSION, runs: [] }; // an older table: rebuilt
       const ok =
         state.version === STATE_VERSION &&
         Array.isArray(state.runs) &&
-        state.runs.every((r) => typeof r.file === 'string' && /^run-[0-9a-f]{32}\.sfrt$/.test(r.file) && Number.isSafeInteger(r.records) && Array.isArray(r.sources) && r.sources.every((s) => typeof s === 'string'));
+        state.runs.every((r) => typeof r.file === 'string' && /^run-[0-9a-f]{32}\.sfrt$/.test(r.file) && Number.isSafeInteger(r.records) && Array.isArray(r.sources) && r.sources.every((s) => typeof s === 'string') &&
+          typeof r.owners === 'string' && /^own-[0-9a-f]{32}\.sfow$/.test(r.owners));
       if (ok) return state;
     } catch {
       // reported below
@@ -181,30 +214,93 @@ export class HostIndexTable implements DedupIndexCache {
     return { version: STATE_VERSION, runs: [] };
   }
 
-  /** Opens the runs whose sources are all still listed; reports and drops damaged ones. */
-  private openRuns(dir: string, state: TableState, listed: ReadonlySet<string>): OpenRun[] {
+  /** Opens the runs and their pack owners; reports and drops damaged ones. */
+  private openRuns(dir: string, state: TableState): OpenRun[] {
     const out: OpenRun[] = [];
     for (const run of state.runs) {
-      if (!run.sources.every((s) => listed.has(s))) continue; // stale: rebuilt from what is there
       let reader: RunReader | string;
       try {
         reader = RunReader.open(join(dir, run.file));
       } catch (err) {
         reader = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (err as Error).message;
       }
-      if (typeof reader === 'string' || reader.records !== run.records) {
-        const why = typeof reader === 'string' ? reader : `${reader.records} records, state says ${run.records}`;
+      let why: string | undefined;
+      let owners: Uint32Array | string = 'not read';
+      if (typeof reader === 'string') why = reader;
+      else if (reader.records !== run.records) why = `${reader.records} records, state says ${run.records}`;
+      else {
+        owners = readPackOwners(join(dir, run.owners), reader.packCount, run.sources.length);
+        if (typeof owners === 'string') why = `pack owners ${run.owners}: ${owners}`;
+      }
+      if (why !== undefined || typeof reader === 'string' || typeof owners === 'string') {
         if (typeof reader !== 'string') reader.close();
         this.warn(`host index table ${dir}: run ${run.file} is unusable (${why}); rebuilding it from the repository's index objects`);
         continue;
       }
-      out.push({ state: run, reader });
+      out.push({ state: { ...run, sources: [...run.sources] }, reader, owners });
     }
     return out;
   }
 
-  /** Reads `keys` into new runs of at most buildRecords records each. */
-  private async build(dir: string, view: IndexObjectView, keys: readonly string[]): Promise<{ runs: OpenRun[]; read: number; vanished: number }> {
+  /**
+   * After a round: forgets sources no longer listed (they own nothing now), rewrites a run more
+   * than half of whose packs are dead without them (dropped when none lives), and writes the
+   * pack owners of every run that changed.
+   */
+  private async settle(dir: string, runs: OpenRun[], listed: ReadonlySet<string>): Promise<OpenRun[]> {
+    const out: OpenRun[] = [];
+    for (let r of runs) {
+      if (r.state.sources.some((k) => !listed.has(k))) {
+        const keep = r.state.sources.map((k) => listed.has(k));
+        const index = new Int32Array(keep.length).fill(-1);
+        const sources: string[] = [];
+        keep.forEach((k, i) => {
+          if (k) index[i] = sources.push(r.state.sources[i]!) - 1;
+        });
+        for (let i = 0; i < r.owners.length; i++) if (r.owners[i] !== DEAD) r.owners[i] = index[r.owners[i]!]!;
+        r.state.sources = sources;
+        r.changed = true;
+      }
+      if (!r.changed) {
+        out.push(r); // as it was written: at most half dead
+        continue;
+      }
+      let dead = 0;
+      for (const o of r.owners) if (o === DEAD) dead++;
+      if (dead === r.owners.length) {
+        r.reader.close(); // every pack gone: its file is left to the sweep
+        continue;
+      }
+      if (dead * 2 > r.owners.length) r = await this.withoutDead(dir, r);
+      if (r.changed) {
+        r.state.owners = newOwnersFile();
+        writePackOwners(join(dir, r.state.owners), r.owners, FILE_MODE);
+        r.changed = false;
+      }
+      out.push(r);
+    }
+    return out;
+  }
+
+  /** A copy of the run without its dead packs' records (the input is closed). */
+  private async withoutDead(dir: string, r: OpenRun): Promise<OpenRun> {
+    const file = newRunFile();
+    const { records, ordinals } = await filterRun(r.reader, (i) => r.owners[i] !== DEAD, join(dir, file));
+    r.reader.close();
+    const owners = new Uint32Array(r.owners.length - r.owners.filter((o) => o === DEAD).length);
+    ordinals.forEach((to, from) => {
+      if (to >= 0) owners[to] = r.owners[from]!;
+    });
+    const reopened = this.reopen(dir, { file, records, sources: r.state.sources, owners: '' }, owners);
+    reopened.changed = true;
+    return reopened;
+  }
+
+  /**
+   * Reads `keys`: a pack in `orphaned` is handed over to the object read (and taken out of the
+   * map), every other pack goes into new runs of at most buildRecords records each.
+   */
+  private async build(dir: string, view: IndexObjectView, keys: readonly string[], orphaned: Map<string, { run: OpenRun; ordinal: number }>): Promise<{ runs: OpenRun[]; read: number; vanished: number }> {
     const runs: OpenRun[] = [];
     let batch = new RunBatch();
     let read = 0;
@@ -220,14 +316,28 @@ export class HostIndexTable implements DedupIndexCache {
             continue;
           }
           read++;
-          if (batch.records > 0 && batch.records + blobsOf(packs) > this.buildRecords) {
+          const key = slice[j]!;
+          const fresh: IndexedPack[] = [];
+          for (const pack of packs) {
+            const was = orphaned.get(pack.packId);
+            if (was === undefined) {
+              fresh.push(pack);
+              continue;
+            }
+            orphaned.delete(pack.packId);
+            let owner = was.run.state.sources.indexOf(key);
+            if (owner < 0) owner = was.run.state.sources.push(key) - 1;
+            was.run.owners[was.ordinal] = owner;
+            was.run.changed = true;
+          }
+          if (batch.records > 0 && batch.records + blobsOf(fresh) > this.buildRecords) {
             runs.push(await this.writeRun(dir, batch));
             batch = new RunBatch();
           }
-          batch.add(slice[j]!, packs);
+          batch.add(key, fresh);
         }
       }
-      if (batch.sources.length > 0) runs.push(await this.writeRun(dir, batch));
+      if (batch.records > 0) runs.push(await this.writeRun(dir, batch));
     } catch (err) {
       for (const r of runs) r.reader.close();
       throw err;
@@ -245,7 +355,7 @@ export class HostIndexTable implements DedupIndexCache {
     const writer = new RunWriter(join(dir, file), batch.records);
     for (let i = 0; i < batch.records; i++) writer.add(sorted, i * RECORD_BYTES, sorted.readUInt32LE(i * RECORD_BYTES + ID_BYTES));
     writer.finish(batch.packs);
-    return this.reopen(dir, { file, records: batch.records, sources: batch.sources });
+    return this.withOwners(dir, { file, records: batch.records, sources: batch.sources, owners: '' }, Uint32Array.from(batch.owners));
   }
 
   /**
@@ -279,13 +389,38 @@ export class HostIndexTable implements DedupIndexCache {
       join(dir, file),
     );
     for (const r of inputs) r.reader.close();
-    return this.reopen(dir, { file, records: inputs.reduce((n, r) => n + r.state.records, 0), sources: inputs.flatMap((r) => r.state.sources) });
+    // The merged run's packs are the inputs' one after another; their owners follow them.
+    const sources: string[] = [];
+    const at = new Map<string, number>();
+    const owners: number[] = [];
+    for (const r of inputs) {
+      for (const o of r.owners) {
+        if (o === DEAD) {
+          owners.push(DEAD);
+          continue;
+        }
+        const key = r.state.sources[o]!;
+        let i = at.get(key);
+        if (i === undefined) at.set(key, (i = sources.push(key) - 1));
+        owners.push(i);
+      }
+      for (const key of r.state.sources) if (!at.has(key)) at.set(key, sources.push(key) - 1);
+    }
+    return this.withOwners(dir, { file, records: inputs.reduce((n, r) => n + r.state.records, 0), sources, owners: '' }, Uint32Array.from(owners));
   }
 
-  private reopen(dir: string, state: RunState): OpenRun {
+  /** Writes the owners of a run just written, then opens it. */
+  private withOwners(dir: string, state: RunState, owners: Uint32Array): OpenRun {
+    state.owners = newOwnersFile();
+    writePackOwners(join(dir, state.owners), owners, FILE_MODE);
+    return this.reopen(dir, state, owners);
+  }
+
+  private reopen(dir: string, state: RunState, owners: Uint32Array): OpenRun {
     const reader = RunReader.open(join(dir, state.file));
     if (typeof reader === 'string') throw new Error(`host index table ${dir}: run ${state.file} just written is unreadable: ${reader}`);
-    return { state, reader };
+    if (reader.packCount !== owners.length) throw new Error(`host index table ${dir}: run ${state.file} has ${reader.packCount} packs, ${owners.length} owners`);
+    return { state, reader, owners };
   }
 
   private writeState(dir: string, state: TableState): void {
@@ -348,9 +483,11 @@ class RunBatch {
   records = 0;
   readonly packs: ListedPack[] = [];
   readonly sources: string[] = [];
+  /** Per pack, its source's index in `sources`. */
+  readonly owners: number[] = [];
 
   add(source: string, packs: readonly IndexedPack[]): void {
-    this.sources.push(source);
+    const owner = this.sources.push(source) - 1;
     const need = (this.records + blobsOf(packs)) * RECORD_BYTES;
     if (need > this.buffer.byteLength) {
       const next = Buffer.alloc(Math.max(need, this.buffer.byteLength * 2));
@@ -360,6 +497,7 @@ class RunBatch {
     for (const pack of packs) {
       const ordinal = this.packs.length;
       this.packs.push({ packId: pack.packId, packLength: pack.packLength });
+      this.owners.push(owner);
       for (const f of pack.frames) {
         for (let i = 0; i < f.lengths.length; i++) {
           const at = this.records++ * RECORD_BYTES;
@@ -379,4 +517,8 @@ function blobsOf(packs: readonly IndexedPack[]): number {
 
 function newRunFile(): string {
   return `run-${randomBytes(16).toString('hex')}.sfrt`;
+}
+
+function newOwnersFile(): string {
+  return `own-${randomBytes(16).toString('hex')}.sfow`;
 }

@@ -78,6 +78,52 @@ export async function mergeRuns(inputs: readonly RunReader[], path: string): Pro
   }
 }
 
+/**
+ * Copies a run without the records of the packs `keep` rejects, renumbering the packs kept in
+ * their order: two sequential passes (count, then copy), so memory stays a slice. Returns the
+ * records written and each old ordinal's new one (-1: dropped).
+ */
+export async function filterRun(input: RunReader, keep: (ordinal: number) => boolean, path: string): Promise<{ records: number; ordinals: Int32Array }> {
+  const ordinals = new Int32Array(input.packCount).fill(-1);
+  const packs: ListedPack[] = [];
+  for (let i = 0; i < input.packCount; i++) {
+    if (!keep(i)) continue;
+    ordinals[i] = packs.length;
+    packs.push(input.pack(i));
+  }
+  const newOrdinal = (data: Buffer, k: number) => {
+    const o = data.readUInt32LE(k * RECORD_BYTES + 32);
+    return o < ordinals.length ? ordinals[o]! : -1;
+  };
+  let records = 0;
+  let sinceYield = 0;
+  for (const { data, count } of input.slices()) {
+    for (let k = 0; k < count; k++) if (newOrdinal(data, k) >= 0) records++;
+    if ((sinceYield += count) >= YIELD_RECORDS) {
+      sinceYield = 0;
+      await yieldToEventLoop();
+    }
+  }
+  const writer = new RunWriter(path, records);
+  try {
+    for (const { data, count } of input.slices()) {
+      for (let k = 0; k < count; k++) {
+        const o = newOrdinal(data, k);
+        if (o >= 0) writer.add(data, k * RECORD_BYTES, o);
+      }
+      if ((sinceYield += count) >= YIELD_RECORDS) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+    }
+    writer.finish(packs);
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+  return { records, ordinals };
+}
+
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }

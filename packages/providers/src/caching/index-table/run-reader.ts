@@ -17,8 +17,8 @@ export class RunReader {
   /** The records, when the run is small enough to be read into memory (makeResident). */
   private resident: Buffer | undefined;
   private readonly listed = new Map<number, ListedPack>();
-  private packIdSet: Set<string> | undefined;
-  /** Per pack ordinal, 1 when `find` must skip the pack (condemned). */
+  private ordinals: Map<string, number> | undefined;
+  /** Per pack ordinal, 1 when `find` must skip the pack (condemned, or no longer indexed). */
   private excluded: Uint8Array | undefined;
 
   private constructor(
@@ -70,13 +70,15 @@ export class RunReader {
     return this.packBytes.byteLength / PACK_ENTRY_BYTES;
   }
 
-  /** Makes `find` skip records of these packs. */
-  exclude(packIds: ReadonlySet<string>): void {
-    if (packIds.size === 0) return;
+  /**
+   * Makes `find` and `hasPack` skip the packs whose ordinal `skip` accepts, and the packs in
+   * `packIds`.
+   */
+  exclude(packIds: ReadonlySet<string>, skip: (ordinal: number) => boolean = () => false): void {
     const flags = new Uint8Array(this.packCount);
     let any = false;
     for (let i = 0; i < flags.length; i++) {
-      if (packIds.has(this.packId(i))) {
+      if (skip(i) || (packIds.size > 0 && packIds.has(this.packId(i)))) {
         flags[i] = 1;
         any = true;
       }
@@ -124,12 +126,19 @@ export class RunReader {
     return p;
   }
 
+  /** Whether the run lists the pack and does not skip it (exclude). */
   hasPack(packId: string): boolean {
-    if (!this.packIdSet) {
-      this.packIdSet = new Set();
-      for (let i = 0; i < this.packCount; i++) this.packIdSet.add(this.packId(i));
+    const o = this.ordinalOf(packId);
+    return o >= 0 && !this.excluded?.[o];
+  }
+
+  /** The pack's ordinal in this run, excluded or not, or -1. */
+  ordinalOf(packId: string): number {
+    if (!this.ordinals) {
+      this.ordinals = new Map();
+      for (let i = 0; i < this.packCount; i++) this.ordinals.set(this.packId(i), i);
     }
-    return this.packIdSet.has(packId);
+    return this.ordinals.get(packId) ?? -1;
   }
 
   /** Every pack, in ordinal order. */
@@ -151,7 +160,7 @@ export class RunReader {
     closeSync(this.fd);
   }
 
-  private packId(ordinal: number): string {
+  packId(ordinal: number): string {
     return this.packBytes.toString('hex', ordinal * PACK_ENTRY_BYTES, ordinal * PACK_ENTRY_BYTES + 32);
   }
 
