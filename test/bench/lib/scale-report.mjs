@@ -249,14 +249,16 @@ function markdown(d, { jobs, opens, units, extra, big }) {
       '',
       'Built once per repository per host, before the jobs above ran, by `openWriteIndex` as the first archive on a host builds it ' +
         '(lib/scale-open.mjs, reading the index objects from local files: the cost of an S3 host is the cold write-view open above). ' +
-        'Later archives only refresh it with what is new.',
+        'Later archives only refresh it with what is new. "large, after `maintenance`" is the same table (built before the jobs, refreshed by the ' +
+        'archive) refreshed once more after compaction replaced every index object it was built from: it reads the merged objects and hands ' +
+        'the packs over to them (pack owners) instead of rebuilding its runs.',
       '',
       mdTable(
-        ['repository', 'entries', 'runs (resident)', 'disk MiB', 'bytes/entry', 'build wall s', 'build peak RSS MiB'],
-        ['empty', 'large']
-          .map((k) => [k, d.tables[k]])
+        ['repository', 'entries', 'runs (resident)', 'disk MiB', 'bytes/entry', 'index objects read', 'wall s', 'peak RSS MiB'],
+        [['empty', 'empty'], ['large', 'large'], ['afterMaintenance', 'large, after `maintenance`']]
+          .map(([k, label]) => [label, d.tables[k]])
           .filter(([, t]) => t?.table)
-          .map(([k, t]) => [k, int(t.table.entries), `${t.table.runs} (${t.table.residentRuns})`, fmt(t.table.bytes / 2 ** 20, 0), t.table.entries ? fmt(t.table.bytes / t.table.entries, 1) : '-', fmt(t.wallS), mib(t.maxRssKiB)]),
+          .map(([k, t]) => [k, int(t.table.entries), `${t.table.runs} (${t.table.residentRuns})`, fmt(t.table.bytes / 2 ** 20, 0), t.table.entries ? fmt(t.table.bytes / t.table.entries, 1) : '-', int(t.table.objectsRead ?? 0), fmt(t.wallS), mib(t.maxRssKiB)]),
       ),
       '',
     );

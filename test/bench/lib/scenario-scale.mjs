@@ -184,6 +184,7 @@ async function runScenario(ctx) {
   const scratch = join(dir, 'large-repo');
   let openLarge;
   let tableLarge;
+  let tableAfterMaintenance;
   let jobLarge;
   let compaction;
   let openCompacted;
@@ -198,6 +199,8 @@ async function runScenario(ctx) {
       const r = await runTimed(cli(['maintenance', '--repo', scratch, '--json']), { logDir, label: 'large-maintenance' });
       compaction = { available: true, ...timing(r), report: parseJson(r.stdout, 'maintenance') };
       console.log(`  [scale] maintenance: ${r.wallS.toFixed(2)} s wall, ${(r.maxRssKiB / 1024).toFixed(0)} MiB RSS: ${r.stdout.trim()}`);
+      // The table the jobs used, refreshed after compaction replaced every object it was built from.
+      tableAfterMaintenance = await tableBuild(scratch, 'large, after maintenance');
       openCompacted = await openCost(scratch, 'compacted');
     } else {
       compaction = { available: false, note: '`snapfleet maintenance --help` failed: the CLI has no index compaction; skipped' };
@@ -227,7 +230,7 @@ async function runScenario(ctx) {
   return {
     config: { ...s, seed: cfg.seed },
     indexOnly,
-    tables: { empty: tableEmpty, large: tableLarge },
+    tables: { empty: tableEmpty, large: tableLarge, afterMaintenance: tableAfterMaintenance },
     image: { mib: s.volumeMib, sizeBytes: image.sizeBytes, sha256: image.sha256 },
     bigImage: { mib: s.bigMib, sizeBytes: big.sizeBytes },
     large: { path: large.path, reused: large.reused, ...large.stamp },
