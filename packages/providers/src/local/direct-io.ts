@@ -1,5 +1,6 @@
 /**
- * Direct writes (O_DIRECT) for bulk output: restored volumes and repository packs.
+ * Direct writes (O_DIRECT) for bulk output: volumes restored to a block device (and to a file when
+ * asked: LocalVolumeTarget), and repository packs.
  *
  * A buffered write copies every byte into the page cache, and the pages it takes are fresh ones.
  * On virtual machines whose memory the host backs on first touch (and takes back once the guest

@@ -104,7 +104,7 @@ describe('LocalVolumeTarget on a file', () => {
         const path = join(dir, 'restored.img');
         const size = 6 * MiB + 1000; // a tail shorter than a block
         const data = randomData(size);
-        const target = new LocalVolumeTarget(path);
+        const target = new LocalVolumeTarget(path, { directIo: true });
         await target.open(size);
         await target.write(0, data.subarray(0, 2 * MiB + 100)); // aligned start, unaligned end
         await target.write(2 * MiB + 100, data.subarray(2 * MiB + 100, 4 * MiB)); // unaligned start
@@ -121,13 +121,30 @@ describe('LocalVolumeTarget on a file', () => {
       }
     }));
 
+  it('writes a file through the page cache unless told to write direct', () =>
+    withDir(async (dir) => {
+      const write = vi.spyOn(DirectWriter.prototype, 'write');
+      try {
+        const path = join(dir, 'restored.img');
+        const data = randomData(4 * MiB);
+        const target = new LocalVolumeTarget(path);
+        await target.open(data.length);
+        await target.write(0, data);
+        await target.commit();
+        expect(Buffer.compare(await readFile(path), data)).toBe(0);
+        expect(write).not.toHaveBeenCalled();
+      } finally {
+        write.mockRestore();
+      }
+    }));
+
   it('writes everything through the page cache where direct writes are refused', () =>
     withDir(async (dir) => {
       const open = vi.spyOn(DirectWriter, 'open').mockResolvedValue(undefined);
       try {
         const path = join(dir, 'restored.img');
         const data = randomData(3 * MiB);
-        const target = new LocalVolumeTarget(path);
+        const target = new LocalVolumeTarget(path, { directIo: true });
         await target.open(data.length);
         await target.write(0, data);
         await target.commit();

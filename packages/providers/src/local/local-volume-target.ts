@@ -38,7 +38,13 @@ type State = 'new' | 'open' | 'committed' | 'aborted';
 export interface LocalVolumeTargetOptions {
   /** Buffered bytes between background flushes. @defaultValue 64 MiB */
   flushEveryBytes?: number;
-  /** Write block-aligned data with O_DIRECT where possible. @defaultValue true */
+  /**
+   * Write block-aligned data with O_DIRECT where possible. @defaultValue true for a block
+   * device, false for a file. Into a new sparse file, direct writes wait on the file system's
+   * block allocation one write at a time: a 2 GiB restore measured 11-21 s direct against
+   * 4.8-5.7 s buffered (with more system CPU: 3.6-4.2 s against 1.5-2.0 s) on this machine's
+   * ext4, alternating on the same snapshot.
+   */
   directIo?: boolean;
 }
 
@@ -58,13 +64,13 @@ export class LocalVolumeTarget implements VolumeTarget {
   /** Direct writes for the block-aligned bulk; undefined where the file system refuses them. */
   private direct?: DirectWriter;
   private readonly flushEveryBytes: number;
-  private readonly directIo: boolean;
+  private readonly directIo: boolean | undefined;
 
   constructor(path: string, options: LocalVolumeTargetOptions = {}) {
     if (path.length === 0) throw new InvalidInputError('the restore target path is empty', 'target');
     this.location = resolve(path);
     this.flushEveryBytes = options.flushEveryBytes ?? FLUSH_EVERY_BYTES;
-    this.directIo = options.directIo ?? true;
+    this.directIo = options.directIo;
   }
 
   async open(sizeBytes: number): Promise<void> {
@@ -78,7 +84,7 @@ export class LocalVolumeTarget implements VolumeTarget {
     } else {
       await this.openTempFile(sizeBytes);
     }
-    if (this.directIo && sizeBytes >= DIRECT_UNIT) {
+    if ((this.directIo ?? this.isDevice) && sizeBytes >= DIRECT_UNIT) {
       const path = this.tempPath ?? this.location;
       try {
         // A device's first block holds data that is not ours yet: find the alignment by reading.
