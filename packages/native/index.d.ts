@@ -16,6 +16,14 @@ export interface NativeBinding {
    * False when the bytes are not authentic; `out` is then wiped.
    */
   aesGcmOpenInto(key: Uint8Array, sealed: Uint8Array, out: Uint8Array): boolean;
+  /**
+   * One lookup in a run file of the host index table: reads the bucket of the id at
+   * `ids[offset..offset+32)` (fanout entries `bits`) from `fd` into `scratch`, then returns the
+   * ordinal of the first equal record whose pack is below `packCount` and not flagged in
+   * `excluded`; -1 when there is none (or the read came up short), -2 when the bucket does not
+   * fit in `scratch`.
+   */
+  runFind(fd: number, fanout: Uint32Array, bits: number, recordsAt: number, packCount: number, excluded: Uint8Array, ids: Uint8Array, offset: number, scratch: Uint8Array): number;
 }
 
 /** The compiled addon; undefined when it was not built or cannot load here. */

@@ -1,8 +1,10 @@
-/* The addon's entry: one function per hot byte path (see hmac-chunks.c and aes-gcm.c). It is
+/* The addon's entry: one function per hot byte path (see hmac-chunks.c and aes-gcm.c), and
+ * the host index table's lookup (run-find.c). It is
  * context-aware, so every codec thread loads it. */
 #include <node_api.h>
 #include "aes-gcm.h"
 #include "hmac-chunks.h"
+#include "run-find.h"
 
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
@@ -15,5 +17,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "hmacSpans", hmac_spans);
   export_fn(env, exports, "aesGcmSealInto", aes_gcm_seal_into);
   export_fn(env, exports, "aesGcmOpenInto", aes_gcm_open_into);
+  export_fn(env, exports, "runFind", run_find);
   return exports;
 }

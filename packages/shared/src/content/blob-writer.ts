@@ -73,6 +73,9 @@ export class BlobWriter {
    * it or this session took it recently.
    */
   private claim(ids: Uint8Array, offset: number): boolean {
+    // This session's own chunks first: a repeat of one it stored is answered from memory, not by
+    // the index, whose lookup on a host table is a system call.
+    if (this.recent.has(ids, offset)) return false;
     return !this.noteIndexed(ids, offset) && this.recent.insert(ids, offset);
   }
 

@@ -2,15 +2,19 @@
  * Reads a run file (run-format.ts): its fanout and packs are read whole when it is opened
  * (checked against the header's checksum), its records a bucket at a time, with a synchronous
  * positioned read: an archive looks up every chunk it reads, and a lookup must cost a system
- * call, not a promise and a trip through the thread pool.
+ * call, not a promise and a trip through the thread pool. Where the native addon loads, the read
+ * and the search are one call into it (runFind): ~2.6 us a lookup against ~3.4 us here, measured
+ * on a 292 MiB run in the page cache; without it they run in JavaScript, with the same answers.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { binding } from '@snapfleet/native';
 import type { ListedPack } from '@snapfleet/shared';
 import { PACK_ENTRY_BYTES, RECORD_BYTES, RUN_HEADER_BYTES, bucketOf, compareIds, decodeRunHeader, fanoutBytes, recordsStart, runFileBytes } from './run-format.js';
 
 /** Records read at once by a sequential cursor (a merge). */
 const CURSOR_RECORDS = 4096;
+const NO_PACKS_EXCLUDED = new Uint8Array(0);
 
 export class RunReader {
   private bucket = Buffer.alloc(64 * RECORD_BYTES);
@@ -92,6 +96,10 @@ export class RunReader {
     const first = this.fanout[b]!;
     const n = this.fanout[b + 1]! - first;
     if (n === 0) return -1;
+    if (!this.resident && binding) {
+      if (this.bucket.byteLength < n * RECORD_BYTES) this.bucket = Buffer.alloc(n * RECORD_BYTES * 2);
+      return binding.runFind(this.fd, this.fanout, this.bits, recordsStart(this.bits), this.packCount, this.excluded ?? NO_PACKS_EXCLUDED, ids, offset, this.bucket);
+    }
     let records: Buffer;
     let base: number;
     if (this.resident) {
