@@ -75,9 +75,13 @@ export async function archiveVolume(repo: Repository, pool: CodecPool, req: Arch
   const lease = await acquireLease(repo, req.clock, 'archive', req.hostname);
   try {
     const index = await openWriteIndex(repo);
+    let lineage: ParentLineage | undefined;
     try {
-      return await archiveUnderLease(repo, pool, req, lease, index);
+      const packSize = req.packSize ?? DEFAULT_PACK_SIZE;
+      lineage = req.parent ? await openParentLineage(repo, pool, req.parent, { condemned: index.condemned, sizeBytes: req.source.sizeBytes, packSize }) : undefined;
+      return await archiveUnderLease(repo, pool, req, lease, index, lineage);
     } finally {
+      await lineage?.close();
       await index.close();
     }
   } finally {
@@ -86,7 +90,7 @@ export async function archiveVolume(repo: Repository, pool: CodecPool, req: Arch
   }
 }
 
-async function archiveUnderLease(repo: Repository, pool: CodecPool, req: ArchiveRequest, lease: HeldLease, index: WriteIndex): Promise<ArchiveResult> {
+async function archiveUnderLease(repo: Repository, pool: CodecPool, req: ArchiveRequest, lease: HeldLease, index: WriteIndex, lineage: ParentLineage | undefined): Promise<ArchiveResult> {
   const { source } = req;
   const chunkSize = repo.chunkSize;
   const packSize = req.packSize ?? DEFAULT_PACK_SIZE;
@@ -95,7 +99,6 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
   const perBlock = source.blockSize / chunkSize;
   const blocks = Math.ceil(source.sizeBytes / source.blockSize);
   const writer = new BlobWriter(repo.store, repo.keys, index, pool, { zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL, blockSize: source.blockSize, blocksInFlight: BLOCKS_IN_FLIGHT, packSize });
-  const lineage = req.parent ? await openParentLineage(repo, pool, req.parent, { condemned: index.condemned, sizeBytes: source.sizeBytes, packSize }) : undefined;
   // Chunks shared with the parent need no lookup when its pack list is taken over.
   const shared = lineage?.inherited ? lineage : undefined;
   if (shared) writer.inherit(shared.inherited!);

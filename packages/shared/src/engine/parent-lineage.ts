@@ -40,6 +40,8 @@ export interface ParentLineage {
   read(start: number, count: number): Promise<Uint8Array | undefined>;
   /** The parent's pack list when the new snapshot may take it over (see above), else undefined. */
   readonly inherited: ListedPack[] | undefined;
+  /** Releases what reading the manifest opened (the host index table, if a lookup needed it). */
+  close(): Promise<void>;
 }
 
 export async function openParentLineage(
@@ -62,6 +64,7 @@ export async function openParentLineage(
   return {
     chunks,
     inherited,
+    close: async () => nodes?.close(),
     read: async (start, count) => {
       const n = Math.min(count, chunks - start);
       if (n <= 0) return undefined;

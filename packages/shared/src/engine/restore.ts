@@ -18,7 +18,7 @@ import { TreeReader } from '../manifest/tree-reader.js';
 import { chunkCount } from '../manifest/tree-shape.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
 import { orderedPipeline } from './ordered-pipeline.js';
-import { loadSnapshotIndex } from './snapshot-index.js';
+import { loadSnapshotIndex, type ScopedIndex } from './snapshot-index.js';
 import { readAhead } from './read-ahead.js';
 import type { ProgressListener } from './progress.js';
 import type { Repository } from './repository.js';
@@ -54,8 +54,16 @@ interface Decoded {
 }
 
 export async function restoreSnapshot(repo: Repository, pool: CodecPool, req: RestoreRequest): Promise<void> {
+  const scoped = await loadSnapshotIndex(repo, req.snapshot);
+  try {
+    await restoreWith(repo, pool, req, scoped);
+  } finally {
+    await scoped.close();
+  }
+}
+
+async function restoreWith(repo: Repository, pool: CodecPool, req: RestoreRequest, { index, ensure }: ScopedIndex): Promise<void> {
   const { id: snapshotId, snapshot } = req.snapshot;
-  const { index, ensure } = await loadSnapshotIndex(repo, req.snapshot);
   const chunkSize = snapshot.chunkSize;
   const chunks = chunkCount(snapshot.sizeBytes, chunkSize);
   const reader = new TreeReader(fromHex(snapshot.tree.root), snapshot.tree.height, chunks, createNodeLoader(repo, pool, 'corrupt', index, ensure));

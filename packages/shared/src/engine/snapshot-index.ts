@@ -4,9 +4,10 @@
  * repository. Its cost follows the snapshot's own size, whatever the repository holds.
  *
  * The pack list is a hint, never trusted for correctness: a blob not found in the listed packs
- * (prune repacked it since, or the list is gone) is looked up in the whole index, loaded then
- * and only then, and the pack holding it is added. Every chunk is still checked against its id
- * where it lands.
+ * (prune repacked it since, or the list is gone) is looked up in the host index table where the
+ * host has one (ports/dedup-index.ts: local files, memory that does not grow with the
+ * repository), else in the whole index, loaded then and only then; the pack holding it is added.
+ * Every chunk is still checked against its id where it lands.
  */
 import { CorruptDataError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
@@ -16,6 +17,7 @@ import { decodePackList, packListKey, type ListedPack } from '../format/pack-lis
 import { BlobType } from '../format/codec-ids.js';
 import { BlobIndex } from '../content/blob-index.js';
 import { mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
+import type { DedupIndex } from '../ports/dedup-index.js';
 import type { Repository } from './repository.js';
 
 export interface ScopedIndex {
@@ -29,6 +31,8 @@ export interface ScopedIndex {
   readonly stats: { listedPacks: number; fallbackBlobs: number };
   /** Listed packs whose header could not be read: left out (their blobs are looked up instead). */
   readonly damaged: { packId: string; message: string }[];
+  /** Closes the host index table if a lookup opened it. */
+  close(): Promise<void>;
 }
 
 export interface SnapshotIndexOptions {
@@ -45,7 +49,7 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry, 
   const only = options.mapsOnly ? BlobType.Map : undefined;
   if (!listed) {
     const index = await repo.loadIndex();
-    return { index, ensure: async () => false, stats: { listedPacks: 0, fallbackBlobs: 0 }, damaged: [] };
+    return { index, ensure: async () => false, stats: { listedPacks: 0, fallbackBlobs: 0 }, damaged: [], close: async () => {} };
   }
   const index = new BlobIndex();
   const damaged: { packId: string; message: string }[] = [];
@@ -61,9 +65,41 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry, 
     }
   });
   const stats = { listedPacks: listed.length, fallbackBlobs: 0 };
+  let table: Promise<DedupIndex | undefined> | undefined;
   let whole: Promise<BlobIndex> | undefined;
+  /** Packs being added for lookups: windows decoded at once may miss blobs of the same pack. */
+  const adding = new Map<string, Promise<boolean>>();
+  /** Adds the pack's frames to the index; false when it is gone or its header is damaged. */
+  const addPack = (p: ListedPack): Promise<boolean> => {
+    if (index.hasPack(p.packId)) return Promise.resolve(true);
+    let added = adding.get(p.packId);
+    if (!added) {
+      added = readPackTail(repo, p.packId, p.packLength).then(
+        (frames) => {
+          if (frames && !index.hasPack(p.packId)) index.addPack({ packId: p.packId, packLength: p.packLength, frames }, only);
+          return frames !== undefined;
+        },
+        (err: unknown) => {
+          if (err instanceof CorruptDataError || err instanceof InvalidInputError) return false; // verify reports it
+          throw err;
+        },
+      );
+      adding.set(p.packId, added);
+    }
+    return added;
+  };
   const ensure = async (ids: Uint8Array, offset: number): Promise<boolean> => {
     if (index.has(ids, offset)) return true;
+    if (repo.dedupCache) {
+      // Packs prune has condemned are skipped: they may be deleted while this reads them.
+      table ??= repo.condemnedPacks().then((condemned) => repo.dedupCache!.open(repo.indexObjectView(), { exclude: condemned }));
+      const pack = (await table)?.find(ids, offset);
+      if (pack && (await addPack(pack)) && index.has(ids, offset)) {
+        stats.fallbackBlobs++;
+        return true;
+      }
+    }
+    // No table on this host, or it does not know the blob: the whole index decides.
     whole ??= repo.buildIndex();
     const loc = (await whole).lookup(ids, offset);
     if (!loc) return false;
@@ -75,7 +111,12 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry, 
     stats.fallbackBlobs++;
     return index.has(ids, offset);
   };
-  return { index, ensure, stats, damaged };
+  const close = async () => {
+    const t = table;
+    table = undefined;
+    await (await t?.catch(() => undefined))?.close();
+  };
+  return { index, ensure, stats, damaged, close };
 }
 
 /** A snapshot's pack list, or undefined when it is gone. */

@@ -13,13 +13,21 @@ import type { SnapshotEntry } from '../format/snapshot.js';
 import { idKeyOf } from '../content/blob-index.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
 import { walkTree } from '../manifest/tree-walk.js';
-import { loadSnapshotIndex } from './snapshot-index.js';
+import { loadSnapshotIndex, type ScopedIndex } from './snapshot-index.js';
 import { locate, readBack, type Problem, type VerifyOptions, type VerifyReport } from './verify.js';
 import type { Repository } from './repository.js';
 
 export async function verifySnapshot(repo: Repository, pool: CodecPool, entry: SnapshotEntry, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const { snapshot } = entry;
   const scoped = await loadSnapshotIndex(repo, entry);
+  try {
+    return await verifyWith(repo, pool, entry, options, scoped);
+  } finally {
+    await scoped.close();
+  }
+}
+
+async function verifyWith(repo: Repository, pool: CodecPool, entry: SnapshotEntry, options: VerifyOptions, scoped: ScopedIndex): Promise<VerifyReport> {
+  const { snapshot } = entry;
   const load = createNodeLoader(repo, pool, 'corrupt', scoped.index, scoped.ensure);
   const problems: Problem[] = scoped.damaged.map((d) => ({ kind: 'corrupt-pack' as const, object: packKey(d.packId), message: `pack ${d.packId}: header unreadable: ${d.message}`, affected: [] }));
   const unlisted = new Map<string, Uint8Array>();

@@ -1,13 +1,14 @@
 /**
  * The engine's archive over the real host index table (a FolderBlobStore repository, a temp
- * cache folder): dedup, pack lists, parents, adoption by maintenance, compaction and prune between archives.
+ * cache folder): dedup, pack lists, parents, adoption by maintenance, compaction and prune between archives,
+ * and restores of snapshots whose pack lists prune made stale.
  * The engine's own tests cover the archive with the index loaded into memory.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { archiveVolume, compactIndex, createInlineCodecPool, initRepository, openRepository, pruneRepository, removeSnapshots, restoreSnapshot, verifyRepository, verifySnapshot, type Repository } from '@snapfleet/shared';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { archiveVolume, compactIndex, createInlineCodecPool, initRepository, openRepository, planForget, pruneRepository, removeSnapshots, restoreSnapshot, verifyRepository, verifySnapshot, type Repository } from '@snapfleet/shared';
 import { MemoryVolumeSource, MemoryVolumeTarget, sha256Hex, seededBytes } from '@snapfleet/shared/testing';
 
 const bytes = (length: number, seed: number) => Buffer.from(seededBytes(length, seed));
@@ -97,6 +98,42 @@ describe('archive with the host index table', () => {
     expect(again.snapshot.stats.newBlobs).toBe(0);
     expect((await readdir(join(root, 'repo', 'data'), { recursive: true })).length).toBe(packs);
     expect(await restored(await open(), again.id)).toBe(sha256Hex(data));
+  });
+
+  it('restores and verifies snapshots whose listed packs prune repacked through the table, never loading the whole index', async () => {
+    await initRepository(new FolderBlobStore(join(root, 'repo')), { encrypted: true, password: 'pw' });
+    const volume = bytes(1024 * 1024, 7);
+    const hashes = new Map<string, string>();
+    for (let day = 0; day < 5; day++) {
+      // Each day rewrites 24 of the 256 chunks, spread over the volume.
+      if (day > 0) for (let c = 0; c < 24; c++) bytes(4096, 100 * day + c).copy(volume, ((c * 11 + day * 3) % 256) * 4096);
+      const r = await archive(await open(), volume, 'vol');
+      hashes.set(r.id, sha256Hex(volume));
+    }
+    let repo = await open();
+    await removeSnapshots(repo, planForget(await repo.listSnapshots(), { keepLast: 2 }, new Date(T0.getTime() + 24 * 3600_000)).flatMap((p) => p.remove));
+    // Prune repacks the kept blobs out of mostly-dead packs and deletes those (no archive holds
+    // a lease): the kept snapshots' pack lists now name deleted packs.
+    const report = await pruneRepository(repo, createInlineCodecPool(repo.keys), { clock, repackBelow: 0.95 });
+    expect(report.repackedPacks).toBeGreaterThan(0);
+    expect(report.deletedPacks).toBeGreaterThan(0);
+
+    repo = await open();
+    const whole = vi.spyOn(repo, 'buildIndex');
+    const kept = await repo.listSnapshots();
+    expect(kept).toHaveLength(2);
+    for (const entry of kept) {
+      expect(await restored(repo, entry.id)).toBe(hashes.get(entry.id));
+      expect((await verifySnapshot(repo, createInlineCodecPool(repo.keys), entry)).problems).toEqual([]);
+    }
+    expect(whole).not.toHaveBeenCalled();
+    expect(warnings).toEqual([]);
+
+    // Without a host table the same restores need the whole index: the lists really are stale.
+    const plain = await openRepository(new FolderBlobStore(join(root, 'repo')), { password: 'pw' });
+    const loaded = vi.spyOn(plain, 'buildIndex');
+    for (const entry of kept) expect(await restored(plain, entry.id)).toBe(hashes.get(entry.id));
+    expect(loaded).toHaveBeenCalled();
   });
 
   it('follows compaction and prune: blobs of deleted packs are stored again, the rest reused', async () => {
