@@ -15,7 +15,7 @@ export { DEFAULT_ZSTD_LEVEL } from './content/zstd.js';
 export { Repository, initRepository, openRepository, type InitOptions, type OpenOptions } from './engine/repository.js';
 export { archiveVolume, type ArchiveRequest, type ArchiveResult } from './engine/archive.js';
 export { openWriteIndex, type WriteIndex } from './engine/write-index.js';
-export { restoreSnapshot, type RestoreRequest } from './engine/restore.js';
+export { restoreSnapshot, type RestoreRequest, type RestoreStats } from './engine/restore.js';
 export { verifyRepository, type VerifyReport, type VerifyOptions, type Problem, type Affected } from './engine/verify.js';
 export { verifySnapshot } from './engine/verify-snapshot.js';
 export type { Progress, ProgressListener } from './engine/progress.js';

@@ -3,7 +3,7 @@
  * a new EBS snapshot (`--to ebs:REGION[/AZ]`, and a volume from it in AZ).
  */
 import type { Command } from 'commander';
-import { restoreSnapshot, startCodecThreads, type Repository, type SnapshotEntry } from '@snapfleet/shared';
+import { restoreSnapshot, startCodecThreads, type Repository, type RestoreStats, type SnapshotEntry } from '@snapfleet/shared';
 import { LocalVolumeTarget } from '@snapfleet/providers';
 import { damagedWarning, type CliContext, type RepoOptions } from '../context.js';
 import { parseEbsDestination } from '../ebs-destination.js';
@@ -45,8 +45,9 @@ export function registerRestore(program: Command, ctx: CliContext): void {
       try {
         const target = ebsTarget?.target ?? new LocalVolumeTarget(opts.to);
         const interrupt = ctx.onInterrupt(() => target.abort());
+        let read: RestoreStats;
         try {
-          await restoreSnapshot(repo, pool, { snapshot, target, ...(bar.listener ? { onProgress: bar.listener } : {}) });
+          read = await restoreSnapshot(repo, pool, { snapshot, target, ...(bar.listener ? { onProgress: bar.listener } : {}) });
         } finally {
           interrupt.release();
         }
@@ -54,7 +55,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
         const seconds = (performance.now() - started) / 1000;
         const made = ebsTarget?.target.result;
         const summary = {
-          snapshot: snapshot.id, volumeId: snapshot.snapshot.volumeId, to: opts.to, sizeBytes: snapshot.snapshot.sizeBytes, seconds,
+          snapshot: snapshot.id, volumeId: snapshot.snapshot.volumeId, to: opts.to, sizeBytes: snapshot.snapshot.sizeBytes, seconds, read,
           ...(made ? { ebsSnapshotId: made.snapshotId, ...(made.volumeId ? { ebsVolumeId: made.volumeId } : {}) } : {}),
         };
         const where = made

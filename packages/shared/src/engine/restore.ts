@@ -40,6 +40,23 @@ export interface RestoreRequest {
   onProgress?: ProgressListener;
 }
 
+/** What a restore read to write the volume: the measure of how scattered its snapshot is. */
+export interface RestoreStats {
+  /** Ranged reads of pack data (merged frames), and the bytes they returned. */
+  dataReads: number;
+  dataBytesRead: number;
+  /** Bytes of the volume that are data (holes are not read, nor written to a file). */
+  dataBytesRestored: number;
+  /**
+   * dataBytesRead / dataBytesRestored: below 1 when the data compressed well, above it when the
+   * reads carried frames or gaps the volume did not need (a snapshot scattered over many packs).
+   */
+  readAmplification: number;
+  /** Packs the snapshot's pack list named, and blobs found beyond them (a stale list). */
+  listedPacks: number;
+  fallbackBlobs: number;
+}
+
 interface Window {
   first: number;
   count: number;
@@ -53,17 +70,26 @@ interface Decoded {
   holes: Uint8Array;
 }
 
-export async function restoreSnapshot(repo: Repository, pool: CodecPool, req: RestoreRequest): Promise<void> {
+export async function restoreSnapshot(repo: Repository, pool: CodecPool, req: RestoreRequest): Promise<RestoreStats> {
   const scoped = await loadSnapshotIndex(repo, req.snapshot);
   try {
-    await restoreWith(repo, pool, req, scoped);
+    const read = await restoreWith(repo, pool, req, scoped);
+    return {
+      ...read,
+      readAmplification: read.dataBytesRestored > 0 ? read.dataBytesRead / read.dataBytesRestored : 0,
+      listedPacks: scoped.stats.listedPacks,
+      fallbackBlobs: scoped.stats.fallbackBlobs,
+    };
   } finally {
     await scoped.close();
   }
 }
 
-async function restoreWith(repo: Repository, pool: CodecPool, req: RestoreRequest, { index, ensure }: ScopedIndex): Promise<void> {
+type ReadStats = Pick<RestoreStats, 'dataReads' | 'dataBytesRead' | 'dataBytesRestored'>;
+
+async function restoreWith(repo: Repository, pool: CodecPool, req: RestoreRequest, { index, ensure }: ScopedIndex): Promise<ReadStats> {
   const { id: snapshotId, snapshot } = req.snapshot;
+  const stats: ReadStats = { dataReads: 0, dataBytesRead: 0, dataBytesRestored: 0 };
   const chunkSize = snapshot.chunkSize;
   const chunks = chunkCount(snapshot.sizeBytes, chunkSize);
   const reader = new TreeReader(fromHex(snapshot.tree.root), snapshot.tree.height, chunks, createNodeLoader(repo, pool, 'corrupt', index, ensure));
@@ -118,6 +144,8 @@ async function restoreWith(repo: Repository, pool: CodecPool, req: RestoreReques
     const fetchSlot = await fetchSlots.acquire();
     try {
       const fetched = await fetchRuns(repo.store, refs, fetchSlot);
+      stats.dataReads += fetched.runs.length;
+      for (const run of fetched.runs) stats.dataBytesRead += run.byteLength;
       const frames = new Float64Array(refs.length * FRAME_FIELDS);
       fetched.placements.forEach((pl, f) => {
         const ref = refs[f]!;
@@ -167,7 +195,10 @@ async function restoreWith(repo: Repository, pool: CodecPool, req: RestoreReques
       const from = i * chunkSize;
       const to = Math.min(d.out.byteLength, j * chunkSize);
       if (hole) await req.target.zero(base + from, to - from);
-      else await req.target.write(base + from, d.out.subarray(from, to));
+      else {
+        await req.target.write(base + from, d.out.subarray(from, to));
+        stats.dataBytesRestored += to - from;
+      }
       i = j;
     }
     req.onProgress?.({ bytesDone: end, bytesTotal: snapshot.sizeBytes });
@@ -181,4 +212,5 @@ async function restoreWith(repo: Repository, pool: CodecPool, req: RestoreReques
     await req.target.abort();
     throw err;
   }
+  return stats;
 }

@@ -61,6 +61,21 @@ describe('snapshot-scoped index', () => {
 
     const scoped = await loadSnapshotIndex(reader, entries[1]!);
     expect(scoped.stats).toEqual({ listedPacks: listed.length, fallbackBlobs: 0 });
+
+    // What the restore says it read: every frame read counted once, against the data it wrote.
+    counting.clear();
+    const target = new MemoryVolumeTarget();
+    const read = await restoreSnapshot(reader, pool(reader), { snapshot: entries[1]!, target });
+    expect(read.dataReads).toBeGreaterThan(0);
+    // The other pack reads are the listed packs' headers (and manifest nodes, read as frames too).
+    expect(read.dataReads).toBeLessThanOrEqual(counting.keys('get', DATA_PREFIX).length - listed.length);
+    const zero = Buffer.alloc(4096);
+    let holes = 0;
+    for (let at = 0; at < volumes[1]!.byteLength; at += 4096) if (volumes[1]!.subarray(at, at + 4096).equals(zero)) holes++;
+    expect(read.dataBytesRestored).toBe(volumes[1]!.byteLength - holes * 4096);
+    expect(sha256Hex(target.data)).toBe(sha256Hex(volumes[1]!));
+    expect(read.readAmplification).toBeCloseTo(read.dataBytesRead / read.dataBytesRestored, 10);
+    expect(read).toMatchObject({ listedPacks: listed.length, fallbackBlobs: 0 });
   });
 
   it('names the packs of blobs deduplicated from other volumes and of a parent\'s unchanged blocks', async () => {
@@ -127,6 +142,9 @@ describe('snapshot-scoped index', () => {
       indexReads += counting.keys('get', INDEX_PREFIX).length;
     }
     expect(indexReads).toBeGreaterThan(0);
+    // The restore says so: blobs found beyond the pack list.
+    const stale = await Promise.all(kept.map((entry) => restoreSnapshot(reader, pool(reader), { snapshot: entry, target: new MemoryVolumeTarget() })));
+    expect(stale.some((r) => r.fallbackBlobs > 0)).toBe(true);
   });
 
   it('restores through the whole index when the pack list is gone', async () => {
