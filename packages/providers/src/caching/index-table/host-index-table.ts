@@ -5,7 +5,7 @@
  *
  * The table is a set of runs (run-format.ts), each built from a known set of index objects, its
  * sources, with the owner of each of its packs: the source that lists the pack now
- * (pack-owners.ts). state.json names the runs. A refresh lists the index objects and
+ * (pack-owners.ts). state.json names the runs (table-state.ts). A refresh lists the index objects and
  * - reads the objects no run covers (sorted in memory a bounded batch at a time, the batches
  *   then merged from disk); a pack whose owner is gone (compaction merged it, prune rewrote it)
  *   and that a new object lists is handed over to that object, and every other pack goes into
@@ -25,15 +25,17 @@
  * building, or by two processes refreshing at once, where the last state written wins) are
  * removed by a later refresh once an hour old.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { ID_BYTES, SnapfleetError, TransientError, type DedupIndex, type DedupIndexCache, type DedupIndexOpenOptions, type DedupIndexStats, type IndexObjectView, type IndexedPack, type ListedPack } from '@snapfleet/shared';
+import { ID_BYTES, SnapfleetError, TransientError, type DedupIndex, type DedupIndexCache, type DedupIndexOpenOptions, type IndexObjectView, type IndexedPack } from '@snapfleet/shared';
 import { RECORD_BYTES, fanoutBitsFor } from './run-format.js';
 import { RunReader } from './run-reader.js';
 import { RunWriter, sortRecords } from './run-writer.js';
 import { filterRun, mergeRuns, yieldToEventLoop } from './run-merge.js';
 import { DEAD, readPackOwners, writePackOwners } from './pack-owners.js';
+import { OpenTable } from './open-table.js';
+import { RunBatch, blobsOf } from './run-batch.js';
+import { FILE_MODE, STATE_FILE, STATE_VERSION, newOwnersFile, newRunFile, readTableState, writeTableState, type OpenRun, type RunState, type TableState } from './table-state.js';
 
 /** Runs on disk kept before the two smallest are merged: a lookup reads one bucket from each. */
 export const DEFAULT_MAX_DISK_RUNS = 2;
@@ -57,11 +59,7 @@ const READS_IN_FLIGHT = 4;
 const MAX_RELISTS = 5;
 /** Age at which an unreferenced run or temp file is removed: nobody builds or opens it any more. */
 const STALE_FILE_MS = 60 * 60 * 1000;
-const STATE_FILE = 'state.json';
-/** Version 1 had no pack owners: such a table is rebuilt once. */
-const STATE_VERSION = 2;
 const FOLDER_MODE = 0o700;
-const FILE_MODE = 0o600;
 
 export interface HostIndexTableOptions {
   /** The store's cache folder (storeCacheDir); the table lives in `index-table/<repository>`. */
@@ -77,28 +75,6 @@ export interface HostIndexTableOptions {
   now?: () => number;
 }
 
-interface RunState {
-  file: string;
-  records: number;
-  /** The index objects that own its packs, and listed ones it was built from. */
-  sources: string[];
-  /** Its pack owners file (pack-owners.ts). */
-  owners: string;
-}
-
-interface TableState {
-  version: number;
-  runs: RunState[];
-}
-
-interface OpenRun {
-  state: RunState;
-  reader: RunReader;
-  /** Per pack ordinal, the index in state.sources of the object listing it, or DEAD. */
-  owners: Uint32Array;
-  /** Owners or sources changed since the owners file was written. */
-  changed?: boolean;
-}
 
 export class HostIndexTable implements DedupIndexCache {
   private readonly warn: (message: string) => void;
@@ -144,7 +120,7 @@ export class HostIndexTable implements DedupIndexCache {
     let runs: OpenRun[] = [];
     let objectsRead = 0;
     try {
-      let state = this.readState(dir);
+      let state = readTableState(dir, this.warn);
       for (let round = 0; ; round++) {
         const listed = new Set(await view.list());
         runs = this.openRuns(dir, state);
@@ -180,7 +156,7 @@ export class HostIndexTable implements DedupIndexCache {
       }
       runs = await this.consolidate(dir, runs);
       for (const r of runs) if (r.state.records <= this.residentRunRecords) r.reader.makeResident();
-      this.writeState(dir, { version: STATE_VERSION, runs: runs.map((r) => r.state) });
+      writeTableState(dir, { version: STATE_VERSION, runs: runs.map((r) => r.state) });
       this.sweep(dir, new Set(runs.flatMap((r) => [r.state.file, r.state.owners])));
     } catch (err) {
       for (const r of runs) r.reader.close();
@@ -191,28 +167,6 @@ export class HostIndexTable implements DedupIndexCache {
     return new OpenTable(runs, objectsRead);
   }
 
-  private readState(dir: string): TableState {
-    let text: string;
-    try {
-      text = readFileSync(join(dir, STATE_FILE), 'utf8');
-    } catch {
-      return { version: STATE_VERSION, runs: [] }; // first use, or removed: built from the bucket
-    }
-    try {
-      const state = JSON.parse(text) as TableState;
-      if (typeof state.version === 'number' && state.version < STATE_VERSION) return { version: STATE_VERSION, runs: [] }; // an older table: rebuilt
-      const ok =
-        state.version === STATE_VERSION &&
-        Array.isArray(state.runs) &&
-        state.runs.every((r) => typeof r.file === 'string' && /^run-[0-9a-f]{32}\.sfrt$/.test(r.file) && Number.isSafeInteger(r.records) && Array.isArray(r.sources) && r.sources.every((s) => typeof s === 'string') &&
-          typeof r.owners === 'string' && /^own-[0-9a-f]{32}\.sfow$/.test(r.owners));
-      if (ok) return state;
-    } catch {
-      // reported below
-    }
-    this.warn(`host index table ${dir}: ${STATE_FILE} is damaged; rebuilding the table from the repository's index objects`);
-    return { version: STATE_VERSION, runs: [] };
-  }
 
   /** Opens the runs and their pack owners; reports and drops damaged ones. */
   private openRuns(dir: string, state: TableState): OpenRun[] {
@@ -423,11 +377,6 @@ export class HostIndexTable implements DedupIndexCache {
     return { state, reader, owners };
   }
 
-  private writeState(dir: string, state: TableState): void {
-    const temp = join(dir, `${STATE_FILE}.${randomBytes(8).toString('hex')}.tmp`);
-    writeFileSync(temp, JSON.stringify(state), { mode: FILE_MODE });
-    renameSync(temp, join(dir, STATE_FILE));
-  }
 
   private sweep(dir: string, referenced: ReadonlySet<string>): void {
     const before = this.now() - STALE_FILE_MS;
@@ -442,83 +391,5 @@ export class HostIndexTable implements DedupIndexCache {
   }
 }
 
-class OpenTable implements DedupIndex {
-  readonly stats: DedupIndexStats;
 
-  constructor(
-    private readonly runs: OpenRun[],
-    objectsRead: number,
-  ) {
-    this.stats = {
-      entries: runs.reduce((n, r) => n + r.reader.records, 0),
-      runs: runs.length,
-      bytes: runs.reduce((n, r) => n + r.reader.bytes, 0),
-      residentRuns: runs.filter((r) => r.reader.isResident).length,
-      residentEntries: runs.reduce((n, r) => n + (r.reader.isResident ? r.reader.records : 0), 0),
-      objectsRead,
-    };
-  }
 
-  find(ids: Uint8Array, offset: number): ListedPack | undefined {
-    for (const r of this.runs) {
-      const ordinal = r.reader.find(ids, offset);
-      if (ordinal >= 0) return r.reader.pack(ordinal);
-    }
-    return undefined;
-  }
-
-  hasPack(packId: string): boolean {
-    return this.runs.some((r) => r.reader.hasPack(packId));
-  }
-
-  async close(): Promise<void> {
-    for (const r of this.runs) r.reader.close();
-    this.runs.length = 0;
-  }
-}
-
-/** The records of one run being built, unsorted, with their packs and source objects. */
-class RunBatch {
-  buffer = Buffer.alloc(0);
-  records = 0;
-  readonly packs: ListedPack[] = [];
-  readonly sources: string[] = [];
-  /** Per pack, its source's index in `sources`. */
-  readonly owners: number[] = [];
-
-  add(source: string, packs: readonly IndexedPack[]): void {
-    const owner = this.sources.push(source) - 1;
-    const need = (this.records + blobsOf(packs)) * RECORD_BYTES;
-    if (need > this.buffer.byteLength) {
-      const next = Buffer.alloc(Math.max(need, this.buffer.byteLength * 2));
-      this.buffer.copy(next, 0, 0, this.records * RECORD_BYTES);
-      this.buffer = next;
-    }
-    for (const pack of packs) {
-      const ordinal = this.packs.length;
-      this.packs.push({ packId: pack.packId, packLength: pack.packLength });
-      this.owners.push(owner);
-      for (const f of pack.frames) {
-        for (let i = 0; i < f.lengths.length; i++) {
-          const at = this.records++ * RECORD_BYTES;
-          this.buffer.set(f.ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES), at);
-          this.buffer.writeUInt32LE(ordinal, at + ID_BYTES);
-        }
-      }
-    }
-  }
-}
-
-function blobsOf(packs: readonly IndexedPack[]): number {
-  let n = 0;
-  for (const p of packs) for (const f of p.frames) n += f.lengths.length;
-  return n;
-}
-
-function newRunFile(): string {
-  return `run-${randomBytes(16).toString('hex')}.sfrt`;
-}
-
-function newOwnersFile(): string {
-  return `own-${randomBytes(16).toString('hex')}.sfow`;
-}
