@@ -24,6 +24,12 @@ export interface NativeBinding {
    * fit in `scratch`.
    */
   runFind(fd: number, fanout: Uint32Array, bits: number, recordsAt: number, packCount: number, excluded: Uint8Array, ids: Uint8Array, offset: number, scratch: Uint8Array): number;
+  /**
+   * runFind for the id at each of `offsets` in `ids`, on the thread pool: resolves once
+   * `out[k]` holds the answer for `offsets[k]` (-1 for none). `fd` must stay open and the
+   * arrays unchanged until it does.
+   */
+  runFindBatch(fd: number, fanout: Uint32Array, bits: number, recordsAt: number, packCount: number, excluded: Uint8Array, ids: Uint8Array, offsets: Uint32Array, out: Int32Array): Promise<void>;
 }
 
 /** The compiled addon; undefined when it was not built or cannot load here. */

@@ -18,5 +18,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "aesGcmSealInto", aes_gcm_seal_into);
   export_fn(env, exports, "aesGcmOpenInto", aes_gcm_open_into);
   export_fn(env, exports, "runFind", run_find);
+  export_fn(env, exports, "runFindBatch", run_find_batch);
   return exports;
 }

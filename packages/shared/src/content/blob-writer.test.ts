@@ -65,6 +65,49 @@ describe('BlobWriter', () => {
 });
 
 describe('RecentIds', () => {
+  it('takes the index\'s answers asked ahead (lookupsAhead) instead of asking again, and stores the same', async () => {
+    const keys = generateMasterKeys(true);
+    const pool = createInlineCodecPool(keys);
+    const store = new MemoryBlobStore();
+    const options = { zstdLevel: 1, blockSize: BLOCK, blocksInFlight: 2, packSize: 64 * 1024 };
+    const stored = Array.from({ length: 4 }, () => randomData(BLOCK));
+    const seed = new BlobWriter(store, keys, new BlobIndex(), pool, options);
+    await writeBlocks(seed, pool, stored);
+    await seed.close();
+    const index = await loadIndex(store, keys);
+    // Half known to the index, half new, a hole, and the first chunk repeated inside the block.
+    const mixed = (i: number) => {
+      const data = new Uint8Array(BLOCK);
+      data.set(stored[i]!.subarray(0, BLOCK / 2));
+      data.set(randomData(BLOCK / 2 - 2 * CHUNK), BLOCK / 2);
+      data.set(data.subarray(0, CHUNK), BLOCK - CHUNK); // the block's last chunk repeats its first
+      return data; // the chunk before the last stays zero: a hole
+    };
+    const blocks = [0, 1, 2, 3].map(mixed);
+    let asked = 0;
+    const counting = { find: (ids: Uint8Array, offset: number) => (asked++, index.find(ids, offset)) };
+
+    const inTurn = new BlobWriter(new MemoryBlobStore(), keys, counting, pool, options);
+    await writeBlocks(inTurn, pool, blocks);
+    const expected = await inTurn.close();
+    expect(asked).toBeGreaterThan(0);
+
+    asked = 0;
+    const early = new BlobWriter(new MemoryBlobStore(), keys, counting, pool, options);
+    for (const data of blocks) {
+      const ids = await pool.hashChunks(data, CHUNK);
+      const offsets = early.lookupsAhead(ids);
+      expect(offsets.length).toBe(15); // all but the hole
+      const packs = Array.from(offsets, (o) => index.find(ids, o));
+      await early.addBlock(data, ids, CHUNK, undefined, undefined, { offsets, packs });
+    }
+    const stats = await early.close();
+    // Only manifest-free data here: every lookup was answered ahead.
+    expect(asked).toBe(0);
+    expect(stats).toEqual(expected);
+    expect(stats.dedupedBlobs).toBe(4 * 9); // 8 known halves + the repeat, per block
+  });
+
   it('keeps between half and all of its capacity of the most recent ids', () => {
     const recent = new RecentIds(100);
     const ids = randomData(1000 * ID_BYTES);

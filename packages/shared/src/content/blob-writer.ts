@@ -40,6 +40,15 @@ export interface BlobWriterOptions {
   recentIds?: number;
 }
 
+/** The index's answers for a block's chunks, asked ahead: `packs[k]` is for `offsets[k]`. */
+export interface LookupsAhead {
+  offsets: Uint32Array;
+  packs: readonly (ListedPack | undefined)[];
+}
+
+/** claim's mark for a chunk whose lookup was not made ahead. */
+const NOT_ASKED = Symbol('not asked');
+
 export class BlobWriter {
   /** Ids this session claimed: stored, or on their way to a pack. */
   private readonly recent: RecentIds;
@@ -70,13 +79,32 @@ export class BlobWriter {
 
   /**
    * Marks the id as stored-or-coming and says whether it is new: false when the repository has
-   * it or this session took it recently.
+   * it or this session took it recently. `pack` is the index's answer when it was asked ahead
+   * (lookupsAhead), undefined among them; NOT_ASKED has the index asked now.
    */
-  private claim(ids: Uint8Array, offset: number): boolean {
+  private claim(ids: Uint8Array, offset: number, pack: ListedPack | undefined | typeof NOT_ASKED): boolean {
     // This session's own chunks first: a repeat of one it stored is answered from memory, not by
     // the index, whose lookup on a host table is a system call.
     if (this.recent.has(ids, offset)) return false;
-    return !this.noteIndexed(ids, offset) && this.recent.insert(ids, offset);
+    return !this.use(pack === NOT_ASKED ? this.index.find(ids, offset) : pack) && this.recent.insert(ids, offset);
+  }
+
+  /**
+   * The offsets in `ids` of the chunks addBlock will look up in the index (not holes, not the
+   * parent's, not among this session's recent ids), for a caller that asks the index for them
+   * ahead, off its thread (DedupIndex.findMany). Asking for more or fewer than addBlock needs
+   * is safe: a chunk asked in vain costs a lookup, one not asked is looked up in turn.
+   */
+  lookupsAhead(ids: Uint8Array, parentIds?: Uint8Array): Uint32Array {
+    const n = ids.byteLength / ID_BYTES;
+    const out = new Uint32Array(n);
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const o = i * ID_BYTES;
+      if (isHole(ids, o) || (parentIds && sameId(ids, parentIds, o)) || this.recent.has(ids, o)) continue;
+      out[count++] = o;
+    }
+    return out.subarray(0, count);
   }
 
   /**
@@ -84,7 +112,11 @@ export class BlobWriter {
    * the snapshot references without storing them (a parent's unchanged blocks).
    */
   noteIndexed(ids: Uint8Array, offset: number): boolean {
-    const pack = this.index.find(ids, offset);
+    return this.use(this.index.find(ids, offset));
+  }
+
+  /** Puts an indexed blob's pack into the pack list; false when there is none (not indexed). */
+  private use(pack: ListedPack | undefined): boolean {
     if (!pack) return false;
     if (!this.usedPacks.has(pack.packId)) this.usedPacks.set(pack.packId, pack);
     return true;
@@ -115,9 +147,10 @@ export class BlobWriter {
    * id (holes all-zero); a chunk equal to `parentIds` at its place (the parent's, whose packs
    * were inherited) is known to be stored and needs no lookup. `done` is called once `data` is
    * no longer needed (the caller recycles its buffer): at once when nothing is new, else when
-   * the block's frames are built.
+   * the block's frames are built. `ahead` holds the index's answers for chunks asked ahead of
+   * time (lookupsAhead, ascending offsets), which spares those their lookup here.
    */
-  async addBlock(data: Uint8Array, ids: Uint8Array, chunkSize: number, done: () => void = () => {}, parentIds?: Uint8Array): Promise<void> {
+  async addBlock(data: Uint8Array, ids: Uint8Array, chunkSize: number, done: () => void = () => {}, parentIds?: Uint8Array, ahead?: LookupsAhead): Promise<void> {
     try {
       this.tasks.check();
     } catch (err) {
@@ -126,9 +159,13 @@ export class BlobWriter {
     }
     const n = ids.byteLength / ID_BYTES;
     const fresh: number[] = [];
+    let next = 0;
     for (let i = 0; i < n; i++) {
-      if (isHole(ids, i * ID_BYTES)) continue;
-      if ((parentIds && sameId(ids, parentIds, i * ID_BYTES)) || !this.claim(ids, i * ID_BYTES)) {
+      const o = i * ID_BYTES;
+      if (isHole(ids, o)) continue;
+      let pack: ListedPack | undefined | typeof NOT_ASKED = NOT_ASKED;
+      if (ahead && next < ahead.offsets.length && ahead.offsets[next] === o) pack = ahead.packs[next++];
+      if ((parentIds && sameId(ids, parentIds, o)) || !this.claim(ids, o, pack)) {
         this.dedupedBlobs++;
         continue;
       }
@@ -168,7 +205,7 @@ export class BlobWriter {
   /** Stores a manifest node; ids it on this thread (nodes are small and rare). */
   async addMap(raw: Uint8Array): Promise<Buffer> {
     const id = blobId(this.keys.id, raw);
-    if (this.claim(id, 0)) await this.maps.add(id, raw);
+    if (this.claim(id, 0, NOT_ASKED)) await this.maps.add(id, raw);
     return id;
   }
 

@@ -10,7 +10,7 @@ import type { CodecPool } from '../parallel/codec-pool.js';
 import { InvalidInputError } from '../errors.js';
 import { isHole, toHex, ID_BYTES } from '../format/ids.js';
 import type { Snapshot, SnapshotEntry } from '../format/snapshot.js';
-import { BlobWriter } from '../content/blob-writer.js';
+import { BlobWriter, type LookupsAhead } from '../content/blob-writer.js';
 import { encodeEnvelope } from '../format/envelope.js';
 import { encodePackList, newPackListKey, PACK_LISTS_PREFIX } from '../format/pack-list.js';
 import { SharedBufferPool } from '../parallel/shared-buffer-pool.js';
@@ -60,6 +60,8 @@ interface BlockResult {
   ids?: Uint8Array;
   /** The parent's ids at the block's chunks, when chunks shared with it need no lookup. */
   parentIds?: Uint8Array | undefined;
+  /** The index's answers for the block's chunks, asked while it waited its turn. */
+  ahead?: LookupsAhead | undefined;
 }
 
 /** Blocks being framed in the codec pool at once: two per thread keeps every thread busy. */
@@ -133,7 +135,15 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
       if (data.byteLength !== expected) throw new InvalidInputError(`source returned ${data.byteLength} bytes for block ${b.index}, expected ${expected}`, 'source');
       readBytes += data.byteLength;
       const ids = await pool.hashChunks(data, chunkSize, slot.subarray(source.blockSize, source.blockSize + n * ID_BYTES));
-      return { slot, data, ids, ...(shared ? { parentIds: await shared.read(first, n) } : {}) };
+      const parentIds = shared ? await shared.read(first, n) : undefined;
+      // On the host table the block's lookups run now, on the thread pool, while earlier blocks
+      // are consumed: made in turn they would serialize the pipeline (DedupIndex.findMany).
+      let ahead: LookupsAhead | undefined;
+      if (index.findMany) {
+        const offsets = writer.lookupsAhead(ids, parentIds);
+        if (offsets.length > 0) ahead = { offsets, packs: await index.findMany(ids, offsets) };
+      }
+      return { slot, data, ids, parentIds, ahead };
     } catch (err) {
       slots.release(slot);
       throw err;
@@ -148,10 +158,10 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
     } else if (b.action === 'parent') {
       await tree.push(r.ids!, n);
     } else {
-      const { slot, data, ids } = r as Required<Omit<BlockResult, 'parentIds'>>;
+      const { slot, data, ids } = r as Required<Omit<BlockResult, 'parentIds' | 'ahead'>>;
       for (let i = 0; i < n; i++) if (isHole(ids, i * ID_BYTES)) holeChunks++;
       await tree.push(ids, n);
-      await writer.addBlock(data, ids, chunkSize, () => slots.release(slot), r.parentIds);
+      await writer.addBlock(data, ids, chunkSize, () => slots.release(slot), r.parentIds, r.ahead);
     }
     req.onProgress?.({ bytesDone: Math.min(source.sizeBytes, (b.index + 1) * source.blockSize), bytesTotal: source.sizeBytes });
   };

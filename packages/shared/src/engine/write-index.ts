@@ -12,11 +12,16 @@ import type { DedupIndex, DedupIndexStats } from '../ports/dedup-index.js';
 import type { Repository } from './repository.js';
 
 export interface WriteIndex extends Pick<DedupIndex, 'find'> {
+  /**
+   * DedupIndex.findMany, on the host table only: in memory a lookup is cheaper than handing a
+   * batch to another thread, so the archive asks `find` in turn.
+   */
+  findMany?: DedupIndex['findMany'];
   /** The host table's figures, or undefined when the index was loaded into memory. */
   readonly table: DedupIndexStats | undefined;
   /** Packs prune has condemned (deletion markers read when the view was opened). */
   readonly condemned: ReadonlySet<string>;
-  /** Lookups made so far (`find` calls). */
+  /** Lookups made so far (`find` calls and ids given to `findMany`). */
   readonly lookups: number;
   close(): Promise<void>;
 }
@@ -31,6 +36,7 @@ export async function openWriteIndex(repo: Repository): Promise<WriteIndex> {
   }
   return counted({
     find: (ids, offset) => table.find(ids, offset),
+    findMany: (ids, offsets) => table.findMany(ids, offsets),
     table: table.stats,
     condemned,
     close: () => table.close(),
@@ -45,6 +51,14 @@ function counted(view: Omit<WriteIndex, 'lookups'>): WriteIndex {
       lookups++;
       return view.find(ids, offset);
     },
+    ...(view.findMany
+      ? {
+          findMany: (ids: Uint8Array, offsets: Uint32Array) => {
+            lookups += offsets.length;
+            return view.findMany!(ids, offsets);
+          },
+        }
+      : {}),
     get lookups() {
       return lookups;
     },

@@ -27,6 +27,12 @@ export interface DedupIndex {
    * every chunk an archive reads, so it answers synchronously from local files.
    */
   find(ids: Uint8Array, offset: number): ListedPack | undefined;
+  /**
+   * `find` for the id at each of `offsets` in `ids`, answered together and off the calling
+   * thread where the table can: an archive asks for a block's chunks while the block waits its
+   * turn in the pipeline, so lookups no longer serialize it. The answers are `find`'s.
+   */
+  findMany(ids: Uint8Array, offsets: Uint32Array): Promise<(ListedPack | undefined)[]>;
   /** Whether some index object of the view describes the pack. */
   hasPack(packId: string): boolean;
   /** What the table holds and what its refresh read, for logs and benchmarks. */

@@ -96,6 +96,40 @@ describe('HostIndexTable', () => {
     await t.close();
   });
 
+  it('answers a batch (findMany) as find answers each id, across runs on disk and excluded packs', async () => {
+    const view = new Objects();
+    const shared = randomBytes(32 * 20);
+    const condemned = pack(0, shared);
+    const elsewhere = pack(0, Buffer.from(shared.subarray(0, 10 * 32)));
+    const all = [pack(400), condemned];
+    view.add(all.slice());
+    await (await opened(table({ residentRunRecords: 0 }), view)).close();
+    // Two more refreshes: the table's answers span three runs read from disk.
+    for (const added of [[pack(300), elsewhere], [pack(250)]]) {
+      all.push(...added);
+      view.add(added);
+      await (await opened(table({ residentRunRecords: 0 }), view)).close();
+    }
+    const t = await opened(table({ residentRunRecords: 0 }), view, { exclude: new Set([condemned.packId]) });
+    expect(t.stats.runs).toBeGreaterThan(1);
+    expect(t.stats.residentRuns).toBe(0);
+    const present = idsOf(all).map((e) => e.id);
+    const ids = Buffer.concat([randomBytes(32), ...present, ...Array.from({ length: 300 }, () => randomBytes(32))]);
+    const offsets = Uint32Array.from({ length: ids.byteLength / 32 - 1 }, (_, k) => 32 + k * 32);
+    const packs = await t.findMany(ids, offsets);
+    expect(packs.map((p) => p?.packId)).toEqual(Array.from(offsets, (o) => t.find(ids, o)?.packId));
+    // Found: all but the condemned pack's ten blobs with no other home; the random ids are not.
+    expect(packs.filter(Boolean).length).toBe(present.length - 10);
+    expect(packs.slice(present.length).every((p) => p === undefined)).toBe(true);
+    // Closing while batches are under way waits for them: each settles, none reads a closed file.
+    const running = Promise.allSettled([t.findMany(ids, offsets), t.findMany(ids, offsets.subarray(0, 5))]);
+    await t.close();
+    for (const r of await running) {
+      if (r.status === 'rejected') expect(String(r.reason)).toMatch(/closed while lookups were under way/);
+      else expect(r.value.map((p) => p?.packId)).toEqual(packs.slice(0, r.value.length).map((p) => p?.packId));
+    }
+  });
+
   it('reads only new objects on a refresh, and drops what compaction or prune removed', async () => {
     const view = new Objects();
     const a = [pack(100)];

@@ -9,7 +9,7 @@ describe('RunReader without the native addon', () => {
     expect(binding).toBeUndefined();
   });
 
-  it('answers as the native lookup does', () => {
-    checkRunLookups();
+  it('answers as the native lookup does, alone and in batches', async () => {
+    await checkRunLookups();
   });
 });
