@@ -30,7 +30,7 @@ async function main() {
   console.log('versions:');
   for (const v of versions) console.log(`  ${v.name}: ${v.version}`);
 
-  // The shared base/mutated pair, only when a selected scenario uses it (prune makes its own).
+  // The shared base/mutated pair, only when a selected scenario uses it (prune and history make their own).
   const images = scenarios.some((s) => s.usesImages) ? await prepareImages(cfg) : undefined;
   if (images) console.log(`image ${images.base.path}: ${images.base.sizeBytes} bytes; mutated: ${images.mutated.changedBytes} changed bytes`);
 

@@ -13,11 +13,15 @@ const DEFAULTS = {
   mutateFraction: 0.03, // 3% of 4 KiB blocks: a busy day's change on a volume
   runs: 1,
   tools: ['snapfleet', 'restic', 'borg'],
-  scenarios: ['archive', 'fleet', 'scale'], // fleet: ~2 min, needs Redis; scale: see README (disk, time)
+  scenarios: ['archive', 'fleet', 'scale', 'history'], // fleet: ~2 min, needs Redis; scale, history: see README (disk, time)
   // Scenario "prune": a volume with a long daily history, thinned by retention, then pruned.
   pruneMib: 1024,
   pruneSnapshots: 100,
   pruneMutate: 0.03,
+  // Scenario "history": restore speed of the newest snapshot as a daily history grows, against restic and a fresh full.
+  historyMib: 1024,
+  historyDays: 100, // ~3 months of nightly backups: the history the restore targets are stated for
+  historyMutate: 0.03,
   // Scenario "fleet": planner enqueue and worker overhead against Redis (queue side only).
   fleetVolumes: 10_000,
   fleetJobs: 20_000,
@@ -66,12 +70,15 @@ function list(env, name, fallback) {
  * SNAPFLEET_BENCH_MUTATE     fraction of 4 KiB blocks the incremental changes (default 0.03)
  * SNAPFLEET_BENCH_RUNS       repetitions per tool; the report shows medians (default 1)
  * SNAPFLEET_BENCH_TOOLS      comma list (default snapfleet,restic,borg; also borg-fixed64k)
- * SNAPFLEET_BENCH_SCENARIOS  comma list (default archive,fleet,scale; also prune)
+ * SNAPFLEET_BENCH_SCENARIOS  comma list (default archive,fleet,scale,history; also prune)
  * SNAPFLEET_BENCH_MKIMAGE    path of mkimage.py (default ../shared/bench/mkimage.py from the repo root)
  * SNAPFLEET_BENCH_CLI        snapfleet launcher (default packages/cli/bin/snapfleet; e.g. another build)
  * SNAPFLEET_BENCH_PRUNE_MIB        scenario prune: image size in MiB (default 1024; 256 for a quick run)
  * SNAPFLEET_BENCH_PRUNE_SNAPSHOTS  scenario prune: daily snapshots archived before forget (default 100; 20 quick)
  * SNAPFLEET_BENCH_PRUNE_MUTATE     scenario prune: fraction of 4 KiB blocks changed per day (default 0.03)
+ * SNAPFLEET_BENCH_HISTORY_MIB      scenario history: image size in MiB (default 1024; 64 for a quick run)
+ * SNAPFLEET_BENCH_HISTORY_DAYS     scenario history: daily archives per tool (default 100; 12 quick)
+ * SNAPFLEET_BENCH_HISTORY_MUTATE   scenario history: fraction of 4 KiB blocks changed per day (default 0.03)
  * SNAPFLEET_BENCH_FLEET_VOLUMES      scenario fleet: volumes of the synthetic provider the planner enqueues (default 10000)
  * SNAPFLEET_BENCH_FLEET_JOBS         scenario fleet: no-op jobs per worker run (default 20000)
  * SNAPFLEET_BENCH_FLEET_CONCURRENCY  scenario fleet: worker concurrency, comma list (default 4, the fleet's snapshot default)
@@ -108,6 +115,11 @@ export function loadConfig(env) {
       mib: positiveInt(env, 'SNAPFLEET_BENCH_PRUNE_MIB', DEFAULTS.pruneMib),
       snapshots: positiveInt(env, 'SNAPFLEET_BENCH_PRUNE_SNAPSHOTS', DEFAULTS.pruneSnapshots),
       mutateFraction: fraction(env, 'SNAPFLEET_BENCH_PRUNE_MUTATE', DEFAULTS.pruneMutate),
+    },
+    history: {
+      mib: positiveInt(env, 'SNAPFLEET_BENCH_HISTORY_MIB', DEFAULTS.historyMib),
+      days: positiveInt(env, 'SNAPFLEET_BENCH_HISTORY_DAYS', DEFAULTS.historyDays),
+      mutateFraction: fraction(env, 'SNAPFLEET_BENCH_HISTORY_MUTATE', DEFAULTS.historyMutate),
     },
     fleet: {
       volumes: positiveInt(env, 'SNAPFLEET_BENCH_FLEET_VOLUMES', DEFAULTS.fleetVolumes),

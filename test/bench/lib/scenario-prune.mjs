@@ -11,13 +11,8 @@
 // first stored by a forgotten snapshot is still needed when a kept snapshot has it too, and
 // packs that stay mostly needed are not repacked (--repack-below, default 50%).
 // Correctness guards: verify must be clean afterwards and the newest snapshot must restore to
-// the image's exact bytes; otherwise the scenario fails.
-//
-// Restore as the history grows: the newest snapshot is restored right after the archives of
-// days 1 (the full), 10, 30 and 100 (those the history reaches, and its last day), then the final
-// image archived as a fresh full into a repository of its own, then the newest once more after
-// prune, each checked against the image's sha256: wall and CPU, and what `restore --json` says it read
-// (data reads, bytes, read amplification = bytes read / non-hole bytes restored).
+// the image's exact bytes; otherwise the scenario fails. How restore speed develops along such a
+// history is the "history" scenario's (lib/scenario-history.mjs).
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,8 +28,6 @@ const execFileP = promisify(execFile);
 const RETENTION = ['--keep-daily', '7', '--keep-weekly', '4', '--keep-monthly', '3'];
 const DAY_MS = 86_400_000;
 const AGGRESSIVE_REPACK_PCT = 90;
-/** Days after whose archive the newest snapshot is restored and measured. */
-const RESTORE_DAYS = [1, 10, 30, 100];
 const FIRST_DAY = Date.UTC(2026, 0, 1, 2); // 02:00 UTC, a nightly backup slot
 
 function parseJson(stdout, what) {
@@ -66,21 +59,6 @@ async function runScenario(ctx) {
   await copyFile(base.path, image); // mutated in place below: the cached image stays intact
   await runTimed(cli(['init']), { logDir, label: 'init' });
 
-  /** Restores the newest snapshot, checks it against the image, and keeps its figures. */
-  const restores = [];
-  const measureRestore = async (when, snapshotId, expectedSha256, run = cli) => {
-    const to = join(dir, 'restore.img');
-    await settleDisks();
-    const r = await runTimed(run(['restore', '--snapshot', snapshotId, '--to', to, '--json']), { logDir, label: `restore-${when}` });
-    const json = parseJson(r.stdout, `restore ${when}`);
-    const sha256 = await sha256File(to);
-    await rm(to, { force: true });
-    if (sha256 !== expectedSha256) throw new Error(`restore ${when} is NOT byte-identical (${sha256} != ${expectedSha256})`);
-    restores.push({ when, ...timing(r), read: json.read });
-    console.log(`  [prune] restore ${when}: ${r.wallS.toFixed(2)} s wall, ${(r.userS + r.sysS).toFixed(2)} s CPU, read amplification ${json.read?.readAmplification?.toFixed(3)}`);
-    return r;
-  };
-
   // The history: one archive a day, the volume changing a little between days.
   const snapshots = [];
   let archiveWallS = 0;
@@ -97,20 +75,11 @@ async function runScenario(ctx) {
     archiveWallS += r.wallS;
     archiveCpuS += r.userS + r.sysS;
     peakArchiveRssKiB = Math.max(peakArchiveRssKiB, r.maxRssKiB);
-    if (RESTORE_DAYS.includes(i + 1) || i + 1 === p.snapshots) await measureRestore(`day ${i + 1}`, json.snapshot, await sha256File(image));
     if ((i + 1) % 10 === 0 || i + 1 === p.snapshots) {
       console.log(`  [prune] ${i + 1}/${p.snapshots} snapshots archived (${((Date.now() - t0) / 1000).toFixed(0)} s; last: ${r.wallS.toFixed(2)} s, stored ${mb(json.storedBytes)} MB)`);
     }
   }
   const latestSha256 = await sha256File(image);
-  // The baseline a long history is judged against: the same final state archived as one fresh
-  // full into a repository of its own, and restored.
-  const freshRepo = join(dir, 'fresh-repo');
-  const fresh = (args) => ({ argv: [cfg.cliPath, ...args, '--repo', freshRepo], env });
-  await runTimed(fresh(['init']), { logDir, label: 'fresh-init' });
-  const freshArchive = parseJson((await runTimed(fresh(['archive', image, '--volume-id', 'bench', '--json']), { logDir, label: 'fresh-archive' })).stdout, 'fresh archive');
-  await measureRestore(`fresh full of day ${p.snapshots}'s image`, freshArchive.snapshot, latestSha256, fresh);
-  await rm(freshRepo, { recursive: true, force: true });
   const storedTotal = snapshots.reduce((a, s) => a + s.storedBytes, 0);
 
   await execFileP('sync');
@@ -148,7 +117,12 @@ async function runScenario(ctx) {
   // Guards: the pruned repository is whole, and the newest day restores exactly.
   const verifyRun = await runTimed(cli(['verify', '--json']), { logDir, label: 'verify' });
   const verify = parseJson(verifyRun.stdout, 'verify');
-  const restoreRun = await measureRestore('after prune', snapshots.at(-1).id, latestSha256);
+  const restoreTo = join(dir, 'restore.img');
+  await settleDisks();
+  const restoreRun = await runTimed(cli(['restore', '--snapshot', snapshots.at(-1).id, '--to', restoreTo]), { logDir, label: 'restore' });
+  const restoredSha256 = await sha256File(restoreTo);
+  await rm(restoreTo, { force: true });
+  if (restoredSha256 !== latestSha256) throw new Error(`restore of the newest snapshot after prune is NOT byte-identical (${restoredSha256} != ${latestSha256})`);
   await rm(image, { force: true });
 
   return {
@@ -173,29 +147,7 @@ async function runScenario(ctx) {
     archive: { totalWallS: archiveWallS, totalCpuS: archiveCpuS, meanWallS: archiveWallS / p.snapshots, peakRssKiB: peakArchiveRssKiB },
     steps: { forget: timing(forgetRun), prune: timing(pruneRun), pruneAggressive: timing(aggressiveRun), verify: timing(verifyRun), restore: timing(restoreRun) },
     verify: { snapshots: verify.snapshots, packs: verify.packsTotal, problems: verify.problems.length },
-    restores,
   };
-}
-
-/** MB/s of the newest snapshot's restore before prune against the fresh full of the same image. */
-function newestVsFresh(d) {
-  const fresh = d.restores.find((r) => r.when.startsWith('fresh full'));
-  const newest = d.restores.filter((r) => r.when.startsWith('day ')).at(-1);
-  return fresh && newest ? fresh.wallS / newest.wallS : undefined;
-}
-
-/** The restores of the newest snapshot along the history, against the first (the full). */
-function restoreTable(d) {
-  const first = d.restores[0];
-  const mbps = (r) => d.imageBytes / 1e6 / r.wallS;
-  return mdTable(
-    ['newest snapshot restored', 'wall s', 'CPU s', 'MB/s', 'MB/s vs day 1', 'data reads', 'data MB read', 'data MB restored', 'read amplification', 'blobs beyond the pack list'],
-    d.restores.map((r) => [
-      r.when, fmt(r.wallS), fmt(r.cpuS), fmt(mbps(r), 0), fmt(mbps(r) / mbps(first), 2),
-      r.read?.dataReads ?? '-', r.read ? mb(r.read.dataBytesRead) : '-', r.read ? mb(r.read.dataBytesRestored) : '-',
-      r.read ? fmt(r.read.readAmplification, 3) : '-', r.read?.fallbackBlobs ?? '-',
-    ]),
-  );
 }
 
 function markdown(d) {
@@ -236,16 +188,6 @@ function markdown(d) {
         r.packs, r.condemnedPacks, mb(r.condemnedBytes), r.repackedPacks, mb(r.repackedBytes), r.deletedPacks, mb(r.freedBytes), r.reprievedPacks, r.waiting.length,
       ]),
     ),
-    '',
-    '### Restore as the history grows',
-    '',
-    restoreTable(d),
-    '',
-    'The "fresh full" row archived the final image once into a repository of its own: the newest snapshot after the history, restored at ' +
-      `${fmt(newestVsFresh(d), 2)}x its MB/s, is the decay that history alone causes (the image holds more data by then than on day 1). ` +
-      'Each restore wrote the newest snapshot of that moment to a file (after `sync` and a quiet disk; wall until it is synced) and was checked against the image\'s sha256. ' +
-      '"read amplification" is the restore\'s own count (`restore --json`, `read`): bytes of pack data read / bytes of the volume that are not holes; ' +
-      'below 1 while the data compresses well, it grows as the newest state scatters over more packs.',
     '',
     '### Measured steps (GNU time `%e %U %S %M`)',
     '',

@@ -4,10 +4,11 @@
 // base/mutated image pair (run.mjs prepares it only then). New scenarios go here.
 import { archiveScenario } from './scenario-archive.mjs';
 import { fleetScenario } from './scenario-fleet.mjs';
+import { historyScenario } from './scenario-history.mjs';
 import { pruneScenario } from './scenario-prune.mjs';
 import { scaleScenario } from './scenario-scale.mjs';
 
-const SCENARIOS = [archiveScenario, pruneScenario, fleetScenario, scaleScenario];
+const SCENARIOS = [archiveScenario, pruneScenario, historyScenario, fleetScenario, scaleScenario];
 
 export function selectScenarios(ids) {
   return ids.map((id) => {

@@ -25,9 +25,12 @@ export function resticTool() {
       argv: ['restic', 'backup', '--compression', 'auto', '--host', 'bench', srcPath],
       env: t.env,
     }),
-    restore: (t, { outDir }) => ({
-      argv: ['restic', 'restore', 'latest', '--host', 'bench', '--target', outDir],
+    // `snapshot`: an id, or the newest of host bench (restic reads --host only for "latest").
+    restore: (t, { outDir, snapshot = 'latest' }) => ({
+      argv: ['restic', 'restore', snapshot, '--host', 'bench', '--target', outDir],
       env: t.env,
     }),
+    /** The newest snapshot of host bench as JSON (`[{id, time, ...}]`): the id a later restore names. */
+    latest: (t) => ({ argv: ['restic', 'snapshots', '--json', '--host', 'bench', 'latest'], env: t.env }),
   };
 }
