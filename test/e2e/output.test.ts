@@ -82,13 +82,15 @@ describe('--json', () => {
     const restore = oneJsonLine<Record<string, unknown>>(await runCli(['restore', '--snapshot', 'latest', '--to', to, '--json'], env));
     expect(restore).toEqual({
       snapshot: snapshotId, volumeId: 'vol-o', to, sizeBytes: IMAGE_MIB * MiB, seconds: expect.any(Number),
-      read: { dataReads: expect.any(Number), dataBytesRead: expect.any(Number), dataBytesRestored: expect.any(Number), readAmplification: expect.any(Number), listedPacks: expect.any(Number), fallbackBlobs: 0 },
+      read: { dataReads: expect.any(Number), dataBytesRead: expect.any(Number), dataBytesRestored: expect.any(Number), readAmplification: expect.any(Number), dataBytesDecoded: expect.any(Number), decodeAmplification: expect.any(Number), listedPacks: expect.any(Number), fallbackBlobs: 0 },
     });
-    const read = restore.read as { dataReads: number; dataBytesRead: number; dataBytesRestored: number; readAmplification: number };
+    const read = restore.read as { dataReads: number; dataBytesRead: number; dataBytesRestored: number; readAmplification: number; dataBytesDecoded: number; decodeAmplification: number };
     expect(read.dataReads).toBeGreaterThan(0);
     expect(read.dataBytesRestored).toBeGreaterThan(0);
     expect(read.dataBytesRestored).toBeLessThanOrEqual(IMAGE_MIB * MiB);
     expect(read.readAmplification).toBeCloseTo(read.dataBytesRead / read.dataBytesRestored, 10);
+    expect(read.dataBytesDecoded).toBeGreaterThan(0);
+    expect(read.decodeAmplification).toBeCloseTo(read.dataBytesDecoded / read.dataBytesRestored, 10);
 
     const verify = oneJsonLine<Record<string, unknown>>(await runCli(['verify', '--json'], env));
     expect(verify).toEqual({ snapshots: 1, packsTotal: expect.any(Number), packsRead: verify.packsTotal, blobsChecked: expect.any(Number), bytesRead: expect.any(Number), problems: [] });

@@ -59,13 +59,13 @@ function restoreTable(d, { tool, store }) {
   const reads = tool === 'snapfleet';
   const s3 = store === STORES.s3;
   const headers = ['restored', 'wall s', 'of it sync s', 'CPU s', 'max RSS MiB', 'MB/s', 'MB/s vs day 1'];
-  if (reads) headers.push('data reads', 'data MB read', 'data MB restored', 'read amplification', 'blobs beyond the pack list');
+  if (reads) headers.push('data reads', 'data MB read', 'data MB restored', 'read amplification', 'decode amplification', 'blobs beyond the pack list');
   if (s3) headers.push('s3rver CPU s', 'copied before it: objects (MB)');
   return mdTable(headers, rows.map((r) => {
     const cells = [r.when, fmt(r.wallS), fmt(r.syncS), fmt(r.cpuS), mib(r.maxRssKiB), fmt(mbps(r), 0), fmt(mbps(r) / mbps(first), 2)];
     if (reads) {
       cells.push(r.read?.dataReads ?? '-', r.read ? mb(r.read.dataBytesRead) : '-', r.read ? mb(r.read.dataBytesRestored) : '-',
-        r.read ? fmt(r.read.readAmplification, 3) : '-', r.read?.fallbackBlobs ?? '-');
+        r.read ? fmt(r.read.readAmplification, 3) : '-', r.read?.decodeAmplification !== undefined ? fmt(r.read.decodeAmplification, 3) : '-', r.read?.fallbackBlobs ?? '-');
     }
     if (s3) cells.push(fmt(r.serverCpuS), r.upload ? `${r.upload.objects} (${mb(r.upload.bytes)})` : '-');
     return cells;
@@ -111,6 +111,8 @@ function markdown(d, targetRows) {
     '',
     '"read amplification" is snapfleet\'s own count (`restore --json`, `read`): bytes of pack data read / bytes of the volume that are not holes; ' +
       'below 1 while the data compresses well, it grows as the newest state scatters over more packs. ' +
+      '"decode amplification": plaintext bytes of the frames decoded / the same restored bytes (a frame is decompressed whole, once per 8 MiB window that uses it): ' +
+      'the CPU spent on chunks the snapshot no longer uses. ' +
       'At each restore point the restores ran in this order: snapfleet from the folder, restic, snapfleet from S3. ' +
       'snapfleet writes packs with O_DIRECT, so its folder restores read them from the disk; restic\'s restores find its repository in the page cache from the archives just before. ' +
       `S3: snapfleet's folder repository copied into the bucket \`${d.s3.bucket}\` on ${d.s3.server}, on this machine, at each restore point (the objects new since the last copy, after the folder restore) ` +

@@ -52,6 +52,13 @@ export interface RestoreStats {
    * reads carried frames or gaps the volume did not need (a snapshot scattered over many packs).
    */
   readAmplification: number;
+  /**
+   * Plaintext bytes of the frames decoded (a frame is decoded whole, once for each window that
+   * needs a chunk of it), and their ratio to dataBytesRestored: the CPU a scattered snapshot costs
+   * beyond its reads, since chunks the snapshot does not use are decompressed too.
+   */
+  dataBytesDecoded: number;
+  decodeAmplification: number;
   /** Packs the snapshot's pack list named, and blobs found beyond them (a stale list). */
   listedPacks: number;
   fallbackBlobs: number;
@@ -77,6 +84,7 @@ export async function restoreSnapshot(repo: Repository, pool: CodecPool, req: Re
     return {
       ...read,
       readAmplification: read.dataBytesRestored > 0 ? read.dataBytesRead / read.dataBytesRestored : 0,
+      decodeAmplification: read.dataBytesRestored > 0 ? read.dataBytesDecoded / read.dataBytesRestored : 0,
       listedPacks: scoped.stats.listedPacks,
       fallbackBlobs: scoped.stats.fallbackBlobs,
     };
@@ -85,11 +93,11 @@ export async function restoreSnapshot(repo: Repository, pool: CodecPool, req: Re
   }
 }
 
-type ReadStats = Pick<RestoreStats, 'dataReads' | 'dataBytesRead' | 'dataBytesRestored'>;
+type ReadStats = Pick<RestoreStats, 'dataReads' | 'dataBytesRead' | 'dataBytesRestored' | 'dataBytesDecoded'>;
 
 async function restoreWith(repo: Repository, pool: CodecPool, req: RestoreRequest, { index, ensure }: ScopedIndex): Promise<ReadStats> {
   const { id: snapshotId, snapshot } = req.snapshot;
-  const stats: ReadStats = { dataReads: 0, dataBytesRead: 0, dataBytesRestored: 0 };
+  const stats: ReadStats = { dataReads: 0, dataBytesRead: 0, dataBytesRestored: 0, dataBytesDecoded: 0 };
   const chunkSize = snapshot.chunkSize;
   const chunks = chunkCount(snapshot.sizeBytes, chunkSize);
   const reader = new TreeReader(fromHex(snapshot.tree.root), snapshot.tree.height, chunks, createNodeLoader(repo, pool, 'corrupt', index, ensure));
@@ -135,7 +143,9 @@ async function restoreWith(repo: Repository, pool: CodecPool, req: RestoreReques
       let f = frameIdx.get(frameNo);
       if (f === undefined) {
         frameIdx.set(frameNo, (f = refs.length));
-        refs.push({ frameNo, frame: index.frame(frameNo) });
+        const frame = index.frame(frameNo);
+        refs.push({ frameNo, frame });
+        stats.dataBytesDecoded += frame.rawLength;
       }
       placement[p] = f;
       placement[p + 1] = index.entryOffset(e);

@@ -75,6 +75,8 @@ describe('snapshot-scoped index', () => {
     expect(read.dataBytesRestored).toBe(volumes[1]!.byteLength - holes * 4096);
     expect(sha256Hex(target.data)).toBe(sha256Hex(volumes[1]!));
     expect(read.readAmplification).toBeCloseTo(read.dataBytesRead / read.dataBytesRestored, 10);
+    expect(read.dataBytesDecoded).toBeGreaterThan(0);
+    expect(read.decodeAmplification).toBeCloseTo(read.dataBytesDecoded / read.dataBytesRestored, 10);
     expect(read).toMatchObject({ listedPacks: listed.length, fallbackBlobs: 0 });
   });
 
