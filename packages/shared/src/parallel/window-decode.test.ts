@@ -110,8 +110,10 @@ describe.each([
       [0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], // a repeated chunk (deduplicated data)
       [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15], // part of frame 0 only
       [0, 1, 2, 3, -1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], // a hole inside frame 0's run
+      [8, 0, 9, 1, 10, 2, 11, 3, 12, 4, 13, 5, 14, 6, 15, 7], // both frames aside, interleaved
+      [15, 14, 13, 12, 11, 10, 9, 8, 3, 2, 1, 0], // both aside, the later frame first
     ];
-    const landings = [[-1, 8 * CHUNK], [-1, 9 * CHUNK], [-1, 4 * CHUNK], [-1, 9 * CHUNK]];
+    const landings = [[-1, 8 * CHUNK], [-1, 9 * CHUNK], [-1, 4 * CHUNK], [-1, 9 * CHUNK], [-1, -1], [-1, -1]];
     orders.forEach((order, k) => {
       const req = windowOf(fx, order);
       expect(Array.from(directLandings(req, 2))).toEqual(landings[k]);

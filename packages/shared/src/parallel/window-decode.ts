@@ -4,7 +4,7 @@
  * window's output buffer. The main thread only fetches and writes.
  */
 import { type KeyObject } from 'node:crypto';
-import { isCompressionId } from '../format/codec-ids.js';
+import { Compression, isCompressionId } from '../format/codec-ids.js';
 import { mismatchedSpans } from '../format/chunk-hasher.js';
 import { decodeFrame, decodeFrameInto } from '../content/frame-codec.js';
 import { CorruptDataError } from '../errors.js';
@@ -29,56 +29,77 @@ export interface WindowResult {
   failure?: { chunk: number; frame: number; message: string };
 }
 
+/**
+ * Plaintext of a frame that cannot land in the window (its chunks are scattered, repeated or
+ * partly overwritten since: the usual case in a snapshot after a long incremental history),
+ * reused frame after frame on this thread. A fresh buffer per frame cost a streaming
+ * decompression and the first touch of new pages (page faults, dear on virtual machines).
+ */
+let aside = Buffer.alloc(0);
+
 export function decodeWindow(req: WindowRequest, enc: KeyObject | undefined, idKey: Uint8Array): WindowResult {
   const frameCount = req.frames.length / FRAME_FIELDS;
   const n = req.chunks.length / CHUNK_FIELDS;
   const out = req.out;
   const landing = directLandings(req, frameCount);
-  /** Per frame: its plaintext, true once it was decoded straight into `out`, or why it failed. */
-  const plain: (Uint8Array | true | string)[] = new Array(frameCount);
-  const plaintext = (f: number): Uint8Array | true | string => {
-    let p = plain[f];
-    if (p === undefined) {
-      const o = f * FRAME_FIELDS;
-      const run = req.runs[req.frames[o]!]!;
-      const at = req.frames[o + 1]!;
-      const stored = run.subarray(at, at + req.frames[o + 2]!);
-      const rawLength = req.frames[o + 3]!;
-      const compression = req.frames[o + 4]!;
-      try {
-        if (!isCompressionId(compression)) throw new CorruptDataError(`unknown compression id ${compression}`);
-        // The runs are this window's alone and dropped after it: they may be overwritten.
-        if (landing[f]! >= 0) {
-          decodeFrameInto(stored, compression, enc, out.subarray(landing[f], landing[f]! + rawLength), 'frame');
-          p = true;
-        } else {
-          p = decodeFrame(stored, compression, rawLength, enc, 'frame', true);
-        }
-      } catch (err) {
-        if (!(err instanceof CorruptDataError)) throw err;
-        p = err.message;
+  // The window's chunks grouped by frame (in window order within each): a frame decoded aside is
+  // copied out whole before the next one reuses the memory.
+  const first = new Uint32Array(frameCount + 1);
+  for (let i = 0; i < n; i++) {
+    const f = req.chunks[i * CHUNK_FIELDS]!;
+    if (f >= 0) first[f + 1]!++;
+  }
+  for (let f = 0; f < frameCount; f++) first[f + 1]! += first[f]!;
+  const byFrame = new Uint32Array(first[frameCount]!);
+  const fill = first.slice(0, frameCount);
+  for (let i = 0; i < n; i++) {
+    const f = req.chunks[i * CHUNK_FIELDS]!;
+    if (f >= 0) byFrame[fill[f]!++] = i;
+  }
+  // Frames are numbered in the order the window first needs them, so the first frame that fails
+  // names the earliest chunk that could not be decoded.
+  for (let f = 0; f < frameCount; f++) {
+    if (first[f] === first[f + 1]) continue;
+    const failure = (message: string, chunk = byFrame[first[f]!]!) => ({ failure: { chunk, frame: f, message } });
+    const o = f * FRAME_FIELDS;
+    const run = req.runs[req.frames[o]!]!;
+    const at = req.frames[o + 1]!;
+    // The runs are this window's alone and dropped after it: they may be overwritten.
+    const stored = run.subarray(at, at + req.frames[o + 2]!);
+    const rawLength = req.frames[o + 3]!;
+    const compression = req.frames[o + 4]!;
+    let plain: Uint8Array;
+    try {
+      if (!isCompressionId(compression)) throw new CorruptDataError(`unknown compression id ${compression}`);
+      if (landing[f]! >= 0) {
+        decodeFrameInto(stored, compression, enc, out.subarray(landing[f], landing[f]! + rawLength), 'frame');
+        continue;
       }
-      plain[f] = p;
+      if (compression === Compression.None) plain = decodeFrame(stored, compression, rawLength, enc, 'frame', true);
+      else {
+        if (aside.byteLength < rawLength) aside = Buffer.allocUnsafe(rawLength);
+        plain = aside.subarray(0, rawLength);
+        decodeFrameInto(stored, compression, enc, plain, 'frame');
+      }
+    } catch (err) {
+      if (!(err instanceof CorruptDataError)) throw err;
+      return failure(err.message);
     }
-    return p;
-  };
-  // Lay the chunks out first, then check them all where they landed in one hashing call.
+    for (let k = first[f]!; k < first[f + 1]!; k++) {
+      const i = byFrame[k]!;
+      const offset = req.chunks[i * CHUNK_FIELDS + 1]!;
+      const length = req.chunks[i * CHUNK_FIELDS + 2]!;
+      if (offset + length > plain.byteLength) return failure('content does not match its id', i);
+      out.set(plain.subarray(offset, offset + length), i * req.chunkSize);
+    }
+  }
+  // Check every chunk where it landed, in one hashing call.
   const placed: number[] = [];
   const spans = new Uint32Array(n * 2);
   for (let i = 0; i < n; i++) {
-    const f = req.chunks[i * CHUNK_FIELDS]!;
-    if (f < 0) continue;
-    const p = plaintext(f);
-    if (typeof p === 'string') return { failure: { chunk: i, frame: f, message: p } };
-    const length = req.chunks[i * CHUNK_FIELDS + 2]!;
-    if (p !== true) {
-      const offset = req.chunks[i * CHUNK_FIELDS + 1]!;
-      const chunk = p.subarray(offset, offset + length);
-      if (chunk.byteLength !== length) return { failure: { chunk: i, frame: f, message: 'content does not match its id' } };
-      out.set(chunk, i * req.chunkSize);
-    }
+    if (req.chunks[i * CHUNK_FIELDS]! < 0) continue;
     spans[placed.length * 2] = i * req.chunkSize;
-    spans[placed.length * 2 + 1] = length;
+    spans[placed.length * 2 + 1] = req.chunks[i * CHUNK_FIELDS + 2]!;
     placed.push(i);
   }
   const [bad] = mismatchedSpans(idKey, out, spans.subarray(0, placed.length * 2), req.ids, placed);
