@@ -79,7 +79,9 @@ async function runOnce(ctx, tool, runNo) {
     throw new ToolError(`${tool.name} restore is NOT byte-identical: sha256 ${sha} != ${images.mutated.sha256} (${restored[0]} kept for inspection)`);
   }
   console.log(`  [${tool.name} #${runNo}] restore verified: sha256 matches the mutated image`);
-  await rm(outDir, { recursive: true, force: true });
+  // Measured and checked: the repository and the source go (GBs per tool and run, which the
+  // scenarios after this one need on this disk); the logs stay.
+  await Promise.all([outDir, t.repo, join(dir, 'src')].map((d) => rm(d, { recursive: true, force: true })));
   return { run: runNo, steps, repoFullBytes, repoIncrBytes };
 }
 
