@@ -121,18 +121,21 @@ describe('LocalVolumeTarget on a file', () => {
       }
     }));
 
-  it('writes a file through the page cache unless told to write direct', () =>
+  it('writes a file\'s aligned bulk direct by default, and through the page cache when told not to', () =>
     withDir(async (dir) => {
       const write = vi.spyOn(DirectWriter.prototype, 'write');
       try {
-        const path = join(dir, 'restored.img');
         const data = randomData(4 * MiB);
-        const target = new LocalVolumeTarget(path);
-        await target.open(data.length);
-        await target.write(0, data);
-        await target.commit();
-        expect(Buffer.compare(await readFile(path), data)).toBe(0);
-        expect(write).not.toHaveBeenCalled();
+        for (const [name, options, direct] of [['default.img', {}, true], ['buffered.img', { directIo: false }, false]] as const) {
+          write.mockClear();
+          const path = join(dir, name);
+          const target = new LocalVolumeTarget(path, options);
+          await target.open(data.length);
+          await target.write(0, data);
+          await target.commit();
+          expect(Buffer.compare(await readFile(path), data), name).toBe(0);
+          expect(write.mock.calls.length > 0, name).toBe(direct);
+        }
       } finally {
         write.mockRestore();
       }
