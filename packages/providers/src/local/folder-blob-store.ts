@@ -8,11 +8,12 @@ import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InvalidInputError, isSnapfleetError, NotFoundError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo } from '@snapfleet/shared';
+import { DATA_PREFIX, InvalidInputError, isSnapfleetError, NotFoundError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo } from '@snapfleet/shared';
 import { validateBlobKey, validateListPrefix } from '../blob-key.js';
 import { syncDirectory, writeDurably } from './durable-fs.js';
 import { errorCode, translateFsError } from './fs-errors.js';
 import { readFully } from './positional-io.js';
+import { ReadHandles } from './read-handles.js';
 
 /** Temp files start with a dot: valid keys never do, so listings can skip them by name. */
 const TEMP_PREFIX = '.tmp-';
@@ -26,6 +27,7 @@ export class FolderBlobStore implements BlobStore {
   readonly location: string;
   private readonly root: string;
   private readonly directIo: boolean;
+  private readonly packHandles = new ReadHandles();
 
   /** `directIo`: write packs around the page cache where the file system allows (direct-io.ts). */
   constructor(root: string, options: { directIo?: boolean } = {}) {
@@ -64,6 +66,19 @@ export class FolderBlobStore implements BlobStore {
 
   private async read(key: string, range: ByteRange | undefined, memory: (length: number) => Uint8Array): Promise<Uint8Array> {
     const path = this.pathOf(key);
+    // Ranged reads of packs (immutable) reuse open handles: a restore makes thousands.
+    if (range && key.startsWith(DATA_PREFIX)) {
+      try {
+        return await this.packHandles.use(path, async (handle, size) => {
+          checkRange(range.offset, range.length, size, key);
+          const out = memory(range.length);
+          await readFully(handle, out, range.offset);
+          return out;
+        });
+      } catch (err) {
+        throw isSnapfleetError(err) ? err : translateFsError(err, 'get', path);
+      }
+    }
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');
@@ -106,6 +121,7 @@ export class FolderBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
+    this.packHandles.forget(path);
     try {
       await unlink(path);
     } catch (err) {
