@@ -28,7 +28,7 @@ import process from 'node:process';
 import { listFiles, sha256File, treeBytes, warmFile } from './file-stats.mjs';
 import { mb } from './format.mjs';
 import { prepareBaseImage, runMkimage } from './image.mjs';
-import { runTimed } from './timed-exec.mjs';
+import { parseJson, runTimed } from './timed-exec.mjs';
 import { settleDisks } from './disk-settle.mjs';
 import { startS3rver } from './s3rver.mjs';
 import { createRepoMirror } from './repo-mirror.mjs';
@@ -40,14 +40,6 @@ const FIRST_DAY = Date.UTC(2026, 0, 1, 2); // 02:00 UTC, a nightly backup slot
 /** Days after whose archives the newest snapshot is restored (day 1: the full); the last day always is. */
 const RESTORE_DAYS = [1, 10, 30, 100];
 const BUCKET = 'history';
-
-function parseJson(stdout, what) {
-  try {
-    return JSON.parse(stdout.trim());
-  } catch {
-    throw new Error(`${what}: stdout is not JSON: ${stdout.slice(0, 200)}`);
-  }
-}
 
 /** A measured step: the tool's run plus a timed `sync` right after it (README: the step ends when its data is on disk). */
 async function timedStep(cmd, opts) {
@@ -97,7 +89,7 @@ async function runScenario(ctx) {
   const image = join(dir, 'volume.img');
   await copyFile(base.path, image); // mutated in place below: the cached image stays intact
 
-  const s3 = await startS3rver(cfg, join(dir, 's3rver'));
+  const s3 = await startS3rver(join(dir, 's3rver'));
   const mirrors = [];
   try {
     await s3.createBucket(BUCKET);

@@ -21,7 +21,7 @@ import console from 'node:console';
 import { sha256File, treeBytes, warmFile } from './file-stats.mjs';
 import { fmt, mb, mdTable, mib } from './format.mjs';
 import { prepareBaseImage, runMkimage } from './image.mjs';
-import { runTimed } from './timed-exec.mjs';
+import { parseJson, runTimed } from './timed-exec.mjs';
 import { settleDisks } from './disk-settle.mjs';
 
 const execFileP = promisify(execFile);
@@ -29,14 +29,6 @@ const RETENTION = ['--keep-daily', '7', '--keep-weekly', '4', '--keep-monthly', 
 const DAY_MS = 86_400_000;
 const AGGRESSIVE_REPACK_PCT = 90;
 const FIRST_DAY = Date.UTC(2026, 0, 1, 2); // 02:00 UTC, a nightly backup slot
-
-function parseJson(stdout, what) {
-  try {
-    return JSON.parse(stdout.trim());
-  } catch {
-    throw new Error(`${what}: stdout is not JSON: ${stdout.slice(0, 200)}`);
-  }
-}
 
 function timing(r) {
   return { wallS: r.wallS, userS: r.userS, sysS: r.sysS, cpuS: r.userS + r.sysS, maxRssKiB: r.maxRssKiB };

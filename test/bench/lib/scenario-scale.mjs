@@ -33,7 +33,7 @@ import { sha256File, warmFile } from './file-stats.mjs';
 import { prepareBaseImage } from './image.mjs';
 import { prepareLargeRepo, scratchCopy } from './scale-repo.mjs';
 import { buildScaleReport } from './scale-report.mjs';
-import { runTimed } from './timed-exec.mjs';
+import { parseJson, runTimed } from './timed-exec.mjs';
 import { settleDisks } from './disk-settle.mjs';
 
 const execFileP = promisify(execFile);
@@ -44,14 +44,6 @@ const VOLUME_ID = 'scale-measured';
 // with the CLI's.
 const NODE_ENV = { MALLOC_ARENA_MAX: '2' };
 const NODE_FLAGS = ['--max-semi-space-size=2'];
-
-function parseJson(stdout, what) {
-  try {
-    return JSON.parse(stdout.trim());
-  } catch {
-    throw new Error(`${what}: stdout is not JSON: ${stdout.slice(0, 200)}`);
-  }
-}
 
 const timing = (r) => ({ wallS: r.wallS, userS: r.userS, sysS: r.sysS, cpuS: r.userS + r.sysS, maxRssKiB: r.maxRssKiB });
 

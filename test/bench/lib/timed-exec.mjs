@@ -67,3 +67,12 @@ export async function runTimed(cmd, { logDir, label }) {
   const stdout = statSync(files.out).size <= STDOUT_KEEP_BYTES ? readFileSync(files.out, 'utf8') : '';
   return { ...parseTime(files.time), hrWallS, stdout, logs: files };
 }
+
+/** A tool's `--json` output, or an error naming the step (`what`) and what it printed instead. */
+export function parseJson(stdout, what) {
+  try {
+    return JSON.parse(stdout.trim());
+  } catch {
+    throw new Error(`${what}: stdout is not JSON: ${stdout.slice(0, 200)}`);
+  }
+}
