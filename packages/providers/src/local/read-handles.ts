@@ -22,6 +22,8 @@ const DEFAULT_IDLE_MS = 1000;
 interface Entry {
   ready: Promise<{ handle: FileHandle; size: number }>;
   users: number;
+  /** Out of the cache (forgotten or trimmed while in use): closed when its last read ends. */
+  retired: boolean;
 }
 
 export class ReadHandles {
@@ -38,18 +40,15 @@ export class ReadHandles {
   async use<T>(path: string, fn: (handle: FileHandle, size: number) => Promise<T>): Promise<T> {
     let entry = this.entries.get(path);
     if (entry) this.entries.delete(path);
-    else entry = { ready: openForReads(path), users: 0 };
+    else entry = this.opened(path);
     this.entries.set(path, entry);
     entry.users++;
     try {
       const { handle, size } = await entry.ready;
       return await fn(handle, size);
-    } catch (err) {
-      // A file that could not be opened (gone, not a file) is asked for afresh next time.
-      if (this.entries.get(path) === entry && (await isBroken(entry))) this.entries.delete(path);
-      throw err;
     } finally {
       entry.users--;
+      if (entry.retired && entry.users === 0) closeEntry(entry);
       this.trim();
       this.armIdle();
     }
@@ -58,27 +57,33 @@ export class ReadHandles {
   /** Closes the file's handle once no read uses it (its object was deleted). */
   forget(path: string): void {
     const entry = this.entries.get(path);
-    if (!entry) return;
-    this.entries.delete(path);
-    if (entry.users === 0) closeEntry(entry);
-    else void this.closeWhenUnused(entry);
+    if (entry) this.retire(path, entry);
   }
 
   /** Closes every handle no read is using. */
   closeIdle(): void {
-    for (const [path, entry] of this.entries) {
-      if (entry.users > 0) continue;
-      this.entries.delete(path);
-      closeEntry(entry);
-    }
+    for (const [path, entry] of this.entries) if (entry.users === 0) this.retire(path, entry);
+  }
+
+  /** A new entry; a file that cannot be opened (gone, not a file) leaves the cache at once. */
+  private opened(path: string): Entry {
+    const entry: Entry = { ready: openForReads(path), users: 0, retired: false };
+    entry.ready.catch(() => {
+      if (this.entries.get(path) === entry) this.entries.delete(path);
+    });
+    return entry;
+  }
+
+  private retire(path: string, entry: Entry): void {
+    this.entries.delete(path);
+    entry.retired = true;
+    if (entry.users === 0) closeEntry(entry);
   }
 
   private trim(): void {
     for (const [path, entry] of this.entries) {
       if (this.entries.size <= this.max) return;
-      if (entry.users > 0) continue;
-      this.entries.delete(path);
-      closeEntry(entry);
+      if (entry.users === 0) this.retire(path, entry);
     }
   }
 
@@ -93,11 +98,6 @@ export class ReadHandles {
       this.idle.unref();
     }
   }
-
-  private async closeWhenUnused(entry: Entry): Promise<void> {
-    while (entry.users > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    closeEntry(entry);
-  }
 }
 
 async function openForReads(path: string): Promise<{ handle: FileHandle; size: number }> {
@@ -110,15 +110,6 @@ async function openForReads(path: string): Promise<{ handle: FileHandle; size: n
   } catch (err) {
     await handle.close();
     throw err;
-  }
-}
-
-async function isBroken(entry: Entry): Promise<boolean> {
-  try {
-    await entry.ready;
-    return false;
-  } catch {
-    return true;
   }
 }
 

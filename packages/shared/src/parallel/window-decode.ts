@@ -60,7 +60,6 @@ export function decodeWindow(req: WindowRequest, enc: KeyObject | undefined, idK
   // names the earliest chunk that could not be decoded.
   for (let f = 0; f < frameCount; f++) {
     if (first[f] === first[f + 1]) continue;
-    const failure = (message: string, chunk = byFrame[first[f]!]!) => ({ failure: { chunk, frame: f, message } });
     const o = f * FRAME_FIELDS;
     const run = req.runs[req.frames[o]!]!;
     const at = req.frames[o + 1]!;
@@ -83,13 +82,13 @@ export function decodeWindow(req: WindowRequest, enc: KeyObject | undefined, idK
       }
     } catch (err) {
       if (!(err instanceof CorruptDataError)) throw err;
-      return failure(err.message);
+      return { failure: { chunk: byFrame[first[f]!]!, frame: f, message: err.message } };
     }
     for (let k = first[f]!; k < first[f + 1]!; k++) {
       const i = byFrame[k]!;
       const offset = req.chunks[i * CHUNK_FIELDS + 1]!;
       const length = req.chunks[i * CHUNK_FIELDS + 2]!;
-      if (offset + length > plain.byteLength) return failure('content does not match its id', i);
+      if (offset + length > plain.byteLength) return { failure: { chunk: i, frame: f, message: 'content does not match its id' } };
       out.set(plain.subarray(offset, offset + length), i * req.chunkSize);
     }
   }
