@@ -24,6 +24,9 @@ export { createInlineCodecPool, createThreadCodecPool, defaultThreadCount, start
 export { SlotPool } from './parallel/slot-pool.js';
 export { pruneRepository, DEFAULT_REPACK_BELOW, type PruneOptions, type PruneReport } from './engine/prune.js';
 export { compactIndex, COMPACT_TARGET_BLOBS, type CompactionReport, type MaintenanceOptions, type MaintenanceReport } from './engine/index-compaction.js';
+export {
+  improveLocalityUnderLease, maintainLocality, DEFAULT_MAX_DECODE_AMPLIFICATION, DEFAULT_MAX_READS_PER_GIB, type LocalityOptions, type LocalityReport, type VolumeLocality,
+} from './engine/locality.js';
 export { planForget, removeSnapshots, type VolumeForgetPlan } from './engine/forget.js';
 export { acquireLease, acquireExclusiveLease, liveLeases, LEASE_TTL_MS, CLOCK_SKEW_MS, type HeldLease } from './engine/leases.js';
 export { migrateRepository, type MigrateOptions, type MigrateReport } from './engine/migrate.js';

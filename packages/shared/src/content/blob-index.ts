@@ -37,6 +37,8 @@ export function idKeyOf(id: Uint8Array, offset = 0): string {
 export class BlobIndex {
   /** Pack id -> the pack (id and length), one object each so lookups allocate nothing. */
   private readonly packs = new Map<string, ListedPack>();
+  /** Pack id -> plaintext bytes of its indexed frames. */
+  private readonly packRaw = new Map<string, number>();
   private readonly frames: FrameLocation[] = [];
   private readonly blobs = new IdTable();
   private readonly blobFrame = new GrowableU32();
@@ -52,6 +54,11 @@ export class BlobIndex {
     return [...this.packs.keys()];
   }
 
+  /** Plaintext bytes of the frames indexed from a pack (0 for a pack not indexed). */
+  packRawBytes(packId: string): number {
+    return this.packRaw.get(packId) ?? 0;
+  }
+
   /** The length of an indexed pack, or undefined. */
   packLength(packId: string): number | undefined {
     return this.packs.get(packId)?.packLength;
@@ -65,11 +72,13 @@ export class BlobIndex {
     if (this.packs.has(pack.packId)) return;
     this.packs.set(pack.packId, { packId: pack.packId, packLength: pack.packLength });
     let offset = 0;
+    let raw = 0;
     for (const f of pack.frames) {
       if (only !== undefined && f.type !== only) {
         offset += f.storedLength;
         continue;
       }
+      raw += f.rawLength;
       const frameNo = this.frames.length;
       this.frames.push({ packId: pack.packId, offset, storedLength: f.storedLength, rawLength: f.rawLength, compression: f.compression, type: f.type });
       offset += f.storedLength;
@@ -83,6 +92,7 @@ export class BlobIndex {
         inFrame += f.lengths[i]!;
       }
     }
+    this.packRaw.set(pack.packId, raw);
   }
 
   /** The pack holding the blob, or undefined (the archive's lookup, as DedupIndex.find). */

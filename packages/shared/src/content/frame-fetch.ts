@@ -20,7 +20,7 @@ export interface FrameRef {
   frame: FrameLocation;
 }
 
-interface Run {
+export interface Run {
   packId: string;
   start: number;
   end: number;
@@ -33,7 +33,8 @@ export interface FetchedRuns {
   placements: { run: number; offset: number }[];
 }
 
-function planRuns(frames: readonly FrameRef[]): Run[] {
+/** The merged reads that fetch `frames` (also how locality maintenance predicts a restore's reads). */
+export function planRuns(frames: readonly FrameRef[]): Run[] {
   const order = frames.map((_, i) => i).sort((a, b) => {
     const fa = frames[a]!.frame;
     const fb = frames[b]!.frame;

@@ -15,7 +15,9 @@ import { ID_BYTES } from '../format/ids.js';
 import { COMPACTED_INDEX_VERSION } from '../format/codec-ids.js';
 import { InvalidInputError } from '../errors.js';
 import { mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
+import type { CodecPool } from '../parallel/codec-pool.js';
 import { acquireExclusiveLease } from './leases.js';
+import { improveLocalityUnderLease, validateLocalityOptions, type LocalityOptions, type LocalityReport } from './locality.js';
 import { adoptOrphanPacksUnderLease } from './orphan-adoption.js';
 import { forEachIndexObject, listIndexObjects, readIndexObject, writeIndexObject, type IndexObjectSource } from './index-objects.js';
 import type { Repository } from './repository.js';
@@ -54,16 +56,21 @@ export interface CompactionReport {
   blobs: number;
 }
 
-/** What `maintenance` did: orphan packs adopted, then the compaction. */
+/** What `maintenance` did: orphan packs adopted, locality, then the compaction. */
 export interface MaintenanceReport extends CompactionReport {
   /** Packs stored without an index object that this run wrote one for (engine/orphan-adoption.ts). */
   adoptedPacks: number;
+  /** The newest snapshot of each volume assessed, and relocated where scattered (engine/locality.ts). */
+  locality?: LocalityReport;
 }
 
 export interface MaintenanceOptions extends CompactionOptions {
   clock: Clock;
   hostname?: string;
   identity?: ProcessIdentity;
+  /** With a codec pool, locality maintenance runs too (before compaction, which then merges the new packs' index objects). */
+  pool?: CodecPool;
+  locality?: LocalityOptions;
 }
 
 /**
@@ -77,15 +84,17 @@ export async function compactIndex(repo: Repository, options: MaintenanceOptions
       'repo',
     );
   }
+  if (options.locality) validateLocalityOptions(options.locality);
   const lease = await acquireExclusiveLease(repo, options.clock, 'prune', {
     ...(options.hostname ? { hostname: options.hostname } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
   });
   try {
     const adoptedPacks = await adoptOrphanPacksUnderLease(repo);
+    const locality = options.pool ? await improveLocalityUnderLease(repo, options.pool, options.locality ?? {}, () => lease.assertHeld()) : undefined;
     const report = await compactIndexUnderLease(repo, options.targetBlobs ? { targetBlobs: options.targetBlobs } : {});
     lease.assertHeld();
-    return { adoptedPacks, ...report };
+    return { adoptedPacks, ...report, ...(locality ? { locality } : {}) };
   } finally {
     await lease.release();
   }

@@ -14,6 +14,8 @@ import type { Repository } from './repository.js';
 export interface LiveSet {
   live: IdTable;
   snapshots: number;
+  /** The ids of the snapshots walked. */
+  ids: Set<string>;
 }
 
 /**
@@ -43,5 +45,5 @@ export async function computeLiveSet(repo: Repository, pool: CodecPool): Promise
       leaf: (id) => void live.insert(id, 0),
     });
   }
-  return { live, snapshots: snapshots.length };
+  return { live, snapshots: snapshots.length, ids: new Set(snapshots.map((s) => s.id)) };
 }

@@ -24,7 +24,7 @@ import { NotFoundError } from '../errors.js';
 import { TreeReader } from '../manifest/tree-reader.js';
 import { chunkCount } from '../manifest/tree-shape.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
-import { loadSnapshotIndex, readPackList } from './snapshot-index.js';
+import { loadSnapshotIndex, snapshotPackList } from './snapshot-index.js';
 import type { Repository } from './repository.js';
 
 /** Packs a list may hold beyond twice what the volume fills before it is rebuilt exactly. */
@@ -58,7 +58,7 @@ export async function openParentLineage(
   const nodes = repo.dedupCache ? await loadSnapshotIndex(repo, parent, { mapsOnly: true }) : undefined;
   const loader = nodes ? createNodeLoader(repo, pool, 'unavailable', nodes.index, nodes.ensure) : createNodeLoader(repo, pool, 'unavailable');
   const reader = new TreeReader(fromHex(p.tree.root), p.tree.height, chunks, loader);
-  const list = p.packList ? await readPackList(repo, p.packList) : undefined;
+  const list = await snapshotPackList(repo, parent);
   const fits = (l: ListedPack[]) => l.length <= 2 * Math.ceil(options.sizeBytes / options.packSize) + LIST_SLACK_PACKS;
   const inherited = list && fits(list) && !list.some((x) => options.condemned.has(x.packId)) && (await stillExists(repo, parent)) ? list : undefined;
   return {

@@ -21,7 +21,10 @@ import type { IndexedPack } from '../format/index-object.js';
 import type { BlobIndex } from '../content/blob-index.js';
 import { IdTable } from '../content/id-table.js';
 import { collect } from '../content/map-limit.js';
-import { PACK_LISTS_PREFIX, packListKey } from '../format/pack-list.js';
+import { decodePackList, PACK_LISTS_PREFIX, packListKey } from '../format/pack-list.js';
+import { LAYOUTS_PREFIX, parseLayoutKey } from '../format/layout-list.js';
+import { decodeEnvelope } from '../format/envelope.js';
+import { NotFoundError } from '../errors.js';
 import { computeLiveSet } from './live-set.js';
 import { acquireExclusiveLease, liveLeases, removeExpiredLeases } from './leases.js';
 import { adoptOrphanPacksUnderLease } from './orphan-adoption.js';
@@ -76,6 +79,8 @@ export interface PruneReport {
   sweptIncomplete: { count: number; bytes: number };
   /** Pack lists of snapshots that no longer exist (forgotten, or never written), removed. */
   deletedPackLists: number;
+  /** Layout lists (locality maintenance) of snapshots that no longer exist, removed. */
+  deletedLayoutLists: number;
   /** The index compaction that ends every prune that changes anything (not dry runs). */
   compaction?: CompactionReport;
 }
@@ -112,7 +117,7 @@ export async function pruneRepository(repo: Repository, pool: CodecPool, options
 async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, repackBelow: number, dryRun: boolean): Promise<PruneReport> {
   const report: PruneReport = {
     snapshots: 0, liveBlobs: 0, packs: 0, condemnedPacks: 0, condemnedBytes: 0, repackedPacks: 0, repackedBytes: 0,
-    deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, adoptedPacks: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 }, deletedPackLists: 0,
+    deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, adoptedPacks: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 }, deletedPackLists: 0, deletedLayoutLists: 0,
   };
 
   // 1. Which earlier markers may be acted on: those no live archive can have missed. Leases are
@@ -129,7 +134,7 @@ async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, r
   const ready = await readyMarkers(repo, options.clock, markers, dryRun, report);
 
   // 2. What the snapshots need now.
-  const { live, snapshots } = await computeLiveSet(repo, pool);
+  const { live, snapshots, ids: snapshotIds } = await computeLiveSet(repo, pool);
   report.snapshots = snapshots;
   report.liveBlobs = live.count;
 
@@ -138,8 +143,10 @@ async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, r
   if (!dryRun) for (const m of ready) await deleteCondemned(repo, m, live, await repo.buildIndex(condemned), report);
   const stillCondemned = new Set((await repo.loadMarkers()).flatMap((m) => m.marker.packs));
 
-  // 4. Condemn unneeded packs, repacking the mostly-dead ones first.
-  const plan = await planCondemnation(repo, live, stillCondemned, repackBelow, report);
+  // 4. Condemn unneeded packs, repacking the mostly-dead ones first. The copies in packs a
+  //    layout list names are the ones kept: they are where restores of those snapshots read.
+  const preferred = await layoutPacks(repo, snapshotIds, dryRun, report);
+  const plan = await planCondemnation(repo, live, stillCondemned, repackBelow, report, preferred);
   if (dryRun || plan.condemn.length === 0) return report;
   if (plan.repack.length > 0) {
     const keep = await claimKept(repo, plan.keep, live);
@@ -219,11 +226,18 @@ interface Plan {
   keep: string[];
 }
 
-async function planCondemnation(repo: Repository, live: IdTable, skip: Set<string>, repackBelow: number, report: PruneReport): Promise<Plan> {
+async function planCondemnation(repo: Repository, live: IdTable, skip: Set<string>, repackBelow: number, report: PruneReport, preferred: ReadonlySet<string>): Promise<Plan> {
   const plan: Plan = { condemn: [], repack: [], keep: [] };
-  // A live blob is needed in one pack only: a second copy (two writers stored it at once, or a
-  // repack died before condemning its source) counts as dead space, so duplicates drain away.
+  // A live blob is needed in one pack only: a second copy (two writers stored it at once, a
+  // repack died before condemning its source, or locality maintenance copied it) counts as dead
+  // space, so duplicates drain away. Packs that layout lists name claim their blobs first.
   const claimed = new IdTable();
+  if (preferred.size > 0) {
+    for await (const pack of repo.indexedPacks()) {
+      if (!preferred.has(pack.packId) || skip.has(pack.packId)) continue;
+      for (const f of pack.frames) for (let o = 0; o < f.ids.byteLength; o += ID_BYTES) if (live.find(f.ids, o) >= 0) claimed.insert(f.ids, o);
+    }
+  }
   for await (const pack of repo.indexedPacks()) {
     if (skip.has(pack.packId)) continue;
     report.packs++;
@@ -232,7 +246,9 @@ async function planCondemnation(repo: Repository, live: IdTable, skip: Set<strin
     for (const f of pack.frames) {
       for (let i = 0; i < f.lengths.length; i++) {
         total += f.lengths[i]!;
-        if (live.find(f.ids, i * ID_BYTES) >= 0 && claimed.insert(f.ids, i * ID_BYTES).added) needed += f.lengths[i]!;
+        if (live.find(f.ids, i * ID_BYTES) < 0) continue;
+        // A preferred pack's blobs were claimed by the first pass: it needs them all.
+        if (claimed.insert(f.ids, i * ID_BYTES).added || preferred.has(pack.packId)) needed += f.lengths[i]!;
       }
     }
     if (needed > 0 && needed >= total * repackBelow) {
@@ -269,6 +285,32 @@ async function writeMarker(repo: Repository, clock: Clock, packs: IndexedPack[])
   return { key, marker };
 }
 
+
+/**
+ * The packs named by layout lists (engine/relocation.ts) of snapshots that exist; the lists of
+ * snapshots that are gone are deleted (not in a dry run). No list is written meanwhile: locality
+ * maintenance holds the prune lease, as this prune does.
+ */
+async function layoutPacks(repo: Repository, snapshotIds: ReadonlySet<string>, dryRun: boolean, report: PruneReport): Promise<Set<string>> {
+  const packs = new Set<string>();
+  for (const { key } of await collect(repo.store.list(LAYOUTS_PREFIX))) {
+    const owner = parseLayoutKey(key);
+    if (!owner) continue;
+    if (!snapshotIds.has(owner.snapshotId)) {
+      if (!dryRun) {
+        await repo.store.delete(key);
+        report.deletedLayoutLists++;
+      }
+      continue;
+    }
+    try {
+      for (const p of decodePackList(decodeEnvelope(await repo.store.get(key), repo.keys.enc, key), key)) packs.add(p.packId);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }
+  return packs;
+}
 
 /**
  * Deletes the pack lists no snapshot names. Only when no archive runs: an archive stores its

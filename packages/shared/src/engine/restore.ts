@@ -24,7 +24,7 @@ import type { ProgressListener } from './progress.js';
 import type { Repository } from './repository.js';
 
 /** Volume bytes per window: big enough that frames rarely straddle windows, small for RSS. */
-const WINDOW_BYTES = 8 * 1024 * 1024;
+export const WINDOW_BYTES = 8 * 1024 * 1024;
 /** Windows being fetched and decoded while earlier ones are written: two per codec thread. */
 const WINDOWS_IN_FLIGHT = 4;
 /**

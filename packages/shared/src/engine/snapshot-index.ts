@@ -16,7 +16,8 @@ import { decodeEnvelope } from '../format/envelope.js';
 import { decodePackList, packListKey, type ListedPack } from '../format/pack-list.js';
 import { BlobType } from '../format/codec-ids.js';
 import { BlobIndex } from '../content/blob-index.js';
-import { mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
+import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
+import { snapshotLayoutsPrefix } from '../format/layout-list.js';
 import type { DedupIndex } from '../ports/dedup-index.js';
 import type { Repository } from './repository.js';
 
@@ -44,8 +45,7 @@ export interface SnapshotIndexOptions {
 }
 
 export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry, options: SnapshotIndexOptions = {}): Promise<ScopedIndex> {
-  const listId = entry.snapshot.packList;
-  const listed = listId ? await readPackList(repo, listId) : undefined;
+  const listed = await snapshotPackList(repo, entry);
   const only = options.mapsOnly ? BlobType.Map : undefined;
   if (!listed) {
     const index = await repo.loadIndex();
@@ -117,6 +117,35 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry, 
     await (await t?.catch(() => undefined))?.close();
   };
   return { index, ensure, stats, damaged, close };
+}
+
+/**
+ * The packs to read a snapshot from: the layout list locality maintenance wrote for it (its
+ * blobs laid out in volume order) if there is one, else the pack list it names; undefined when
+ * it has neither (an older snapshot, or a list removed by hand). One listing of the snapshot's
+ * own layout prefix: its cost does not grow with the repository.
+ */
+export async function snapshotPackList(repo: Repository, entry: SnapshotEntry): Promise<ListedPack[] | undefined> {
+  const layout = await readLayoutList(repo, entry);
+  if (layout) return layout;
+  return entry.snapshot.packList ? readPackList(repo, entry.snapshot.packList) : undefined;
+}
+
+/**
+ * The snapshot's layout list, undefined when it has none. Maintenance deletes an older layout
+ * list of a snapshot once it stored a newer one; should both be seen, either is a valid hint.
+ */
+export async function readLayoutList(repo: Repository, entry: SnapshotEntry): Promise<ListedPack[] | undefined> {
+  const keys = (await collect(repo.store.list(snapshotLayoutsPrefix(repo.volumeKey(entry.snapshot.volumeId), entry.id)))).map((o) => o.key).sort();
+  for (const key of keys.reverse()) {
+    try {
+      return decodePackList(decodeEnvelope(await repo.store.get(key), repo.keys.enc, key), key);
+    } catch (err) {
+      if (err instanceof NotFoundError) continue; // replaced by a newer one meanwhile
+      throw err;
+    }
+  }
+  return undefined;
 }
 
 /** A snapshot's pack list, or undefined when it is gone. */

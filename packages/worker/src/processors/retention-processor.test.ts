@@ -245,6 +245,8 @@ describe('maintenance in the retention job', () => {
     const first = await run('first');
     expect(first.compacted).toBe(true);
     expect(indexObjects(store)).toBe(1);
+    // The volume's newest snapshot was assessed for locality: one small pack, nothing to move.
+    expect(first.locality).toMatchObject({ volumeId: 'v', relocated: false, copiedBytes: 0 });
     const second = await run('second');
     expect(second.compacted).toBe(false); // an hour has not passed
   });

@@ -7,7 +7,7 @@
  * repository's index (a prune does that too, and counts as one).
  */
 import type { Job } from 'bullmq';
-import { compactIndex, InvalidInputError, planForget, pruneRepository, removeSnapshots, RepositoryLockedError, type Repository } from '@snapfleet/shared';
+import { compactIndex, InvalidInputError, maintainLocality, planForget, type CodecPool, type VolumeLocality, pruneRepository, removeSnapshots, RepositoryLockedError, type Repository } from '@snapfleet/shared';
 import { tierRules } from '@snapfleet/shared/retention';
 import { lastMaintenanceKey, lastPruneKey, policyTag, repositoryLockKey, retentionJobSchema } from '@snapfleet/shared/jobs';
 import type { Redis } from 'ioredis';
@@ -39,6 +39,8 @@ export interface RetentionJobResult {
   compacted: boolean;
   /** Disaster-recovery copies made or found, and copies the targets' retention deleted. */
   copies: SnapshotCopiesOutcome;
+  /** The volume's newest snapshot assessed, and relocated if scattered (the policy's `maintenance`); absent when skipped. */
+  locality?: VolumeLocality;
 }
 
 export function createRetentionProcessor(deps: RetentionDeps): Processor {
@@ -86,8 +88,31 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
       }
     }
     const compacted = policy.maintenance && !pruned ? await maintain(deps, repo, data.repository, policy.maintenance.every, job.id) : false;
-    return { volumeId: data.volumeId, removed, deletedSnapshots: tier.deleted, heldSnapshots: tier.held, pruned, compacted, copies };
+    const locality = policy.maintenance ? await relocate(deps, repo, pool, data.repository, data.volumeId, job.id) : undefined;
+    return { volumeId: data.volumeId, removed, deletedSnapshots: tier.deleted, heldSnapshots: tier.held, pruned, compacted, copies, ...(locality ? { locality } : {}) };
   };
+}
+
+/**
+ * Locality for this job's volume (engine/locality.ts): its newest snapshot, written by the
+ * archive this retention job follows, is relocated when its restore would be scattered. Every
+ * job of the volume assesses it (a walk of its manifest); the work is skipped, not awaited, while
+ * a prune or maintenance holds the repository, and the next job of the volume does it.
+ */
+async function relocate(deps: RetentionDeps, repo: Repository, pool: CodecPool, repository: string, volumeId: string, jobId: string | undefined): Promise<VolumeLocality | undefined> {
+  const lock = await deps.locks.tryAcquire(repositoryLockKey(deps.prefix, 'prune', repository), PRUNE_LOCK_TTL_MS);
+  if (!lock) return undefined;
+  try {
+    const report = await maintainLocality(repo, pool, { volumes: [volumeId], clock: deps.clock, ...(deps.hostname ? { hostname: deps.hostname } : {}), ...(deps.identity ? { identity: deps.identity } : {}) });
+    const v = report.volumes[0];
+    if (v?.relocated) deps.log.info({ jobId, repository, volumeId, snapshotId: v.snapshotId, copiedBytes: v.copiedBytes, storedBytes: v.storedBytes, decodeAmplification: v.decodeAmplification, readsPerGiB: v.readsPerGiB }, 'relocated the newest snapshot');
+    return v;
+  } catch (err) {
+    if (err instanceof RepositoryLockedError) return undefined;
+    throw err;
+  } finally {
+    await lock.release();
+  }
 }
 
 /**

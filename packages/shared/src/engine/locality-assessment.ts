@@ -1,0 +1,164 @@
+/**
+ * How scattered a snapshot is, measured without reading a byte of its data: the manifest is
+ * walked against the index of the packs its list names (snapshot-index.ts), and the restore's
+ * windows are planned as restore.ts would plan them. The prediction is the restore's own
+ * `read` stats (reads, plaintext decoded), and beside it, for each pack the snapshot reads,
+ * whether the snapshot reads it densely: most of its bytes, in long stretches of the volume.
+ * Dense packs stay where they are when the snapshot is relocated; the rest is copied.
+ *
+ * Cost: one pass over the manifest and the headers of the listed packs, in memory that follows
+ * the snapshot (the scoped index and one record per pack), never the repository.
+ */
+import { fromHex, ID_BYTES } from '../format/ids.js';
+import type { SnapshotEntry } from '../format/snapshot.js';
+import { IdTable } from '../content/id-table.js';
+import { planRuns, type FrameRef } from '../content/frame-fetch.js';
+import type { CodecPool } from '../parallel/codec-pool.js';
+import { walkTree } from '../manifest/tree-walk.js';
+import { createNodeLoader } from '../manifest/node-loader.js';
+import { CorruptDataError } from '../errors.js';
+import type { ScopedIndex } from './snapshot-index.js';
+import { WINDOW_BYTES } from './restore.js';
+import type { Repository } from './repository.js';
+
+/**
+ * A pack is read densely when the snapshot uses at least this share of its plaintext (below it,
+ * a restore decodes a third again as much as it writes)...
+ */
+export const DENSE_USE = 0.75;
+/**
+ * ...and a restore's reads of it bring at least this much of the snapshot's data each on
+ * average. The packs of a fresh full are read a few MiB at a time (one read per window they
+ * cover); a pack of one day's changes, spread over the whole volume, a frame or less per window.
+ */
+export const DENSE_BYTES_PER_READ = 1024 * 1024;
+
+const GIB = 1024 ** 3;
+
+export interface PackUse {
+  packId: string;
+  packLength: number;
+  /** Plaintext of the pack's frames, and the part of it this snapshot references (each blob once). */
+  rawBytes: number;
+  usedBytes: number;
+  /** The restore's reads of this pack (a window reads each pack it needs once per nearby run of frames). */
+  reads: number;
+  dense: boolean;
+}
+
+export interface LocalityAssessment {
+  snapshotId: string;
+  volumeId: string;
+  /** Bytes of the volume that are data, not holes. */
+  dataBytes: number;
+  /** What a restore would do: ranged reads, plaintext decoded, and per GiB of data. */
+  reads: number;
+  decodedBytes: number;
+  decodeAmplification: number;
+  readsPerGiB: number;
+  /** The restore's windows that hold data: no layout needs fewer reads than these. */
+  windows: number;
+  /** Every pack the snapshot reads, with how densely. */
+  packs: PackUse[];
+  /** Plaintext of the snapshot's blobs (data and manifest nodes) in packs that are not dense. */
+  scatteredBytes: number;
+}
+
+/** Walks the snapshot, calling `leaf` with each non-hole chunk's id in volume order and `node` with each manifest node. */
+export interface SnapshotVisitor {
+  leaf(ids: Uint8Array, offset: number, chunk: number): void | Promise<void>;
+  node(ids: Uint8Array, offset: number): void;
+}
+
+export async function walkSnapshot(repo: Repository, pool: CodecPool, entry: SnapshotEntry, scoped: ScopedIndex, visit: SnapshotVisitor): Promise<void> {
+  const { snapshot } = entry;
+  const load = createNodeLoader(repo, pool, 'corrupt', scoped.index, scoped.ensure);
+  await walkTree(fromHex(snapshot.tree.root), snapshot.tree.height, load, {
+    node: (id) => {
+      visit.node(id, 0);
+      return true;
+    },
+    leaf: (id, chunk) => visit.leaf(id, 0, chunk),
+  });
+}
+
+export async function assessLocality(repo: Repository, pool: CodecPool, entry: SnapshotEntry, scoped: ScopedIndex, condemned: ReadonlySet<string>): Promise<LocalityAssessment> {
+  const { index } = scoped;
+  const chunkSize = entry.snapshot.chunkSize;
+  const perWindow = Math.max(1, Math.floor(WINDOW_BYTES / chunkSize));
+  const uses = new Map<string, PackUse>();
+  const counted = new IdTable();
+  let dataBytes = 0;
+  let reads = 0;
+  let decodedBytes = 0;
+  let window = -1;
+  let frames = new Map<number, FrameRef>();
+
+  const locate = async (ids: Uint8Array, offset: number, what: string): Promise<number> => {
+    let e = index.entry(ids, offset);
+    if (e < 0 && (await scoped.ensure(ids, offset))) e = index.entry(ids, offset);
+    if (e < 0) throw new CorruptDataError(`snapshot ${entry.id}: ${what} is missing from the repository; run verify`, { snapshotId: entry.id });
+    return e;
+  };
+  const use = (packId: string): PackUse => {
+    let u = uses.get(packId);
+    if (!u) uses.set(packId, (u = { packId, packLength: index.packLength(packId) ?? 0, rawBytes: index.packRawBytes(packId), usedBytes: 0, reads: 0, dense: false }));
+    return u;
+  };
+  const count = (ids: Uint8Array, offset: number, e: number) => {
+    const u = use(index.frame(index.entryFrameNo(e)).packId);
+    if (counted.insert(ids, offset).added) u.usedBytes += index.entryLength(e);
+  };
+  let windows = 0;
+  const endWindow = () => {
+    windows++;
+    const runs = planRuns([...frames.values()]);
+    reads += runs.length;
+    for (const run of runs) use(run.packId).reads++;
+    for (const ref of frames.values()) decodedBytes += ref.frame.rawLength;
+    frames = new Map();
+  };
+  const nodes: Uint8Array[] = [];
+
+  await walkSnapshot(repo, pool, entry, scoped, {
+    node: (ids, offset) => nodes.push(ids.slice(offset, offset + ID_BYTES)),
+    leaf: async (ids, offset, chunk) => {
+      const w = Math.floor(chunk / perWindow);
+      if (w !== window) {
+        if (window >= 0) endWindow();
+        window = w;
+      }
+      const e = await locate(ids, offset, `block ${chunk}`);
+      const frameNo = index.entryFrameNo(e);
+      if (!frames.has(frameNo)) frames.set(frameNo, { frameNo, frame: index.frame(frameNo) });
+      dataBytes += chunkBytes(entry, chunk);
+      count(ids, offset, e);
+    },
+  });
+  if (window >= 0) endWindow();
+  for (const id of nodes) count(id, 0, await locate(id, 0, 'a manifest node'));
+
+  let scatteredBytes = 0;
+  for (const u of uses.values()) {
+    u.dense = !condemned.has(u.packId) && u.usedBytes >= DENSE_USE * u.rawBytes && (u.reads <= 1 || u.usedBytes >= DENSE_BYTES_PER_READ * u.reads);
+    if (!u.dense) scatteredBytes += u.usedBytes;
+  }
+  return {
+    snapshotId: entry.id,
+    volumeId: entry.snapshot.volumeId,
+    dataBytes,
+    reads,
+    decodedBytes,
+    decodeAmplification: dataBytes > 0 ? decodedBytes / dataBytes : 0,
+    readsPerGiB: dataBytes > 0 ? reads / (dataBytes / GIB) : 0,
+    windows,
+    packs: [...uses.values()],
+    scatteredBytes,
+  };
+}
+
+/** The volume bytes chunk `chunk` covers (the last chunk may be short). */
+export function chunkBytes(entry: SnapshotEntry, chunk: number): number {
+  const { chunkSize, sizeBytes } = entry.snapshot;
+  return Math.min(chunkSize, sizeBytes - chunk * chunkSize);
+}

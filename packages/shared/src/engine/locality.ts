@@ -1,0 +1,140 @@
+/**
+ * Locality maintenance: keeps the newest snapshot of each volume fast to restore. Deduplication
+ * scatters a volume's current state over every archive's packs as a daily history grows, and a
+ * restore pays in reads and in frames decoded for a few live blocks. When the restore this
+ * module predicts for a volume's newest snapshot (locality-assessment.ts) passes a threshold, the
+ * snapshot's blobs outside its dense packs are copied into new packs in volume order
+ * (relocation.ts), and a layout list tells readers where they are now.
+ *
+ * It runs in `maintenance` under the prune lease (docs/format.md, "Locality"): only prune
+ * deletes packs, and it cannot run meanwhile, so every pack the assessment read stays.
+ */
+import type { SnapshotEntry } from '../format/snapshot.js';
+import type { Clock } from '../ports/clock.js';
+import type { ProcessIdentity } from '../ports/process-identity.js';
+import { acquireExclusiveLease } from './leases.js';
+import { InvalidInputError } from '../errors.js';
+import type { CodecPool } from '../parallel/codec-pool.js';
+import { assessLocality, type LocalityAssessment } from './locality-assessment.js';
+import { relocateSnapshot } from './relocation.js';
+import { loadSnapshotIndex } from './snapshot-index.js';
+import type { Repository } from './repository.js';
+
+/**
+ * Relocate when a restore would decode this much more plaintext than it writes... A fresh full
+ * decodes 1.0-1.3x (frames shared by two windows are decoded by each; blocks deduplicated
+ * against other places of the volume), and a daily history passes 1.3x within about ten days.
+ */
+export const DEFAULT_MAX_DECODE_AMPLIFICATION = 1.35;
+/**
+ * ...or issue this many reads per GiB of data: a fresh full needs 300-1,700 (its packs read a
+ * window at a time, plus the blocks deduplicated elsewhere); ten days of 3% changes, 2,300.
+ */
+export const DEFAULT_MAX_READS_PER_GIB = 2200;
+
+export interface LocalityOptions {
+  maxDecodeAmplification?: number;
+  maxReadsPerGiB?: number;
+  /** Only these volumes (default: every volume's newest snapshot). */
+  volumes?: readonly string[];
+  /** Assess and report; copy nothing. */
+  dryRun?: boolean;
+}
+
+export interface VolumeLocality {
+  volumeId: string;
+  snapshotId: string;
+  /** The restore predicted before relocation. */
+  dataBytes: number;
+  reads: number;
+  readsPerGiB: number;
+  decodeAmplification: number;
+  /** Plaintext of blobs in packs the snapshot reads sparsely: what a relocation copies. */
+  scatteredBytes: number;
+  relocated: boolean;
+  /** What the relocation wrote (zero when not relocated). */
+  copiedBytes: number;
+  packsWritten: number;
+  storedBytes: number;
+}
+
+export interface LocalityReport {
+  volumes: VolumeLocality[];
+  /** Sums over the volumes: plaintext copied, and pack bytes written (the space it costs until prune drains old copies). */
+  copiedBytes: number;
+  storedBytes: number;
+}
+
+export function validateLocalityOptions(o: LocalityOptions): void {
+  if (o.maxDecodeAmplification !== undefined && !(o.maxDecodeAmplification >= 1)) {
+    throw new InvalidInputError(`maximum decode amplification ${o.maxDecodeAmplification} must be a number of at least 1`, 'maxDecodeAmplification');
+  }
+  if (o.maxReadsPerGiB !== undefined && !(o.maxReadsPerGiB > 0)) {
+    throw new InvalidInputError(`maximum reads per GiB ${o.maxReadsPerGiB} must be a positive number`, 'maxReadsPerGiB');
+  }
+}
+
+/** Whether a predicted restore is scattered enough to relocate (and has anything to move). */
+export function needsRelocation(a: LocalityAssessment, o: LocalityOptions): boolean {
+  const maxDecode = o.maxDecodeAmplification ?? DEFAULT_MAX_DECODE_AMPLIFICATION;
+  const maxReads = o.maxReadsPerGiB ?? DEFAULT_MAX_READS_PER_GIB;
+  // A volume of a few windows needs a read each whatever the layout: reads per GiB say nothing there.
+  return a.scatteredBytes > 0 && (a.decodeAmplification > maxDecode || (a.readsPerGiB > maxReads && a.reads > 2 * a.windows));
+}
+
+/**
+ * Locality maintenance on its own, under the prune lease it takes (RepositoryLockedError when a
+ * prune or another maintenance holds it): what a fleet runs for one volume after its archive,
+ * at a cost that follows that volume (no listing of packs or index objects).
+ */
+export async function maintainLocality(
+  repo: Repository,
+  pool: CodecPool,
+  options: LocalityOptions & { clock: Clock; hostname?: string; identity?: ProcessIdentity },
+): Promise<LocalityReport> {
+  validateLocalityOptions(options);
+  const lease = await acquireExclusiveLease(repo, options.clock, 'prune', {
+    ...(options.hostname ? { hostname: options.hostname } : {}),
+    ...(options.identity ? { identity: options.identity } : {}),
+  });
+  try {
+    return await improveLocalityUnderLease(repo, pool, options, () => lease.assertHeld());
+  } finally {
+    await lease.release();
+  }
+}
+
+/** The caller holds the prune lease; `assertHeld` throws once it cannot be sure it still does. */
+export async function improveLocalityUnderLease(repo: Repository, pool: CodecPool, options: LocalityOptions, assertHeld: () => void): Promise<LocalityReport> {
+  validateLocalityOptions(options);
+  const report: LocalityReport = { volumes: [], copiedBytes: 0, storedBytes: 0 };
+  const condemned = await repo.condemnedPacks();
+  for (const entry of await newestOfEachVolume(repo, options.volumes)) {
+    const scoped = await loadSnapshotIndex(repo, entry);
+    try {
+      const a = await assessLocality(repo, pool, entry, scoped, condemned);
+      const v: VolumeLocality = {
+        volumeId: a.volumeId, snapshotId: a.snapshotId, dataBytes: a.dataBytes, reads: a.reads, readsPerGiB: a.readsPerGiB,
+        decodeAmplification: a.decodeAmplification, scatteredBytes: a.scatteredBytes, relocated: false, copiedBytes: 0, packsWritten: 0, storedBytes: 0,
+      };
+      if (!options.dryRun && needsRelocation(a, options)) {
+        const r = await relocateSnapshot(repo, pool, entry, scoped, a, assertHeld);
+        Object.assign(v, { relocated: true, copiedBytes: r.copiedBytes, packsWritten: r.packsWritten, storedBytes: r.storedBytes });
+        report.copiedBytes += r.copiedBytes;
+        report.storedBytes += r.storedBytes;
+      }
+      report.volumes.push(v);
+    } finally {
+      await scoped.close();
+    }
+  }
+  return report;
+}
+
+async function newestOfEachVolume(repo: Repository, volumes: readonly string[] | undefined): Promise<SnapshotEntry[]> {
+  const lists = volumes ? await Promise.all(volumes.map((v) => repo.listVolumeSnapshots(v))) : [await repo.listSnapshots()];
+  const newest = new Map<string, SnapshotEntry>();
+  // Oldest first, so the last one seen of a volume is its newest.
+  for (const list of lists) for (const e of list) newest.set(e.snapshot.volumeId, e);
+  return [...newest.values()].sort((a, b) => (a.snapshot.volumeId < b.snapshot.volumeId ? -1 : 1));
+}
