@@ -26,6 +26,7 @@ import { DEFAULT_ZSTD_LEVEL } from '../content/zstd.js';
 import type { CodecPool } from '../parallel/codec-pool.js';
 import { walkSnapshot, type LocalityAssessment } from './locality-assessment.js';
 import type { ScopedIndex } from './snapshot-index.js';
+import { WINDOW_BYTES } from './restore.js';
 import type { Repository } from './repository.js';
 
 /** Blobs gathered before their frames are fetched: about one restore window of 4 KiB chunks... */
@@ -121,11 +122,23 @@ export async function relocateSnapshot(
     if (e < 0 || dense.has(index.frame(index.entryFrameNo(e)).packId)) return -1;
     return copied.insert(ids, offset).added ? e : -1;
   };
+  // A frame never straddles two restore windows: each would decode it whole.
+  const perWindow = Math.max(1, Math.floor(WINDOW_BYTES / entry.snapshot.chunkSize));
+  let window = 0;
   await walkSnapshot(repo, pool, entry, scoped, {
     node: (ids, offset) => nodes.push(ids.slice(offset, offset + ID_BYTES)),
-    leaf: async (ids, offset) => {
+    leaf: async (ids, offset, chunk) => {
       const e = wanted(ids, offset);
       if (e < 0) return;
+      const w = Math.floor(chunk / perWindow);
+      if (w !== window) {
+        const full = batch;
+        batch = [];
+        batchFrames = new Set();
+        await copy(full, data);
+        await data.flush();
+        window = w;
+      }
       batch.push({ id: ids.slice(offset, offset + ID_BYTES), entry: e });
       batchFrames.add(index.entryFrameNo(e));
       if (batch.length >= BATCH_BLOBS || batchFrames.size >= BATCH_FRAMES) {
