@@ -82,6 +82,17 @@ function archiveTable(d) {
   );
 }
 
+function maintenanceText(d) {
+  const m = d.maintenance;
+  const rows = m.relocations.map((r) => [r.day, fmt(r.decodeAmplification, 3), fmt(r.readsPerGiB, 0), mb(r.copiedBytes), mb(r.storedBytes), fmt(r.wallS)]);
+  return [
+    `\`snapfleet maintenance\` ran after each of snapfleet's ${m.runs} archives (CLI defaults): ${fmt(m.totalWallS, 1)} s wall and ${fmt(m.totalCpuS, 1)} s CPU in all. ` +
+      `It relocated the newest snapshot ${m.relocations.length} time(s), copying ${mb(m.copiedBytes)} MB of plaintext into ${mb(m.storedBytes)} MB of new packs, ` +
+      'which the repository bytes above include (no prune ran: every old copy is still there).',
+    ...(rows.length ? ['', mdTable(['day', 'predicted decode amplification before', 'predicted reads per GiB before', 'copied MB', 'stored MB', 'maintenance wall s'], rows)] : []),
+  ].join('\n');
+}
+
 function markdown(d, targetRows) {
   const s3Newest = newest(d, 'snapfleet', STORES.s3);
   const s3Fresh = pick(d, 'snapfleet', STORES.s3, { fresh: true });
@@ -102,6 +113,7 @@ function markdown(d, targetRows) {
       `The fresh full of day ${d.days}'s image (the baseline below) is ${mb(d.freshRepoBytes)} MB in its own repository. ` +
       'Repository bytes are all files under the repository folder after `sync`.',
   ];
+  if (d.maintenance) parts.push('', '### Locality maintenance', '', maintenanceText(d));
   for (const g of GROUPS) {
     const table = restoreTable(d, g);
     if (!table) continue;

@@ -152,6 +152,9 @@ async function runScenario(ctx) {
 
     // The history: one archive a day per tool, the volume changing a little between days.
     const archives = { snapfleet: archiveTotals(), ...(rt ? { restic: archiveTotals() } : {}) };
+    // `snapfleet maintenance` after each of its archives, as a fleet's retention job runs
+    // locality after each archive: relocations and what they wrote, counted in the repository.
+    const maintenance = { runs: 0, totalWallS: 0, totalCpuS: 0, relocations: [], copiedBytes: 0, storedBytes: 0 };
     const t0 = Date.now();
     for (let i = 0; i < h.days; i++) {
       const day = i + 1;
@@ -170,6 +173,19 @@ async function runScenario(ctx) {
           const json = parseJson(s.stdout, `snapfleet archive day ${day}`);
           snapshotId = json.snapshot;
           addArchive(archives.snapfleet, day, s, { storedBytes: json.storedBytes });
+          if (h.maintenance) {
+            const m = await timedStep(sf(sfRepo, ['maintenance', '--json']), { logDir, label: `snapfleet-maintenance-${tag}` });
+            const report = parseJson(m.stdout, `snapfleet maintenance day ${day}`);
+            maintenance.runs++;
+            maintenance.totalWallS += m.wallS;
+            maintenance.totalCpuS += m.cpuS;
+            for (const v of report.locality?.volumes ?? []) {
+              if (!v.relocated) continue;
+              maintenance.relocations.push({ day, wallS: m.wallS, copiedBytes: v.copiedBytes, storedBytes: v.storedBytes, decodeAmplification: v.decodeAmplification, readsPerGiB: v.readsPerGiB });
+              maintenance.copiedBytes += v.copiedBytes;
+              maintenance.storedBytes += v.storedBytes;
+            }
+          }
         } else {
           addArchive(archives.restic, day, await timedStep(restic.archive(rt, { srcPath: image }), { logDir, label: `restic-archive-${tag}` }));
         }
@@ -212,6 +228,7 @@ async function runScenario(ctx) {
       restoreDays: [...new Set([...RESTORE_DAYS.filter((d) => d <= h.days), h.days])],
       tools: Object.keys(archives),
       archives,
+      ...(h.maintenance ? { maintenance } : {}),
       restores,
       repoBytes,
       freshRepoBytes: await treeBytes(freshRepo),

@@ -12,6 +12,8 @@
 import { fromHex, ID_BYTES } from '../format/ids.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
 import { IdTable } from '../content/id-table.js';
+import { GrowableU32 } from '../content/growable.js';
+import { DEFAULT_FRAME_SIZE } from '../content/frame-builder.js';
 import { planRuns, type FrameRef } from '../content/frame-fetch.js';
 import type { CodecPool } from '../parallel/codec-pool.js';
 import { walkTree } from '../manifest/tree-walk.js';
@@ -62,6 +64,13 @@ export interface LocalityAssessment {
   packs: PackUse[];
   /** Plaintext of the snapshot's blobs (data and manifest nodes) in packs that are not dense. */
   scatteredBytes: number;
+  /**
+   * The same restore predicted after a relocation (relocation.ts): the blobs outside dense
+   * packs in new frames in volume order, each blob once, no frame across two windows. A blob
+   * repeated elsewhere in the volume is still read from its one copy, so a volume full of
+   * repeats gains less than its scatter suggests.
+   */
+  relocated: { reads: number; decodedBytes: number; decodeAmplification: number; readsPerGiB: number };
 }
 
 /** Walks the snapshot, calling `leaf` with each non-hole chunk's id in volume order and `node` with each manifest node. */
@@ -143,7 +152,10 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
     u.dense = !condemned.has(u.packId) && u.usedBytes >= DENSE_USE * u.rawBytes && (u.reads <= 1 || u.usedBytes >= DENSE_BYTES_PER_READ * u.reads);
     if (!u.dense) scatteredBytes += u.usedBytes;
   }
+  const relocated = await simulateRelocation(repo, pool, entry, scoped, new Set([...uses.values()].filter((u) => u.dense).map((u) => u.packId)), perWindow);
+  const perGiB = (n: number) => (dataBytes > 0 ? n / (dataBytes / GIB) : 0);
   return {
+    relocated: { ...relocated, decodeAmplification: dataBytes > 0 ? relocated.decodedBytes / dataBytes : 0, readsPerGiB: perGiB(relocated.reads) },
     snapshotId: entry.id,
     volumeId: entry.snapshot.volumeId,
     dataBytes,
@@ -155,6 +167,67 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
     packs: [...uses.values()],
     scatteredBytes,
   };
+}
+
+/**
+ * Walks the snapshot again with the blobs outside `dense` placed as relocation.ts would place
+ * them: virtual frames of up to DEFAULT_FRAME_SIZE in volume order, a new frame at each window,
+ * one after another in new packs (consecutive frames merge into one read).
+ */
+async function simulateRelocation(repo: Repository, pool: CodecPool, entry: SnapshotEntry, scoped: ScopedIndex, dense: ReadonlySet<string>, perWindow: number) {
+  const { index } = scoped;
+  const placed = new IdTable();
+  const frameOf = new GrowableU32();
+  const frameRaw: number[] = [];
+  let fill = DEFAULT_FRAME_SIZE;
+  let reads = 0;
+  let decodedBytes = 0;
+  let window = -1;
+  let real = new Map<number, FrameRef>();
+  let virtual = new Set<number>();
+  const endWindow = () => {
+    reads += planRuns([...real.values()]).length;
+    for (const ref of real.values()) decodedBytes += ref.frame.rawLength;
+    const frames = [...virtual].sort((a, b) => a - b);
+    frames.forEach((f, i) => {
+      decodedBytes += frameRaw[f]!;
+      if (i === 0 || frames[i - 1] !== f - 1) reads++;
+    });
+    real = new Map();
+    virtual = new Set();
+  };
+  await walkSnapshot(repo, pool, entry, scoped, {
+    node: () => {},
+    leaf: (ids, offset, chunk) => {
+      const w = Math.floor(chunk / perWindow);
+      if (w !== window) {
+        if (window >= 0) endWindow();
+        window = w;
+        fill = DEFAULT_FRAME_SIZE; // relocation starts a new frame at each window
+      }
+      const e = index.entry(ids, offset);
+      if (e < 0) return; // the assessment looked every blob up already
+      const frameNo = index.entryFrameNo(e);
+      if (dense.has(index.frame(frameNo).packId)) {
+        if (!real.has(frameNo)) real.set(frameNo, { frameNo, frame: index.frame(frameNo) });
+        return;
+      }
+      const length = index.entryLength(e);
+      const p = placed.insert(ids, offset);
+      if (p.added) {
+        if (fill + length > DEFAULT_FRAME_SIZE) {
+          frameRaw.push(0);
+          fill = 0;
+        }
+        fill += length;
+        frameRaw[frameRaw.length - 1]! += length;
+        frameOf.push(frameRaw.length - 1);
+      }
+      virtual.add(frameOf.get(p.entry));
+    },
+  });
+  if (window >= 0) endWindow();
+  return { reads, decodedBytes };
 }
 
 /** The volume bytes chunk `chunk` covers (the last chunk may be short). */

@@ -91,6 +91,9 @@ describe('locality maintenance', () => {
     expect(after.sha).toBe(hashes.get(newest.id));
     expect(after.stats.dataReads).toBeLessThan(before.stats.dataReads / 2);
     expect(after.stats.listedPacks).toBeLessThan(before.stats.listedPacks);
+    // The gain was predicted before anything was copied.
+    expect(Math.abs(after.stats.dataReads - seen.relocatedReads)).toBeLessThanOrEqual(3 + seen.relocatedReads / 5);
+    expect(after.stats.decodeAmplification).toBeCloseTo(seen.relocatedDecodeAmplification, 1);
     expect(after.stats.fallbackBlobs).toBe(0);
     expect((await verifyRepository(repo, createInlineCodecPool(repo.keys))).problems).toEqual([]);
     await expectAllRestore(repo, hashes);

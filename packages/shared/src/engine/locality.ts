@@ -51,6 +51,9 @@ export interface VolumeLocality {
   decodeAmplification: number;
   /** Plaintext of blobs in packs the snapshot reads sparsely: what a relocation copies. */
   scatteredBytes: number;
+  /** The restore predicted after a relocation: relocation happens only when this gains enough. */
+  relocatedReads: number;
+  relocatedDecodeAmplification: number;
   relocated: boolean;
   /** What the relocation wrote (zero when not relocated). */
   copiedBytes: number;
@@ -74,12 +77,26 @@ export function validateLocalityOptions(o: LocalityOptions): void {
   }
 }
 
-/** Whether a predicted restore is scattered enough to relocate (and has anything to move). */
+/**
+ * A relocation must gain at least this much: a quarter of the reads, or a tenth of the data in
+ * decoding. Below it, what scatters the restore is not where the blobs are but that the volume
+ * repeats itself (a repeated block is read from its one copy), and relocating again and again
+ * would only copy the same data.
+ */
+const MIN_READS_GAIN = 0.25;
+const MIN_DECODE_GAIN = 0.1;
+
+/** Whether a predicted restore is scattered enough to relocate, and relocating would help. */
 export function needsRelocation(a: LocalityAssessment, o: LocalityOptions): boolean {
   const maxDecode = o.maxDecodeAmplification ?? DEFAULT_MAX_DECODE_AMPLIFICATION;
   const maxReads = o.maxReadsPerGiB ?? DEFAULT_MAX_READS_PER_GIB;
+  if (a.scatteredBytes === 0) return false;
   // A volume of a few windows needs a read each whatever the layout: reads per GiB say nothing there.
-  return a.scatteredBytes > 0 && (a.decodeAmplification > maxDecode || (a.readsPerGiB > maxReads && a.reads > 2 * a.windows));
+  const overReads = a.readsPerGiB > maxReads && a.reads > 2 * a.windows;
+  const overDecode = a.decodeAmplification > maxDecode;
+  const gainsReads = a.relocated.reads <= (1 - MIN_READS_GAIN) * a.reads;
+  const gainsDecode = a.relocated.decodeAmplification <= a.decodeAmplification - MIN_DECODE_GAIN;
+  return (overReads && gainsReads) || (overDecode && gainsDecode);
 }
 
 /**
@@ -115,7 +132,8 @@ export async function improveLocalityUnderLease(repo: Repository, pool: CodecPoo
       const a = await assessLocality(repo, pool, entry, scoped, condemned);
       const v: VolumeLocality = {
         volumeId: a.volumeId, snapshotId: a.snapshotId, dataBytes: a.dataBytes, reads: a.reads, readsPerGiB: a.readsPerGiB,
-        decodeAmplification: a.decodeAmplification, scatteredBytes: a.scatteredBytes, relocated: false, copiedBytes: 0, packsWritten: 0, storedBytes: 0,
+        decodeAmplification: a.decodeAmplification, scatteredBytes: a.scatteredBytes,
+        relocatedReads: a.relocated.reads, relocatedDecodeAmplification: a.relocated.decodeAmplification, relocated: false, copiedBytes: 0, packsWritten: 0, storedBytes: 0,
       };
       if (!options.dryRun && needsRelocation(a, options)) {
         const r = await relocateSnapshot(repo, pool, entry, scoped, a, assertHeld);
