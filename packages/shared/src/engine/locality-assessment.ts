@@ -70,7 +70,19 @@ export interface LocalityAssessment {
    * repeated elsewhere in the volume is still read from its one copy, so a volume full of
    * repeats gains less than its scatter suggests.
    */
-  relocated: { reads: number; decodedBytes: number; decodeAmplification: number; readsPerGiB: number };
+  relocated: PredictedRestore;
+  /**
+   * The restore predicted for the snapshot laid out afresh: every blob relocated, as a fresh full
+   * archive would store it. What the volume's own repeats cost whatever maintenance does.
+   */
+  fresh: PredictedRestore;
+}
+
+export interface PredictedRestore {
+  reads: number;
+  decodedBytes: number;
+  decodeAmplification: number;
+  readsPerGiB: number;
 }
 
 /** Walks the snapshot, calling `leaf` with each non-hole chunk's id in volume order and `node` with each manifest node. */
@@ -152,10 +164,13 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
     u.dense = !condemned.has(u.packId) && u.usedBytes >= DENSE_USE * u.rawBytes && (u.reads <= 1 || u.usedBytes >= DENSE_BYTES_PER_READ * u.reads);
     if (!u.dense) scatteredBytes += u.usedBytes;
   }
-  const relocated = await simulateRelocation(repo, pool, entry, scoped, new Set([...uses.values()].filter((u) => u.dense).map((u) => u.packId)), perWindow);
-  const perGiB = (n: number) => (dataBytes > 0 ? n / (dataBytes / GIB) : 0);
+  const predicted = (p: { reads: number; decodedBytes: number }): PredictedRestore => ({
+    ...p, decodeAmplification: dataBytes > 0 ? p.decodedBytes / dataBytes : 0, readsPerGiB: dataBytes > 0 ? p.reads / (dataBytes / GIB) : 0,
+  });
+  const dense = new Set([...uses.values()].filter((u) => u.dense).map((u) => u.packId));
   return {
-    relocated: { ...relocated, decodeAmplification: dataBytes > 0 ? relocated.decodedBytes / dataBytes : 0, readsPerGiB: perGiB(relocated.reads) },
+    relocated: predicted(await simulateRelocation(repo, pool, entry, scoped, dense, perWindow)),
+    fresh: predicted(await simulateRelocation(repo, pool, entry, scoped, new Set(), perWindow)),
     snapshotId: entry.id,
     volumeId: entry.snapshot.volumeId,
     dataBytes,

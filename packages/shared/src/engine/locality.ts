@@ -54,6 +54,9 @@ export interface VolumeLocality {
   /** The restore predicted after a relocation: relocation happens only when this gains enough. */
   relocatedReads: number;
   relocatedDecodeAmplification: number;
+  /** The restore predicted for the snapshot laid out afresh (every blob copied): the best a layout can do. */
+  freshReads: number;
+  freshDecodeAmplification: number;
   relocated: boolean;
   /** What the relocation wrote (zero when not relocated). */
   copiedBytes: number;
@@ -78,11 +81,14 @@ export function validateLocalityOptions(o: LocalityOptions): void {
 }
 
 /**
- * A relocation must gain at least this much: a quarter of the reads, or a tenth of the data in
- * decoding. Below it, what scatters the restore is not where the blobs are but that the volume
- * repeats itself (a repeated block is read from its one copy), and relocating again and again
- * would only copy the same data.
+ * A snapshot counts as scattered only beyond what its own layout afresh would cost by this much
+ * (a third more reads, or 0.15 more decode amplification): a volume that repeats its blocks
+ * reads and decodes more than one that does not, however its blobs are laid out, and copying it
+ * again and again would change nothing but the bytes stored.
  */
+const FRESH_READS_MARGIN = 1 / 3;
+const FRESH_DECODE_MARGIN = 0.15;
+/** ...and a relocation must gain at least this much: a quarter of the reads, or 0.1 of decode amplification. */
 const MIN_READS_GAIN = 0.25;
 const MIN_DECODE_GAIN = 0.1;
 
@@ -92,8 +98,8 @@ export function needsRelocation(a: LocalityAssessment, o: LocalityOptions): bool
   const maxReads = o.maxReadsPerGiB ?? DEFAULT_MAX_READS_PER_GIB;
   if (a.scatteredBytes === 0) return false;
   // A volume of a few windows needs a read each whatever the layout: reads per GiB say nothing there.
-  const overReads = a.readsPerGiB > maxReads && a.reads > 2 * a.windows;
-  const overDecode = a.decodeAmplification > maxDecode;
+  const overReads = a.readsPerGiB > maxReads && a.reads > 2 * a.windows && a.reads > (1 + FRESH_READS_MARGIN) * a.fresh.reads;
+  const overDecode = a.decodeAmplification > maxDecode && a.decodeAmplification > a.fresh.decodeAmplification + FRESH_DECODE_MARGIN;
   const gainsReads = a.relocated.reads <= (1 - MIN_READS_GAIN) * a.reads;
   const gainsDecode = a.relocated.decodeAmplification <= a.decodeAmplification - MIN_DECODE_GAIN;
   return (overReads && gainsReads) || (overDecode && gainsDecode);
@@ -133,7 +139,8 @@ export async function improveLocalityUnderLease(repo: Repository, pool: CodecPoo
       const v: VolumeLocality = {
         volumeId: a.volumeId, snapshotId: a.snapshotId, dataBytes: a.dataBytes, reads: a.reads, readsPerGiB: a.readsPerGiB,
         decodeAmplification: a.decodeAmplification, scatteredBytes: a.scatteredBytes,
-        relocatedReads: a.relocated.reads, relocatedDecodeAmplification: a.relocated.decodeAmplification, relocated: false, copiedBytes: 0, packsWritten: 0, storedBytes: 0,
+        relocatedReads: a.relocated.reads, relocatedDecodeAmplification: a.relocated.decodeAmplification,
+        freshReads: a.fresh.reads, freshDecodeAmplification: a.fresh.decodeAmplification, relocated: false, copiedBytes: 0, packsWritten: 0, storedBytes: 0,
       };
       if (!options.dryRun && needsRelocation(a, options)) {
         const r = await relocateSnapshot(repo, pool, entry, scoped, a, assertHeld);
