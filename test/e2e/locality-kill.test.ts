@@ -21,7 +21,8 @@ import {
 
 const PASSWORD = 'locality-kill-pw-7#q';
 const VOLUMES = 3;
-const IMAGE_MIB = 8;
+/** Six restore windows of 8 MiB: a day's changes are read by most of them, so relocation has work. */
+const IMAGE_MIB = 48;
 const ROUNDS = Number(process.env.SNAPFLEET_LOCALITY_KILL_ROUNDS) || 10;
 const SEED = Number(process.env.SNAPFLEET_LOCALITY_KILL_SEED) || 20261205;
 const MUTATE_FRACTION = 0.05;
@@ -29,9 +30,9 @@ const MUTATE_FRACTION = 0.05;
 const PACK_ARGS = ['--pack-size', '1'];
 /** Thresholds every scattered snapshot passes: each maintenance relocates what it can. */
 const RELOCATE_ALWAYS = ['--max-decode-amplification', '1', '--max-reads-per-gib', '1'];
-/** A CLI process takes ~0.3 s to start; relocating three small volumes a second or so more. */
+/** A CLI process takes ~0.3 s to start; relocating three volumes a few seconds more. */
 const KILL_MIN_MS = 200;
-const KILL_MAX_MS = 1500;
+const KILL_MAX_MS = 3000;
 const AFTER_FIRST_WRITE_MS = 60;
 const POLL_MS = 5;
 

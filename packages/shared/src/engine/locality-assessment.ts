@@ -24,16 +24,22 @@ import { WINDOW_BYTES } from './restore.js';
 import type { Repository } from './repository.js';
 
 /**
- * A pack is read densely when the snapshot uses at least this share of its plaintext (below it,
- * a restore decodes a third again as much as it writes)...
+ * A pack is read densely when the snapshot uses at least half of its plaintext (below that,
+ * prune would repack it anyway; above it, the dead blocks cost a restore some decoding, far
+ * less than the reads a copy saves)...
  */
-export const DENSE_USE = 0.75;
+export const DENSE_USE = 0.5;
 /**
- * ...and a restore's reads of it bring at least this much of the snapshot's data each on
- * average. The packs of a fresh full are read a few MiB at a time (one read per window they
- * cover); a pack of one day's changes, spread over the whole volume, a frame or less per window.
+ * ...and the windows that read it are few for its size: at most this many times the windows its
+ * data would fill, plus an eighth of the volume's windows, at most DENSE_WINDOW_SLACK (the
+ * windows holding blocks the volume repeats from the pack's stretch). A pack a full archive wrote covers a stretch of the
+ * volume, read by the few windows there (and some more, for blocks the volume repeats); a pack of
+ * one day's changes, spread over the whole volume, is read by nearly every window for a few
+ * blocks each. What a read brings does not tell them apart: a volume that repeats its blocks
+ * reads a full archive's packs in short pieces too.
  */
-export const DENSE_BYTES_PER_READ = 1024 * 1024;
+export const DENSE_WINDOWS_FACTOR = 4;
+export const DENSE_WINDOW_SLACK = 8;
 
 const GIB = 1024 ** 3;
 
@@ -45,6 +51,10 @@ export interface PackUse {
   usedBytes: number;
   /** The restore's reads of this pack (a window reads each pack it needs once per nearby run of frames). */
   reads: number;
+  /** The restore windows that read this pack. */
+  windows: number;
+  /** The last window seen reading it, while walking. */
+  lastWindow: number;
   dense: boolean;
 }
 
@@ -123,7 +133,7 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
   };
   const use = (packId: string): PackUse => {
     let u = uses.get(packId);
-    if (!u) uses.set(packId, (u = { packId, packLength: index.packLength(packId) ?? 0, rawBytes: index.packRawBytes(packId), usedBytes: 0, reads: 0, dense: false }));
+    if (!u) uses.set(packId, (u = { packId, packLength: index.packLength(packId) ?? 0, rawBytes: index.packRawBytes(packId), usedBytes: 0, reads: 0, windows: 0, lastWindow: -1, dense: false }));
     return u;
   };
   const count = (ids: Uint8Array, offset: number, e: number) => {
@@ -135,7 +145,14 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
     windows++;
     const runs = planRuns([...frames.values()]);
     reads += runs.length;
-    for (const run of runs) use(run.packId).reads++;
+    for (const run of runs) {
+      const u = use(run.packId);
+      u.reads++;
+      if (u.lastWindow !== window) {
+        u.lastWindow = window;
+        u.windows++;
+      }
+    }
     for (const ref of frames.values()) decodedBytes += ref.frame.rawLength;
     frames = new Map();
   };
@@ -161,7 +178,9 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
 
   let scatteredBytes = 0;
   for (const u of uses.values()) {
-    u.dense = !condemned.has(u.packId) && u.usedBytes >= DENSE_USE * u.rawBytes && (u.reads <= 1 || u.usedBytes >= DENSE_BYTES_PER_READ * u.reads);
+    const fills = Math.ceil(u.usedBytes / WINDOW_BYTES);
+    const slack = Math.min(DENSE_WINDOW_SLACK, windows / 8);
+    u.dense = !condemned.has(u.packId) && u.usedBytes >= DENSE_USE * u.rawBytes && u.windows <= DENSE_WINDOWS_FACTOR * fills + slack;
     if (!u.dense) scatteredBytes += u.usedBytes;
   }
   const predicted = (p: { reads: number; decodedBytes: number }): PredictedRestore => ({

@@ -37,11 +37,22 @@ async function restore(repo: Repository, entry: SnapshotEntry): Promise<{ sha: s
   return { sha: sha256Hex(target.data), stats };
 }
 
-/** A 16 MiB volume and `days` daily archives, each after 1.5% of its blocks changed at scattered places. */
+/**
+ * A 128 MiB volume, 16 restore windows, holding 1 MiB of data in each 8 MiB (the rest free space,
+ * zeros: cheap to archive), and `days` daily archives, each after 64 blocks changed at scattered
+ * places: each day's pack is read by nearly every window.
+ */
+function sparseVolume(): Buffer {
+  const volume = Buffer.alloc(128 * MIB);
+  const data = makeVolume(16 * MIB, 41);
+  for (let i = 0; i < 16; i++) data.copy(volume, i * 8 * MIB, i * MIB, (i + 1) * MIB);
+  return volume;
+}
+
 async function history(days: number) {
   const store = new MemoryBlobStore();
   const repo = await initRepository(store, { encrypted: true, password: 'pw' });
-  const volume = makeVolume(16 * MIB, 41);
+  const volume = sparseVolume();
   const hashes = new Map<string, string>();
   let newest!: SnapshotEntry;
   for (let d = 0; d < days; d++) {
