@@ -23,6 +23,7 @@ const DEFAULTS = {
   historyDays: 100, // ~3 months of nightly backups: the history the issue's restore targets are stated for
   historyMutate: 0.03,
   historyMaintenance: true, // `snapfleet maintenance` (locality) after each snapfleet archive
+  historyPruneEvery: 7, // days: `snapfleet prune` weekly, as a fleet policy's prune.every
   // Scenario "fleet": planner enqueue and worker overhead against Redis (queue side only).
   fleetVolumes: 10_000,
   fleetJobs: 20_000,
@@ -81,6 +82,7 @@ function list(env, name, fallback) {
  * SNAPFLEET_BENCH_HISTORY_DAYS     scenario history: daily archives per tool (default 100; 12 quick)
  * SNAPFLEET_BENCH_HISTORY_MUTATE   scenario history: fraction of 4 KiB blocks changed per day (default 0.03)
  * SNAPFLEET_BENCH_HISTORY_MAINTENANCE  scenario history: 0 = no `snapfleet maintenance` after each snapfleet archive (default 1)
+ * SNAPFLEET_BENCH_HISTORY_PRUNE_EVERY  scenario history: `snapfleet prune` every this many days (default 7; 0 = never)
  * SNAPFLEET_BENCH_FLEET_VOLUMES      scenario fleet: volumes of the synthetic provider the planner enqueues (default 10000)
  * SNAPFLEET_BENCH_FLEET_JOBS         scenario fleet: no-op jobs per worker run (default 20000)
  * SNAPFLEET_BENCH_FLEET_CONCURRENCY  scenario fleet: worker concurrency, comma list (default 4, the fleet's snapshot default)
@@ -123,6 +125,7 @@ export function loadConfig(env) {
       days: positiveInt(env, 'SNAPFLEET_BENCH_HISTORY_DAYS', DEFAULTS.historyDays),
       mutateFraction: fraction(env, 'SNAPFLEET_BENCH_HISTORY_MUTATE', DEFAULTS.historyMutate),
       maintenance: env.SNAPFLEET_BENCH_HISTORY_MAINTENANCE === undefined ? DEFAULTS.historyMaintenance : env.SNAPFLEET_BENCH_HISTORY_MAINTENANCE !== '0',
+      pruneEvery: env.SNAPFLEET_BENCH_HISTORY_PRUNE_EVERY === undefined ? DEFAULTS.historyPruneEvery : Number(env.SNAPFLEET_BENCH_HISTORY_PRUNE_EVERY),
     },
     fleet: {
       volumes: positiveInt(env, 'SNAPFLEET_BENCH_FLEET_VOLUMES', DEFAULTS.fleetVolumes),

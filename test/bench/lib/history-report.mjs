@@ -88,7 +88,10 @@ function maintenanceText(d) {
   return [
     `\`snapfleet maintenance\` ran after each of snapfleet's ${m.runs} archives (CLI defaults): ${fmt(m.totalWallS, 1)} s wall and ${fmt(m.totalCpuS, 1)} s CPU in all. ` +
       `It relocated the newest snapshot ${m.relocations.length} time(s), copying ${mb(m.copiedBytes)} MB of plaintext into ${mb(m.storedBytes)} MB of new packs, ` +
-      'which the repository bytes above include (no prune ran: every old copy is still there).',
+      (d.prunes.length
+        ? `which the repository bytes above include. \`snapfleet prune\` ran every ${d.pruneEvery} days (${d.prunes.length} times; no snapshot was forgotten, so it drained the old copies of relocated blocks): ` +
+          `${fmt(d.prunes.reduce((n, p) => n + p.wallS, 0), 1)} s wall, ${mb(d.prunes.reduce((n, p) => n + p.repackedBytes, 0))} MB repacked, ${mb(d.prunes.reduce((n, p) => n + p.freedBytes, 0))} MB freed in all.`
+        : 'which the repository bytes above include (no prune ran: every old copy is still there).'),
     ...(rows.length ? ['', mdTable(['day', 'predicted decode amplification before', 'predicted reads per GiB before', 'copied MB', 'stored MB', 'maintenance wall s'], rows)] : []),
   ].join('\n');
 }

@@ -155,6 +155,7 @@ async function runScenario(ctx) {
     // `snapfleet maintenance` after each of its archives, as a fleet's retention job runs
     // locality after each archive: relocations and what they wrote, counted in the repository.
     const maintenance = { runs: 0, totalWallS: 0, totalCpuS: 0, relocations: [], copiedBytes: 0, storedBytes: 0 };
+    const prunes = [];
     const t0 = Date.now();
     for (let i = 0; i < h.days; i++) {
       const day = i + 1;
@@ -185,6 +186,13 @@ async function runScenario(ctx) {
               maintenance.copiedBytes += v.copiedBytes;
               maintenance.storedBytes += v.storedBytes;
             }
+          }
+          // A weekly prune, as a fleet policy's `prune: { every: 7d }` runs one: nothing is
+          // forgotten here, so it only drains the old copies of what relocations copied.
+          if (h.pruneEvery > 0 && day % h.pruneEvery === 0) {
+            const p = await timedStep(sf(sfRepo, ['prune', '--json']), { logDir, label: `snapfleet-prune-${tag}` });
+            const report = parseJson(p.stdout, `snapfleet prune day ${day}`);
+            prunes.push({ day, wallS: p.wallS, cpuS: p.cpuS, repackedBytes: report.repackedBytes, deletedPacks: report.deletedPacks, freedBytes: report.freedBytes });
           }
         } else {
           addArchive(archives.restic, day, await timedStep(restic.archive(rt, { srcPath: image }), { logDir, label: `restic-archive-${tag}` }));
@@ -229,6 +237,8 @@ async function runScenario(ctx) {
       tools: Object.keys(archives),
       archives,
       ...(h.maintenance ? { maintenance } : {}),
+      pruneEvery: h.pruneEvery,
+      prunes,
       restores,
       repoBytes,
       freshRepoBytes: await treeBytes(freshRepo),

@@ -3,7 +3,7 @@
  * walked against the index of the packs its list names (snapshot-index.ts), and the restore's
  * windows are planned as restore.ts would plan them. The prediction is the restore's own
  * `read` stats (reads, plaintext decoded), and beside it, for each pack the snapshot reads,
- * whether the snapshot reads it densely: most of its bytes, in long stretches of the volume.
+ * whether the snapshot reads it densely: much of its bytes, from a stretch of the volume.
  * Dense packs stay where they are when the snapshot is relocated; the rest is copied.
  *
  * Cost: one pass over the manifest and the headers of the listed packs, in memory that follows
@@ -31,12 +31,12 @@ import type { Repository } from './repository.js';
 export const DENSE_USE = 0.5;
 /**
  * ...and the windows that read it are few for its size: at most this many times the windows its
- * data would fill, plus an eighth of the volume's windows, at most DENSE_WINDOW_SLACK (the
- * windows holding blocks the volume repeats from the pack's stretch). A pack a full archive wrote covers a stretch of the
- * volume, read by the few windows there (and some more, for blocks the volume repeats); a pack of
- * one day's changes, spread over the whole volume, is read by nearly every window for a few
- * blocks each. What a read brings does not tell them apart: a volume that repeats its blocks
- * reads a full archive's packs in short pieces too.
+ * data would fill, plus an eighth of the volume's windows, at most DENSE_WINDOW_SLACK (windows
+ * elsewhere that hold blocks the volume repeats from the pack's stretch). A pack a full archive
+ * wrote covers a stretch of the volume, read by the few windows there; a pack of one day's
+ * changes, spread over the whole volume, is read by nearly every window for a few blocks each.
+ * What a read brings does not tell them apart: a volume that repeats its blocks reads a full
+ * archive's packs in short pieces too.
  */
 export const DENSE_WINDOWS_FACTOR = 4;
 export const DENSE_WINDOW_SLACK = 8;
