@@ -16,6 +16,7 @@ import { mib, withRepoOptions } from './common.js';
 
 interface MaintenanceFlags {
   locality?: boolean;
+  forceRelocation?: boolean;
   maxDecodeAmplification?: string;
   maxReadsPerGib?: string;
 }
@@ -50,7 +51,11 @@ function number(text: string | undefined, flag: string, min: number): number | u
 function localityOptions(opts: MaintenanceFlags): LocalityOptions {
   const maxDecodeAmplification = number(opts.maxDecodeAmplification, 'max-decode-amplification', 1);
   const maxReadsPerGiB = number(opts.maxReadsPerGib, 'max-reads-per-gib', 1);
-  return { ...(maxDecodeAmplification !== undefined ? { maxDecodeAmplification } : {}), ...(maxReadsPerGiB !== undefined ? { maxReadsPerGiB } : {}) };
+  return {
+    ...(maxDecodeAmplification !== undefined ? { maxDecodeAmplification } : {}),
+    ...(maxReadsPerGiB !== undefined ? { maxReadsPerGiB } : {}),
+    ...(opts.forceRelocation ? { force: true } : {}),
+  };
 }
 
 export function registerMaintenance(program: Command, ctx: CliContext): void {
@@ -58,6 +63,7 @@ export function registerMaintenance(program: Command, ctx: CliContext): void {
     .option('--no-locality', 'skip the locality step: only adopt orphan packs and compact the index')
     .option('--max-decode-amplification <x>', `relocate a volume's newest snapshot when its restore would decode more than this many times the data it writes (default ${DEFAULT_MAX_DECODE_AMPLIFICATION})`)
     .option('--max-reads-per-gib <n>', `...or issue more than this many reads per GiB of data (default ${DEFAULT_MAX_READS_PER_GIB})`)
+    .option('--force-relocation', 'relocate every volume\'s newest snapshot that has anything outside densely read packs, whatever the thresholds')
     .action(async (opts: MaintenanceFlags & RepoOptions) => {
       const locality = localityOptions(opts);
       const repo = await openRepo(opts, ctx);

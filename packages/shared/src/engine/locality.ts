@@ -39,6 +39,11 @@ export interface LocalityOptions {
   volumes?: readonly string[];
   /** Assess and report; copy nothing. */
   dryRun?: boolean;
+  /**
+   * Relocate whatever lies outside dense packs, whatever the thresholds and the predicted gain
+   * (before a disaster-recovery drill, say, or to test).
+   */
+  force?: boolean;
 }
 
 export interface VolumeLocality {
@@ -97,6 +102,7 @@ export function needsRelocation(a: LocalityAssessment, o: LocalityOptions): bool
   const maxDecode = o.maxDecodeAmplification ?? DEFAULT_MAX_DECODE_AMPLIFICATION;
   const maxReads = o.maxReadsPerGiB ?? DEFAULT_MAX_READS_PER_GIB;
   if (a.scatteredBytes === 0) return false;
+  if (o.force) return true;
   // A volume of a few windows needs a read each whatever the layout: reads per GiB say nothing there.
   const overReads = a.readsPerGiB > maxReads && a.reads > 2 * a.windows && a.reads > (1 + FRESH_READS_MARGIN) * a.fresh.reads;
   const overDecode = a.decodeAmplification > maxDecode && a.decodeAmplification > a.fresh.decodeAmplification + FRESH_DECODE_MARGIN;
