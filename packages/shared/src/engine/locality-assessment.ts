@@ -7,7 +7,8 @@
  * Dense packs stay where they are when the snapshot is relocated; the rest is copied.
  *
  * Cost: one pass over the manifest and the headers of the listed packs, in memory that follows
- * the snapshot (the scoped index and one record per pack), never the repository.
+ * the snapshot (the scoped index, one record per pack and 8 bytes per data chunk, the walk
+ * kept for the layouts it simulates), never the repository.
  */
 import { fromHex, ID_BYTES } from '../format/ids.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
@@ -19,6 +20,7 @@ import type { CodecPool } from '../parallel/codec-pool.js';
 import { walkTree } from '../manifest/tree-walk.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
 import { CorruptDataError } from '../errors.js';
+import type { BlobIndex } from '../content/blob-index.js';
 import type { ScopedIndex } from './snapshot-index.js';
 import { WINDOW_BYTES } from './restore.js';
 import type { Repository } from './repository.js';
@@ -157,6 +159,8 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
     frames = new Map();
   };
   const nodes: Uint8Array[] = [];
+  // The walk, kept for the simulations below: each non-hole chunk and its index entry.
+  const leaves = { chunks: new GrowableU32(), entries: new GrowableU32() };
 
   await walkSnapshot(repo, pool, entry, scoped, {
     node: (ids, offset) => nodes.push(ids.slice(offset, offset + ID_BYTES)),
@@ -171,6 +175,8 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
       if (!frames.has(frameNo)) frames.set(frameNo, { frameNo, frame: index.frame(frameNo) });
       dataBytes += chunkBytes(entry, chunk);
       count(ids, offset, e);
+      leaves.chunks.push(chunk);
+      leaves.entries.push(e);
     },
   });
   if (window >= 0) endWindow();
@@ -188,8 +194,8 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
   });
   const dense = new Set([...uses.values()].filter((u) => u.dense).map((u) => u.packId));
   return {
-    relocated: predicted(await simulateRelocation(repo, pool, entry, scoped, dense, perWindow)),
-    fresh: predicted(await simulateRelocation(repo, pool, entry, scoped, new Set(), perWindow)),
+    relocated: predicted(simulateRelocation(index, leaves, dense, perWindow)),
+    fresh: predicted(simulateRelocation(index, leaves, new Set(), perWindow)),
     snapshotId: entry.id,
     volumeId: entry.snapshot.volumeId,
     dataBytes,
@@ -204,14 +210,13 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
 }
 
 /**
- * Walks the snapshot again with the blobs outside `dense` placed as relocation.ts would place
- * them: virtual frames of up to DEFAULT_FRAME_SIZE in volume order, a new frame at each window,
- * one after another in new packs (consecutive frames merge into one read).
+ * Replays the walk with the blobs outside `dense` placed as relocation.ts would place them:
+ * virtual frames of up to DEFAULT_FRAME_SIZE in volume order, each blob once, a new frame at
+ * each window, one after another in new packs (consecutive frames merge into one read).
  */
-async function simulateRelocation(repo: Repository, pool: CodecPool, entry: SnapshotEntry, scoped: ScopedIndex, dense: ReadonlySet<string>, perWindow: number) {
-  const { index } = scoped;
-  const placed = new IdTable();
-  const frameOf = new GrowableU32();
+function simulateRelocation(index: BlobIndex, leaves: { chunks: GrowableU32; entries: GrowableU32 }, dense: ReadonlySet<string>, perWindow: number) {
+  /** Index entry (one per blob) -> its virtual frame. */
+  const placed = new Map<number, number>();
   const frameRaw: number[] = [];
   let fill = DEFAULT_FRAME_SIZE;
   let reads = 0;
@@ -230,36 +235,32 @@ async function simulateRelocation(repo: Repository, pool: CodecPool, entry: Snap
     real = new Map();
     virtual = new Set();
   };
-  await walkSnapshot(repo, pool, entry, scoped, {
-    node: () => {},
-    leaf: (ids, offset, chunk) => {
-      const w = Math.floor(chunk / perWindow);
-      if (w !== window) {
-        if (window >= 0) endWindow();
-        window = w;
-        fill = DEFAULT_FRAME_SIZE; // relocation starts a new frame at each window
-      }
-      const e = index.entry(ids, offset);
-      if (e < 0) return; // the assessment looked every blob up already
-      const frameNo = index.entryFrameNo(e);
-      if (dense.has(index.frame(frameNo).packId)) {
-        if (!real.has(frameNo)) real.set(frameNo, { frameNo, frame: index.frame(frameNo) });
-        return;
-      }
+  for (let i = 0; i < leaves.chunks.length; i++) {
+    const w = Math.floor(leaves.chunks.get(i) / perWindow);
+    if (w !== window) {
+      if (window >= 0) endWindow();
+      window = w;
+      fill = DEFAULT_FRAME_SIZE; // relocation starts a new frame at each window
+    }
+    const e = leaves.entries.get(i);
+    const frameNo = index.entryFrameNo(e);
+    if (dense.has(index.frame(frameNo).packId)) {
+      if (!real.has(frameNo)) real.set(frameNo, { frameNo, frame: index.frame(frameNo) });
+      continue;
+    }
+    let f = placed.get(e);
+    if (f === undefined) {
       const length = index.entryLength(e);
-      const p = placed.insert(ids, offset);
-      if (p.added) {
-        if (fill + length > DEFAULT_FRAME_SIZE) {
-          frameRaw.push(0);
-          fill = 0;
-        }
-        fill += length;
-        frameRaw[frameRaw.length - 1]! += length;
-        frameOf.push(frameRaw.length - 1);
+      if (fill + length > DEFAULT_FRAME_SIZE) {
+        frameRaw.push(0);
+        fill = 0;
       }
-      virtual.add(frameOf.get(p.entry));
-    },
-  });
+      fill += length;
+      frameRaw[frameRaw.length - 1]! += length;
+      placed.set(e, (f = frameRaw.length - 1));
+    }
+    virtual.add(f);
+  }
   if (window >= 0) endWindow();
   return { reads, decodedBytes };
 }
