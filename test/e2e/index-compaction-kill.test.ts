@@ -12,14 +12,13 @@
  * changes the number of rounds.
  */
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRepository } from '@snapfleet/shared';
 import { FolderBlobStore } from '@snapfleet/providers';
-import { createImage, describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli, spawnCli } from '../support/cli.js';
+import { describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli } from '../support/cli.js';
 import {
-  archiveImage, createRepoTarget, expectAllRestore, expectVerifyClean, listObjects, packStats, randomInt, runArchive, seededRandom, timeAt,
-  type ArchivedSnapshot, type PruneJson,
+  archiveVolumeImages, createRepoTarget, createVolumeImages, expectAllRestore, expectVerifyClean, listObjects, packStats, randomInt, runArchive,
+  runKilled, seededRandom, timeAt, type PruneJson,
 } from '../support/gc.js';
 
 const PASSWORD = 'compact-kill-pw-3#x';
@@ -44,14 +43,11 @@ const AFTER_FIRST_WRITE_MS = 40;
 const POLL_MS = 5;
 
 let dir: string;
-const images: string[] = [];
+let images: string[] = [];
 
 beforeAll(async () => {
   dir = await makeTempDir('compact-kill');
-  for (let v = 0; v < VOLUMES; v++) {
-    images.push(join(dir, `vol-${v}.img`));
-    await createImage(images[v]!, IMAGE_MIB, 300 + v);
-  }
+  images = await createVolumeImages(dir, VOLUMES, IMAGE_MIB, 300);
 });
 
 afterAll(async () => {
@@ -65,11 +61,7 @@ describe('index compaction and prune killed while archives run', () => {
     // blobs up in one host index table, refreshing it at once while compaction and prune
     // replace the index objects it was built from.
     const env = { ...target.env, SNAPFLEET_CACHE_DIR: join(dir, 'host-cache') };
-    const recorded = new Map<string, ArchivedSnapshot>();
-    for (let v = 0; v < VOLUMES; v++) {
-      const s = await archiveImage(env, images[v]!, `vol-${v}`, timeAt(0), PACK_ARGS);
-      recorded.set(s.id, s);
-    }
+    const recorded = await archiveVolumeImages(env, images, PACK_ARGS);
     const rng = seededRandom(SEED);
     const outcomes: string[] = [];
     let killed = 0;
@@ -98,19 +90,7 @@ describe('index compaction and prune killed while archives run', () => {
       const onWrites = Math.floor(round / 2) % 2 === 1;
       const delay = onWrites ? randomInt(rng, 0, AFTER_FIRST_WRITE_MS) : randomInt(rng, KILL_MIN_MS, KILL_MAX_MS);
       const op = compaction ? ['maintenance', '--json'] : ['prune', '--repack-below', '50%', '--json'];
-      const { child, done } = spawnCli(op, env);
-      let exited = false;
-      void done.then(() => (exited = true));
-      let timer: NodeJS.Timeout | undefined;
-      if (onWrites) {
-        while (!exited && !(await opWorked(before))) await sleep(POLL_MS);
-        if (!exited) timer = setTimeout(() => child.kill('SIGKILL'), delay);
-      } else {
-        timer = setTimeout(() => child.kill('SIGKILL'), delay);
-      }
-      const r = await done;
-      clearTimeout(timer);
-      const how = onWrites ? `${delay} ms after its first write` : `after ${delay} ms`;
+      const { result: r, how } = await runKilled(op, env, { onWrites, delayMs: delay, worked: () => opWorked(before), pollMs: POLL_MS });
       const context = `round ${round} (${op[0]} killed ${how}, seed ${SEED})`;
       if (r.signal === 'SIGKILL') {
         killed++;

@@ -13,10 +13,10 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImage, describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli, spawnCli } from '../support/cli.js';
+import { describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli } from '../support/cli.js';
 import {
-  archiveImage, createRepoTarget, expectAllRestore, expectVerifyClean, listObjects, listSnapshots, randomInt, runArchive, seededRandom, timeAt,
-  type ArchivedSnapshot, type PruneJson,
+  archiveVolumeImages, createRepoTarget, createVolumeImages, expectAllRestore, expectVerifyClean, listObjects, listSnapshots, randomInt, runArchive,
+  runKilled, seededRandom, timeAt, type PruneJson,
 } from '../support/gc.js';
 
 const PASSWORD = 'locality-kill-pw-7#q';
@@ -44,14 +44,11 @@ interface MaintenanceJson {
 }
 
 let dir: string;
-const images: string[] = [];
+let images: string[] = [];
 
 beforeAll(async () => {
   dir = await makeTempDir('locality-kill');
-  for (let v = 0; v < VOLUMES; v++) {
-    images.push(join(dir, `vol-${v}.img`));
-    await createImage(images[v]!, IMAGE_MIB, 400 + v);
-  }
+  images = await createVolumeImages(dir, VOLUMES, IMAGE_MIB, 400);
 });
 
 afterAll(async () => {
@@ -62,11 +59,7 @@ describe('locality maintenance killed while archives and prunes run', () => {
   it(`${ROUNDS} rounds of kills lose nothing; every snapshot restores`, { timeout: 900_000 }, async () => {
     const target = await createRepoTarget('folder', dir, PASSWORD);
     const env = { ...target.env, SNAPFLEET_CACHE_DIR: join(dir, 'host-cache') };
-    const recorded = new Map<string, ArchivedSnapshot>();
-    for (let v = 0; v < VOLUMES; v++) {
-      const s = await archiveImage(env, images[v]!, `vol-${v}`, timeAt(0), PACK_ARGS);
-      recorded.set(s.id, s);
-    }
+    const recorded = await archiveVolumeImages(env, images, PACK_ARGS);
     const rng = seededRandom(SEED);
     const outcomes: string[] = [];
     let killed = 0;
@@ -93,19 +86,7 @@ describe('locality maintenance killed while archives and prunes run', () => {
       const onWrites = Math.floor(round / 2) % 2 === 1;
       const delay = onWrites ? randomInt(rng, 0, AFTER_FIRST_WRITE_MS) : randomInt(rng, KILL_MIN_MS, KILL_MAX_MS);
       const op = locality ? ['maintenance', ...RELOCATE_ALWAYS, '--json'] : ['prune', '--repack-below', '50%', '--json'];
-      const { child, done } = spawnCli(op, env);
-      let exited = false;
-      void done.then(() => (exited = true));
-      let timer: NodeJS.Timeout | undefined;
-      if (onWrites) {
-        while (!exited && !(await opWorked(before))) await sleep(POLL_MS);
-        if (!exited) timer = setTimeout(() => child.kill('SIGKILL'), delay);
-      } else {
-        timer = setTimeout(() => child.kill('SIGKILL'), delay);
-      }
-      const r = await done;
-      clearTimeout(timer);
-      const how = onWrites ? `${delay} ms after its first write` : `after ${delay} ms`;
+      const { result: r, how } = await runKilled(op, env, { onWrites, delayMs: delay, worked: () => opWorked(before), pollMs: POLL_MS });
       const context = `round ${round} (${op[0]} killed ${how}, seed ${SEED})`;
       if (r.signal === 'SIGKILL') {
         killed++;

@@ -6,11 +6,12 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { openBlobStore } from '@snapfleet/providers';
 import type { BlobData, BlobStore, ByteRange, ObjectInfo, PruneReport } from '@snapfleet/shared';
 import { createTestBucket } from '@snapfleet/shared/testing';
-import { describeRun, parseJson, runCli, sha256File, type CliEnv, type CliResult } from './cli.js';
+import { createImage, describeRun, parseJson, runCli, sha256File, spawnCli, type CliEnv, type CliResult } from './cli.js';
 
 export type StoreKind = 'folder' | 's3';
 
@@ -233,4 +234,50 @@ export class HookedStore implements BlobStore {
   delete(key: string): Promise<void> {
     return this.inner.delete(key);
   }
+}
+
+/** `count` mkimage volumes `dir/vol-<i>.img` of `sizeMiB`, seeded `seedBase + i`. */
+export async function createVolumeImages(dir: string, count: number, sizeMiB: number, seedBase: number): Promise<string[]> {
+  const images: string[] = [];
+  for (let v = 0; v < count; v++) {
+    images.push(join(dir, `vol-${v}.img`));
+    await createImage(images[v]!, sizeMiB, seedBase + v);
+  }
+  return images;
+}
+
+/** Archives each image as volume `vol-<i>` at time 0: the snapshots the kill rounds start from, by id. */
+export async function archiveVolumeImages(env: CliEnv, images: readonly string[], extra: string[] = []): Promise<Map<string, ArchivedSnapshot>> {
+  const recorded = new Map<string, ArchivedSnapshot>();
+  for (const [v, image] of images.entries()) {
+    const s = await archiveImage(env, image, `vol-${v}`, timeAt(0), extra);
+    recorded.set(s.id, s);
+  }
+  return recorded;
+}
+
+export interface KillPlan {
+  /** Kill `delayMs` after the op's first visible write (`worked` says true), else `delayMs` after its start. */
+  onWrites: boolean;
+  delayMs: number;
+  worked: () => Promise<boolean>;
+  /** How often `worked` is asked. */
+  pollMs: number;
+}
+
+/** Runs the CLI with `args` and SIGKILLs it as planned (unless it ends first); `how` describes the plan. */
+export async function runKilled(args: string[], env: CliEnv, plan: KillPlan): Promise<{ result: CliResult; how: string }> {
+  const { child, done } = spawnCli(args, env);
+  let exited = false;
+  void done.then(() => (exited = true));
+  let timer: NodeJS.Timeout | undefined;
+  if (plan.onWrites) {
+    while (!exited && !(await plan.worked())) await sleep(plan.pollMs);
+    if (!exited) timer = setTimeout(() => child.kill('SIGKILL'), plan.delayMs);
+  } else {
+    timer = setTimeout(() => child.kill('SIGKILL'), plan.delayMs);
+  }
+  const result = await done;
+  clearTimeout(timer);
+  return { result, how: plan.onWrites ? `${plan.delayMs} ms after its first write` : `after ${plan.delayMs} ms` };
 }
