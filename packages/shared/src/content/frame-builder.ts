@@ -22,6 +22,13 @@ export class FrameBuilder {
   private blobs: { id: Uint8Array; length: number }[] = [];
   private readonly encodes: Semaphore;
   private readonly tasks = new TaskGroup();
+  /**
+   * Settles once the last frame handed to encode has been sunk. Frames are sunk in the order
+   * they were filled, not the order their encodes finish: a caller that adds blobs in volume
+   * order (relocation) gets them laid out in volume order in the packs, which is what makes a
+   * restore's reads long and few.
+   */
+  private sunk: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly type: BlobTypeId,
@@ -56,16 +63,20 @@ export class FrameBuilder {
     this.blobs = [];
     await this.encodes.acquire();
     const frame = raw.byteLength === raw.buffer.byteLength ? raw : raw.slice();
-    this.tasks.spawn(
-      this.encode(frame)
-        .then((e) => {
-          const ids = new Uint8Array(blobs.length * ID_BYTES);
-          blobs.forEach((b, i) => ids.set(b.id, i * ID_BYTES));
-          const lengths = Uint32Array.from(blobs, (b) => b.length);
-          return this.sink({ type: this.type, compression: e.compression, storedLength: e.stored.byteLength, rawLength, ids, lengths, stored: e.stored });
-        })
-        .finally(() => this.encodes.release()),
-    );
+    const previous = this.sunk;
+    const done = this.encode(frame)
+      .then(async (e) => {
+        const ids = new Uint8Array(blobs.length * ID_BYTES);
+        blobs.forEach((b, i) => ids.set(b.id, i * ID_BYTES));
+        const lengths = Uint32Array.from(blobs, (b) => b.length);
+        await previous;
+        return this.sink({ type: this.type, compression: e.compression, storedLength: e.stored.byteLength, rawLength, ids, lengths, stored: e.stored });
+      })
+      .finally(() => this.encodes.release());
+    // A failed frame fails every frame after it too (none is sunk out of order); the task group
+    // reports the first failure.
+    this.sunk = done;
+    this.tasks.spawn(done);
   }
 
   async close(): Promise<void> {
