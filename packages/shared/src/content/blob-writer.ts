@@ -130,7 +130,10 @@ export class BlobWriter {
     for (const p of packs) if (!this.usedPacks.has(p.packId)) this.usedPacks.set(p.packId, p);
   }
 
-  /** The packs holding every blob this session stored or referenced (after close). */
+  /**
+   * The packs holding every blob this session stored or referenced (after close), in precedence
+   * order (format/pack-list.ts): its own, then the parent's taken over, then those lookups named.
+   */
   packList(): ListedPack[] {
     const out = [...this.ownPacks];
     for (const p of this.usedPacks.values()) out.push({ packId: p.packId, packLength: p.packLength });

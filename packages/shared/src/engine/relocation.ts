@@ -161,7 +161,8 @@ export async function relocateSnapshot(
   await packs.close();
 
   // The new packs and their index objects are stored: only now may a list name them.
-  const layout: ListedPack[] = [...assessment.packs.filter((p) => p.dense).map((p) => ({ packId: p.packId, packLength: p.packLength })), ...created];
+  // The copies first: a blob a dense pack holds too is read from where the assessment placed it.
+  const layout: ListedPack[] = [...created, ...assessment.packs.filter((p) => p.dense).map((p) => ({ packId: p.packId, packLength: p.packLength }))];
   beforeCommit();
   const prefix = snapshotLayoutsPrefix(repo.volumeKey(entry.snapshot.volumeId), entry.id);
   const older = (await collect(repo.store.list(prefix))).map((o) => o.key);

@@ -53,16 +53,24 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry, 
   }
   const index = new BlobIndex();
   const damaged: { packId: string; message: string }[] = [];
-  await mapLimit(listed, METADATA_READS_IN_FLIGHT, async (p) => {
+  const tails = await mapLimit(listed, METADATA_READS_IN_FLIGHT, async (p) => {
     try {
-      const frames = await readPackTail(repo, p.packId, p.packLength);
-      if (frames) index.addPack({ packId: p.packId, packLength: p.packLength, frames }, only);
+      return await readPackTail(repo, p.packId, p.packLength);
     } catch (err) {
       // A damaged pack (or a truncated one: its range is past the end) is verify's to report;
       // a restore still finds its blobs through the index if another pack holds them.
       if (!(err instanceof CorruptDataError || err instanceof InvalidInputError)) throw err;
       damaged.push({ packId: p.packId, message: err.message });
+      return undefined;
     }
+  });
+  // In list order, not in the order the headers arrived: a blob held by two listed packs is read
+  // from the one listed first (docs/format.md, "Pack list"). Lists put the packs that keep the
+  // snapshot's data together first (a layout's, the parent's taken over) ahead of the old packs
+  // a deduplication hit named, so a restore keeps reading the relocated copies.
+  listed.forEach((p, i) => {
+    const frames = tails[i];
+    if (frames) index.addPack({ packId: p.packId, packLength: p.packLength, frames }, only);
   });
   const stats = { listedPacks: listed.length, fallbackBlobs: 0 };
   let table: Promise<DedupIndex | undefined> | undefined;

@@ -5,7 +5,11 @@
  * follows the snapshot, not the repository. The list is a hint: prune may move blobs to other
  * packs since, and a reader that misses a blob in the listed packs looks it up in the index.
  *
- * Payload: "SFPL" | u32 count | (packId (32) | u64 packLength)*, sorted by pack id.
+ * Payload: "SFPL" | u32 count | (packId (32) | u64 packLength)*, in precedence order: a blob that
+ * two listed packs hold is read from the one listed first. Writers list the packs that keep the
+ * snapshot's data together (its own, its parent's taken over, a layout's) ahead of packs a
+ * deduplication hit added, which hold a few of its blobs among many of other snapshots'. Lists
+ * written before this rule are sorted by pack id, which readers take as an arbitrary order.
  */
 import { randomBytes } from 'node:crypto';
 import { CorruptDataError } from '../errors.js';
@@ -30,12 +34,14 @@ export function packListKey(id: string): string {
   return `${PACK_LISTS_PREFIX}${id}`;
 }
 
+/** Encodes the packs in the order given (their precedence), each once: the first mention counts. */
 export function encodePackList(packs: readonly ListedPack[]): Buffer {
-  const sorted = [...packs].sort((a, b) => (a.packId < b.packId ? -1 : a.packId > b.packId ? 1 : 0));
-  const out = Buffer.allocUnsafe(8 + sorted.length * ENTRY_BYTES);
+  const seen = new Set<string>();
+  const ordered = packs.filter((p) => !seen.has(p.packId) && seen.add(p.packId));
+  const out = Buffer.allocUnsafe(8 + ordered.length * ENTRY_BYTES);
   MAGIC.copy(out, 0);
-  out.writeUInt32LE(sorted.length, 4);
-  sorted.forEach((p, i) => {
+  out.writeUInt32LE(ordered.length, 4);
+  ordered.forEach((p, i) => {
     const at = 8 + i * ENTRY_BYTES;
     Buffer.from(p.packId, 'hex').copy(out, at);
     out.writeBigUInt64LE(BigInt(p.packLength), at + ID_BYTES);
