@@ -32,13 +32,13 @@ import type { Repository } from './repository.js';
  */
 export const DENSE_USE = 0.5;
 /**
- * ...and the windows that read it are few for its size: at most this many times the windows its
- * data would fill, plus an eighth of the volume's windows, at most DENSE_WINDOW_SLACK (windows
- * elsewhere that hold blocks the volume repeats from the pack's stretch). A pack a full archive
- * wrote covers a stretch of the volume, read by the few windows there; a pack of one day's
- * changes, spread over the whole volume, is read by nearly every window for a few blocks each.
- * What a read brings does not tell them apart: a volume that repeats its blocks reads a full
- * archive's packs in short pieces too.
+ * ...and the windows that use its blobs first are few for its size: at most this many times the
+ * windows its data would fill, plus an eighth of the volume's windows, at most DENSE_WINDOW_SLACK.
+ * A pack a full archive wrote covers a stretch of the volume, used by the few windows there; a
+ * pack of one day's changes, spread over the whole volume, by nearly every window for a few
+ * blocks each. What a read brings does not tell them apart: a volume that repeats its blocks
+ * reads a full archive's packs in short pieces too. The windows that repeat a block used
+ * earlier are not counted: they read its one copy in any layout, relocated included.
  */
 export const DENSE_WINDOWS_FACTOR = 4;
 export const DENSE_WINDOW_SLACK = 8;
@@ -53,10 +53,8 @@ export interface PackUse {
   usedBytes: number;
   /** The restore's reads of this pack (a window reads each pack it needs once per nearby run of frames). */
   reads: number;
-  /** The restore windows that read this pack. */
+  /** The restore windows that use one of its blobs first (a block repeated later is not counted again). */
   windows: number;
-  /** The last window seen reading it, while walking. */
-  lastWindow: number;
   dense: boolean;
 }
 
@@ -135,28 +133,31 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
   };
   const use = (packId: string): PackUse => {
     let u = uses.get(packId);
-    if (!u) uses.set(packId, (u = { packId, packLength: index.packLength(packId) ?? 0, rawBytes: index.packRawBytes(packId), usedBytes: 0, reads: 0, windows: 0, lastWindow: -1, dense: false }));
+    if (!u) uses.set(packId, (u = { packId, packLength: index.packLength(packId) ?? 0, rawBytes: index.packRawBytes(packId), usedBytes: 0, reads: 0, windows: 0, dense: false }));
     return u;
   };
-  const count = (ids: Uint8Array, offset: number, e: number) => {
+  /** Counts a blob's bytes once, at its first use; true there. */
+  const count = (ids: Uint8Array, offset: number, e: number): boolean => {
     const u = use(index.frame(index.entryFrameNo(e)).packId);
-    if (counted.insert(ids, offset).added) u.usedBytes += index.entryLength(e);
+    if (!counted.insert(ids, offset).added) return false;
+    u.usedBytes += index.entryLength(e);
+    return true;
   };
+  // Packs that hold a blob this window uses first. A pack's spread counts these windows only: a
+  // block the volume repeats far away is read from wherever its one copy lies, in any layout,
+  // and counting the windows that repeat it would call the pack holding it sparse again after
+  // every relocation, and copy it again and again.
+  let firstUses = new Set<PackUse>();
   let windows = 0;
   const endWindow = () => {
     windows++;
     const runs = planRuns([...frames.values()]);
     reads += runs.length;
-    for (const run of runs) {
-      const u = use(run.packId);
-      u.reads++;
-      if (u.lastWindow !== window) {
-        u.lastWindow = window;
-        u.windows++;
-      }
-    }
+    for (const run of runs) use(run.packId).reads++;
+    for (const u of firstUses) u.windows++;
     for (const ref of frames.values()) decodedBytes += ref.frame.rawLength;
     frames = new Map();
+    firstUses = new Set();
   };
   const nodes: Uint8Array[] = [];
   // The walk, kept for the simulations below: each non-hole chunk and its index entry.
@@ -174,7 +175,7 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
       const frameNo = index.entryFrameNo(e);
       if (!frames.has(frameNo)) frames.set(frameNo, { frameNo, frame: index.frame(frameNo) });
       dataBytes += chunkBytes(entry, chunk);
-      count(ids, offset, e);
+      if (count(ids, offset, e)) firstUses.add(use(index.frame(frameNo).packId));
       leaves.chunks.push(chunk);
       leaves.entries.push(e);
     },

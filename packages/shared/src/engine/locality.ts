@@ -27,10 +27,14 @@ import type { Repository } from './repository.js';
  */
 export const DEFAULT_MAX_DECODE_AMPLIFICATION = 1.35;
 /**
- * ...or issue this many reads per GiB of data: a fresh full needs 300-1,700 (its packs read a
- * window at a time, plus the blocks deduplicated elsewhere); ten days of 3% changes, 2,300.
+ * ...or issue this many reads per GiB of data. A fresh full needs 250-1,700 (its packs read a
+ * window at a time, plus the blocks the volume repeats: the fresh-layout margin below keeps a
+ * volume full of repeats from relocating for nothing); a relocated 1 GiB volume about 500, and
+ * each day of 3% changes adds one read per 8 MiB window, 128 per GiB. At 1,000 a daily volume
+ * relocates every few days; at 2,200, every twelve or so, and a 1 GiB volume's restore had
+ * slowed to 0.73x its fresh restore's speed by then (test/bench/RESULTS.md, history).
  */
-export const DEFAULT_MAX_READS_PER_GIB = 2200;
+export const DEFAULT_MAX_READS_PER_GIB = 1000;
 
 export interface LocalityOptions {
   maxDecodeAmplification?: number;
