@@ -24,6 +24,7 @@ const DEFAULTS = {
   historyMutate: 0.03,
   historyMaintenance: true, // `snapfleet maintenance` (locality) after each snapfleet archive
   historyPruneEvery: 7, // days: `snapfleet prune` weekly, as a fleet policy's prune.every
+  historyRestoreRuns: 3, // cold runs per restore, the median reported: one run measured the disk's stalls
   // Scenario "fleet": planner enqueue and worker overhead against Redis (queue side only).
   fleetVolumes: 10_000,
   fleetJobs: 20_000,
@@ -83,6 +84,7 @@ function list(env, name, fallback) {
  * SNAPFLEET_BENCH_HISTORY_MUTATE   scenario history: fraction of 4 KiB blocks changed per day (default 0.03)
  * SNAPFLEET_BENCH_HISTORY_MAINTENANCE  scenario history: 0 = no `snapfleet maintenance` after each snapfleet archive (default 1)
  * SNAPFLEET_BENCH_HISTORY_PRUNE_EVERY  scenario history: `snapfleet prune` every this many days (default 7; 0 = never)
+ * SNAPFLEET_BENCH_HISTORY_RESTORE_RUNS scenario history: cold runs of each restore, the median reported (default 3)
  * SNAPFLEET_BENCH_FLEET_VOLUMES      scenario fleet: volumes of the synthetic provider the planner enqueues (default 10000)
  * SNAPFLEET_BENCH_FLEET_JOBS         scenario fleet: no-op jobs per worker run (default 20000)
  * SNAPFLEET_BENCH_FLEET_CONCURRENCY  scenario fleet: worker concurrency, comma list (default 4, the fleet's snapshot default)
@@ -125,6 +127,7 @@ export function loadConfig(env) {
       days: positiveInt(env, 'SNAPFLEET_BENCH_HISTORY_DAYS', DEFAULTS.historyDays),
       mutateFraction: fraction(env, 'SNAPFLEET_BENCH_HISTORY_MUTATE', DEFAULTS.historyMutate),
       maintenance: env.SNAPFLEET_BENCH_HISTORY_MAINTENANCE === undefined ? DEFAULTS.historyMaintenance : env.SNAPFLEET_BENCH_HISTORY_MAINTENANCE !== '0',
+      restoreRuns: positiveInt(env, 'SNAPFLEET_BENCH_HISTORY_RESTORE_RUNS', DEFAULTS.historyRestoreRuns),
       pruneEvery: env.SNAPFLEET_BENCH_HISTORY_PRUNE_EVERY === undefined ? DEFAULTS.historyPruneEvery : Number(env.SNAPFLEET_BENCH_HISTORY_PRUNE_EVERY),
     },
     fleet: {

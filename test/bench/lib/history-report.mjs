@@ -58,11 +58,11 @@ function restoreTable(d, { tool, store }) {
   const first = pick(d, tool, store, { day: 1 }) ?? rows[0];
   const reads = tool === 'snapfleet';
   const s3 = store === STORES.s3;
-  const headers = ['restored', 'wall s', 'of it sync s', 'CPU s', 'max RSS MiB', 'MB/s', 'MB/s vs day 1'];
+  const headers = ['restored', 'wall s', 'wall s of each run', 'of it sync s', 'CPU s', 'max RSS MiB', 'MB/s', 'MB/s vs day 1'];
   if (reads) headers.push('data reads', 'data MB read', 'data MB restored', 'read amplification', 'decode amplification', 'blobs beyond the pack list');
   if (s3) headers.push('s3rver CPU s', 'copied before it: objects (MB)');
   return mdTable(headers, rows.map((r) => {
-    const cells = [r.when, fmt(r.wallS), fmt(r.syncS), fmt(r.cpuS), mib(r.maxRssKiB), fmt(mbps(r), 0), fmt(mbps(r) / mbps(first), 2)];
+    const cells = [r.when, fmt(r.wallS), (r.runWallS ?? [r.wallS]).map((w) => fmt(w)).join(', '), fmt(r.syncS), fmt(r.cpuS), mib(r.maxRssKiB), fmt(mbps(r), 0), fmt(mbps(r) / mbps(first), 2)];
     if (reads) {
       cells.push(r.read?.dataReads ?? '-', r.read ? mb(r.read.dataBytesRead) : '-', r.read ? mb(r.read.dataBytesRestored) : '-',
         r.read ? fmt(r.read.readAmplification, 3) : '-', r.read?.decodeAmplification !== undefined ? fmt(r.read.decodeAmplification, 3) : '-', r.read?.fallbackBlobs ?? '-');
@@ -106,7 +106,9 @@ function markdown(d, targetRows) {
     `Input: \`mkimage.py create IMG ${d.imageMib} ${d.seed}\` (${d.imageBytes} bytes), then ${d.days} daily archives ` +
       `(day 2 on: after \`mkimage.py mutate IMG ${d.mutateFraction} SEED_i\`) ${who}. Restores after days ${d.restoreDays.join(', ')}: the newest snapshot of that moment ` +
       '(on day 1, the full), each checked against the image\'s sha256. MB = 10^6 bytes; MB/s = image bytes / wall time, which runs until the restored file is on disk ' +
-      '(the tool\'s run plus a timed `sync` right after it); every restore starts after `sync` and a quiet disk; CPU = user + sys of the tool\'s process.',
+      '(the tool\'s run plus a timed `sync` right after it); CPU = user + sys of the tool\'s process. ' +
+      `Each restore ran ${d.restoreRuns ?? 1} time(s) cold (every file of the scenario dropped from the page cache with posix_fadvise, then \`sync\` and a quiet disk), ` +
+      'and its row is the run of median wall time ("wall s of each run" lists them all): the shared disk here stalls for seconds now and then.',
     '',
     '### Archives',
     '',
@@ -129,7 +131,7 @@ function markdown(d, targetRows) {
       '"decode amplification": plaintext bytes of the frames decoded / the same restored bytes (a frame is decompressed whole, once per 8 MiB window that uses it): ' +
       'the CPU spent on chunks the snapshot no longer uses. ' +
       'At each restore point the restores ran in this order: snapfleet from the folder, restic, snapfleet from S3. ' +
-      'snapfleet writes packs with O_DIRECT, so its folder restores read them from the disk; restic\'s restores find its repository in the page cache from the archives just before. ' +
+      'Both tools read their repositories from the disk: the page cache was emptied of them before each run. ' +
       `S3: snapfleet's folder repository copied into the bucket \`${d.s3.bucket}\` on ${d.s3.server}, on this machine, at each restore point (the objects new since the last copy, after the folder restore) ` +
       'and the same snapshot restored through the CLI (`--repo s3://...`, endpoint from `AWS_ENDPOINT_URL_S3`); its index cache holds what the earlier S3 restores of the run fetched. ' +
       '"s3rver CPU s" is what the server process spent meanwhile, not counted in the CLI\'s CPU. ' +

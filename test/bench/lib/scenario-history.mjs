@@ -17,8 +17,12 @@
 //
 // Every measured step runs under GNU time and its clock stops when its data is on disk (a timed
 // `sync` right after the tool exits: restic leaves restored files in the page cache, snapfleet
-// fsyncs its own). Restores start after a quiet disk (lib/disk-settle.mjs); archives after a plain
-// `sync` only, so a 100-day history does not spend minutes waiting for the disk.
+// fsyncs its own). Each restore runs SNAPFLEET_BENCH_HISTORY_RESTORE_RUNS times (default 3) and
+// the run of median wall time is reported: a shared disk here stalls for seconds now and then,
+// and one run measured those stalls as often as the restore. Before each run every file of the
+// scenario is dropped from the page cache (lib/page-cache.mjs), so every tool reads its
+// repository from the disk, and the disk is let go quiet (lib/disk-settle.mjs). Archives start
+// after a plain `sync` only, so a 100-day history does not spend minutes waiting for the disk.
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,6 +34,7 @@ import { mb } from './format.mjs';
 import { prepareBaseImage, runMkimage } from './image.mjs';
 import { parseJson, runTimed } from './timed-exec.mjs';
 import { settleDisks } from './disk-settle.mjs';
+import { evictPageCache } from './page-cache.mjs';
 import { startS3rver } from './s3rver.mjs';
 import { createRepoMirror } from './repo-mirror.mjs';
 import { buildHistoryReport, STORES } from './history-report.mjs';
@@ -106,27 +111,33 @@ async function runScenario(ctx) {
     const restores = [];
     /** Restores one snapshot, checks it against `expectedSha256`, and keeps its figures. */
     const measureRestore = async ({ tool, store, when, day, label, cmd, expectedSha256, fresh = false, upload }) => {
-      const outDir = join(dir, 'restore');
-      await rm(outDir, { recursive: true, force: true });
-      await mkdir(outDir, { recursive: true });
-      const to = join(outDir, 'volume.img');
-      await settleDisks();
-      const serverCpu0 = store === STORES.s3 ? s3.cpuS() : undefined;
-      const s = await timedStep(cmd(to, outDir), { logDir, label });
-      const serverCpuS = serverCpu0 === undefined ? undefined : s3.cpuS() - serverCpu0;
-      // snapfleet writes where --to says; restic recreates the source's absolute path under --target.
-      const files = await listFiles(outDir);
-      if (files.length !== 1) throw new Error(`${label}: expected one restored file under ${outDir}, found ${files.length}`);
-      const sha256 = await sha256File(files[0]);
-      if (sha256 !== expectedSha256) throw new Error(`${label} is NOT byte-identical (${sha256} != ${expectedSha256}; ${files[0]} kept)`);
-      await rm(outDir, { recursive: true, force: true });
-      const read = tool === 'snapfleet' ? parseJson(s.stdout, label).read : undefined;
-      const { stdout: _stdout, ...timing } = s;
-      restores.push({ tool, store, when, day, fresh, ...timing, read, serverCpuS, upload });
-      console.log(
-        `  [history] ${tool} ${store} restore ${when}: ${s.wallS.toFixed(2)} s wall (${s.syncS.toFixed(2)} s of it the trailing sync), ${s.cpuS.toFixed(2)} s CPU` +
-          `${read ? `, read amplification ${read.readAmplification?.toFixed(3)}` : ''}${serverCpuS === undefined ? '' : `, s3rver ${serverCpuS.toFixed(2)} s CPU`}`,
-      );
+      const runs = [];
+      for (let run = 1; run <= h.restoreRuns; run++) {
+        const outDir = join(dir, 'restore');
+        await rm(outDir, { recursive: true, force: true });
+        await mkdir(outDir, { recursive: true });
+        const to = join(outDir, 'volume.img');
+        await evictPageCache(dir);
+        await settleDisks();
+        const serverCpu0 = store === STORES.s3 ? s3.cpuS() : undefined;
+        const s = await timedStep(cmd(to, outDir), { logDir, label: `${label}-run${run}` });
+        const serverCpuS = serverCpu0 === undefined ? undefined : s3.cpuS() - serverCpu0;
+        // snapfleet writes where --to says; restic recreates the source's absolute path under --target.
+        const files = await listFiles(outDir);
+        if (files.length !== 1) throw new Error(`${label}: expected one restored file under ${outDir}, found ${files.length}`);
+        const sha256 = await sha256File(files[0]);
+        if (sha256 !== expectedSha256) throw new Error(`${label} is NOT byte-identical (${sha256} != ${expectedSha256}; ${files[0]} kept)`);
+        await rm(outDir, { recursive: true, force: true });
+        const read = tool === 'snapfleet' ? parseJson(s.stdout, label).read : undefined;
+        const { stdout: _stdout, ...timing } = s;
+        runs.push({ ...timing, read, serverCpuS });
+        console.log(
+          `  [history] ${tool} ${store} restore ${when} (run ${run}/${h.restoreRuns}): ${s.wallS.toFixed(2)} s wall (${s.syncS.toFixed(2)} s of it the trailing sync), ${s.cpuS.toFixed(2)} s CPU` +
+            `${read ? `, read amplification ${read.readAmplification?.toFixed(3)}` : ''}${serverCpuS === undefined ? '' : `, s3rver ${serverCpuS.toFixed(2)} s CPU`}`,
+        );
+      }
+      const median = [...runs].sort((a, b) => a.wallS - b.wallS)[Math.floor((runs.length - 1) / 2)];
+      restores.push({ tool, store, when, day, fresh, ...median, runWallS: runs.map((r) => r.wallS), upload });
     };
     const sfRestore = (repo, snapshotId, env = sfEnv) => (to) => sf(repo, ['restore', '--snapshot', snapshotId, '--to', to, '--json'], env);
 
@@ -144,7 +155,7 @@ async function runScenario(ctx) {
           cmd: (_to, outDir) => restic.restore(rt, { outDir, snapshot: latest.id }), expectedSha256,
         });
       }
-      // The copy reads the packs through the page cache: after the folder restore, not before it.
+      // The copy reads the packs through the page cache; the restores drop them from it again.
       const upload = await mirror.sync();
       console.log(`  [history] copied ${upload.objects} new objects (${mb(upload.bytes)} MB) to s3://${BUCKET}/repo in ${upload.seconds.toFixed(2)} s`);
       await measureRestore({ tool: 'snapfleet', store: STORES.s3, when, day, label: `snapfleet-s3-restore-${tag}`, cmd: sfRestore(mirror.repoUrl, snapshotId, s3Env), expectedSha256, upload });
@@ -232,6 +243,7 @@ async function runScenario(ctx) {
       imageBytes: base.sizeBytes,
       seed: cfg.seed,
       mutateFraction: h.mutateFraction,
+      restoreRuns: h.restoreRuns,
       days: h.days,
       restoreDays: [...new Set([...RESTORE_DAYS.filter((d) => d <= h.days), h.days])],
       tools: Object.keys(archives),
