@@ -136,12 +136,12 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
     if (!u) uses.set(packId, (u = { packId, packLength: index.packLength(packId) ?? 0, rawBytes: index.packRawBytes(packId), usedBytes: 0, reads: 0, windows: 0, dense: false }));
     return u;
   };
-  /** Counts a blob's bytes once, at its first use; true there. */
-  const count = (ids: Uint8Array, offset: number, e: number): boolean => {
+  /** Counts a blob's bytes once, at its first use: returns its pack's record there, else undefined. */
+  const count = (ids: Uint8Array, offset: number, e: number): PackUse | undefined => {
     const u = use(index.frame(index.entryFrameNo(e)).packId);
-    if (!counted.insert(ids, offset).added) return false;
+    if (!counted.insert(ids, offset).added) return undefined;
     u.usedBytes += index.entryLength(e);
-    return true;
+    return u;
   };
   // Packs that hold a blob this window uses first. A pack's spread counts these windows only: a
   // block the volume repeats far away is read from wherever its one copy lies, in any layout,
@@ -175,7 +175,8 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
       const frameNo = index.entryFrameNo(e);
       if (!frames.has(frameNo)) frames.set(frameNo, { frameNo, frame: index.frame(frameNo) });
       dataBytes += chunkBytes(entry, chunk);
-      if (count(ids, offset, e)) firstUses.add(use(index.frame(frameNo).packId));
+      const first = count(ids, offset, e);
+      if (first) firstUses.add(first);
       leaves.chunks.push(chunk);
       leaves.entries.push(e);
     },

@@ -36,8 +36,9 @@ export function packListKey(id: string): string {
 
 /** Encodes the packs in the order given (their precedence), each once: the first mention counts. */
 export function encodePackList(packs: readonly ListedPack[]): Buffer {
-  const seen = new Set<string>();
-  const ordered = packs.filter((p) => !seen.has(p.packId) && seen.add(p.packId));
+  const first = new Map<string, ListedPack>();
+  for (const p of packs) if (!first.has(p.packId)) first.set(p.packId, p);
+  const ordered = [...first.values()];
   const out = Buffer.allocUnsafe(8 + ordered.length * ENTRY_BYTES);
   MAGIC.copy(out, 0);
   out.writeUInt32LE(ordered.length, 4);
