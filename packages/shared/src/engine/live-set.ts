@@ -4,6 +4,7 @@
  * already seen is not walked again: the cost grows with what changed, not with snapshot count.
  */
 import type { CodecPool } from '../parallel/codec-pool.js';
+import type { SnapshotEntry } from '../format/snapshot.js';
 import { fromHex } from '../format/ids.js';
 import { CorruptDataError } from '../errors.js';
 import { IdTable } from '../content/id-table.js';
@@ -16,6 +17,8 @@ export interface LiveSet {
   snapshots: number;
   /** The ids of the snapshots walked. */
   ids: Set<string>;
+  /** The snapshots walked, oldest first. */
+  entries: SnapshotEntry[];
 }
 
 /**
@@ -45,5 +48,5 @@ export async function computeLiveSet(repo: Repository, pool: CodecPool): Promise
       leaf: (id) => void live.insert(id, 0),
     });
   }
-  return { live, snapshots: snapshots.length, ids: new Set(snapshots.map((s) => s.id)) };
+  return { live, snapshots: snapshots.length, ids: new Set(snapshots.map((s) => s.id)), entries: snapshots };
 }

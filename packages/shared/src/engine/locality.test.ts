@@ -152,7 +152,40 @@ describe('locality maintenance', () => {
     hashes.delete(newest.id);
     const second = await pruneRepository(repo, pool, { clock });
     expect(second.deletedLayoutLists).toBe(1);
-    expect(await layoutKeys(store)).toEqual([]);
+    expect((await layoutKeys(store)).filter((k) => k.includes(newest.id))).toEqual([]);
+    await expectAllRestore(repo, hashes);
+  });
+
+  it('prune keeps the newest relocation\'s copies, drains an older one\'s, and the older snapshot still reads only its list', async () => {
+    const { store, repo, volume, hashes, newest } = await history(12);
+    const pool = createInlineCodecPool(repo.keys);
+    const force = { clock, force: true };
+    const first = await maintainLocality(repo, pool, force);
+    expect(first.volumes[0]).toMatchObject({ snapshotId: newest.id, relocated: true });
+    await pruneRepository(repo, pool, { clock });
+    const settled = await packBytes(store);
+
+    // The next day's relocation copies the same scattered blocks again (the first relocation's
+    // packs hold them scattered over the whole volume, never dense): they are in two layouts now.
+    mutate(volume, 64, 950);
+    const next = await archiveDay(repo, volume, 12);
+    hashes.set(next.id, sha256Hex(volume));
+    const second = await maintainLocality(repo, pool, force);
+    expect(second.volumes[0]).toMatchObject({ snapshotId: next.id, relocated: true });
+    const relocated = await restore(repo, next);
+
+    // Prune keeps the newest layout's copies and drains the first relocation's duplicates: the
+    // repository grows by about one relocation, not two.
+    const pruned = await pruneRepository(repo, pool, { clock });
+    expect(pruned.refreshedLists).toBeGreaterThan(0);
+    expect(await packBytes(store)).toBeLessThan(settled + 0.5 * first.storedBytes);
+    // The newest restores as relocated; the older relocated snapshot, whose layout named the
+    // drained packs, reads its refreshed list and nothing beyond it.
+    expect((await restore(repo, next)).stats).toMatchObject({ dataReads: relocated.stats.dataReads, fallbackBlobs: 0 });
+    const older = await restore(repo, newest);
+    expect(older.sha).toBe(hashes.get(newest.id));
+    expect(older.stats.fallbackBlobs).toBe(0);
+    expect((await verifyRepository(repo, pool)).problems).toEqual([]);
     await expectAllRestore(repo, hashes);
   });
 

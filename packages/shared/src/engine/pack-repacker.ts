@@ -34,8 +34,10 @@ export class PackRepacker {
     private readonly repo: Repository,
     private readonly pool: CodecPool,
     zstdLevel = DEFAULT_ZSTD_LEVEL,
+    /** Told of each new pack once it and its index object are stored. */
+    onStored: (pack: IndexedPack) => void = () => {},
   ) {
-    this.packs = new PackWriter(repo.store, repo.keys, () => {});
+    this.packs = new PackWriter(repo.store, repo.keys, onStored);
     const encode = (raw: Uint8Array) => pool.encodeFrame(raw, zstdLevel);
     this.data = new FrameBuilder(BlobType.Data, encode, (f) => this.packs.add(f), 2);
     this.maps = new FrameBuilder(BlobType.Map, encode, (f) => this.packs.add(f), 2);

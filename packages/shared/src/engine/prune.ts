@@ -21,11 +21,10 @@ import type { IndexedPack } from '../format/index-object.js';
 import type { BlobIndex } from '../content/blob-index.js';
 import { IdTable } from '../content/id-table.js';
 import { collect } from '../content/map-limit.js';
-import { decodePackList, PACK_LISTS_PREFIX, packListKey } from '../format/pack-list.js';
-import { LAYOUTS_PREFIX, parseLayoutKey } from '../format/layout-list.js';
-import { decodeEnvelope } from '../format/envelope.js';
-import { NotFoundError } from '../errors.js';
+import { PACK_LISTS_PREFIX, packListKey } from '../format/pack-list.js';
 import { computeLiveSet } from './live-set.js';
+import { Copies } from './copies.js';
+import { claimOrder, loadReadLists, refreshReadLists } from './read-lists.js';
 import { acquireExclusiveLease, liveLeases, removeExpiredLeases } from './leases.js';
 import { adoptOrphanPacksUnderLease } from './orphan-adoption.js';
 import { PackRepacker } from './pack-repacker.js';
@@ -81,6 +80,8 @@ export interface PruneReport {
   deletedPackLists: number;
   /** Layout lists (locality maintenance) of snapshots that no longer exist, removed. */
   deletedLayoutLists: number;
+  /** Snapshots given a new layout list because their list named a pack this run condemned. */
+  refreshedLists: number;
   /** The index compaction that ends every prune that changes anything (not dry runs). */
   compaction?: CompactionReport;
 }
@@ -117,7 +118,7 @@ export async function pruneRepository(repo: Repository, pool: CodecPool, options
 async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, repackBelow: number, dryRun: boolean): Promise<PruneReport> {
   const report: PruneReport = {
     snapshots: 0, liveBlobs: 0, packs: 0, condemnedPacks: 0, condemnedBytes: 0, repackedPacks: 0, repackedBytes: 0,
-    deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, adoptedPacks: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 }, deletedPackLists: 0, deletedLayoutLists: 0,
+    deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, adoptedPacks: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 }, deletedPackLists: 0, deletedLayoutLists: 0, refreshedLists: 0,
   };
 
   // 1. Which earlier markers may be acted on: those no live archive can have missed. Leases are
@@ -134,7 +135,7 @@ async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, r
   const ready = await readyMarkers(repo, options.clock, markers, dryRun, report);
 
   // 2. What the snapshots need now.
-  const { live, snapshots, ids: snapshotIds } = await computeLiveSet(repo, pool);
+  const { live, snapshots, entries } = await computeLiveSet(repo, pool);
   report.snapshots = snapshots;
   report.liveBlobs = live.count;
 
@@ -144,16 +145,25 @@ async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, r
   const stillCondemned = new Set((await repo.loadMarkers()).flatMap((m) => m.marker.packs));
 
   // 4. Condemn unneeded packs, repacking the mostly-dead ones first. The copies in packs a
-  //    layout list names are the ones kept: they are where restores of those snapshots read.
-  const preferred = await layoutPacks(repo, snapshotIds, dryRun, report);
-  const plan = await planCondemnation(repo, live, stillCondemned, repackBelow, report, preferred);
+  //    layout list names are the ones kept, the newest snapshot's first: they are where
+  //    restores of those snapshots read (read-lists.ts).
+  const { lists, deletedLayouts } = await loadReadLists(repo, entries, dryRun);
+  report.deletedLayoutLists = deletedLayouts;
+  const plan = await planCondemnation(repo, live, stillCondemned, repackBelow, report, claimOrder(lists));
   if (dryRun || plan.condemn.length === 0) return report;
+  const keep = await claimKept(repo, plan.keep, live);
+  const moved = new Copies();
   if (plan.repack.length > 0) {
-    const keep = await claimKept(repo, plan.keep, live);
-    const repacker = new PackRepacker(repo, pool);
-    for (const pack of plan.repack) await repacker.copy(pack, (ids, o) => live.find(ids, o) >= 0 && keep.find(ids, o) < 0);
+    const repacker = new PackRepacker(repo, pool, undefined, (p) => moved.add(p, live));
+    for (const pack of plan.repack) await repacker.copy(pack, (ids, o) => live.find(ids, o) >= 0 && keep.find(ids, o) === undefined);
     await repacker.close();
   }
+  // Every copy kept is stored and indexed: the lists naming a condemned pack may now name them.
+  const doomed = new Map(plan.condemn.map((p) => [p.packId, p]));
+  report.refreshedLists = await refreshReadLists(repo, lists, doomed, (ids, o) => {
+    const owner = plan.claims.find(ids, o);
+    return owner && !doomed.has(owner.packId) ? owner : (moved.find(ids, o) ?? keep.find(ids, o));
+  });
   const entry = await writeMarker(repo, options.clock, plan.condemn);
 
   // 5. With no archive running, delete at once (against a live set taken after the lease check).
@@ -224,31 +234,35 @@ interface Plan {
   condemn: IndexedPack[];
   repack: IndexedPack[];
   keep: string[];
+  /** Each live blob and the pack whose copy of it is kept (or repacked, when that pack is condemned). */
+  claims: Copies;
 }
 
-async function planCondemnation(repo: Repository, live: IdTable, skip: Set<string>, repackBelow: number, report: PruneReport, preferred: ReadonlySet<string>): Promise<Plan> {
-  const plan: Plan = { condemn: [], repack: [], keep: [] };
+async function planCondemnation(repo: Repository, live: IdTable, skip: Set<string>, repackBelow: number, report: PruneReport, preferred: readonly string[]): Promise<Plan> {
+  const plan: Plan = { condemn: [], repack: [], keep: [], claims: new Copies() };
   // A live blob is needed in one pack only: a second copy (two writers stored it at once, a
   // repack died before condemning its source, or locality maintenance copied it) counts as dead
-  // space, so duplicates drain away. Packs that layout lists name claim their blobs first.
-  const claimed = new IdTable();
-  if (preferred.size > 0) {
-    for await (const pack of repo.indexedPacks()) {
-      if (!preferred.has(pack.packId) || skip.has(pack.packId)) continue;
-      for (const f of pack.frames) for (let o = 0; o < f.ids.byteLength; o += ID_BYTES) if (live.find(f.ids, o) >= 0) claimed.insert(f.ids, o);
+  // space, so duplicates drain away. Packs that layout lists name claim their blobs first, in
+  // the order given; every other pack claims what is left, in index order.
+  if (preferred.length > 0) {
+    const byId = new Map<string, IndexedPack>();
+    const wanted = new Set(preferred);
+    for await (const pack of repo.indexedPacks()) if (wanted.has(pack.packId) && !skip.has(pack.packId)) byId.set(pack.packId, pack);
+    for (const packId of preferred) {
+      const pack = byId.get(packId);
+      if (pack) plan.claims.add(pack, live);
     }
   }
   for await (const pack of repo.indexedPacks()) {
     if (skip.has(pack.packId)) continue;
     report.packs++;
+    plan.claims.add(pack, live);
     let total = 0;
     let needed = 0;
     for (const f of pack.frames) {
       for (let i = 0; i < f.lengths.length; i++) {
         total += f.lengths[i]!;
-        if (live.find(f.ids, i * ID_BYTES) < 0) continue;
-        // A preferred pack's blobs were claimed by the first pass: it needs them all.
-        if (claimed.insert(f.ids, i * ID_BYTES).added || preferred.has(pack.packId)) needed += f.lengths[i]!;
+        if (plan.claims.find(f.ids, i * ID_BYTES)?.packId === pack.packId) needed += f.lengths[i]!;
       }
     }
     if (needed > 0 && needed >= total * repackBelow) {
@@ -268,13 +282,10 @@ async function planCondemnation(repo: Repository, live: IdTable, skip: Set<strin
 }
 
 /** Live blobs already held by packs that stay: repacking need not copy those. */
-async function claimKept(repo: Repository, keep: string[], live: IdTable): Promise<IdTable> {
-  const kept = new IdTable();
+async function claimKept(repo: Repository, keep: string[], live: IdTable): Promise<Copies> {
+  const kept = new Copies();
   const keepSet = new Set(keep);
-  for await (const pack of repo.indexedPacks()) {
-    if (!keepSet.has(pack.packId)) continue;
-    for (const f of pack.frames) for (let o = 0; o < f.ids.byteLength; o += ID_BYTES) if (live.find(f.ids, o) >= 0) kept.insert(f.ids, o);
-  }
+  for await (const pack of repo.indexedPacks()) if (keepSet.has(pack.packId)) kept.add(pack, live);
   return kept;
 }
 
@@ -285,32 +296,6 @@ async function writeMarker(repo: Repository, clock: Clock, packs: IndexedPack[])
   return { key, marker };
 }
 
-
-/**
- * The packs named by layout lists (engine/relocation.ts) of snapshots that exist; the lists of
- * snapshots that are gone are deleted (not in a dry run). No list is written meanwhile: locality
- * maintenance holds the prune lease, as this prune does.
- */
-async function layoutPacks(repo: Repository, snapshotIds: ReadonlySet<string>, dryRun: boolean, report: PruneReport): Promise<Set<string>> {
-  const packs = new Set<string>();
-  for (const { key } of await collect(repo.store.list(LAYOUTS_PREFIX))) {
-    const owner = parseLayoutKey(key);
-    if (!owner) continue;
-    if (!snapshotIds.has(owner.snapshotId)) {
-      if (!dryRun) {
-        await repo.store.delete(key);
-        report.deletedLayoutLists++;
-      }
-      continue;
-    }
-    try {
-      for (const p of decodePackList(decodeEnvelope(await repo.store.get(key), repo.keys.enc, key), key)) packs.add(p.packId);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
-  }
-  return packs;
-}
 
 /**
  * Deletes the pack lists no snapshot names. Only when no archive runs: an archive stores its
