@@ -30,3 +30,4 @@ export {
 export { planForget, removeSnapshots, type VolumeForgetPlan } from './engine/forget.js';
 export { acquireLease, acquireExclusiveLease, liveLeases, LEASE_TTL_MS, CLOCK_SKEW_MS, type HeldLease } from './engine/leases.js';
 export { migrateRepository, type MigrateOptions, type MigrateReport } from './engine/migrate.js';
+export { addKey, changePassword, listKeys, removeKey, type KeyChangeOptions, type KeyInfo } from './engine/key-files.js';

@@ -6,6 +6,7 @@ import { readPassword } from '../password.js';
 import { repoUrl, storeFor } from '../repository-access.js';
 import { parseIntFlag, parseSize } from '../units.js';
 import { withRepoOptions } from './common.js';
+import { keyOrigin } from './key.js';
 
 interface InitOptions extends RepoOptions {
   encryption: boolean;
@@ -25,6 +26,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
       const formatVersion = opts.formatVersion ? parseIntFlag(opts.formatVersion, 'format-version', OLDEST_FORMAT_VERSION, FORMAT_VERSION) : undefined;
       const repo = await initRepository(await storeFor(opts, ctx), {
         encrypted: opts.encryption, ...(password ? { password } : {}), ...(chunkSize ? { chunkSize } : {}), ...(formatVersion ? { formatVersion } : {}),
+        keyOrigin: keyOrigin(ctx),
       });
       const summary = { repository: repoUrl(opts, ctx), id: repo.config.id, encrypted: opts.encryption, chunkSize: repo.chunkSize, formatVersion: repo.config.version };
       ctx.stdout.write(opts.json ? JSON.stringify(summary) + '\n' : `created ${summary.encrypted ? 'encrypted' : 'unencrypted'} repository ${summary.id} at ${summary.repository}\n`);

@@ -10,7 +10,7 @@ import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION, VOLUME_SNAPSHOTS_VER
 import { CONFIG_KEY, DATA_PREFIX, KEYS_PREFIX, PRUNE_PREFIX, SNAPSHOTS_PREFIX, idFromKey, indexKey, keyFileKey, packKey, snapshotKey, volumeSnapshotsPrefix } from '../format/layout.js';
 import { decodeMarker, type DeletionMarker } from '../format/deletion-marker.js';
 import { DEFAULT_CHUNK_SIZE, encodeConfig, isValidChunkSize, parseConfig, type RepoConfig } from '../format/repo-config.js';
-import { generateMasterKeys, masterKeysFrom, parseKeyFile, unwrapMasterKeys, wrapMasterKeys, type MasterKeys } from '../format/master-keys.js';
+import { generateMasterKeys, masterKeysFrom, parseKeyFile, unwrapMasterKeys, wrapMasterKeys, type KeyFileOrigin, type MasterKeys } from '../format/master-keys.js';
 import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
 import { decodeIndexPayload, encodeIndexPayload, type IndexedPack } from '../format/index-object.js';
 import { decodePackHeader, TRAILER_BYTES } from '../format/pack-header.js';
@@ -35,6 +35,8 @@ export interface InitOptions {
    * @defaultValue FORMAT_VERSION
    */
   formatVersion?: number;
+  /** Recorded in the first key file, in the clear (`snapfleet key list`). */
+  keyOrigin?: KeyFileOrigin;
 }
 
 export interface OpenOptions {
@@ -61,6 +63,9 @@ export class Repository {
     /** The host's index table, if the composition root gave one (OpenOptions.dedupCache). */
     readonly dedupCache?: DedupIndexCache,
   ) {}
+
+  /** The key file (its id under `keys/`) whose password opened the repository; unset when unencrypted. */
+  keyFileId: string | undefined;
 
   /**
    * The index objects as the host's table reads them. Its id names this repository's table in
@@ -315,14 +320,18 @@ export async function initRepository(store: BlobStore, options: InitOptions): Pr
     chunkSize,
     ...(options.encrypted ? {} : { idKey: Buffer.from(keys.idRaw).toString('base64') }),
   };
+  let keyFileId: string | undefined;
   if (options.encrypted) {
     if (!options.password) throw new InvalidInputError('an encrypted repository needs a password (or choose no encryption)', 'password');
-    const keyFile = await wrapMasterKeys(keys, options.password);
-    await store.put(keyFileKey(randomBytes(32).toString('hex')), Buffer.from(JSON.stringify(keyFile, null, 2)));
+    const keyFile = await wrapMasterKeys(keys, options.password, options.keyOrigin);
+    keyFileId = randomBytes(32).toString('hex');
+    await store.put(keyFileKey(keyFileId), Buffer.from(JSON.stringify(keyFile, null, 2)));
   }
   // config last: a repository exists once its config does, and by then its key is in place.
   await store.put(CONFIG_KEY, encodeConfig(config));
-  return new Repository(store, config, keys);
+  const repo = new Repository(store, config, keys);
+  repo.keyFileId = keyFileId;
+  return repo;
 }
 
 export async function openRepository(store: BlobStore, options: OpenOptions = {}): Promise<Repository> {
@@ -342,7 +351,9 @@ export async function openRepository(store: BlobStore, options: OpenOptions = {}
   for (const o of keyObjects) {
     try {
       const keys = await unwrapMasterKeys(parseKeyFile(await store.get(o.key), o.key), options.password);
-      return new Repository(store, config, keys, options.dedupCache);
+      const repo = new Repository(store, config, keys, options.dedupCache);
+      repo.keyFileId = o.key.slice(KEYS_PREFIX.length);
+      return repo;
     } catch (err) {
       lastError = err;
     }

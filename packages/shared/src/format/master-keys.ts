@@ -49,6 +49,10 @@ const keyFileSchema = z.object({
   p: z.number().int().positive(),
   salt: z.base64(),
   data: z.base64(),
+  /** Who added the key and when (`snapfleet key list`); absent from files written before. */
+  created: z.iso.datetime().optional(),
+  hostname: z.string().max(255).optional(),
+  username: z.string().max(255).optional(),
 });
 export type KeyFile = z.infer<typeof keyFileSchema>;
 
@@ -59,12 +63,19 @@ function deriveKey(password: string, salt: Buffer, params: { n: number; r: numbe
   );
 }
 
-export async function wrapMasterKeys(keys: MasterKeys, password: string, kdf = DEFAULT_KDF): Promise<KeyFile> {
+/** What a key file says of its origin, in the clear: never anything secret. */
+export interface KeyFileOrigin {
+  created?: string;
+  hostname?: string;
+  username?: string;
+}
+
+export async function wrapMasterKeys(keys: MasterKeys, password: string, origin: KeyFileOrigin = {}, kdf = DEFAULT_KDF): Promise<KeyFile> {
   if (!keys.encRaw) throw new Error('an unencrypted repository has no key files');
   const salt = randomBytes(32);
   const wrappingKey = await deriveKey(password, salt, kdf);
   const data = seal(wrappingKey, Buffer.concat([keys.encRaw, keys.idRaw]));
-  return { version: KEY_FILE_VERSION, kdf: 'scrypt', ...kdf, salt: salt.toString('base64'), data: data.toString('base64') };
+  return { version: KEY_FILE_VERSION, kdf: 'scrypt', ...kdf, salt: salt.toString('base64'), data: data.toString('base64'), ...origin };
 }
 
 export function parseKeyFile(bytes: Uint8Array, key: string): KeyFile {

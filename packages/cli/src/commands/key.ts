@@ -1,0 +1,64 @@
+/**
+ * `snapfleet key list | add | remove | passwd`: the repository's passwords (engine/key-files.ts).
+ * The password given with --password-file or SNAPFLEET_PASSWORD opens the repository; the one to
+ * add comes from --new-password-file or SNAPFLEET_NEW_PASSWORD. Neither is ever printed.
+ */
+import type { Command } from 'commander';
+import { addKey, changePassword, listKeys, removeKey, type KeyInfo } from '@snapfleet/shared';
+import { localProcessIdentity } from '@snapfleet/providers';
+import type { CliContext, RepoOptions } from '../context.js';
+import { readNewPassword } from '../password.js';
+import { openRepo, repoUrl } from '../repository-access.js';
+import { withRepoOptions } from './common.js';
+
+interface NewPasswordOptions extends RepoOptions {
+  newPasswordFile?: string;
+}
+
+/** Who adds a key and when, recorded in the clear in its key file (`key list`). */
+export function keyOrigin(ctx: CliContext) {
+  const username = ctx.env.USER ?? ctx.env.LOGNAME;
+  return { created: ctx.clock.now().toISOString(), hostname: ctx.hostname, ...(username ? { username } : {}) };
+}
+
+function leaseOptions(ctx: CliContext) {
+  const identity = localProcessIdentity();
+  return { clock: ctx.clock, hostname: ctx.hostname, ...(identity ? { identity } : {}) };
+}
+
+function describeKeys(keys: KeyInfo[]): string {
+  const rows = keys.map((k) => `${k.current ? '*' : ' '} ${k.id.slice(0, 8)}  ${k.created ?? '-'}  ${k.username ?? '-'}@${k.hostname ?? '-'}`);
+  return `${rows.join('\n')}\n${keys.length} key(s); * opened this session\n`;
+}
+
+const withNewPassword = (cmd: Command) => cmd.option('--new-password-file <file>', 'read the new password from a file (default: $SNAPFLEET_NEW_PASSWORD)');
+
+export function registerKey(program: Command, ctx: CliContext): void {
+  const key = program.command('key').description('manage the passwords that open a repository');
+
+  withRepoOptions(key.command('list').description('list the key files, one per password')).action(async (opts: RepoOptions) => {
+    const keys = await listKeys(await openRepo(opts, ctx));
+    ctx.stdout.write(opts.json ? JSON.stringify(keys) + '\n' : describeKeys(keys));
+  });
+
+  withNewPassword(withRepoOptions(key.command('add').description('add a password; the others keep working'))).action(async (opts: NewPasswordOptions) => {
+    const password = await readNewPassword(opts.newPasswordFile, ctx.env);
+    const id = await addKey(await openRepo(opts, ctx), password, keyOrigin(ctx));
+    ctx.stdout.write(opts.json ? JSON.stringify({ added: id }) + '\n' : `added key ${id.slice(0, 8)} to ${repoUrl(opts, ctx)}\n`);
+  });
+
+  withRepoOptions(key.command('remove').description('remove a password (not the one given to open the repository)'))
+    .argument('<id>', 'the key id, or a unique prefix of it (see key list)')
+    .action(async (id: string, opts: RepoOptions) => {
+      const removed = await removeKey(await openRepo(opts, ctx), id, leaseOptions(ctx));
+      ctx.stdout.write(opts.json ? JSON.stringify({ removed }) + '\n' : `removed key ${removed.slice(0, 8)} from ${repoUrl(opts, ctx)}\n`);
+    });
+
+  withNewPassword(withRepoOptions(key.command('passwd').description('change the password given to open the repository'))).action(async (opts: NewPasswordOptions) => {
+    const password = await readNewPassword(opts.newPasswordFile, ctx.env);
+    const repo = await openRepo(opts, ctx);
+    const old = repo.keyFileId;
+    const id = await changePassword(repo, password, keyOrigin(ctx), leaseOptions(ctx));
+    ctx.stdout.write(opts.json ? JSON.stringify({ added: id, removed: old }) + '\n' : `changed the password: key ${old?.slice(0, 8)} replaced by ${id.slice(0, 8)}\n`);
+  });
+}
