@@ -139,6 +139,48 @@ describe('an AWS fleet in separate processes', () => {
     expect(differingBlocks(world.snapshotImage(restored.id), world.volumeImage(A.id))).toEqual([]);
 
     for (const w of workers) expect(w.child.exitCode, 'a worker exited early').toBeNull();
+  });
+
+  it('encrypts a restore\'s snapshot with the KMS key the flags or the config name; a bad key writes nothing', async () => {
+    const snapshot = ticks[1]!.find((o) => o.volumeId === B.id)!.snapshotId!;
+    const key = (region: string) => `arn:aws:kms:${region}:111122223333:key/0e2e0000-1111-2222-3333-444455556666`;
+    const restored = async (args: string[]) => {
+      const before = new Set(world.snapshots().map((s) => s.id));
+      const r = await runCli(['restore', ...repoArgs, '--snapshot', snapshot, '--to', 'ebs:us-east-1', '--prefix', prefix, '--json', ...args], env, { cwd: dir });
+      expect(r.code, describeRun(r)).toBe(0);
+      const made = world.snapshots().filter((s) => !before.has(s.id));
+      expect(made).toHaveLength(1);
+      expect(differingBlocks(world.snapshotImage(made[0]!.id), world.volumeImage(B.id))).toEqual([]);
+      expect(parseJson<{ ebsEncrypted: boolean }>(r).ebsEncrypted).toBe(made[0]!.encrypted);
+      return made[0]!;
+    };
+    expect(await restored([])).toMatchObject({ encrypted: false });
+    expect((await restored(['--ebs-encrypted'])).encrypted).toBe(true);
+    const flagged = await restored(['--ebs-kms-key', key('us-east-1')]);
+    expect(flagged).toMatchObject({ encrypted: true, kmsKeyArn: key('us-east-1') });
+
+    // From the fleet config: provider.restore gives the key of the destination region.
+    const withRestore = join(dir, 'fleet-restore.yaml');
+    const base = awsFleetConfig({ regions: ['us-east-1', 'eu-west-1'], repoUrl: bucket.repoUrl, passwordFile: join(dir, 'password') }) as { provider: object };
+    const provider = { ...base.provider, restore: { encrypted: true, kmsKeyArns: { 'us-east-1': key('us-east-1'), 'eu-west-1': key('eu-west-1') } } };
+    await writeFile(withRestore, JSON.stringify({ ...base, provider }));
+    expect(await restored(['--config', withRestore])).toMatchObject({ encrypted: true, kmsKeyArn: key('us-east-1') });
+
+    // Bad input names the flag or field and creates no snapshot.
+    const before = world.snapshots().length;
+    const refuse = async (args: string[], to: string, pattern: RegExp) => {
+      const r = await runCli(['restore', ...repoArgs, '--snapshot', snapshot, '--to', to, ...args], env, { cwd: dir });
+      expect(r.code, describeRun(r)).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+    };
+    await refuse(['--ebs-kms-key', 'alias/backups'], 'ebs:us-east-1', /not a KMS key ARN.*\[ebs-kms-key\]/);
+    await refuse(['--ebs-kms-key', key('eu-west-1')], 'ebs:us-east-1', /the key is in eu-west-1, the restore goes to us-east-1.*\[ebs-kms-key\]/);
+    await refuse(['--ebs-encrypted'], join(dir, 'restored.img'), /--ebs-encrypted applies to --to ebs:.*\[ebs-encrypted\]/);
+    const mismatched = join(dir, 'fleet-mismatch.yaml');
+    await writeFile(mismatched, JSON.stringify({ ...base, provider: { ...provider, restore: { kmsKeyArns: { 'us-east-1': key('eu-west-1') } } } }));
+    await refuse(['--config', mismatched], 'ebs:us-east-1', /provider\.restore\.kmsKeyArns\.us-east-1: the key is in eu-west-1, not us-east-1/);
+    expect(world.snapshots()).toHaveLength(before);
+
     const results = await Promise.all(workers.map((w) => stopFleet(w)));
     for (const res of results) expect(res.stderr, 'no job failed').not.toMatch(/"level":50/);
   });

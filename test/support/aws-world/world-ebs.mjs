@@ -124,10 +124,15 @@ export function ebsHandlers(world) {
     },
 
     StartSnapshot(input, region) {
+      // A key says how to encrypt: EBS refuses one for a snapshot not asked to be encrypted.
+      if (input.KmsKeyArn !== undefined && input.Encrypted !== true) {
+        throw new WorldError('ebs', 'ValidationException', 'KmsKeyArn needs Encrypted set to true.', 'INVALID_PARAMETER_VALUE');
+      }
       const again = input.ClientToken && world.snapshots().find((s) => s.region === region && s.origin === 'start' && s.clientToken === input.ClientToken);
       const record = again || {
         id: world.newId('snap'), region, origin: 'start', volumeSizeGiB: input.VolumeSize, tags: input.Tags ?? [],
         description: input.Description ?? '', clientToken: input.ClientToken, startTime: Date.now(), state: 'pending', pendingPolls: 0,
+        encrypted: input.Encrypted === true, ...(input.KmsKeyArn ? { kmsKeyArn: input.KmsKeyArn } : {}),
       };
       if (!again) {
         fs.writeFileSync(world.snapshotImage(record.id), ''); // sparse: only written blocks take space

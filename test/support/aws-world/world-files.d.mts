@@ -37,6 +37,9 @@ export interface SnapshotRecord {
   pendingPolls: number;
   clientToken?: string;
   copyOf?: string;
+  /** StartSnapshot's Encrypted and KmsKeyArn, as given (restores). */
+  encrypted?: boolean;
+  kmsKeyArn?: string;
 }
 
 export interface CallRecord {

@@ -3,7 +3,7 @@
  * a new EBS snapshot (`--to ebs:REGION[/AZ]`, and a volume from it in AZ).
  */
 import type { Command } from 'commander';
-import { restoreSnapshot, startCodecThreads, type Repository, type RestoreStats, type SnapshotEntry } from '@snapfleet/shared';
+import { InvalidInputError, restoreSnapshot, startCodecThreads, type Repository, type RestoreStats, type SnapshotEntry } from '@snapfleet/shared';
 import { LocalVolumeTarget } from '@snapfleet/providers';
 import { damagedWarning, type CliContext, type RepoOptions } from '../context.js';
 import { parseEbsDestination } from '../ebs-destination.js';
@@ -16,6 +16,9 @@ interface RestoreOptions extends RepoOptions {
   volumeId?: string;
   to: string;
   prefix?: string;
+  config?: string;
+  ebsEncrypted?: boolean;
+  ebsKmsKey?: string;
 }
 
 export function registerRestore(program: Command, ctx: CliContext): void {
@@ -24,8 +27,18 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .option('--volume-id <id>', 'pick among this volume\'s snapshots')
     .requiredOption('--to <path>', 'destination file or block device, or ebs:REGION[/AZ] for a new EBS snapshot (and a volume in AZ)')
     .option('--prefix <prefix>', 'with --to ebs: and REDIS_URL, the fleet\'s Redis key prefix whose AWS rate limits to share (default "snapfleet")')
+    .option('--ebs-encrypted', 'with --to ebs:, encrypt the new snapshot and volume (with the account\'s default KMS key unless --ebs-kms-key)')
+    .option('--ebs-kms-key <arn>', 'with --to ebs:, the KMS key (ARN, in the destination region) to encrypt them with; implies --ebs-encrypted')
+    .option('-c, --config <file>', 'with --to ebs:, a fleet config whose aws provider gives the defaults (provider.restore, accountId, fleet.prefix)')
     .action(async (opts: RestoreOptions) => {
       const ebs = parseEbsDestination(opts.to);
+      const ebsOnly = (['ebsEncrypted', 'ebsKmsKey', 'config'] as const).find((k) => opts[k] !== undefined);
+      if (!ebs && ebsOnly) {
+        const flag = { ebsEncrypted: 'ebs-encrypted', ebsKmsKey: 'ebs-kms-key', config: 'config' }[ebsOnly];
+        throw new InvalidInputError(`--${flag} applies to --to ebs:REGION[/AZ] only, not to a file or device`, flag);
+      }
+      // Checked before anything is opened: a bad key or config writes nothing.
+      const ebsSettings = ebs ? await (await import('./restore-ebs-target.js')).resolveEbsRestore(ebs, opts, ctx) : undefined;
       // The codec threads start while the repository opens and the snapshot is looked up.
       const threads = startCodecThreads();
       let repo: Repository;
@@ -41,7 +54,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
       const bar = progressBar('restore', opts, ctx);
       const started = performance.now();
       // Loaded only for ebs: destinations: the EBS restore needs Redis and the AWS SDK.
-      const ebsTarget = ebs ? await (await import('./restore-ebs-target.js')).openEbsRestoreTarget(ebs, snapshot, ctx, opts.prefix) : undefined;
+      const ebsTarget = ebsSettings ? await (await import('./restore-ebs-target.js')).openEbsRestoreTarget(ebsSettings, snapshot, ctx) : undefined;
       try {
         const target = ebsTarget?.target ?? new LocalVolumeTarget(opts.to);
         const interrupt = ctx.onInterrupt(() => target.abort());
@@ -56,7 +69,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
         const made = ebsTarget?.target.result;
         const summary = {
           snapshot: snapshot.id, volumeId: snapshot.snapshot.volumeId, to: opts.to, sizeBytes: snapshot.snapshot.sizeBytes, seconds, read,
-          ...(made ? { ebsSnapshotId: made.snapshotId, ...(made.volumeId ? { ebsVolumeId: made.volumeId } : {}) } : {}),
+          ...(made ? { ebsSnapshotId: made.snapshotId, ...(made.volumeId ? { ebsVolumeId: made.volumeId } : {}), ebsEncrypted: ebsSettings!.encrypted } : {}),
         };
         const where = made
           ? `EBS snapshot ${made.snapshotId} in ${ebs!.region}${made.volumeId ? ` and volume ${made.volumeId} in ${ebs!.availabilityZone}` : ''}`

@@ -23,6 +23,10 @@ export interface EbsRestoreTargetRequest {
   accountId?: string;
   description?: string;
   tags?: Readonly<Record<string, string>>;
+  /** Encrypt the new snapshot (and the volume made from it); a KMS key ARN implies it. */
+  encrypted?: boolean;
+  /** The KMS key (ARN, in `region`) to encrypt with. @defaultValue the account's default EBS key */
+  kmsKeyArn?: string;
   log?: Pick<FleetLogger, 'warn'>;
 }
 
@@ -44,6 +48,9 @@ export function createEbsRestoreTarget(req: EbsRestoreTargetRequest): EbsRestore
     ec2: ec2RestoreVolume(ec2, req.region),
     ...(req.availabilityZone ? { availabilityZone: req.availabilityZone } : {}),
     ...(req.description !== undefined ? { description: req.description } : {}),
+    // StartSnapshot refuses a key without Encrypted: a key always means an encrypted snapshot.
+    ...(req.encrypted || req.kmsKeyArn ? { encrypted: true } : {}),
+    ...(req.kmsKeyArn ? { kmsKeyArn: req.kmsKeyArn } : {}),
     // `snapfleet:source` marks a restore's snapshot: the IAM policy lets the fleet delete only
     // snapshots with that tag (or its own), so an abandoned restore can be cleaned up, and
     // nobody else's snapshot.

@@ -69,6 +69,30 @@ const copySchema = z.strictObject({
   retention: retentionRulesSchema.optional(),
 });
 
+/** A KMS key's ARN (key or alias): EBS direct APIs take no bare id or alias name. */
+export const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:(?:key|alias)\/[A-Za-z0-9/_-]+$/;
+
+/** The region a KMS key ARN names, or undefined when `arn` is not one. */
+export function kmsKeyRegion(arn: string): string | undefined {
+  return KMS_KEY_ARN.exec(arn)?.[1];
+}
+
+const kmsKeyArnSchema = z.string({ error: 'must be a KMS key ARN' }).regex(KMS_KEY_ARN, { error: 'must be a KMS key ARN such as "arn:aws:kms:us-east-1:111122223333:key/1234abcd-..."' });
+
+const restoreSchema = z
+  .strictObject({
+    /** Encrypt the EBS snapshots (and volumes) that restores create. @defaultValue false (the account's default applies) */
+    encrypted: z.boolean({ error: 'must be true or false' }).default(false),
+    /** The KMS key to encrypt them with, per destination region (keys are regional). @defaultValue {} (the account's default key) */
+    kmsKeyArns: z.record(regionSchema, kmsKeyArnSchema).default({}),
+  })
+  .superRefine((r, ctx) => {
+    for (const [region, arn] of Object.entries(r.kmsKeyArns)) {
+      const keyRegion = kmsKeyRegion(arn);
+      if (keyRegion !== region) ctx.addIssue({ code: 'custom', path: ['kmsKeyArns', region], message: `the key is in ${keyRegion}, not ${region}` });
+    }
+  });
+
 const awsProviderSchema = z
   .strictObject({
     kind: z.literal('aws'),
@@ -87,6 +111,8 @@ const awsProviderSchema = z
       .default({ callMs: 30_000 }),
     /** Snapshot copies for disaster recovery, one entry per destination region. @defaultValue [] */
     copies: z.array(copySchema).default([]),
+    /** How `snapfleet restore --to ebs:` encrypts what it creates (its flags win). @defaultValue unencrypted, unless the account encrypts by default */
+    restore: restoreSchema.default({ encrypted: false, kmsKeyArns: {} }),
     /** Endpoint overrides (VPC endpoints, test servers); credentials still come from the default chain. */
     endpoints: z.strictObject({ ec2: endpointSchema.optional(), ebs: endpointSchema.optional() }).optional(),
   })
