@@ -24,7 +24,7 @@ import { collect } from '../content/map-limit.js';
 import { PACK_LISTS_PREFIX, packListKey } from '../format/pack-list.js';
 import { computeLiveSet } from './live-set.js';
 import { Copies } from './copies.js';
-import { claimOrder, loadReadLists, refreshReadLists } from './read-lists.js';
+import { claimOrder, loadReadLists, refreshReadLists, withOwnLists } from './read-lists.js';
 import { acquireExclusiveLease, liveLeases, removeExpiredLeases } from './leases.js';
 import { adoptOrphanPacksUnderLease } from './orphan-adoption.js';
 import { PackRepacker } from './pack-repacker.js';
@@ -160,7 +160,7 @@ async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, r
   }
   // Every copy kept is stored and indexed: the lists naming a condemned pack may now name them.
   const doomed = new Map(plan.condemn.map((p) => [p.packId, p]));
-  report.refreshedLists = await refreshReadLists(repo, lists, doomed, (ids, o) => {
+  report.refreshedLists = await refreshReadLists(repo, await withOwnLists(repo, lists), doomed, (ids, o) => {
     const owner = plan.claims.find(ids, o);
     return owner && !doomed.has(owner.packId) ? owner : (moved.find(ids, o) ?? keep.find(ids, o));
   });

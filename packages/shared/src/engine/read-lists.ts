@@ -17,7 +17,7 @@ import { decodePackList, encodePackList, type ListedPack } from '../format/pack-
 import { LAYOUTS_PREFIX, newLayoutKey, parseLayoutKey } from '../format/layout-list.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
 import { NotFoundError } from '../errors.js';
-import { collect } from '../content/map-limit.js';
+import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import { readPackList } from './snapshot-index.js';
 import type { Repository } from './repository.js';
 
@@ -25,13 +25,18 @@ export interface SnapshotReadList {
   entry: SnapshotEntry;
   /** The snapshot's layout lists (normally one); empty when readers use its own pack list. */
   layoutKeys: string[];
-  /** The packs readers take its blobs from, in precedence order; undefined when it has no list. */
+  /**
+   * The packs readers take its blobs from, in precedence order; undefined when it has no list,
+   * or (until withOwnLists) when that is its own pack list.
+   */
   packs: ListedPack[] | undefined;
 }
 
 /**
- * Every snapshot's read list, the newest snapshot first (`entries` come oldest first). Layout
- * lists of snapshots not in `entries` are deleted unless `dryRun`; their count is returned.
+ * Every snapshot's layout list, the newest snapshot first (`entries` come oldest first): one
+ * listing of `layouts/` and a read of each list found. Snapshots without one get their own pack
+ * list read by withOwnLists, only when a prune has packs to condemn. Layout lists of snapshots
+ * not in `entries` are deleted unless `dryRun`; their count is returned.
  */
 export async function loadReadLists(repo: Repository, entries: readonly SnapshotEntry[], dryRun: boolean): Promise<{ lists: SnapshotReadList[]; deletedLayouts: number }> {
   const layoutKeys = new Map<string, string[]>();
@@ -47,20 +52,26 @@ export async function loadReadLists(repo: Repository, entries: readonly Snapshot
       deletedLayouts++;
     }
   }
-  const lists: SnapshotReadList[] = [];
-  for (const entry of [...entries].reverse()) {
+  const newestFirst = [...entries].reverse();
+  const lists = await mapLimit(newestFirst, METADATA_READS_IN_FLIGHT, async (entry): Promise<SnapshotReadList> => {
     const keys = (layoutKeys.get(entry.id) ?? []).sort();
-    let packs: ListedPack[] | undefined;
     // Readers take the greatest key of two (a relocation or refresh killed between its put and
     // its delete): so does prune.
     for (const key of [...keys].reverse()) {
-      packs = await readList(repo, key);
-      if (packs) break;
+      const packs = await readList(repo, key);
+      if (packs) return { entry, layoutKeys: keys, packs };
     }
-    if (!packs && entry.snapshot.packList) packs = await readPackList(repo, entry.snapshot.packList);
-    lists.push({ entry, layoutKeys: keys, packs });
-  }
+    return { entry, layoutKeys: [], packs: undefined };
+  });
   return { lists, deletedLayouts };
+}
+
+/** The same lists with each snapshot that has no layout list given its own pack list. */
+export async function withOwnLists(repo: Repository, lists: readonly SnapshotReadList[]): Promise<SnapshotReadList[]> {
+  return mapLimit(lists, METADATA_READS_IN_FLIGHT, async (l) => {
+    if (l.packs || !l.entry.snapshot.packList) return l;
+    return { ...l, packs: await readPackList(repo, l.entry.snapshot.packList) };
+  });
 }
 
 async function readList(repo: Repository, key: string): Promise<ListedPack[] | undefined> {
