@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { openBlobStore } from '@snapfleet/providers';
-import type { BlobData, BlobStore, ByteRange, ObjectInfo, PruneReport } from '@snapfleet/shared';
+import type { BlobData, BlobStore, ByteRange, ObjectInfo, PruneReport, PutOptions } from '@snapfleet/shared';
 import { createTestBucket } from '@snapfleet/shared/testing';
 import { createImage, describeRun, parseJson, runCli, sha256File, spawnCli, type CliEnv, type CliResult } from './cli.js';
 
@@ -217,9 +217,9 @@ export class HookedStore implements BlobStore {
   get location(): string {
     return this.inner.location;
   }
-  async put(key: string, data: BlobData): Promise<void> {
+  async put(key: string, data: BlobData, options?: PutOptions): Promise<void> {
     await this.before('put', key);
-    return this.inner.put(key, data);
+    return this.inner.put(key, data, options);
   }
   get(key: string, range?: ByteRange): Promise<Uint8Array> {
     return this.inner.get(key, range);

@@ -1,6 +1,6 @@
 /** `snapfleet init`: creates a repository (encrypted unless --no-encryption). */
 import type { Command } from 'commander';
-import { initRepository, DEFAULT_CHUNK_SIZE, FORMAT_VERSION, InvalidInputError, OLDEST_FORMAT_VERSION } from '@snapfleet/shared';
+import { initRepository, DEFAULT_CHUNK_SIZE, FORMAT_VERSION, InvalidInputError, OLDEST_FORMAT_VERSION, PACK_STORAGE_CLASSES, type PackStorageClass } from '@snapfleet/shared';
 import type { CliContext, RepoOptions } from '../context.js';
 import { readPassword } from '../password.js';
 import { repoUrl, storeFor } from '../repository-access.js';
@@ -12,23 +12,38 @@ interface InitOptions extends RepoOptions {
   encryption: boolean;
   chunkSize?: string;
   formatVersion?: string;
+  packStorageClass?: string;
+}
+
+/** The storage class `--pack-storage-class` names, checked against what the repository URL is. */
+function packStorageClass(value: string | undefined, url: string): PackStorageClass | undefined {
+  if (value === undefined) return undefined;
+  if (!url.startsWith('s3://')) throw new InvalidInputError(`--pack-storage-class applies to s3:// repositories only, not to ${url}`, 'pack-storage-class');
+  if ((PACK_STORAGE_CLASSES as readonly string[]).includes(value)) return value as PackStorageClass;
+  const archive = value === 'GLACIER' || value === 'DEEP_ARCHIVE' ? `: ${value} must be retrieved before every read, which restores cannot do yet` : '';
+  throw new InvalidInputError(`--pack-storage-class ${value} is not one of ${PACK_STORAGE_CLASSES.join(', ')}${archive}`, 'pack-storage-class');
 }
 
 export function registerInit(program: Command, ctx: CliContext): void {
   withRepoOptions(program.command('init').description('create a repository'))
     .option('--no-encryption', 'store data unencrypted (ids stay keyed)')
     .option('--chunk-size <size>', `deduplication unit, a power of two from 4KiB to 4MiB (default ${DEFAULT_CHUNK_SIZE / 1024}KiB)`)
+    .option('--pack-storage-class <class>', `S3 storage class of the packs (${PACK_STORAGE_CLASSES.join(', ')}); index, snapshots and the rest stay STANDARD (default: the bucket's default)`)
     .option('--format-version <n>', `repository format version, ${OLDEST_FORMAT_VERSION}-${FORMAT_VERSION}; 1 stays usable by releases before format 2 (default ${FORMAT_VERSION})`)
     .action(async (opts: InitOptions) => {
       const password = await readPassword(opts.passwordFile, ctx.env);
       if (opts.encryption && !password) throw new InvalidInputError('init needs a password: set SNAPFLEET_PASSWORD or --password-file, or pass --no-encryption', 'password');
       const chunkSize = opts.chunkSize ? parseSize(opts.chunkSize, 'chunk-size') : undefined;
       const formatVersion = opts.formatVersion ? parseIntFlag(opts.formatVersion, 'format-version', OLDEST_FORMAT_VERSION, FORMAT_VERSION) : undefined;
+      const packClass = packStorageClass(opts.packStorageClass, repoUrl(opts, ctx));
       const repo = await initRepository(await storeFor(opts, ctx), {
         encrypted: opts.encryption, ...(password ? { password } : {}), ...(chunkSize ? { chunkSize } : {}), ...(formatVersion ? { formatVersion } : {}),
-        keyOrigin: keyOrigin(ctx),
+        keyOrigin: keyOrigin(ctx), ...(packClass ? { packStorageClass: packClass } : {}),
       });
-      const summary = { repository: repoUrl(opts, ctx), id: repo.config.id, encrypted: opts.encryption, chunkSize: repo.chunkSize, formatVersion: repo.config.version };
+      const summary = {
+        repository: repoUrl(opts, ctx), id: repo.config.id, encrypted: opts.encryption, chunkSize: repo.chunkSize, formatVersion: repo.config.version,
+        ...(packClass ? { packStorageClass: packClass } : {}),
+      };
       ctx.stdout.write(opts.json ? JSON.stringify(summary) + '\n' : `created ${summary.encrypted ? 'encrypted' : 'unencrypted'} repository ${summary.id} at ${summary.repository}\n`);
     });
 }

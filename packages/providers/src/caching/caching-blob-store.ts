@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { BlobData, BlobStore, ByteRange, ObjectInfo } from '@snapfleet/shared';
+import type { BlobData, BlobStore, ByteRange, ObjectInfo, PutOptions } from '@snapfleet/shared';
 import { TEMP_PREFIX, cacheFilePath, decodeCacheFile, encodeCacheFile, keyOfCacheFile } from './cache-file.js';
 import { DEFAULT_CACHED_PREFIXES, type CachingOptions } from './caching-options.js';
 
@@ -60,8 +60,8 @@ export class CachingBlobStore implements BlobStore {
   }
 
   /** Stores in the inner store first; the cache copy after it is best effort. */
-  async put(key: string, data: BlobData): Promise<void> {
-    await this.inner.put(key, data);
+  async put(key: string, data: BlobData, options?: PutOptions): Promise<void> {
+    await this.inner.put(key, data, options);
     const file = this.fileOf(key);
     if (file) await this.store(key, file, data);
   }

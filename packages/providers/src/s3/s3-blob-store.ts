@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidInputError, joinBlobData, NotFoundError, TransientError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo } from '@snapfleet/shared';
+import { InvalidInputError, joinBlobData, NotFoundError, TransientError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo, type PutOptions } from '@snapfleet/shared';
 import { validateBlobKey, validateListPrefix } from '../blob-key.js';
 import { classifyS3Error } from './s3-errors.js';
 import { s3ClientConfig, s3OptionsFromEnv, validateS3Options, type S3StoreOptions } from './s3-options.js';
@@ -45,20 +45,22 @@ export class S3BlobStore implements BlobStore {
     return new S3BlobStore(s3OptionsFromEnv(repoUrl, env));
   }
 
-  async put(key: string, parts: BlobData): Promise<void> {
+  async put(key: string, parts: BlobData, options: PutOptions = {}): Promise<void> {
     const Key = this.objectKey(key);
+    // STANDARD is what S3 stores without the header: it is sent for the other classes only.
+    const StorageClass = options.storageClass && options.storageClass !== 'STANDARD' ? options.storageClass : undefined;
     // One buffer: request bodies must have a known length (see the Body note below).
     const data = joinBlobData(parts);
     // A Buffer view, not a copy: the SDK sends Buffers as fixed-length bodies (never aws-chunked).
     const Body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     try {
       if (data.byteLength <= this.options.multipartThresholdBytes) {
-        await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key, Body, ContentLength: data.byteLength }));
+        await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key, Body, ContentLength: data.byteLength, ...(StorageClass ? { StorageClass } : {}) }));
         return;
       }
       const upload = new Upload({
         client: this.client,
-        params: { Bucket: this.options.bucket, Key, Body },
+        params: { Bucket: this.options.bucket, Key, Body, ...(StorageClass ? { StorageClass } : {}) },
         partSize: this.options.partSizeBytes,
         queueSize: this.options.uploadConcurrency,
         leavePartsOnError: false, // abort the multipart upload on failure: orphan parts cost money

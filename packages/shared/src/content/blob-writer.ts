@@ -5,7 +5,7 @@
  * separate frames (a restore never decodes data to read the manifest). Packs it stores are not
  * added to the loaded index: that would make the archive's memory grow with the volume.
  */
-import type { BlobStore } from '../ports/blob-store.js';
+import type { BlobStore, PutOptions } from '../ports/blob-store.js';
 import type { MasterKeys } from '../format/master-keys.js';
 import type { CodecPool } from '../parallel/codec-pool.js';
 import { framesOutBytes, type BuiltFrame } from '../parallel/chunk-frames.js';
@@ -36,6 +36,8 @@ export interface BlobWriterOptions {
   /** Blocks being framed in the pool at once: enough to keep every codec thread busy. */
   blocksInFlight: number;
   packSize?: number;
+  /** How packs are put (the repository's pack storage class). */
+  packPut?: PutOptions;
   /** Ids of this session's own new blobs remembered for deduplication. @defaultValue DEFAULT_RECENT_IDS */
   recentIds?: number;
 }
@@ -72,7 +74,7 @@ export class BlobWriter {
     private readonly pool: CodecPool,
     private readonly options: BlobWriterOptions,
   ) {
-    this.packs = new PackWriter(store, keys, (pack) => void this.ownPacks.push({ packId: pack.packId, packLength: pack.packLength }), options.packSize);
+    this.packs = new PackWriter(store, keys, (pack) => void this.ownPacks.push({ packId: pack.packId, packLength: pack.packLength }), options.packSize, options.packPut);
     this.recent = new RecentIds(options.recentIds);
     this.maps = new FrameBuilder(BlobType.Map, (raw) => pool.encodeFrame(raw, options.zstdLevel), (frame) => this.packs.add(frame), 2);
   }

@@ -9,7 +9,7 @@
  * megabytes of short-lived frame buffers for the garbage collector to chase.
  */
 import { randomBytes } from 'node:crypto';
-import { blobDataLength, type BlobStore } from '../ports/blob-store.js';
+import { blobDataLength, type BlobStore, type PutOptions } from '../ports/blob-store.js';
 import type { MasterKeys } from '../format/master-keys.js';
 import { encodeEnvelope } from '../format/envelope.js';
 import { encodePackHeader, type FrameEntry } from '../format/pack-header.js';
@@ -53,6 +53,8 @@ export class PackWriter {
     private readonly keys: MasterKeys,
     private readonly onStored: (pack: IndexedPack) => void,
     private readonly packSize = DEFAULT_PACK_SIZE,
+    /** How packs are put (their storage class); index objects take the store's default. */
+    private readonly packPut: PutOptions = {},
   ) {}
 
   /** Copies the frame into the pack being filled: the caller may reuse `frame.stored` at once. */
@@ -110,7 +112,7 @@ export class PackWriter {
     const packId = randomBytes(32).toString('hex');
     const pack = [frames, header, trailer];
     const packLength = blobDataLength(pack);
-    await this.store.put(packKey(packId), pack);
+    await this.store.put(packKey(packId), pack, this.packPut);
     const indexed: IndexedPack = { packId, packLength, frames: entries };
     await this.store.put(indexKey(packId), encodeEnvelope(encodeIndexPayload([indexed]), this.keys.enc));
     this.stats.packs++;

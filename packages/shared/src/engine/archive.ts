@@ -100,7 +100,7 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
   const chunks = chunkCount(source.sizeBytes, chunkSize);
   const perBlock = source.blockSize / chunkSize;
   const blocks = Math.ceil(source.sizeBytes / source.blockSize);
-  const writer = new BlobWriter(repo.store, repo.keys, index, pool, { zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL, blockSize: source.blockSize, blocksInFlight: BLOCKS_IN_FLIGHT, packSize });
+  const writer = new BlobWriter(repo.store, repo.keys, index, pool, { zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL, blockSize: source.blockSize, blocksInFlight: BLOCKS_IN_FLIGHT, packSize, packPut: repo.packPut });
   // Chunks shared with the parent need no lookup when its pack list is taken over.
   const shared = lineage?.inherited ? lineage : undefined;
   if (shared) writer.inherit(shared.inherited!);

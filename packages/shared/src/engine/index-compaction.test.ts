@@ -5,7 +5,7 @@ import { DATA_PREFIX, INDEX_PREFIX, idFromKey } from '../format/layout.js';
 import { collect } from '../content/map-limit.js';
 import { NotFoundError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
-import type { BlobData, BlobStore, ByteRange, ObjectInfo } from '../ports/blob-store.js';
+import type { BlobData, BlobStore, ByteRange, ObjectInfo, PutOptions } from '../ports/blob-store.js';
 import { archiveVolume } from './archive.js';
 import { restoreSnapshot } from './restore.js';
 import { verifyRepository } from './verify.js';
@@ -227,8 +227,8 @@ class HookedStore implements BlobStore {
   get location(): string {
     return this.inner.location;
   }
-  put(key: string, data: BlobData): Promise<void> {
-    return this.inner.put(key, data);
+  put(key: string, data: BlobData, options?: PutOptions): Promise<void> {
+    return this.inner.put(key, data, options);
   }
   async get(key: string, range?: ByteRange): Promise<Uint8Array> {
     await this.beforeGet(key);

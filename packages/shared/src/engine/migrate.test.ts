@@ -10,7 +10,7 @@ import { createInlineCodecPool } from '../parallel/codec-pool.js';
 import { CONFIG_KEY, LOCKS_PREFIX, snapshotKey } from '../format/layout.js';
 import { parseConfig } from '../format/repo-config.js';
 import { collect } from '../content/map-limit.js';
-import type { BlobData, BlobStore, ByteRange, ObjectInfo } from '../ports/blob-store.js';
+import type { BlobData, BlobStore, ByteRange, ObjectInfo, PutOptions } from '../ports/blob-store.js';
 import type { ProcessIdentity } from '../ports/process-identity.js';
 import { removeSnapshots } from './forget.js';
 import { acquireLease } from './leases.js';
@@ -65,9 +65,9 @@ class DyingStore implements BlobStore {
   private step(what: string): void {
     if (++this.calls > this.budget) throw new TransientError(`died before ${what}`);
   }
-  async put(key: string, data: BlobData) {
+  async put(key: string, data: BlobData, options?: PutOptions) {
     this.step(`put ${key}`);
-    return this.inner.put(key, data);
+    return this.inner.put(key, data, options);
   }
   async get(key: string, range?: ByteRange) {
     this.step(`get ${key}`);

@@ -37,7 +37,7 @@ export class PackRepacker {
     /** Told of each new pack once it and its index object are stored. */
     onStored: (pack: IndexedPack) => void = () => {},
   ) {
-    this.packs = new PackWriter(repo.store, repo.keys, onStored);
+    this.packs = new PackWriter(repo.store, repo.keys, onStored, undefined, repo.packPut);
     const encode = (raw: Uint8Array) => pool.encodeFrame(raw, zstdLevel);
     this.data = new FrameBuilder(BlobType.Data, encode, (f) => this.packs.add(f), 2);
     this.maps = new FrameBuilder(BlobType.Map, encode, (f) => this.packs.add(f), 2);

@@ -63,7 +63,7 @@ export async function relocateSnapshot(
   const { index } = scoped;
   const dense = new Set(assessment.packs.filter((p) => p.dense).map((p) => p.packId));
   const created: ListedPack[] = [];
-  const packs = new PackWriter(repo.store, repo.keys, (p) => created.push({ packId: p.packId, packLength: p.packLength }));
+  const packs = new PackWriter(repo.store, repo.keys, (p) => created.push({ packId: p.packId, packLength: p.packLength }), undefined, repo.packPut);
   const encode = (raw: Uint8Array) => pool.encodeFrame(raw, DEFAULT_ZSTD_LEVEL);
   const data = new FrameBuilder(BlobType.Data, encode, (f) => packs.add(f), ENCODES_IN_FLIGHT);
   const maps = new FrameBuilder(BlobType.Map, encode, (f) => packs.add(f), ENCODES_IN_FLIGHT);

@@ -3,7 +3,7 @@
  * index it loads, and the small reads (snapshots, manifest nodes) every operation shares.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import type { BlobStore, ObjectInfo } from '../ports/blob-store.js';
+import type { BlobStore, ObjectInfo, PackStorageClass, PutOptions } from '../ports/blob-store.js';
 import type { DedupIndexCache, IndexObjectView } from '../ports/dedup-index.js';
 import { InvalidInputError, NotFoundError, CorruptDataError } from '../errors.js';
 import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION, VOLUME_SNAPSHOTS_VERSION } from '../format/codec-ids.js';
@@ -37,6 +37,8 @@ export interface InitOptions {
   formatVersion?: number;
   /** Recorded in the first key file, in the clear (`snapfleet key list`). */
   keyOrigin?: KeyFileOrigin;
+  /** The storage class packs are written in (S3); index, snapshots and the rest stay in the default. */
+  packStorageClass?: PackStorageClass;
 }
 
 export interface OpenOptions {
@@ -63,6 +65,11 @@ export class Repository {
     /** The host's index table, if the composition root gave one (OpenOptions.dedupCache). */
     readonly dedupCache?: DedupIndexCache,
   ) {}
+
+  /** How packs are put: in the repository's pack storage class, when it has one. */
+  get packPut(): PutOptions {
+    return this.config.packStorageClass ? { storageClass: this.config.packStorageClass } : {};
+  }
 
   /** The key file (its id under `keys/`) whose password opened the repository; unset when unencrypted. */
   keyFileId: string | undefined;
@@ -319,6 +326,7 @@ export async function initRepository(store: BlobStore, options: InitOptions): Pr
     encryption: options.encrypted ? Encryption.Aes256Gcm : Encryption.None,
     chunkSize,
     ...(options.encrypted ? {} : { idKey: Buffer.from(keys.idRaw).toString('base64') }),
+    ...(options.packStorageClass ? { packStorageClass: options.packStorageClass } : {}),
   };
   let keyFileId: string | undefined;
   if (options.encrypted) {

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CorruptDataError, PermanentError } from '../errors.js';
 import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION } from './codec-ids.js';
+import { PACK_STORAGE_CLASSES } from '../ports/blob-store.js';
 
 /** Chunk sizes: powers of two from 4 KiB (filesystem block, best dedup) to 4 MiB. */
 export const MIN_CHUNK_SIZE = 4096;
@@ -23,6 +24,8 @@ const configSchema = z.object({
   chunkSize: z.number().int(),
   /** Present only in unencrypted repositories: their id key cannot be wrapped by a password. */
   idKey: z.base64().optional(),
+  /** The storage class packs are written in (S3); everything else stays in the store's default. */
+  packStorageClass: z.enum(PACK_STORAGE_CLASSES).optional(),
 });
 export type RepoConfig = z.infer<typeof configSchema>;
 

@@ -40,6 +40,19 @@ export interface ObjectInfo {
   size: number;
 }
 
+/**
+ * S3 storage classes a repository may keep its packs in: the ones that read back at once
+ * (`GLACIER_IR` is Glacier Instant Retrieval). The archive classes, which need a retrieval
+ * before a read, are not among them.
+ */
+export const PACK_STORAGE_CLASSES = ['STANDARD', 'STANDARD_IA', 'GLACIER_IR'] as const;
+export type PackStorageClass = (typeof PACK_STORAGE_CLASSES)[number];
+
+export interface PutOptions {
+  /** The storage class of the object; stores without storage classes (a folder) ignore it. @defaultValue the store's default */
+  storageClass?: PackStorageClass;
+}
+
 export interface BlobStore {
   /** Where the store is, for messages; never contains credentials. */
   readonly location: string;
@@ -51,7 +64,7 @@ export interface BlobStore {
    * or read `data` once the returned promise settles: writers reuse that memory for the next
    * object.
    */
-  put(key: string, data: BlobData): Promise<void>;
+  put(key: string, data: BlobData, options?: PutOptions): Promise<void>;
 
   /**
    * Reads the whole object, or `range` of it. A range past the end is an InvalidInputError;

@@ -4,7 +4,7 @@
  * put as failed after it landed (a lost response), or corrupt bytes on the way back from a get.
  */
 import { TransientError } from '../errors.js';
-import type { BlobData, BlobStore, ByteRange, ObjectInfo } from '../ports/blob-store.js';
+import type { BlobData, BlobStore, ByteRange, ObjectInfo, PutOptions } from '../ports/blob-store.js';
 
 export type BlobOp = 'put' | 'get' | 'stat' | 'list' | 'delete';
 
@@ -75,10 +75,10 @@ export class FaultyBlobStore implements BlobStore {
     this.rules = [];
   }
 
-  async put(key: string, data: BlobData): Promise<void> {
+  async put(key: string, data: BlobData, options?: PutOptions): Promise<void> {
     const rule = this.trigger('put', key);
     this.failBefore(rule, 'put', key);
-    await this.inner.put(key, data);
+    await this.inner.put(key, data, options);
     this.failAfter(rule, 'put', key);
   }
 

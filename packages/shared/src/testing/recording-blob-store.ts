@@ -3,13 +3,15 @@
  * the prefix of a list), for tests that assert what an operation touches: that listing one
  * volume's snapshots reads only that volume's objects, for example.
  */
-import type { BlobData, BlobStore, ByteRange, ObjectInfo } from '../ports/blob-store.js';
+import type { BlobData, BlobStore, ByteRange, ObjectInfo, PutOptions } from '../ports/blob-store.js';
 import type { BlobOp } from './faulty-blob-store.js';
 
 export interface RecordedCall {
   op: BlobOp;
   /** The key; for list, the prefix. */
   key: string;
+  /** A put's options, when it had any. */
+  options?: PutOptions;
 }
 
 export class RecordingBlobStore implements BlobStore {
@@ -30,9 +32,9 @@ export class RecordingBlobStore implements BlobStore {
     this.calls.length = 0;
   }
 
-  put(key: string, data: BlobData): Promise<void> {
-    this.calls.push({ op: 'put', key });
-    return this.inner.put(key, data);
+  put(key: string, data: BlobData, options?: PutOptions): Promise<void> {
+    this.calls.push({ op: 'put', key, ...(options ? { options } : {}) });
+    return this.inner.put(key, data, options);
   }
 
   get(key: string, range?: ByteRange): Promise<Uint8Array> {
