@@ -89,6 +89,11 @@ describe('exit codes and messages', () => {
     expectFailure(r, 2, /already exists/);
   });
 
+  it('init where no folder can be made (inside /proc): fails at once naming the path', async () => {
+    const r = await runCli(['init', '--repo', '/proc/snapfleet-nope'], env, { timeoutMs: 20_000 });
+    expectFailure(r, 2, /\/proc\/snapfleet-nope\/keys\/[0-9a-f]{64} does not exist/);
+  });
+
   it('missing image file: non-zero, naming the path', async () => {
     const missing = join(dir, 'no-such-disk.img');
     const r = await runCli(['archive', missing, '--volume-id', 'vol-e'], env);

@@ -10,7 +10,8 @@
  * once and the store goes on without it; removing the folder at any moment is safe.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { makeDirs } from '../local/make-dirs.js';
 import { basename, dirname, join } from 'node:path';
 import type { BlobData, BlobStore, ByteRange, ObjectInfo, PutOptions } from '@snapfleet/shared';
 import { TEMP_PREFIX, cacheFilePath, decodeCacheFile, encodeCacheFile, keyOfCacheFile } from './cache-file.js';
@@ -149,7 +150,7 @@ export class CachingBlobStore implements BlobStore {
         if (attempt > 1) return;
       }
       try {
-        await mkdir(folder, { recursive: true, mode: FOLDER_MODE });
+        await makeDirs(folder, FOLDER_MODE);
       } catch (err) {
         return this.fail(err);
       }

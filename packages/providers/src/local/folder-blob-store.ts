@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { makeDirs } from './make-dirs.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DATA_PREFIX, InvalidInputError, isSnapfleetError, NotFoundError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo } from '@snapfleet/shared';
 import { validateBlobKey, validateListPrefix } from '../blob-key.js';
@@ -42,7 +43,7 @@ export class FolderBlobStore implements BlobStore {
     const dir = dirname(path);
     const temp = join(dir, `${TEMP_PREFIX}${basename(path)}.${randomBytes(TEMP_NAME_RANDOM_BYTES).toString('hex')}`);
     try {
-      await mkdir(dir, { recursive: true, mode: DIRECTORY_MODE });
+      await makeDirs(dir, DIRECTORY_MODE);
       await writeDurably(temp, data, OBJECT_FILE_MODE, this.directIo);
       await rename(temp, path);
     } catch (err) {

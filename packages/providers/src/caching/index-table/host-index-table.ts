@@ -25,7 +25,8 @@
  * building, or by two processes refreshing at once, where the last state written wins) are
  * removed by a later refresh once an hour old.
  */
-import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
+import { makeDirsSync } from '../../local/make-dirs.js';
 import { join } from 'node:path';
 import { ID_BYTES, SnapfleetError, TransientError, type DedupIndex, type DedupIndexCache, type DedupIndexOpenOptions, type IndexObjectView, type IndexedPack } from '@snapfleet/shared';
 import { RECORD_BYTES, fanoutBitsFor } from './run-format.js';
@@ -116,7 +117,7 @@ export class HostIndexTable implements DedupIndexCache {
 
   private async openTable(view: IndexObjectView, options: DedupIndexOpenOptions): Promise<DedupIndex> {
     const dir = this.folderOf(view.repositoryId);
-    mkdirSync(dir, { recursive: true, mode: FOLDER_MODE });
+    makeDirsSync(dir, FOLDER_MODE);
     let runs: OpenRun[] = [];
     let objectsRead = 0;
     try {
