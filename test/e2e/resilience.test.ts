@@ -67,6 +67,19 @@ describe('one damaged snapshot object must not take the other snapshots down wit
     expect(await sha256File(to)).toBe(await sha256File(image));
   });
 
+  it('restore of "latest" refuses while the damaged object may be the newest; latest-intact restores the newest that reads', async () => {
+    const to = join(dir, 'latest.img');
+    const refused = await runCli(['restore', '--snapshot', 'latest', '--to', to], env);
+    expect(refused.code, describeRun(refused)).toBe(4);
+    expect(refused.stderr).toMatch(new RegExp(`latest snapshot cannot be told: snapshot object ${second} is damaged.*latest-intact`));
+    expect(await readdir(dir)).not.toContain('latest.img');
+    const intact = await runCli(['restore', '--snapshot', 'latest-intact', '--to', to, '--json'], env);
+    expect(intact.code, describeRun(intact)).toBe(0);
+    expect(parseJson<{ snapshot: string }>(intact).snapshot).toBe(first);
+    expect(intact.stderr).toContain(`snapshot ${second} is damaged and was skipped`);
+    expect(await sha256File(to)).toBe(await sha256File(image));
+  });
+
   it('snapshots still lists the intact snapshot', async () => {
     const r = await runCli(['snapshots', '--json'], env);
     expect(r.stdout, describeRun(r)).toContain(first);

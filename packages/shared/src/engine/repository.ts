@@ -294,12 +294,30 @@ export class Repository {
     return entries.filter((e) => e.snapshot.volumeId === volumeId);
   }
 
-  /** Resolves `latest`, a full id or a unique id prefix (as restic does) to a snapshot. */
+  /**
+   * Resolves `latest`, `latest-intact`, a full id or a unique id prefix (as restic does) to a
+   * snapshot. `latest` refuses while a snapshot object in scope is damaged: it might be the
+   * newest, and a scripted recovery must not get older data with only a warning. `latest-intact`
+   * is the newest snapshot whose object reads, for an operator who accepts that.
+   */
   async findSnapshot(ref: string, volumeId?: string, onDamaged?: (id: string, err: CorruptDataError) => void): Promise<SnapshotEntry> {
-    const options = onDamaged ? { onDamaged } : {};
+    const damaged: string[] = [];
+    const options = {
+      onDamaged: (id: string, err: CorruptDataError) => {
+        damaged.push(id);
+        onDamaged?.(id, err);
+      },
+    };
     const all = volumeId ? await this.listVolumeSnapshots(volumeId, options) : await this.listSnapshots(options);
     const scope = volumeId ? ` of volume ${volumeId}` : '';
-    if (ref === 'latest') {
+    if (ref === 'latest' || ref === LATEST_INTACT) {
+      if (ref === 'latest' && damaged.length > 0) {
+        throw new CorruptDataError(
+          `the latest snapshot${scope} cannot be told: snapshot object ${damaged[0]}${damaged.length > 1 ? ` (and ${damaged.length - 1} more)` : ''} is damaged and may be the newest; ` +
+            `name a snapshot by id, or use ${LATEST_INTACT} for the newest one that reads`,
+          { snapshotId: damaged[0]! },
+        );
+      }
       const last = all.at(-1);
       if (!last) throw new NotFoundError(`no snapshot${scope} in ${this.store.location}`);
       return last;
@@ -310,6 +328,9 @@ export class Repository {
     return matches[0]!;
   }
 }
+
+/** The snapshot reference for the newest snapshot whose object reads, damaged ones left out. */
+export const LATEST_INTACT = 'latest-intact';
 
 export async function initRepository(store: BlobStore, options: InitOptions): Promise<Repository> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
