@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { archiveVolume, startCodecThreads, DEFAULT_ZSTD_LEVEL, InvalidInputError, type SnapshotEntry, type Repository } from '@snapfleet/shared';
-import { LocalVolumeSource } from '@snapfleet/providers';
+import { LocalVolumeSource, localProcessIdentity } from '@snapfleet/providers';
 import { damagedWarning, type CliContext, type RepoOptions } from '../context.js';
 import { openRepo } from '../repository-access.js';
 import { progressBar } from '../progress-bar.js';
@@ -66,8 +66,9 @@ export function registerArchive(program: Command, ctx: CliContext): void {
       const started = performance.now();
       try {
         const parent = await findParent(repo, opts.volumeId, opts.parent, ctx);
+        const identity = localProcessIdentity();
         const result = await archiveVolume(repo, pool, {
-          volumeId: opts.volumeId, source, time, clock: ctx.clock, tags: opts.tag, hostname: ctx.hostname, zstdLevel,
+          volumeId: opts.volumeId, source, time, clock: ctx.clock, tags: opts.tag, hostname: ctx.hostname, zstdLevel, ...(identity ? { identity } : {}),
           ...(packSize ? { packSize } : {}),
           ...(parent ? { parent } : {}), ...(bar.listener ? { onProgress: bar.listener } : {}),
         });

@@ -5,6 +5,7 @@
  */
 import type { VolumeSource } from '../ports/volume-source.js';
 import type { Clock } from '../ports/clock.js';
+import type { ProcessIdentity } from '../ports/process-identity.js';
 import { acquireLease, type HeldLease } from './leases.js';
 import type { CodecPool } from '../parallel/codec-pool.js';
 import { InvalidInputError } from '../errors.js';
@@ -39,6 +40,8 @@ export interface ArchiveRequest {
   clock: Clock;
   tags?: string[];
   hostname?: string;
+  /** This process, recorded in the archive's lease: a prune on this machine sees when it was killed. */
+  identity?: ProcessIdentity;
   zstdLevel?: number;
   /** Bytes a pack fills up to before it is stored. @defaultValue DEFAULT_PACK_SIZE (16 MiB) */
   packSize?: number;
@@ -74,7 +77,7 @@ export async function archiveVolume(repo: Repository, pool: CodecPool, req: Arch
   }
   // The lease comes first: from here on prune waits for this archive before deleting anything
   // it might have seen in the index.
-  const lease = await acquireLease(repo, req.clock, 'archive', req.hostname);
+  const lease = await acquireLease(repo, req.clock, 'archive', req.hostname, req.identity?.self);
   try {
     const index = await openWriteIndex(repo);
     let lineage: ParentLineage | undefined;

@@ -117,19 +117,27 @@ export async function acquireExclusiveLease(repo: Repository, clock: Clock, kind
  * Leases whose holder may still be running (of one kind, or all), judged with this host's clock
  * and the skew margin.
  */
-export async function liveLeases(repo: Repository, clock: Clock, kind?: Lease['kind']): Promise<LeaseEntry[]> {
+export async function liveLeases(repo: Repository, clock: Clock, kind?: Lease['kind'], identity?: ProcessIdentity): Promise<LeaseEntry[]> {
   const now = clock.now().getTime();
-  return (await allLeases(repo)).filter((e) => isLive(e.lease, now) && (kind === undefined || e.lease.kind === kind));
+  return (await allLeases(repo)).filter((e) => isLive(e.lease, now, identity) && (kind === undefined || e.lease.kind === kind));
 }
 
-function isLive(lease: Lease, now: number): boolean {
+/**
+ * Live until expiry plus the skew margin, unless `identity` knows its holder is gone: a process of
+ * this machine that was killed (SIGKILL, OOM) need not block prune until its lease runs out.
+ */
+function isLive(lease: Lease, now: number, identity?: ProcessIdentity): boolean {
+  if (lease.holder && identity?.isGone(lease.holder)) return false;
   return Date.parse(lease.expires) + CLOCK_SKEW_MS > now;
 }
 
-/** Deletes the lease objects of holders that died without releasing them (killed archives). */
-export async function removeExpiredLeases(repo: Repository, clock: Clock): Promise<number> {
+/**
+ * Deletes the lease objects of holders that died without releasing them (killed archives): expired
+ * ones, and with `identity` those whose process of this machine is gone.
+ */
+export async function removeExpiredLeases(repo: Repository, clock: Clock, identity?: ProcessIdentity): Promise<number> {
   const now = clock.now().getTime();
-  const dead = (await allLeases(repo)).filter((e) => !isLive(e.lease, now));
+  const dead = (await allLeases(repo)).filter((e) => !isLive(e.lease, now, identity));
   for (const e of dead) await repo.store.delete(lockKey(e.id));
   return dead.length;
 }

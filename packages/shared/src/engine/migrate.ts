@@ -61,7 +61,7 @@ export async function migrateRepository(repo: Repository, options: MigrateOption
     // stores a snapshot (Repository.saveSnapshot), holding its archive lease, stored earlier.
     // One that read it before the upgrade and has finished stored its flat snapshot before
     // this listing of leases, so the second pass finds it; one still running is reported.
-    const running = await liveLeases(repo, options.clock, 'archive');
+    const running = await liveLeases(repo, options.clock, 'archive', options.identity);
     moved += await moveFlatSnapshots(repo, FORMAT_VERSION);
     return { fromVersion: config.version, version: Math.max(config.version, FORMAT_VERSION), moved, runningArchives: running.length };
   } finally {

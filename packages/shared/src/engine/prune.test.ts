@@ -126,6 +126,36 @@ describe('forget and prune', () => {
     await dead.release().catch(() => undefined);
   });
 
+  it('does not wait for an archive killed on this machine: its process identity says the holder is gone', async () => {
+    const store = new MemoryBlobStore();
+    const repo = await initRepository(store, { encrypted: false });
+    await archiveDays(repo, makeVolume(512 * 1024, 25), 2);
+    const [first] = await repo.listSnapshots();
+    await removeSnapshots(repo, [first!.id]);
+    const here = 'boot-1/pid:[1]';
+    const identity = { self: { pid: 100, pidSpace: here }, isGone: (h: { pid: number; pidSpace: string }) => h.pidSpace === here && h.pid === 200 };
+    // An archive that is still running (pid 300) holds the deletions back; one killed with
+    // SIGKILL (pid 200) left a lease that would otherwise count as running for its whole TTL.
+    const running = await acquireLease(repo, clock, 'archive', 'host', { pid: 300, pidSpace: here });
+    const killed = await acquireLease(repo, clock, 'archive', 'host', { pid: 200, pidSpace: here });
+    // Without an identity nobody can tell the killed one died: the marker waits for both.
+    const blind = await pruneRepository(repo, pool(repo), { clock });
+    expect(blind.condemnedPacks).toBeGreaterThan(0);
+    expect(blind.waiting).toEqual([expect.objectContaining({ archives: 2 })]);
+    expect(blind.expiredLeases).toBe(0);
+    // With it, the killed archive's lease is removed and only the running one is waited for.
+    const held = await pruneRepository(repo, pool(repo), { clock, identity });
+    expect(held.expiredLeases).toBe(1);
+    expect(held.waiting).toEqual([expect.objectContaining({ archives: 1 })]);
+    expect(held.deletedPacks).toBe(0);
+    await running.release();
+    const done = await pruneRepository(repo, pool(repo), { clock, identity });
+    expect(done.waiting).toEqual([]);
+    expect(done.deletedPacks).toBeGreaterThan(0);
+    expect(store.keys().filter((k) => k.startsWith('locks/'))).toEqual([]);
+    await killed.release().catch(() => undefined);
+  });
+
   it('waits for an archive that may have missed the marker, then keeps what it came to need', async () => {
     const store = new MemoryBlobStore();
     const repo = await initRepository(store, { encrypted: false });

@@ -106,7 +106,7 @@ export async function pruneRepository(repo: Repository, pool: CodecPool, options
   });
   try {
     const report = await prune(repo, pool, options, repackBelow, false);
-    report.deletedPackLists = await removeUnreferencedPackLists(repo, options.clock);
+    report.deletedPackLists = await removeUnreferencedPackLists(repo, options.clock, options.identity);
     // Prune already holds the lease compaction needs, and has just rewritten index objects.
     if (repo.formatVersion >= COMPACTED_INDEX_VERSION) report.compaction = await compactIndexUnderLease(repo);
     return report;
@@ -123,7 +123,7 @@ async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, r
 
   // 1. Which earlier markers may be acted on: those no live archive can have missed. Leases are
   //    listed before the live set is computed, so every archive that ended has its snapshot in it.
-  if (!dryRun) report.expiredLeases = await removeExpiredLeases(repo, options.clock);
+  if (!dryRun) report.expiredLeases = await removeExpiredLeases(repo, options.clock, options.identity);
   // A put in progress renames its temp file within seconds; one a day old belongs to a writer
   // that died, and nothing will ever read it.
   if (!dryRun && repo.store.sweepIncomplete) {
@@ -132,7 +132,7 @@ async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, r
   // Orphan packs become indexed packs first, so this run judges them like any other.
   if (!dryRun) report.adoptedPacks = await adoptOrphanPacksUnderLease(repo);
   const markers = await repo.loadMarkers();
-  const ready = await readyMarkers(repo, options.clock, markers, dryRun, report);
+  const ready = await readyMarkers(repo, options, markers, dryRun, report);
 
   // 2. What the snapshots need now.
   const { live, snapshots, entries } = await computeLiveSet(repo, pool);
@@ -167,7 +167,7 @@ async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, r
   const entry = await writeMarker(repo, options.clock, plan.condemn);
 
   // 5. With no archive running, delete at once (against a live set taken after the lease check).
-  const leases = await liveLeases(repo, options.clock, 'archive');
+  const leases = await liveLeases(repo, options.clock, 'archive', options.identity);
   entry.marker.blockingLeases = leases.map((l) => l.id);
   await repo.store.put(entry.key, encodeEnvelope(encodeMarker(entry.marker), repo.keys.enc));
   if (leases.length > 0) {
@@ -181,9 +181,9 @@ async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, r
 }
 
 /** Fills in blocking leases where missing; returns the markers no live archive blocks. */
-async function readyMarkers(repo: Repository, clock: Clock, markers: MarkerEntry[], dryRun: boolean, report: PruneReport): Promise<MarkerEntry[]> {
+async function readyMarkers(repo: Repository, options: PruneOptions, markers: MarkerEntry[], dryRun: boolean, report: PruneReport): Promise<MarkerEntry[]> {
   // Archives only: this prune's own lease must not block it (and no other prune runs).
-  const live = new Set((await liveLeases(repo, clock, 'archive')).map((l) => l.id));
+  const live = new Set((await liveLeases(repo, options.clock, 'archive', options.identity)).map((l) => l.id));
   const ready: MarkerEntry[] = [];
   for (const m of markers) {
     if (m.marker.blockingLeases === null) {
@@ -304,9 +304,9 @@ async function writeMarker(repo: Repository, clock: Clock, packs: IndexedPack[])
  * its snapshot in the snapshot listing. (Deleting a list a snapshot names would cost only
  * speed: a restore then falls back to the whole index.)
  */
-async function removeUnreferencedPackLists(repo: Repository, clock: Clock): Promise<number> {
+async function removeUnreferencedPackLists(repo: Repository, clock: Clock, identity?: ProcessIdentity): Promise<number> {
   const lists = (await collect(repo.store.list(PACK_LISTS_PREFIX))).map((o) => o.key);
-  if (lists.length === 0 || (await liveLeases(repo, clock, 'archive')).length > 0) return 0;
+  if (lists.length === 0 || (await liveLeases(repo, clock, 'archive', identity)).length > 0) return 0;
   const named = new Set<string>();
   for (const e of await repo.listSnapshots({ strict: true })) if (e.snapshot.packList) named.add(packListKey(e.snapshot.packList));
   let deleted = 0;

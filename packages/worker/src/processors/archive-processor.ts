@@ -75,6 +75,7 @@ export function createArchiveProcessor(deps: ProcessorDeps): Processor {
         zstdLevel: settings.compressionLevel,
         packSize: settings.packSizeMiB * MiB,
         ...(deps.hostname ? { hostname: deps.hostname } : {}),
+        ...(deps.identity ? { identity: deps.identity } : {}),
         ...(parent ? { parent } : {}),
         onProgress: (p) => {
           const now = deps.clock.now().getTime();
