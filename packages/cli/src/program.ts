@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   maintenance: async () => (await import('./commands/maintenance.js')).registerMaintenance,
   migrate: async () => (await import('./commands/migrate.js')).registerMigrate,
   key: async () => (await import('./commands/key.js')).registerKey,
+  unlock: async () => (await import('./commands/unlock.js')).registerUnlock,
   run: async () => (await import('./commands/run.js')).registerRun,
   planner: async () => (await import('./commands/planner.js')).registerPlanner,
   worker: async () => (await import('./commands/worker.js')).registerWorker,

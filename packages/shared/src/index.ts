@@ -31,3 +31,4 @@ export { planForget, removeSnapshots, type VolumeForgetPlan } from './engine/for
 export { acquireLease, acquireExclusiveLease, liveLeases, LEASE_TTL_MS, CLOCK_SKEW_MS, type HeldLease } from './engine/leases.js';
 export { migrateRepository, type MigrateOptions, type MigrateReport } from './engine/migrate.js';
 export { addKey, changePassword, listKeys, removeKey, type KeyChangeOptions, type KeyInfo } from './engine/key-files.js';
+export { unlockRepository, type UnlockOptions, type UnlockReport, type UnlockedLease } from './engine/unlock.js';

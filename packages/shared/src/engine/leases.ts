@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
 import type { HolderId, ProcessIdentity } from '../ports/process-identity.js';
-import { PermanentError, RepositoryLockedError, TransientError } from '../errors.js';
+import { CorruptDataError, NotFoundError, PermanentError, RepositoryLockedError, TransientError } from '../errors.js';
 import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
 import { decodeLease, encodeLease, type Lease } from '../format/lease.js';
 import { LOCKS_PREFIX, lockKey } from '../format/layout.js';
@@ -143,16 +143,42 @@ export async function removeExpiredLeases(repo: Repository, clock: Clock, identi
 }
 
 async function allLeases(repo: Repository): Promise<LeaseEntry[]> {
+  const { leases, unreadable } = await readLeases(repo);
+  // A lease that could not be fetched may be live: judging without it could delete what its
+  // archive needs. A damaged one is no holder anyone can wait for.
+  const failed = unreadable.find((u) => !(u.error instanceof CorruptDataError) && !(u.error instanceof PermanentError));
+  if (failed) throw failed.error;
+  // A lease of a newer release cannot be judged either: stop, naming the object and how to
+  // remove it if it is junk.
+  const newer = unreadable.find((u) => u.error instanceof PermanentError);
+  if (newer) {
+    throw new PermanentError(
+      `lease ${newer.key} cannot be read (${(newer.error as Error).message}); if no newer snapfleet wrote it, remove it with \`snapfleet unlock --remove-all\``,
+      { cause: newer.error },
+    );
+  }
+  return leases;
+}
+
+export interface LeaseListing {
+  leases: LeaseEntry[];
+  /** Objects under locks/ that are no lease this release can read: damaged, foreign, or newer. */
+  unreadable: { key: string; error: unknown }[];
+}
+
+/** Every lease object, read; one deleted while listed is left out. */
+export async function readLeases(repo: Repository): Promise<LeaseListing> {
   const keys = (await collect(repo.store.list(LOCKS_PREFIX))).map((o) => o.key);
-  const entries = await mapLimit(keys, METADATA_READS_IN_FLIGHT, async (key) => {
+  const listing: LeaseListing = { leases: [], unreadable: [] };
+  await mapLimit(keys, METADATA_READS_IN_FLIGHT, async (key) => {
     const id = key.slice(LOCKS_PREFIX.length);
     try {
-      return { id, lease: decodeLease(decodeEnvelope(await repo.store.get(key), repo.keys.enc, key), key) };
+      listing.leases.push({ id, lease: decodeLease(decodeEnvelope(await repo.store.get(key), repo.keys.enc, key), key) });
     } catch (err) {
-      if (err instanceof PermanentError) throw err;
-      return undefined; // deleted while we listed, or unreadable: not a live holder
+      if (err instanceof NotFoundError) return; // released while we listed
+      listing.unreadable.push({ key, error: err });
     }
   });
-  return entries.filter((e): e is LeaseEntry => !!e);
+  return listing;
 }
 
