@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImage, describeRun, makeTempDir, removeDir, runCli, snapfleetStderr, STACK_FRAME, type CliEnv, type CliResult } from '../support/cli.js';
+import { createImage, describeRun, makeTempDir, parseJson, removeDir, runCli, snapfleetStderr, STACK_FRAME, type CliEnv, type CliResult } from '../support/cli.js';
 
 const PASSWORD = 'err-pass-Qw3$rT9';
 const WRONG_PASSWORD = 'err-wrong-Lk5%mN2';
@@ -119,7 +119,7 @@ describe('exit codes and messages', () => {
   });
 
   it('bad --read-data-subset: exit 2 naming the flag', async () => {
-    for (const value of ['0', '150', 'abc', '-5%']) {
+    for (const value of ['0', '150', 'abc', '-5%', '']) {
       const r = await runCli(['verify', `--read-data-subset=${value}`], env);
       expectFailure(r, 2, /read-data-subset/);
     }
@@ -143,5 +143,17 @@ describe('exit codes and messages', () => {
     const r = await runCli(['verify', '--read-data-subset', '50%'], env);
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stdout).toContain('no errors found');
+  });
+
+  it('a tiny --read-data-subset still reads a pack: a share above 0 is rounded up', async () => {
+    const other = join(dir, 'subset.img');
+    await createImage(other, 8, 77);
+    const archived = await runCli(['archive', other, '--volume-id', 'vol-subset', '--pack-size', '1'], env);
+    expect(archived.code, describeRun(archived)).toBe(0);
+    const r = await runCli(['verify', '--read-data-subset', '0.0000001', '--json'], env);
+    expect(r.code, describeRun(r)).toBe(0);
+    const report = parseJson<{ packsTotal: number; packsRead: number }>(r);
+    expect(report.packsTotal).toBeGreaterThan(1);
+    expect(report.packsRead).toBe(1);
   });
 });

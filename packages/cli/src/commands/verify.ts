@@ -32,7 +32,7 @@ export function registerVerify(program: Command, ctx: CliContext, setExitCode: (
     .option('--snapshot <id>', 'check only this snapshot (id, unique prefix, or "latest"), reading only the packs it needs')
     .option('--volume-id <id>', 'with --snapshot: pick among this volume\'s snapshots')
     .action(async (opts: VerifyOptions) => {
-      const fraction = opts.readDataSubset ? parsePercent(opts.readDataSubset, 'read-data-subset') : 1;
+      const fraction = opts.readDataSubset !== undefined ? parsePercent(opts.readDataSubset, 'read-data-subset') : 1;
       const repo = await openRepo(opts, ctx);
       const pool = createThreadCodecPool(repo.keys);
       const bar = progressBar('verify', opts, ctx);

@@ -95,7 +95,9 @@ export async function verifyRepository(repo: Repository, pool: CodecPool, option
  */
 export async function readBack(repo: Repository, pool: CodecPool, packs: readonly ObjectInfo[], options: VerifyOptions, problems: Problem[]) {
   const fraction = options.readDataFraction ?? 1;
-  const chosen = fraction >= 1 ? packs : packs.filter(() => randomInt(1_000_000) < fraction * 1_000_000);
+  // That share rounded up: any share above 0 reads at least one pack ("no errors found" after
+  // reading nothing would be a check that cannot fail).
+  const chosen = fraction >= 1 ? packs : randomSubset(packs, Math.ceil(fraction * packs.length));
   const totalBytes = chosen.reduce((n, p) => n + p.size, 0);
   let bytesRead = 0;
   let blobsChecked = 0;
@@ -200,4 +202,15 @@ export async function locate(snapshots: SnapshotEntry[], load: (id: Uint8Array) 
       for (const p of byBlob.get(hex) ?? []) p.affected.push({ snapshotId: s.id, volumeId: s.snapshot.volumeId, chunks, chunkSize: s.snapshot.chunkSize });
     }
   }
+}
+
+/** `count` of `items`, each subset equally likely (a partial Fisher-Yates shuffle). */
+function randomSubset<T>(items: readonly T[], count: number): T[] {
+  const pool = [...items];
+  const n = Math.min(count, pool.length);
+  for (let i = 0; i < n; i++) {
+    const j = i + randomInt(pool.length - i);
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, n);
 }
