@@ -106,9 +106,14 @@ describe('exit codes and messages', () => {
     expectFailure(r, 2, /unknown option '--no-such-flag'/);
   });
 
-  it('unknown command: exit 2', async () => {
+  it('unknown command: exit 2, whatever flags follow it', async () => {
     const r = await runCli(['frobnicate'], env);
     expectFailure(r, 2, /unknown command 'frobnicate'/);
+    const help = await runCli(['copy', '--help'], env);
+    expectFailure(help, 2, /unknown command 'copy'/);
+    const known = await runCli(['restore', '--help'], env);
+    expect(known.code, describeRun(known)).toBe(0);
+    expect(known.stdout).toContain('--snapshot');
   });
 
   it('missing required flag: exit 2', async () => {

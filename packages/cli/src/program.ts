@@ -48,6 +48,13 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
   const setExitCode: SetExitCode = (code) => (exitCode = code);
+  // Commander treats `unknown --help` as a request for the general help, and exits 0: a script
+  // that typed a command wrong (`snapfleet copy --help`) must hear that it does not exist.
+  const name = argv.find((a) => !a.startsWith('-'));
+  if (name !== undefined && name !== 'help' && !Object.hasOwn(COMMANDS, name)) {
+    ctx.stderr.write(`snapfleet: unknown command '${name}' (see snapfleet --help)\n`);
+    return EXIT.invalidInput;
+  }
   for (const name of commandsToLoad(argv)) (await COMMANDS[name]!())(program, ctx, setExitCode);
   for (const cmd of program.commands) {
     cmd.exitOverride();
