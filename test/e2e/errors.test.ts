@@ -2,7 +2,7 @@
  * How the CLI fails: the documented exit code (docs/cli.md), a single line on stderr that names
  * the problem, never a stack trace, and never the password.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImage, describeRun, makeTempDir, parseJson, removeDir, runCli, snapfleetStderr, STACK_FRAME, type CliEnv, type CliResult } from '../support/cli.js';
@@ -92,6 +92,20 @@ describe('exit codes and messages', () => {
   it('init where no folder can be made (inside /proc): fails at once naming the path', async () => {
     const r = await runCli(['init', '--repo', '/proc/snapfleet-nope'], env, { timeoutMs: 20_000 });
     expectFailure(r, 2, /\/proc\/snapfleet-nope\/keys\/[0-9a-f]{64} does not exist/);
+  });
+
+  it('a damaged key file is damage (exit 4, naming it), not a wrong password', async () => {
+    const other = join(dir, 'damaged-key');
+    const init = await runCli(['init', '--repo', other], env);
+    expect(init.code, describeRun(init)).toBe(0);
+    const [name] = await readdir(join(other, 'keys'));
+    const path = join(other, 'keys', name!);
+    const file = JSON.parse(await readFile(path, 'utf8')) as { salt: string };
+    const salt = Buffer.from(file.salt, 'base64');
+    salt[0] = salt[0]! ^ 0x01;
+    await writeFile(path, JSON.stringify({ ...file, salt: salt.toString('base64') }));
+    const r = await runCli(['snapshots', '--repo', other], env);
+    expectFailure(r, 4, new RegExp(`key file keys/${name} is damaged: its checksum does not match`));
   });
 
   it('missing image file: non-zero, naming the path', async () => {

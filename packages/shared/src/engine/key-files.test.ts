@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError, NotFoundError, RepositoryLockedError, WrongPasswordError } from '../errors.js';
+import { CorruptDataError, InvalidInputError, NotFoundError, RepositoryLockedError, WrongPasswordError } from '../errors.js';
 import { MemoryBlobStore } from '../testing/index.js';
 import { KEYS_PREFIX } from '../format/layout.js';
 import { collect } from '../content/map-limit.js';
@@ -102,5 +102,46 @@ describe('key files', () => {
     const repo = await initRepository(store, { encrypted: false });
     await expect(listKeys(repo)).rejects.toMatchObject({ field: 'repo' });
     await expect(addKey(repo, 'pw')).rejects.toMatchObject({ field: 'repo' });
+  });
+});
+
+describe('damaged key files', () => {
+  const edit = async (store: MemoryBlobStore, id: string, change: (file: Record<string, unknown>) => void) => {
+    const file = JSON.parse(Buffer.from(await store.get(KEYS_PREFIX + id)).toString()) as Record<string, unknown>;
+    change(file);
+    await store.put(KEYS_PREFIX + id, Buffer.from(JSON.stringify(file)));
+  };
+  const flip = (b64: string) => {
+    const bytes = Buffer.from(b64, 'base64');
+    bytes[3] = bytes[3]! ^ 0x10;
+    return bytes.toString('base64');
+  };
+
+  it('say so, naming the file and what is wrong, instead of "wrong password"', async () => {
+    const store = await repository();
+    const [id] = await keyFiles(store);
+    await edit(store, id!, (f) => (f.salt = flip(f.salt as string)));
+    await expect(openRepository(store, { password: 'first-pw' })).rejects.toThrow(new RegExp(`key file keys/${id} is damaged: its checksum does not match`));
+    await expect(openRepository(store, { password: 'first-pw' })).rejects.toBeInstanceOf(CorruptDataError);
+    await edit(store, id!, (f) => delete f.salt);
+    await expect(openRepository(store, { password: 'first-pw' })).rejects.toThrow(new RegExp(`key file keys/${id} is damaged: field salt is missing or not valid`));
+  });
+
+  it('beside an intact key: the right password opens, a wrong one says which file was not tried', async () => {
+    const store = await repository();
+    const repo = await openRepository(store, { password: 'first-pw' });
+    const second = await addKey(repo, 'second-pw');
+    await edit(store, repo.keyFileId!, (f) => (f.n = 1 << 30));
+    expect(await opens(store, 'second-pw')).toBe(second);
+    const wrong = openRepository(store, { password: 'nope' });
+    await expect(wrong).rejects.toBeInstanceOf(WrongPasswordError);
+    await expect(wrong).rejects.toThrow(new RegExp(`key file keys/${repo.keyFileId} is damaged.*not tried`));
+  });
+
+  it('key files written before the checksum still open', async () => {
+    const store = await repository();
+    const [id] = await keyFiles(store);
+    await edit(store, id!, (f) => delete f.check);
+    expect(await opens(store, 'first-pw')).toBe(id);
   });
 });

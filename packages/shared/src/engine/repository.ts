@@ -5,7 +5,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { BlobStore, ObjectInfo, PackStorageClass, PutOptions } from '../ports/blob-store.js';
 import type { DedupIndexCache, IndexObjectView } from '../ports/dedup-index.js';
-import { InvalidInputError, NotFoundError, CorruptDataError } from '../errors.js';
+import { InvalidInputError, NotFoundError, CorruptDataError, WrongPasswordError } from '../errors.js';
 import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION, VOLUME_SNAPSHOTS_VERSION } from '../format/codec-ids.js';
 import { CONFIG_KEY, DATA_PREFIX, KEYS_PREFIX, PRUNE_PREFIX, SNAPSHOTS_PREFIX, idFromKey, indexKey, keyFileKey, packKey, snapshotKey, volumeSnapshotsPrefix } from '../format/layout.js';
 import { decodeMarker, type DeletionMarker } from '../format/deletion-marker.js';
@@ -376,6 +376,7 @@ export async function openRepository(store: BlobStore, options: OpenOptions = {}
   if (!options.password) throw new InvalidInputError(`repository ${store.location} is encrypted: give a password`, 'password');
   const keyObjects = await collect(store.list(KEYS_PREFIX));
   if (keyObjects.length === 0) throw new CorruptDataError(`repository ${store.location} is encrypted but has no key files`);
+  const damaged: CorruptDataError[] = [];
   let lastError: unknown;
   for (const o of keyObjects) {
     try {
@@ -384,8 +385,15 @@ export async function openRepository(store: BlobStore, options: OpenOptions = {}
       repo.keyFileId = o.key.slice(KEYS_PREFIX.length);
       return repo;
     } catch (err) {
+      if (err instanceof CorruptDataError) damaged.push(err);
       lastError = err;
     }
+  }
+  // Every key file damaged: that is damage, not a wrong password. Some damaged: the password
+  // fits none of the others, and the message says which files could not be tried.
+  if (damaged.length === keyObjects.length) throw damaged[0]!;
+  if (damaged.length > 0 && lastError instanceof WrongPasswordError) {
+    throw new WrongPasswordError(`${lastError.message} (${damaged.map((d) => d.message).join('; ')}: not tried)`);
   }
   throw lastError;
 }

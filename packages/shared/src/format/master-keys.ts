@@ -4,7 +4,7 @@
  * Each key file (keys/<id>) holds the pair sealed under a key derived from one password with
  * scrypt, so a password can be added or changed without re-encrypting any data.
  */
-import { createSecretKey, randomBytes, scrypt as scryptCb, type KeyObject, type ScryptOptions } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, scrypt as scryptCb, type KeyObject, type ScryptOptions } from 'node:crypto';
 import { z } from 'zod';
 import { CorruptDataError, WrongPasswordError } from '../errors.js';
 import { open, seal } from './sealing.js';
@@ -40,6 +40,8 @@ export function generateMasterKeys(encrypted: boolean): MasterKeys {
  * logins. Stored per key file so it can be raised later without breaking old files.
  */
 const DEFAULT_KDF = { n: 1 << 15, r: 8, p: 1 };
+/** Salts are 32 random bytes; a shorter one is a damaged file. */
+const MIN_SALT_BYTES = 16;
 
 const keyFileSchema = z.object({
   version: z.literal(KEY_FILE_VERSION),
@@ -53,6 +55,13 @@ const keyFileSchema = z.object({
   created: z.iso.datetime().optional(),
   hostname: z.string().max(255).optional(),
   username: z.string().max(255).optional(),
+  /**
+   * SHA-256 (base64) of the fields that derive and open the key (keyFileChecksum): a flipped
+   * byte in the salt or the KDF parameters would otherwise read as a wrong password, or ask
+   * scrypt for absurd memory. Absent from files written before; not a defence against tampering
+   * (the sealed data is), only against damage.
+   */
+  check: z.base64().optional(),
 });
 export type KeyFile = z.infer<typeof keyFileSchema>;
 
@@ -75,7 +84,13 @@ export async function wrapMasterKeys(keys: MasterKeys, password: string, origin:
   const salt = randomBytes(32);
   const wrappingKey = await deriveKey(password, salt, kdf);
   const data = seal(wrappingKey, Buffer.concat([keys.encRaw, keys.idRaw]));
-  return { version: KEY_FILE_VERSION, kdf: 'scrypt', ...kdf, salt: salt.toString('base64'), data: data.toString('base64'), ...origin };
+  const file: KeyFile = { version: KEY_FILE_VERSION, kdf: 'scrypt', ...kdf, salt: salt.toString('base64'), data: data.toString('base64'), ...origin };
+  return { ...file, check: keyFileChecksum(file) };
+}
+
+/** What `check` covers: everything that derives the wrapping key and opens the data. */
+function keyFileChecksum(f: KeyFile): string {
+  return createHash('sha256').update(JSON.stringify([f.version, f.kdf, f.n, f.r, f.p, f.salt, f.data])).digest('base64');
 }
 
 export function parseKeyFile(bytes: Uint8Array, key: string): KeyFile {
@@ -86,8 +101,16 @@ export function parseKeyFile(bytes: Uint8Array, key: string): KeyFile {
     throw new CorruptDataError(`key file ${key} is not JSON`, { object: key }, { cause: err });
   }
   const parsed = keyFileSchema.safeParse(json);
-  if (!parsed.success) throw new CorruptDataError(`key file ${key} is malformed: ${parsed.error.issues[0]?.message}`, { object: key });
-  return parsed.data;
+  if (!parsed.success) {
+    const field = parsed.error.issues[0]?.path.join('.') || '(the whole file)';
+    throw new CorruptDataError(`key file ${key} is damaged: field ${field} is missing or not valid`, { object: key });
+  }
+  const file = parsed.data;
+  if (file.check !== undefined && file.check !== keyFileChecksum(file)) {
+    throw new CorruptDataError(`key file ${key} is damaged: its checksum does not match its salt, KDF parameters or data`, { object: key });
+  }
+  if (Buffer.from(file.salt, 'base64').length < MIN_SALT_BYTES) throw new CorruptDataError(`key file ${key} is damaged: its salt is too short`, { object: key });
+  return file;
 }
 
 /** Unwraps the master keys, or throws WrongPasswordError. */
