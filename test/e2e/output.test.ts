@@ -141,3 +141,24 @@ describe('progress output', () => {
     expect(JSON.parse(json.output.trim())).toMatchObject({ problems: [] });
   });
 });
+
+describe('forget in text', () => {
+  it('prints its decisions before acting and each removal as it is done', async () => {
+    const fenv = { ...env, SNAPFLEET_REPOSITORY: join(dir, 'forget-repo') };
+    expect((await runCli(['init'], fenv)).code).toBe(0);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await runCli(['archive', image, '--volume-id', 'vol-f', '--json', '--time', `2026-0${i + 1}-01T00:00:00Z`], fenv);
+      expect(r.code, describeRun(r)).toBe(0);
+      ids.push(parseJson<{ snapshot: string }>(r).snapshot);
+    }
+    const r = await runCli(['forget', '--volume-id', 'vol-f', '--keep-last', '1'], fenv);
+    expect(r.code, describeRun(r)).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    const planned = lines.findIndex((l) => l.includes(`remove  ${ids[0]!.slice(0, 8)}`));
+    const done = [lines.indexOf(`removed ${ids[0]}`), lines.indexOf(`removed ${ids[1]}`)];
+    expect(planned, r.stdout).toBeGreaterThanOrEqual(0);
+    expect(Math.min(...done), r.stdout).toBeGreaterThan(planned);
+    expect(lines.at(-1)).toBe('removed 2 snapshot(s)');
+  });
+});

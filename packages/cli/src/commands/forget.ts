@@ -105,7 +105,12 @@ export function registerForget(program: Command, ctx: CliContext): void {
     }
     const removed = plans.flatMap((p) => p.remove);
     const removeIds = removed.map((e) => e.id);
-    if (!opts.dryRun) await removeSnapshots(repo, removed.map((e) => (damagedIds.has(e.id) ? e.id : e)));
+    // Text: the decisions first and each removal as it is done, so that a run killed midway
+    // leaves a record of what it removed. JSON stays one document, written at the end.
+    if (!opts.json) ctx.stdout.write(table(plans));
+    const onRemoved = opts.json ? undefined : (id: string) => ctx.stdout.write(`removed ${id}\n`);
+    if (!opts.dryRun) await removeSnapshots(repo, removed.map((e) => (damagedIds.has(e.id) ? e.id : e)), onRemoved);
+    if (!opts.json) ctx.stdout.write(`${opts.dryRun ? 'would remove' : 'removed'} ${removeIds.length} snapshot(s)\n`);
     const prune = opts.prune && !opts.dryRun ? await runPrune(repo, opts, ctx) : undefined;
     if (opts.json) {
       const json = plans.map((p) => ({
@@ -116,7 +121,6 @@ export function registerForget(program: Command, ctx: CliContext): void {
       ctx.stdout.write(JSON.stringify({ dryRun: !!opts.dryRun, volumes: json, ...(prune ? { prune } : {}) }) + '\n');
       return;
     }
-    ctx.stdout.write(table(plans) + `${opts.dryRun ? 'would remove' : 'removed'} ${removeIds.length} snapshot(s)\n`);
     if (prune) ctx.stdout.write(describePrune(prune, false));
   });
 }

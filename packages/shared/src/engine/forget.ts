@@ -39,11 +39,12 @@ export function planForget(entries: readonly SnapshotEntry[], rules: RetentionRu
  * A bare id (a damaged snapshot, whose volume is unknown) is removed under every key a listing
  * of the snapshot keys finds for it.
  */
-export async function removeSnapshots(repo: Repository, snapshots: readonly (SnapshotEntry | string)[]): Promise<void> {
+export async function removeSnapshots(repo: Repository, snapshots: readonly (SnapshotEntry | string)[], onRemoved?: (id: string) => void): Promise<void> {
   const listed = snapshots.some((s) => typeof s === 'string') ? await listSnapshotKeys(repo.store, SNAPSHOTS_PREFIX) : undefined;
   for (const s of snapshots) {
     const keys = typeof s === 'string' ? (listed!.get(s) ?? []).map((k) => k.key) : [snapshotKey(s.id), snapshotKey(s.id, repo.volumeKey(s.snapshot.volumeId))];
     if (typeof s !== 'string' && s.key && !keys.includes(s.key)) keys.unshift(s.key);
     for (const key of keys) await repo.store.delete(key);
+    onRemoved?.(typeof s === 'string' ? s : s.id);
   }
 }
