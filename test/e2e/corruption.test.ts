@@ -137,7 +137,11 @@ describe.each([{ encrypted: true }, { encrypted: false }])('a flipped byte in a 
     await mkdir(out);
     const dest = join(out, 'restored.img');
     await writeFile(dest, 'the previous contents\n');
-    const r = await runCli(['restore', '--snapshot', snapshotId.slice(0, 12), '--to', dest], env);
+    // Without --overwrite an existing file is refused before anything is read.
+    const refused = await runCli(['restore', '--snapshot', snapshotId.slice(0, 12), '--to', dest], env);
+    expect(refused.code, describeRun(refused)).toBe(2);
+    expect(refused.stderr).toMatch(/restored\.img exists; pass --overwrite to replace it \[to\]/);
+    const r = await runCli(['restore', '--snapshot', snapshotId.slice(0, 12), '--to', dest, '--overwrite'], env);
     expect(r.code, describeRun(r)).toBe(4);
     expect(await readFile(dest, 'utf8')).toBe('the previous contents\n');
     expect(await readdir(out)).toEqual(['restored.img']);

@@ -19,6 +19,7 @@ interface RestoreOptions extends RepoOptions {
   config?: string;
   ebsEncrypted?: boolean;
   ebsKmsKey?: string;
+  overwrite?: boolean;
 }
 
 export function registerRestore(program: Command, ctx: CliContext): void {
@@ -27,6 +28,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .option('--volume-id <id>', 'pick among this volume\'s snapshots')
     .requiredOption('--to <path>', 'destination file or block device, or ebs:REGION[/AZ] for a new EBS snapshot (and a volume in AZ)')
     .option('--prefix <prefix>', 'with --to ebs: and REDIS_URL, the fleet\'s Redis key prefix whose AWS rate limits to share (default "snapfleet")')
+    .option('--overwrite', 'replace an existing destination file, or write to a mounted block device')
     .option('--ebs-encrypted', 'with --to ebs:, encrypt the new snapshot and volume (with the account\'s default KMS key unless --ebs-kms-key)')
     .option('--ebs-kms-key <arn>', 'with --to ebs:, the KMS key (ARN, in the destination region) to encrypt them with; implies --ebs-encrypted')
     .option('-c, --config <file>', 'with --to ebs:, a fleet config whose aws provider gives the defaults (provider.restore, accountId, fleet.prefix)')
@@ -37,8 +39,11 @@ export function registerRestore(program: Command, ctx: CliContext): void {
         const flag = { ebsEncrypted: 'ebs-encrypted', ebsKmsKey: 'ebs-kms-key', config: 'config' }[ebsOnly];
         throw new InvalidInputError(`--${flag} applies to --to ebs:REGION[/AZ] only, not to a file or device`, flag);
       }
-      // Checked before anything is opened: a bad key or config writes nothing.
+      // Checked before anything is opened: a bad key or config, or a destination that must not be
+      // replaced, writes nothing.
       const ebsSettings = ebs ? await (await import('./restore-ebs-target.js')).resolveEbsRestore(ebs, opts, ctx) : undefined;
+      const fileTarget = ebs ? undefined : new LocalVolumeTarget(opts.to, { overwrite: opts.overwrite ?? false });
+      await fileTarget?.checkDestination();
       // The codec threads start while the repository opens and the snapshot is looked up.
       const threads = startCodecThreads();
       let repo: Repository;
@@ -56,7 +61,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
       // Loaded only for ebs: destinations: the EBS restore needs Redis and the AWS SDK.
       const ebsTarget = ebsSettings ? await (await import('./restore-ebs-target.js')).openEbsRestoreTarget(ebsSettings, snapshot, ctx) : undefined;
       try {
-        const target = ebsTarget?.target ?? new LocalVolumeTarget(opts.to);
+        const target = ebsTarget?.target ?? fileTarget!;
         const interrupt = ctx.onInterrupt(() => target.abort());
         let read: RestoreStats;
         try {

@@ -11,6 +11,15 @@ import { attachLoopDevice, probeLoopDevices } from './loop-device-fixture.js';
 const MiB = 1024 * 1024;
 const loopUnavailable = await probeLoopDevices();
 
+/** The block device the root file system is mounted from, when it is one with a node in /dev. */
+async function rootDevice(): Promise<string | undefined> {
+  const line = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === '/');
+  const source = line?.split(' - ')[1]?.split(' ')[1];
+  if (!source?.startsWith('/dev/')) return undefined;
+  return (await stat(source).catch(() => undefined))?.isBlockDevice() ? source : undefined;
+}
+const mountedRoot = await rootDevice();
+
 async function withDir(test: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'snapfleet-target-'));
   try {
@@ -52,11 +61,24 @@ describe('LocalVolumeTarget on a file', () => {
       expect(await readdir(dir)).toEqual(['restored.img']);
     }));
 
+  it('refuses an existing destination unless told to overwrite it, before writing anything', () =>
+    withDir(async (dir) => {
+      const path = join(dir, 'disk.img');
+      await writeFile(path, 'previous contents');
+      const target = new LocalVolumeTarget(path);
+      await expect(target.checkDestination()).rejects.toMatchObject({ field: 'to', message: expect.stringMatching(/exists; pass --overwrite/) });
+      await expect(target.open(4096)).rejects.toBeInstanceOf(InvalidInputError);
+      await target.abort();
+      expect(await readdir(dir)).toEqual(['disk.img']);
+      await new LocalVolumeTarget(path, { overwrite: true }).checkDestination();
+      await new LocalVolumeTarget(join(dir, 'new.img')).checkDestination();
+    }));
+
   it('leaves an existing destination untouched when aborted, and replaces it on commit', () =>
     withDir(async (dir) => {
       const path = join(dir, 'disk.img');
       await writeFile(path, 'previous contents');
-      const aborted = new LocalVolumeTarget(path);
+      const aborted = new LocalVolumeTarget(path, { overwrite: true });
       await aborted.open(4096);
       await aborted.write(0, randomData(4096));
       await aborted.abort();
@@ -65,7 +87,7 @@ describe('LocalVolumeTarget on a file', () => {
       expect(await readdir(dir)).toEqual(['disk.img']);
 
       const data = randomData(4096);
-      const committed = new LocalVolumeTarget(path);
+      const committed = new LocalVolumeTarget(path, { overwrite: true });
       await committed.open(4096);
       await committed.write(0, data);
       await committed.commit();
@@ -183,7 +205,7 @@ describe('LocalVolumeTarget on a file', () => {
       try {
         const path = join(dir, 'restored.img');
         await writeFile(path, 'old');
-        const target = new LocalVolumeTarget(path, { flushEveryBytes: MiB, directIo: false });
+        const target = new LocalVolumeTarget(path, { flushEveryBytes: MiB, directIo: false, overwrite: true });
         await target.open(4 * MiB);
         await target.write(0, randomData(MiB));
         await expect(target.commit()).rejects.toThrow(/EIO/);
@@ -233,5 +255,15 @@ describe.skipIf(loopUnavailable !== undefined)(`LocalVolumeTarget on a block dev
     } finally {
       await loop.detach();
     }
+  });
+});
+
+describe.skipIf(mountedRoot === undefined)(`LocalVolumeTarget on a mounted device${mountedRoot ? '' : ' (skipped: the root file system is not mounted from a block device here)'}`, () => {
+  it('refuses it before writing anything, naming it; --overwrite lets it through', async () => {
+    const target = new LocalVolumeTarget(mountedRoot!);
+    await expect(target.checkDestination()).rejects.toMatchObject({ field: 'to', message: expect.stringContaining(`${mountedRoot} is a mounted block device`) });
+    await expect(target.open(4096)).rejects.toBeInstanceOf(InvalidInputError);
+    await target.abort();
+    await new LocalVolumeTarget(mountedRoot!, { overwrite: true }).checkDestination();
   });
 });
