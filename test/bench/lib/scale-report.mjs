@@ -304,7 +304,7 @@ function markdown(d, { jobs, opens, units, extra, big }) {
     out.push(
       `### Building the large repository (${L.reused ? `recorded when it was built, ${L.builtAt}` : 'this run'})`,
       '',
-      'Each random volume\'s archive, with the repository as large as the volumes archived before it: the same job, a growing repository.',
+      'Each random volume\'s archive, with the repository as large as the volumes archived before it: the same job, a growing repository. These archives run with the host index table off (`SNAPFLEET_CACHE_DIR=off`, so that no table exists before the measured jobs): each loads the whole index into memory, which is why their peak RSS grows with the repository; the measured jobs above use the table.',
       '',
       mdTable(
         ['volume', 'repository before GiB', 'volume MiB', 'wall s', 'CPU s', 'peak RSS MiB'],
