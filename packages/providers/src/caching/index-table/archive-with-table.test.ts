@@ -117,6 +117,11 @@ describe('archive with the host index table', () => {
     const report = await pruneRepository(repo, createInlineCodecPool(repo.keys), { clock, repackBelow: 0.95 });
     expect(report.repackedPacks).toBeGreaterThan(0);
     expect(report.deletedPacks).toBeGreaterThan(0);
+    // Prune gave both snapshots layout lists naming where their blobs are now; without them
+    // (as a prune of an earlier release left the repository) their own lists are stale.
+    expect(report.refreshedLists).toBe(2);
+    const folder = new FolderBlobStore(join(root, 'repo'));
+    for await (const o of folder.list('layouts/')) await folder.delete(o.key);
 
     repo = await open();
     const whole = vi.spyOn(repo, 'buildIndex');
