@@ -27,4 +27,24 @@ describe('IdTable', () => {
     expect(t.insert(b, 0).added).toBe(true);
     expect(t.find(b, 0)).toBe(1);
   });
+
+  it('keeps only a prefix when asked, and a presized table never replaces its arrays', () => {
+    const t = new IdTable({ keyBytes: 16, presize: 5000 });
+    const ids = randomBytes(5000 * 32);
+    t.insert(ids, 0);
+    const first = t.id(0);
+    expect(first.byteLength).toBe(16);
+    for (let i = 1; i < 5000; i++) expect(t.insert(ids, i * 32).added).toBe(true);
+    // Still a view of the same store: it never grew (nothing outgrown left to collect).
+    expect(t.id(0).buffer).toBe(first.buffer);
+    for (let i = 0; i < 5000; i += 7) expect(t.find(ids, i * 32)).toBe(i);
+    // Ids are told apart by their first 16 bytes only.
+    const samePrefix = Buffer.from(ids.subarray(32, 64));
+    samePrefix[20]! ^= 0xff;
+    expect(t.find(samePrefix, 0)).toBe(1);
+    const otherPrefix = Buffer.from(ids.subarray(32, 64));
+    otherPrefix[15]! ^= 0xff;
+    expect(t.find(otherPrefix, 0)).toBe(-1);
+    expect(() => new IdTable({ keyBytes: 33 })).toThrow(/keyBytes/);
+  });
 });

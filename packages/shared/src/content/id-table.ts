@@ -3,14 +3,39 @@
  * packed id store. Blob ids are keyed hashes, uniformly random, so their first four bytes serve
  * as the hash. Compared with a Map keyed by strings this costs ~40 bytes instead of ~100 per id
  * and no string or object per lookup: the archive looks up every chunk of a volume here.
+ *
+ * A table may keep only the first `keyBytes` of each id (see RecentIds for why that is safe
+ * there), and may be sized for a known number of ids up front so that it never grows.
  */
 import { ID_BYTES } from '../format/ids.js';
 
+export interface IdTableOptions {
+  /** Bytes of each id kept and compared: its prefix. @defaultValue ID_BYTES (the whole id) */
+  keyBytes?: number;
+  /**
+   * Ids the table is sized for at once: no growth (and no outgrown arrays left to the garbage
+   * collector) up to this count. The store's pages become resident only as ids fill them.
+   */
+  presize?: number;
+}
+
 export class IdTable {
-  private store = new Uint8Array(1024 * ID_BYTES);
-  private slots = new Int32Array(2048).fill(-1);
-  private mask = 2047;
+  private readonly keyBytes: number;
+  private store: Uint8Array;
+  private slots: Int32Array;
+  private mask: number;
   count = 0;
+
+  constructor(options: IdTableOptions = {}) {
+    this.keyBytes = options.keyBytes ?? ID_BYTES;
+    if (this.keyBytes < 4 || this.keyBytes > ID_BYTES) throw new RangeError(`keyBytes must be 4..${ID_BYTES}, got ${this.keyBytes}`);
+    const ids = Math.max(1024, options.presize ?? 0);
+    // Slots stay at most half full (the growth rule in insert): twice the ids, to a power of two.
+    const slots = 2 ** Math.ceil(Math.log2(ids * 2));
+    this.store = new Uint8Array(ids * this.keyBytes);
+    this.slots = new Int32Array(slots).fill(-1);
+    this.mask = slots - 1;
+  }
 
   /** Entry number of the id at `ids[offset..offset+32)`, or -1. */
   find(ids: Uint8Array, offset: number): number {
@@ -34,12 +59,13 @@ export class IdTable {
       s = (s + 1) & this.mask;
     }
     const entry = this.count++;
-    if (entry * ID_BYTES >= this.store.length) {
+    const k = this.keyBytes;
+    if (entry * k >= this.store.length) {
       const next = new Uint8Array(this.store.length * 2);
       next.set(this.store);
       this.store = next;
     }
-    this.store.set(ids.subarray(offset, offset + ID_BYTES), entry * ID_BYTES);
+    this.store.set(ids.subarray(offset, offset + k), entry * k);
     this.slots[s] = entry;
     return { entry, added: true };
   }
@@ -50,9 +76,9 @@ export class IdTable {
     this.count = 0;
   }
 
-  /** The id stored as `entry` (a view; copy it to keep it). */
+  /** The id (or its kept prefix) stored as `entry` (a view; copy it to keep it). */
   id(entry: number): Uint8Array {
-    return this.store.subarray(entry * ID_BYTES, (entry + 1) * ID_BYTES);
+    return this.store.subarray(entry * this.keyBytes, (entry + 1) * this.keyBytes);
   }
 
   private hash(ids: Uint8Array, o: number): number {
@@ -60,8 +86,9 @@ export class IdTable {
   }
 
   private equals(entry: number, ids: Uint8Array, offset: number): boolean {
-    const base = entry * ID_BYTES;
-    for (let i = 0; i < ID_BYTES; i++) if (this.store[base + i] !== ids[offset + i]) return false;
+    const k = this.keyBytes;
+    const base = entry * k;
+    for (let i = 0; i < k; i++) if (this.store[base + i] !== ids[offset + i]) return false;
     return true;
   }
 
@@ -69,7 +96,7 @@ export class IdTable {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
     for (let e = 0; e < this.count; e++) {
-      let s = this.hash(this.store, e * ID_BYTES) & mask;
+      let s = this.hash(this.store, e * this.keyBytes) & mask;
       while (slots[s]! >= 0) s = (s + 1) & mask;
       slots[s] = e;
     }

@@ -7,6 +7,11 @@
  * Frames are copied into a pack buffer as they arrive, and the buffers of stored packs are
  * reused: memory stays at (uploads in flight + 1) packs, allocated once, instead of hundreds of
  * megabytes of short-lived frame buffers for the garbage collector to chase.
+ *
+ * Adds and flushes take turns (one at a time, in arrival order). Several producers add at once
+ * (every block in flight, and the manifest's frames); were they let in while a full pack waits
+ * for an upload slot, each would start a pack buffer of its own, and a long archive on a busy
+ * host gathered twice the buffers this budget allows.
  */
 import { randomBytes } from 'node:crypto';
 import { blobDataLength, type BlobStore, type PutOptions } from '../ports/blob-store.js';
@@ -45,6 +50,8 @@ export class PackWriter {
   /** Buffers of stored packs, for the next packs to fill. */
   private readonly spare: Uint8Array[] = [];
   private readonly uploads = new Semaphore(UPLOADS_IN_FLIGHT);
+  /** One add or flush at a time: see above. */
+  private readonly turn = new Semaphore(1);
   private readonly tasks = new TaskGroup();
   readonly stats: PackWriterStats = { packs: 0, storedBytes: 0 };
 
@@ -59,17 +66,30 @@ export class PackWriter {
 
   /** Copies the frame into the pack being filled: the caller may reuse `frame.stored` at once. */
   async add(frame: StoredFrame): Promise<void> {
-    this.tasks.check();
-    const { type, compression, storedLength, rawLength, ids, lengths, stored } = frame;
-    const buffer = this.room(stored.byteLength);
-    buffer.set(stored, this.size);
-    this.size += stored.byteLength;
-    this.entries.push({ type, compression, storedLength, rawLength, ids, lengths });
-    if (this.size >= this.packSize) await this.flush();
+    await this.turn.run(async () => {
+      this.tasks.check();
+      const { type, compression, storedLength, rawLength, ids, lengths, stored } = frame;
+      const buffer = this.room(stored.byteLength);
+      buffer.set(stored, this.size);
+      this.size += stored.byteLength;
+      this.entries.push({ type, compression, storedLength, rawLength, ids, lengths });
+      if (this.size >= this.packSize) await this.startPack();
+    });
   }
 
   /** Starts storing the frames collected so far as one pack; waits only for an upload slot. */
   async flush(): Promise<void> {
+    await this.turn.run(() => this.startPack());
+  }
+
+  /** Flushes and waits until every pack and index object is stored. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.tasks.wait();
+  }
+
+  /** flush, for a caller that has the turn. */
+  private async startPack(): Promise<void> {
     if (this.entries.length === 0 || this.buffer === undefined) return;
     const { buffer, size, entries } = this;
     this.buffer = undefined;
@@ -82,12 +102,6 @@ export class PackWriter {
         this.uploads.release();
       }),
     );
-  }
-
-  /** Flushes and waits until every pack and index object is stored. */
-  async close(): Promise<void> {
-    await this.flush();
-    await this.tasks.wait();
   }
 
   /** The pack buffer, with room for `bytes` more; grown (rarely: huge chunks) by copying. */
