@@ -19,5 +19,5 @@ export async function openRepo(opts: RepoOptions, ctx: CliContext): Promise<Repo
   const password = await readPassword(opts.passwordFile, ctx.env);
   const store = await storeFor(opts, ctx);
   const dedupCache = hostIndexTableFor(store, ctx.env, { onWarning: storeWarning(ctx) });
-  return openRepository(store, { ...(password === undefined ? {} : { password }), ...(dedupCache ? { dedupCache } : {}) });
+  return openRepository(store, { clock: ctx.clock, ...(password === undefined ? {} : { password }), ...(dedupCache ? { dedupCache } : {}) });
 }

@@ -48,6 +48,18 @@ export class RepositoryLockedError extends TransientError {
   }
 }
 
+/** An object under Object Lock retention: it cannot be deleted before `until`. */
+export class RetainedObjectError extends PermanentError {
+  constructor(
+    message: string,
+    readonly key: string,
+    readonly until: Date,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** The provider asked us to slow down; retry later with backoff. */
 export class ThrottledError extends SnapfleetError {
   readonly kind = 'throttled';

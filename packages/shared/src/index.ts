@@ -5,7 +5,7 @@
 export * from './errors.js';
 export * from './ports/index.js';
 export { FORMAT_VERSION, OLDEST_FORMAT_VERSION, Compression, Encryption, BlobType } from './format/codec-ids.js';
-export { DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE, isValidChunkSize, type RepoConfig } from './format/repo-config.js';
+export { DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE, MAX_OBJECT_LOCK_DAYS, isValidChunkSize, type RepoConfig } from './format/repo-config.js';
 export type { Snapshot, SnapshotEntry, SnapshotStats } from './format/snapshot.js';
 export type { IndexedPack } from './format/index-object.js';
 export type { FrameEntry } from './format/pack-header.js';
@@ -27,7 +27,8 @@ export { compactIndex, COMPACT_TARGET_BLOBS, type CompactionReport, type Mainten
 export {
   improveLocalityUnderLease, maintainLocality, DEFAULT_MAX_DECODE_AMPLIFICATION, DEFAULT_MAX_READS_PER_GIB, type LocalityOptions, type LocalityReport, type VolumeLocality,
 } from './engine/locality.js';
-export { planForget, removeSnapshots, type VolumeForgetPlan } from './engine/forget.js';
+export { planForget, removeSnapshots, type RemovalReport, type VolumeForgetPlan } from './engine/forget.js';
+export { ObjectLockStore, objectLockOf, isLockedKey, retentionAt, type ObjectLockConfig, type RetentionReport } from './engine/object-lock.js';
 export { acquireLease, acquireExclusiveLease, liveLeases, LEASE_TTL_MS, CLOCK_SKEW_MS, type HeldLease } from './engine/leases.js';
 export { migrateRepository, type MigrateOptions, type MigrateReport } from './engine/migrate.js';
 export { addKey, changePassword, listKeys, removeKey, type KeyChangeOptions, type KeyInfo } from './engine/key-files.js';

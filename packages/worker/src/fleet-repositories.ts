@@ -8,7 +8,7 @@
  * job that opened it before the reload may still be using it.
  */
 import { readFile } from 'node:fs/promises';
-import { InvalidInputError, Repository, createThreadCodecPool, openRepository, type BlobStore, type CodecPool, type DedupIndexCache, type RepoConfig } from '@snapfleet/shared';
+import { InvalidInputError, Repository, createThreadCodecPool, openRepository, type BlobStore, type Clock, type CodecPool, type DedupIndexCache, type RepoConfig } from '@snapfleet/shared';
 import type { FleetConfig, RepositoryConfig } from '@snapfleet/shared/config';
 import { hostIndexTableFor, openBlobStore } from '@snapfleet/providers';
 
@@ -34,6 +34,8 @@ export interface FleetRepositoriesOptions {
   /** Where the stores' warnings go (the host's index cache: a damaged file, an unusable folder). */
   onWarning?: (message: string) => void;
   openStore?: (url: string, env: Readonly<Record<string, string | undefined>>) => BlobStore | Promise<BlobStore>;
+  /** What Object Lock retention dates count from (repositories under Object Lock open only with one). */
+  clock?: Clock;
 }
 
 interface Cached {
@@ -76,9 +78,10 @@ export function createFleetRepositories(options: FleetRepositoriesOptions): Flee
   async function load(name: string, settings: RepositoryConfig): Promise<Cached> {
     const store = await openStore(settings.url, options.env);
     const password = await passwordFor(name, settings, options.env);
-    const repo = await openRepository(store, password === undefined ? {} : { password });
+    const repo = await openRepository(store, { ...(password === undefined ? {} : { password }), ...(options.clock ? { clock: options.clock } : {}) });
     const dedupCache = hostIndexTableFor(store, options.env, options.onWarning ? { onWarning: options.onWarning } : {});
-    return { store, config: repo.config, keys: repo.keys, pool: createThreadCodecPool(repo.keys, options.codecThreads), dedupCache };
+    // repo.store, not store: under Object Lock it is the wrapper that gives puts their retention.
+    return { store: repo.store, config: repo.config, keys: repo.keys, pool: createThreadCodecPool(repo.keys, options.codecThreads), dedupCache };
   }
 
   return {

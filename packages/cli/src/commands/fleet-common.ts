@@ -124,6 +124,7 @@ export function startFleetWorker(ctx: CliContext, config: FleetConfig, prefix: s
   const repositories = createFleetRepositories({
     repositories: config.repositories,
     env: ctx.env,
+    clock: ctx.clock,
     onWarning: (message) => log.warn({ component: 'index-cache' }, message),
     ...(config.fleet.worker.codecThreads ? { codecThreads: config.fleet.worker.codecThreads } : {}),
   });

@@ -109,8 +109,11 @@ export function registerForget(program: Command, ctx: CliContext): void {
     // leaves a record of what it removed. JSON stays one document, written at the end.
     if (!opts.json) ctx.stdout.write(table(plans));
     const onRemoved = opts.json ? undefined : (id: string) => ctx.stdout.write(`removed ${id}\n`);
-    if (!opts.dryRun) await removeSnapshots(repo, removed.map((e) => (damagedIds.has(e.id) ? e.id : e)), onRemoved);
-    if (!opts.json) ctx.stdout.write(`${opts.dryRun ? 'would remove' : 'removed'} ${removeIds.length} snapshot(s)\n`);
+    const removal = opts.dryRun ? undefined : await removeSnapshots(repo, removed.map((e) => (damagedIds.has(e.id) ? e.id : e)), onRemoved);
+    if (!opts.json) {
+      for (const r of removal?.retained ?? []) ctx.stdout.write(`kept ${r.id}: under Object Lock retention until ${r.until}\n`);
+      ctx.stdout.write(`${opts.dryRun ? 'would remove' : 'removed'} ${removal ? removal.removed.length : removeIds.length} snapshot(s)\n`);
+    }
     const prune = opts.prune && !opts.dryRun ? await runPrune(repo, opts, ctx) : undefined;
     if (opts.json) {
       const json = plans.map((p) => ({
@@ -118,7 +121,7 @@ export function registerForget(program: Command, ctx: CliContext): void {
         keep: p.keep.map((k) => ({ id: k.entry.id, time: k.entry.snapshot.time, reasons: k.reasons })),
         remove: p.remove.map((e) => ({ id: e.id, time: e.snapshot.time })),
       }));
-      ctx.stdout.write(JSON.stringify({ dryRun: !!opts.dryRun, volumes: json, ...(prune ? { prune } : {}) }) + '\n');
+      ctx.stdout.write(JSON.stringify({ dryRun: !!opts.dryRun, volumes: json, ...(removal?.retained.length ? { retained: removal.retained } : {}), ...(prune ? { prune } : {}) }) + '\n');
       return;
     }
     if (prune) ctx.stdout.write(describePrune(prune, false));

@@ -40,6 +40,8 @@ export function describePrune(r: PruneReport, dryRun: boolean): string {
     `${dryRun ? 'would condemn' : 'condemned'} ${r.condemnedPacks} packs (${mib(r.condemnedBytes)}), repacking ${r.repackedPacks} of them (${mib(r.repackedBytes)} still needed)`,
   ];
   if (!dryRun) lines.push(`deleted ${r.deletedPacks} packs, freed ${mib(r.freedBytes)}${r.reprievedPacks ? `; kept ${r.reprievedPacks} condemned packs that new snapshots need` : ''}`);
+  if (r.retainedPacks) lines.push(`left ${r.retainedPacks} unneeded pack(s) in place: under Object Lock retention until ${r.retainedUntil} at the latest; the first prune after that deletes them`);
+  if (r.retention) lines.push(`extended the Object Lock retention of ${r.retention.extended} live object(s) until ${r.retention.until}`);
   if (r.adoptedPacks) lines.push(`adopted ${r.adoptedPacks} pack(s) stored without an index object`);
   if (r.sweptIncomplete.count) lines.push(`removed ${r.sweptIncomplete.count} leftover temp files of interrupted writes (${mib(r.sweptIncomplete.bytes)})`);
   for (const w of r.waiting) lines.push(`waiting for ${w.archives} running archive(s) before deleting ${w.packs} packs (${w.marker})`);

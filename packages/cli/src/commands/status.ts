@@ -51,7 +51,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
           await q.close();
         }
       }
-      const repos = createFleetRepositories({ repositories: config.repositories, env: ctx.env, codecThreads: 1, onWarning: storeWarning(ctx) });
+      const repos = createFleetRepositories({ repositories: config.repositories, env: ctx.env, clock: ctx.clock, codecThreads: 1, onWarning: storeWarning(ctx) });
       const volumes: VolumeStatus[] = [];
       const provider = fleetProvider(config);
       const now = ctx.clock.now().getTime();

@@ -8,6 +8,7 @@ import type { SnapshotEntry } from '../format/snapshot.js';
 import { SNAPSHOTS_PREFIX, snapshotKey } from '../format/layout.js';
 import { listSnapshotKeys } from './snapshot-objects.js';
 import type { Repository } from './repository.js';
+import { RetainedObjectError } from '../errors.js';
 
 export interface VolumeForgetPlan {
   volumeId: string;
@@ -39,12 +40,29 @@ export function planForget(entries: readonly SnapshotEntry[], rules: RetentionRu
  * A bare id (a damaged snapshot, whose volume is unknown) is removed under every key a listing
  * of the snapshot keys finds for it.
  */
-export async function removeSnapshots(repo: Repository, snapshots: readonly (SnapshotEntry | string)[], onRemoved?: (id: string) => void): Promise<void> {
+export async function removeSnapshots(repo: Repository, snapshots: readonly (SnapshotEntry | string)[], onRemoved?: (id: string) => void): Promise<RemovalReport> {
   const listed = snapshots.some((s) => typeof s === 'string') ? await listSnapshotKeys(repo.store, SNAPSHOTS_PREFIX) : undefined;
+  const report: RemovalReport = { removed: [], retained: [] };
   for (const s of snapshots) {
+    const id = typeof s === 'string' ? s : s.id;
     const keys = typeof s === 'string' ? (listed!.get(s) ?? []).map((k) => k.key) : [snapshotKey(s.id), snapshotKey(s.id, repo.volumeKey(s.snapshot.volumeId))];
     if (typeof s !== 'string' && s.key && !keys.includes(s.key)) keys.unshift(s.key);
-    for (const key of keys) await repo.store.delete(key);
-    onRemoved?.(typeof s === 'string' ? s : s.id);
+    try {
+      for (const key of keys) await repo.store.delete(key);
+    } catch (err) {
+      // Object Lock: the snapshot stays until its date; a later forget removes it then.
+      if (!(err instanceof RetainedObjectError)) throw err;
+      report.retained.push({ id, until: err.until.toISOString() });
+      continue;
+    }
+    report.removed.push(id);
+    onRemoved?.(id);
   }
+  return report;
+}
+
+export interface RemovalReport {
+  removed: string[];
+  /** Snapshots kept because Object Lock retention holds them, with its date. */
+  retained: { id: string; until: string }[];
 }

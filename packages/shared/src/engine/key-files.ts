@@ -13,10 +13,11 @@
 import { randomBytes } from 'node:crypto';
 import { KEYS_PREFIX, keyFileKey } from '../format/layout.js';
 import { parseKeyFile, wrapMasterKeys, type KeyFileOrigin } from '../format/master-keys.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import { InvalidInputError, NotFoundError, RetainedObjectError } from '../errors.js';
 import { collect } from '../content/map-limit.js';
 import type { Clock } from '../ports/clock.js';
 import { acquireExclusiveLease, type ExclusiveLeaseOptions } from './leases.js';
+import { objectLockOf } from './object-lock.js';
 import type { Repository } from './repository.js';
 
 export interface KeyInfo extends KeyFileOrigin {
@@ -106,6 +107,15 @@ export async function changePassword(repo: Repository, password: string, origin:
   const lease = await acquireExclusiveLease(repo, options.clock, 'prune', options);
   try {
     if (!(await repo.store.stat(keyFileKey(current)))) throw ownKeyGone(repo);
+    // Under Object Lock the old file could not be deleted: refuse before adding the new one, so
+    // that nothing is left half-changed.
+    const until = await objectLockOf(repo.store)?.retainedUntil(keyFileKey(current));
+    if (until) {
+      throw new RetainedObjectError(
+        `key ${current.slice(0, 8)} is under Object Lock retention until ${until.toISOString()}: its password cannot be changed before then; add another with \`snapfleet key add\``,
+        keyFileKey(current), until,
+      );
+    }
     const id = await addKey(repo, password, origin);
     await repo.store.delete(keyFileKey(current));
     repo.keyFileId = id;

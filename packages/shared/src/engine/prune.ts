@@ -29,6 +29,7 @@ import { acquireExclusiveLease, liveLeases, removeExpiredLeases } from './leases
 import { adoptOrphanPacksUnderLease } from './orphan-adoption.js';
 import { PackRepacker } from './pack-repacker.js';
 import { compactIndexUnderLease, dropPacksFromIndex, type CompactionReport } from './index-compaction.js';
+import { extendLiveRetention, objectLockOf, type RetentionReport } from './object-lock.js';
 import type { Repository } from './repository.js';
 
 /**
@@ -84,6 +85,14 @@ export interface PruneReport {
   refreshedLists: number;
   /** The index compaction that ends every prune that changes anything (not dry runs). */
   compaction?: CompactionReport;
+  /**
+   * Object Lock: unneeded packs left in place because their retention has not passed (they are
+   * deleted by the first prune after it), and the latest of those dates.
+   */
+  retainedPacks: number;
+  retainedUntil?: string;
+  /** Object Lock: the retention extension of what is live (not in dry runs). */
+  retention?: RetentionReport;
 }
 
 interface MarkerEntry {
@@ -118,7 +127,7 @@ export async function pruneRepository(repo: Repository, pool: CodecPool, options
 async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, repackBelow: number, dryRun: boolean): Promise<PruneReport> {
   const report: PruneReport = {
     snapshots: 0, liveBlobs: 0, packs: 0, condemnedPacks: 0, condemnedBytes: 0, repackedPacks: 0, repackedBytes: 0,
-    deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, adoptedPacks: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 }, deletedPackLists: 0, deletedLayoutLists: 0, refreshedLists: 0,
+    deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, adoptedPacks: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 }, deletedPackLists: 0, deletedLayoutLists: 0, refreshedLists: 0, retainedPacks: 0,
   };
 
   // 1. Which earlier markers may be acted on: those no live archive can have missed. Leases are
@@ -150,6 +159,9 @@ async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, r
   const { lists, deletedLayouts } = await loadReadLists(repo, entries, dryRun);
   report.deletedLayoutLists = deletedLayouts;
   const plan = await planCondemnation(repo, live, stillCondemned, repackBelow, report, claimOrder(lists));
+  const lock = objectLockOf(repo.store);
+  // What is live keeps its retention ahead of the clock; garbage is left to run out.
+  if (lock && !dryRun) report.retention = await extendLiveRetention(lock, plan.keep, options.clock);
   if (dryRun || plan.condemn.length === 0) return report;
   const keep = await claimKept(repo, plan.keep, live);
   const moved = new Copies();
@@ -200,7 +212,7 @@ async function readyMarkers(repo: Repository, options: PruneOptions, markers: Ma
 
 /**
  * Deletes each condemned pack unless a live blob exists only there (a snapshot written by an
- * archive that started before the marker). The packs leave the index first, so no reader ever
+ * archive that started before the marker) or Object Lock retention still holds it. The packs leave the index first, so no reader ever
  * finds an index entry for a missing pack. Then the marker goes.
  */
 async function deleteCondemned(repo: Repository, m: MarkerEntry, live: IdTable, others: BlobIndex, report: PruneReport): Promise<void> {
@@ -210,6 +222,14 @@ async function deleteCondemned(repo: Repository, m: MarkerEntry, live: IdTable, 
     if (!pack) continue; // deleted by an earlier, interrupted run
     if (needsPack(pack, live, others)) {
       report.reprievedPacks++;
+      continue;
+    }
+    const until = await objectLockOf(repo.store)?.retainedUntil(packKey(packId));
+    if (until) {
+      // Still indexed and stored: archives may use it again, and the first prune after its
+      // date condemns it anew if nothing does.
+      report.retainedPacks++;
+      if (!report.retainedUntil || until.toISOString() > report.retainedUntil) report.retainedUntil = until.toISOString();
       continue;
     }
     doomed.push({ packId, packLength: pack.packLength });

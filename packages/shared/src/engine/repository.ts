@@ -4,8 +4,9 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { BlobStore, ObjectInfo, PackStorageClass, PutOptions } from '../ports/blob-store.js';
+import type { Clock } from '../ports/clock.js';
 import type { DedupIndexCache, IndexObjectView } from '../ports/dedup-index.js';
-import { InvalidInputError, NotFoundError, CorruptDataError, WrongPasswordError } from '../errors.js';
+import { InvalidInputError, NotFoundError, CorruptDataError, PermanentError, WrongPasswordError } from '../errors.js';
 import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION, VOLUME_SNAPSHOTS_VERSION } from '../format/codec-ids.js';
 import { CONFIG_KEY, DATA_PREFIX, KEYS_PREFIX, PRUNE_PREFIX, SNAPSHOTS_PREFIX, idFromKey, indexKey, keyFileKey, packKey, snapshotKey, volumeSnapshotsPrefix } from '../format/layout.js';
 import { decodeMarker, type DeletionMarker } from '../format/deletion-marker.js';
@@ -20,6 +21,7 @@ import { BlobIndex } from '../content/blob-index.js';
 import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import { eachIndexedPack, forEachIndexObject, listIndexObjects, readIndexObject } from './index-objects.js';
 import { listSnapshotKeys, readSnapshotAt, readSnapshots, type SnapshotListOptions } from './snapshot-objects.js';
+import { ObjectLockStore, requireRetentionSupport, type ObjectLockConfig } from './object-lock.js';
 
 /** Bytes read from a pack's end to find its header: see readPackHeader. */
 const PACK_TAIL_READ_BYTES = 256 * 1024;
@@ -39,6 +41,10 @@ export interface InitOptions {
   keyOrigin?: KeyFileOrigin;
   /** The storage class packs are written in (S3); index, snapshots and the rest stay in the default. */
   packStorageClass?: PackStorageClass;
+  /** S3 Object Lock: the retention packs, snapshots, key files and the config are written with. */
+  objectLock?: ObjectLockConfig;
+  /** The time retention dates count from: required with `objectLock`. */
+  clock?: Clock;
 }
 
 export interface OpenOptions {
@@ -48,6 +54,8 @@ export interface OpenOptions {
    * loading the index into memory. Without it they load the index.
    */
   dedupCache?: DedupIndexCache;
+  /** The time Object Lock retention dates count from: a locked repository opens only with one. */
+  clock?: Clock;
 }
 
 /** The blob index as an archive must see it (without condemned packs) or as readers do. */
@@ -339,6 +347,12 @@ export async function initRepository(store: BlobStore, options: InitOptions): Pr
   if (!Number.isInteger(version) || version < OLDEST_FORMAT_VERSION || version > FORMAT_VERSION) {
     throw new InvalidInputError(`format version ${version} must be from ${OLDEST_FORMAT_VERSION} to ${FORMAT_VERSION}`, 'formatVersion');
   }
+  if (options.objectLock) {
+    // Format 1 moves snapshot objects when migrated, which retention would forbid.
+    if (version < FORMAT_VERSION) throw new InvalidInputError(`Object Lock needs format version ${FORMAT_VERSION}`, 'formatVersion');
+    requireRetentionSupport(store, options.objectLock);
+    await store.checkObjectLock?.();
+  }
   if (await store.stat(CONFIG_KEY)) throw new InvalidInputError(`a repository already exists at ${store.location}`, 'repo');
   const keys = generateMasterKeys(options.encrypted);
   const config: RepoConfig = {
@@ -348,7 +362,10 @@ export async function initRepository(store: BlobStore, options: InitOptions): Pr
     chunkSize,
     ...(options.encrypted ? {} : { idKey: Buffer.from(keys.idRaw).toString('base64') }),
     ...(options.packStorageClass ? { packStorageClass: options.packStorageClass } : {}),
+    ...(options.objectLock ? { objectLock: options.objectLock } : {}),
   };
+  // Locked from the first object on: the key file and the config get their retention too.
+  if (config.objectLock) store = new ObjectLockStore(store, config.objectLock, lockClock(options.clock, store));
   let keyFileId: string | undefined;
   if (options.encrypted) {
     if (!options.password) throw new InvalidInputError('an encrypted repository needs a password (or choose no encryption)', 'password');
@@ -372,6 +389,7 @@ export async function openRepository(store: BlobStore, options: OpenOptions = {}
     throw err;
   }
   const config = parseConfig(configBytes);
+  if (config.objectLock) store = new ObjectLockStore(store, config.objectLock, lockClock(options.clock, store));
   if (config.encryption === Encryption.None) return new Repository(store, config, masterKeysFrom(undefined, Buffer.from(config.idKey!, 'base64')), options.dedupCache);
   if (!options.password) throw new InvalidInputError(`repository ${store.location} is encrypted: give a password`, 'password');
   const keyObjects = await collect(store.list(KEYS_PREFIX));
@@ -396,4 +414,10 @@ export async function openRepository(store: BlobStore, options: OpenOptions = {}
     throw new WrongPasswordError(`${lastError.message} (${damaged.map((d) => d.message).join('; ')}: not tried)`);
   }
   throw lastError;
+}
+
+/** A locked repository's clock: its retention dates are computed from it. */
+function lockClock(clock: Clock | undefined, store: BlobStore): Clock {
+  if (!clock) throw new PermanentError(`repository ${store.location} is under Object Lock: open it with a clock`);
+  return clock;
 }

@@ -5,7 +5,10 @@
 import { z } from 'zod';
 import { CorruptDataError, PermanentError } from '../errors.js';
 import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION } from './codec-ids.js';
-import { PACK_STORAGE_CLASSES } from '../ports/blob-store.js';
+import { OBJECT_LOCK_MODES, PACK_STORAGE_CLASSES } from '../ports/blob-store.js';
+
+/** At most 100 years: a retention past that is a typo, and S3 refuses dates that far anyway. */
+export const MAX_OBJECT_LOCK_DAYS = 36_500;
 
 /** Chunk sizes: powers of two from 4 KiB (filesystem block, best dedup) to 4 MiB. */
 export const MIN_CHUNK_SIZE = 4096;
@@ -26,6 +29,12 @@ const configSchema = z.object({
   idKey: z.base64().optional(),
   /** The storage class packs are written in (S3); everything else stays in the store's default. */
   packStorageClass: z.enum(PACK_STORAGE_CLASSES).optional(),
+  /**
+   * S3 Object Lock: every pack, snapshot, key file and this config is written with a retention
+   * of at least `days`, and prune extends the retention of what is still live (docs/format.md,
+   * "Object Lock").
+   */
+  objectLock: z.object({ mode: z.enum(OBJECT_LOCK_MODES), days: z.number().int().min(1).max(MAX_OBJECT_LOCK_DAYS) }).strict().optional(),
 });
 export type RepoConfig = z.infer<typeof configSchema>;
 

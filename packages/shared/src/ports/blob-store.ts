@@ -38,6 +38,21 @@ export interface ObjectInfo {
   /** Key relative to the store's root, `/`-separated, e.g. `data/ab/ab12…`. */
   key: string;
   size: number;
+  /**
+   * Until when the object cannot be deleted or overwritten (S3 Object Lock), when it has a
+   * retention date. Only `stat` reports it (listings do not carry it).
+   */
+  retainUntil?: Date;
+}
+
+/** S3 Object Lock modes: governance retention can be lifted by a special permission, compliance retention by nobody. */
+export const OBJECT_LOCK_MODES = ['GOVERNANCE', 'COMPLIANCE'] as const;
+export type ObjectLockMode = (typeof OBJECT_LOCK_MODES)[number];
+
+/** An object's retention: not deletable (nor its version overwritable) before `until`. */
+export interface ObjectRetention {
+  mode: ObjectLockMode;
+  until: Date;
 }
 
 /**
@@ -51,6 +66,8 @@ export type PackStorageClass = (typeof PACK_STORAGE_CLASSES)[number];
 export interface PutOptions {
   /** The storage class of the object; stores without storage classes (a folder) ignore it. @defaultValue the store's default */
   storageClass?: PackStorageClass;
+  /** Write the object under this retention. Only stores with `extendRetention` take it; others refuse such a repository when it is opened. */
+  retention?: ObjectRetention;
 }
 
 export interface BlobStore {
@@ -98,4 +115,17 @@ export interface BlobStore {
    * that cleans up by itself, has none.
    */
   sweepIncomplete?(before: Date): Promise<{ count: number; bytes: number }>;
+
+  /**
+   * Object Lock. Optional: only stores that enforce retention (S3 buckets with Object Lock) have
+   * it. Sets the object's retention to `retention` (never shortening it: a store refuses that);
+   * a missing object is a NotFoundError.
+   */
+  extendRetention?(key: string, retention: ObjectRetention): Promise<void>;
+
+  /**
+   * Object Lock: fails with an InvalidInputError naming the problem unless objects written
+   * here can be given retention (an S3 bucket created with Object Lock enabled).
+   */
+  checkObjectLock?(): Promise<void>;
 }

@@ -57,9 +57,13 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
       const entries = (await repo.listVolumeSnapshots(data.volumeId)).filter((e) => e.snapshot.tags.includes(policyTag(policy.name)));
       const plans = planForget(entries, tierRules(policy.retention, 'archive'), deps.clock.now());
       const removedEntries = plans.flatMap((p) => p.remove);
-      removed = removedEntries.map((e) => e.id);
-      await removeSnapshots(repo, removedEntries);
+      const removal = await removeSnapshots(repo, removedEntries);
+      removed = removal.removed;
       if (removed.length) deps.log.info({ jobId: job.id, volume: data.volumeId, removed: removed.length }, 'retention removed snapshots');
+      if (removal.retained.length) {
+        const until = removal.retained.map((r) => r.until).sort().at(-1);
+        deps.log.info({ jobId: job.id, volume: data.volumeId, retained: removal.retained.length, until }, 'retention kept snapshots still under Object Lock retention');
+      }
       const retention = policy.retention;
       tier = await applySnapshotTier({ provider, clock: deps.clock, log: deps.log, archiveJobState: deps.archiveJobState }, { ...policy, retention }, data.volumeId, entries, job.id);
     }
