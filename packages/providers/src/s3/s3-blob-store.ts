@@ -7,14 +7,16 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
   HeadObjectCommand,
   paginateListObjectsV2,
   PutObjectCommand,
+  PutObjectRetentionCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidInputError, joinBlobData, NotFoundError, TransientError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo, type PutOptions } from '@snapfleet/shared';
+import { InvalidInputError, joinBlobData, NotFoundError, TransientError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo, type ObjectRetention, type PutOptions } from '@snapfleet/shared';
 import { validateBlobKey, validateListPrefix } from '../blob-key.js';
 import { classifyS3Error } from './s3-errors.js';
 import { s3ClientConfig, s3OptionsFromEnv, validateS3Options, type S3StoreOptions } from './s3-options.js';
@@ -49,18 +51,24 @@ export class S3BlobStore implements BlobStore {
     const Key = this.objectKey(key);
     // STANDARD is what S3 stores without the header: it is sent for the other classes only.
     const StorageClass = options.storageClass && options.storageClass !== 'STANDARD' ? options.storageClass : undefined;
+    const extra = {
+      ...(StorageClass ? { StorageClass } : {}),
+      // S3 takes a retention on a put only with a checksum of the body: CRC32, sent as a header
+      // (the body is a Buffer of known length, never aws-chunked).
+      ...(options.retention ? { ObjectLockMode: options.retention.mode, ObjectLockRetainUntilDate: options.retention.until, ChecksumAlgorithm: 'CRC32' as const } : {}),
+    };
     // One buffer: request bodies must have a known length (see the Body note below).
     const data = joinBlobData(parts);
     // A Buffer view, not a copy: the SDK sends Buffers as fixed-length bodies (never aws-chunked).
     const Body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     try {
       if (data.byteLength <= this.options.multipartThresholdBytes) {
-        await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key, Body, ContentLength: data.byteLength, ...(StorageClass ? { StorageClass } : {}) }));
+        await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key, Body, ContentLength: data.byteLength, ...extra }));
         return;
       }
       const upload = new Upload({
         client: this.client,
-        params: { Bucket: this.options.bucket, Key, Body, ...(StorageClass ? { StorageClass } : {}) },
+        params: { Bucket: this.options.bucket, Key, Body, ...extra },
         partSize: this.options.partSizeBytes,
         queueSize: this.options.uploadConcurrency,
         leavePartsOnError: false, // abort the multipart upload on failure: orphan parts cost money
@@ -108,7 +116,7 @@ export class S3BlobStore implements BlobStore {
     const Key = this.objectKey(key);
     try {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key }));
-      return { key, size: head.ContentLength ?? 0 };
+      return { key, size: head.ContentLength ?? 0, ...(head.ObjectLockRetainUntilDate ? { retainUntil: head.ObjectLockRetainUntilDate } : {}) };
     } catch (err) {
       const classified = classifyS3Error(err, { op: 'stat', location: this.location, key });
       if (classified instanceof NotFoundError) return undefined;
@@ -140,6 +148,32 @@ export class S3BlobStore implements BlobStore {
       const classified = classifyS3Error(err, { op: 'delete', location: this.location, key });
       if (classified instanceof NotFoundError) return; // already gone: deletes are idempotent
       throw classified;
+    }
+  }
+
+  /** Sets the object's Object Lock retention; S3 refuses to shorten it (AccessDenied). */
+  async extendRetention(key: string, retention: ObjectRetention): Promise<void> {
+    const Key = this.objectKey(key);
+    try {
+      await this.client.send(new PutObjectRetentionCommand({ Bucket: this.options.bucket, Key, Retention: { Mode: retention.mode, RetainUntilDate: retention.until } }));
+    } catch (err) {
+      throw classifyS3Error(err, { op: 'put-retention', location: this.location, key });
+    }
+  }
+
+  /** Fails unless the bucket has Object Lock enabled (it can only be enabled on a versioned bucket). */
+  async checkObjectLock(): Promise<void> {
+    let enabled: string | undefined;
+    try {
+      const answer = await this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.options.bucket }));
+      enabled = answer.ObjectLockConfiguration?.ObjectLockEnabled;
+    } catch (err) {
+      const classified = classifyS3Error(err, { op: 'get-object-lock-configuration', location: this.location, key: '' });
+      // S3 answers ObjectLockConfigurationNotFoundError (404) for a bucket without Object Lock.
+      if (!(classified instanceof NotFoundError)) throw classified;
+    }
+    if (enabled !== 'Enabled') {
+      throw new InvalidInputError(`bucket ${this.options.bucket} does not have Object Lock enabled: create it with Object Lock (docs/aws.md, "Object Lock")`, 'object-lock');
     }
   }
 
