@@ -1,6 +1,9 @@
 /** `snapfleet init`: creates a repository (encrypted unless --no-encryption). */
 import type { Command } from 'commander';
-import { initRepository, DEFAULT_CHUNK_SIZE, FORMAT_VERSION, InvalidInputError, OLDEST_FORMAT_VERSION, PACK_STORAGE_CLASSES, type PackStorageClass } from '@snapfleet/shared';
+import {
+  initRepository, DEFAULT_CHUNK_SIZE, FORMAT_VERSION, InvalidInputError, MAX_OBJECT_LOCK_DAYS, OLDEST_FORMAT_VERSION, PACK_STORAGE_CLASSES,
+  type ObjectLockConfig, type PackStorageClass,
+} from '@snapfleet/shared';
 import type { CliContext, RepoOptions } from '../context.js';
 import { readPassword } from '../password.js';
 import { repoUrl, storeFor } from '../repository-access.js';
@@ -13,6 +16,19 @@ interface InitOptions extends RepoOptions {
   chunkSize?: string;
   formatVersion?: string;
   packStorageClass?: string;
+  objectLock?: string;
+  objectLockDays?: string;
+}
+
+/** `--object-lock MODE --object-lock-days N`, both or neither, for s3:// repositories. */
+function objectLock(opts: InitOptions, url: string): ObjectLockConfig | undefined {
+  if (opts.objectLock === undefined && opts.objectLockDays === undefined) return undefined;
+  if (opts.objectLock === undefined) throw new InvalidInputError('--object-lock-days needs --object-lock governance|compliance', 'object-lock');
+  if (opts.objectLockDays === undefined) throw new InvalidInputError('--object-lock needs --object-lock-days: the minimum retention of every pack and snapshot', 'object-lock-days');
+  if (!url.startsWith('s3://')) throw new InvalidInputError(`--object-lock applies to s3:// repositories only, not to ${url}`, 'object-lock');
+  const mode = opts.objectLock.toUpperCase();
+  if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') throw new InvalidInputError(`--object-lock ${opts.objectLock} is not governance or compliance`, 'object-lock');
+  return { mode, days: parseIntFlag(opts.objectLockDays, 'object-lock-days', 1, MAX_OBJECT_LOCK_DAYS) };
 }
 
 /** The storage class `--pack-storage-class` names, checked against what the repository URL is. */
@@ -29,6 +45,8 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .option('--no-encryption', 'store data unencrypted (ids stay keyed)')
     .option('--chunk-size <size>', `deduplication unit, a power of two from 4KiB to 4MiB (default ${DEFAULT_CHUNK_SIZE / 1024}KiB)`)
     .option('--pack-storage-class <class>', `S3 storage class of the packs (${PACK_STORAGE_CLASSES.join(', ')}); index, snapshots and the rest stay STANDARD (default: the bucket's default)`)
+    .option('--object-lock <mode>', 'S3 Object Lock, governance or compliance: packs, snapshots, key files and the config are written with retention, and prune extends it for what is live (the bucket must have Object Lock enabled; docs/aws.md)')
+    .option('--object-lock-days <n>', `the retention, in days (1-${MAX_OBJECT_LOCK_DAYS}): how long every snapshot is immutable after it is taken`)
     .option('--format-version <n>', `repository format version, ${OLDEST_FORMAT_VERSION}-${FORMAT_VERSION}; 1 stays usable by releases before format 2 (default ${FORMAT_VERSION})`)
     .action(async (opts: InitOptions) => {
       const password = await readPassword(opts.passwordFile, ctx.env);
@@ -36,14 +54,16 @@ export function registerInit(program: Command, ctx: CliContext): void {
       const chunkSize = opts.chunkSize ? parseSize(opts.chunkSize, 'chunk-size') : undefined;
       const formatVersion = opts.formatVersion ? parseIntFlag(opts.formatVersion, 'format-version', OLDEST_FORMAT_VERSION, FORMAT_VERSION) : undefined;
       const packClass = packStorageClass(opts.packStorageClass, repoUrl(opts, ctx));
+      const lock = objectLock(opts, repoUrl(opts, ctx));
       const repo = await initRepository(await storeFor(opts, ctx), {
         encrypted: opts.encryption, ...(password ? { password } : {}), ...(chunkSize ? { chunkSize } : {}), ...(formatVersion ? { formatVersion } : {}),
-        keyOrigin: keyOrigin(ctx), ...(packClass ? { packStorageClass: packClass } : {}),
+        keyOrigin: keyOrigin(ctx), ...(packClass ? { packStorageClass: packClass } : {}), ...(lock ? { objectLock: lock } : {}), clock: ctx.clock,
       });
       const summary = {
         repository: repoUrl(opts, ctx), id: repo.config.id, encrypted: opts.encryption, chunkSize: repo.chunkSize, formatVersion: repo.config.version,
         ...(packClass ? { packStorageClass: packClass } : {}),
+        ...(lock ? { objectLock: lock } : {}),
       };
-      ctx.stdout.write(opts.json ? JSON.stringify(summary) + '\n' : `created ${summary.encrypted ? 'encrypted' : 'unencrypted'} repository ${summary.id} at ${summary.repository}\n`);
+      ctx.stdout.write(opts.json ? JSON.stringify(summary) + '\n' : `created ${summary.encrypted ? 'encrypted' : 'unencrypted'} repository ${summary.id} at ${summary.repository}${lock ? ` under Object Lock (${lock.mode.toLowerCase()}, ${lock.days} days)` : ''}\n`);
     });
 }
