@@ -1,7 +1,8 @@
 /**
  * Copies the still-needed blobs of mostly-dead packs into new packs, so the old packs can be
- * condemned whole. Every copied blob is decoded and checked against its id first: a repack
- * never spreads damage, it stops.
+ * condemned whole; and, given another repository as the source, the blobs a copy of snapshots
+ * needs (engine/copy.ts). Every copied blob is decoded and checked against its id first: a
+ * repack never spreads damage, it stops.
  */
 import type { CodecPool } from '../parallel/codec-pool.js';
 import { BlobType } from '../format/codec-ids.js';
@@ -22,11 +23,23 @@ export interface RepackStats {
   storedBytes: number;
 }
 
+/** Remembers the blobs copied so far; `insert` says whether the id is new (and to be copied). */
+export interface CopiedIds {
+  insert(ids: Uint8Array, offset: number): boolean;
+}
+
+/** Where the blobs come from: by default the repository they are copied into. */
+export interface RepackSource {
+  repo: Repository;
+  pool: CodecPool;
+}
+
 export class PackRepacker {
   private readonly packs: PackWriter;
   private readonly data: FrameBuilder;
   private readonly maps: FrameBuilder;
-  private readonly copied = new IdTable();
+  private readonly copied: CopiedIds;
+  private readonly source: RepackSource;
   private blobs = 0;
   private bytes = 0;
 
@@ -36,7 +49,14 @@ export class PackRepacker {
     zstdLevel = DEFAULT_ZSTD_LEVEL,
     /** Told of each new pack once it and its index object are stored. */
     onStored: (pack: IndexedPack) => void = () => {},
+    options: { source?: RepackSource; copied?: CopiedIds } = {},
   ) {
+    this.source = options.source ?? { repo, pool };
+    if (options.copied) this.copied = options.copied;
+    else {
+      const table = new IdTable();
+      this.copied = { insert: (ids, offset) => table.insert(ids, offset).added };
+    }
     this.packs = new PackWriter(repo.store, repo.keys, onStored, undefined, repo.packPut);
     const encode = (raw: Uint8Array) => pool.encodeFrame(raw, zstdLevel);
     this.data = new FrameBuilder(BlobType.Data, encode, (f) => this.packs.add(f), 2);
@@ -45,14 +65,14 @@ export class PackRepacker {
 
   /** Copies the blobs of `pack` for which `wanted` says yes (and that were not copied yet). */
   async copy(pack: IndexedPack, wanted: (ids: Uint8Array, offset: number) => boolean): Promise<void> {
-    const bytes = await this.repo.store.get(packKey(pack.packId));
+    const bytes = await this.source.repo.store.get(packKey(pack.packId));
     let at = 0;
     for (const f of pack.frames) {
       const spans: number[] = [];
       const picks: number[] = [];
       let inFrame = 0;
       for (let i = 0; i < f.lengths.length; i++) {
-        if (wanted(f.ids, i * ID_BYTES) && this.copied.insert(f.ids, i * ID_BYTES).added) {
+        if (wanted(f.ids, i * ID_BYTES) && this.copied.insert(f.ids, i * ID_BYTES)) {
           spans.push(inFrame, f.lengths[i]!);
           picks.push(i);
         }
@@ -62,10 +82,10 @@ export class PackRepacker {
         const ids = new Uint8Array(picks.length * ID_BYTES);
         picks.forEach((i, k) => ids.set(f.ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES), k * ID_BYTES));
         const stored = new Uint8Array(bytes.subarray(at, at + f.storedLength));
-        const result = await this.pool.decodeFrame({ stored, compression: f.compression, rawLength: f.rawLength, spans: Uint32Array.from(spans), ids });
+        const result = await this.source.pool.decodeFrame({ stored, compression: f.compression, rawLength: f.rawLength, spans: Uint32Array.from(spans), ids });
         if (result.error || result.badSpans.length > 0 || !result.raw) {
           const bad = picks[result.badSpans[0] ?? 0]!;
-          throw new CorruptDataError(`pack ${pack.packId}: blob ${toHex(f.ids.subarray(bad * ID_BYTES, (bad + 1) * ID_BYTES))} is damaged (${result.error ?? 'id mismatch'}); run verify, prune stopped`, { object: packKey(pack.packId) });
+          throw new CorruptDataError(`pack ${pack.packId}: blob ${toHex(f.ids.subarray(bad * ID_BYTES, (bad + 1) * ID_BYTES))} is damaged (${result.error ?? 'id mismatch'}); run verify (nothing was copied from it)`, { object: packKey(pack.packId) });
         }
         const builder = f.type === BlobType.Map ? this.maps : this.data;
         for (let k = 0; k < picks.length; k++) {

@@ -15,7 +15,7 @@ import { generateMasterKeys, masterKeysFrom, parseKeyFile, unwrapMasterKeys, wra
 import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
 import { decodeIndexPayload, encodeIndexPayload, type IndexedPack } from '../format/index-object.js';
 import { decodePackHeader, TRAILER_BYTES } from '../format/pack-header.js';
-import { encodeSnapshot, type Snapshot, type SnapshotEntry } from '../format/snapshot.js';
+import { decodeSnapshot, encodeSnapshot, type Snapshot, type SnapshotEntry } from '../format/snapshot.js';
 import { volumeKey } from '../format/volume-key.js';
 import { BlobIndex } from '../content/blob-index.js';
 import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
@@ -45,6 +45,11 @@ export interface InitOptions {
   objectLock?: ObjectLockConfig;
   /** The time retention dates count from: required with `objectLock`. */
   clock?: Clock;
+  /**
+   * Take this repository's id key (and its chunk size) instead of new ones, so that snapshots
+   * copy between the two as they are (engine/copy.ts). The encryption key stays new.
+   */
+  copyIdKeyFrom?: Repository;
 }
 
 export interface OpenOptions {
@@ -243,6 +248,20 @@ export class Repository {
   }
 
   /**
+   * Stores a snapshot object's plaintext as given (a copy from another repository keeps its
+   * bytes, and so its id); refuses bytes that do not hash to `id`.
+   */
+  async saveSnapshotPayload(id: string, volumeId: string, payload: Uint8Array): Promise<void> {
+    decodeSnapshot(payload, id);
+    await this.store.put(await this.newSnapshotKey(id, volumeId), encodeEnvelope(payload, this.keys.enc));
+  }
+
+  /** The key a snapshot of `volumeId` is stored under in this repository's layout. */
+  snapshotKeyFor(id: string, volumeId: string): string {
+    return this.formatVersion < VOLUME_SNAPSHOTS_VERSION ? snapshotKey(id) : snapshotKey(id, this.volumeKey(volumeId));
+  }
+
+  /**
    * Where a new snapshot goes. A repository opened at format 1 may have been migrated since
    * (an archive runs for hours, a fleet worker keeps a repository open for days), so its config
    * is read again first: a flat snapshot stored after the upgrade would be missed by per-volume
@@ -341,7 +360,11 @@ export class Repository {
 export const LATEST_INTACT = 'latest-intact';
 
 export async function initRepository(store: BlobStore, options: InitOptions): Promise<Repository> {
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const donor = options.copyIdKeyFrom;
+  if (donor && options.chunkSize !== undefined && options.chunkSize !== donor.chunkSize) {
+    throw new InvalidInputError(`chunk size ${options.chunkSize} differs from the ${donor.chunkSize} of ${donor.store.location}, whose id key this repository shares`, 'chunkSize');
+  }
+  const chunkSize = options.chunkSize ?? donor?.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!isValidChunkSize(chunkSize)) throw new InvalidInputError(`chunk size ${chunkSize} must be a power of two from 4096 to 4194304`, 'chunkSize');
   const version = options.formatVersion ?? FORMAT_VERSION;
   if (!Number.isInteger(version) || version < OLDEST_FORMAT_VERSION || version > FORMAT_VERSION) {
@@ -354,7 +377,8 @@ export async function initRepository(store: BlobStore, options: InitOptions): Pr
     await store.checkObjectLock?.();
   }
   if (await store.stat(CONFIG_KEY)) throw new InvalidInputError(`a repository already exists at ${store.location}`, 'repo');
-  const keys = generateMasterKeys(options.encrypted);
+  const fresh = generateMasterKeys(options.encrypted);
+  const keys = donor ? masterKeysFrom(fresh.encRaw, donor.keys.idRaw) : fresh;
   const config: RepoConfig = {
     version,
     id: randomBytes(16).toString('hex'),
