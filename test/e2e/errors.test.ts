@@ -123,8 +123,8 @@ describe('exit codes and messages', () => {
   it('unknown command: exit 2, whatever flags follow it', async () => {
     const r = await runCli(['frobnicate'], env);
     expectFailure(r, 2, /unknown command 'frobnicate'/);
-    const help = await runCli(['copy', '--help'], env);
-    expectFailure(help, 2, /unknown command 'copy'/);
+    const help = await runCli(['replicate', '--help'], env);
+    expectFailure(help, 2, /unknown command 'replicate'/);
     const known = await runCli(['restore', '--help'], env);
     expect(known.code, describeRun(known)).toBe(0);
     expect(known.stdout).toContain('--snapshot');

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   prune: async () => (await import('./commands/prune.js')).registerPrune,
   maintenance: async () => (await import('./commands/maintenance.js')).registerMaintenance,
   migrate: async () => (await import('./commands/migrate.js')).registerMigrate,
+  copy: async () => (await import('./commands/copy.js')).registerCopy,
   key: async () => (await import('./commands/key.js')).registerKey,
   unlock: async () => (await import('./commands/unlock.js')).registerUnlock,
   run: async () => (await import('./commands/run.js')).registerRun,
@@ -49,7 +50,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
   const setExitCode: SetExitCode = (code) => (exitCode = code);
   // Commander treats `unknown --help` as a request for the general help, and exits 0: a script
-  // that typed a command wrong (`snapfleet copy --help`) must hear that it does not exist.
+  // that typed a command wrong (`snapfleet replicate --help`) must hear that it does not exist.
   const name = argv.find((a) => !a.startsWith('-'));
   if (name !== undefined && name !== 'help' && !Object.hasOwn(COMMANDS, name)) {
     ctx.stderr.write(`snapfleet: unknown command '${name}' (see snapfleet --help)\n`);

@@ -21,3 +21,13 @@ export async function openRepo(opts: RepoOptions, ctx: CliContext): Promise<Repo
   const dedupCache = hostIndexTableFor(store, ctx.env, { onWarning: storeWarning(ctx) });
   return openRepository(store, { clock: ctx.clock, ...(password === undefined ? {} : { password }), ...(dedupCache ? { dedupCache } : {}) });
 }
+
+/**
+ * The repository snapshots are copied from (`copy --from`, `init --copy-id-key-from`): its
+ * password from --from-password-file, else SNAPFLEET_FROM_PASSWORD, so that the two
+ * repositories' passwords never mix.
+ */
+export async function openSourceRepo(url: string, fromPasswordFile: string | undefined, ctx: CliContext): Promise<Repository> {
+  const env = { ...ctx.env, SNAPFLEET_PASSWORD: ctx.env.SNAPFLEET_FROM_PASSWORD };
+  return openRepo({ repo: url, ...(fromPasswordFile ? { passwordFile: fromPasswordFile } : {}) }, { ...ctx, env });
+}

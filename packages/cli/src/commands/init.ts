@@ -6,7 +6,7 @@ import {
 } from '@snapfleet/shared';
 import type { CliContext, RepoOptions } from '../context.js';
 import { readPassword } from '../password.js';
-import { repoUrl, storeFor } from '../repository-access.js';
+import { openSourceRepo, repoUrl, storeFor } from '../repository-access.js';
 import { parseIntFlag, parseSize } from '../units.js';
 import { withRepoOptions } from './common.js';
 import { keyOrigin } from './key.js';
@@ -18,6 +18,8 @@ interface InitOptions extends RepoOptions {
   packStorageClass?: string;
   objectLock?: string;
   objectLockDays?: string;
+  copyIdKeyFrom?: string;
+  fromPasswordFile?: string;
 }
 
 /** `--object-lock MODE --object-lock-days N`, both or neither, for s3:// repositories. */
@@ -47,6 +49,8 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .option('--pack-storage-class <class>', `S3 storage class of the packs (${PACK_STORAGE_CLASSES.join(', ')}); index, snapshots and the rest stay STANDARD (default: the bucket's default)`)
     .option('--object-lock <mode>', 'S3 Object Lock, governance or compliance: packs, snapshots, key files and the config are written with retention, and prune extends it for what is live (the bucket must have Object Lock enabled; docs/aws.md)')
     .option('--object-lock-days <n>', `the retention, in days (1-${MAX_OBJECT_LOCK_DAYS}): how long every snapshot is immutable after it is taken`)
+    .option('--copy-id-key-from <repo>', 'share the id key (and chunk size) of this repository, so that `snapfleet copy` can copy its snapshots here as they are; its password from --from-password-file or $SNAPFLEET_FROM_PASSWORD')
+    .option('--from-password-file <file>', 'with --copy-id-key-from: read that repository\'s password from a file')
     .option('--format-version <n>', `repository format version, ${OLDEST_FORMAT_VERSION}-${FORMAT_VERSION}; 1 stays usable by releases before format 2 (default ${FORMAT_VERSION})`)
     .action(async (opts: InitOptions) => {
       const password = await readPassword(opts.passwordFile, ctx.env);
@@ -55,9 +59,12 @@ export function registerInit(program: Command, ctx: CliContext): void {
       const formatVersion = opts.formatVersion ? parseIntFlag(opts.formatVersion, 'format-version', OLDEST_FORMAT_VERSION, FORMAT_VERSION) : undefined;
       const packClass = packStorageClass(opts.packStorageClass, repoUrl(opts, ctx));
       const lock = objectLock(opts, repoUrl(opts, ctx));
+      if (opts.fromPasswordFile && !opts.copyIdKeyFrom) throw new InvalidInputError('--from-password-file goes with --copy-id-key-from', 'from-password-file');
+      const donor = opts.copyIdKeyFrom ? await openSourceRepo(opts.copyIdKeyFrom, opts.fromPasswordFile, ctx) : undefined;
       const repo = await initRepository(await storeFor(opts, ctx), {
         encrypted: opts.encryption, ...(password ? { password } : {}), ...(chunkSize ? { chunkSize } : {}), ...(formatVersion ? { formatVersion } : {}),
         keyOrigin: keyOrigin(ctx), ...(packClass ? { packStorageClass: packClass } : {}), ...(lock ? { objectLock: lock } : {}), clock: ctx.clock,
+        ...(donor ? { copyIdKeyFrom: donor } : {}),
       });
       const summary = {
         repository: repoUrl(opts, ctx), id: repo.config.id, encrypted: opts.encryption, chunkSize: repo.chunkSize, formatVersion: repo.config.version,
