@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { retentionPolicySchema } from '../retention/policy-schema.js';
+import { retentionRulesSchema } from '../retention/rules-schema.js';
 import { isValidTimeZone } from '../retention/zoned-time.js';
 import { Secret } from './secret.js';
 import { BOARD_TOKEN_USER, DEFAULT_BOARD_LISTEN, parseListen } from './board-listen.js';
@@ -110,6 +111,12 @@ const policySchema = z.strictObject({
   retention: retentionPolicySchema.optional(),
   /** Extra tags recorded on every snapshot of this policy. @defaultValue [] */
   tags: z.array(z.string().min(1)).default([]),
+  /**
+   * Replication (`snapfleet copy`) after each archive: the volume's snapshots of this policy
+   * that are newer than the replica's newest are copied into `repository` (created with
+   * `init --copy-id-key-from`), whose own `retention` rules then apply to them there.
+   */
+  replicate: z.strictObject({ repository: nameSchema('repository'), retention: retentionRulesSchema.optional() }).optional(),
   /** Garbage collection of the policy's repository after retention, at most once per `every`. */
   prune: z.strictObject({ every: interval(MIN_EVERY_MS) }).optional(),
   /**
@@ -280,6 +287,13 @@ export const fleetConfigSchema = z
       if (!c.repositories[p.repository]) {
         const known = Object.keys(c.repositories).join(', ') || 'none';
         ctx.addIssue({ code: 'custom', path: ['policies', i, 'repository'], message: `unknown repository ${p.repository} (defined: ${known})` });
+      }
+      if (p.replicate && !c.repositories[p.replicate.repository]) {
+        const known = Object.keys(c.repositories).join(', ') || 'none';
+        ctx.addIssue({ code: 'custom', path: ['policies', i, 'replicate', 'repository'], message: `unknown repository ${p.replicate.repository} (defined: ${known})` });
+      }
+      if (p.replicate && p.replicate.repository === p.repository) {
+        ctx.addIssue({ code: 'custom', path: ['policies', i, 'replicate', 'repository'], message: 'a policy cannot replicate into its own repository' });
       }
     });
   });

@@ -72,6 +72,14 @@ describe('parseFleetConfig', () => {
     expect(err.message).toContain('fleet.yaml: policies[0].retention.archiveTier.keepDaily:');
   });
 
+  it('takes a replicate stage into another repository, and names a wrong one', () => {
+    const replicated = valid.replace('repository: main', 'repository: main\n    replicate: { repository: s3, retention: { keepLast: 5 } }');
+    expect(parseFleetConfig(replicated, 'fleet.yaml').policies[0]!.replicate).toEqual({ repository: 's3', retention: { keepLast: 5 } });
+    expect(errorOf(valid.replace('repository: main', 'repository: main\n    replicate: { repository: nope }')).message).toContain('policies[0].replicate.repository: unknown repository nope (defined: main, s3)');
+    expect(errorOf(valid.replace('repository: main', 'repository: main\n    replicate: { repository: main }')).message).toContain('policies[0].replicate.repository: a policy cannot replicate into its own repository');
+    expect(errorOf(valid.replace('repository: main', 'repository: main\n    replicate: { repository: s3, retention: { keepLast: 0 } }')).message).toContain('policies[0].replicate.retention');
+  });
+
   it('rejects an unknown repository, duplicate policies, bad intervals and unknown fields', () => {
     expect(errorOf(valid.replace('repository: main', 'repository: nope')).message).toContain('policies[0].repository: unknown repository nope (defined: main, s3)');
     expect(errorOf(valid.replace('{ every: 1h }', '{ every: 1w }')).message).toContain('policies[0].schedules[1]');

@@ -15,6 +15,7 @@ import { parsePayload } from '../job-errors.js';
 import { policyNamed, type Processor, type ProcessorDeps } from './processor-deps.js';
 import { applySnapshotTier, type ArchiveJobState, type SnapshotTierOutcome } from './snapshot-tier-retention.js';
 import { applySnapshotCopies, type SnapshotCopiesOutcome } from './snapshot-copies.js';
+import { replicateVolume, type ReplicationOutcome } from './replication.js';
 
 /** A prune of a large repository takes minutes; the lock is renewed while it runs. */
 const PRUNE_LOCK_TTL_MS = 60_000;
@@ -41,6 +42,8 @@ export interface RetentionJobResult {
   copies: SnapshotCopiesOutcome;
   /** The volume's newest snapshot assessed, and relocated if scattered (the policy's `maintenance`); absent when skipped. */
   locality?: VolumeLocality;
+  /** The policy's `replicate` stage: what was copied into the replica, and what its retention removed there. */
+  replication?: ReplicationOutcome;
 }
 
 export function createRetentionProcessor(deps: RetentionDeps): Processor {
@@ -67,6 +70,7 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
       const retention = policy.retention;
       tier = await applySnapshotTier({ provider, clock: deps.clock, log: deps.log, archiveJobState: deps.archiveJobState }, { ...policy, retention }, data.volumeId, entries, job.id);
     }
+    const replication = await replicateVolume(deps, policy, repo, pool, data.volumeId, job.id);
     let pruned = false;
     if (policy.prune) {
       const now = deps.clock.now().getTime();
@@ -93,7 +97,7 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
     }
     const compacted = policy.maintenance && !pruned ? await maintain(deps, repo, data.repository, policy.maintenance.every, job.id) : false;
     const locality = policy.maintenance ? await relocate(deps, repo, pool, data.repository, data.volumeId, job.id) : undefined;
-    return { volumeId: data.volumeId, removed, deletedSnapshots: tier.deleted, heldSnapshots: tier.held, pruned, compacted, copies, ...(locality ? { locality } : {}) };
+    return { volumeId: data.volumeId, removed, deletedSnapshots: tier.deleted, heldSnapshots: tier.held, pruned, compacted, copies, ...(locality ? { locality } : {}), ...(replication ? { replication } : {}) };
   };
 }
 
