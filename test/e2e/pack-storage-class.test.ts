@@ -37,9 +37,9 @@ async function classes(): Promise<Map<string, string>> {
 }
 
 it('stores the packs in the class init named, the rest in the default, and restores byte for byte', async () => {
-  const bad = await runCli(['init', '--pack-storage-class', 'DEEP_ARCHIVE'], env);
+  const bad = await runCli(['init', '--pack-storage-class', 'DEEP_FREEZE'], env);
   expect(bad.code, describeRun(bad)).toBe(2);
-  expect(bad.stderr).toMatch(/DEEP_ARCHIVE must be retrieved before every read.*\[pack-storage-class\]/);
+  expect(bad.stderr).toMatch(/DEEP_FREEZE is not one of STANDARD, STANDARD_IA, GLACIER_IR, GLACIER, DEEP_ARCHIVE.*\[pack-storage-class\]/);
   const folder = await runCli(['init', '--pack-storage-class', 'STANDARD_IA', '--repo', join(dir, 'folder-repo')], env);
   expect(folder.code, describeRun(folder)).toBe(2);
   expect(folder.stderr).toMatch(/applies to s3:\/\/ repositories only.*\[pack-storage-class\]/);

@@ -60,6 +60,20 @@ export class RetainedObjectError extends PermanentError {
   }
 }
 
+/**
+ * The object is in an archive storage class (S3 Glacier Flexible Retrieval, Deep Archive) and no
+ * retrieved copy of it exists now: it must be retrieved (hours) before it can be read.
+ */
+export class NotRetrievedError extends PermanentError {
+  constructor(
+    message: string,
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** The provider asked us to slow down; retry later with backoff. */
 export class ThrottledError extends SnapfleetError {
   readonly kind = 'throttled';

@@ -28,6 +28,7 @@ export {
   improveLocalityUnderLease, maintainLocality, DEFAULT_MAX_DECODE_AMPLIFICATION, DEFAULT_MAX_READS_PER_GIB, type LocalityOptions, type LocalityReport, type VolumeLocality,
 } from './engine/locality.js';
 export { planForget, removeSnapshots, type RemovalReport, type VolumeForgetPlan } from './engine/forget.js';
+export { packsAwaitingRetrieval, retrieveSnapshotPacks, type RetrievalOptions, type RetrievalReport } from './engine/retrieval.js';
 export { copySnapshots, checkCopyable, type CopyOptions, type CopyReport, type CopiedSnapshot } from './engine/copy.js';
 export { ObjectLockStore, objectLockOf, isLockedKey, retentionAt, type ObjectLockConfig, type RetentionReport } from './engine/object-lock.js';
 export { acquireLease, acquireExclusiveLease, liveLeases, LEASE_TTL_MS, CLOCK_SKEW_MS, type HeldLease } from './engine/leases.js';

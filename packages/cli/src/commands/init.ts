@@ -38,15 +38,14 @@ function packStorageClass(value: string | undefined, url: string): PackStorageCl
   if (value === undefined) return undefined;
   if (!url.startsWith('s3://')) throw new InvalidInputError(`--pack-storage-class applies to s3:// repositories only, not to ${url}`, 'pack-storage-class');
   if ((PACK_STORAGE_CLASSES as readonly string[]).includes(value)) return value as PackStorageClass;
-  const archive = value === 'GLACIER' || value === 'DEEP_ARCHIVE' ? `: ${value} must be retrieved before every read, which restores cannot do yet` : '';
-  throw new InvalidInputError(`--pack-storage-class ${value} is not one of ${PACK_STORAGE_CLASSES.join(', ')}${archive}`, 'pack-storage-class');
+  throw new InvalidInputError(`--pack-storage-class ${value} is not one of ${PACK_STORAGE_CLASSES.join(', ')}`, 'pack-storage-class');
 }
 
 export function registerInit(program: Command, ctx: CliContext): void {
   withRepoOptions(program.command('init').description('create a repository'))
     .option('--no-encryption', 'store data unencrypted (ids stay keyed)')
     .option('--chunk-size <size>', `deduplication unit, a power of two from 4KiB to 4MiB (default ${DEFAULT_CHUNK_SIZE / 1024}KiB)`)
-    .option('--pack-storage-class <class>', `S3 storage class of the packs (${PACK_STORAGE_CLASSES.join(', ')}); index, snapshots and the rest stay STANDARD (default: the bucket's default)`)
+    .option('--pack-storage-class <class>', `S3 storage class of the packs (${PACK_STORAGE_CLASSES.join(', ')}); index, snapshots and the rest stay STANDARD, and with GLACIER or DEEP_ARCHIVE the manifests too (restores then need --retrieve) (default: the bucket's default)`)
     .option('--object-lock <mode>', 'S3 Object Lock, governance or compliance: packs, snapshots, key files and the config are written with retention, and prune extends it for what is live (the bucket must have Object Lock enabled; docs/aws.md)')
     .option('--object-lock-days <n>', `the retention, in days (1-${MAX_OBJECT_LOCK_DAYS}): how long every snapshot is immutable after it is taken`)
     .option('--copy-id-key-from <repo>', 'share the id key (and chunk size) of this repository, so that `snapfleet copy` can copy its snapshots here as they are; its password from --from-password-file or $SNAPFLEET_FROM_PASSWORD')

@@ -3,12 +3,17 @@
  * a new EBS snapshot (`--to ebs:REGION[/AZ]`, and a volume from it in AZ).
  */
 import type { Command } from 'commander';
-import { InvalidInputError, restoreSnapshot, startCodecThreads, type Repository, type RestoreStats, type SnapshotEntry } from '@snapfleet/shared';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  InvalidInputError, packsAwaitingRetrieval, restoreSnapshot, retrieveSnapshotPacks, RETRIEVAL_TIERS, startCodecThreads,
+  type Repository, type RestoreStats, type RetrievalTier, type SnapshotEntry,
+} from '@snapfleet/shared';
 import { LocalVolumeTarget } from '@snapfleet/providers';
 import { damagedWarning, type CliContext, type RepoOptions } from '../context.js';
 import { parseEbsDestination } from '../ebs-destination.js';
 import { openRepo } from '../repository-access.js';
 import { progressBar } from '../progress-bar.js';
+import { parseIntFlag } from '../units.js';
 import { withRepoOptions } from './common.js';
 
 interface RestoreOptions extends RepoOptions {
@@ -20,6 +25,41 @@ interface RestoreOptions extends RepoOptions {
   ebsEncrypted?: boolean;
   ebsKmsKey?: string;
   overwrite?: boolean;
+  retrieve?: boolean;
+  retrievalTier?: string;
+  retrievalDays?: string;
+}
+
+/** The flags of a retrieval from an archive storage class, checked before anything is opened. */
+function retrievalFlags(opts: RestoreOptions): { tier: RetrievalTier; days: number } {
+  const tier = opts.retrievalTier ?? 'Standard';
+  if (!(RETRIEVAL_TIERS as readonly string[]).includes(tier)) throw new InvalidInputError(`--retrieval-tier ${tier} is not one of ${RETRIEVAL_TIERS.join(', ')}`, 'retrieval-tier');
+  const days = parseIntFlag(opts.retrievalDays ?? '1', 'retrieval-days', 1, 365);
+  return { tier: tier as RetrievalTier, days };
+}
+
+/**
+ * A repository whose packs are in GLACIER or DEEP_ARCHIVE: with --retrieve, asks for copies of
+ * the snapshot's packs and waits until all are readable; without, refuses while any is not.
+ */
+async function retrieveFirst(repo: Repository, snapshot: SnapshotEntry, opts: RestoreOptions, ctx: CliContext): Promise<void> {
+  if (!repo.archivedPacks) return;
+  const { tier, days } = retrievalFlags(opts);
+  if (!opts.retrieve) {
+    const { packs, notReadable } = await packsAwaitingRetrieval(repo, snapshot);
+    if (notReadable > 0) {
+      throw new InvalidInputError(
+        `${notReadable} of the ${packs} packs snapshot ${snapshot.id.slice(0, 8)} needs are in ${repo.config.packStorageClass} without a retrieved copy: restore with --retrieve (it asks for copies and waits, hours)`,
+        'retrieve',
+      );
+    }
+    return;
+  }
+  const report = await retrieveSnapshotPacks(repo, snapshot, {
+    days, tier, clock: ctx.clock, sleep: (ms) => sleep(ms),
+    ...(opts.quiet ? {} : { onProgress: (p: { packs: number; readable: number; waitedMs: number }) => ctx.stderr.write(`retrieval: ${p.readable} of ${p.packs} packs readable after ${Math.round(p.waitedMs / 60_000)} min\n`) }),
+  });
+  if (!opts.quiet) ctx.stderr.write(`retrieval: asked for ${report.requested} pack(s) (${tier}, readable for ${days} day(s)); all ${report.packs} readable\n`);
 }
 
 export function registerRestore(program: Command, ctx: CliContext): void {
@@ -31,8 +71,12 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .option('--overwrite', 'replace an existing destination file, or write to a mounted block device')
     .option('--ebs-encrypted', 'with --to ebs:, encrypt the new snapshot and volume (with the account\'s default KMS key unless --ebs-kms-key)')
     .option('--ebs-kms-key <arn>', 'with --to ebs:, the KMS key (ARN, in the destination region) to encrypt them with; implies --ebs-encrypted')
+    .option('--retrieve', 'packs in GLACIER or DEEP_ARCHIVE: ask S3 for readable copies of the snapshot\'s packs and wait for them (hours) before restoring')
+    .option('--retrieval-tier <tier>', `with --retrieve: ${RETRIEVAL_TIERS.join(', ')} (default Standard; Expedited only for GLACIER)`)
+    .option('--retrieval-days <n>', 'with --retrieve: how long the copies stay readable, in days (default 1)')
     .option('-c, --config <file>', 'with --to ebs:, a fleet config whose aws provider gives the defaults (provider.restore, accountId, fleet.prefix)')
     .action(async (opts: RestoreOptions) => {
+      retrievalFlags(opts);
       const ebs = parseEbsDestination(opts.to);
       const ebsOnly = (['ebsEncrypted', 'ebsKmsKey', 'config'] as const).find((k) => opts[k] !== undefined);
       if (!ebs && ebsOnly) {
@@ -51,6 +95,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
       try {
         repo = await openRepo(opts, ctx);
         snapshot = await repo.findSnapshot(opts.snapshot, opts.volumeId, damagedWarning(ctx));
+        await retrieveFirst(repo, snapshot, opts, ctx);
       } catch (err) {
         await threads.close();
         throw err;

@@ -46,6 +46,7 @@ export function registerVerify(program: Command, ctx: CliContext, setExitCode: (
         else {
           const packs = opts.snapshot ? `read ${report.packsRead} of the ${report.packsTotal} packs it needs` : `read ${report.packsRead} of ${report.packsTotal} packs`;
           ctx.stdout.write(`checked ${report.snapshots} snapshot${report.snapshots === 1 ? '' : 's'}, ${packs}, ${report.blobsChecked} blobs\n`);
+          if (report.packsArchived) ctx.stdout.write(`  ${report.packsArchived} pack(s) in an archive storage class without a retrieved copy were not read back\n`);
           for (const p of report.problems) ctx.stdout.write(`  ${describe(p)}\n`);
           ctx.stdout.write(report.problems.length === 0 ? 'no errors found\n' : `${report.problems.length} problem(s) found\n`);
         }

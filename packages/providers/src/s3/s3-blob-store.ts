@@ -12,11 +12,12 @@ import {
   paginateListObjectsV2,
   PutObjectCommand,
   PutObjectRetentionCommand,
+  RestoreObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidInputError, joinBlobData, NotFoundError, TransientError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo, type ObjectRetention, type PutOptions } from '@snapfleet/shared';
+import { InvalidInputError, joinBlobData, NotFoundError, TransientError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo, type ObjectRetention, type PutOptions, type RetrievalState, type RetrievalTier } from '@snapfleet/shared';
 import { validateBlobKey, validateListPrefix } from '../blob-key.js';
 import { classifyS3Error } from './s3-errors.js';
 import { s3ClientConfig, s3OptionsFromEnv, validateS3Options, type S3StoreOptions } from './s3-options.js';
@@ -148,6 +149,36 @@ export class S3BlobStore implements BlobStore {
       const classified = classifyS3Error(err, { op: 'delete', location: this.location, key });
       if (classified instanceof NotFoundError) return; // already gone: deletes are idempotent
       throw classified;
+    }
+  }
+
+  /**
+   * HeadObject: an object in GLACIER or DEEP_ARCHIVE is readable only while a retrieved copy
+   * exists (`x-amz-restore: ongoing-request="false", expiry-date=...`); `ongoing-request="true"`
+   * is a retrieval under way. Every other class reads at once.
+   */
+  async retrievalState(key: string): Promise<RetrievalState> {
+    const Key = this.objectKey(key);
+    let head;
+    try {
+      head = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key }));
+    } catch (err) {
+      throw classifyS3Error(err, { op: 'stat', location: this.location, key });
+    }
+    if (head.StorageClass !== 'GLACIER' && head.StorageClass !== 'DEEP_ARCHIVE') return 'readable';
+    if (head.Restore === undefined) return 'archived';
+    return /ongoing-request="true"/.test(head.Restore) ? 'retrieving' : 'readable';
+  }
+
+  /** RestoreObject: a readable copy for `days`; one already under way (409) is fine. */
+  async requestRetrieval(key: string, options: { days: number; tier: RetrievalTier }): Promise<void> {
+    const Key = this.objectKey(key);
+    try {
+      await this.client.send(new RestoreObjectCommand({ Bucket: this.options.bucket, Key, RestoreRequest: { Days: options.days, GlacierJobParameters: { Tier: options.tier } } }));
+    } catch (err) {
+      const f = err as { name?: string; Code?: string };
+      if (f.name === 'RestoreAlreadyInProgress' || f.Code === 'RestoreAlreadyInProgress') return;
+      throw classifyS3Error(err, { op: 'restore-object', location: this.location, key });
     }
   }
 

@@ -38,6 +38,12 @@ export interface BlobWriterOptions {
   packSize?: number;
   /** How packs are put (the repository's pack storage class). */
   packPut?: PutOptions;
+  /**
+   * When given, manifest (map) blobs go into packs of their own, put with these options: a
+   * repository whose data packs sit in an archive storage class keeps its manifests readable.
+   * @defaultValue undefined: maps share the data packs
+   */
+  mapPut?: PutOptions;
   /** Ids of this session's own new blobs remembered for deduplication. @defaultValue DEFAULT_RECENT_IDS */
   recentIds?: number;
 }
@@ -58,6 +64,8 @@ export class BlobWriter {
   private readonly ownPacks: ListedPack[] = [];
   private readonly usedPacks = new Map<string, ListedPack>();
   private readonly packs: PackWriter;
+  /** The map blobs' own packs (options.mapPut), or the data packs. */
+  private readonly mapPacks: PackWriter;
   private readonly maps: FrameBuilder;
   /** Shared memory the codec threads encode a block's frames into, one slot per block in flight. */
   private framing?: SharedBufferPool;
@@ -74,9 +82,11 @@ export class BlobWriter {
     private readonly pool: CodecPool,
     private readonly options: BlobWriterOptions,
   ) {
-    this.packs = new PackWriter(store, keys, (pack) => void this.ownPacks.push({ packId: pack.packId, packLength: pack.packLength }), options.packSize, options.packPut);
+    const stored = (pack: { packId: string; packLength: number }) => void this.ownPacks.push({ packId: pack.packId, packLength: pack.packLength });
+    this.packs = new PackWriter(store, keys, stored, options.packSize, options.packPut);
+    this.mapPacks = options.mapPut ? new PackWriter(store, keys, stored, options.packSize, options.mapPut) : this.packs;
     this.recent = new RecentIds(options.recentIds);
-    this.maps = new FrameBuilder(BlobType.Map, (raw) => pool.encodeFrame(raw, options.zstdLevel), (frame) => this.packs.add(frame), 2);
+    this.maps = new FrameBuilder(BlobType.Map, (raw) => pool.encodeFrame(raw, options.zstdLevel), (frame) => this.mapPacks.add(frame), 2);
   }
 
   /**
@@ -219,12 +229,13 @@ export class BlobWriter {
     await this.tasks.wait();
     await this.maps.close();
     await this.packs.close();
+    if (this.mapPacks !== this.packs) await this.mapPacks.close();
     return {
       newBlobs: this.newBlobs,
       newBytes: this.newBytes,
       dedupedBlobs: this.dedupedBlobs,
-      packs: this.packs.stats.packs,
-      storedBytes: this.packs.stats.storedBytes,
+      packs: this.packs.stats.packs + (this.mapPacks !== this.packs ? this.mapPacks.stats.packs : 0),
+      storedBytes: this.packs.stats.storedBytes + (this.mapPacks !== this.packs ? this.mapPacks.stats.storedBytes : 0),
     };
   }
 }

@@ -103,7 +103,7 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
   const chunks = chunkCount(source.sizeBytes, chunkSize);
   const perBlock = source.blockSize / chunkSize;
   const blocks = Math.ceil(source.sizeBytes / source.blockSize);
-  const writer = new BlobWriter(repo.store, repo.keys, index, pool, { zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL, blockSize: source.blockSize, blocksInFlight: BLOCKS_IN_FLIGHT, packSize, packPut: repo.packPut });
+  const writer = new BlobWriter(repo.store, repo.keys, index, pool, { zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL, blockSize: source.blockSize, blocksInFlight: BLOCKS_IN_FLIGHT, packSize, packPut: repo.packPut, ...(repo.mapPut ? { mapPut: repo.mapPut } : {}) });
   // Chunks shared with the parent need no lookup when its pack list is taken over.
   const shared = lineage?.inherited ? lineage : undefined;
   if (shared) writer.inherit(shared.inherited!);

@@ -141,6 +141,8 @@ export async function maintainLocality(
 export async function improveLocalityUnderLease(repo: Repository, pool: CodecPool, options: LocalityOptions, assertHeld: () => void): Promise<LocalityReport> {
   validateLocalityOptions(options);
   const report: LocalityReport = { volumes: [], copiedBytes: 0, storedBytes: 0 };
+  // Relocation reads the snapshot's packs: in an archive storage class that needs a retrieval.
+  if (repo.archivedPacks) return report;
   const condemned = await repo.condemnedPacks();
   for (const entry of await newestOfEachVolume(repo, options.volumes)) {
     const scoped = await loadSnapshotIndex(repo, entry);

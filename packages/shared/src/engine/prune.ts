@@ -106,7 +106,9 @@ interface MarkerEntry {
  * changes anything (RepositoryLockedError).
  */
 export async function pruneRepository(repo: Repository, pool: CodecPool, options: PruneOptions): Promise<PruneReport> {
-  const repackBelow = options.repackBelow ?? DEFAULT_REPACK_BELOW;
+  // Repacking reads packs: in an archive storage class that needs a retrieval, so prune there
+  // only deletes packs nothing needs at all.
+  const repackBelow = repo.archivedPacks ? 0 : (options.repackBelow ?? DEFAULT_REPACK_BELOW);
   if (!(repackBelow >= 0 && repackBelow <= 1)) throw new InvalidInputError(`repack threshold ${repackBelow} must be between 0 and 1`, 'repackBelow');
   if (options.dryRun) return prune(repo, pool, options, repackBelow, true);
   const lease = await acquireExclusiveLease(repo, options.clock, 'prune', {

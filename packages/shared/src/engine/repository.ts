@@ -3,10 +3,10 @@
  * index it loads, and the small reads (snapshots, manifest nodes) every operation shares.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import type { BlobStore, ObjectInfo, PackStorageClass, PutOptions } from '../ports/blob-store.js';
+import { isArchiveStorageClass, type BlobStore, type ObjectInfo, type PackStorageClass, type PutOptions } from '../ports/blob-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { DedupIndexCache, IndexObjectView } from '../ports/dedup-index.js';
-import { InvalidInputError, NotFoundError, CorruptDataError, PermanentError, WrongPasswordError } from '../errors.js';
+import { InvalidInputError, NotFoundError, NotRetrievedError, CorruptDataError, PermanentError, WrongPasswordError } from '../errors.js';
 import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION, VOLUME_SNAPSHOTS_VERSION } from '../format/codec-ids.js';
 import { CONFIG_KEY, DATA_PREFIX, KEYS_PREFIX, PRUNE_PREFIX, SNAPSHOTS_PREFIX, idFromKey, indexKey, keyFileKey, packKey, snapshotKey, volumeSnapshotsPrefix } from '../format/layout.js';
 import { decodeMarker, type DeletionMarker } from '../format/deletion-marker.js';
@@ -82,6 +82,20 @@ export class Repository {
   /** How packs are put: in the repository's pack storage class, when it has one. */
   get packPut(): PutOptions {
     return this.config.packStorageClass ? { storageClass: this.config.packStorageClass } : {};
+  }
+
+  /**
+   * Whether data packs are in an archive storage class (GLACIER, DEEP_ARCHIVE): reading one
+   * needs a retrieval first (engine/retrieval.ts), so nothing but a restore that asked for it
+   * reads them, and manifests are written into packs of their own in the default class.
+   */
+  get archivedPacks(): boolean {
+    return isArchiveStorageClass(this.config.packStorageClass);
+  }
+
+  /** How manifest packs are put when they are packs of their own (archive classes); undefined: maps share the data packs. */
+  get mapPut(): PutOptions | undefined {
+    return this.archivedPacks ? {} : undefined;
   }
 
   /** The key file (its id under `keys/`) whose password opened the repository; unset when unencrypted. */
@@ -203,6 +217,9 @@ export class Repository {
         // before it ends; its "tail" is then any bytes at all): not adoptable now. Verify
         // reports real damage.
         if (err instanceof CorruptDataError || err instanceof NotFoundError) return;
+        // An orphan in an archive storage class cannot be read without a retrieval: it stays
+        // an orphan (its blobs are stored again by the next archive that needs them).
+        if (err instanceof NotRetrievedError) return;
         if ((await this.store.stat(o.key))?.size !== o.size) return;
         throw err;
       }

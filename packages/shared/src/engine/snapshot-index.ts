@@ -9,7 +9,7 @@
  * repository), else in the whole index, loaded then and only then; the pack holding it is added.
  * Every chunk is still checked against its id where it lands.
  */
-import { CorruptDataError, InvalidInputError, NotFoundError } from '../errors.js';
+import { CorruptDataError, InvalidInputError, NotFoundError, NotRetrievedError } from '../errors.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
 import { packKey } from '../format/layout.js';
 import { decodeEnvelope } from '../format/envelope.js';
@@ -59,7 +59,8 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry, 
     } catch (err) {
       // A damaged pack (or a truncated one: its range is past the end) is verify's to report;
       // a restore still finds its blobs through the index if another pack holds them.
-      if (!(err instanceof CorruptDataError || err instanceof InvalidInputError)) throw err;
+      // Not retrieved (an archive storage class): unreadable now, as a damaged one is.
+      if (!(err instanceof CorruptDataError || err instanceof InvalidInputError || err instanceof NotRetrievedError)) throw err;
       damaged.push({ packId: p.packId, message: err.message });
       return undefined;
     }
@@ -88,7 +89,7 @@ export async function loadSnapshotIndex(repo: Repository, entry: SnapshotEntry, 
           return frames !== undefined;
         },
         (err: unknown) => {
-          if (err instanceof CorruptDataError || err instanceof InvalidInputError) return false; // verify reports it
+          if (err instanceof CorruptDataError || err instanceof InvalidInputError || err instanceof NotRetrievedError) return false; // verify reports it
           throw err;
         },
       );

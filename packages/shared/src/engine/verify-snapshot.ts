@@ -46,8 +46,8 @@ async function verifyWith(repo: Repository, pool: CodecPool, entry: SnapshotEntr
   for (const id of missing.values()) problems.push({ kind: 'missing-blob', blobId: toHex(id), message: `blob ${toHex(id)} is referenced but not in any pack`, affected: [] });
 
   const packs = scoped.index.packIds().map((packId) => ({ key: packKey(packId), size: scoped.index.packLength(packId)! }));
-  const { packsRead, blobsChecked, bytesRead, corrupt } = await readBack(repo, pool, packs, options, problems);
+  const { packsRead, blobsChecked, bytesRead, corrupt, packsArchived } = await readBack(repo, pool, packs, options, problems);
   const bad = new Map([...missing, ...corrupt]);
   if (bad.size > 0) await locate([entry], load, bad, problems);
-  return { snapshots: 1, packsTotal: packs.length, packsRead, blobsChecked, bytesRead, problems };
+  return { snapshots: 1, packsTotal: packs.length, packsRead, blobsChecked, bytesRead, ...(packsArchived ? { packsArchived } : {}), problems };
 }

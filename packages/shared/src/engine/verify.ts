@@ -50,6 +50,8 @@ export interface VerifyReport {
   packsRead: number;
   blobsChecked: number;
   bytesRead: number;
+  /** Packs in an archive storage class without a retrieved copy: not read back (their blobs are still checked against the index and manifests). */
+  packsArchived?: number;
   problems: Problem[];
 }
 
@@ -82,11 +84,11 @@ export async function verifyRepository(repo: Repository, pool: CodecPool, option
   for (const id of missing.values()) problems.push({ kind: 'missing-blob', blobId: toHex(id), message: `blob ${toHex(id)} is referenced but not in any pack`, affected: [] });
 
   const packs = (await collect(repo.store.list(DATA_PREFIX))).filter((o) => idFromKey(o.key));
-  const { packsRead, blobsChecked, bytesRead, corrupt } = await readBack(repo, pool, packs, options, problems);
+  const { packsRead, blobsChecked, bytesRead, corrupt, packsArchived } = await readBack(repo, pool, packs, options, problems);
 
   const bad = new Map([...missing, ...corrupt]);
   if (bad.size > 0) await locate(snapshots, load, bad, problems);
-  return { snapshots: snapshots.length, packsTotal: packs.length, packsRead, blobsChecked, bytesRead, problems };
+  return { snapshots: snapshots.length, packsTotal: packs.length, packsRead, blobsChecked, bytesRead, ...(packsArchived ? { packsArchived } : {}), problems };
 }
 
 /**
@@ -97,7 +99,16 @@ export async function readBack(repo: Repository, pool: CodecPool, packs: readonl
   const fraction = options.readDataFraction ?? 1;
   // That share rounded up: any share above 0 reads at least one pack ("no errors found" after
   // reading nothing would be a check that cannot fail).
-  const chosen = fraction >= 1 ? packs : randomSubset(packs, Math.ceil(fraction * packs.length));
+  let chosen = fraction >= 1 ? packs : randomSubset(packs, Math.ceil(fraction * packs.length));
+  // Archive storage classes: a pack without a retrieved copy cannot be read (a read would fail);
+  // it is left out and counted, and the manifests (in the default class) are still checked.
+  let packsArchived = 0;
+  const retrievalState = repo.archivedPacks ? repo.store.retrievalState?.bind(repo.store) : undefined;
+  if (retrievalState) {
+    const states = await mapLimit(chosen, PACKS_IN_FLIGHT, (o) => retrievalState(o.key));
+    packsArchived = states.filter((st) => st !== 'readable').length;
+    chosen = chosen.filter((_, i) => states[i] === 'readable');
+  }
   const totalBytes = chosen.reduce((n, p) => n + p.size, 0);
   let bytesRead = 0;
   let blobsChecked = 0;
@@ -112,7 +123,7 @@ export async function readBack(repo: Repository, pool: CodecPool, packs: readonl
       if (p.blobId) corrupt.set(idKeyOf(fromHex(p.blobId)), fromHex(p.blobId));
     }
   });
-  return { packsRead: chosen.length, blobsChecked, bytesRead, corrupt };
+  return { packsRead: chosen.length, blobsChecked, bytesRead, corrupt, packsArchived };
 }
 
 /** Every snapshot, each id once (a repository being migrated may hold one under two keys). */

@@ -56,12 +56,25 @@ export interface ObjectRetention {
 }
 
 /**
- * S3 storage classes a repository may keep its packs in: the ones that read back at once
- * (`GLACIER_IR` is Glacier Instant Retrieval). The archive classes, which need a retrieval
- * before a read, are not among them.
+ * S3 storage classes a repository may keep its packs in. The first three read back at once
+ * (`GLACIER_IR` is Glacier Instant Retrieval); the archive classes (`GLACIER`, Glacier Flexible
+ * Retrieval, and `DEEP_ARCHIVE`) must be retrieved before a read (RetrievalTier, hours), which
+ * restore drives (engine/retrieval.ts). Manifests then live in STANDARD packs of their own.
  */
-export const PACK_STORAGE_CLASSES = ['STANDARD', 'STANDARD_IA', 'GLACIER_IR'] as const;
+export const PACK_STORAGE_CLASSES = ['STANDARD', 'STANDARD_IA', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'] as const;
+export const ARCHIVE_STORAGE_CLASSES = ['GLACIER', 'DEEP_ARCHIVE'] as const;
 export type PackStorageClass = (typeof PACK_STORAGE_CLASSES)[number];
+
+export function isArchiveStorageClass(c: PackStorageClass | undefined): boolean {
+  return c === 'GLACIER' || c === 'DEEP_ARCHIVE';
+}
+
+/** S3 retrieval tiers: Expedited (minutes, GLACIER only), Standard (hours), Bulk (cheapest, longest). */
+export const RETRIEVAL_TIERS = ['Expedited', 'Standard', 'Bulk'] as const;
+export type RetrievalTier = (typeof RETRIEVAL_TIERS)[number];
+
+/** Whether an object can be read now: `archived` needs a retrieval, `retrieving` has one under way. */
+export type RetrievalState = 'readable' | 'archived' | 'retrieving';
 
 export interface PutOptions {
   /** The storage class of the object; stores without storage classes (a folder) ignore it. @defaultValue the store's default */
@@ -122,6 +135,18 @@ export interface BlobStore {
    * a missing object is a NotFoundError.
    */
   extendRetention?(key: string, retention: ObjectRetention): Promise<void>;
+
+  /**
+   * Archive storage classes. Optional: stores without them have every object readable. Whether
+   * the object can be read now; a missing object is a NotFoundError.
+   */
+  retrievalState?(key: string): Promise<RetrievalState>;
+
+  /**
+   * Archive storage classes: asks for a readable copy of the object for `days` (S3
+   * RestoreObject). Asking again while one is under way is not an error.
+   */
+  requestRetrieval?(key: string, options: { days: number; tier: RetrievalTier }): Promise<void>;
 
   /**
    * Object Lock: fails with an InvalidInputError naming the problem unless objects written

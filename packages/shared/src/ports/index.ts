@@ -1,5 +1,5 @@
-export type { BlobStore, BlobData, ByteRange, ObjectInfo, ObjectLockMode, ObjectRetention, PackStorageClass, PutOptions } from './blob-store.js';
-export { blobDataLength, joinBlobData, OBJECT_LOCK_MODES, PACK_STORAGE_CLASSES } from './blob-store.js';
+export type { BlobStore, BlobData, ByteRange, ObjectInfo, ObjectLockMode, ObjectRetention, PackStorageClass, PutOptions, RetrievalState, RetrievalTier } from './blob-store.js';
+export { ARCHIVE_STORAGE_CLASSES, blobDataLength, isArchiveStorageClass, joinBlobData, OBJECT_LOCK_MODES, PACK_STORAGE_CLASSES, RETRIEVAL_TIERS } from './blob-store.js';
 export type { VolumeSource } from './volume-source.js';
 export type { VolumeTarget } from './volume-target.js';
 export type { Clock } from './clock.js';

@@ -6,6 +6,7 @@ export { MemoryBlobStore } from './memory-blob-store.js';
 export { FaultyBlobStore, type BlobOp, type FaultEffect, type FaultRule } from './faulty-blob-store.js';
 export { RecordingBlobStore, type RecordedCall } from './recording-blob-store.js';
 export { RetentionBlobStore } from './retention-blob-store.js';
+export { ArchiveClassBlobStore } from './archive-class-blob-store.js';
 export { MemoryVolumeSource, type MemoryVolumeSourceOptions } from './memory-volume-source.js';
 export { MemoryVolumeTarget, type MemoryVolumeTargetOptions } from './memory-volume-target.js';
 export { MemoryVolumeProvider, type MemoryVolume, type MemoryVolumeProviderOptions } from './memory-volume-provider.js';
