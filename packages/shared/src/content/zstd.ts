@@ -3,14 +3,11 @@
  * more than compressing a 256 KiB frame. zstd-napi calls are synchronous, which is why the
  * archive and restore paths run them in worker threads (parallel/).
  */
-import { Decompressor } from 'zstd-napi';
 // The low-level binding compresses into a caller's buffer; zstd-napi's Compressor class cannot.
 import binding from 'zstd-napi/binding.js';
 import { CorruptDataError } from '../errors.js';
 
 export { DEFAULT_ZSTD_LEVEL } from './compression-level.js';
-
-let decompressor: Decompressor | undefined;
 
 /** Per thread: frames are compressed into it and sealed from it, without an allocation each. */
 let scratch = new Uint8Array(0);
@@ -58,16 +55,54 @@ export function zstdDecompressInto(data: Uint8Array, dst: Uint8Array, what: stri
   if (written !== dst.byteLength) throw new CorruptDataError(`${what}: decompressed to ${written} bytes, expected ${dst.byteLength}`);
 }
 
-export function zstdDecompress(data: Uint8Array, expectedLength: number | undefined, what: string): Buffer {
-  decompressor ??= new Decompressor();
-  let out: Buffer;
-  try {
-    out = decompressor.decompress(data);
-  } catch (err) {
-    throw new CorruptDataError(`${what}: zstd data is corrupt`, {}, { cause: err });
+/**
+ * The most an envelope's payload may decompress to. Merged index objects are ~18 MiB and the pack
+ * list of a 64 TiB volume in 16 MiB packs ~160 MiB; nothing a writer stores comes near 1 GiB, and a
+ * body that would is damaged (or hostile), not worth the memory.
+ */
+export const MAX_ZSTD_OUTPUT = 1024 * 1024 * 1024;
+/** First output buffer when the frame does not say its size (zstd's own stream buffer size). */
+const MIN_STREAM_OUT = 128 * 1024;
+
+let sctx: binding.DCtx | undefined;
+
+/**
+ * Decompresses `data`, checking the result is `expectedLength` bytes when given. Memory follows
+ * what the data really decompresses to, never the content size its header claims: a damaged
+ * 20-byte body may claim gigabytes (zstd-napi's Decompressor would allocate them up front). A
+ * known length is allocated once and filled; an unknown one grows by doubling up to `maxLength`.
+ */
+export function zstdDecompress(data: Uint8Array, expectedLength: number | undefined, what: string, maxLength = MAX_ZSTD_OUTPUT): Buffer {
+  if (expectedLength !== undefined) {
+    const out = Buffer.allocUnsafe(expectedLength);
+    zstdDecompressInto(data, out, what);
+    return out;
   }
-  if (expectedLength !== undefined && out.length !== expectedLength) {
-    throw new CorruptDataError(`${what}: decompressed to ${out.length} bytes, expected ${expectedLength}`);
+  sctx ??= new binding.DCtx();
+  // A previous call may have stopped mid-frame (it threw): start a new frame.
+  sctx.reset(binding.ResetDirective.sessionOnly);
+  const parts: Buffer[] = [];
+  let total = 0;
+  let src = data;
+  for (;;) {
+    if (total >= maxLength) throw new CorruptDataError(`${what}: zstd data decompresses to more than ${maxLength} bytes`);
+    // A multiple of the input: one buffer holds what snapfleet writes (ids barely compress, JSON
+    // by a few times); more doubles what is already there, so memory stays under twice the output.
+    const room = Math.min(maxLength - total, Math.max(MIN_STREAM_OUT, total, 8 * data.byteLength));
+    const out = Buffer.allocUnsafe(room);
+    let ret: number, produced: number, consumed: number;
+    try {
+      [ret, produced, consumed] = sctx.decompressStream(out, src);
+    } catch (err) {
+      throw new CorruptDataError(`${what}: zstd data is corrupt`, {}, { cause: err });
+    }
+    if (produced > 0) parts.push(out.subarray(0, produced));
+    total += produced;
+    src = src.subarray(consumed);
+    if (ret === 0 && src.byteLength === 0) break;
+    // Everything was read and flushed into room to spare, yet the frame is not complete.
+    if (src.byteLength === 0 && produced < room) throw new CorruptDataError(`${what}: zstd data is truncated`);
+    if (produced === 0 && consumed === 0) throw new CorruptDataError(`${what}: zstd data does not decode`);
   }
-  return out;
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
 }
