@@ -13,11 +13,19 @@
 import { CorruptDataError } from '../errors.js';
 import { isBlobTypeId, isCompressionId, type BlobTypeId, type CompressionId } from './codec-ids.js';
 import { ID_BYTES } from './ids.js';
+import { MAX_CHUNK_SIZE } from './repo-config.js';
 
 const MAGIC = Buffer.from('SFPH');
 const FRAME_FIXED = 1 + 1 + 4 + 4 + 4;
 const BLOB_BYTES = ID_BYTES + 4;
 export const TRAILER_BYTES = 4;
+/**
+ * The most plaintext a reader takes in one frame. Writers put at most 256 KiB in a frame, or one
+ * blob of at most a chunk (4 MiB); four times that leaves room while a damaged or hostile header
+ * cannot make a reader allocate gigabytes for a frame of a few bytes (readers size the plaintext
+ * buffer by rawLength).
+ */
+export const MAX_FRAME_RAW_LENGTH = 4 * MAX_CHUNK_SIZE;
 
 export interface FrameEntry {
   type: BlobTypeId;
@@ -79,6 +87,7 @@ export function decodePackHeader(buf: Buffer, what: string): FrameEntry[] {
       p += BLOB_BYTES;
     }
     if (sum !== rawLength) fail(`frame ${i} lists ${sum} blob bytes but ${rawLength} raw bytes`);
+    if (rawLength > MAX_FRAME_RAW_LENGTH) fail(`frame ${i} claims ${rawLength} raw bytes, more than the ${MAX_FRAME_RAW_LENGTH} a frame may hold`);
     frames.push({ type: type as BlobTypeId, compression: compression as CompressionId, storedLength, rawLength, ids, lengths });
   }
   if (p !== buf.length) fail('has trailing bytes');

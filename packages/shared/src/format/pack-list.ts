@@ -57,7 +57,11 @@ export function decodePackList(buf: Buffer, what: string): ListedPack[] {
   const out: ListedPack[] = [];
   for (let i = 0; i < count; i++) {
     const at = 8 + i * ENTRY_BYTES;
-    out.push({ packId: buf.subarray(at, at + ID_BYTES).toString('hex'), packLength: Number(buf.readBigUInt64LE(at + ID_BYTES)) });
+    const packId = buf.subarray(at, at + ID_BYTES).toString('hex');
+    const packLength = Number(buf.readBigUInt64LE(at + ID_BYTES));
+    // Past 2^53 the number is no longer exact (and no store holds such an object): damage.
+    if (!Number.isSafeInteger(packLength)) throw new CorruptDataError(`${what}: pack ${packId} has an impossible length ${buf.readBigUInt64LE(at + ID_BYTES)}`, { object: what });
+    out.push({ packId, packLength });
   }
   return out;
 }
