@@ -6,7 +6,6 @@
  * stale (prune moved blobs since), in which case the moved blobs are found through the index.
  */
 import type { CodecPool } from '../parallel/codec-pool.js';
-import { isSnapfleetError } from '../errors.js';
 import { fromHex, isHole, toHex } from '../format/ids.js';
 import { packKey } from '../format/layout.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
@@ -14,7 +13,7 @@ import { idKeyOf } from '../content/blob-index.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
 import { walkTree } from '../manifest/tree-walk.js';
 import { loadSnapshotIndex, type ScopedIndex } from './snapshot-index.js';
-import { locate, readBack, type Problem, type VerifyOptions, type VerifyReport } from './verify.js';
+import { isDataVerdict, locate, readBack, type Problem, type VerifyOptions, type VerifyReport } from './verify.js';
 import type { Repository } from './repository.js';
 
 export async function verifySnapshot(repo: Repository, pool: CodecPool, entry: SnapshotEntry, options: VerifyOptions = {}): Promise<VerifyReport> {
@@ -38,7 +37,7 @@ async function verifyWith(repo: Repository, pool: CodecPool, entry: SnapshotEntr
       },
     });
   } catch (err) {
-    if (!isSnapfleetError(err)) throw err;
+    if (!isDataVerdict(err)) throw err;
     problems.push({ kind: 'corrupt-manifest', message: `snapshot ${entry.id}: ${err.message}`, affected: [{ snapshotId: entry.id, volumeId: snapshot.volumeId, chunks: [], chunkSize: snapshot.chunkSize }] });
   }
   const missing = new Map<string, Uint8Array>();

@@ -7,7 +7,7 @@
 import { randomInt } from 'node:crypto';
 import type { CodecPool } from '../parallel/codec-pool.js';
 import type { ObjectInfo } from '../ports/blob-store.js';
-import { isSnapfleetError, NotFoundError } from '../errors.js';
+import { isSnapfleetError, NotFoundError, type SnapfleetError } from '../errors.js';
 import { DATA_PREFIX, SNAPSHOTS_PREFIX, idFromKey } from '../format/layout.js';
 import { fromHex, ID_BYTES, toHex } from '../format/ids.js';
 import { decodePackHeader, framesLength, TRAILER_BYTES } from '../format/pack-header.js';
@@ -77,7 +77,7 @@ export async function verifyRepository(repo: Repository, pool: CodecPool, option
         },
       });
     } catch (err) {
-      if (!isSnapfleetError(err)) throw err;
+      if (!isDataVerdict(err)) throw err;
       problems.push({ kind: 'corrupt-manifest', message: `snapshot ${s.id}: ${err.message}`, affected: [{ snapshotId: s.id, volumeId: s.snapshot.volumeId, chunks: [], chunkSize: s.snapshot.chunkSize }] });
     }
   }
@@ -126,6 +126,16 @@ export async function readBack(repo: Repository, pool: CodecPool, packs: readonl
   return { packsRead: chosen.length, blobsChecked, bytesRead, corrupt, packsArchived };
 }
 
+/**
+ * Whether a failure to read an object says something about the stored data. A transient or
+ * throttled store error (a 5xx, a reset connection, SlowDown, still failing after the store's
+ * retries) says only that the store could not be read just now: verify fails with it (exit 1)
+ * instead of reporting damage (exit 3) that a second run would not find.
+ */
+export function isDataVerdict(err: unknown): err is SnapfleetError {
+  return isSnapfleetError(err) && !err.retryable;
+}
+
 /** Every snapshot, each id once (a repository being migrated may hold one under two keys). */
 async function loadSnapshots(repo: Repository, problems: Problem[]): Promise<SnapshotEntry[]> {
   const out: SnapshotEntry[] = [];
@@ -135,7 +145,7 @@ async function loadSnapshots(repo: Repository, problems: Problem[]): Promise<Sna
         out.push({ id, key, snapshot: await readSnapshotAt(repo, key, id) });
       } catch (err) {
         if (err instanceof NotFoundError) continue; // forgotten, or moved by migrate to a key read next
-        if (!isSnapfleetError(err)) throw err;
+        if (!isDataVerdict(err)) throw err;
         problems.push({ kind: 'corrupt-snapshot', object: key, message: err.message, affected: [{ snapshotId: id, volumeId: '?', chunks: [], chunkSize: 0 }] });
       }
       break;
@@ -206,7 +216,8 @@ export async function locate(snapshots: SnapshotEntry[], load: (id: Uint8Array) 
           hits.set(hex, list);
         },
       });
-    } catch {
+    } catch (err) {
+      if (!isDataVerdict(err)) throw err;
       continue; // already reported as a corrupt manifest
     }
     for (const [hex, chunks] of hits) {
