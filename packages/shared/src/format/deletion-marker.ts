@@ -4,7 +4,7 @@
  * might not have seen the marker is gone (`blockingLeases`, filled in after the marker exists).
  */
 import { z } from 'zod';
-import { CorruptDataError } from '../errors.js';
+import { parseJsonObject } from './json-object.js';
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -22,7 +22,5 @@ export function encodeMarker(m: DeletionMarker): Buffer {
 }
 
 export function decodeMarker(payload: Uint8Array, key: string): DeletionMarker {
-  const parsed = markerSchema.safeParse(JSON.parse(Buffer.from(payload).toString('utf8')));
-  if (!parsed.success) throw new CorruptDataError(`deletion marker ${key} is malformed`, { object: key });
-  return parsed.data;
+  return parseJsonObject(payload, markerSchema, `deletion marker ${key}`, { object: key });
 }

@@ -4,7 +4,7 @@
  * deletion markers (docs/format.md, garbage collection). Leases never block archives.
  */
 import { z } from 'zod';
-import { CorruptDataError } from '../errors.js';
+import { parseJsonObject } from './json-object.js';
 
 const leaseSchema = z.object({
   version: z.literal(1),
@@ -23,7 +23,5 @@ export function encodeLease(lease: Lease): Buffer {
 }
 
 export function decodeLease(payload: Uint8Array, key: string): Lease {
-  const parsed = leaseSchema.safeParse(JSON.parse(Buffer.from(payload).toString('utf8')));
-  if (!parsed.success) throw new CorruptDataError(`lease ${key} is malformed`, { object: key });
-  return parsed.data;
+  return parseJsonObject(payload, leaseSchema, `lease ${key}`, { object: key });
 }

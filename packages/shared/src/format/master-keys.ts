@@ -42,13 +42,23 @@ export function generateMasterKeys(encrypted: boolean): MasterKeys {
 const DEFAULT_KDF = { n: 1 << 15, r: 8, p: 1 };
 /** Salts are 32 random bytes; a shorter one is a damaged file. */
 const MIN_SALT_BYTES = 16;
+/**
+ * The most a key file may ask scrypt for: 128·n·r bytes of memory, and p passes over it. 1 GiB
+ * and 16 passes are 32 and 16 times the defaults, room to raise them; past that a file (one
+ * written before `check`, so its damage goes unseen) would make opening allocate gigabytes or
+ * spin for hours before any password is tried.
+ */
+const MAX_SCRYPT_MEMORY = 1024 * 1024 * 1024;
+const MAX_SCRYPT_P = 16;
+/** scrypt takes only powers of two of at least 2 for N. */
+const isScryptN = (n: number) => n >= 2 && (n & (n - 1)) === 0;
 
 const keyFileSchema = z.object({
   version: z.literal(KEY_FILE_VERSION),
   kdf: z.literal('scrypt'),
-  n: z.number().int().positive(),
+  n: z.number().int().max(MAX_SCRYPT_MEMORY / 128).refine(isScryptN, { error: 'must be a power of two of at least 2' }),
   r: z.number().int().positive(),
-  p: z.number().int().positive(),
+  p: z.number().int().positive().max(MAX_SCRYPT_P),
   salt: z.base64(),
   data: z.base64(),
   /** Who added the key and when (`snapfleet key list`); absent from files written before. */
@@ -106,6 +116,7 @@ export function parseKeyFile(bytes: Uint8Array, key: string): KeyFile {
     throw new CorruptDataError(`key file ${key} is damaged: field ${field} is missing or not valid`, { object: key });
   }
   const file = parsed.data;
+  if (128 * file.n * file.r > MAX_SCRYPT_MEMORY) throw new CorruptDataError(`key file ${key} is damaged: its KDF parameters ask for more than ${MAX_SCRYPT_MEMORY} bytes`, { object: key });
   if (file.check !== undefined && file.check !== keyFileChecksum(file)) {
     throw new CorruptDataError(`key file ${key} is damaged: its checksum does not match its salt, KDF parameters or data`, { object: key });
   }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CorruptDataError, PermanentError } from '../errors.js';
 import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION } from './codec-ids.js';
+import { parseJsonObject } from './json-object.js';
 import { OBJECT_LOCK_MODES, PACK_STORAGE_CLASSES } from '../ports/blob-store.js';
 
 /** At most 100 years: a retention past that is a typo, and S3 refuses dates that far anyway. */
@@ -47,22 +48,12 @@ export function encodeConfig(config: RepoConfig): Uint8Array {
 }
 
 export function parseConfig(bytes: Uint8Array): RepoConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    throw new CorruptDataError('repository config is not JSON', { object: 'config' }, { cause: err });
+  const config = parseJsonObject(bytes, configSchema, 'repository config', { object: 'config' });
+  if (config.version > FORMAT_VERSION) {
+    throw new PermanentError(`repository format version ${config.version} is newer than this snapfleet supports (${FORMAT_VERSION})`);
   }
-  const parsed = configSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CorruptDataError(`repository config is malformed at ${issue?.path.join('.')}: ${issue?.message}`, { object: 'config' });
-  }
-  if (parsed.data.version > FORMAT_VERSION) {
-    throw new PermanentError(`repository format version ${parsed.data.version} is newer than this snapfleet supports (${FORMAT_VERSION})`);
-  }
-  if (parsed.data.version < OLDEST_FORMAT_VERSION) throw new CorruptDataError(`repository config has an invalid version ${parsed.data.version}`, { object: 'config' });
-  if (!isValidChunkSize(parsed.data.chunkSize)) throw new CorruptDataError(`repository config has an invalid chunkSize ${parsed.data.chunkSize}`);
-  if (parsed.data.encryption === Encryption.None && !parsed.data.idKey) throw new CorruptDataError('unencrypted repository config lacks its idKey');
-  return parsed.data;
+  if (config.version < OLDEST_FORMAT_VERSION) throw new CorruptDataError(`repository config has an invalid version ${config.version}`, { object: 'config' });
+  if (!isValidChunkSize(config.chunkSize)) throw new CorruptDataError(`repository config has an invalid chunkSize ${config.chunkSize}`, { object: 'config' });
+  if (config.encryption === Encryption.None && !config.idKey) throw new CorruptDataError('unencrypted repository config lacks its idKey', { object: 'config' });
+  return config;
 }

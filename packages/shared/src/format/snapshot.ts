@@ -7,6 +7,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CorruptDataError } from '../errors.js';
+import { chunkCount, treeHeight } from '../manifest/tree-shape.js';
+import { parseJsonObject } from './json-object.js';
+import { isValidChunkSize } from './repo-config.js';
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -53,16 +56,12 @@ export function encodeSnapshot(s: Snapshot): { id: string; payload: Buffer } {
 export function decodeSnapshot(payload: Uint8Array, id: string, key = `snapshots/${id}`): Snapshot {
   const actual = createHash('sha256').update(payload).digest('hex');
   if (actual !== id) throw new CorruptDataError(`snapshot ${id}: content hashes to ${actual}`, { snapshotId: id, object: key });
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(payload).toString('utf8'));
-  } catch (err) {
-    throw new CorruptDataError(`snapshot ${id} is not JSON`, { snapshotId: id, object: key }, { cause: err });
-  }
-  const parsed = snapshotSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CorruptDataError(`snapshot ${id} is malformed at ${issue?.path.join('.')}: ${issue?.message}`, { snapshotId: id, object: key });
-  }
-  return parsed.data;
+  const site = { snapshotId: id, object: key };
+  const snapshot = parseJsonObject(payload, snapshotSchema, `snapshot ${id}`, site);
+  // Readers size buffers by the chunk size and walk the tree by its height: a value no writer
+  // stores (a chunk size of a terabyte, a height of a million) is damage, refused here.
+  if (!isValidChunkSize(snapshot.chunkSize)) throw new CorruptDataError(`snapshot ${id} is malformed at chunkSize: ${snapshot.chunkSize} is not a power of two from 4 KiB to 4 MiB`, site);
+  const height = treeHeight(chunkCount(snapshot.sizeBytes, snapshot.chunkSize));
+  if (snapshot.tree.height !== height) throw new CorruptDataError(`snapshot ${id} is malformed at tree.height: ${snapshot.tree.height}, a volume of its size has ${height}`, site);
+  return snapshot;
 }
