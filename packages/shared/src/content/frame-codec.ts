@@ -61,6 +61,12 @@ export function encodeFrame(raw: Uint8Array, level: number, enc: KeyObject | und
  * With `inPlace`, `stored` may be overwritten by its plaintext (bytes nothing reads again).
  */
 export function decodeFrame(stored: Uint8Array, compression: CompressionId, rawLength: number, enc: KeyObject | undefined, what: string, inPlace = false): Buffer {
+  if (compression !== Compression.Zstd) {
+    // Checked before opening: a raw frame's length is known from its stored length, and a header
+    // that disagrees is damaged (callers would otherwise find spans past the end, or miss bytes).
+    const length = stored.byteLength - (enc ? SEAL_OVERHEAD : 0);
+    if (length !== rawLength) throw new CorruptDataError(`${what}: holds ${Math.max(0, length)} bytes, expected ${rawLength}`);
+  }
   const body = enc ? (inPlace ? openInPlace(enc, stored, what) : open(enc, stored, what)) : stored;
   return compression === Compression.Zstd ? zstdDecompress(body, rawLength, what) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
