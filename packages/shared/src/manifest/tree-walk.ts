@@ -3,7 +3,8 @@
  * node once across many snapshots (content-addressed nodes shared by snapshots are skipped), or
  * find where given blob ids sit in one snapshot.
  */
-import { ID_BYTES, isHole } from '../format/ids.js';
+import { CorruptDataError } from '../errors.js';
+import { ID_BYTES, isHole, toHex } from '../format/ids.js';
 import { idKeyOf } from '../content/blob-index.js';
 import { FANOUT } from './tree-shape.js';
 
@@ -21,6 +22,11 @@ export async function walkTree(root: Uint8Array, height: number, load: NodeLoade
     if (isHole(id, 0)) return;
     if (visit.node && !visit.node(id)) return;
     const node = await load(id);
+    // The loader checked the node against its id, not its shape: a node stored wrong (a bug, or a
+    // hostile writer with the keys) would hand out ragged ids and chunks past the volume's end.
+    if (node.byteLength === 0 || node.byteLength % ID_BYTES !== 0 || node.byteLength > FANOUT * ID_BYTES) {
+      throw new CorruptDataError(`manifest node ${toHex(id)} at level ${level} has ${node.byteLength} bytes, not 1 to ${FANOUT} ids`, { blobId: toHex(id) });
+    }
     const span = FANOUT ** level;
     for (let i = 0; i * ID_BYTES < node.byteLength; i++) {
       const child = node.subarray(i * ID_BYTES, (i + 1) * ID_BYTES);
