@@ -44,7 +44,14 @@ function parseText(text: string, fileName: string): unknown {
     const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
     throw new InvalidInputError(`${fileName}: ${where}${first.message.split('\n')[0]}`, 'config');
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (err) {
+    // The yaml library refuses aliases that expand past its limit (a "billion laughs" document)
+    // with a ReferenceError of its own: that is bad input, said as such.
+    throw new InvalidInputError(`${fileName}: ${(err as Error).message}`, 'config', { cause: err });
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new InvalidInputError(`${fileName}: the file must hold a mapping (fleet, repositories, volumes, policies, board)`, 'config');
   return data;
 }
