@@ -40,11 +40,29 @@ export function slotFromTime(time: Date): string {
   return basic.endsWith('.000Z') ? basic.replace('.000Z', 'Z') : basic;
 }
 
+/** The instant a slot names, or undefined when it names none (month 13, February 30th). */
+function slotTime(slot: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/.exec(slot);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const time = new Date(0);
+  time.setUTCFullYear(year, month - 1, day);
+  time.setUTCHours(hour, minute, second, m[7] ? Number(m[7].slice(1)) : 0);
+  // Date rolls out-of-range fields over (month 13 is next January): such a slot names no instant.
+  const exact = time.getUTCFullYear() === year && time.getUTCMonth() === month - 1 && time.getUTCDate() === day && time.getUTCHours() === hour && time.getUTCMinutes() === minute && time.getUTCSeconds() === second;
+  return exact ? time : undefined;
+}
+
+/** Whether `slot` is a slot that names a real instant. */
+export function isValidSlot(slot: string): boolean {
+  return slotTime(slot) !== undefined;
+}
+
 /** The instant a slot names. */
 export function timeFromSlot(slot: string): Date {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/.exec(slot);
-  if (!m) throw new InvalidInputError(`slot ${JSON.stringify(slot)} is not an ISO 8601 basic UTC time such as 20260131T020000Z`, 'slot');
-  return new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? ''}Z`);
+  const time = slotTime(slot);
+  if (!time) throw new InvalidInputError(`slot ${JSON.stringify(slot)} is not an ISO 8601 basic UTC time such as 20260131T020000Z`, 'slot');
+  return time;
 }
 
 export const SLOT_PATTERN = /^\d{8}T\d{6}(\.\d{3})?Z$/;

@@ -5,10 +5,12 @@
  * Workers parse payloads with these schemas; a malformed one fails at once (unrecoverable).
  */
 import { z } from 'zod';
-import { SLOT_PATTERN } from './job-ids.js';
+import { isValidSlot, SLOT_PATTERN } from './job-ids.js';
 
 const id = z.string().min(1).max(512);
-const slot = z.string().regex(SLOT_PATTERN, { error: 'must be an ISO 8601 basic UTC time such as 20260131T020000Z' });
+const SLOT_ERROR = 'must be an ISO 8601 basic UTC time such as 20260131T020000Z';
+// The pattern alone lets month 13 through, which the worker would turn into an invalid date.
+const slot = z.string().regex(SLOT_PATTERN, { error: SLOT_ERROR }).refine(isValidSlot, { error: SLOT_ERROR });
 
 export const volumeJobSchema = z.strictObject({
   v: z.literal(1),
