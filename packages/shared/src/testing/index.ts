@@ -34,3 +34,4 @@ export {
 } from './volume-provider-conformance.js';
 export { mapLimit, randomData, seededBytes, sha256Hex } from './test-data.js';
 export { createTestBucket, type TestBucket } from './s3-test-bucket.js';
+export { FAULT_KINDS, startFaultProxy, type FaultKind, type FaultProxy, type FaultProxyOptions, type FaultProxyStats, type FaultRates } from './fault-proxy.js';
