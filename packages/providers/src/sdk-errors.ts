@@ -33,6 +33,8 @@ export interface SdkErrorFields {
   throttling: boolean;
   /** The SDK's message, redacted. */
   message: string;
+  /** Attempts the SDK made, retries included (`$metadata.attempts`), when it says. */
+  attempts: number | undefined;
 }
 
 /** A small summary kept as an error's cause instead of the raw SDK error and its request internals. */
@@ -50,7 +52,7 @@ interface SdkErrorShape {
   Code?: unknown;
   Reason?: unknown;
   message?: unknown;
-  $metadata?: { httpStatusCode?: number; requestId?: string };
+  $metadata?: { httpStatusCode?: number; requestId?: string; attempts?: number };
   $retryable?: { throttling?: boolean };
 }
 
@@ -64,6 +66,7 @@ export function sdkErrorFields(err: unknown): SdkErrorFields {
     reason: stringOr(e.Reason, '') || undefined,
     throttling: e.$retryable?.throttling === true,
     message: redact(stringOr(e.message, String(err))),
+    attempts: typeof e.$metadata?.attempts === 'number' ? e.$metadata.attempts : undefined,
   };
 }
 

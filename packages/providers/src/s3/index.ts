@@ -8,6 +8,7 @@ export { classifyS3Error, type S3ErrorContext } from './s3-errors.js';
 export { S3Credentials } from './s3-credentials.js';
 export {
   DEFAULT_MULTIPART_THRESHOLD,
+  DEFAULT_MAX_ATTEMPTS,
   DEFAULT_PART_SIZE,
   DEFAULT_UPLOAD_CONCURRENCY,
   parseS3Url,

@@ -16,6 +16,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidInputError, joinBlobData, NotFoundError, TransientError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo, type ObjectRetention, type PutOptions, type RetrievalState, type RetrievalTier } from '@snapfleet/shared';
 import { validateBlobKey, validateListPrefix } from '../blob-key.js';
@@ -74,7 +75,12 @@ export class S3BlobStore implements BlobStore {
         queueSize: this.options.uploadConcurrency,
         leavePartsOnError: false, // abort the multipart upload on failure: orphan parts cost money
       });
-      await upload.done();
+      try {
+        await upload.done();
+      } catch (err) {
+        if (await this.uploadLanded(Key, data)) return;
+        throw err;
+      }
     } catch (err) {
       throw classifyS3Error(err, { op: 'put', location: this.location, key });
     }
@@ -102,11 +108,11 @@ export class S3BlobStore implements BlobStore {
         if (response.Body === undefined) throw new TransientError(`S3 get ${this.location} key ${key}: response had no body`);
         const bytes = await response.Body.transformToByteArray();
         if (response.ContentLength !== undefined && bytes.length !== response.ContentLength) {
-          throw new TransientError(`S3 get ${this.location} key ${key}: body ended after ${bytes.length} of ${response.ContentLength} bytes`);
+          throw new TransientError(`S3 get ${this.location} key ${key}: body ended after ${bytes.length} of ${response.ContentLength} bytes (attempt ${attempt} of ${BODY_ATTEMPTS})`);
         }
         return range === undefined ? bytes : this.requestedRange(bytes, response.ContentRange, range, key);
       } catch (err) {
-        const classified = classifyS3Error(err, { op: 'get', location: this.location, key });
+        const classified = classifyS3Error(err, { op: 'get', location: this.location, key, attempts: attempt });
         if (!(classified instanceof TransientError) || attempt >= BODY_ATTEMPTS) throw classified;
         await sleep(BODY_RETRY_BASE_MS * 4 ** (attempt - 1));
       }
@@ -208,6 +214,28 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Whether a multipart upload that reported failure stored the object all the same. When the
+   * answer to a CompleteMultipartUpload is lost after the server acted on it (a 5xx or a reset
+   * connection on the way back), the SDK sends it again, and that can only fail: the upload is
+   * completed and gone (S3 answers NoSuchUpload, "might have been aborted or completed"; s3rver a
+   * 500). The object is there if HEAD shows these very bytes: their length and an ETag that is
+   * either S3's multipart form (MD5 of the parts' MD5s, "-" part count) or the MD5 of the whole
+   * (what s3rver and some other servers use). Anything else, including an ETag that is no MD5
+   * (SSE-KMS), keeps the original error: the put is then retried or fails, never assumed.
+   */
+  private async uploadLanded(Key: string, data: Uint8Array): Promise<boolean> {
+    let head;
+    try {
+      head = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key }));
+    } catch {
+      return false;
+    }
+    if (head.ContentLength !== data.byteLength || head.ETag === undefined) return false;
+    const etag = head.ETag.replace(/"/g, '');
+    return etag === md5Hex(data) || etag === multipartEtag(data, this.options.partSizeBytes);
+  }
+
   /** Closes the client's sockets; the store is unusable afterwards. */
   destroy(): void {
     this.client.destroy();
@@ -245,6 +273,20 @@ export class S3BlobStore implements BlobStore {
     if (offset > info.size) throw new InvalidInputError(`range ${offset}+0 is past the end of ${key} (${info.size} bytes)`, 'range');
     return new Uint8Array(0);
   }
+}
+
+function md5Hex(data: Uint8Array): string {
+  return createHash('md5').update(data).digest('hex');
+}
+
+/** S3's ETag of a multipart object: the MD5 of the parts' MD5 digests, then `-` and the part count. */
+function multipartEtag(data: Uint8Array, partSize: number): string {
+  const outer = createHash('md5');
+  let parts = 0;
+  for (let offset = 0; offset < data.byteLength; offset += partSize, parts++) {
+    outer.update(createHash('md5').update(data.subarray(offset, offset + partSize)).digest());
+  }
+  return `${outer.digest('hex')}-${parts}`;
 }
 
 function checkRangeShape(range: ByteRange, key: string): void {

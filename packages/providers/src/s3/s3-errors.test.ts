@@ -58,6 +58,13 @@ describe('classifyS3Error', () => {
     expect(classifyS3Error(new TypeError('bug'), context)).toBeInstanceOf(PermanentError);
   });
 
+  it('says how many attempts were made when the retries ran out', () => {
+    const sdk = new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503, attempts: 6 }, message: 'Please reduce your request rate.' });
+    expect(classifyS3Error(sdk, context).message).toBe('S3 get s3://bucket/repo key data/ab/abc failed after 6 attempts (SlowDown, HTTP 503): Please reduce your request rate.');
+    expect(classifyS3Error(systemError('ECONNRESET'), { ...context, attempts: 3 }).message).toContain('key data/ab/abc failed after 3 attempts (Error, ECONNRESET)');
+    expect(classifyS3Error(serviceError('InternalError', 500), context).message).not.toContain('attempts');
+  });
+
   it('passes engine errors through unchanged', () => {
     const original = new NotFoundError('already classified');
     expect(classifyS3Error(original, context)).toBe(original);

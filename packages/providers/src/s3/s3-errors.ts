@@ -23,6 +23,8 @@ export interface S3ErrorContext {
   /** The store's location (`s3://bucket/prefix`). */
   location: string;
   key?: string;
+  /** Requests sent for this call when the store retried it itself (a body that broke off). */
+  attempts?: number;
 }
 
 /** Error names S3 and other AWS services use for "slow down". */
@@ -66,7 +68,10 @@ export function classifyS3Error(err: unknown, context: S3ErrorContext): Snapflee
   const f = sdkErrorFields(err);
   const { name, code, status } = f;
   const where = context.key === undefined ? context.location : `${context.location} key ${context.key}`;
-  const message = `S3 ${context.op} ${where} failed (${describeSdkError(f)}): ${f.message}`;
+  // How often it was tried tells a reader that the retries ran out (and how many there were).
+  const attempts = context.attempts ?? f.attempts;
+  const tried = attempts !== undefined && attempts > 1 ? ` after ${attempts} attempts` : '';
+  const message = `S3 ${context.op} ${where} failed${tried} (${describeSdkError(f)}): ${f.message}`;
   // A summary instead of the raw SDK error: the raw one carries request internals we do not want in logs.
   const cause = sdkErrorSummary(f);
 

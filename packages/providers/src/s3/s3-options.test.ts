@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '@snapfleet/shared';
-import { DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, parseS3Url, s3ClientConfig, s3OptionsFromEnv } from './s3-options.js';
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, parseS3Url, s3ClientConfig, s3OptionsFromEnv } from './s3-options.js';
 
 describe('parseS3Url', () => {
   it.each([
@@ -94,6 +94,17 @@ describe('s3OptionsFromEnv', () => {
     }
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).field).toBe(field);
+  });
+
+  it('makes six attempts per request unless AWS_MAX_ATTEMPTS says otherwise', () => {
+    expect(s3ClientConfig(s3OptionsFromEnv('s3://bucket', {})).maxAttempts).toBe(DEFAULT_MAX_ATTEMPTS);
+    expect(DEFAULT_MAX_ATTEMPTS).toBe(6);
+    const options = s3OptionsFromEnv('s3://bucket', { AWS_MAX_ATTEMPTS: ' 3 ' });
+    expect(options.maxAttempts).toBe(3);
+    expect(s3ClientConfig(options).maxAttempts).toBe(3);
+    for (const bad of ['0', '21', 'many', '2.5', '-1']) {
+      expect(() => s3OptionsFromEnv('s3://bucket', { AWS_MAX_ATTEMPTS: bad }), bad).toThrow(InvalidInputError);
+    }
   });
 
   it('keeps static credentials out of logs and JSON', () => {
