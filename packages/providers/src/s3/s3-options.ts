@@ -58,12 +58,15 @@ export const DEFAULT_PART_SIZE = 8 * MiB;
 export const DEFAULT_UPLOAD_CONCURRENCY = 4;
 /**
  * Six attempts per request where the SDK's default is three. Measured through the fault proxy
- * (test/e2e/fault-proxy.test.ts): with three, a run of a few hundred requests at 30% faults (500s,
- * SlowDowns, resets) lost a request in most runs, and one lost request fails a whole archive or
- * prune. Six make that one in a million requests at 10% faults. The SDK's backoff waits up to
- * 50 ms x 2^n (n = 1..5) after a 5xx or a reset, under 1.6 s in all, and 1 s x 2^n after a
- * SlowDown, up to 31 s in all; its retry quota (500 tokens, 5 per throttled retry, 14 per other)
- * stops retrying once about 35-100 retries in a row have failed, so an outage still fails fast.
+ * (the 10% scenario of test/e2e/fault-proxy.test.ts run at 30% faults, ~400 requests): with
+ * three, 3 runs of 3 failed, each in its first archive (a pack put that failed three times), and
+ * one lost request fails a whole archive or prune; with six, 4 runs of 4 passed. At 10% faults six
+ * leave about one request in a million failing every attempt. The SDK's backoff (full jitter)
+ * waits up to 50 ms x 2^n (n = 0..4) after a 5xx or a reset, 1.55 s in all, and up to
+ * 1 s x 2^n after a SlowDown, 31 s in all. Its retry quota (500 tokens per client; a retry costs
+ * 5 after a SlowDown and 14 after anything else, a success gives back 1 or what its retry cost)
+ * runs dry after about 35 failed retries without a success (100 of SlowDowns), after which
+ * requests are not retried at all: an outage still fails fast.
  */
 export const DEFAULT_MAX_ATTEMPTS = 6;
 /** More would only prolong an outage: the quota above stops the retries long before. */
