@@ -217,9 +217,10 @@ export class S3BlobStore implements BlobStore {
   /**
    * Whether a multipart upload that reported failure stored the object all the same. When the
    * answer to a CompleteMultipartUpload is lost after the server acted on it (a 5xx or a reset
-   * connection on the way back), the SDK sends it again, and that can only fail: the upload is
-   * completed and gone (S3 answers NoSuchUpload, "might have been aborted or completed"; s3rver a
-   * 500). The object is there if HEAD shows these very bytes: their length and an ETag that is
+   * connection on the way back), the SDK sends it again, and that can fail: the upload is
+   * completed and gone (S3 can answer NoSuchUpload, "the upload may have been aborted or
+   * completed"; s3rver answers 500 every time). The object is there if HEAD shows these very
+   * bytes: their length and an ETag that is
    * either S3's multipart form (MD5 of the parts' MD5s, "-" part count) or the MD5 of the whole
    * (what s3rver and some other servers use). Anything else, including an ETag that is no MD5
    * (SSE-KMS), keeps the original error: the put is then retried or fails, never assumed.
