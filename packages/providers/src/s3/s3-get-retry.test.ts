@@ -12,7 +12,7 @@ import type { S3StoreOptions } from './s3-options.js';
 const s3 = mockClient(S3Client);
 const reset = () => Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
 const body = (read: () => Promise<Uint8Array>) => ({ Body: { transformToByteArray: read } }) as never;
-const options: S3StoreOptions = { bucket: 'b', prefix: 'repo/', region: 'us-east-1', forcePathStyle: false, checksum: 'when-required', multipartThresholdBytes: 16 << 20, partSizeBytes: 8 << 20, uploadConcurrency: 1 };
+const options: S3StoreOptions = { bucket: 'b', prefix: 'repo/', region: 'us-east-1', forcePathStyle: false, checksum: 'when-required', multipartThresholdBytes: 16 << 20, partSizeBytes: 8 << 20, uploadConcurrency: 1, maxAttempts: 3 };
 const store = () => new S3BlobStore(options, new S3Client({ region: 'us-east-1' }));
 
 afterEach(() => s3.reset());
@@ -33,7 +33,7 @@ describe('S3BlobStore.get when the body breaks off', () => {
     await expect(store().get('prune/m')).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it('gives up after three attempts with a transient error', async () => {
+  it('gives up after maxAttempts (here three) attempts with a transient error', async () => {
     s3.on(GetObjectCommand).resolves(body(() => Promise.reject(reset())));
     await expect(store().get('prune/m')).rejects.toBeInstanceOf(TransientError);
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(3);

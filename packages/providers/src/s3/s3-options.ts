@@ -37,7 +37,8 @@ export interface S3StoreOptions {
   /** Undefined: the SDK's default credential chain. */
   credentials?: S3Credentials;
   /**
-   * Attempts per request, the first included, by the SDK's retry strategy (AWS_MAX_ATTEMPTS).
+   * Attempts per request, the first included, by the SDK's retry strategy (AWS_MAX_ATTEMPTS), and
+   * the store's own attempts at a GET whose body breaks off (which the SDK does not retry).
    * @defaultValue 6 (DEFAULT_MAX_ATTEMPTS)
    */
   maxAttempts?: number;

@@ -22,17 +22,17 @@ afterEach(async () => {
 });
 
 /** A store whose requests pass the proxy; `direct` reaches the same bucket without it. */
-async function storeBehindProxy(options: Omit<FaultProxyOptions, 'target' | 'seed'>): Promise<{ store: S3BlobStore; direct: S3BlobStore; proxy: FaultProxy }> {
+async function storeBehindProxy(options: Omit<FaultProxyOptions, 'target' | 'seed'>, maxAttempts: number): Promise<{ store: S3BlobStore; direct: S3BlobStore; proxy: FaultProxy }> {
   const bucket = await createTestBucket();
   proxy = await startFaultProxy({ target: bucket.endpoint, seed: 1, ...options });
-  const sizes = { SNAPFLEET_S3_MULTIPART_THRESHOLD: '5MiB', SNAPFLEET_S3_PART_SIZE: '5MiB', AWS_MAX_ATTEMPTS: '2' };
+  const sizes = { SNAPFLEET_S3_MULTIPART_THRESHOLD: '5MiB', SNAPFLEET_S3_PART_SIZE: '5MiB', AWS_MAX_ATTEMPTS: String(maxAttempts) };
   store = S3BlobStore.fromEnv(bucket.repoUrl, { ...bucket.env, ...sizes, AWS_ENDPOINT_URL_S3: proxy.endpoint });
   return { store, direct: S3BlobStore.fromEnv(bucket.repoUrl, { ...bucket.env, ...sizes }), proxy };
 }
 
 describe('S3BlobStore through the fault proxy', () => {
-  it('sends a GET again when its body is cut short, and gives up after three tries without returning short data', async () => {
-    const { store, direct, proxy } = await storeBehindProxy({ rates: { truncate: 1 } });
+  it('sends a GET again when its body is cut short, and gives up after maxAttempts tries without returning short data', async () => {
+    const { store, direct, proxy } = await storeBehindProxy({ rates: { truncate: 1 } }, 3);
     const data = seededBytes(256 * 1024, 5);
     await direct.put('data/ab/one', data);
     const err = await store.get('data/ab/one').catch((e: unknown) => e);
@@ -62,7 +62,7 @@ describe('S3BlobStore through the fault proxy', () => {
       afterForwardShare: 1,
       // CompleteMultipartUpload: POST ?uploadId=... (CreateMultipartUpload is POST ?uploads).
       only: (r) => r.method === 'POST' && r.url.includes('uploadId='),
-    });
+    }, 2);
     const data = seededBytes(MULTIPART_OBJECT, 6);
     await store.put('data/cd/two', data);
     expect(proxy.stats.afterForward).toBeGreaterThan(0);
@@ -75,7 +75,7 @@ describe('S3BlobStore through the fault proxy', () => {
       rates: { 'internal-error': 1 },
       afterForwardShare: 0,
       only: (r) => r.method === 'POST' && r.url.includes('uploadId='),
-    });
+    }, 2);
     const err = await store.put('data/ef/three', seededBytes(MULTIPART_OBJECT, 7)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransientError);
     expect((err as Error).message).toMatch(/S3 put s3:\/\/\S+ key data\/ef\/three failed after 2 attempts \(InternalError, HTTP 500\)/);
