@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CopyReport } from '@snapfleet/shared';
 import { createImage, describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli, type CliEnv } from '../support/cli.js';
 import {
   archiveImage, createRepoTarget, expectAllRestore, expectVerifyClean, listSnapshots, randomInt, runKilled, seededRandom, timeAt,
@@ -22,14 +23,8 @@ const IMAGE_MIB = 24;
 const KILL_MIN_MS = 150;
 const KILL_MAX_MS = 1500;
 
-interface CopyJson {
-  snapshots: number;
-  copied: number;
-  skipped: number;
-  blobs: number;
-  bytes: number;
-  packs: number;
-}
+/** `copy --json` prints the engine's report. */
+type CopyJson = CopyReport;
 
 let dir: string;
 

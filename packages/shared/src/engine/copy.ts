@@ -22,6 +22,7 @@ import { ID_BYTES, fromHex, isHole } from '../format/ids.js';
 import { packListKey, encodePackList, type ListedPack } from '../format/pack-list.js';
 import { encodeEnvelope, decodeEnvelope } from '../format/envelope.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
+import { IdTable } from '../content/id-table.js';
 import { RecentIds } from '../content/recent-ids.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
 import { walkTree } from '../manifest/tree-walk.js';
@@ -159,7 +160,7 @@ async function copyOne(from: Repository, fromPool: CodecPool, to: Repository, to
 
 /** Copies the blobs of `ids` the target lacks, pack by pack of the source. */
 async function copyBatch(from: Repository, scoped: Awaited<ReturnType<typeof loadSnapshotIndex>>, repacker: PackRepacker, index: WriteIndex, ids: Uint8Array, listed: Map<string, ListedPack>): Promise<void> {
-  const wanted = new Set<string>();
+  const wanted = new IdTable();
   const byPack = new Map<string, number>();
   for (let o = 0; o < ids.byteLength; o += ID_BYTES) {
     if (isHole(ids, o)) continue;
@@ -172,12 +173,12 @@ async function copyBatch(from: Repository, scoped: Awaited<ReturnType<typeof loa
       throw new CorruptDataError(`snapshot blob ${Buffer.from(ids.subarray(o, o + ID_BYTES)).toString('hex')} is in no pack of ${from.store.location}: run verify there; nothing of this snapshot was copied`);
     }
     const pack = scoped.index.find(ids, o)!;
-    wanted.add(Buffer.from(ids.subarray(o, o + ID_BYTES)).toString('hex'));
+    wanted.insert(ids, o);
     byPack.set(pack.packId, (byPack.get(pack.packId) ?? 0) + 1);
   }
   for (const packId of byPack.keys()) {
     const pack = await from.describePack(packId);
     if (!pack) throw new CorruptDataError(`pack ${packId} of ${from.store.location} is gone: run verify there`, { object: `data/${packId.slice(0, 2)}/${packId}` });
-    await repacker.copy(pack, (fids, fo) => wanted.has(Buffer.from(fids.subarray(fo, fo + ID_BYTES)).toString('hex')));
+    await repacker.copy(pack, (fids, fo) => wanted.find(fids, fo) >= 0);
   }
 }
