@@ -10,6 +10,8 @@ export const EXIT = {
   invalidInput: 2,
   problemsFound: 3,
   corruptData: 4,
+  /** verify: damaged objects that can be rebuilt or done without; every snapshot restores whole. */
+  repairable: 5,
   noRepository: 10,
   locked: 11,
   wrongPassword: 12,

@@ -17,7 +17,7 @@ export { Repository, initRepository, openRepository, type InitOptions, type Open
 export { archiveVolume, type ArchiveRequest, type ArchiveResult } from './engine/archive.js';
 export { openWriteIndex, type WriteIndex } from './engine/write-index.js';
 export { restoreSnapshot, type RestoreRequest, type RestoreStats } from './engine/restore.js';
-export { verifyRepository, type VerifyReport, type VerifyOptions, type Problem, type Affected } from './engine/verify.js';
+export { verifyRepository, describeRanges, severityOf, type VerifyReport, type VerifyOptions, type Problem, type ProblemKind, type Severity, type Affected, type SnapshotDamage, type VerifySummary } from './engine/verify.js';
 export { verifySnapshot } from './engine/verify-snapshot.js';
 export type { Progress, ProgressListener } from './engine/progress.js';
 export { createInlineCodecPool, createThreadCodecPool, defaultThreadCount, startCodecThreads, type CodecPool, type CodecThreads } from './parallel/codec-pool.js';

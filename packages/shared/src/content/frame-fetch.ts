@@ -4,6 +4,7 @@
  * in tens of milliseconds), then split.
  */
 import type { BlobStore } from '../ports/blob-store.js';
+import { CorruptDataError, InvalidInputError, NotFoundError } from '../errors.js';
 import { packKey } from '../format/layout.js';
 import type { FrameLocation } from './blob-index.js';
 import { mapLimit } from './map-limit.js';
@@ -70,8 +71,23 @@ export async function fetchRuns(store: BlobStore, frames: readonly FrameRef[], m
     const into = fits ? memory.subarray(used, (used += range.length)) : undefined;
     return { key: packKey(run.packId), range, into };
   });
-  const bytes = await mapLimit(reads, READS_IN_FLIGHT, ({ key, range, into }) => (into ? store.getInto!(key, range, into) : store.get(key, range)));
+  const bytes = await mapLimit(reads, READS_IN_FLIGHT, ({ key, range, into }) =>
+    (into ? store.getInto!(key, range, into) : store.get(key, range)).catch((err: unknown) => {
+      throw asPackDamage(err, key);
+    }),
+  );
   return { runs: bytes, placements };
+}
+
+/**
+ * A pack the index describes that is gone, or shorter than the frames it lists, is damage to
+ * the repository, not a missing object or a bad range asked by a caller: reported as corrupt
+ * data naming the pack, so the CLI exits with the damage code.
+ */
+function asPackDamage(err: unknown, key: string): unknown {
+  if (err instanceof NotFoundError) return new CorruptDataError(`pack ${key} is missing: the index names it but the store does not have it (missing-pack)`, { object: key }, { cause: err });
+  if (err instanceof InvalidInputError && err.field === 'range') return new CorruptDataError(`pack ${key} is shorter than its index entry says (truncated-pack): ${err.message}`, { object: key }, { cause: err });
+  return err;
 }
 
 /** Reads every frame's stored bytes; calls `onFrame` with a copy that owns its memory. */

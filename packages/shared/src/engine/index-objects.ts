@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BlobStore, ObjectInfo } from '../ports/blob-store.js';
 import type { MasterKeys } from '../format/master-keys.js';
-import { NotFoundError, TransientError } from '../errors.js';
+import { CorruptDataError, NotFoundError, TransientError } from '../errors.js';
 import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
 import { INDEX_PREFIX, idFromKey, indexKey } from '../format/layout.js';
 import { decodeIndexPayload, encodeIndexPayload, type IndexedPack } from '../format/index-object.js';
@@ -77,12 +77,22 @@ export async function forEachIndexObject(
   repo: IndexObjectSource,
   visit: (packs: IndexedPack[], key: string) => void | Promise<void>,
   concurrency = METADATA_READS_IN_FLIGHT,
+  /** Given, an object that does not decode is handed to it and skipped; else the read fails. */
+  onDamaged?: (key: string, err: CorruptDataError) => void,
 ): Promise<void> {
   const done = new Set<string>();
   let vanished = 0;
   for await (const keys of unreadObjects(repo, done, () => vanished)) {
     await mapLimit(keys, concurrency, async (key) => {
-      const packs = await readIndexObject(repo, key);
+      let packs;
+      try {
+        packs = await readIndexObject(repo, key);
+      } catch (err) {
+        if (!onDamaged || !(err instanceof CorruptDataError)) throw err;
+        done.add(key);
+        onDamaged(key, err);
+        return;
+      }
       if (!packs) {
         vanished++;
         return;

@@ -20,7 +20,7 @@ import type { SnapshotEntry } from '../format/snapshot.js';
 import type { ListedPack } from '../format/pack-list.js';
 import { fromHex } from '../format/ids.js';
 import { snapshotKey } from '../format/layout.js';
-import { NotFoundError } from '../errors.js';
+import { CorruptDataError, NotFoundError } from '../errors.js';
 import { TreeReader } from '../manifest/tree-reader.js';
 import { chunkCount } from '../manifest/tree-shape.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
@@ -71,7 +71,9 @@ export async function openParentLineage(
       try {
         return await reader.read(start, n);
       } catch (err) {
-        if (err instanceof NotFoundError) return undefined;
+        // Not in the write view (a condemned or damaged pack), or damaged: the block is read
+        // afresh rather than copied from a parent that cannot be trusted there.
+        if (err instanceof NotFoundError || err instanceof CorruptDataError) return undefined;
         throw err;
       }
     },

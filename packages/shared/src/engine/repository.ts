@@ -20,6 +20,7 @@ import { volumeKey } from '../format/volume-key.js';
 import { BlobIndex } from '../content/blob-index.js';
 import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import { eachIndexedPack, forEachIndexObject, listIndexObjects, readIndexObject } from './index-objects.js';
+import { damagedPackIds } from './damage-records.js';
 import { listSnapshotKeys, readSnapshotAt, readSnapshots, type SnapshotListOptions } from './snapshot-objects.js';
 
 /** Bytes read from a pack's end to find its header: see readPackHeader. */
@@ -89,13 +90,13 @@ export class Repository {
 
   /**
    * Loads every index object. The 'write' view, for archives, leaves out packs that prune has
-   * condemned, so that nothing new comes to depend on them. Readers use the 'read' view: every
+   * condemned or that were found damaged, so that nothing new comes to depend on them. Readers use the 'read' view: every
    * pack. Neither adopts orphan packs: prune and maintenance do (engine/orphan-adoption.ts).
    */
   async loadIndex(options: { view?: IndexView } = {}): Promise<BlobIndex> {
     const view = options.view ?? 'read';
     if (this.loaded?.view === view) return this.loaded.index;
-    const condemned = view === 'write' ? await this.condemnedPacks() : new Set<string>();
+    const condemned = view === 'write' ? await this.excludedPacks() : new Set<string>();
     const index = await this.buildIndex(condemned);
     this.loaded = { view, index };
     return index;
@@ -135,6 +136,16 @@ export class Repository {
     const info = await this.store.stat(packKey(packId));
     if (!info) return undefined;
     return { packId, packLength: info.size, frames: await this.readPackHeader(packKey(packId), info.size) };
+  }
+
+  /**
+   * Packs nothing new may depend on: condemned by prune, or recorded as damaged (a new archive
+   * stores their content afresh rather than pointing at a broken copy).
+   */
+  async excludedPacks(): Promise<Set<string>> {
+    const out = await this.condemnedPacks();
+    for (const packId of await damagedPackIds(this)) out.add(packId);
+    return out;
   }
 
   /** Packs listed in any deletion marker. */

@@ -157,13 +157,17 @@ export async function readLayoutList(repo: Repository, entry: SnapshotEntry): Pr
   return undefined;
 }
 
-/** A snapshot's pack list, or undefined when it is gone. */
+/**
+ * A snapshot's pack list, or undefined when it is gone or damaged: it is a hint, and without it
+ * the index still has everything (verify reports a damaged one as corrupt-packlist).
+ */
 export async function readPackList(repo: Repository, id: string): Promise<ListedPack[] | undefined> {
   const key = packListKey(id);
   try {
     return decodePackList(decodeEnvelope(await repo.store.get(key), repo.keys.enc, key), key);
   } catch (err) {
-    if (err instanceof NotFoundError) return undefined; // removed with a damaged snapshot, or by hand: the index still has everything
+    if (err instanceof NotFoundError) return undefined; // removed with a damaged snapshot, or by hand
+    if (err instanceof CorruptDataError) return undefined;
     throw err;
   }
 }

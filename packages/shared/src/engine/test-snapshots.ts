@@ -16,6 +16,7 @@ import { encodeConfig, parseConfig } from '../format/repo-config.js';
 import { archiveVolume } from './archive.js';
 import { restoreSnapshot } from './restore.js';
 import type { Repository } from './repository.js';
+import type { SnapshotEntry } from '../format/snapshot.js';
 import { makeVolume, mutate } from './test-volume.js';
 
 export const testClock: Clock = { now: () => new Date('2026-03-01T00:00:00Z') };
@@ -60,10 +61,10 @@ export async function rewriteAsFormat1(store: BlobStore): Promise<void> {
   await store.put(CONFIG_KEY, encodeConfig({ ...parseConfig(await store.get(CONFIG_KEY)), version: 1 }));
 }
 
-/** Every listed snapshot restored: id -> sha256 of the restored bytes. */
-export async function restoreAll(repo: Repository): Promise<Map<string, string>> {
+/** Every listed snapshot (or those given) restored: id -> sha256 of the restored bytes. */
+export async function restoreAll(repo: Repository, entries?: readonly SnapshotEntry[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const entry of await repo.listSnapshots()) {
+  for (const entry of entries ?? (await repo.listSnapshots())) {
     const target = new MemoryVolumeTarget();
     await restoreSnapshot(repo, createInlineCodecPool(repo.keys), { snapshot: entry, target });
     out.set(entry.id, sha256(target.data));

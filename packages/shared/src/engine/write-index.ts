@@ -1,6 +1,6 @@
 /**
  * The index as an archive sees it (the write view): every indexed blob but those only in packs
- * prune has condemned. Packs whose writer died before their index object are not looked for
+ * prune has condemned or that were found damaged. Packs whose writer died before their index object are not looked for
  * here (that takes a listing of every pack): prune and maintenance adopt them
  * (engine/orphan-adoption.ts).
  *
@@ -19,7 +19,10 @@ export interface WriteIndex extends Pick<DedupIndex, 'find'> {
   findMany?: DedupIndex['findMany'];
   /** The host table's figures, or undefined when the index was loaded into memory. */
   readonly table: DedupIndexStats | undefined;
-  /** Packs prune has condemned (deletion markers read when the view was opened). */
+  /**
+   * Packs nothing new may depend on: those prune has condemned (deletion markers) and those
+   * found damaged (damage records), as read when the view was opened.
+   */
   readonly condemned: ReadonlySet<string>;
   /** Lookups made so far (`find` calls and ids given to `findMany`). */
   readonly lookups: number;
@@ -28,7 +31,9 @@ export interface WriteIndex extends Pick<DedupIndex, 'find'> {
 
 /** Opens the write view; call it with the archive's lease held (docs/format.md, "Concurrency"). */
 export async function openWriteIndex(repo: Repository): Promise<WriteIndex> {
-  const condemned = await repo.condemnedPacks();
+  // A damaged pack is left out like a condemned one: its blobs are stored afresh rather than
+  // referenced again (docs/format.md, "Damage records").
+  const condemned = await repo.excludedPacks();
   const table = await repo.dedupCache?.open(repo.indexObjectView(), { exclude: condemned });
   if (!table) {
     const index = await repo.loadIndex({ view: 'write' });

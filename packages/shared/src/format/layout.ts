@@ -12,6 +12,8 @@ export const SNAPSHOTS_PREFIX = 'snapshots/';
 export const LOCKS_PREFIX = 'locks/';
 /** Deletion markers: packs prune has condemned and will delete once it is safe. */
 export const PRUNE_PREFIX = 'prune/';
+/** Damage records: packs found damaged, which archives must not deduplicate against. */
+export const DAMAGED_PREFIX = 'damaged/';
 
 const HEX_ID = /^[0-9a-f]{64}$/;
 
@@ -30,6 +32,10 @@ export function indexKey(id: string): string {
 
 export function lockKey(id: string): string {
   return `${LOCKS_PREFIX}${id}`;
+}
+
+export function damageRecordKey(id: string): string {
+  return `${DAMAGED_PREFIX}${id}`;
 }
 
 export function pruneMarkerKey(id: string): string {

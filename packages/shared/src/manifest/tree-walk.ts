@@ -15,17 +15,30 @@ export interface WalkVisitor {
   leaf(id: Uint8Array, chunk: number): void | Promise<void>;
   /** Called once per node before it is loaded; return false to skip its subtree. */
   node?(id: Uint8Array): boolean;
+  /**
+   * Given, a node that does not load as corrupt data (damaged, or missing from the index) is
+   * handed to it with the chunks its subtree covers, `[firstChunk, firstChunk + span)` (the
+   * span may run past the volume's end), and the walk goes on; else the walk fails.
+   */
+  damagedNode?(id: Uint8Array, firstChunk: number, span: number, err: CorruptDataError): void;
 }
 
 export async function walkTree(root: Uint8Array, height: number, load: NodeLoader, visit: WalkVisitor): Promise<void> {
   const walk = async (id: Uint8Array, level: number, firstChunk: number): Promise<void> => {
     if (isHole(id, 0)) return;
     if (visit.node && !visit.node(id)) return;
-    const node = await load(id);
-    // The loader checked the node against its id, not its shape: a node stored wrong (a bug, or a
-    // hostile writer with the keys) would hand out ragged ids and chunks past the volume's end.
-    if (node.byteLength === 0 || node.byteLength % ID_BYTES !== 0 || node.byteLength > FANOUT * ID_BYTES) {
-      throw new CorruptDataError(`manifest node ${toHex(id)} at level ${level} has ${node.byteLength} bytes, not 1 to ${FANOUT} ids`, { blobId: toHex(id) });
+    let node: Uint8Array;
+    try {
+      node = await load(id);
+      // The loader checked the node against its id, not its shape: a node stored wrong (a bug, or a
+      // hostile writer with the keys) would hand out ragged ids and chunks past the volume's end.
+      if (node.byteLength === 0 || node.byteLength % ID_BYTES !== 0 || node.byteLength > FANOUT * ID_BYTES) {
+        throw new CorruptDataError(`manifest node ${toHex(id)} at level ${level} has ${node.byteLength} bytes, not 1 to ${FANOUT} ids`, { blobId: toHex(id) });
+      }
+    } catch (err) {
+      if (!visit.damagedNode || !(err instanceof CorruptDataError)) throw err;
+      visit.damagedNode(id, firstChunk, FANOUT ** (level + 1), err);
+      return;
     }
     const span = FANOUT ** level;
     for (let i = 0; i * ID_BYTES < node.byteLength; i++) {
