@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   copy: async () => (await import('./commands/copy.js')).registerCopy,
   key: async () => (await import('./commands/key.js')).registerKey,
   unlock: async () => (await import('./commands/unlock.js')).registerUnlock,
+  repair: async () => (await import('./commands/repair.js')).registerRepair,
   run: async () => (await import('./commands/run.js')).registerRun,
   planner: async () => (await import('./commands/planner.js')).registerPlanner,
   worker: async () => (await import('./commands/worker.js')).registerWorker,

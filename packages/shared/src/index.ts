@@ -34,4 +34,7 @@ export { ObjectLockStore, objectLockOf, isLockedKey, retentionAt, type ObjectLoc
 export { acquireLease, acquireExclusiveLease, liveLeases, LEASE_TTL_MS, CLOCK_SKEW_MS, type HeldLease } from './engine/leases.js';
 export { migrateRepository, type MigrateOptions, type MigrateReport } from './engine/migrate.js';
 export { addKey, changePassword, listKeys, removeKey, type KeyChangeOptions, type KeyInfo } from './engine/key-files.js';
+export { repairIndex, type IndexRepairReport, type RepairOptions } from './engine/repair-index.js';
+export { repairPacks, type PackRepairReport, type PackRepairOptions, type RepairedPack } from './engine/repair-packs.js';
+export { repairSnapshots, REPAIRED_TAG, type SnapshotRepairReport, type SnapshotRepairOptions, type RepairedSnapshot } from './engine/repair-snapshots.js';
 export { unlockRepository, type UnlockOptions, type UnlockReport, type UnlockedLease } from './engine/unlock.js';

@@ -167,14 +167,20 @@ export async function compactIndexUnderLease(repo: IndexObjectSource, options: C
  * (stored first, then the old one deleted). Returns the number of objects changed. The caller
  * holds the prune lease.
  */
-export async function dropPacksFromIndex(repo: IndexObjectSource, packIds: ReadonlySet<string>): Promise<number> {
+export async function dropPacksFromIndex(repo: IndexObjectSource, packIds: ReadonlySet<string>, options: { skipDamaged?: boolean } = {}): Promise<number> {
   if (packIds.size === 0) return 0;
   // Keys first, then one object at a time: compacted objects are large, and holding every
   // affected one at once would grow with the repository.
   const affected: string[] = [];
-  await forEachIndexObject(repo, (packs, key) => {
-    if (packs.some((p) => packIds.has(p.packId))) affected.push(key);
-  });
+  await forEachIndexObject(
+    repo,
+    (packs, key) => {
+      if (packs.some((p) => packIds.has(p.packId))) affected.push(key);
+    },
+    METADATA_READS_IN_FLIGHT,
+    // A repair leaves damaged index objects to `repair index`, which deletes them.
+    options.skipDamaged ? () => {} : undefined,
+  );
   for (const key of affected) {
     const packs = await readIndexObject(repo, key);
     if (!packs) continue;

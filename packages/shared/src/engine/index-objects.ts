@@ -43,7 +43,12 @@ export async function readIndexObject(repo: IndexObjectSource, key: string): Pro
     if (err instanceof NotFoundError) return undefined;
     throw err;
   }
-  return decodeIndexPayload(decodeEnvelope(bytes, repo.keys.enc, key), key);
+  try {
+    return decodeIndexPayload(decodeEnvelope(bytes, repo.keys.enc, key), key);
+  } catch (err) {
+    if (!(err instanceof CorruptDataError)) throw err;
+    throw new CorruptDataError(`index object ${key} is damaged (${err.message}); \`snapfleet repair index\` rebuilds it from the packs' own headers`, { object: key }, { cause: err });
+  }
 }
 
 /** Stores an index object describing `packs` under a new random name; returns its key. */

@@ -99,6 +99,48 @@ export class PackRepacker {
     }
   }
 
+  /**
+   * Copies what reads of a damaged pack: every blob of every frame that lies wholly within
+   * `bytes` (what is left of the pack), decodes and checks against its id. Returns the ids of
+   * the blobs that do not (a frame cut off, failing authentication, or a blob not matching).
+   */
+  async salvage(pack: IndexedPack, bytes: Uint8Array): Promise<{ salvaged: number; lost: Uint8Array[] }> {
+    const lost: Uint8Array[] = [];
+    let salvaged = 0;
+    let at = 0;
+    for (const f of pack.frames) {
+      const start = at;
+      at += f.storedLength;
+      const idAt = (i: number) => f.ids.slice(i * ID_BYTES, (i + 1) * ID_BYTES);
+      if (at > bytes.byteLength) {
+        for (let i = 0; i < f.lengths.length; i++) lost.push(idAt(i));
+        continue;
+      }
+      const spans: number[] = [];
+      let inFrame = 0;
+      for (const length of f.lengths) {
+        spans.push(inFrame, length);
+        inFrame += length;
+      }
+      const stored = new Uint8Array(bytes.subarray(start, at));
+      const result = await this.pool.decodeFrame({ stored, compression: f.compression, rawLength: f.rawLength, spans: Uint32Array.from(spans), ids: new Uint8Array(f.ids) });
+      const bad = new Set(result.error || !result.raw ? f.lengths.map((_, i) => i) : result.badSpans);
+      const builder = f.type === BlobType.Map ? this.maps : this.data;
+      for (let i = 0; i < f.lengths.length; i++) {
+        if (bad.has(i)) {
+          lost.push(idAt(i));
+          continue;
+        }
+        if (!this.copied.insert(f.ids, i * ID_BYTES)) continue;
+        await builder.add(idAt(i), result.raw!.subarray(spans[i * 2]!, spans[i * 2]! + f.lengths[i]!));
+        salvaged++;
+        this.blobs++;
+        this.bytes += f.lengths[i]!;
+      }
+    }
+    return { salvaged, lost };
+  }
+
   /** Stores the last frames and packs (each with its index object). */
   async close(): Promise<RepackStats> {
     await this.data.close();

@@ -28,6 +28,13 @@ const snapshotSchema = z.object({
   sourceRef: z.string().optional(),
   /** The id of its pack list (packlists/<id>): the packs its blobs were in when archived. */
   packList: hex64.optional(),
+  /**
+   * Set by `repair snapshots`: runs of blocks `[first, count]` whose data was lost to damage and
+   * that the manifest records as holes (a restore writes zeros there and says so).
+   */
+  damaged: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().positive()])).optional(),
+  /** Set by `repair snapshots`: the id of the damaged snapshot this one replaces. */
+  repairedFrom: hex64.optional(),
   stats: z.object({
     readBytes: z.number().nonnegative(),
     newBlobs: z.number().int().nonnegative(),

@@ -1,0 +1,93 @@
+/**
+ * `snapfleet repair index | packs | snapshots`: the way back from damage that verify found
+ * (engine/repair-*.ts). Run in that order: the index rebuilt from the packs' own headers, the
+ * damaged packs salvaged into new ones, then the snapshots that lost blocks rewritten with those
+ * blocks declared. Each is safe to kill and to run again, and safe beside running archives.
+ */
+import type { Command } from 'commander';
+import { createThreadCodecPool, describeRanges, repairIndex, repairPacks, repairSnapshots, InvalidInputError, type PackRepairReport, type SnapshotRepairReport, type IndexRepairReport } from '@snapfleet/shared';
+import { localProcessIdentity } from '@snapfleet/providers';
+import type { CliContext, RepoOptions } from '../context.js';
+import { openRepo, repoUrl } from '../repository-access.js';
+import { withRepoOptions } from './common.js';
+
+interface SnapshotRepairFlags extends RepoOptions {
+  forget?: boolean;
+  dryRun?: boolean;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function leaseOptions(ctx: CliContext) {
+  const identity = localProcessIdentity();
+  return { clock: ctx.clock, hostname: ctx.hostname, ...(identity ? { identity } : {}) };
+}
+
+function describeIndex(r: IndexRepairReport, where: string): string {
+  const lines = [`index of ${where}: ${r.adoptedPacks} pack(s) indexed from their own headers, ${r.droppedPacks.length} missing pack(s) dropped, ${r.damagedObjects.length} damaged index object(s) replaced`];
+  for (const p of r.droppedPacks) lines.push(`  dropped missing pack ${p}`);
+  for (const k of r.damagedObjects) lines.push(`  replaced ${k}`);
+  if (r.unreadablePacks.length > 0) lines.push(`${r.unreadablePacks.length} pack(s) whose header does not read were left for \`snapfleet repair packs ${r.unreadablePacks.slice(0, 3).join(' ')}${r.unreadablePacks.length > 3 ? ' ...' : ''}\``);
+  return lines.join('\n') + '\n';
+}
+
+function describePacks(r: PackRepairReport): string {
+  if (r.packs.length === 0) return 'no damaged packs recorded; run `snapfleet verify` to find them\n';
+  const lines = r.packs.map((p) => {
+    const fate = p.deleted ? 'removed' : `kept until ${p.retainedUntil} (Object Lock), dropped from the index`;
+    return `pack ${p.packId}: ${p.described ? `${p.salvagedBlobs} blob(s) salvaged, ${p.lostBlobs} lost` : 'neither the index nor its header says what it held'}; ${fate}`;
+  });
+  lines.push(`salvaged ${r.salvagedBlobs} blob(s) into ${r.newPacks} new pack(s); ${r.lostBlobs} blob(s) lost`);
+  if (r.lostBlobs > 0) lines.push('snapshots that used lost blobs: `snapfleet repair snapshots` rewrites them with the lost blocks declared');
+  return lines.join('\n') + '\n';
+}
+
+function describeSnapshots(r: SnapshotRepairReport, dryRun: boolean): string {
+  const lines = [`checked ${r.checked} snapshot(s)${r.alreadyRepaired.length ? `, ${r.alreadyRepaired.length} already repaired` : ''}`];
+  for (const s of r.repaired) {
+    const what = dryRun ? 'would be repaired' : `repaired as ${s.id!.slice(0, 8)}${s.forgotten ? ', original forgotten' : ', original kept'}`;
+    lines.push(`  ${s.originalId.slice(0, 8)} (${s.volumeId}): ${s.damagedChunks} block(s) lost (${describeRanges(s.damaged.slice(0, 20))}${s.damaged.length > 20 ? ', ...' : ''}); ${what}`);
+  }
+  for (const id of r.unreadable) lines.push(`  snapshot object ${id} does not read: nothing says what it held; \`snapfleet forget ${id}\` removes it`);
+  return lines.join('\n') + '\n';
+}
+
+export function registerRepair(program: Command, ctx: CliContext): void {
+  const repair = program.command('repair').description('recover from damage that verify found: repair index, then packs, then snapshots');
+
+  withRepoOptions(repair.command('index').description('rebuild the index from the packs\' own headers; drop packs that are gone; replace damaged index objects')).action(async (opts: RepoOptions) => {
+    const repo = await openRepo(opts, ctx);
+    const report = await repairIndex(repo, leaseOptions(ctx));
+    ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describeIndex(report, repoUrl(opts, ctx)));
+  });
+
+  withRepoOptions(repair.command('packs').description('salvage what still reads of damaged packs into new packs, then remove them'))
+    .argument('[pack...]', 'pack ids (default: the damaged packs verify recorded)')
+    .action(async (packIds: string[], opts: RepoOptions) => {
+      for (const id of packIds) if (!HEX64.test(id)) throw new InvalidInputError(`"${id}" is not a pack id (64 hex digits)`, 'pack');
+      const repo = await openRepo(opts, ctx);
+      const pool = createThreadCodecPool(repo.keys);
+      try {
+        const report = await repairPacks(repo, pool, { ...leaseOptions(ctx), ...(packIds.length ? { packIds } : {}) });
+        ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describePacks(report));
+      } finally {
+        await pool.close();
+      }
+    });
+
+  withRepoOptions(repair.command('snapshots').description('rewrite snapshots whose blocks are lost, the lost blocks declared (originals kept unless --forget)'))
+    .argument('[snapshot...]', 'full snapshot ids (default: every snapshot)')
+    .option('--forget', 'forget each original once its repaired copy is stored')
+    .option('-n, --dry-run', 'say what would be repaired; store nothing')
+    .action(async (ids: string[], opts: SnapshotRepairFlags) => {
+      for (const id of ids) if (!HEX64.test(id)) throw new InvalidInputError(`"${id}" is not a full snapshot id (64 hex digits)`, 'snapshot');
+      const repo = await openRepo(opts, ctx);
+      const pool = createThreadCodecPool(repo.keys);
+      try {
+        const report = await repairSnapshots(repo, pool, { ...leaseOptions(ctx), ...(ids.length ? { snapshotIds: ids } : {}), forget: opts.forget ?? false, dryRun: opts.dryRun ?? false });
+        ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describeSnapshots(report, opts.dryRun ?? false));
+      } finally {
+        await pool.close();
+      }
+    });
+}

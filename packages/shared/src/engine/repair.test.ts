@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { createInlineCodecPool } from '../parallel/codec-pool.js';
+import { collect } from '../content/map-limit.js';
+import { INDEX_PREFIX, idFromKey } from '../format/layout.js';
+import { MemoryVolumeTarget } from '../testing/memory-volume-target.js';
+import type { SnapshotEntry } from '../format/snapshot.js';
+import { PermanentError } from '../errors.js';
+import { openRepository, type Repository } from './repository.js';
+import { restoreSnapshot } from './restore.js';
+import { repairIndex } from './repair-index.js';
+import { repairPacks } from './repair-packs.js';
+import { repairSnapshots, REPAIRED_TAG } from './repair-snapshots.js';
+import { damageFixture, fixtureVolume, FIXTURE_VOLUMES, flipByte, ownPackKey, truncate, type DamageFixture } from './test-damage.js';
+import { expectedHashes, restoreAll, testClock } from './test-snapshots.js';
+import { verifyRepository } from './verify.js';
+
+const options = { clock: testClock };
+const verify = (repo: Repository) => verifyRepository(repo, createInlineCodecPool(repo.keys), { recordAt: testClock.now() });
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** What a repaired snapshot must restore to: the archived bytes with the declared runs zeroed. */
+function expectedRepaired(f: DamageFixture, entry: SnapshotEntry): string {
+  const { seed } = FIXTURE_VOLUMES.find((v) => v.volumeId === entry.snapshot.volumeId)!;
+  const version = (entry.snapshot.volumeId === 'vol-a' ? f.ids.a : f.ids.b).indexOf(entry.snapshot.repairedFrom!);
+  const volume = fixtureVolume(seed, version);
+  for (const [first, count] of entry.snapshot.damaged ?? []) volume.fill(0, first * 4096, (first + count) * 4096);
+  return sha(volume);
+}
+
+async function restoreOne(repo: Repository, entry: SnapshotEntry): Promise<string> {
+  const target = new MemoryVolumeTarget();
+  await restoreSnapshot(repo, createInlineCodecPool(repo.keys), { snapshot: entry, target });
+  return sha(target.data);
+}
+
+/** Every snapshot restores: the intact ones as archived, the repaired ones with zeros where declared. */
+async function expectEverythingRestores(f: DamageFixture, repo: Repository): Promise<void> {
+  const want = expectedHashes(f.archived);
+  for (const entry of await repo.listSnapshots()) {
+    const expected = entry.snapshot.repairedFrom ? expectedRepaired(f, entry) : want.get(entry.id);
+    expect(await restoreOne(repo, entry)).toBe(expected);
+  }
+}
+
+/** verify, then the three repairs in order, the originals forgotten. */
+async function repairAll(repo: Repository) {
+  const pool = createInlineCodecPool(repo.keys);
+  const index = await repairIndex(repo, options);
+  const packs = await repairPacks(repo, pool, options);
+  const snapshots = await repairSnapshots(repo, pool, { ...options, forget: true });
+  return { index, packs, snapshots };
+}
+
+describe('repair', () => {
+  it('index: a damaged index object is replaced from the pack headers; verify is clean after', async () => {
+    const f = await damageFixture();
+    const keys = (await collect(f.store.list(INDEX_PREFIX))).map((o) => o.key);
+    await flipByte(f.store, keys[0]!);
+    const repo = await openRepository(f.store, { password: 'pw' });
+    const report = await repairIndex(repo, options);
+    expect(report.damagedObjects).toEqual([keys[0]]);
+    expect(report.adoptedPacks).toBe(1);
+    expect((await verify(repo)).problems).toEqual([]);
+    expect(await restoreAll(repo)).toEqual(expectedHashes(f.archived));
+  });
+
+  it('a missing pack: index dropped, snapshots rewritten with the lost blocks declared, verify clean', async () => {
+    const f = await damageFixture();
+    const key = await ownPackKey(f.repo, f.ids.a[0]!);
+    await f.store.delete(key);
+    const repo = await openRepository(f.store, { password: 'pw' });
+    const before = await verify(repo);
+    const lostBefore = new Map(before.summary!.damaged.map((d) => [d.snapshotId, d.damagedChunks]));
+    const { index, packs, snapshots } = await repairAll(repo);
+    expect(index.droppedPacks).toEqual([idFromKey(key)]);
+    expect(packs.packs.map((p) => p.packId)).toEqual([idFromKey(key)]);
+    expect(packs.salvagedBlobs).toBe(0);
+    expect(new Set(snapshots.repaired.map((r) => r.originalId))).toEqual(new Set(f.ids.a));
+    for (const r of snapshots.repaired) {
+      expect(r.damagedChunks).toBe(lostBefore.get(r.originalId));
+      expect(r.forgotten).toBe(true);
+    }
+    const after = await verify(repo);
+    expect(after.problems).toEqual([]);
+    expect(after.summary!.restorable).toBe(4);
+    const repaired = (await repo.listSnapshots()).filter((e) => e.snapshot.repairedFrom);
+    expect(repaired).toHaveLength(2);
+    for (const e of repaired) expect(e.snapshot.tags).toContain(REPAIRED_TAG);
+    await expectEverythingRestores(f, repo);
+  });
+
+  it('a pack cut short: the frames before the cut are salvaged, the rest declared lost', async () => {
+    const f = await damageFixture();
+    const key = await ownPackKey(f.repo, f.ids.a[0]!);
+    await truncate(f.store, key);
+    const repo = await openRepository(f.store, { password: 'pw' });
+    await verify(repo);
+    const { packs, snapshots } = await repairAll(repo);
+    expect(packs.salvagedBlobs).toBeGreaterThan(0);
+    expect(packs.lostBlobs).toBeGreaterThan(0);
+    expect(packs.packs[0]!.deleted).toBe(true);
+    expect(await f.store.stat(key)).toBeUndefined();
+    expect(snapshots.repaired.length).toBeGreaterThan(0);
+    const lost = snapshots.repaired.find((r) => r.originalId === f.ids.a[0])!;
+    expect(lost.damagedChunks).toBeLessThanOrEqual(packs.lostBlobs);
+    expect((await verify(repo)).problems).toEqual([]);
+    await expectEverythingRestores(f, repo);
+  });
+
+  it('a flipped byte in a frame: the other frames are salvaged, verify clean after', async () => {
+    const f = await damageFixture();
+    const key = await ownPackKey(f.repo, f.ids.a[0]!);
+    await flipByte(f.store, key, () => 100);
+    const repo = await openRepository(f.store, { password: 'pw' });
+    expect((await verify(repo)).summary!.recordedPacks).toBe(1);
+    const { packs } = await repairAll(repo);
+    expect(packs.salvagedBlobs).toBeGreaterThan(0);
+    expect(packs.lostBlobs).toBeGreaterThan(0);
+    expect((await verify(repo)).problems).toEqual([]);
+    await expectEverythingRestores(f, repo);
+  });
+
+  it('snapshots refuses while damaged packs wait for repair packs, and runs again without repeating itself', async () => {
+    const f = await damageFixture();
+    await f.store.delete(await ownPackKey(f.repo, f.ids.a[0]!));
+    const repo = await openRepository(f.store, { password: 'pw' });
+    await verify(repo);
+    const pool = createInlineCodecPool(repo.keys);
+    await expect(repairSnapshots(repo, pool, options)).rejects.toBeInstanceOf(PermanentError);
+    await repairPacks(repo, pool, options);
+    const first = await repairSnapshots(repo, pool, options);
+    expect(first.repaired).toHaveLength(2);
+    const second = await repairSnapshots(repo, pool, options);
+    expect(second.repaired).toEqual([]);
+    expect(new Set(second.alreadyRepaired)).toEqual(new Set(f.ids.a));
+    // The originals were kept: they still report their damage; the copies do not.
+    const report = await verify(repo);
+    expect(new Set(report.summary!.damaged.map((d) => d.snapshotId))).toEqual(new Set(f.ids.a));
+    expect(report.summary!.restorable).toBe(4);
+  });
+});
