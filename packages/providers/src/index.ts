@@ -64,14 +64,32 @@ async function openUncached(repoUrl: string, env: Readonly<Record<string, string
     } catch {
       throw new InvalidInputError('file:// repository URL must be an absolute local path (file:///srv/backups)', 'repo');
     }
-    return new FolderBlobStore(path);
+    return new FolderBlobStore(path, folderOptions(env));
   }
   // Other URL schemes (`gs://`, `http://`) are not folder names: refuse rather than mkdir them.
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repoUrl)) {
     const scheme = repoUrl.slice(0, repoUrl.indexOf(':'));
     throw new InvalidInputError(`unsupported repository scheme ${scheme}: use a folder path, file:// or s3://`, 'repo');
   }
-  return new FolderBlobStore(repoUrl);
+  return new FolderBlobStore(repoUrl, folderOptions(env));
+}
+
+function folderOptions(env: Readonly<Record<string, string | undefined>>): { directIo?: boolean } {
+  const directIo = directIoFromEnv(env);
+  return directIo === undefined ? {} : { directIo };
+}
+
+/**
+ * SNAPFLEET_DIRECT_IO: `1` writes packs of a folder repository and restored volumes with
+ * O_DIRECT, `0` through the page cache; unset, packs and restores to files go through the page
+ * cache and restores to block devices direct.
+ */
+export function directIoFromEnv(env: Readonly<Record<string, string | undefined>>): boolean | undefined {
+  const v = env.SNAPFLEET_DIRECT_IO;
+  if (v === undefined || v === '') return undefined;
+  if (v === '1') return true;
+  if (v === '0') return false;
+  throw new InvalidInputError(`SNAPFLEET_DIRECT_IO must be 1 or 0, not "${v}"`, 'SNAPFLEET_DIRECT_IO');
 }
 
 /**

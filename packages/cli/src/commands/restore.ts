@@ -8,7 +8,7 @@ import {
   InvalidInputError, packsAwaitingRetrieval, restoreSnapshot, retrieveSnapshotPacks, RETRIEVAL_TIERS, startCodecThreads,
   type Repository, type RestoreStats, type RetrievalTier, type SnapshotEntry,
 } from '@snapfleet/shared';
-import { LocalVolumeTarget } from '@snapfleet/providers';
+import { directIoFromEnv, LocalVolumeTarget } from '@snapfleet/providers';
 import { damagedWarning, type CliContext, type RepoOptions } from '../context.js';
 import { parseEbsDestination } from '../ebs-destination.js';
 import { openRepo } from '../repository-access.js';
@@ -86,7 +86,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
       // Checked before anything is opened: a bad key or config, or a destination that must not be
       // replaced, writes nothing.
       const ebsSettings = ebs ? await (await import('./restore-ebs-target.js')).resolveEbsRestore(ebs, opts, ctx) : undefined;
-      const fileTarget = ebs ? undefined : new LocalVolumeTarget(opts.to, { overwrite: opts.overwrite ?? false });
+      const fileTarget = ebs ? undefined : new LocalVolumeTarget(opts.to, { overwrite: opts.overwrite ?? false, ...directIoOption(ctx.env) });
       await fileTarget?.checkDestination();
       // The codec threads start while the repository opens and the snapshot is looked up.
       const threads = startCodecThreads();
@@ -135,4 +135,10 @@ export function registerRestore(program: Command, ctx: CliContext): void {
         await pool.close();
       }
     });
+}
+
+/** SNAPFLEET_DIRECT_IO, when set, decides for the restore target too. */
+function directIoOption(env: Readonly<Record<string, string | undefined>>): { directIo?: boolean } {
+  const directIo = directIoFromEnv(env);
+  return directIo === undefined ? {} : { directIo };
 }

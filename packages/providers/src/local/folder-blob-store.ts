@@ -30,12 +30,15 @@ export class FolderBlobStore implements BlobStore {
   private readonly directIo: boolean;
   private readonly packHandles = new ReadHandles();
 
-  /** `directIo`: write packs around the page cache where the file system allows (direct-io.ts). */
+  /**
+   * `directIo`: write packs around the page cache where the file system allows (direct-io.ts).
+   * Off by default: see docs/architecture.md for the measurements on either side.
+   */
   constructor(root: string, options: { directIo?: boolean } = {}) {
     if (root.length === 0) throw new InvalidInputError('the repository folder path is empty', 'repo');
     this.root = resolve(root);
     this.location = this.root;
-    this.directIo = options.directIo ?? true;
+    this.directIo = options.directIo ?? false;
   }
 
   async put(key: string, data: BlobData): Promise<void> {

@@ -143,12 +143,12 @@ describe('LocalVolumeTarget on a file', () => {
       }
     }));
 
-  it('writes a file\'s aligned bulk direct by default, and through the page cache when told not to', () =>
+  it('writes a file through the page cache by default, and its aligned bulk direct when told to', () =>
     withDir(async (dir) => {
       const write = vi.spyOn(DirectWriter.prototype, 'write');
       try {
         const data = randomData(4 * MiB);
-        for (const [name, options, direct] of [['default.img', {}, true], ['buffered.img', { directIo: false }, false]] as const) {
+        for (const [name, options, direct] of [['default.img', {}, false], ['direct.img', { directIo: true }, true]] as const) {
           write.mockClear();
           const path = join(dir, name);
           const target = new LocalVolumeTarget(path, options);

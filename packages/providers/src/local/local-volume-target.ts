@@ -39,11 +39,11 @@ export interface LocalVolumeTargetOptions {
   /** Buffered bytes between background flushes. @defaultValue 64 MiB */
   flushEveryBytes?: number;
   /**
-   * Write block-aligned data with O_DIRECT where possible. @defaultValue true. Through the page
-   * cache, a restore's every byte is copied into fresh pages, which on virtual machines costs
-   * more CPU than decoding: restoring 1 GiB after a 100-day history measured 4.5-4.9 s buffered
-   * (1.9-3.2 s system time) against 3.2-4.0 s direct (0.7-1.0 s), and a 2 GiB image with 36%
-   * holes 4.2-4.9 s (2.2-2.7 s) against 2.8-3.0 s (0.8 s), alternating on the same snapshots.
+   * Write block-aligned data with O_DIRECT where possible. @defaultValue true for a block
+   * device, false for a file. A restore to a device bypasses the page cache so a multi-GiB
+   * restore does not evict what the host has cached; to a file, direct writes measured slower
+   * and erratic on this kind of virtual disk (2 GiB: 4.9-21 s direct against 3.4-4.2 s buffered,
+   * alternating on one snapshot; docs/architecture.md).
    */
   directIo?: boolean;
   /**
@@ -105,7 +105,7 @@ export class LocalVolumeTarget implements VolumeTarget {
     } else {
       await this.openTempFile(sizeBytes);
     }
-    if ((this.directIo ?? true) && sizeBytes >= DIRECT_UNIT) {
+    if ((this.directIo ?? this.isDevice) && sizeBytes >= DIRECT_UNIT) {
       const path = this.tempPath ?? this.location;
       try {
         // A device's first block holds data that is not ours yet: find the alignment by reading.
