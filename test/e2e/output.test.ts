@@ -93,7 +93,10 @@ describe('--json', () => {
     expect(read.decodeAmplification).toBeCloseTo(read.dataBytesDecoded / read.dataBytesRestored, 10);
 
     const verify = oneJsonLine<Record<string, unknown>>(await runCli(['verify', '--json'], env));
-    expect(verify).toEqual({ snapshots: 1, packsTotal: expect.any(Number), packsRead: verify.packsTotal, blobsChecked: expect.any(Number), bytesRead: expect.any(Number), problems: [] });
+    expect(verify).toEqual({
+      snapshots: 1, packsTotal: expect.any(Number), packsRead: verify.packsTotal, blobsChecked: expect.any(Number), bytesRead: expect.any(Number), problems: [],
+      summary: { restorable: 1, damaged: [], recordedPacks: 0 },
+    });
   });
 });
 

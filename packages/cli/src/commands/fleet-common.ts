@@ -57,13 +57,37 @@ export function redisConnection(ctx: CliContext): PlannerOptions['connection'] {
   }
 }
 
-/** JSON lines on stderr; secrets in known places are redacted (config values are Secret anyway). */
+/**
+ * Logs on stderr: JSON lines for log collectors, or one short human line per record when
+ * stderr is a terminal (SNAPFLEET_LOG_FORMAT=json|pretty overrides). Secrets in known places
+ * are redacted (config values are Secret anyway).
+ */
 export function fleetLogger(ctx: CliContext, bindings: object): FleetLogger {
   const level = ctx.env.SNAPFLEET_LOG_LEVEL || 'info';
+  const format = ctx.env.SNAPFLEET_LOG_FORMAT || (ctx.stderr.isTTY ? 'pretty' : 'json');
+  if (format !== 'json' && format !== 'pretty') throw new InvalidInputError(`SNAPFLEET_LOG_FORMAT must be json or pretty, not "${format}"`, 'SNAPFLEET_LOG_FORMAT');
   return pino(
     { level, base: { pid: undefined, hostname: ctx.hostname, ...bindings }, redact: { paths: ['password', '*.password', 'token', '*.token', 'auth', '*.auth'], censor: '[redacted]' } },
-    { write: (s: string) => ctx.stderr.write(s) },
+    { write: (s: string) => ctx.stderr.write(format === 'json' ? s : prettyLine(s)) },
   ) as unknown as FleetLogger;
+}
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
+/** One pino JSON record as `12:00:01 warn message key=value ...` (bindings left out). */
+export function prettyLine(json: string): string {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json;
+  }
+  const { level, time, msg, hostname: _host, role: _role, prefix: _prefix, ...rest } = record;
+  const at = typeof time === 'number' ? new Date(time).toISOString().slice(11, 19) : '';
+  const fields = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return `${at} ${LEVEL_NAMES[level as number] ?? String(level)} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`;
 }
 
 /**

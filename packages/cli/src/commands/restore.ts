@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  InvalidInputError, packsAwaitingRetrieval, restoreSnapshot, retrieveSnapshotPacks, RETRIEVAL_TIERS, startCodecThreads,
+  describeRanges, InvalidInputError, packsAwaitingRetrieval, restoreSnapshot, retrieveSnapshotPacks, RETRIEVAL_TIERS, startCodecThreads,
   type Repository, type RestoreStats, type RetrievalTier, type SnapshotEntry,
 } from '@snapfleet/shared';
 import { directIoFromEnv, LocalVolumeTarget } from '@snapfleet/providers';
@@ -101,6 +101,13 @@ export function registerRestore(program: Command, ctx: CliContext): void {
         throw err;
       }
       const pool = threads.withKeys(repo.keys);
+      const damaged = snapshot.snapshot.damaged;
+      if (damaged?.length) {
+        const blocks = damaged.reduce((n, r) => n + r[1], 0);
+        ctx.stderr.write(
+          `snapfleet: warning: snapshot ${snapshot.id.slice(0, 8)} was repaired: ${blocks} block(s) of ${snapshot.snapshot.chunkSize} bytes lost to damage are restored as zeros (blocks ${describeRanges(damaged.slice(0, 20))}${damaged.length > 20 ? ', ...' : ''})\n`,
+        );
+      }
       const bar = progressBar('restore', opts, ctx);
       const started = performance.now();
       // Loaded only for ebs: destinations: the EBS restore needs Redis and the AWS SDK.
@@ -118,6 +125,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
         const seconds = (performance.now() - started) / 1000;
         const made = ebsTarget?.target.result;
         const summary = {
+          ...(damaged?.length ? { damaged } : {}),
           snapshot: snapshot.id, volumeId: snapshot.snapshot.volumeId, to: opts.to, sizeBytes: snapshot.snapshot.sizeBytes, seconds, read,
           ...(made ? { ebsSnapshotId: made.snapshotId, ...(made.volumeId ? { ebsVolumeId: made.volumeId } : {}), ebsEncrypted: ebsSettings!.encrypted } : {}),
         };

@@ -21,7 +21,7 @@ function describe(p: Problem): string {
       return `snapshot ${a.snapshotId.slice(0, 8)}${a.volumeId === '?' ? '' : ` (${a.volumeId})`}${blocks}`;
     })
     .join('; ');
-  return `${p.kind}: ${p.message}${where ? `\n    costs ${where}` : ''}`;
+  return `${p.kind}: ${p.message}${where ? `\n    affects ${where}` : ''}`;
 }
 
 function summaryLines(report: VerifyReport): string {
