@@ -27,8 +27,8 @@ function leaseOptions(ctx: CliContext) {
 }
 
 function describeKeys(keys: KeyInfo[]): string {
-  const rows = keys.map((k) => `${k.current ? '*' : ' '} ${k.id.slice(0, 8)}  ${k.created ?? '-'}  ${k.username ?? '-'}@${k.hostname ?? '-'}`);
-  return `${rows.join('\n')}\n${keys.length} key(s); * opened this session\n`;
+  const rows = keys.map((k) => (k.damaged ? `! ${k.id.slice(0, 8)}  damaged: ${k.damaged}` : `${k.current ? '*' : ' '} ${k.id.slice(0, 8)}  ${k.created ?? '-'}  ${k.username ?? '-'}@${k.hostname ?? '-'}`));
+  return `${rows.join('\n')}\n${keys.length} key(s); * opened this session${keys.some((k) => k.damaged) ? '; ! damaged (`snapfleet key remove ID` removes it)' : ''}\n`;
 }
 
 const withNewPassword = (cmd: Command) => cmd.option('--new-password-file <file>', 'read the new password from a file (default: $SNAPFLEET_NEW_PASSWORD)');

@@ -27,6 +27,7 @@ function describeIndex(r: IndexRepairReport, where: string): string {
   const lines = [`index of ${where}: ${r.adoptedPacks} pack(s) indexed from their own headers, ${r.droppedPacks.length} missing pack(s) dropped, ${r.damagedObjects.length} damaged index object(s) replaced`];
   for (const p of r.droppedPacks) lines.push(`  dropped missing pack ${p}`);
   for (const k of r.damagedObjects) lines.push(`  replaced ${k}`);
+  for (const k of r.deletedObjects) lines.push(`  deleted damaged ${k}`);
   if (r.unreadablePacks.length > 0) lines.push(`${r.unreadablePacks.length} pack(s) whose header does not read were left for \`snapfleet repair packs ${r.unreadablePacks.slice(0, 3).join(' ')}${r.unreadablePacks.length > 3 ? ' ...' : ''}\``);
   return lines.join('\n') + '\n';
 }

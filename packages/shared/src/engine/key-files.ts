@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { KEYS_PREFIX, keyFileKey } from '../format/layout.js';
 import { parseKeyFile, wrapMasterKeys, type KeyFileOrigin } from '../format/master-keys.js';
-import { InvalidInputError, NotFoundError, RetainedObjectError } from '../errors.js';
+import { CorruptDataError, InvalidInputError, NotFoundError, RetainedObjectError } from '../errors.js';
 import { collect } from '../content/map-limit.js';
 import type { Clock } from '../ports/clock.js';
 import { acquireExclusiveLease, type ExclusiveLeaseOptions } from './leases.js';
@@ -24,6 +24,8 @@ export interface KeyInfo extends KeyFileOrigin {
   id: string;
   /** The key file whose password opened this repository object. */
   current: boolean;
+  /** Why the key file does not read, when it is damaged (`key remove` takes it away). */
+  damaged?: string;
 }
 
 export interface KeyChangeOptions extends ExclusiveLeaseOptions {
@@ -47,13 +49,18 @@ export async function listKeys(repo: Repository): Promise<KeyInfo[]> {
   const keys: KeyInfo[] = [];
   for (const { key } of await collect(repo.store.list(KEYS_PREFIX))) {
     let file;
+    const id = keyIdOf(key);
     try {
       file = parseKeyFile(await repo.store.get(key), key);
     } catch (err) {
       if (err instanceof NotFoundError) continue; // removed meanwhile
+      // Listed, so that `key remove` can be given its id.
+      if (err instanceof CorruptDataError) {
+        keys.push({ id, current: false, damaged: err.message });
+        continue;
+      }
       throw err;
     }
-    const id = keyIdOf(key);
     keys.push({ id, current: id === current, ...pick(file) });
   }
   return keys.sort((a, b) => (a.created ?? '').localeCompare(b.created ?? '') || a.id.localeCompare(b.id));

@@ -1,5 +1,6 @@
 /**
- * `repair index`: rebuilds the index from the packs' own headers. Every pack the store lists
+ * `repair index`: rebuilds the index from the packs' own headers, and clears away the other
+ * metadata that does not read and that nothing needs (pack and layout lists, markers, records). Every pack the store lists
  * that no intact index object describes gets the index object an archive would have written
  * (its header read from its tail); entries of packs the store no longer has are dropped, so
  * archives stop deduplicating against them and readers stop looking for them; damaged index
@@ -11,8 +12,13 @@
  */
 import type { Clock } from '../ports/clock.js';
 import type { ProcessIdentity } from '../ports/process-identity.js';
-import { CorruptDataError, NotFoundError } from '../errors.js';
-import { DATA_PREFIX, idFromKey } from '../format/layout.js';
+import { CorruptDataError, isSnapfleetError, NotFoundError } from '../errors.js';
+import { decodeEnvelope } from '../format/envelope.js';
+import { decodeMarker } from '../format/deletion-marker.js';
+import { decodeDamageRecord } from '../format/damage-record.js';
+import { decodePackList, PACK_LISTS_PREFIX } from '../format/pack-list.js';
+import { LAYOUTS_PREFIX } from '../format/layout-list.js';
+import { DAMAGED_PREFIX, DATA_PREFIX, PRUNE_PREFIX, idFromKey } from '../format/layout.js';
 import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import { acquireExclusiveLease } from './leases.js';
 import { dropPacksFromIndex } from './index-compaction.js';
@@ -34,6 +40,12 @@ export interface IndexRepairReport {
   droppedPacks: string[];
   /** Packs without an index object whose header does not read either: for `repair packs`. */
   unreadablePacks: string[];
+  /**
+   * Other objects that do not read and that nothing needs, deleted: pack and layout lists (hints:
+   * restores fall back to the index), deletion markers (this lease keeps prune out, and a prune
+   * could not act on one it cannot read), damage records.
+   */
+  deletedObjects: string[];
 }
 
 export async function repairIndex(repo: Repository, options: RepairOptions): Promise<IndexRepairReport> {
@@ -97,5 +109,32 @@ async function repairIndexUnderLease(repo: Repository): Promise<IndexRepairRepor
       if (!(err instanceof NotFoundError)) throw err;
     }
   });
-  return { damagedObjects: damagedObjects.sort(), adoptedPacks, droppedPacks, unreadablePacks };
+  const deletedObjects = await deleteDamagedHints(repo);
+  return { damagedObjects: damagedObjects.sort(), adoptedPacks, droppedPacks, unreadablePacks, deletedObjects };
+}
+
+/** Deletes the pack lists, layout lists, markers and damage records that do not decode. */
+async function deleteDamagedHints(repo: Repository): Promise<string[]> {
+  const checks: [string, (bytes: Buffer, key: string) => unknown][] = [
+    [PACK_LISTS_PREFIX, (b, key) => decodePackList(b, key)],
+    [LAYOUTS_PREFIX, (b, key) => decodePackList(b, key)],
+    [PRUNE_PREFIX, (b, key) => decodeMarker(b, key)],
+    [DAMAGED_PREFIX, (b, key) => decodeDamageRecord(b, key)],
+  ];
+  const deleted: string[] = [];
+  for (const [prefix, decode] of checks) {
+    const keys = (await collect(repo.store.list(prefix))).map((o) => o.key);
+    await mapLimit(keys, METADATA_READS_IN_FLIGHT, async (key) => {
+      try {
+        decode(decodeEnvelope(await repo.store.get(key), repo.keys.enc, key), key);
+        return;
+      } catch (err) {
+        if (err instanceof NotFoundError) return;
+        if (!isSnapfleetError(err) || err.retryable) throw err; // damage, or junk claiming a newer version
+      }
+      await repo.store.delete(key);
+      deleted.push(key);
+    });
+  }
+  return deleted.sort();
 }

@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { isArchiveStorageClass, type BlobStore, type ObjectInfo, type PutOptions } from '../ports/blob-store.js';
 import type { DedupIndexCache, IndexObjectView } from '../ports/dedup-index.js';
-import { InvalidInputError, NotFoundError, NotRetrievedError, CorruptDataError } from '../errors.js';
+import { InvalidInputError, NotFoundError, NotRetrievedError, CorruptDataError, PermanentError } from '../errors.js';
 import { VOLUME_SNAPSHOTS_VERSION } from '../format/codec-ids.js';
 import { CONFIG_KEY, DATA_PREFIX, PRUNE_PREFIX, SNAPSHOTS_PREFIX, idFromKey, indexKey, packKey, snapshotKey, volumeSnapshotsPrefix } from '../format/layout.js';
 import { decodeMarker, type DeletionMarker } from '../format/deletion-marker.js';
@@ -155,6 +155,12 @@ export class Repository {
     return out;
   }
 
+  /**
+   * Every deletion marker that reads. One that does not (damaged, or junk) is passed over:
+   * verify reports it and `repair index` deletes it. A marker acts only through the prune that
+   * reads it, and no prune can read that one, so no later prune deletes what it lists; only the
+   * prune that wrote it, if it still runs, acts on its own copy in memory.
+   */
   async loadMarkers(): Promise<{ key: string; marker: DeletionMarker }[]> {
     const keys = (await collect(this.store.list(PRUNE_PREFIX))).map((o) => o.key);
     const loaded = await mapLimit(keys, METADATA_READS_IN_FLIGHT, async (key) => {
@@ -162,6 +168,7 @@ export class Repository {
         return { key, marker: decodeMarker(decodeEnvelope(await this.store.get(key), this.keys.enc, key), key) };
       } catch (err) {
         if (err instanceof NotFoundError) return undefined; // a prune finished it meanwhile
+        if (err instanceof CorruptDataError || err instanceof PermanentError) return undefined;
         throw err;
       }
     });
