@@ -8,8 +8,13 @@ import type { Command } from 'commander';
 import { createThreadCodecPool, describeRanges, repairIndex, repairPacks, repairSnapshots, InvalidInputError, type PackRepairReport, type SnapshotRepairReport, type IndexRepairReport } from '@snapfleet/shared';
 import { localProcessIdentity } from '@snapfleet/providers';
 import type { CliContext, RepoOptions } from '../context.js';
-import { openRepo, repoUrl } from '../repository-access.js';
+import { openRepo, openSourceRepo, repoUrl } from '../repository-access.js';
 import { withRepoOptions } from './common.js';
+
+interface PackRepairFlags extends RepoOptions {
+  from?: string;
+  fromPasswordFile?: string;
+}
 
 interface SnapshotRepairFlags extends RepoOptions {
   forget?: boolean;
@@ -36,9 +41,10 @@ function describePacks(r: PackRepairReport): string {
   if (r.packs.length === 0) return 'no damaged packs recorded; run `snapfleet verify` to find them\n';
   const lines = r.packs.map((p) => {
     const fate = p.deleted ? 'removed' : `kept until ${p.retainedUntil} (Object Lock), dropped from the index`;
-    return `pack ${p.packId}: ${p.described ? `${p.salvagedBlobs} blob(s) salvaged, ${p.lostBlobs} lost` : 'neither the index nor its header says what it held'}; ${fate}`;
+    const replica = p.fromReplica ? `, ${p.fromReplica} copied from the replica` : '';
+    return `pack ${p.packId}: ${p.described ? `${p.salvagedBlobs} blob(s) salvaged${replica}, ${p.lostBlobs} lost` : 'neither the index nor its header says what it held'}; ${fate}`;
   });
-  lines.push(`salvaged ${r.salvagedBlobs} blob(s) into ${r.newPacks} new pack(s); ${r.lostBlobs} blob(s) lost`);
+  lines.push(`salvaged ${r.salvagedBlobs} blob(s)${r.fromReplica ? ` and copied ${r.fromReplica} from the replica` : ''} into ${r.newPacks} new pack(s); ${r.lostBlobs} blob(s) lost`);
   if (r.lostBlobs > 0) lines.push('snapshots that used lost blobs: `snapfleet repair snapshots` rewrites them with the lost blocks declared');
   return lines.join('\n') + '\n';
 }
@@ -64,15 +70,21 @@ export function registerRepair(program: Command, ctx: CliContext): void {
 
   withRepoOptions(repair.command('packs').description('salvage what still reads of damaged packs into new packs, then remove them'))
     .argument('[pack...]', 'pack ids (default: the damaged packs verify recorded)')
-    .action(async (packIds: string[], opts: RepoOptions) => {
+    .option('--from <repo>', 'a replica sharing this repository\'s id key (made with `copy`): blobs that do not read here are copied from it')
+    .option('--from-password-file <file>', 'with --from: read the replica\'s password from a file (default: $SNAPFLEET_FROM_PASSWORD)')
+    .action(async (packIds: string[], opts: PackRepairFlags) => {
       for (const id of packIds) if (!HEX64.test(id)) throw new InvalidInputError(`"${id}" is not a pack id (64 hex digits)`, 'pack');
+      if (opts.fromPasswordFile && !opts.from) throw new InvalidInputError('--from-password-file goes with --from', 'from-password-file');
       const repo = await openRepo(opts, ctx);
+      const replica = opts.from ? await openSourceRepo(opts.from, opts.fromPasswordFile, ctx) : undefined;
       const pool = createThreadCodecPool(repo.keys);
+      const replicaPool = replica ? createThreadCodecPool(replica.keys) : undefined;
       try {
-        const report = await repairPacks(repo, pool, { ...leaseOptions(ctx), ...(packIds.length ? { packIds } : {}) });
+        const report = await repairPacks(repo, pool, { ...leaseOptions(ctx), ...(packIds.length ? { packIds } : {}), ...(replica ? { replica: { repo: replica, pool: replicaPool! } } : {}) });
         ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describePacks(report));
       } finally {
         await pool.close();
+        await replicaPool?.close();
       }
     });
 

@@ -22,6 +22,9 @@ import { dropPacksFromIndex } from './index-compaction.js';
 import { forEachIndexObject } from './index-objects.js';
 import { loadDamage, markRemoved } from './damage-records.js';
 import { PackRepacker } from './pack-repacker.js';
+import { checkCopyable } from './copy.js';
+import { IdTable } from '../content/id-table.js';
+import { idKeyOf } from '../content/blob-index.js';
 import type { RepairOptions } from './repair-index.js';
 import type { Repository } from './repository.js';
 
@@ -34,7 +37,9 @@ export interface RepairedPack {
   described: boolean;
   salvagedBlobs: number;
   lostBlobs: number;
-  /** The first few lost blob ids. */
+  /** Of the blobs that did not read, those copied from the replica instead (`replica`). */
+  fromReplica: number;
+  /** The first few lost blob ids (found nowhere). */
   lost: string[];
   /** Deleted (or already gone); false when Object Lock retains it (then `retainedUntil`). */
   deleted: boolean;
@@ -44,6 +49,8 @@ export interface RepairedPack {
 export interface PackRepairReport {
   packs: RepairedPack[];
   salvagedBlobs: number;
+  /** Blobs that did not read here and were copied from the replica. */
+  fromReplica: number;
   lostBlobs: number;
   /** New packs the salvaged blobs went into, and their bytes. */
   newPacks: number;
@@ -53,6 +60,12 @@ export interface PackRepairReport {
 export interface PackRepairOptions extends RepairOptions {
   /** Repair these packs (ids); default: every pack the damage records name and not yet removed. */
   packIds?: readonly string[];
+  /**
+   * A repository sharing this one's id key (a replica made with `copy`): blobs that do not read
+   * here are copied from it when it has them. Its whole index is loaded (memory in proportion
+   * to what it holds), once, and only when something was lost.
+   */
+  replica?: { repo: Repository; pool: CodecPool };
 }
 
 export async function repairPacks(repo: Repository, pool: CodecPool, options: PackRepairOptions): Promise<PackRepairReport> {
@@ -62,22 +75,33 @@ export async function repairPacks(repo: Repository, pool: CodecPool, options: Pa
   });
   try {
     const targets = options.packIds ? [...new Set(options.packIds)] : [...(await loadDamage(repo)).packs.values()].filter((p) => !p.removed).map((p) => p.packId);
-    const report: PackRepairReport = { packs: [], salvagedBlobs: 0, lostBlobs: 0, newPacks: 0, storedBytes: 0 };
+    const report: PackRepairReport = { packs: [], salvagedBlobs: 0, fromReplica: 0, lostBlobs: 0, newPacks: 0, storedBytes: 0 };
     if (targets.length === 0) return report;
+    if (options.replica) checkCopyable(options.replica.repo, repo);
     const described = await describe(repo, new Set(targets));
     const repacker = new PackRepacker(repo, pool);
+    const lostByPack = new Map<string, Uint8Array[]>();
     for (const packId of targets) {
       lease.assertHeld();
       const pack = described.get(packId) ?? (await ownHeader(repo, packId));
       const bytes = await readWhatIsLeft(repo, packId);
       const { salvaged, lost } = pack ? await repacker.salvage(pack, bytes) : { salvaged: 0, lost: [] };
-      report.packs.push({ packId, described: !!pack, salvagedBlobs: salvaged, lostBlobs: lost.length, lost: lost.slice(0, MAX_LOST_LISTED).map((id) => toHex(id)), deleted: false });
+      lostByPack.set(packId, lost);
+      report.packs.push({ packId, described: !!pack, salvagedBlobs: salvaged, fromReplica: 0, lostBlobs: lost.length, lost: [], deleted: false });
       report.salvagedBlobs += salvaged;
-      report.lostBlobs += lost.length;
     }
     const stored = await repacker.close();
-    report.newPacks = stored.packs;
-    report.storedBytes = stored.storedBytes;
+    const fromReplica = options.replica ? await copyFromReplica(repo, pool, options.replica, lostByPack) : { found: new Set<string>(), packs: 0, storedBytes: 0 };
+    for (const r of report.packs) {
+      const still = lostByPack.get(r.packId)!.filter((id) => !fromReplica.found.has(idKeyOf(id)));
+      r.fromReplica = lostByPack.get(r.packId)!.length - still.length;
+      r.lostBlobs = still.length;
+      r.lost = still.slice(0, MAX_LOST_LISTED).map((id) => toHex(id));
+      report.fromReplica += r.fromReplica;
+      report.lostBlobs += r.lostBlobs;
+    }
+    report.newPacks = stored.packs + fromReplica.packs;
+    report.storedBytes = stored.storedBytes + fromReplica.storedBytes;
     lease.assertHeld();
     await dropPacksFromIndex(repo, new Set(targets), { skipDamaged: true });
     for (const r of report.packs) {
@@ -95,6 +119,39 @@ export async function repairPacks(repo: Repository, pool: CodecPool, options: Pa
   } finally {
     await lease.release();
   }
+}
+
+/**
+ * Copies the lost blobs the replica holds, pack by pack of the replica (each blob decoded and
+ * checked against its id on the way: a damaged copy there stops the repair, nothing spreads).
+ */
+async function copyFromReplica(repo: Repository, pool: CodecPool, replica: { repo: Repository; pool: CodecPool }, lostByPack: ReadonlyMap<string, Uint8Array[]>) {
+  const wanted = new IdTable();
+  let count = 0;
+  for (const ids of lostByPack.values()) for (const id of ids) if (wanted.insert(id, 0).added) count++;
+  const found = new Set<string>();
+  if (count === 0) return { found, packs: 0, storedBytes: 0 };
+  const index = await replica.repo.loadIndex();
+  const byPack = new Set<string>();
+  for (const ids of lostByPack.values()) {
+    for (const id of ids) {
+      const pack = index.find(id, 0);
+      if (pack) byPack.add(pack.packId);
+    }
+  }
+  const repacker = new PackRepacker(repo, pool, undefined, undefined, { source: replica });
+  for (const packId of byPack) {
+    const pack = await replica.repo.describePack(packId);
+    if (!pack) continue; // pruned from the replica meanwhile: those blobs stay lost
+    await repacker.copy(pack, (ids, offset) => {
+      if (wanted.find(ids, offset) < 0) return false;
+      found.add(idKeyOf(ids, offset));
+      return true;
+    });
+  }
+  const stats = await repacker.close();
+  replica.repo.forgetIndex();
+  return { found, packs: stats.packs, storedBytes: stats.storedBytes };
 }
 
 /** The index's descriptions of `packIds` (one pass over the index; damaged objects skipped). */

@@ -6,7 +6,9 @@ import { INDEX_PREFIX, idFromKey } from '../format/layout.js';
 import { MemoryVolumeTarget } from '../testing/memory-volume-target.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
 import { PermanentError } from '../errors.js';
-import { openRepository, type Repository } from './repository.js';
+import { initRepository, openRepository, type Repository } from './repository.js';
+import { copySnapshots } from './copy.js';
+import { MemoryBlobStore } from '../testing/memory-blob-store.js';
 import { restoreSnapshot } from './restore.js';
 import { repairIndex } from './repair-index.js';
 import { repairPacks } from './repair-packs.js';
@@ -138,5 +140,24 @@ describe('repair', () => {
     const report = await verify(repo);
     expect(new Set(report.summary!.damaged.map((d) => d.snapshotId))).toEqual(new Set(f.ids.a));
     expect(report.summary!.restorable).toBe(4);
+  });
+
+  it('packs --from a replica: blobs that do not read here come from the replica, nothing is lost', async () => {
+    const f = await damageFixture();
+    const replicaStore = new MemoryBlobStore();
+    const replica = await initRepository(replicaStore, { encrypted: true, password: 'other', copyIdKeyFrom: f.repo });
+    const pool = createInlineCodecPool(f.repo.keys);
+    const replicaPool = createInlineCodecPool(replica.keys);
+    await copySnapshots(f.repo, pool, replica, replicaPool, await f.repo.listSnapshots(), options);
+    const key = await ownPackKey(f.repo, f.ids.a[0]!);
+    await truncate(f.store, key);
+    const repo = await openRepository(f.store, { password: 'pw' });
+    await verify(repo);
+    const report = await repairPacks(repo, createInlineCodecPool(repo.keys), { ...options, replica: { repo: replica, pool: replicaPool } });
+    expect(report.fromReplica).toBeGreaterThan(0);
+    expect(report.lostBlobs).toBe(0);
+    expect((await repairSnapshots(repo, createInlineCodecPool(repo.keys), options)).repaired).toEqual([]);
+    expect((await verify(repo)).problems).toEqual([]);
+    expect(await restoreAll(repo)).toEqual(expectedHashes(f.archived));
   });
 });
