@@ -75,8 +75,10 @@ function expectOk(r: CliResult, what: string): void {
 async function expectVerifyClean(env: CliEnv, what: string): Promise<void> {
   const r = await runCli(['verify', '--json'], env);
   expectOk(r, what);
-  const report = parseJson<{ problems: unknown[]; packsRead: number; packsTotal: number }>(r);
-  expect(report.problems, what).toEqual([]);
+  const report = parseJson<{ problems: { severity: string }[]; packsRead: number; packsTotal: number }>(r);
+  // Packs a failed archive stored without an index object are notices for maintenance (S3
+  // applied the put though its answer was lost): nothing damaged, nothing half-written.
+  expect(report.problems.filter((p) => p.severity !== 'notice'), what).toEqual([]);
   expect(report.packsRead, what).toBe(report.packsTotal);
 }
 

@@ -84,8 +84,9 @@ describe('a worker killed mid-archive', () => {
 
       const verify = await runCli(['verify', '--repo', fleet.repo, '--password-file', fleet.passwordFile, '--json']);
       expect(verify.code, describeRun(verify)).toBe(0);
-      const blobs = parseJson<{ blobsChecked: number; problems: unknown[] }>(verify);
-      expect(blobs.problems).toEqual([]);
+      const blobs = parseJson<{ blobsChecked: number; problems: { kind: string; severity: string }[] }>(verify);
+      // Nothing damaged; packs the kill left without an index object are notices for maintenance.
+      for (const p of blobs.problems) expect(p).toMatchObject({ kind: 'unindexed-pack', severity: 'notice' });
 
       // The same image archived once into a fresh repository holds as many blobs, but for those
       // of packs the kill left unindexed (usually none).

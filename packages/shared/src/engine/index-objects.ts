@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BlobStore, ObjectInfo } from '../ports/blob-store.js';
 import type { MasterKeys } from '../format/master-keys.js';
-import { CorruptDataError, NotFoundError, TransientError } from '../errors.js';
+import { CorruptDataError, NotFoundError, PermanentError, TransientError } from '../errors.js';
 import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
 import { INDEX_PREFIX, idFromKey, indexKey } from '../format/layout.js';
 import { decodeIndexPayload, encodeIndexPayload, type IndexedPack } from '../format/index-object.js';
@@ -82,8 +82,12 @@ export async function forEachIndexObject(
   repo: IndexObjectSource,
   visit: (packs: IndexedPack[], key: string) => void | Promise<void>,
   concurrency = METADATA_READS_IN_FLIGHT,
-  /** Given, an object that does not decode is handed to it and skipped; else the read fails. */
-  onDamaged?: (key: string, err: CorruptDataError) => void,
+  /**
+   * Given, an object that does not decode is handed to it and skipped; else the read fails.
+   * Junk reads as damage or as an envelope of a newer version: either way this release cannot
+   * use it.
+   */
+  onDamaged?: (key: string, err: CorruptDataError | PermanentError) => void,
 ): Promise<void> {
   const done = new Set<string>();
   let vanished = 0;
@@ -93,7 +97,7 @@ export async function forEachIndexObject(
       try {
         packs = await readIndexObject(repo, key);
       } catch (err) {
-        if (!onDamaged || !(err instanceof CorruptDataError)) throw err;
+        if (!onDamaged || !(err instanceof CorruptDataError || err instanceof PermanentError)) throw err;
         done.add(key);
         onDamaged(key, err);
         return;

@@ -12,7 +12,7 @@
  */
 import type { Clock } from '../ports/clock.js';
 import type { ProcessIdentity } from '../ports/process-identity.js';
-import { CorruptDataError, isSnapfleetError, NotFoundError } from '../errors.js';
+import { CorruptDataError, isSnapfleetError, NotFoundError, PermanentError } from '../errors.js';
 import { decodeEnvelope } from '../format/envelope.js';
 import { decodeMarker } from '../format/deletion-marker.js';
 import { decodeDamageRecord } from '../format/damage-record.js';
@@ -66,7 +66,7 @@ async function decodes(repo: Repository, key: string): Promise<boolean> {
   try {
     return (await readIndexObject(repo, key)) !== undefined;
   } catch (err) {
-    if (err instanceof CorruptDataError) return false;
+    if (err instanceof CorruptDataError || err instanceof PermanentError) return false;
     throw err;
   }
 }

@@ -74,7 +74,16 @@ export class Repository {
     return {
       repositoryId,
       list: async () => (await listIndexObjects(this)).map((o) => o.key),
-      read: (key) => readIndexObject(this, key),
+      // A damaged object describes nothing the table can use: its packs are not deduplicated
+      // against (their content is stored afresh) until `repair index` describes them again.
+      read: async (key) => {
+        try {
+          return await readIndexObject(this, key);
+        } catch (err) {
+          if (err instanceof CorruptDataError || err instanceof PermanentError) return [];
+          throw err;
+        }
+      },
     };
   }
 
@@ -97,7 +106,9 @@ export class Repository {
     const view = options.view ?? 'read';
     if (this.loaded?.view === view) return this.loaded.index;
     const condemned = view === 'write' ? await this.excludedPacks() : new Set<string>();
-    const index = await this.buildIndex(condemned);
+    // A damaged index object is passed over: an archive stores its packs' content afresh, a
+    // restore reads its packs through its pack list (verify reports it; `repair index` fixes it).
+    const index = await this.buildIndex(condemned, { skipDamaged: true });
     this.loaded = { view, index };
     return index;
   }
@@ -110,12 +121,20 @@ export class Repository {
     this.loaded = undefined;
   }
 
-  /** A fresh index of every indexed pack but those in `exclude` (not cached, adopts nothing). */
-  async buildIndex(exclude: ReadonlySet<string> = new Set()): Promise<BlobIndex> {
+  /**
+   * A fresh index of every indexed pack but those in `exclude` (not cached, adopts nothing). A
+   * damaged index object fails it, unless `skipDamaged` (prune's callers must see every pack).
+   */
+  async buildIndex(exclude: ReadonlySet<string> = new Set(), options: { skipDamaged?: boolean } = {}): Promise<BlobIndex> {
     const index = new BlobIndex();
-    await forEachIndexObject(this, (packs) => {
-      for (const pack of packs) if (!exclude.has(pack.packId)) index.addPack(pack);
-    });
+    await forEachIndexObject(
+      this,
+      (packs) => {
+        for (const pack of packs) if (!exclude.has(pack.packId)) index.addPack(pack);
+      },
+      METADATA_READS_IN_FLIGHT,
+      options.skipDamaged ? () => {} : undefined,
+    );
     return index;
   }
 

@@ -6,7 +6,7 @@
  * object are read from their own headers.
  */
 import type { ObjectInfo } from '../ports/blob-store.js';
-import { NotFoundError, CorruptDataError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { DATA_PREFIX, idFromKey, packKey } from '../format/layout.js';
 import { ID_BYTES } from '../format/ids.js';
 import type { IndexedPack } from '../format/index-object.js';
@@ -78,8 +78,10 @@ export async function takeInventory(repo: Repository, problems: Problem[]): Prom
   );
 
   // Packs without an index object (an archive killed between the two puts, or their index
-  // object damaged): their own headers say what they hold.
-  const unindexed = present.filter((o) => !indexed.has(idFromKey(o.key)!));
+  // object damaged): their own headers say what they hold. Condemned ones are prune's, on their
+  // way out (prune drops a pack's index entry before it deletes the pack).
+  const condemned = await repo.condemnedPacks();
+  const unindexed = present.filter((o) => !indexed.has(idFromKey(o.key)!) && !condemned.has(idFromKey(o.key)!));
   await mapLimit(unindexed, METADATA_READS_IN_FLIGHT, async (o) => {
     const packId = idFromKey(o.key)!;
     try {
@@ -136,7 +138,7 @@ async function describeFromIndex(repo: Repository, packId: string): Promise<Inde
       found ??= packs.find((p) => p.packId === packId);
     },
     METADATA_READS_IN_FLIGHT,
-    (_key: string, _err: CorruptDataError) => {},
+    () => {},
   );
   return found;
 }
