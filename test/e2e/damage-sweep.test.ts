@@ -230,6 +230,25 @@ describe('damage sweep', () => {
     await removeDir(repoDir);
   }, 120_000);
 
+  it('a deleted pack, repaired reading the volume as it is now: only blocks that changed since are declared lost', async () => {
+    const repoDir = await copyOfPristine('from-volume');
+    const env = envFor(repoDir);
+    await damage(repoDir, targets.pack!, 'delete');
+    const lost = new Map((await verify(env, 3)).summary!.damaged.map((d) => [d.snapshotId, d]));
+    expect(lost.has(ids.a1)).toBe(true);
+    await cli(['repair', 'index'], env);
+    await cli(['repair', 'packs'], env);
+    // vol-a's disk now holds a2's bytes.
+    const r = parseJson<{ recoveredChunks: number; repaired: { originalId: string; damagedChunks: number }[] }>(
+      await cli(['repair', 'snapshots', '--forget', '--volume-id', 'vol-a', '--from-volume', images.a2!, '--json'], env),
+    );
+    expect(r.recoveredChunks).toBeGreaterThan(0);
+    expect(r.repaired.map((x) => x.originalId)).not.toContain(ids.a2);
+    expect((await verify(env, 0)).problems).toEqual([]);
+    await expectAllRestore(env, 'from-volume');
+    await removeDir(repoDir);
+  }, 120_000);
+
   it('a lease, a deletion marker and the config: junk is named by class, and removed by unlock and repair index', async () => {
     const repoDir = await copyOfPristine('small');
     const env = envFor(repoDir);

@@ -5,8 +5,11 @@
  * blocks declared. Each is safe to kill and to run again, and safe beside running archives.
  */
 import type { Command } from 'commander';
-import { createThreadCodecPool, describeRanges, repairIndex, repairPacks, repairSnapshots, InvalidInputError, type PackRepairReport, type SnapshotRepairReport, type IndexRepairReport } from '@snapfleet/shared';
-import { localProcessIdentity } from '@snapfleet/providers';
+import {
+  createThreadCodecPool, describeRanges, repairIndex, repairPacks, repairSnapshots, InvalidInputError, NotFoundError,
+  type PackRepairReport, type SnapshotRepairOptions, type SnapshotRepairReport, type IndexRepairReport,
+} from '@snapfleet/shared';
+import { LocalVolumeSource, localProcessIdentity } from '@snapfleet/providers';
 import type { CliContext, RepoOptions } from '../context.js';
 import { openRepo, openSourceRepo, repoUrl } from '../repository-access.js';
 import { withRepoOptions } from './common.js';
@@ -19,6 +22,38 @@ interface PackRepairFlags extends RepoOptions {
 interface SnapshotRepairFlags extends RepoOptions {
   forget?: boolean;
   dryRun?: boolean;
+  volumeId?: string;
+  fromVolume?: string;
+  config?: string;
+}
+
+/**
+ * Where lost blocks may still be read: an image or device given for one volume, or the
+ * provider snapshot each archive was taken from (its sourceRef, while the provider keeps it).
+ */
+async function blockSources(opts: SnapshotRepairFlags, ctx: CliContext): Promise<SnapshotRepairOptions['blocksFrom']> {
+  if (opts.fromVolume) {
+    if (!opts.volumeId) throw new InvalidInputError('--from-volume needs --volume-id: the volume whose blocks the path holds', 'from-volume');
+    const path = opts.fromVolume;
+    const volumeId = opts.volumeId;
+    return async (entry) => (entry.snapshot.volumeId === volumeId ? LocalVolumeSource.open(path) : undefined);
+  }
+  if (opts.config) {
+    // Loaded only here: the fleet's modules (the AWS SDK among them) cost start-up time.
+    const { fleetProvider, loadFleetConfig } = await import('./fleet-common.js');
+    const provider = fleetProvider(await loadFleetConfig(opts.config, ctx.env));
+    return async (entry) => {
+      const ref = entry.snapshot.sourceRef;
+      if (!ref) return undefined;
+      try {
+        return await provider.openSource(entry.snapshot.volumeId, ref);
+      } catch (err) {
+        if (err instanceof NotFoundError || err instanceof InvalidInputError) return undefined; // deleted by retention, or not this provider's
+        throw err;
+      }
+    };
+  }
+  return undefined;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -50,7 +85,7 @@ function describePacks(r: PackRepairReport): string {
 }
 
 function describeSnapshots(r: SnapshotRepairReport, dryRun: boolean): string {
-  const lines = [`checked ${r.checked} snapshot(s)${r.alreadyRepaired.length ? `, ${r.alreadyRepaired.length} already repaired` : ''}`];
+  const lines = [`checked ${r.checked} snapshot(s)${r.alreadyRepaired.length ? `, ${r.alreadyRepaired.length} already repaired` : ''}${r.recoveredChunks ? `; ${r.recoveredChunks} lost block(s) found again on the volume and stored` : ''}`];
   for (const s of r.repaired) {
     const what = dryRun ? 'would be repaired' : `repaired as ${s.id!.slice(0, 8)}${s.forgotten ? ', original forgotten' : ', original kept'}`;
     lines.push(`  ${s.originalId.slice(0, 8)} (${s.volumeId}): ${s.damagedChunks} block(s) lost (${describeRanges(s.damaged.slice(0, 20))}${s.damaged.length > 20 ? ', ...' : ''}); ${what}`);
@@ -92,12 +127,22 @@ export function registerRepair(program: Command, ctx: CliContext): void {
     .argument('[snapshot...]', 'full snapshot ids (default: every snapshot)')
     .option('--forget', 'forget each original once its repaired copy is stored')
     .option('-n, --dry-run', 'say what would be repaired; store nothing')
+    .option('--volume-id <id>', 'only this volume\'s snapshots')
+    .option('--from-volume <path>', 'with --volume-id: an image or device holding the volume now; lost blocks still there (same content, checked against their ids) are stored again instead of declared lost')
+    .option('-c, --config <file>', 'a fleet config whose provider still has the snapshots archives were taken from (EBS): lost blocks are read back from there')
     .action(async (ids: string[], opts: SnapshotRepairFlags) => {
       for (const id of ids) if (!HEX64.test(id)) throw new InvalidInputError(`"${id}" is not a full snapshot id (64 hex digits)`, 'snapshot');
+      if (opts.fromVolume && opts.config) throw new InvalidInputError('--from-volume and --config both say where blocks come from: give one', 'from-volume');
+      const blocksFrom = await blockSources(opts, ctx);
       const repo = await openRepo(opts, ctx);
+      const scope = opts.volumeId ? (await repo.listVolumeSnapshots(opts.volumeId)).map((e) => e.id) : [];
+      if (opts.volumeId && ids.some((id) => !scope.includes(id))) throw new InvalidInputError(`a snapshot given is not of volume ${opts.volumeId}`, 'snapshot');
+      const snapshotIds = ids.length ? ids : opts.volumeId ? scope : undefined;
       const pool = createThreadCodecPool(repo.keys);
       try {
-        const report = await repairSnapshots(repo, pool, { ...leaseOptions(ctx), ...(ids.length ? { snapshotIds: ids } : {}), forget: opts.forget ?? false, dryRun: opts.dryRun ?? false });
+        const report = await repairSnapshots(repo, pool, {
+          ...leaseOptions(ctx), ...(snapshotIds ? { snapshotIds } : {}), ...(blocksFrom ? { blocksFrom } : {}), forget: opts.forget ?? false, dryRun: opts.dryRun ?? false,
+        });
         ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describeSnapshots(report, opts.dryRun ?? false));
       } finally {
         await pool.close();

@@ -5,7 +5,7 @@
  * repack never spreads damage, it stops.
  */
 import type { CodecPool } from '../parallel/codec-pool.js';
-import { BlobType } from '../format/codec-ids.js';
+import { BlobType, type BlobTypeId } from '../format/codec-ids.js';
 import { ID_BYTES, toHex } from '../format/ids.js';
 import { packKey } from '../format/layout.js';
 import type { IndexedPack } from '../format/index-object.js';
@@ -139,6 +139,14 @@ export class PackRepacker {
       }
     }
     return { salvaged, lost };
+  }
+
+  /** Adds one blob whose bytes the caller has checked against its id (found elsewhere). */
+  async addBlob(type: BlobTypeId, id: Uint8Array, raw: Uint8Array): Promise<void> {
+    if (!this.copied.insert(id, 0)) return;
+    await (type === BlobType.Map ? this.maps : this.data).add(id, raw);
+    this.blobs++;
+    this.bytes += raw.byteLength;
   }
 
   /** Stores the last frames and packs (each with its index object). */

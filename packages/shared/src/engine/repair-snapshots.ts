@@ -18,7 +18,11 @@ import { fromHex, HOLE_ID, toHex } from '../format/ids.js';
 import type { Snapshot, SnapshotEntry } from '../format/snapshot.js';
 import { encodeEnvelope } from '../format/envelope.js';
 import { encodePackList, newPackListKey, PACK_LISTS_PREFIX } from '../format/pack-list.js';
-import type { BlobIndex } from '../content/blob-index.js';
+import type { VolumeSource } from '../ports/volume-source.js';
+import { BlobType } from '../format/codec-ids.js';
+import { blobId } from '../format/ids.js';
+import { IdTable } from '../content/id-table.js';
+import { PackRepacker } from './pack-repacker.js';
 import { BlobWriter } from '../content/blob-writer.js';
 import { DEFAULT_ZSTD_LEVEL } from '../content/zstd.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
@@ -39,6 +43,8 @@ const HOLES_PER_PUSH = 64 * 1024;
 
 export interface RepairedSnapshot {
   originalId: string;
+  /** Lost blocks found again on the volume (`blocksFrom`) and stored afresh. */
+  recoveredChunks: number;
   volumeId: string;
   /** The repaired copy; undefined in a dry run. */
   id?: string;
@@ -51,6 +57,8 @@ export interface RepairedSnapshot {
 
 export interface SnapshotRepairReport {
   checked: number;
+  /** Blocks found again on the volumes (`blocksFrom`): their snapshots needed no rewrite for them. */
+  recoveredChunks: number;
   repaired: RepairedSnapshot[];
   /** Originals skipped because their repaired copy exists already (a run before this one). */
   alreadyRepaired: string[];
@@ -65,6 +73,13 @@ export interface SnapshotRepairOptions extends RepairOptions {
   forget?: boolean;
   /** Report what would be repaired; store nothing. */
   dryRun?: boolean;
+  /**
+   * Where a snapshot's lost blocks may still be read: the provider snapshot it was archived from
+   * (its `sourceRef`, while it exists), or the volume as it is now. Every block read there is
+   * checked against the id the manifest names and stored only if it matches, so a volume that
+   * has changed since gives back exactly the blocks that have not. Undefined: nowhere.
+   */
+  blocksFrom?: (entry: SnapshotEntry) => Promise<VolumeSource | undefined>;
 }
 
 export async function repairSnapshots(repo: Repository, pool: CodecPool, options: SnapshotRepairOptions): Promise<SnapshotRepairReport> {
@@ -81,8 +96,13 @@ export async function repairSnapshots(repo: Repository, pool: CodecPool, options
     const all = await repo.listSnapshots({ onDamaged: (id) => unreadable.push(id) });
     const done = new Set(all.map((e) => e.snapshot.repairedFrom).filter((id): id is string => id !== undefined));
     const wanted = options.snapshotIds ? new Set(options.snapshotIds) : undefined;
-    const report: SnapshotRepairReport = { checked: 0, repaired: [], alreadyRepaired: [], unreadable };
+    const report: SnapshotRepairReport = { checked: 0, recoveredChunks: 0, repaired: [], alreadyRepaired: [], unreadable };
     const load = createNodeLoader(repo, pool, 'corrupt', index);
+    // Blobs found again on a volume: stored once the loop is done, available to every later snapshot now.
+    const found = new IdTable();
+    let recovery = options.blocksFrom && !options.dryRun ? new PackRepacker(repo, pool) : undefined;
+    let pendingRecovered = 0;
+    const available = (id: Uint8Array) => index.has(id) || found.find(id, 0) >= 0;
     for (const entry of all) {
       if (wanted && !wanted.has(entry.id)) continue;
       if (done.has(entry.id)) {
@@ -90,15 +110,30 @@ export async function repairSnapshots(repo: Repository, pool: CodecPool, options
         continue;
       }
       report.checked++;
-      const damaged = await lostRuns(entry.snapshot, index, load);
+      let damaged = await lostRuns(entry.snapshot, available, load);
       if (damaged.length === 0) continue;
-      const repaired: RepairedSnapshot = { originalId: entry.id, volumeId: entry.snapshot.volumeId, damagedChunks: damaged.reduce((n, r) => n + r[1], 0), damaged, forgotten: false };
+      let recoveredChunks = 0;
+      if (recovery) {
+        recoveredChunks = await recoverFromVolume(repo, entry, load, options.blocksFrom!, recovery, found);
+        report.recoveredChunks += recoveredChunks;
+        pendingRecovered += recoveredChunks;
+        if (recoveredChunks > 0) damaged = await lostRuns(entry.snapshot, available, load);
+        if (damaged.length === 0) continue; // every lost block was found again: the snapshot is whole as it is
+      }
+      const repaired: RepairedSnapshot = { originalId: entry.id, volumeId: entry.snapshot.volumeId, recoveredChunks, damagedChunks: damaged.reduce((n, r) => n + r[1], 0), damaged, forgotten: false };
       report.repaired.push(repaired);
       if (options.dryRun) continue;
       lease!.assertHeld();
-      repaired.id = await storeRepaired(repo, pool, entry, index, load, damaged);
+      // The blobs found again must be stored and indexed before a snapshot that names them.
+      if (recovery && pendingRecovered > 0) {
+        await recovery.close();
+        recovery = new PackRepacker(repo, pool);
+        pendingRecovered = 0;
+      }
+      repaired.id = await storeRepaired(repo, pool, entry, available, load, damaged);
       if (options.forget) repaired.forgotten = (await removeSnapshots(repo, [entry])).removed.length === 1;
     }
+    await recovery?.close();
     return report;
   } finally {
     repo.forgetIndex();
@@ -107,7 +142,7 @@ export async function repairSnapshots(repo: Repository, pool: CodecPool, options
 }
 
 /** The runs of the snapshot's blocks that cannot be read: blobs in no pack, nodes that do not load. */
-async function lostRuns(snapshot: Snapshot, index: BlobIndex, load: NodeLoader): Promise<[number, number][]> {
+async function lostRuns(snapshot: Snapshot, available: (id: Uint8Array) => boolean, load: NodeLoader): Promise<[number, number][]> {
   const runs: [number, number][] = [];
   const chunks = chunkCount(snapshot.sizeBytes, snapshot.chunkSize);
   const add = (first: number, count: number) => {
@@ -117,7 +152,7 @@ async function lostRuns(snapshot: Snapshot, index: BlobIndex, load: NodeLoader):
   };
   await walkTree(fromHex(snapshot.tree.root), snapshot.tree.height, load, {
     leaf: (id, chunk) => {
-      if (!index.has(id)) add(chunk, 1);
+      if (!available(id)) add(chunk, 1);
     },
     damagedNode: (_id, first, span) => add(first, Math.min(span, chunks - first)),
   });
@@ -125,9 +160,10 @@ async function lostRuns(snapshot: Snapshot, index: BlobIndex, load: NodeLoader):
 }
 
 /** Stores the snapshot with its lost blocks as holes; returns the new id. */
-async function storeRepaired(repo: Repository, pool: CodecPool, entry: SnapshotEntry, index: BlobIndex, load: NodeLoader, damaged: [number, number][]): Promise<string> {
+async function storeRepaired(repo: Repository, pool: CodecPool, entry: SnapshotEntry, available: (id: Uint8Array) => boolean, load: NodeLoader, damaged: [number, number][]): Promise<string> {
   const { snapshot } = entry;
   const chunks = chunkCount(snapshot.sizeBytes, snapshot.chunkSize);
+  const index = repo.index;
   const writer = new BlobWriter(repo.store, repo.keys, { find: (ids, offset) => index.find(ids, offset) }, pool, {
     zstdLevel: DEFAULT_ZSTD_LEVEL, blockSize: snapshot.chunkSize, blocksInFlight: 1, packPut: repo.packPut, ...(repo.mapPut ? { mapPut: repo.mapPut } : {}),
   });
@@ -143,7 +179,7 @@ async function storeRepaired(repo: Repository, pool: CodecPool, entry: SnapshotE
   await walkTree(fromHex(snapshot.tree.root), snapshot.tree.height, load, {
     leaf: async (id, chunk) => {
       await holesUpTo(chunk);
-      await tree.push(index.has(id) ? id : HOLE_ID, 1);
+      await tree.push(available(id) ? id : HOLE_ID, 1);
       next = chunk + 1;
     },
     damagedNode: async (_id, first, span) => {
@@ -167,6 +203,46 @@ async function storeRepaired(repo: Repository, pool: CodecPool, entry: SnapshotE
     repairedFrom: entry.id,
   };
   return repo.saveSnapshot(repaired);
+}
+
+/**
+ * Reads the snapshot's lost leaf blocks from its volume (`blocksFrom`) and keeps each whose
+ * bytes hash to the id the manifest names. Blocks under a manifest node that does not load have
+ * no id to check against and stay lost. Returns how many were found.
+ */
+async function recoverFromVolume(repo: Repository, entry: SnapshotEntry, load: NodeLoader, blocksFrom: NonNullable<SnapshotRepairOptions['blocksFrom']>, recovery: PackRepacker, found: IdTable): Promise<number> {
+  const { snapshot } = entry;
+  const index = repo.index;
+  const lost: { chunk: number; id: Uint8Array }[] = [];
+  await walkTree(fromHex(snapshot.tree.root), snapshot.tree.height, load, {
+    leaf: (id, chunk) => {
+      if (!index.has(id) && found.find(id, 0) < 0) lost.push({ chunk, id: Buffer.from(id) });
+    },
+    damagedNode: () => {},
+  });
+  if (lost.length === 0) return 0;
+  const source = await blocksFrom(entry);
+  if (!source) return 0;
+  let recovered = 0;
+  try {
+    const chunkSize = snapshot.chunkSize;
+    let cached: { block: number; data: Uint8Array } | undefined;
+    for (const { chunk, id } of lost) {
+      const at = chunk * chunkSize;
+      if (at >= source.sizeBytes) continue;
+      const block = Math.floor(at / source.blockSize);
+      if (cached?.block !== block) cached = { block, data: await source.readBlock(block) };
+      const offset = at - block * source.blockSize;
+      const bytes = cached.data.subarray(offset, Math.min(offset + chunkSize, cached.data.byteLength));
+      if (!blobId(repo.keys.id, bytes).equals(id)) continue; // changed since: stays lost
+      await recovery.addBlob(BlobType.Data, id, new Uint8Array(bytes));
+      found.insert(id, 0);
+      recovered++;
+    }
+  } finally {
+    await source.close();
+  }
+  return recovered;
 }
 
 /** Sorted, merged runs. */

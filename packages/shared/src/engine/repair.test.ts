@@ -9,6 +9,7 @@ import { PermanentError } from '../errors.js';
 import { initRepository, openRepository, type Repository } from './repository.js';
 import { copySnapshots } from './copy.js';
 import { MemoryBlobStore } from '../testing/memory-blob-store.js';
+import { MemoryVolumeSource } from '../testing/memory-volume-source.js';
 import { restoreSnapshot } from './restore.js';
 import { repairIndex } from './repair-index.js';
 import { repairPacks } from './repair-packs.js';
@@ -159,5 +160,34 @@ describe('repair', () => {
     expect((await repairSnapshots(repo, createInlineCodecPool(repo.keys), options)).repaired).toEqual([]);
     expect((await verify(repo)).problems).toEqual([]);
     expect(await restoreAll(repo)).toEqual(expectedHashes(f.archived));
+  });
+
+  it('snapshots: lost blocks still on the volume are read back (checked against their ids) instead of declared lost', async () => {
+    const f = await damageFixture();
+    await f.store.delete(await ownPackKey(f.repo, f.ids.a[0]!));
+    const repo = await openRepository(f.store, { password: 'pw' });
+    const lostBefore = new Map((await verify(repo)).summary!.damaged.map((d) => [d.snapshotId, d.damagedChunks!]));
+    const pool = createInlineCodecPool(repo.keys);
+    await repairIndex(repo, options);
+    await repairPacks(repo, pool, options);
+    // The volume as it is now: the second archive's bytes (8 blocks differ from the first's).
+    const now = fixtureVolume(3, 1);
+    const opened: string[] = [];
+    const report = await repairSnapshots(repo, pool, {
+      ...options, forget: true,
+      blocksFrom: async (entry) => {
+        opened.push(entry.id);
+        return entry.snapshot.volumeId === 'vol-a' ? new MemoryVolumeSource(now, { blockSize: 64 * 1024 }) : undefined;
+      },
+    });
+    expect(report.recoveredChunks).toBeGreaterThan(0);
+    // The newest snapshot is the volume as it is: every lost block comes back, no rewrite.
+    expect(report.repaired.map((r) => r.originalId)).not.toContain(f.ids.a[1]);
+    // The first keeps as lost only blocks that changed since (at most the 8 mutated).
+    const first = report.repaired.find((r) => r.originalId === f.ids.a[0]);
+    expect(first?.damagedChunks ?? 0).toBeLessThanOrEqual(8);
+    expect(first?.damagedChunks ?? 0).toBeLessThan(lostBefore.get(f.ids.a[0]!)!);
+    expect((await verify(repo)).problems).toEqual([]);
+    await expectEverythingRestores(f, repo);
   });
 });

@@ -244,7 +244,15 @@ export class Repository {
       headerLength + TRAILER_BYTES <= length
         ? tail.subarray(length - TRAILER_BYTES - headerLength, length - TRAILER_BYTES)
         : await this.store.get(key, { offset: size - TRAILER_BYTES - headerLength, length: headerLength });
-    return decodePackHeader(decodeEnvelope(header, this.keys.enc, key), key);
+    try {
+      return decodePackHeader(decodeEnvelope(header, this.keys.enc, key), key);
+    } catch (err) {
+      // A pack's tail that claims a newer envelope is no header at all: the pack was cut short
+      // or damaged (a release that writes newer envelopes also writes a newer config, which
+      // this release would have refused to open).
+      if (err instanceof PermanentError) throw new CorruptDataError(`${key}: its tail is no pack header (cut short or damaged): ${err.message}`, { object: key }, { cause: err });
+      throw err;
+    }
   }
 
   /** The format version whose snapshot layout applies: the config's, or a newer one found since. */

@@ -153,7 +153,14 @@ async function restoreWith(repo: Repository, pool: CodecPool, req: RestoreReques
     }
     const fetchSlot = await fetchSlots.acquire();
     try {
-      const fetched = await fetchRuns(repo.store, refs, fetchSlot);
+      let fetched;
+      try {
+        fetched = await fetchRuns(repo.store, refs, fetchSlot);
+      } catch (err) {
+        // A pack gone or cut short: name the snapshot and the window's first block with it.
+        if (err instanceof CorruptDataError) throw fail(w.first, err.message, err.site.object ? { object: err.site.object } : {});
+        throw err;
+      }
       stats.dataReads += fetched.runs.length;
       for (const run of fetched.runs) stats.dataBytesRead += run.byteLength;
       const frames = new Float64Array(refs.length * FRAME_FIELDS);

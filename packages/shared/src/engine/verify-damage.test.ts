@@ -48,6 +48,11 @@ describe('verify reports damage by object class, with what it costs', () => {
     expect(new Set(report.summary!.damaged.map((d) => d.snapshotId))).toEqual(new Set(f.ids.a));
     expect(report.summary!.recordedPacks).toBe(1);
     expect(await restorable(f, repo)).toEqual(new Set(f.ids.b));
+    // The restore of a damaged one fails as damage naming the snapshot, a block and the pack.
+    const entry = (await repo.listSnapshots()).find((e) => e.id === f.ids.a[0])!;
+    const failed = restoreSnapshot(repo, createInlineCodecPool(repo.keys), { snapshot: entry, target: new MemoryVolumeTarget() });
+    await expect(failed).rejects.toBeInstanceOf(CorruptDataError);
+    await expect(failed).rejects.toThrow(new RegExp(`snapshot ${f.ids.a[0]} block \\d+ .*${key}`));
     // A second verify records nothing new.
     expect((await verify(repo)).summary!.recordedPacks).toBe(0);
   });
