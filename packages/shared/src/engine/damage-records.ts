@@ -47,6 +47,14 @@ export async function damagedPackIds(repo: Repository): Promise<Set<string>> {
   return new Set((await loadDamage(repo)).packs.keys());
 }
 
+/**
+ * Damaged packs `repair packs` has taken out of the index (and deleted, unless Object Lock keeps
+ * them until their date): never to be adopted back into the index.
+ */
+export async function removedDamagedPacks(repo: Repository): Promise<Set<string>> {
+  return new Set([...(await loadDamage(repo)).packs.values()].filter((p) => p.removed).map((p) => p.packId));
+}
+
 /** Records the packs not recorded yet; returns how many were new. */
 export async function recordDamage(repo: Repository, now: Date, packs: readonly { packId: string; kind: PackDamageKind }[]): Promise<number> {
   if (packs.length === 0) return 0;

@@ -11,10 +11,14 @@
  * maintenance stores those few packs' blobs again, and prune drains the second copy.
  */
 import type { Repository } from './repository.js';
+import { removedDamagedPacks } from './damage-records.js';
 
 /** Adopts every orphan pack but the condemned; returns how many. The caller holds the prune lease. */
 export async function adoptOrphanPacksUnderLease(repo: Repository): Promise<number> {
+  // Condemned packs are prune's to delete; damaged packs repair took out stay out (Object Lock
+  // may keep one stored until its date).
   const condemned = await repo.condemnedPacks();
+  for (const packId of await removedDamagedPacks(repo)) condemned.add(packId);
   // The host's table knows every indexed pack without loading the index; without one, the
   // packs' ids alone are collected (one index object in memory at a time).
   const table = await repo.dedupCache?.open(repo.indexObjectView(), { exclude: condemned });

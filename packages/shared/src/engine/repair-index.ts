@@ -24,6 +24,7 @@ import { acquireExclusiveLease } from './leases.js';
 import { dropPacksFromIndex } from './index-compaction.js';
 import { forEachIndexObject, readIndexObject } from './index-objects.js';
 import type { Repository } from './repository.js';
+import { removedDamagedPacks } from './damage-records.js';
 
 export interface RepairOptions {
   clock: Clock;
@@ -83,8 +84,10 @@ async function repairIndexUnderLease(repo: Repository): Promise<IndexRepairRepor
     METADATA_READS_IN_FLIGHT,
     (key) => damagedObjects.push(key),
   );
-  // Condemned packs are prune's to delete: not adopted (as orphan adoption does).
+  // Condemned packs are prune's to delete, and damaged ones `repair packs` took out stay out:
+  // not adopted (as orphan adoption does).
   const condemned = await repo.condemnedPacks();
+  for (const packId of await removedDamagedPacks(repo)) condemned.add(packId);
   let adoptedPacks = 0;
   const adopted = new Set<string>();
   await repo.adoptOrphanPacks(

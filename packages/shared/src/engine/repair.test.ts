@@ -12,6 +12,7 @@ import { MemoryBlobStore } from '../testing/memory-blob-store.js';
 import { MemoryVolumeSource } from '../testing/memory-volume-source.js';
 import { restoreSnapshot } from './restore.js';
 import { repairIndex } from './repair-index.js';
+import { compactIndex } from './index-compaction.js';
 import { repairPacks } from './repair-packs.js';
 import { repairSnapshots, REPAIRED_TAG } from './repair-snapshots.js';
 import { damageFixture, fixtureVolume, FIXTURE_VOLUMES, flipByte, ownPackKey, truncate, type DamageFixture } from './test-damage.js';
@@ -189,5 +190,20 @@ describe('repair', () => {
     expect(first?.damagedChunks ?? 0).toBeLessThan(lostBefore.get(f.ids.a[0]!)!);
     expect((await verify(repo)).problems).toEqual([]);
     await expectEverythingRestores(f, repo);
+  });
+
+  it('a damaged pack Object Lock keeps stored after repair packs is never adopted back into the index', async () => {
+    const f = await damageFixture();
+    const key = await ownPackKey(f.repo, f.ids.a[0]!);
+    await flipByte(f.store, key, () => 100);
+    const repo = await openRepository(f.store, { password: 'pw' });
+    await verify(repo);
+    const kept = await f.store.get(key);
+    await repairAll(repo);
+    // As if retention had refused the delete: the pack is still there, out of the index.
+    await f.store.put(key, kept);
+    expect((await compactIndex(repo, { clock: testClock })).adoptedPacks).toBe(0);
+    expect((await repairIndex(repo, options)).adoptedPacks).toBe(0);
+    expect((await verify(repo)).problems).toEqual([]);
   });
 });

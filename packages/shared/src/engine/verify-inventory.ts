@@ -15,6 +15,7 @@ import { BlobIndex, idKeyOf } from '../content/blob-index.js';
 import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import { forEachIndexObject } from './index-objects.js';
 import type { Repository } from './repository.js';
+import { removedDamagedPacks } from './damage-records.js';
 import type { DescribedPack, LostBlobs } from './verify-packs.js';
 import { isDataVerdict, problem, type Problem } from './verify-report.js';
 
@@ -32,7 +33,10 @@ export interface Inventory {
 }
 
 export async function takeInventory(repo: Repository, problems: Problem[]): Promise<Inventory> {
-  const present = (await collect(repo.store.list(DATA_PREFIX))).filter((o) => idFromKey(o.key));
+  // A damaged pack `repair packs` took out but Object Lock keeps stored until its date is no
+  // longer part of the repository: not checked, not reported.
+  const retired = await removedDamagedPacks(repo);
+  const present = (await collect(repo.store.list(DATA_PREFIX))).filter((o) => idFromKey(o.key) && !retired.has(idFromKey(o.key)!));
   const sizes = new Map(present.map((o) => [idFromKey(o.key)!, o.size]));
   const index = new BlobIndex();
   const indexed = new Set<string>();
