@@ -18,7 +18,7 @@ import { decodeMarker } from '../format/deletion-marker.js';
 import { decodeDamageRecord } from '../format/damage-record.js';
 import { decodePackList, PACK_LISTS_PREFIX } from '../format/pack-list.js';
 import { LAYOUTS_PREFIX } from '../format/layout-list.js';
-import { DAMAGED_PREFIX, DATA_PREFIX, PRUNE_PREFIX, idFromKey } from '../format/layout.js';
+import { DAMAGED_PREFIX, DATA_PREFIX, PRUNE_PREFIX, idFromKey, packKey } from '../format/layout.js';
 import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import { acquireExclusiveLease } from './leases.js';
 import { dropPacksFromIndex } from './index-compaction.js';
@@ -73,7 +73,9 @@ async function decodes(repo: Repository, key: string): Promise<boolean> {
 }
 
 async function repairIndexUnderLease(repo: Repository): Promise<IndexRepairReport> {
-  const present = new Set((await collect(repo.store.list(DATA_PREFIX))).map((o) => idFromKey(o.key)).filter((id): id is string => id !== undefined));
+  // The index before the packs: an archive stores a pack, then its index object, so every pack
+  // an index object read here describes is in the listing that follows unless it is really
+  // gone. The other order would drop the entries of a pack an archive stored in between.
   const indexed = new Set<string>();
   const damagedObjects: string[] = [];
   await forEachIndexObject(
@@ -84,6 +86,7 @@ async function repairIndexUnderLease(repo: Repository): Promise<IndexRepairRepor
     METADATA_READS_IN_FLIGHT,
     (key) => damagedObjects.push(key),
   );
+  const present = new Set((await collect(repo.store.list(DATA_PREFIX))).map((o) => idFromKey(o.key)).filter((id): id is string => id !== undefined));
   // Condemned packs are prune's to delete, and damaged ones `repair packs` took out stay out:
   // not adopted (as orphan adoption does).
   const condemned = await repo.condemnedPacks();
@@ -98,7 +101,10 @@ async function repairIndexUnderLease(repo: Repository): Promise<IndexRepairRepor
     },
   );
   const unreadablePacks = [...present].filter((id) => !indexed.has(id) && !condemned.has(id) && !adopted.has(id)).sort();
-  const droppedPacks = [...indexed].filter((id) => !present.has(id)).sort();
+  // Asked once more one by one before their entries go: what is dropped cannot be taken back.
+  const droppedPacks = (await mapLimit([...indexed].filter((id) => !present.has(id)), METADATA_READS_IN_FLIGHT, async (id) => ((await repo.store.stat(packKey(id))) ? undefined : id)))
+    .filter((id): id is string => id !== undefined)
+    .sort();
   // A pack listed now but gone by the time it is dropped was deleted by no one but a prune,
   // which this lease keeps out; a pack that appears after the listing is an archive's, and
   // is indexed by it.

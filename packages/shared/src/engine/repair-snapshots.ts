@@ -91,9 +91,13 @@ export async function repairSnapshots(repo: Repository, pool: CodecPool, options
   }
   const lease = options.dryRun ? undefined : await acquireLease(repo, options.clock, 'archive', options.hostname, options.identity?.self);
   try {
-    const index = await repo.loadIndex();
+    // Snapshots before the index: an archive stores its packs and index objects before its
+    // snapshot, so the index read next holds every blob a listed snapshot names that still
+    // exists. The other order would take a snapshot an archive saved in between for one whose
+    // new blobs are lost, and rewrite (with --forget: replace) an intact snapshot.
     const unreadable: string[] = [];
     const all = await repo.listSnapshots({ onDamaged: (id) => unreadable.push(id) });
+    const index = await repo.loadIndex();
     const done = new Set(all.map((e) => e.snapshot.repairedFrom).filter((id): id is string => id !== undefined));
     const wanted = options.snapshotIds ? new Set(options.snapshotIds) : undefined;
     const report: SnapshotRepairReport = { checked: 0, recoveredChunks: 0, repaired: [], alreadyRepaired: [], unreadable };

@@ -46,6 +46,34 @@ export async function takeInventory(repo: Repository, problems: Problem[]): Prom
   // Packs cut short or of the wrong length: their headers will not read, the index's description will.
   const cut = new Map<string, DescribedPack>();
 
+  const classify = (p: IndexedPack, size: number | undefined) => {
+    if (size === undefined) {
+      const pr = problem('missing-pack', `pack ${p.packId} is in the index but not in the store`, { object: packKey(p.packId) });
+      problems.push(pr);
+      damagedPacks.set(p.packId, 'missing-pack');
+      suspects.push({ ids: allIds(p.frames), problem: pr });
+    } else if (size < p.packLength) {
+      const pr = problem('truncated-pack', `pack ${p.packId} is ${size} bytes, the index says ${p.packLength}`, { object: packKey(p.packId) });
+      problems.push(pr);
+      damagedPacks.set(p.packId, 'truncated-pack');
+      const whole = wholeFrames(p.frames, size);
+      index.addPack({ ...p, frames: whole });
+      cut.set(p.packId, { pack: p, problem: pr });
+      suspects.push({ ids: allIds(p.frames.slice(whole.length)), problem: pr });
+    } else {
+      if (size > p.packLength) {
+        const pr = problem('corrupt-pack', `pack ${p.packId} is ${size} bytes, the index says ${p.packLength}`, { object: packKey(p.packId) });
+        problems.push(pr);
+        damagedPacks.set(p.packId, 'corrupt-pack');
+        cut.set(p.packId, { pack: p, problem: pr });
+      }
+      index.addPack(p);
+    }
+  };
+  // Indexed packs the listing did not show: missing, or stored by an archive after the listing
+  // (an archive stores a pack, then its index object). Asked for one by one before being called
+  // missing, so a verify beside running archives reports (and records) no damage that is not.
+  const unlisted: IndexedPack[] = [];
   await forEachIndexObject(
     repo,
     (packs) => {
@@ -53,33 +81,18 @@ export async function takeInventory(repo: Repository, problems: Problem[]): Prom
         if (indexed.has(p.packId)) continue;
         indexed.add(p.packId);
         const size = sizes.get(p.packId);
-        if (size === undefined) {
-          const pr = problem('missing-pack', `pack ${p.packId} is in the index but not in the store`, { object: packKey(p.packId) });
-          problems.push(pr);
-          damagedPacks.set(p.packId, 'missing-pack');
-          suspects.push({ ids: allIds(p.frames), problem: pr });
-        } else if (size < p.packLength) {
-          const pr = problem('truncated-pack', `pack ${p.packId} is ${size} bytes, the index says ${p.packLength}`, { object: packKey(p.packId) });
-          problems.push(pr);
-          damagedPacks.set(p.packId, 'truncated-pack');
-          const whole = wholeFrames(p.frames, size);
-          index.addPack({ ...p, frames: whole });
-          cut.set(p.packId, { pack: p, problem: pr });
-          suspects.push({ ids: allIds(p.frames.slice(whole.length)), problem: pr });
-        } else {
-          if (size > p.packLength) {
-            const pr = problem('corrupt-pack', `pack ${p.packId} is ${size} bytes, the index says ${p.packLength}`, { object: packKey(p.packId) });
-            problems.push(pr);
-            damagedPacks.set(p.packId, 'corrupt-pack');
-            cut.set(p.packId, { pack: p, problem: pr });
-          }
-          index.addPack(p);
-        }
+        if (size === undefined) unlisted.push(p);
+        else classify(p, size);
       }
     },
     METADATA_READS_IN_FLIGHT,
     (key, err) => problems.push(problem('corrupt-index', `index object ${key} is damaged (${err.message}); its packs are read from their own headers`, { object: key })),
   );
+  await mapLimit(unlisted, METADATA_READS_IN_FLIGHT, async (p) => {
+    const info = retired.has(p.packId) ? undefined : await repo.store.stat(packKey(p.packId));
+    if (info) present.push(info);
+    classify(p, info?.size);
+  });
 
   // Packs without an index object (an archive killed between the two puts, or their index
   // object damaged): their own headers say what they hold. Condemned ones are prune's, on their
