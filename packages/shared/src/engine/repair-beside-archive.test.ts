@@ -76,18 +76,12 @@ async function expectClean(store: MemoryBlobStore): Promise<void> {
 }
 
 describe('beside an archive that lands between listings', () => {
-  it('verify: an archive saved just before the snapshot listing is not missing blobs', async () => {
+  it.each([
+    ['an archive saved just before the snapshot listing is not missing blobs', SNAPSHOTS_PREFIX, 'start'],
+    ['packs stored just after the pack listing are not missing', DATA_PREFIX, 'end'],
+  ] as const)('verify: %s', async (_name, prefix, at) => {
     const f = await fixture();
-    f.store.arm(SNAPSHOTS_PREFIX, 'start', f.archiveLate);
-    const report = await verifyRepository(f.repo, createInlineCodecPool(f.repo.keys), { recordAt: testClock.now() });
-    expect(f.late.id).not.toBe('');
-    expect(report.problems).toEqual([]);
-    expect(report.summary?.recordedPacks).toBe(0);
-  });
-
-  it('verify: packs stored just after the pack listing are not missing', async () => {
-    const f = await fixture();
-    f.store.arm(DATA_PREFIX, 'end', f.archiveLate);
+    f.store.arm(prefix, at, f.archiveLate);
     const report = await verifyRepository(f.repo, createInlineCodecPool(f.repo.keys), { recordAt: testClock.now() });
     expect(f.late.id).not.toBe('');
     expect(report.problems).toEqual([]);

@@ -18,7 +18,7 @@ import { decodeMarker } from '../format/deletion-marker.js';
 import { decodeDamageRecord } from '../format/damage-record.js';
 import { decodePackList, PACK_LISTS_PREFIX } from '../format/pack-list.js';
 import { LAYOUTS_PREFIX } from '../format/layout-list.js';
-import { DAMAGED_PREFIX, DATA_PREFIX, PRUNE_PREFIX, idFromKey, packKey } from '../format/layout.js';
+import { DAMAGED_PREFIX, DATA_PREFIX, PRUNE_PREFIX, idFromKey } from '../format/layout.js';
 import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 import { acquireExclusiveLease } from './leases.js';
 import { dropPacksFromIndex } from './index-compaction.js';
@@ -101,10 +101,7 @@ async function repairIndexUnderLease(repo: Repository): Promise<IndexRepairRepor
     },
   );
   const unreadablePacks = [...present].filter((id) => !indexed.has(id) && !condemned.has(id) && !adopted.has(id)).sort();
-  // Asked once more one by one before their entries go: what is dropped cannot be taken back.
-  const droppedPacks = (await mapLimit([...indexed].filter((id) => !present.has(id)), METADATA_READS_IN_FLIGHT, async (id) => ((await repo.store.stat(packKey(id))) ? undefined : id)))
-    .filter((id): id is string => id !== undefined)
-    .sort();
+  const droppedPacks = [...indexed].filter((id) => !present.has(id)).sort();
   // A pack listed now but gone by the time it is dropped was deleted by no one but a prune,
   // which this lease keeps out; a pack that appears after the listing is an archive's, and
   // is indexed by it.
