@@ -7,6 +7,8 @@
  */
 import { FlowProducer, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createComplianceRecorder } from '@snapfleet/providers/fleet';
 import { InvalidInputError, isSnapfleetError, type Clock, type VolumeProvider } from '@snapfleet/shared';
 import type { FleetConfig, PolicyConfig } from '@snapfleet/shared/config';
 import { QUEUE, WORK_QUEUES, describePayloadError, slotFromTime, tickJobSchema, verifyJobId, volumeJobId, type FleetLogger, type VerifyJob, type VolumeJob } from '@snapfleet/shared/jobs';
@@ -61,6 +63,11 @@ export function createPlanner(options: PlannerOptions): Planner {
   const tickQueue = new Queue(QUEUE.tick, { connection: producer, prefix });
   const verifyQueue = new Queue(QUEUE.verify, { connection: producer, prefix });
   const flows = new FlowProducer({ connection: producer, prefix });
+  // Which volumes each policy covers, for RPO compliance: a volume that left is reported, not
+  // forgotten. Its own connection, with the offline queue: a record waits out a Redis blip.
+  const redis = new Redis({ ...options.connection, lazyConnect: true });
+  redis.on('error', () => {}); // the queues' connections report outages; this one just retries
+  const compliance = createComplianceRecorder(redis, prefix);
   let worker: Worker | undefined;
 
   const policyNamed = (name: string): PolicyConfig => {
@@ -72,6 +79,10 @@ export function createPlanner(options: PlannerOptions): Planner {
   async function enqueuePolicy(name: string, slot: string, volumeIds?: readonly string[]): Promise<EnqueuedVolume[]> {
     const policy = policyNamed(name);
     let volumes = await provider.discover(policy.selector);
+    if (!volumeIds) {
+      const ids = volumes.map((v) => v.id);
+      compliance.discovered(name, ids, clock.now()).catch((err: Error) => log.warn({ policy: name, err: err.message }, 'could not record the volumes the policy covers'));
+    }
     if (volumeIds) {
       const missing = volumeIds.filter((v) => !volumes.some((d) => d.id === v));
       if (missing.length) throw new InvalidInputError(`policy ${name} does not cover volume(s) ${missing.join(', ')}`, 'volume');
@@ -156,7 +167,7 @@ export function createPlanner(options: PlannerOptions): Planner {
     enqueueVerify,
     async close() {
       await worker?.close();
-      await Promise.allSettled([flows.close(), tickQueue.close(), verifyQueue.close()]);
+      await Promise.allSettled([flows.close(), tickQueue.close(), verifyQueue.close(), redis.status === 'wait' ? redis.disconnect() : redis.quit()]);
     },
   };
 }

@@ -10,7 +10,8 @@ import type { Redis } from 'ioredis';
 import type { VolumeProvider } from '@snapfleet/shared';
 import type { FleetConfig } from '@snapfleet/shared/config';
 import { QUEUE, WORK_QUEUES, type WorkQueue } from '@snapfleet/shared/jobs';
-import { createRedisRateLimiter } from '@snapfleet/providers/fleet';
+import { createComplianceRecorder, createRedisRateLimiter } from '@snapfleet/providers/fleet';
+import { recordCompliance } from './compliance-events.js';
 import { errorKindOf, toQueueError } from './job-errors.js';
 import { createLockService } from './stage-lock.js';
 import { createSlotService } from './policy-slots.js';
@@ -87,6 +88,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   const rates = createPolicyRateLimits(options.rateLimiter ?? ((spec) => createRedisRateLimiter(options.redis, { name: 'policy-archives', prefix, ...spec })));
   // Retention asks whether other slots' archives are done; the queue is only read.
   const archiveQueue = new Queue(QUEUE.archive, { connection: options.connection, prefix });
+  const compliance = recordCompliance(createComplianceRecorder(options.redis, prefix), clock, (err) => log.warn({ err: err.message }, 'could not record RPO compliance'));
   archiveQueue.on('error', (err) => log.warn({ err: err.message }, 'archive queue connection error'));
   const deps: RetentionDeps = {
     get config() {
@@ -142,6 +144,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
     worker.on('completed', (job) => {
       metrics.jobFinished(queue, 'completed', job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined);
       log.info({ queue, jobId: job.id, policy: job.data?.policy, volume: job.data?.volumeId }, 'job completed');
+      compliance.completed(queue, job);
     });
     worker.on('failed', (job, err) => {
       const kind = errorKindOf(err);
@@ -149,6 +152,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
       const final = !job || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
       if (final) metrics.jobFinished(queue, 'failed', undefined);
       log.error({ queue, jobId: job?.id, policy: job?.data?.policy, volume: job?.data?.volumeId, kind, final, err: err.message }, final ? 'job failed' : 'job attempt failed; will retry');
+      if (final && job) compliance.failed(queue, job, err);
     });
     worker.on('error', (err) => log.warn({ queue, err: err.message }, 'worker error'));
     worker.on('stalled', (jobId) => log.warn({ queue, jobId }, 'job stalled (its worker died or blocked); taken over'));

@@ -11,6 +11,9 @@ import { QUEUE, WORK_QUEUES } from '@snapfleet/shared/jobs';
 import type { BoardLogger } from '@snapfleet/board';
 import { fleetMetricsText, readFleetMetrics } from '@snapfleet/worker';
 import type { CliContext } from '../context.js';
+import { complianceView } from '../compliance-view.js';
+import { complianceMetricsText } from '../compliance-metrics.js';
+import { loadFleetConfig } from './fleet-common.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** fleet.prefix's default (the fleet config schema's). */
@@ -37,6 +40,8 @@ export function registerBoard(program: Command, ctx: CliContext): void {
       });
       const section = parseBoardConfigText(text, opts.config, { token: ctx.env.SNAPFLEET_BOARD_TOKEN || undefined });
       const listen = opts.listen === undefined ? section.listen : parseListen(opts.listen);
+      // A board-only file (no policies) still serves the board, without compliance metrics.
+      const fleet = await loadFleetConfig(opts.config, ctx.env).catch(() => undefined);
       if (!listen) throw new InvalidInputError(`--listen: expected "host:port", got ${JSON.stringify(opts.listen)}`, 'listen');
       const board = await startBoard({
         connection: ctx.env.REDIS_URL || DEFAULT_REDIS_URL,
@@ -47,7 +52,9 @@ export function registerBoard(program: Command, ctx: CliContext): void {
         listen,
         log: jsonLineLogger(ctx),
         // The workers' fleet-wide counters (one Redis hash per prefix), after the queue counts.
-        extraMetrics: async ({ connection, prefix }) => fleetMetricsText(await readFleetMetrics(connection, prefix)),
+        // Then RPO compliance from the fleet's records, when the file is a whole fleet config.
+        extraMetrics: async ({ connection, prefix }) =>
+          fleetMetricsText(await readFleetMetrics(connection, prefix)) + (fleet ? complianceMetricsText(await complianceView(connection, prefix, fleet, ctx.clock.now())) : ''),
       });
       await new Promise<void>((resolve) => {
         ctx.onInterrupt(async () => {

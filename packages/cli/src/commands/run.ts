@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { createPlanner, producerConnection, type EnqueuedVolume } from '@snapfleet/planner';
 import { QUEUE, WORK_QUEUES, slotFromTime, type FleetLogger } from '@snapfleet/shared/jobs';
 import type { FleetConfig } from '@snapfleet/shared/config';
@@ -16,6 +17,8 @@ import { EXIT } from '../exit-codes.js';
 import { fleetLogger, fleetPrefix, loadFleetConfig, redisConnection, sharedLimitProviders, startFleetWorker, untilInterrupted, withFleetOptions, type FleetOptions, type RunningWorker } from './fleet-common.js';
 import { mib } from './common.js';
 import { processSettingsNeedingRestart, reloadConfigOnSignal } from './config-reload.js';
+import { complianceView } from '../compliance-view.js';
+import { complianceMetricsText } from '../compliance-metrics.js';
 
 /** How often --once looks at its flows: a flow takes seconds at least; Redis barely notices. */
 const POLL_MS = 250;
@@ -48,7 +51,8 @@ async function startBoard(config: FleetConfig, ctx: CliContext, prefix: string, 
   const board = await mod.startBoard!({
     connection: redisConnection(ctx), prefix, queueNames: [QUEUE.tick, ...WORK_QUEUES], listen: config.board.listen, log,
     auth: { ...(auth.token ? { token: auth.token } : {}), ...(auth.users ? { users: auth.users } : {}), anonymous: auth.anonymous },
-    extraMetrics: async ({ connection }: { connection: Parameters<typeof readFleetMetrics>[0] }) => fleetMetricsText(await readFleetMetrics(connection, prefix)),
+    extraMetrics: async ({ connection }: { connection: Pick<Redis, 'hgetall' | 'smembers'> }) =>
+      fleetMetricsText(await readFleetMetrics(connection, prefix)) + complianceMetricsText(await complianceView(connection, prefix, config, ctx.clock.now())),
   });
   ctx.stderr.write(`snapfleet: board at ${board.url}/board/\n`);
   return () => board.close();

@@ -1,38 +1,33 @@
 /**
  * `snapfleet status --config FILE [--json]`: the fleet at a glance: job counts per queue, the
- * latest failed jobs with their reasons, and per volume the age of its last backup, read from
- * the repositories themselves (what was stored, not what the queue believes).
+ * latest failed jobs with their reasons, and RPO compliance per policy and volume, worst first.
+ * A volume's newest archive is read from the repositories themselves (what was stored, not what
+ * the queue believes), its newest provider snapshot and last error from the fleet's records, and
+ * the volumes each policy covers from a fresh discovery.
  */
 import type { Command } from 'commander';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { producerConnection } from '@snapfleet/planner';
 import { QUEUE, WORK_QUEUES, policyTag } from '@snapfleet/shared/jobs';
+import type { VolumeCompliance, VolumeRecord } from '@snapfleet/shared/compliance';
 import { createFleetRepositories } from '@snapfleet/worker';
 import { storeWarning, type CliContext } from '../context.js';
+import { complianceView, type FirstHand } from '../compliance-view.js';
 import { fleetPrefix, fleetProvider, loadFleetConfig, redisConnection, withFleetOptions, type FleetOptions } from './fleet-common.js';
 
 /** Failed jobs listed per queue: the newest few say what is wrong; the board shows the rest. */
 const FAILED_SHOWN = 10;
 
-interface VolumeStatus {
-  policy: string;
-  volumeId: string;
-  lastSnapshot?: string;
-  lastBackup?: string;
-  ageSeconds?: number;
-  error?: string;
-}
-
-function age(seconds: number | undefined): string {
+export function age(seconds: number | undefined): string {
   if (seconds === undefined) return 'never';
-  if (seconds < 120) return `${Math.round(seconds)}s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
-  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
-  return `${Math.round(seconds / 86_400)}d`;
+  const s = Math.abs(seconds);
+  const text = s < 120 ? `${Math.round(s)}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
+  return seconds < 0 ? `-${text}` : text;
 }
 
 export function registerStatus(program: Command, ctx: CliContext): void {
-  withFleetOptions(program.command('status').description('queues, failed jobs and the age of each volume\'s last backup'))
+  withFleetOptions(program.command('status').description('queues, failed jobs and RPO compliance of every volume, worst first'))
     .option('--json', 'machine-readable output')
     .action(async (opts: FleetOptions & { json?: boolean }) => {
       const config = await loadFleetConfig(opts.config, ctx.env);
@@ -51,29 +46,47 @@ export function registerStatus(program: Command, ctx: CliContext): void {
           await q.close();
         }
       }
+      const now = ctx.clock.now();
+      const firstHand: FirstHand = { covered: new Map(), archives: [] };
+      const problems: { policy: string; error: string }[] = [];
       const repos = createFleetRepositories({ repositories: config.repositories, env: ctx.env, clock: ctx.clock, codecThreads: 1, onWarning: storeWarning(ctx) });
-      const volumes: VolumeStatus[] = [];
       const provider = fleetProvider(config);
-      const now = ctx.clock.now().getTime();
       try {
         for (const p of config.policies) {
-          let entries;
           try {
-            entries = await (await repos.open(p.repository)).repo.listSnapshots();
+            firstHand.covered.set(p.name, (await provider.discover(p.selector)).map((v) => v.id));
           } catch (err) {
-            volumes.push({ policy: p.name, volumeId: '*', error: `repository ${p.repository}: ${(err as Error).message}` });
-            continue;
+            problems.push({ policy: p.name, error: `discovery: ${(err as Error).message}` });
           }
-          for (const v of await provider.discover(p.selector)) {
-            const last = entries.filter((e) => e.snapshot.volumeId === v.id && e.snapshot.tags.includes(policyTag(p.name))).at(-1);
-            volumes.push({ policy: p.name, volumeId: v.id, ...(last ? { lastSnapshot: last.id, lastBackup: last.snapshot.time, ageSeconds: (now - Date.parse(last.snapshot.time)) / 1000 } : {}) });
+          try {
+            const entries = await (await repos.open(p.repository)).repo.listSnapshots();
+            const newest = new Map<string, VolumeRecord>();
+            for (const e of entries) {
+              if (!e.snapshot.tags.includes(policyTag(p.name))) continue;
+              const prev = newest.get(e.snapshot.volumeId)?.lastArchive;
+              if (!prev || Date.parse(e.snapshot.time) > Date.parse(prev.time)) {
+                newest.set(e.snapshot.volumeId, { policy: p.name, volumeId: e.snapshot.volumeId, lastArchive: { time: e.snapshot.time, id: e.id } });
+              }
+            }
+            // Covered volumes without any archive: the repository says so, whatever was recorded.
+            for (const v of firstHand.covered.get(p.name) ?? []) if (!newest.has(v)) newest.set(v, { policy: p.name, volumeId: v });
+            firstHand.archives.push(...newest.values());
+          } catch (err) {
+            problems.push({ policy: p.name, error: `repository ${p.repository}: ${(err as Error).message}` });
           }
         }
       } finally {
         await repos.close();
       }
+      const redis = new Redis(redisConnection(ctx));
+      let view;
+      try {
+        view = await complianceView(redis, prefix, config, now, firstHand);
+      } finally {
+        redis.disconnect();
+      }
       if (opts.json) {
-        ctx.stdout.write(JSON.stringify({ prefix, queues, failed, volumes }) + '\n');
+        ctx.stdout.write(JSON.stringify({ prefix, now: now.toISOString(), queues, failed, policies: view.policies, volumes: view.volumes, problems }) + '\n');
         return;
       }
       const lines = [`fleet ${prefix}`, 'queue      waiting  active  delayed  children  completed  failed'];
@@ -84,8 +97,22 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         lines.push('', 'failed jobs:');
         for (const f of failed) lines.push(`  ${f.queue}/${f.jobId}: ${f.reason}`);
       }
-      lines.push('', 'volumes (last backup):');
-      for (const v of volumes) lines.push(`  ${v.policy}/${v.volumeId}: ${v.error ?? (v.lastBackup ? `${age(v.ageSeconds)} ago (${v.lastBackup}, snapshot ${v.lastSnapshot!.slice(0, 8)})` : 'never')}`);
+      if (problems.length) {
+        lines.push('', 'could not check:');
+        for (const p of problems) lines.push(`  ${p.policy}: ${p.error}`);
+      }
+      lines.push('', 'policies (RPO: volumes, breached, never backed up, gone):');
+      for (const p of view.policies) lines.push(`  ${p.policy}: RPO ${age(p.rpoSeconds)}: ${p.volumes} volumes, ${p.breached} breached, ${p.never} never, ${p.gone} gone`);
+      lines.push('', 'volumes, worst first (state, age of the newest recovery point / RPO):');
+      for (const v of view.volumes) lines.push(`  ${volumeLine(v)}`);
       ctx.stdout.write(lines.join('\n') + '\n');
     });
+}
+
+function volumeLine(v: VolumeCompliance): string {
+  const point = v.recoveryPoint
+    ? `${age(v.ageSeconds)} / ${v.rpoSeconds !== undefined ? age(v.rpoSeconds) : '-'} (${v.recoveryPoint.time}${v.recoveryPoint.id ? `, ${v.recoveryPoint === v.lastArchive ? 'archive' : 'snapshot'} ${v.recoveryPoint.id.slice(0, 12)}` : ''})`
+    : 'no recovery point';
+  const error = v.lastError ? `; last error (${v.lastError.queue}, ${v.lastError.at}): ${v.lastError.message}` : '';
+  return `${v.state.toUpperCase().padEnd(8)} ${v.policy}/${v.volumeId}: ${point}${error}`;
 }

@@ -105,6 +105,12 @@ const policySchema = z.strictObject({
   /** Which volumes the policy covers; every given criterion must match. `{}` selects all. */
   selector: selectorSchema.default({}),
   schedules: z.array(scheduleSchema).min(1, { error: 'a policy needs at least one schedule' }),
+  /**
+   * Recovery point objective: how old a volume's newest archive or provider snapshot may get
+   * before `status`, the board and metrics report it breached (docs/operations.md).
+   * @defaultValue the longest gap between the schedules' runs plus half of it, at most 1h more
+   */
+  rpo: interval(MIN_EVERY_MS).optional(),
   /** The repository name (a key of `repositories`). */
   repository: nameSchema('repository'),
   /** Two-tier retention (docs/retention.md). Absent: keep everything. */

@@ -29,3 +29,20 @@ export function lastMaintenanceKey(prefix: string, repository: string): string {
 export function fleetMetricsKey(prefix: string): string {
   return `${prefix}:fleet:metrics`;
 }
+
+/**
+ * What the fleet records for RPO compliance (docs/operations.md): per (policy, volume) its newest
+ * archive, its newest provider snapshot and the last job that gave up, one hash each.
+ */
+export function complianceKey(prefix: string, kind: 'archive' | 'snapshot' | 'error'): string {
+  return `${prefix}:fleet:compliance:${kind}`;
+}
+
+/** The volumes a policy covered at its latest full discovery (a set), and when (a hash per policy). */
+export function coveredVolumesKey(prefix: string, policy: string): string {
+  return `${prefix}:fleet:compliance:covered:${encodePolicyPart(policy)}`;
+}
+
+export function discoveredAtKey(prefix: string): string {
+  return `${prefix}:fleet:compliance:discovered-at`;
+}

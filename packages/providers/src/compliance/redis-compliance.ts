@@ -1,0 +1,153 @@
+/**
+ * The fleet's RPO compliance records in Redis (keys: shared/jobs/redis-keys.ts). Workers record
+ * each volume's newest archive and provider snapshot as their jobs complete, and the last error
+ * of a job that gave up; planners record which volumes each policy covered at its latest
+ * discovery. Status, the board and metrics read them back without opening any repository (they
+ * may hold no repository password), so a scrape costs a few Redis reads however large the
+ * repositories are.
+ *
+ * Each record is its own hash field, written in one atomic step: a point replaces the stored one
+ * only when newer (a retried job of an older slot never moves a volume back in time), and clears
+ * the volume's error. Redis loss forgets them; `snapfleet status` reads the repositories too.
+ */
+import type { Redis } from 'ioredis';
+import type { JobFailure, RecoveryPoint, VolumeRecord } from '@snapfleet/shared/compliance';
+import { complianceKey, coveredVolumesKey, discoveredAtKey } from '@snapfleet/shared/jobs';
+
+/** Members per SADD while a discovery is recorded: bounded, so 100,000 volumes are 100 commands. */
+const MEMBERS_PER_COMMAND = 1000;
+
+/** Sets the point if it is newer than the stored one (ISO times compare as strings), clears the error. */
+const SET_IF_NEWER = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  local ok, old = pcall(cjson.decode, cur)
+  if ok and type(old) == 'table' and type(old.time) == 'string' and old.time >= ARGV[3] then
+    redis.call('HDEL', KEYS[2], ARGV[1])
+    return 0
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+`;
+
+/** Sets the failure unless one of the same slot is stored: that one is the flow's cause. */
+const SET_FIRST_OF_SLOT = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur and ARGV[3] ~= '' then
+  local ok, old = pcall(cjson.decode, cur)
+  if ok and type(old) == 'table' and old.slot == ARGV[3] then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
+const field = (policy: string, volumeId: string) => JSON.stringify([policy, volumeId]);
+
+export interface ComplianceRecords {
+  records: VolumeRecord[];
+  /** Per policy, the volumes its latest discovery found, and when; absent if never recorded. */
+  covered: Map<string, { at: string; volumes: string[] }>;
+}
+
+export function createComplianceRecorder(redis: Redis, prefix: string) {
+  const point = (kind: 'archive' | 'snapshot', policy: string, volumeId: string, p: RecoveryPoint) =>
+    redis.eval(SET_IF_NEWER, 2, complianceKey(prefix, kind), complianceKey(prefix, 'error'), field(policy, volumeId), JSON.stringify(p), p.time);
+  return {
+    archived: (policy: string, volumeId: string, p: RecoveryPoint) => point('archive', policy, volumeId, p),
+    snapshotted: (policy: string, volumeId: string, p: RecoveryPoint) => point('snapshot', policy, volumeId, p),
+    async failed(policy: string, volumeId: string, failure: JobFailure): Promise<void> {
+      await redis.eval(SET_FIRST_OF_SLOT, 1, complianceKey(prefix, 'error'), field(policy, volumeId), JSON.stringify(failure), failure.slot ?? '');
+    },
+    /** Replaces the policy's covered set in one step (built aside, then renamed over it). */
+    async discovered(policy: string, volumeIds: readonly string[], at: Date): Promise<void> {
+      const key = coveredVolumesKey(prefix, policy);
+      const temp = `${key}:next`;
+      await redis.del(temp);
+      for (let i = 0; i < volumeIds.length; i += MEMBERS_PER_COMMAND) await redis.sadd(temp, ...volumeIds.slice(i, i + MEMBERS_PER_COMMAND));
+      const m = redis.multi();
+      if (volumeIds.length > 0) m.rename(temp, key);
+      else m.del(key);
+      m.hset(discoveredAtKey(prefix), policy, at.toISOString());
+      await m.exec();
+    },
+  };
+}
+
+export type ComplianceRecorder = ReturnType<typeof createComplianceRecorder>;
+
+/** Everything recorded, for the policies named (covered sets are read per policy). */
+export async function readComplianceRecords(redis: Pick<Redis, 'hgetall' | 'smembers'>, prefix: string, policies: readonly string[]): Promise<ComplianceRecords> {
+  const [archives, snapshots, errors, discoveredAt] = await Promise.all([
+    redis.hgetall(complianceKey(prefix, 'archive')),
+    redis.hgetall(complianceKey(prefix, 'snapshot')),
+    redis.hgetall(complianceKey(prefix, 'error')),
+    redis.hgetall(discoveredAtKey(prefix)),
+  ]);
+  const byField = new Map<string, VolumeRecord>();
+  const recordOf = (f: string): VolumeRecord | undefined => {
+    let r = byField.get(f);
+    if (r) return r;
+    const parsed = parseField(f);
+    if (!parsed) return undefined;
+    r = { policy: parsed[0], volumeId: parsed[1] };
+    byField.set(f, r);
+    return r;
+  };
+  for (const [f, v] of Object.entries(archives)) {
+    const p = parsePoint(v);
+    const r = p && recordOf(f);
+    if (r) r.lastArchive = p;
+  }
+  for (const [f, v] of Object.entries(snapshots)) {
+    const p = parsePoint(v);
+    const r = p && recordOf(f);
+    if (r) r.lastSnapshot = p;
+  }
+  for (const [f, v] of Object.entries(errors)) {
+    const e = parseFailure(v);
+    const r = e && recordOf(f);
+    if (r) r.lastError = e;
+  }
+  const covered = new Map<string, { at: string; volumes: string[] }>();
+  await Promise.all(
+    policies.map(async (p) => {
+      const at = discoveredAt[p];
+      if (at !== undefined) covered.set(p, { at, volumes: await redis.smembers(coveredVolumesKey(prefix, p)) });
+    }),
+  );
+  return { records: [...byField.values()], covered };
+}
+
+// Records are written by this module alone; one that does not parse (a hand edit, a newer
+// version's shape) is passed over rather than failing every scrape.
+function parseField(f: string): [string, string] | undefined {
+  try {
+    const v: unknown = JSON.parse(f);
+    return Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' ? [v[0], v[1]] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parsePoint(text: string): RecoveryPoint | undefined {
+  const v = parseObject(text);
+  if (!v || typeof v.time !== 'string' || Number.isNaN(Date.parse(v.time))) return undefined;
+  return { time: v.time, ...(typeof v.id === 'string' ? { id: v.id } : {}) };
+}
+
+function parseFailure(text: string): JobFailure | undefined {
+  const v = parseObject(text);
+  if (!v || typeof v.queue !== 'string' || typeof v.message !== 'string' || typeof v.at !== 'string') return undefined;
+  return { queue: v.queue, message: v.message, at: v.at, ...(typeof v.jobId === 'string' ? { jobId: v.jobId } : {}), ...(typeof v.slot === 'string' ? { slot: v.slot } : {}) };
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,13 @@
+/** @snapfleet/shared/compliance: RPO per policy and per-volume compliance (pure). */
+export { derivedRpoMs, longestScheduleGapMs, policyRpoMs, RPO_GRACE_MAX_MS, RPO_GRACE_SHARE, type RpoSchedule } from './rpo.js';
+export {
+  assessCompliance,
+  summarizeCompliance,
+  type CompliancePolicy,
+  type ComplianceState,
+  type JobFailure,
+  type PolicyCompliance,
+  type RecoveryPoint,
+  type VolumeCompliance,
+  type VolumeRecord,
+} from './assess.js';
