@@ -9,7 +9,7 @@ import type { ComplianceView } from './compliance-view.js';
 
 /** Volumes with their own series, worst first. */
 export const VOLUME_SERIES = 200;
-const STATES: readonly ComplianceState[] = ['ok', 'breached', 'never', 'gone', 'orphan'];
+const STATES: readonly ComplianceState[] = ['ok', 'pending', 'breached', 'never', 'gone', 'orphan'];
 
 export function complianceMetricsText(view: ComplianceView, volumeSeries = VOLUME_SERIES): string {
   const out: string[] = [];
@@ -23,7 +23,7 @@ export function complianceMetricsText(view: ComplianceView, volumeSeries = VOLUM
   const policyNames = [...new Set([...view.policies.map((p) => p.policy), ...view.volumes.map((v) => v.policy)])];
   metric(
     'snapfleet_policy_volumes',
-    'Volumes per policy and RPO state (ok, breached, never: no recovery point, gone: left the policy, orphan: the policy left the config).',
+    'Volumes per policy and RPO state (ok, pending: new, first backup not due yet, breached, never: no recovery point past the RPO, gone: left the policy, orphan: the policy left the config).',
     policyNames.flatMap((policy) => STATES.map((state): [Record<string, string>, number] => [{ policy, state }, counts.get(JSON.stringify([policy, state])) ?? 0])),
   );
   const shown = view.volumes.slice(0, volumeSeries);
@@ -35,7 +35,7 @@ export function complianceMetricsText(view: ComplianceView, volumeSeries = VOLUM
   metric(
     'snapfleet_volume_rpo_breached',
     `1 when the volume is past its RPO or has no recovery point; only the ${volumeSeries} worst volumes.`,
-    shown.filter((v) => v.state !== 'orphan' && v.state !== 'gone').map((v) => [{ policy: v.policy, volume: v.volumeId }, v.state === 'ok' ? 0 : 1]),
+    shown.filter((v) => v.state !== 'orphan' && v.state !== 'gone').map((v) => [{ policy: v.policy, volume: v.volumeId }, v.state === 'breached' || v.state === 'never' ? 1 : 0]),
   );
   metric('snapfleet_compliance_volume_series_omitted', 'Volumes left out of the per-volume series (the best ones).', [[{}, Math.max(0, view.volumes.length - shown.length)]]);
   return out.join('\n') + '\n';

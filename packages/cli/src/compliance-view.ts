@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { FleetConfig } from '@snapfleet/shared/config';
-import { assessCompliance, policyRpoMs, summarizeCompliance, type CompliancePolicy, type PolicyCompliance, type VolumeCompliance, type VolumeRecord } from '@snapfleet/shared/compliance';
+import { assessCompliance, policyRpos, summarizeCompliance, type CompliancePolicy, type PolicyCompliance, type VolumeCompliance, type VolumeRecord } from '@snapfleet/shared/compliance';
 import { readComplianceRecords } from '@snapfleet/providers/fleet';
 
 export interface ComplianceView {
@@ -19,22 +19,7 @@ export interface FirstHand {
   archives: VolumeRecord[];
 }
 
-/**
- * RPOs are derived from schedules once per config: enumerating a year of cron runs takes a
- * fraction of a second, too much for every scrape.
- */
-const rpoCache = new WeakMap<FleetConfig, Map<string, number>>();
-
-export function policyRpos(config: FleetConfig, now: Date): Map<string, number> {
-  let rpos = rpoCache.get(config);
-  if (!rpos) {
-    rpos = new Map(config.policies.map((p) => [p.name, policyRpoMs(p, now)]));
-    rpoCache.set(config, rpos);
-  }
-  return rpos;
-}
-
-export async function complianceView(redis: Pick<Redis, 'hgetall' | 'smembers'>, prefix: string, config: FleetConfig, now: Date, firstHand?: FirstHand): Promise<ComplianceView> {
+export async function complianceView(redis: Pick<Redis, 'hgetall'>, prefix: string, config: FleetConfig, now: Date, firstHand?: FirstHand): Promise<ComplianceView> {
   const rpos = policyRpos(config, now);
   const recorded = await readComplianceRecords(redis, prefix, [...rpos.keys()]);
   const records = new Map<string, VolumeRecord>();
@@ -48,8 +33,11 @@ export async function complianceView(redis: Pick<Redis, 'hgetall' | 'smembers'>,
     records.set(k(a), r);
   }
   const policies: CompliancePolicy[] = [...rpos].map(([name, rpoMs]) => {
-    const volumes = firstHand?.covered.get(name) ?? recorded.covered.get(name)?.volumes;
-    return { name, rpoMs, ...(volumes ? { volumes } : {}) };
+    const since = recorded.covered.get(name)?.since;
+    const volumes = firstHand?.covered.get(name) ?? (since ? [...since.keys()] : undefined);
+    // A volume status discovers that no planner has recorded yet is new: covered from now.
+    const coveredSince = new Map((volumes ?? []).map((v) => [v, since?.get(v) ?? now.toISOString()]));
+    return { name, rpoMs, ...(volumes ? { volumes, coveredSince } : {}) };
   });
   const volumes = assessCompliance(policies, [...records.values()], now);
   return { policies: summarizeCompliance(policies, volumes), volumes };

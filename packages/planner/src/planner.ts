@@ -13,6 +13,7 @@ import { InvalidInputError, isSnapfleetError, type Clock, type VolumeProvider } 
 import type { FleetConfig, PolicyConfig } from '@snapfleet/shared/config';
 import { QUEUE, WORK_QUEUES, describePayloadError, slotFromTime, tickJobSchema, verifyJobId, volumeJobId, type FleetLogger, type VerifyJob, type VolumeJob } from '@snapfleet/shared/jobs';
 import { reconcileSchedulers } from './schedulers.js';
+import { reconcileAlertCheck } from './alert-scheduler.js';
 import { volumeFlow } from './flows.js';
 import { workJobOptions } from './job-options.js';
 import { producerConnection, workerConnection } from './redis-options.js';
@@ -62,6 +63,7 @@ export function createPlanner(options: PlannerOptions): Planner {
   const producer = producerConnection(options.connection);
   const tickQueue = new Queue(QUEUE.tick, { connection: producer, prefix });
   const verifyQueue = new Queue(QUEUE.verify, { connection: producer, prefix });
+  const alertQueue = new Queue(QUEUE.alert, { connection: producer, prefix });
   const flows = new FlowProducer({ connection: producer, prefix });
   // Which volumes each policy covers, for RPO compliance: a volume that left is reported, not
   // forgotten. Its own connection, with the offline queue: a record waits out a Redis blip.
@@ -81,7 +83,8 @@ export function createPlanner(options: PlannerOptions): Planner {
     let volumes = await provider.discover(policy.selector);
     if (!volumeIds) {
       const ids = volumes.map((v) => v.id);
-      compliance.discovered(name, ids, clock.now()).catch((err: Error) => log.warn({ policy: name, err: err.message }, 'could not record the volumes the policy covers'));
+      // Awaited: a one-off planner (backup-now) closes right after, and would cut it short.
+      await compliance.discovered(name, ids, clock.now()).catch((err: Error) => log.warn({ policy: name, err: err.message }, 'could not record the volumes the policy covers'));
     }
     if (volumeIds) {
       const missing = volumeIds.filter((v) => !volumes.some((d) => d.id === v));
@@ -149,7 +152,10 @@ export function createPlanner(options: PlannerOptions): Planner {
 
   return {
     async start() {
-      if (options.manageSchedulers !== false) await reconcileSchedulers(tickQueue, config, log);
+      if (options.manageSchedulers !== false) {
+        await reconcileSchedulers(tickQueue, config, log);
+        await reconcileAlertCheck(alertQueue, config);
+      }
       await applyQueueLimits();
       if (options.processTicks === false) return;
       worker = new Worker(QUEUE.tick, processTick, { connection: workerConnection(options.connection), prefix, concurrency: 1 });
@@ -161,13 +167,14 @@ export function createPlanner(options: PlannerOptions): Planner {
       config = next;
       if (nextProvider) provider = nextProvider;
       await reconcileSchedulers(tickQueue, config, log);
+      await reconcileAlertCheck(alertQueue, config);
       await applyQueueLimits();
     },
     enqueuePolicy,
     enqueueVerify,
     async close() {
       await worker?.close();
-      await Promise.allSettled([flows.close(), tickQueue.close(), verifyQueue.close(), redis.status === 'wait' ? redis.disconnect() : redis.quit()]);
+      await Promise.allSettled([flows.close(), tickQueue.close(), verifyQueue.close(), alertQueue.close(), redis.status === 'wait' ? redis.disconnect() : redis.quit()]);
     },
   };
 }

@@ -22,15 +22,20 @@ import { createSnapshotProcessor } from './processors/snapshot-processor.js';
 import { createArchiveProcessor } from './processors/archive-processor.js';
 import { createRetentionProcessor, type RetentionDeps } from './processors/retention-processor.js';
 import { createVerifyProcessor } from './processors/verify-processor.js';
+import { createAlertProcessor } from './processors/alert-processor.js';
+import { createAlertOutbox } from './alerts/alert-outbox.js';
+import { jobFailedAlert } from './alerts/job-failed-alert.js';
 
 /**
  * Jobs per worker process and queue. Snapshots are API calls (cheap, mostly waiting); an archive
  * uses the whole codec pool, so one at a time per process keeps threads busy without thrashing.
  */
 const DEFAULT_CONCURRENCY: Record<WorkQueue, number> = { snapshot: 4, archive: 1, retention: 2, verify: 1 };
+/** Alert jobs at once per process: HTTP posts and a few Redis reads, mostly waiting. */
+const ALERT_CONCURRENCY = 4;
 
 /** The processors' ports (locks and rate limits are made here, over `redis`) and the worker's own settings. */
-export interface FleetWorkerOptions extends Omit<RetentionDeps, 'locks' | 'archiveJobState'> {
+export interface FleetWorkerOptions extends Omit<RetentionDeps, 'locks' | 'archiveJobState' | 'alerts'> {
   /** Worker connection options (maxRetriesPerRequest: null). */
   connection: RedisOptions;
   /** Client for locks and fleet metrics. */
@@ -41,6 +46,8 @@ export interface FleetWorkerOptions extends Omit<RetentionDeps, 'locks' | 'archi
   queues?: readonly WorkQueue[];
   /** Policy rate budgets. @defaultValue rate-limiter-flexible over `redis`, under `prefix` */
   rateLimiter?: RateLimiterFactory;
+  /** Where alert targets' `urlEnv` are looked up. @defaultValue {} */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface FleetWorker {
@@ -88,6 +95,10 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   const rates = createPolicyRateLimits(options.rateLimiter ?? ((spec) => createRedisRateLimiter(options.redis, { name: 'policy-archives', prefix, ...spec })));
   // Retention asks whether other slots' archives are done; the queue is only read.
   const archiveQueue = new Queue(QUEUE.archive, { connection: options.connection, prefix });
+  // Alerts go through their own queue: deliveries retry with backoff, apart from the work.
+  const alertQueue = new Queue(QUEUE.alert, { connection: options.connection, prefix });
+  alertQueue.on('error', (err) => log.warn({ err: err.message }, 'alert queue connection error'));
+  const outbox = createAlertOutbox({ queue: alertQueue, redis: options.redis, prefix, config: () => current.config });
   const compliance = recordCompliance(createComplianceRecorder(options.redis, prefix), clock, (err) => log.warn({ err: err.message }, 'could not record RPO compliance'));
   archiveQueue.on('error', (err) => log.warn({ err: err.message }, 'archive queue connection error'));
   const deps: RetentionDeps = {
@@ -105,6 +116,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
     redis: options.redis,
     prefix,
     archiveJobState: (jobId) => archiveQueue.getJobState(jobId),
+    alerts: outbox,
     ...(options.hostname ? { hostname: options.hostname } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
   };
@@ -152,12 +164,33 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
       const final = !job || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
       if (final) metrics.jobFinished(queue, 'failed', undefined);
       log.error({ queue, jobId: job?.id, policy: job?.data?.policy, volume: job?.data?.volumeId, kind, final, err: err.message }, final ? 'job failed' : 'job attempt failed; will retry');
-      if (final && job) compliance.failed(queue, job, err);
+      if (final && job) {
+        compliance.failed(queue, job, err);
+        const alert = jobFailedAlert(queue, job, err, clock.now());
+        if (alert) outbox.send(alert.alert, alert.quietSubject).catch((e: Error) => log.warn({ err: e.message }, 'could not enqueue a job-failed alert'));
+      }
     });
     worker.on('error', (err) => log.warn({ queue, err: err.message }, 'worker error'));
     worker.on('stalled', (jobId) => log.warn({ queue, jobId }, 'job stalled (its worker died or blocked); taken over'));
     return worker;
   });
+  const alertProcessor = classified(
+    createAlertProcessor({
+      get config() {
+        return current.config;
+      },
+      redis: options.redis,
+      prefix,
+      clock,
+      log,
+      locks,
+      outbox,
+      env: options.env ?? {},
+    }),
+  );
+  const alertWorker = new Worker(QUEUE.alert, (job, token) => alertProcessor(job, token), { connection: options.connection, prefix, concurrency: ALERT_CONCURRENCY });
+  alertWorker.on('failed', (job, err) => log.warn({ queue: QUEUE.alert, jobId: job?.id, target: job?.data?.target, err: err.message }, 'alert job failed'));
+  alertWorker.on('error', (err) => log.warn({ queue: QUEUE.alert, err: err.message }, 'worker error'));
   const concurrencies = () => Object.fromEntries(workers.map((x) => [x.name, x.concurrency]));
   log.info({ prefix, queues: workers.map((x) => x.name), archiveConcurrency: workers.find((x) => x.name === 'archive')?.concurrency }, 'worker started');
 
@@ -173,13 +206,14 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
     async close(deadlineMs = current.config.fleet.worker.shutdownTimeout) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), deadlineMs)));
-      const outcome = await Promise.race([Promise.all(workers.map((x) => x.close())).then(() => 'closed' as const), deadline]);
+      const outcome = await Promise.race([Promise.all([...workers, alertWorker].map((x) => x.close())).then(() => 'closed' as const), deadline]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
         log.warn({ deadlineMs }, 'active jobs did not finish in time; handing them back');
-        await Promise.allSettled(workers.map((x) => x.close(true)));
+        await Promise.allSettled([...workers, alertWorker].map((x) => x.close(true)));
       }
       await archiveQueue.close().catch(() => {});
+      await alertQueue.close().catch(() => {});
       log.info({}, 'worker closed');
     },
   };

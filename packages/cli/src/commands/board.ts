@@ -47,7 +47,7 @@ export function registerBoard(program: Command, ctx: CliContext): void {
         connection: ctx.env.REDIS_URL || DEFAULT_REDIS_URL,
         prefix: opts.prefix ?? section.prefix ?? DEFAULT_PREFIX,
         // tick too: its job schedulers (one per policy schedule) show in Bull Board.
-        queueNames: [QUEUE.tick, ...WORK_QUEUES],
+        queueNames: [QUEUE.tick, ...WORK_QUEUES, QUEUE.alert],
         auth: section.auth,
         listen,
         log: jsonLineLogger(ctx),

@@ -154,7 +154,7 @@ export function startFleetWorker(ctx: CliContext, config: FleetConfig, prefix: s
   });
   const identity = localProcessIdentity();
   const worker = createFleetWorker({
-    connection, redis, prefix, config, provider: fleetProvider(config, { redis, prefix }), repositories, clock: ctx.clock, log, metrics, hostname: ctx.hostname,
+    connection, redis, prefix, config, provider: fleetProvider(config, { redis, prefix }), repositories, clock: ctx.clock, log, metrics, hostname: ctx.hostname, env: ctx.env,
     ...(identity ? { identity } : {}),
     ...(archiveConcurrency ? { archiveConcurrency } : {}),
   });

@@ -49,9 +49,9 @@ async function startBoard(config: FleetConfig, ctx: CliContext, prefix: string, 
   const auth = config.board.auth;
   const { readFleetMetrics, fleetMetricsText } = await import('@snapfleet/worker');
   const board = await mod.startBoard!({
-    connection: redisConnection(ctx), prefix, queueNames: [QUEUE.tick, ...WORK_QUEUES], listen: config.board.listen, log,
+    connection: redisConnection(ctx), prefix, queueNames: [QUEUE.tick, ...WORK_QUEUES, QUEUE.alert], listen: config.board.listen, log,
     auth: { ...(auth.token ? { token: auth.token } : {}), ...(auth.users ? { users: auth.users } : {}), anonymous: auth.anonymous },
-    extraMetrics: async ({ connection }: { connection: Pick<Redis, 'hgetall' | 'smembers'> }) =>
+    extraMetrics: async ({ connection }: { connection: Pick<Redis, 'hgetall'> }) =>
       fleetMetricsText(await readFleetMetrics(connection, prefix)) + complianceMetricsText(await complianceView(connection, prefix, config, ctx.clock.now())),
   });
   ctx.stderr.write(`snapfleet: board at ${board.url}/board/\n`);

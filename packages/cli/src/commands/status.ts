@@ -101,8 +101,8 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         lines.push('', 'could not check:');
         for (const p of problems) lines.push(`  ${p.policy}: ${p.error}`);
       }
-      lines.push('', 'policies (RPO: volumes, breached, never backed up, gone):');
-      for (const p of view.policies) lines.push(`  ${p.policy}: RPO ${age(p.rpoSeconds)}: ${p.volumes} volumes, ${p.breached} breached, ${p.never} never, ${p.gone} gone`);
+      lines.push('', 'policies (RPO: volumes, breached, never backed up, pending first backup, gone):');
+      for (const p of view.policies) lines.push(`  ${p.policy}: RPO ${age(p.rpoSeconds)}: ${p.volumes} volumes, ${p.breached} breached, ${p.never} never, ${p.pending} pending, ${p.gone} gone`);
       lines.push('', 'volumes, worst first (state, age of the newest recovery point / RPO):');
       for (const v of view.volumes) lines.push(`  ${volumeLine(v)}`);
       ctx.stdout.write(lines.join('\n') + '\n');
@@ -112,7 +112,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
 function volumeLine(v: VolumeCompliance): string {
   const point = v.recoveryPoint
     ? `${age(v.ageSeconds)} / ${v.rpoSeconds !== undefined ? age(v.rpoSeconds) : '-'} (${v.recoveryPoint.time}${v.recoveryPoint.id ? `, ${v.recoveryPoint === v.lastArchive ? 'archive' : 'snapshot'} ${v.recoveryPoint.id.slice(0, 12)}` : ''})`
-    : 'no recovery point';
+    : `no recovery point${v.coveredSince ? ` (covered since ${v.coveredSince}, RPO ${v.rpoSeconds !== undefined ? age(v.rpoSeconds) : '-'})` : ''}`;
   const error = v.lastError ? `; last error (${v.lastError.queue}, ${v.lastError.at}): ${v.lastError.message}` : '';
   return `${v.state.toUpperCase().padEnd(8)} ${v.policy}/${v.volumeId}: ${point}${error}`;
 }

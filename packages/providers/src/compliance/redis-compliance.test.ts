@@ -58,17 +58,18 @@ describe('compliance records in Redis', () => {
     const ids = Array.from({ length: 2500 }, (_, i) => `vol-${i}`);
     await rec.discovered('big', ids, new Date('2026-12-04T02:00:00Z'));
     let read = await readComplianceRecords(redis, prefix, ['big', 'never-discovered']);
-    expect(read.covered.get('big')?.volumes.sort()).toEqual([...ids].sort());
+    expect([...read.covered.get('big')!.since.keys()].sort()).toEqual([...ids].sort());
     expect(read.covered.get('big')?.at).toBe('2026-12-04T02:00:00.000Z');
     expect(read.covered.has('never-discovered')).toBe(false);
 
-    await rec.discovered('big', ['vol-7'], new Date('2026-12-04T03:00:00Z'));
+    // vol-7 stays covered (since its first discovery), vol-new is new, the rest left.
+    await rec.discovered('big', ['vol-7', 'vol-new'], new Date('2026-12-04T03:00:00Z'));
     read = await readComplianceRecords(redis, prefix, ['big']);
-    expect(read.covered.get('big')).toEqual({ at: '2026-12-04T03:00:00.000Z', volumes: ['vol-7'] });
+    expect(read.covered.get('big')).toEqual({ at: '2026-12-04T03:00:00.000Z', since: new Map([['vol-7', '2026-12-04T02:00:00.000Z'], ['vol-new', '2026-12-04T03:00:00.000Z']]) });
 
     await rec.discovered('big', [], new Date('2026-12-04T04:00:00Z'));
     read = await readComplianceRecords(redis, prefix, ['big']);
-    expect(read.covered.get('big')).toEqual({ at: '2026-12-04T04:00:00.000Z', volumes: [] });
+    expect(read.covered.get('big')).toEqual({ at: '2026-12-04T04:00:00.000Z', since: new Map() });
   });
 
   it('passes over records it cannot read instead of failing', async () => {

@@ -14,8 +14,8 @@ import type { Redis } from 'ioredis';
 import type { JobFailure, RecoveryPoint, VolumeRecord } from '@snapfleet/shared/compliance';
 import { complianceKey, coveredVolumesKey, discoveredAtKey } from '@snapfleet/shared/jobs';
 
-/** Members per SADD while a discovery is recorded: bounded, so 100,000 volumes are 100 commands. */
-const MEMBERS_PER_COMMAND = 1000;
+/** Volumes per command while a discovery is recorded: bounded, so 100,000 volumes are 200 commands. */
+const VOLUMES_PER_COMMAND = 1000;
 
 /** Sets the point if it is newer than the stored one (ISO times compare as strings), clears the error. */
 const SET_IF_NEWER = `
@@ -47,8 +47,11 @@ const field = (policy: string, volumeId: string) => JSON.stringify([policy, volu
 
 export interface ComplianceRecords {
   records: VolumeRecord[];
-  /** Per policy, the volumes its latest discovery found, and when; absent if never recorded. */
-  covered: Map<string, { at: string; volumes: string[] }>;
+  /**
+   * Per policy, when its latest discovery ran and the volumes it found, each with the time the
+   * policy first covered it (kept across discoveries while it stays covered); absent if never recorded.
+   */
+  covered: Map<string, { at: string; since: Map<string, string> }>;
 }
 
 export function createComplianceRecorder(redis: Redis, prefix: string) {
@@ -60,12 +63,20 @@ export function createComplianceRecorder(redis: Redis, prefix: string) {
     async failed(policy: string, volumeId: string, failure: JobFailure): Promise<void> {
       await redis.eval(SET_FIRST_OF_SLOT, 1, complianceKey(prefix, 'error'), field(policy, volumeId), JSON.stringify(failure), failure.slot ?? '');
     },
-    /** Replaces the policy's covered set in one step (built aside, then renamed over it). */
+    /**
+     * Replaces the policy's covered volumes in one step (built aside, then renamed over it); a
+     * volume covered before keeps the time it was first covered, a new one gets `at`.
+     */
     async discovered(policy: string, volumeIds: readonly string[], at: Date): Promise<void> {
       const key = coveredVolumesKey(prefix, policy);
       const temp = `${key}:next`;
+      const now = at.toISOString();
       await redis.del(temp);
-      for (let i = 0; i < volumeIds.length; i += MEMBERS_PER_COMMAND) await redis.sadd(temp, ...volumeIds.slice(i, i + MEMBERS_PER_COMMAND));
+      for (let i = 0; i < volumeIds.length; i += VOLUMES_PER_COMMAND) {
+        const ids = volumeIds.slice(i, i + VOLUMES_PER_COMMAND);
+        const since = await redis.hmget(key, ...ids);
+        await redis.hset(temp, Object.fromEntries(ids.map((id, j) => [id, since[j] ?? now])));
+      }
       const m = redis.multi();
       if (volumeIds.length > 0) m.rename(temp, key);
       else m.del(key);
@@ -78,7 +89,7 @@ export function createComplianceRecorder(redis: Redis, prefix: string) {
 export type ComplianceRecorder = ReturnType<typeof createComplianceRecorder>;
 
 /** Everything recorded, for the policies named (covered sets are read per policy). */
-export async function readComplianceRecords(redis: Pick<Redis, 'hgetall' | 'smembers'>, prefix: string, policies: readonly string[]): Promise<ComplianceRecords> {
+export async function readComplianceRecords(redis: Pick<Redis, 'hgetall'>, prefix: string, policies: readonly string[]): Promise<ComplianceRecords> {
   const [archives, snapshots, errors, discoveredAt] = await Promise.all([
     redis.hgetall(complianceKey(prefix, 'archive')),
     redis.hgetall(complianceKey(prefix, 'snapshot')),
@@ -110,11 +121,11 @@ export async function readComplianceRecords(redis: Pick<Redis, 'hgetall' | 'smem
     const r = e && recordOf(f);
     if (r) r.lastError = e;
   }
-  const covered = new Map<string, { at: string; volumes: string[] }>();
+  const covered = new Map<string, { at: string; since: Map<string, string> }>();
   await Promise.all(
     policies.map(async (p) => {
       const at = discoveredAt[p];
-      if (at !== undefined) covered.set(p, { at, volumes: await redis.smembers(coveredVolumesKey(prefix, p)) });
+      if (at !== undefined) covered.set(p, { at, since: new Map(Object.entries(await redis.hgetall(coveredVolumesKey(prefix, p)))) });
     }),
   );
   return { records: [...byField.values()], covered };

@@ -37,6 +37,17 @@ describe('assessCompliance', () => {
     expect(rows.find((r) => r.policy === 'hourly')).toMatchObject({ overBySeconds: 0.5 * 3600 });
   });
 
+  it('gives a newly covered volume one RPO for its first backup', () => {
+    const p: CompliancePolicy = { name: 'daily', rpoMs: 25 * H, volumes: ['new', 'old', 'unknown'], coveredSince: new Map([['new', hoursAgo(2)], ['old', hoursAgo(30)]]) };
+    const rows = assessCompliance([p], [], now);
+    expect(rows.map((r) => [r.volumeId, r.state, r.overBySeconds])).toEqual([
+      ['unknown', 'never', undefined],
+      ['old', 'never', 5 * 3600],
+      ['new', 'pending', -23 * 3600],
+    ]);
+    expect(summarizeCompliance([p], rows)[0]).toMatchObject({ volumes: 3, never: 2, pending: 1 });
+  });
+
   it('judges recorded volumes as covered when the policy has not been discovered', () => {
     const rows = assessCompliance([{ name: 'daily', rpoMs: 25 * H }], records.filter((r) => r.policy === 'daily'), now);
     expect(rows.map((r) => r.state).sort()).toEqual(['breached', 'ok', 'ok', 'ok']);
@@ -45,8 +56,8 @@ describe('assessCompliance', () => {
   it('counts per policy', () => {
     const rows = assessCompliance(policies, records, now);
     expect(summarizeCompliance(policies, rows)).toEqual([
-      { policy: 'daily', rpoSeconds: 25 * 3600, volumes: 4, breached: 1, never: 1, gone: 1 },
-      { policy: 'hourly', rpoSeconds: 1.5 * 3600, volumes: 1, breached: 1, never: 0, gone: 0 },
+      { policy: 'daily', rpoSeconds: 25 * 3600, volumes: 4, breached: 1, never: 1, pending: 0, gone: 1 },
+      { policy: 'hourly', rpoSeconds: 1.5 * 3600, volumes: 1, breached: 1, never: 0, pending: 0, gone: 0 },
     ]);
   });
 });

@@ -43,6 +43,8 @@ export interface CompliancePolicy {
   rpoMs: number;
   /** The volumes the policy covers now; undefined when discovery has not run or failed. */
   volumes?: readonly string[];
+  /** ISO 8601 per volume: since when the policy has covered it (a new volume gets one RPO for its first backup). */
+  coveredSince?: ReadonlyMap<string, string>;
 }
 
 export type ComplianceState =
@@ -50,8 +52,10 @@ export type ComplianceState =
   | 'ok'
   /** The newest recovery point is older than the RPO. */
   | 'breached'
-  /** Covered by the policy, but no recovery point exists: outside any RPO. */
+  /** Covered by the policy for longer than the RPO (or since unknown), and no recovery point exists. */
   | 'never'
+  /** Covered for less than the RPO, and no recovery point yet: its first backup is not due. */
+  | 'pending'
   /** Has recovery points under the policy, which no longer covers it. */
   | 'gone'
   /** Has recovery points under a policy the config no longer has. */
@@ -67,8 +71,13 @@ export interface VolumeCompliance {
   recoveryPoint?: RecoveryPoint;
   /** Age of the recovery point. */
   ageSeconds?: number;
-  /** ageSeconds - rpoSeconds: how far past (positive) or within (negative) the RPO. */
+  /**
+   * ageSeconds - rpoSeconds: how far past (positive) or within (negative) the RPO. Without a
+   * recovery point, the time covered takes the place of the age.
+   */
   overBySeconds?: number;
+  /** ISO 8601: since when the policy has covered the volume, where known. */
+  coveredSince?: string;
   lastArchive?: RecoveryPoint;
   lastSnapshot?: RecoveryPoint;
   lastError?: JobFailure;
@@ -80,11 +89,12 @@ export interface PolicyCompliance {
   volumes: number;
   breached: number;
   never: number;
+  pending: number;
   gone: number;
 }
 
-/** Worst first: breached and never (the longest past the RPO first), then gone, orphan, ok. */
-const RANK: Record<ComplianceState, number> = { never: 0, breached: 0, gone: 1, orphan: 2, ok: 3 };
+/** Worst first: breached and never (the longest past the RPO first), then gone, orphan, then ok and pending (the closest to it first). */
+const RANK: Record<ComplianceState, number> = { never: 0, breached: 0, gone: 1, orphan: 2, pending: 3, ok: 3 };
 
 const key = (policy: string, volumeId: string) => `${policy}\u0000${volumeId}`;
 
@@ -116,7 +126,7 @@ export function summarizeCompliance(policies: readonly CompliancePolicy[], volum
   return policies.map((p) => {
     const mine = volumes.filter((v) => v.policy === p.name);
     const count = (s: ComplianceState) => mine.filter((v) => v.state === s).length;
-    return { policy: p.name, rpoSeconds: p.rpoMs / 1000, volumes: mine.length - count('gone'), breached: count('breached'), never: count('never'), gone: count('gone') };
+    return { policy: p.name, rpoSeconds: p.rpoMs / 1000, volumes: mine.length - count('gone'), breached: count('breached'), never: count('never'), pending: count('pending'), gone: count('gone') };
   });
 }
 
@@ -124,7 +134,12 @@ function judge(p: CompliancePolicy, r: VolumeRecord, now: Date, covered: boolean
   const base = withPoint(r, now);
   const rpoSeconds = p.rpoMs / 1000;
   if (!covered) return { ...base, rpoSeconds, state: 'gone' };
-  if (base.ageSeconds === undefined) return { ...base, rpoSeconds, state: 'never' };
+  if (base.ageSeconds === undefined) {
+    const since = p.coveredSince?.get(r.volumeId);
+    if (since === undefined) return { ...base, rpoSeconds, state: 'never' };
+    const overBySeconds = (now.getTime() - Date.parse(since)) / 1000 - rpoSeconds;
+    return { ...base, rpoSeconds, coveredSince: since, overBySeconds, state: overBySeconds > 0 ? 'never' : 'pending' };
+  }
   const overBySeconds = base.ageSeconds - rpoSeconds;
   return { ...base, rpoSeconds, overBySeconds, state: overBySeconds > 0 ? 'breached' : 'ok' };
 }

@@ -11,3 +11,5 @@ export {
   type VolumeCompliance,
   type VolumeRecord,
 } from './assess.js';
+export { decideRpoAlerts, rpoAlertKey, type RpoAlertDecision, type RpoAlertState } from './alert-transitions.js';
+export { policyRpos } from './policy-rpos.js';

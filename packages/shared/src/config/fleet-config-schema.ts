@@ -12,7 +12,8 @@ import { retentionRulesSchema } from '../retention/rules-schema.js';
 import { isValidTimeZone } from '../retention/zoned-time.js';
 import { Secret } from './secret.js';
 import { BOARD_TOKEN_USER, DEFAULT_BOARD_LISTEN, parseListen } from './board-listen.js';
-import { formatIntervalMs, parseIntervalMs } from './intervals.js';
+import { interval } from './interval-schema.js';
+import { alertsSchema } from './alerts-schema.js';
 import { DEFAULT_ZSTD_LEVEL } from '../content/compression-level.js';
 import { providerSchema } from './provider-config-schema.js';
 
@@ -20,21 +21,6 @@ import { providerSchema } from './provider-config-schema.js';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const nameSchema = (what: string) =>
   z.string({ error: `must be a ${what} name` }).regex(NAME, { error: `must start with a letter or digit and contain only letters, digits, "_", "." and "-"` });
-
-/** An interval ("30s", "1h30m") as milliseconds, at least `minMs`. */
-const interval = (minMs: number) =>
-  z.string({ error: 'must be an interval such as "30s", "5m", "1h" or "1d"' }).transform((text, ctx) => {
-    const ms = parseIntervalMs(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `must be an interval such as "30s", "5m", "1h" or "1d"; got ${JSON.stringify(text)}` });
-      return z.NEVER;
-    }
-    if (ms < minMs) {
-      ctx.addIssue({ code: 'custom', message: `must be at least ${formatIntervalMs(minMs)}; got ${text}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 const timeZone = z.string().refine(isValidTimeZone, { error: (iss) => `unknown time zone ${JSON.stringify(iss.input)} (an IANA name such as "Europe/Berlin")` });
 const positiveInt = z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be at least 1' });
@@ -281,6 +267,8 @@ export const fleetConfigSchema = z
     volumes: z.record(nameSchema('volume'), volumeSchema).default({}),
     policies: z.array(policySchema).default([]),
     board: boardConfigSchema.optional(),
+    /** Where alerts go (docs/operations.md, "Alerts"). Absent: no alerts. */
+    alerts: alertsSchema.optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

@@ -23,3 +23,4 @@ export { parseListen, DEFAULT_BOARD_LISTEN, BOARD_TOKEN_USER, type BoardListen }
 export { parseIntervalMs, formatIntervalMs } from './intervals.js';
 export { globMatches, globToRegExp } from './glob.js';
 export { selectorMatches, type SelectableVolume } from './volume-selector.js';
+export { ALERT_EVENTS, alertsSchema, targetWants, type AlertEvent, type AlertsConfig, type AlertTargetConfig } from './alerts-schema.js';

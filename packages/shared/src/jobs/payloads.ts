@@ -38,6 +38,21 @@ export const tickJobSchema = z.discriminatedUnion('kind', [
   z.strictObject({ v: z.literal(1), kind: z.literal('verify'), repository: id }),
 ]);
 
+/** One alert, as sent: ids, states and messages, never a secret (messages are the jobs' own). */
+export const alertSchema = z.strictObject({
+  event: z.enum(['job-failed', 'rpo-breached', 'rpo-recovered', 'prune-leftovers']),
+  /** ISO 8601: when the fleet noticed. */
+  at: z.string().min(1),
+  summary: z.string().min(1).max(2000),
+  policy: id.optional(),
+  volumeId: id.optional(),
+  repository: id.optional(),
+  details: z.record(z.string(), z.union([z.string().max(2000), z.number(), z.boolean()])).optional(),
+});
+
+/** Send `alert` to the config's target `target` (the worker looks up its URL). */
+export const alertDeliveryJobSchema = z.strictObject({ v: z.literal(1), target: id, alert: alertSchema });
+
 /** What a snapshot job returns: its child's value is how archive learns the snapshot ref. */
 export const snapshotResultSchema = z.strictObject({ ref: z.string().min(1), volumeId: id });
 
@@ -45,6 +60,8 @@ export type VolumeJob = z.output<typeof volumeJobSchema>;
 export type VerifyJob = z.output<typeof verifyJobSchema>;
 export type TickJob = z.output<typeof tickJobSchema>;
 export type SnapshotResult = z.output<typeof snapshotResultSchema>;
+export type Alert = z.output<typeof alertSchema>;
+export type AlertDeliveryJob = z.output<typeof alertDeliveryJobSchema>;
 
 /** zod's message in one line, field first: `volumeId: Invalid input: expected string`. */
 export function describePayloadError(error: z.ZodError): string {

@@ -9,6 +9,8 @@ export const QUEUE = {
   archive: 'archive',
   retention: 'retention',
   verify: 'verify',
+  /** Alert deliveries, and the periodic RPO check that decides them (docs/operations.md, "Alerts"). */
+  alert: 'alert',
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];

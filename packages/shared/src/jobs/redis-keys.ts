@@ -38,11 +38,21 @@ export function complianceKey(prefix: string, kind: 'archive' | 'snapshot' | 'er
   return `${prefix}:fleet:compliance:${kind}`;
 }
 
-/** The volumes a policy covered at its latest full discovery (a set), and when (a hash per policy). */
+/** The volumes a policy covered at its latest full discovery (a hash: volume -> when first covered), and when it ran (a hash per policy). */
 export function coveredVolumesKey(prefix: string, policy: string): string {
   return `${prefix}:fleet:compliance:covered:${encodePolicyPart(policy)}`;
 }
 
 export function discoveredAtKey(prefix: string): string {
   return `${prefix}:fleet:compliance:discovered-at`;
+}
+
+/** Per (policy, volume), the RPO state alerts were last decided for (a hash; docs/operations.md, "Alerts"). */
+export function alertStateKey(prefix: string): string {
+  return `${prefix}:fleet:alerts:rpo-state`;
+}
+
+/** Held for the quiet period after an alert about `subject` was sent: the next one waits it out. */
+export function alertQuietKey(prefix: string, event: string, subject: string): string {
+  return `${prefix}:fleet:alerts:quiet:${event}:${subject}`;
 }

@@ -16,6 +16,7 @@ import { policyNamed, type Processor, type ProcessorDeps } from './processor-dep
 import { applySnapshotTier, type ArchiveJobState, type SnapshotTierOutcome } from './snapshot-tier-retention.js';
 import { applySnapshotCopies, type SnapshotCopiesOutcome } from './snapshot-copies.js';
 import { replicateVolume, type ReplicationOutcome } from './replication.js';
+import type { AlertOutbox } from '../alerts/alert-outbox.js';
 
 /** A prune of a large repository takes minutes; the lock is renewed while it runs. */
 const PRUNE_LOCK_TTL_MS = 60_000;
@@ -25,6 +26,8 @@ export interface RetentionDeps extends ProcessorDeps {
   prefix: string;
   /** The state of an archive job by id, to tell a finished archive from one still to run. */
   archiveJobState: ArchiveJobState;
+  /** Where a prune that left objects behind is reported. @defaultValue not reported */
+  alerts?: AlertOutbox;
 }
 
 export interface RetentionJobResult {
@@ -83,6 +86,12 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
             await deps.redis.set(lastPruneKey(deps.prefix, data.repository), String(now));
             await deps.redis.set(lastMaintenanceKey(deps.prefix, data.repository), String(now));
             deps.log.info({ jobId: job.id, repository: data.repository, deletedPacks: report.deletedPacks, freedBytes: report.freedBytes }, 'pruned');
+            if (report.retainedPacks > 0 && deps.alerts) {
+              const summary = `prune of repository ${data.repository} left ${report.retainedPacks} unneeded pack(s) in place: Object Lock retains them until ${report.retainedUntil ?? 'a later date'}; the first prune after that deletes them`;
+              await deps.alerts
+                .send({ event: 'prune-leftovers', at: deps.clock.now().toISOString(), summary, repository: data.repository, details: { retainedPacks: report.retainedPacks, ...(report.retainedUntil ? { retainedUntil: report.retainedUntil } : {}) } }, JSON.stringify(['repository', data.repository]))
+                .catch((err: Error) => deps.log.warn({ err: err.message }, 'could not enqueue a prune-leftovers alert'));
+            }
             pruned = true;
           } catch (err) {
             // A prune outside the fleet (the CLI) holds the repository: the next retention job

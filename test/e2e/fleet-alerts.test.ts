@@ -1,0 +1,142 @@
+/**
+ * Alerts end to end, in real processes against real Redis and a local HTTP receiver: a volume
+ * whose backups fail (its image is missing) gives one job-failed alert at once and, once it has
+ * been covered for longer than its RPO, shows as breached in status and on /metrics and gives one
+ * RPO breach alert however many checks run; once its image is back and a backup succeeds, one
+ * recovery alert.
+ * A Slack-compatible target subscribed to breaches alone gets exactly its one message. No alert
+ * carries the repository password or the webhook URLs' secret path.
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeRun, makeTempDir, removeDir, runCli } from '../support/cli.js';
+import { deletePrefix, fleetConfig, makeFleet, spawnFleet, stopFleet, uniquePrefix, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
+
+const env = { REDIS_URL: 'redis://127.0.0.1:6379' };
+const TOKEN = 'alerts-e2e-board-token';
+const RPO_S = 15;
+const SECRET_PATH = '/hooks/T0-secret-path-e2e';
+const prefix = uniquePrefix('alerts');
+let dir: string;
+let fleet: FleetFixture;
+let server: Server;
+let run: FleetProcess | undefined;
+const received: { path: string; body: Record<string, unknown> }[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', body: JSON.parse(text) as Record<string, unknown> });
+      res.writeHead(204).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  dir = await makeTempDir('alerts');
+  fleet = await makeFleet(dir, {
+    volumes: 1,
+    sizeMiB: 4,
+    config: (f) => ({
+      ...fleetConfig(f, { policy: { rpo: `${RPO_S}s` }, fleet: { jobs: { attempts: 1 } } }),
+      board: { listen: '127.0.0.1:0', auth: { token: TOKEN } },
+      alerts: {
+        checkEvery: '1s',
+        targets: [
+          { name: 'ops', kind: 'webhook', url: `${base}${SECRET_PATH}/ops` },
+          { name: 'chat', kind: 'slack', urlEnv: 'SNAPFLEET_TEST_SLACK_URL', events: ['rpo-breached'] },
+        ],
+      },
+    }),
+  });
+  process.env.SNAPFLEET_TEST_SLACK_URL = `${base}${SECRET_PATH}/chat`;
+});
+afterAll(async () => {
+  if (run) await stopFleet(run, 10_000);
+  server.close();
+  await deletePrefix(prefix);
+  await removeDir(dir);
+});
+
+/** `run` writes "snapfleet: board at URL/board/" to stderr once the board listens. */
+async function waitForBoard(p: FleetProcess): Promise<string> {
+  let seen = '';
+  for (;;) {
+    const m = /snapfleet: board at (http:\/\/[^\s]+)\/board\//.exec(seen);
+    if (m) return m[1]!;
+    if (p.child.exitCode !== null) throw new Error(`run exited:\n${seen}`);
+    const [chunk] = (await Promise.race([once(p.child.stderr!, 'data'), once(p.child, 'exit')])) as [unknown];
+    seen += String(chunk ?? '');
+  }
+}
+
+const events = (path: string, event?: string) => received.filter((r) => r.path.endsWith(path) && (event === undefined || r.body.event === event));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function backupNow(): Promise<void> {
+  const r = await runCli(['backup-now', '--config', fleet.config, '--prefix', prefix, '--policy', 'every'], env);
+  expect(r.code, describeRun(r)).toBe(0);
+}
+
+it('alerts a failing volume once, its RPO breach once, and its recovery once', async () => {
+  const image = fleet.volumes[0]!.path;
+  await rename(image, `${image}.away`);
+  run = spawnFleet(['run', '--config', fleet.config, '--prefix', prefix], { ...env, SNAPFLEET_TEST_SLACK_URL: process.env.SNAPFLEET_TEST_SLACK_URL });
+  const boardUrl = waitForBoard(run);
+  await backupNow();
+  await waitFor('the job-failed alert', async () => events('/ops', 'job-failed').length > 0, 30_000);
+  // Covered for less than its RPO, the volume is pending its first backup: no breach yet.
+  expect(events('/ops', 'rpo-breached')).toHaveLength(0);
+  await waitFor('the breach alert', async () => events('/ops', 'rpo-breached').length > 0, (RPO_S + 30) * 1000);
+  // A second failing flow, and several more checks: nothing new to say.
+  await backupNow();
+  await sleep(4_000);
+  expect(events('/ops', 'job-failed')).toHaveLength(1);
+  expect(events('/ops', 'rpo-breached')).toHaveLength(1);
+  const breach = events('/ops', 'rpo-breached')[0]!.body;
+  expect(breach).toMatchObject({ source: 'snapfleet', fleet: prefix, event: 'rpo-breached', policy: 'every', volumeId: 'vol-01', details: { state: 'never', rpoSeconds: RPO_S } });
+  expect(String(breach.summary)).toMatch(/^every\/vol-01: no recovery point, RPO 15s; last error \(snapshot\): .*vol-1\.img/);
+  expect(events('/ops', 'job-failed')[0]!.body).toMatchObject({ event: 'job-failed', volumeId: 'vol-01', details: { queue: 'snapshot' } });
+  const status = await runCli(['status', '--config', fleet.config, '--prefix', prefix, '--json'], env);
+  expect(status.code, describeRun(status)).toBe(0);
+  expect((JSON.parse(status.stdout) as { volumes: { volumeId: string; state: string }[] }).volumes).toEqual([expect.objectContaining({ volumeId: 'vol-01', state: 'never' })]);
+  const metrics = await (await fetch(`${await boardUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  expect(metrics).toContain('snapfleet_volume_rpo_breached{policy="every",volume="vol-01"} 1\n');
+  expect(metrics).toContain('snapfleet_policy_volumes{policy="every",state="never"} 1\n');
+  const slack = events('/chat');
+  expect(slack).toHaveLength(1);
+  expect(String(slack[0]!.body.text)).toMatch(new RegExp(`^\\[${prefix}\\] RPO breached: every/vol-01\\n`));
+
+  await rename(`${image}.away`, image);
+  await backupNow();
+  await waitFor('the recovery alert', async () => events('/ops', 'rpo-recovered').length > 0, 60_000);
+  await sleep(3_000);
+  expect(events('/ops', 'rpo-recovered')).toHaveLength(1);
+  expect(events('/ops', 'rpo-recovered')[0]!.body).toMatchObject({ volumeId: 'vol-01', details: { state: 'ok' } });
+  const healed = await (await fetch(`${await boardUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  expect(healed).toContain('snapfleet_volume_rpo_breached{policy="every",volume="vol-01"} 0\n');
+  expect(events('/chat')).toHaveLength(1); // subscribed to breaches only
+
+  const password = (await readFile(fleet.passwordFile, 'utf8')).trim();
+  for (const r of received) {
+    const text = JSON.stringify(r.body);
+    expect(text).not.toContain(password);
+    expect(text).not.toContain(SECRET_PATH);
+  }
+  const stopped = await stopFleet(run);
+  run = undefined;
+  expect(stopped.stderr).not.toContain(SECRET_PATH);
+});
+
+it('refuses a target with both or neither of url and urlEnv, naming the field', async () => {
+  const bad = `${dir}/bad.yaml`;
+  await writeFile(bad, JSON.stringify({ ...fleetConfig(fleet), alerts: { targets: [{ name: 'x', kind: 'webhook' }] } }));
+  const r = await runCli(['status', '--config', bad, '--prefix', prefix], env);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/alerts\.targets\[0\]\.url: give url or urlEnv \(exactly one\)/);
+});
