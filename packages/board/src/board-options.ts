@@ -3,6 +3,7 @@
  * the CLI): the board reads no environment and no files.
  */
 import type { RedisOptions } from 'ioredis';
+import type { ComplianceSource } from './compliance-page.js';
 
 /** viewer: read-only dashboard and GET endpoints. operator: may also retry / remove / promote. */
 export type Role = 'viewer' | 'operator';
@@ -59,6 +60,8 @@ export interface BoardOptions {
   log?: BoardLogger;
   /** Fleet-wide counters kept by the workers (readFleetMetrics), appended to /metrics. */
   extraMetrics?: (ctx: ExtraMetricsContext) => Promise<ExtraMetricsValue>;
+  /** RPO compliance for the /compliance page (absent: no page). */
+  compliance?: ComplianceSource;
 }
 
 export interface RunningBoard {

@@ -5,6 +5,7 @@
  * parseBoardSection at the edge and hand the result to startBoard.
  */
 export { startBoard } from './start-board.js';
+export { createCompliancePage, PAGE_ROWS, type ComplianceData, type ComplianceSource } from './compliance-page.js';
 export {
   DEFAULT_PREFIX,
   type AuthOptions,

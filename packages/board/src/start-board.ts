@@ -13,6 +13,7 @@ import { createBoardMetrics } from './board-metrics.js';
 import { BOARD_PATH, createBullBoardHandler } from './bull-board-routes.js';
 import { createHealthRoutes } from './health-routes.js';
 import { createOpsApi } from './ops-api.js';
+import { createCompliancePage } from './compliance-page.js';
 import type { Redis } from 'ioredis';
 import { createRedisConnection, RedisUnavailableError, withRedis } from './redis-connection.js';
 
@@ -40,6 +41,10 @@ export async function startBoard(options: BoardOptions): Promise<RunningBoard> {
     res.type(metrics.contentType).send(await metrics.render());
   });
   app.use('/api', requireAuth, sameOriginOnly(), noStore, createOpsApi({ queues, redis, prefix, log }));
+  if (options.compliance) {
+    const page = createCompliancePage(options.compliance, { connection: redis, prefix }, `RPO compliance: snapfleet (${prefix})`);
+    app.use('/compliance', requireAuth, noStore, (_req, _res, next) => withRedis(redis, async () => undefined).then(() => next(), next), page);
+  }
   app.use(BOARD_PATH, requireAuth, sameOriginOnly(), redisGate(redis), createBullBoardHandler([...queues.values()], prefix));
   app.use(errorHandler(log));
 

@@ -55,6 +55,8 @@ export function registerBoard(program: Command, ctx: CliContext): void {
         // Then RPO compliance from the fleet's records, when the file is a whole fleet config.
         extraMetrics: async ({ connection, prefix }) =>
           fleetMetricsText(await readFleetMetrics(connection, prefix)) + (fleet ? complianceMetricsText(await complianceView(connection, prefix, fleet, ctx.clock.now())) : ''),
+        // The /compliance page, likewise.
+        ...(fleet ? { compliance: async ({ connection, prefix }) => complianceView(connection, prefix, fleet, ctx.clock.now()) } : {}),
       });
       await new Promise<void>((resolve) => {
         ctx.onInterrupt(async () => {

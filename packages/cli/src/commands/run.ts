@@ -53,6 +53,7 @@ async function startBoard(config: FleetConfig, ctx: CliContext, prefix: string, 
     auth: { ...(auth.token ? { token: auth.token } : {}), ...(auth.users ? { users: auth.users } : {}), anonymous: auth.anonymous },
     extraMetrics: async ({ connection }: { connection: Pick<Redis, 'hgetall'> }) =>
       fleetMetricsText(await readFleetMetrics(connection, prefix)) + complianceMetricsText(await complianceView(connection, prefix, config, ctx.clock.now())),
+    compliance: async ({ connection }: { connection: Pick<Redis, 'hgetall'> }) => complianceView(connection, prefix, config, ctx.clock.now()),
   });
   ctx.stderr.write(`snapfleet: board at ${board.url}/board/\n`);
   return () => board.close();
