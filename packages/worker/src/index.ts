@@ -16,3 +16,4 @@ export { createRetentionProcessor, type RetentionDeps, type RetentionJobResult }
 export { applySnapshotTier, type ArchiveJobState, type SnapshotTierOutcome } from './processors/snapshot-tier-retention.js';
 export { createVerifyProcessor } from './processors/verify-processor.js';
 export type { Processor, ProcessorDeps } from './processors/processor-deps.js';
+export { startProcessEndpoints, type ProcessEndpoints } from './process-endpoints.js';

@@ -10,12 +10,12 @@ import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { InvalidInputError, type VolumeProvider } from '@snapfleet/shared';
-import { parseFleetConfig, type FleetConfig } from '@snapfleet/shared/config';
+import { parseFleetConfig, parseListen, type FleetConfig } from '@snapfleet/shared/config';
 import type { FleetLogger } from '@snapfleet/shared/jobs';
 import { localProcessIdentity } from '@snapfleet/providers';
 import { createMemoryRateLimiter, createRedisRateLimiter, LocalVolumeProvider } from '@snapfleet/providers/fleet';
 import { DEFAULT_REDIS_URL, redisOptionsFromUrl, workerConnection, type PlannerOptions } from '@snapfleet/planner';
-import { createFleetMetrics, createFleetRepositories, createFleetWorker, type FleetWorker } from '@snapfleet/worker';
+import { createFleetMetrics, createFleetRepositories, createFleetWorker, startProcessEndpoints, type FleetWorker, type ProcessEndpoints } from '@snapfleet/worker';
 import type { CliContext, Env } from '../context.js';
 import { lazyAwsProvider } from '../lazy-aws-provider.js';
 
@@ -135,6 +135,8 @@ export function sharedLimitProviders(ctx: CliContext, prefix: string, log: Fleet
 export interface RunningWorker {
   worker: FleetWorker;
   metrics: ReturnType<typeof createFleetMetrics>;
+  /** The worker's Redis client (readiness pings it). */
+  redis: Redis;
   /** Applies a reloaded config to jobs that start from now on; returns settings that need a restart. */
   reload(next: FleetConfig): string[];
   close(): Promise<void>;
@@ -161,6 +163,7 @@ export function startFleetWorker(ctx: CliContext, config: FleetConfig, prefix: s
   return {
     worker,
     metrics,
+    redis,
     reload(next) {
       repositories.update(next.repositories);
       return worker.reload(next, fleetProvider(next, { redis, prefix }));
@@ -171,6 +174,32 @@ export function startFleetWorker(ctx: CliContext, config: FleetConfig, prefix: s
       redis.disconnect();
     },
   };
+}
+
+/**
+ * The process's /metrics and /healthz (`--metrics-listen`, else fleet.metrics.listen; neither:
+ * none). The URL goes to stderr, so a script that asked for port 0 learns the port.
+ */
+export async function startEndpoints(
+  ctx: CliContext,
+  config: FleetConfig,
+  role: 'planner' | 'worker' | 'run',
+  flag: string | undefined,
+  redis: Pick<Redis, 'ping'>,
+  registries: readonly RunningWorker['metrics']['registry'][] = [],
+): Promise<ProcessEndpoints | undefined> {
+  const listen = flag !== undefined ? parseListen(flag) : config.fleet.metrics?.listen;
+  if (!listen) {
+    if (flag !== undefined) throw new InvalidInputError(`--metrics-listen: expected "host:port", got ${JSON.stringify(flag)}`, 'metrics-listen');
+    return undefined;
+  }
+  const endpoints = await startProcessEndpoints({ listen, role, redis, registries });
+  ctx.stderr.write(`snapfleet: metrics at ${endpoints.url}/metrics\n`);
+  return endpoints;
+}
+
+export function withEndpointOption(cmd: Command): Command {
+  return cmd.option('--metrics-listen <host:port>', '/metrics and /healthz of this process (overrides fleet.metrics.listen)');
 }
 
 /** Resolves when the process is asked to stop; `cleanup` runs first (main.ts then exits). */

@@ -6,16 +6,17 @@
  */
 import { watchFile, unwatchFile } from 'node:fs';
 import type { Command } from 'commander';
+import { Redis } from 'ioredis';
 import { createPlanner } from '@snapfleet/planner';
 import type { CliContext } from '../context.js';
-import { fleetLogger, fleetPrefix, loadFleetConfig, sharedLimitProviders, redisConnection, untilInterrupted, withFleetOptions, type FleetOptions } from './fleet-common.js';
+import { fleetLogger, fleetPrefix, loadFleetConfig, sharedLimitProviders, redisConnection, startEndpoints, untilInterrupted, withEndpointOption, withFleetOptions, type FleetOptions } from './fleet-common.js';
 import { reloadConfigOnSignal } from './config-reload.js';
 
 /** Polling interval of the config watch: config edits are rare and a few seconds' lag is fine. */
 const CONFIG_POLL_MS = 2_000;
 
 export function registerPlanner(program: Command, ctx: CliContext): void {
-  withFleetOptions(program.command('planner').description('schedule policies and enqueue per-volume jobs')).action(async (opts: FleetOptions) => {
+  withEndpointOption(withFleetOptions(program.command('planner').description('schedule policies and enqueue per-volume jobs'))).action(async (opts: FleetOptions & { metricsListen?: string }) => {
     const config = await loadFleetConfig(opts.config, ctx.env);
     const prefix = fleetPrefix(opts, config);
     const log = fleetLogger(ctx, { role: 'planner', prefix });
@@ -29,12 +30,19 @@ export function registerPlanner(program: Command, ctx: CliContext): void {
       return restart;
     });
     await reloader.startWith(() => planner.start());
+    // Readiness pings Redis over a connection of its own: the planner's are BullMQ's.
+    const probe = new Redis({ ...redisConnection(ctx), maxRetriesPerRequest: 1 });
+    probe.on('error', () => {}); // an outage shows as 503 on /healthz and in the planner's own logs
+    const endpoints = await startEndpoints(ctx, config, 'planner', opts.metricsListen, probe);
     watchFile(opts.config, { interval: CONFIG_POLL_MS, persistent: false }, () => void reloader.reload('file change'));
     await untilInterrupted(ctx, async () => {
+      endpoints?.draining();
       unwatchFile(opts.config);
       reloader.release();
       await planner.close();
       providers.close();
+      await endpoints?.close();
+      probe.disconnect();
     });
   });
 }

@@ -14,7 +14,7 @@ import { QUEUE, WORK_QUEUES, slotFromTime, type FleetLogger } from '@snapfleet/s
 import type { FleetConfig } from '@snapfleet/shared/config';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { fleetLogger, fleetPrefix, loadFleetConfig, redisConnection, sharedLimitProviders, startFleetWorker, untilInterrupted, withFleetOptions, type FleetOptions, type RunningWorker } from './fleet-common.js';
+import { fleetLogger, fleetPrefix, loadFleetConfig, redisConnection, sharedLimitProviders, startEndpoints, startFleetWorker, untilInterrupted, withEndpointOption, withFleetOptions, type FleetOptions, type RunningWorker } from './fleet-common.js';
 import { mib } from './common.js';
 import { processSettingsNeedingRestart, reloadConfigOnSignal } from './config-reload.js';
 import { complianceView } from '../compliance-view.js';
@@ -119,10 +119,10 @@ async function runOnce(ctx: CliContext, config: FleetConfig, prefix: string, log
 }
 
 export function registerRun(program: Command, ctx: CliContext, setExitCode: (code: number) => void): void {
-  withFleetOptions(program.command('run').description('planner + worker (+ board) in one process'))
+  withEndpointOption(withFleetOptions(program.command('run').description('planner + worker (+ board) in one process')))
     .option('--once', 'back up every policy once now, wait, print a summary, exit (1 if any failed)')
     .option('--json', 'with --once: the summary as JSON')
-    .action(async (opts: FleetOptions & { once?: boolean; json?: boolean }) => {
+    .action(async (opts: FleetOptions & { once?: boolean; json?: boolean; metricsListen?: string }) => {
       const config = await loadFleetConfig(opts.config, ctx.env);
       const prefix = fleetPrefix(opts, config);
       const log = fleetLogger(ctx, { role: 'run', prefix });
@@ -145,12 +145,15 @@ export function registerRun(program: Command, ctx: CliContext, setExitCode: (cod
         running = startFleetWorker(ctx, config, prefix, log);
         return { worker: running, closeBoard: await startBoard(config, ctx, prefix, log) };
       });
+      const endpoints = await startEndpoints(ctx, config, 'run', opts.metricsListen, worker.redis, [worker.metrics.registry]);
       await untilInterrupted(ctx, async () => {
+        endpoints?.draining();
         reloader.release();
         await closeBoard?.();
         await worker.close();
         await planner.close();
         providers.close();
+        await endpoints?.close();
       });
     });
 }

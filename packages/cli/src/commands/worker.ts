@@ -8,16 +8,16 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { parseIntFlag } from '../units.js';
-import { fleetLogger, fleetPrefix, loadFleetConfig, startFleetWorker, untilInterrupted, withFleetOptions, type FleetOptions, type RunningWorker } from './fleet-common.js';
+import { fleetLogger, fleetPrefix, loadFleetConfig, startEndpoints, startFleetWorker, untilInterrupted, withEndpointOption, withFleetOptions, type FleetOptions, type RunningWorker } from './fleet-common.js';
 import { processSettingsNeedingRestart, reloadConfigOnSignal } from './config-reload.js';
 
 /** Archives at once in one process; beyond this the codec pool is the bottleneck anyway. */
 const MAX_CONCURRENCY = 64;
 
 export function registerWorker(program: Command, ctx: CliContext): void {
-  withFleetOptions(program.command('worker').description('process fleet jobs (snapshot, archive, retention, verify)'))
+  withEndpointOption(withFleetOptions(program.command('worker').description('process fleet jobs (snapshot, archive, retention, verify)')))
     .option('--concurrency <n>', 'archive jobs at once in this process (default: fleet.queues.archive.concurrency or 1)')
-    .action(async (opts: FleetOptions & { concurrency?: string }) => {
+    .action(async (opts: FleetOptions & { concurrency?: string; metricsListen?: string }) => {
       const config = await loadFleetConfig(opts.config, ctx.env);
       const prefix = fleetPrefix(opts, config);
       const concurrency = opts.concurrency ? parseIntFlag(opts.concurrency, 'concurrency', 1, MAX_CONCURRENCY) : undefined;
@@ -30,9 +30,12 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         return restart;
       });
       const worker = await reloader.startWith(async () => (running = startFleetWorker(ctx, config, prefix, log, concurrency)));
+      const endpoints = await startEndpoints(ctx, config, 'worker', opts.metricsListen, worker.redis, [worker.metrics.registry]);
       await untilInterrupted(ctx, async () => {
+        endpoints?.draining();
         reloader.release();
         await worker.close();
+        await endpoints?.close();
       });
     });
 }

@@ -250,6 +250,20 @@ const fleetSchema = z.strictObject({
   prefix: nameSchema('prefix').default('snapfleet'),
   worker: workerSchema.default(workerSchema.parse({})),
   jobs: jobsSchema.default(jobsSchema.parse({})),
+  /**
+   * /metrics and /healthz of planner and worker processes (docs/operations.md, "Process
+   * endpoints"); `--metrics-listen` overrides it per process. @defaultValue none served
+   */
+  metrics: z
+    .strictObject({
+      /** "host:port" ("127.0.0.1:9464"; port 0: any free port). No auth: keep it off public interfaces. */
+      listen: z.string().transform((text, ctx) => {
+        const listen = parseListen(text);
+        if (!listen) ctx.addIssue({ code: 'custom', message: `expected "host:port", got ${JSON.stringify(text)}` });
+        return listen ?? { host: '', port: 0 };
+      }),
+    })
+    .optional(),
   /** Per-stage locks (one active job per volume and stage). */
   locks: z.strictObject({ /** @defaultValue "30s" */ ttl: interval(1000).default(30_000) }).default({ ttl: 30_000 }),
   queues: z
