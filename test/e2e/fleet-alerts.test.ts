@@ -7,7 +7,6 @@
  * A Slack-compatible target subscribed to breaches alone gets exactly its one message. No alert
  * carries the repository password or the webhook URLs' secret path.
  */
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -67,16 +66,22 @@ afterAll(async () => {
   await removeDir(dir);
 });
 
-/** `run` writes "snapfleet: board at URL/board/" to stderr once the board listens. */
-async function waitForBoard(p: FleetProcess): Promise<string> {
+/**
+ * `run` writes "snapfleet: board at URL/board/" to stderr once the board listens. Called right
+ * after the spawn, before that line can have been written.
+ */
+function waitForBoard(p: FleetProcess): Promise<string> {
   let seen = '';
-  for (;;) {
-    const m = /snapfleet: board at (http:\/\/[^\s]+)\/board\//.exec(seen);
-    if (m) return m[1]!;
-    if (p.child.exitCode !== null) throw new Error(`run exited:\n${seen}`);
-    const [chunk] = (await Promise.race([once(p.child.stderr!, 'data'), once(p.child, 'exit')])) as [unknown];
-    seen += String(chunk ?? '');
-  }
+  p.child.stderr!.on('data', (c: Buffer) => (seen += c.toString()));
+  return waitFor(
+    'the board URL',
+    async () => {
+      if (p.child.exitCode !== null) throw new Error(`run exited:\n${seen}`);
+      return /snapfleet: board at (http:\/\/[^\s]+)\/board\//.exec(seen)?.[1];
+    },
+    30_000,
+    50,
+  );
 }
 
 /**

@@ -92,7 +92,9 @@ function render(v: View): string {
     .map((r) => {
       const point = r.recoveryPoint ? `${duration(r.ageSeconds ?? 0)} ago<br><small>${esc(r.recoveryPoint.time)}${r.recoveryPoint.id ? ` · ${esc(r.recoveryPoint.id.slice(0, 12))}` : ''}</small>` : 'none';
       const error = r.lastError ? `<small>${esc(r.lastError.queue)}, ${esc(r.lastError.at)}</small><br>${esc(r.lastError.message)}` : '';
-      return `<tr class="state-${esc(r.state)}"><td>${esc(r.policy)}</td><td>${esc(r.volumeId)}</td><td><span class="badge">${esc(r.state)}</span></td><td>${point}</td><td>${r.rpoSeconds !== undefined ? esc(duration(r.rpoSeconds)) : '-'}</td><td class="error">${error}</td></tr>`;
+      const d = r.lastDrill;
+      const drill = d ? `<span class="${d.ok ? 'drill-ok' : 'drill-failed'}">${d.ok ? `passed, RTO ${d.rtoSeconds !== undefined ? esc(d.rtoSeconds.toFixed(1)) : '?'}s` : 'FAILED'}</span><br><small>${esc(d.at)}</small>${d.ok || !d.message ? '' : `<br>${esc(d.message)}`}` : '-';
+      return `<tr class="state-${esc(r.state)}"><td>${esc(r.policy)}</td><td>${esc(r.volumeId)}</td><td><span class="badge">${esc(r.state)}</span></td><td>${point}</td><td>${r.rpoSeconds !== undefined ? esc(duration(r.rpoSeconds)) : '-'}</td><td class="error">${error}</td><td class="drill">${drill}</td></tr>`;
     })
     .join('');
   const pages = Math.max(1, Math.ceil(v.total / PAGE_ROWS));
@@ -104,7 +106,7 @@ body{font:14px system-ui,sans-serif;margin:24px;color:#1f2328}h1{font-size:20px}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #d0d7de;padding:6px 8px;text-align:left;vertical-align:top}
 th a{color:inherit;text-decoration:none}tr.bad td:first-child,tr.state-breached td:first-child,tr.state-never td:first-child{border-left:4px solid #cf222e}
 .badge{padding:1px 8px;border-radius:10px;background:#eaeef2}.state-breached .badge,.state-never .badge{background:#ffebe9;color:#a40e26}
-.state-ok .badge{background:#dafbe1;color:#116329}.state-pending .badge{background:#fff8c5;color:#7d4e00}.error{color:#a40e26;max-width:480px}
+.state-ok .badge{background:#dafbe1;color:#116329}.drill-ok{color:#116329}.drill-failed{color:#a40e26;font-weight:600}.state-pending .badge{background:#fff8c5;color:#7d4e00}.error{color:#a40e26;max-width:480px}
 nav a{margin-right:16px}
 </style></head><body>
 <nav><a href="../board/">Queues (Bull Board)</a><a href="./">RPO compliance</a><a href="data.json">JSON</a></nav>
@@ -112,7 +114,7 @@ nav a{margin-right:16px}
 <h2>Policies</h2>
 <table><thead><tr><th>policy</th><th>RPO</th><th>volumes</th><th>breached</th><th>never</th><th>pending</th><th>gone</th></tr></thead><tbody>${policyRows}</tbody></table>
 <h2>Volumes${filters ? ` (${esc(filters)}, <a href="./">all</a>)` : ''}: ${v.total}, worst first by default</h2>
-<table><thead><tr>${header('policy', 'policy')}${header('volume', 'volume')}${header('state', 'state')}${header('newest recovery point', 'age')}${header('RPO', 'rpo')}<th>last error</th></tr></thead><tbody>${volumeRows}</tbody></table>
+<table><thead><tr>${header('policy', 'policy')}${header('volume', 'volume')}${header('state', 'state')}${header('newest recovery point', 'age')}${header('RPO', 'rpo')}<th>last error</th><th>last restore drill</th></tr></thead><tbody>${volumeRows}</tbody></table>
 ${pages > 1 ? `<p>page ${v.page} of ${pages}${v.page < pages ? ` · <a href="${esc(link({ page: v.page + 1 }))}">next</a>` : ''}</p>` : ''}
 </body></html>`;
 }

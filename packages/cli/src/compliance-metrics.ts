@@ -26,7 +26,23 @@ export function complianceMetricsText(view: ComplianceView, volumeSeries = VOLUM
     'Volumes per policy and RPO state (ok, pending: new, first backup not due yet, breached, never: no recovery point past the RPO, gone: left the policy, orphan: the policy left the config).',
     policyNames.flatMap((policy) => STATES.map((state): [Record<string, string>, number] => [{ policy, state }, counts.get(JSON.stringify([policy, state])) ?? 0])),
   );
+  const drills = new Map<string, number>();
+  for (const v of view.volumes) {
+    if (!v.lastDrill) continue;
+    const k = JSON.stringify([v.policy, v.lastDrill.ok ? 'passed' : 'failed']);
+    drills.set(k, (drills.get(k) ?? 0) + 1);
+  }
+  metric(
+    'snapfleet_policy_drills',
+    'Volumes per policy whose last restore drill passed or failed.',
+    policyNames.flatMap((policy) => (['passed', 'failed'] as const).map((result): [Record<string, string>, number] => [{ policy, result }, drills.get(JSON.stringify([policy, result])) ?? 0])),
+  );
   const shown = view.volumes.slice(0, volumeSeries);
+  metric(
+    'snapfleet_volume_last_drill_rto_seconds',
+    `Restore time measured by the volume's last passed drill; only the ${volumeSeries} worst volumes.`,
+    shown.filter((v) => v.lastDrill?.ok && v.lastDrill.rtoSeconds !== undefined).map((v) => [{ policy: v.policy, volume: v.volumeId }, v.lastDrill!.rtoSeconds!]),
+  );
   metric(
     'snapfleet_volume_recovery_point_age_seconds',
     `Age of the volume's newest archive or provider snapshot; only the ${volumeSeries} worst volumes; absent when it has none.`,

@@ -14,6 +14,7 @@ import type { FleetConfig, PolicyConfig } from '@snapfleet/shared/config';
 import { QUEUE, WORK_QUEUES, describePayloadError, slotFromTime, tickJobSchema, verifyJobId, volumeJobId, type FleetLogger, type VerifyJob, type VolumeJob } from '@snapfleet/shared/jobs';
 import { reconcileSchedulers } from './schedulers.js';
 import { reconcileAlertCheck } from './alert-scheduler.js';
+import { reconcileDrillSchedulers } from './drill-schedulers.js';
 import { volumeFlow } from './flows.js';
 import { workJobOptions } from './job-options.js';
 import { producerConnection, workerConnection } from './redis-options.js';
@@ -155,6 +156,7 @@ export function createPlanner(options: PlannerOptions): Planner {
       if (options.manageSchedulers !== false) {
         await reconcileSchedulers(tickQueue, config, log);
         await reconcileAlertCheck(alertQueue, config);
+        await reconcileDrillSchedulers(verifyQueue, config);
       }
       await applyQueueLimits();
       if (options.processTicks === false) return;
@@ -168,6 +170,7 @@ export function createPlanner(options: PlannerOptions): Planner {
       if (nextProvider) provider = nextProvider;
       await reconcileSchedulers(tickQueue, config, log);
       await reconcileAlertCheck(alertQueue, config);
+      await reconcileDrillSchedulers(verifyQueue, config);
       await applyQueueLimits();
     },
     enqueuePolicy,

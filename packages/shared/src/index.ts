@@ -19,6 +19,8 @@ export { openWriteIndex, type WriteIndex } from './engine/write-index.js';
 export { restoreSnapshot, type RestoreRequest, type RestoreStats } from './engine/restore.js';
 export { verifyRepository, describeRanges, severityOf, type VerifyReport, type VerifyOptions, type Problem, type ProblemKind, type Severity, type Affected, type SnapshotDamage, type VerifySummary } from './engine/verify.js';
 export { verifySnapshot } from './engine/verify-snapshot.js';
+export { checkVolumeAgainstSnapshot, type VolumeCheckReport } from './engine/volume-check.js';
+export { drillSnapshot, type DrillReport } from './engine/drill.js';
 export { readPackList } from './engine/snapshot-index.js';
 export type { Progress, ProgressListener } from './engine/progress.js';
 export { createInlineCodecPool, createThreadCodecPool, defaultThreadCount, startCodecThreads, type CodecPool, type CodecThreads } from './parallel/codec-pool.js';

@@ -23,6 +23,7 @@ import { createArchiveProcessor } from './processors/archive-processor.js';
 import { createRetentionProcessor, type RetentionDeps } from './processors/retention-processor.js';
 import { createVerifyProcessor } from './processors/verify-processor.js';
 import { createAlertProcessor } from './processors/alert-processor.js';
+import { createDrillProcessor } from './processors/drill-processor.js';
 import { createAlertOutbox } from './alerts/alert-outbox.js';
 import { jobFailedAlert } from './alerts/job-failed-alert.js';
 
@@ -75,6 +76,11 @@ export function workerSettingsNeedingRestart(prev: FleetConfig, next: FleetConfi
   return out;
 }
 
+/** Jobs of one queue by name: the verify queue also runs restore drills (`drill`). */
+function routeByName(fallback: Processor, byName: Record<string, Processor>): Processor {
+  return (job, token) => (Object.hasOwn(byName, job.name) ? byName[job.name]! : fallback)(job, token);
+}
+
 function classified(processor: Processor): Processor {
   return async (job, token) => {
     try {
@@ -99,7 +105,8 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   const alertQueue = new Queue(QUEUE.alert, { connection: options.connection, prefix });
   alertQueue.on('error', (err) => log.warn({ err: err.message }, 'alert queue connection error'));
   const outbox = createAlertOutbox({ queue: alertQueue, redis: options.redis, prefix, config: () => current.config });
-  const compliance = recordCompliance(createComplianceRecorder(options.redis, prefix), clock, (err) => log.warn({ err: err.message }, 'could not record RPO compliance'));
+  const recorder = createComplianceRecorder(options.redis, prefix);
+  const compliance = recordCompliance(recorder, clock, (err) => log.warn({ err: err.message }, 'could not record RPO compliance'));
   archiveQueue.on('error', (err) => log.warn({ err: err.message }, 'archive queue connection error'));
   const deps: RetentionDeps = {
     get config() {
@@ -124,7 +131,20 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
     snapshot: createSnapshotProcessor(deps),
     archive: createArchiveProcessor(deps),
     retention: createRetentionProcessor(deps),
-    verify: createVerifyProcessor(deps),
+    verify: routeByName(createVerifyProcessor(deps), {
+      drill: createDrillProcessor({
+        get config() {
+          return current.config;
+        },
+        repositories: options.repositories,
+        clock,
+        log,
+        redis: options.redis,
+        prefix,
+        recorder,
+        alerts: outbox,
+      }),
+    }),
   };
   const gate = {
     locks,
@@ -164,7 +184,9 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
       const final = !job || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
       if (final) metrics.jobFinished(queue, 'failed', undefined);
       log.error({ queue, jobId: job?.id, policy: job?.data?.policy, volume: job?.data?.volumeId, kind, final, err: err.message }, final ? 'job failed' : 'job attempt failed; will retry');
-      if (final && job) {
+      // A parent failed because its child did (BullMQ's deferred failure): the child's failure
+      // is the one recorded and alerted.
+      if (final && job && !job.deferredFailure) {
         compliance.failed(queue, job, err);
         const alert = jobFailedAlert(queue, job, err, clock.now());
         if (alert) outbox.send(alert.alert, alert.quietSubject).catch((e: Error) => log.warn({ err: e.message }, 'could not enqueue a job-failed alert'));

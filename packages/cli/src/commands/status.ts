@@ -114,5 +114,7 @@ function volumeLine(v: VolumeCompliance): string {
     ? `${age(v.ageSeconds)} / ${v.rpoSeconds !== undefined ? age(v.rpoSeconds) : '-'} (${v.recoveryPoint.time}${v.recoveryPoint.id ? `, ${v.recoveryPoint === v.lastArchive ? 'archive' : 'snapshot'} ${v.recoveryPoint.id.slice(0, 12)}` : ''})`
     : `no recovery point${v.coveredSince ? ` (covered since ${v.coveredSince}, RPO ${v.rpoSeconds !== undefined ? age(v.rpoSeconds) : '-'})` : ''}`;
   const error = v.lastError ? `; last error (${v.lastError.queue}, ${v.lastError.at}): ${v.lastError.message}` : '';
-  return `${v.state.toUpperCase().padEnd(8)} ${v.policy}/${v.volumeId}: ${point}${error}`;
+  const d = v.lastDrill;
+  const drill = d ? `; last drill ${d.at}: ${d.ok ? `passed, restored in ${d.rtoSeconds?.toFixed(1)}s` : `FAILED: ${d.message ?? ''}`}` : '';
+  return `${v.state.toUpperCase().padEnd(8)} ${v.policy}/${v.volumeId}: ${point}${error}${drill}`;
 }

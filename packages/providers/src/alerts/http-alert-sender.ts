@@ -27,6 +27,7 @@ const TITLES: Record<Alert['event'], string> = {
   'rpo-breached': 'RPO breached',
   'rpo-recovered': 'RPO recovered',
   'prune-leftovers': 'prune left objects behind',
+  'drill-failed': 'restore drill failed',
 };
 
 /** What a Slack-compatible webhook receives: one line of text, then the details. */

@@ -42,8 +42,10 @@ describe('compliance records in Redis', () => {
     expect(after.records.find((r) => r.volumeId === 'vol-2')?.lastError).toBeUndefined();
   });
 
-  it('keeps a flow\'s first failure: its parents fail only because of it', async () => {
+  it('keeps the failure of a flow\'s earliest stage: its parents fail only because of it', async () => {
     const slot = '20261204T020000Z';
+    // The parents' failures may be reported first.
+    await rec.failed('daily', 'vol-3', { queue: 'retention', slot, message: 'child archive failed', at: '2026-12-04T02:00:01.000Z' });
     await rec.failed('daily', 'vol-3', { queue: 'snapshot', slot, message: 'volume vol-3 not found', at: '2026-12-04T02:00:01.000Z' });
     await rec.failed('daily', 'vol-3', { queue: 'archive', slot, message: 'child snapshot failed', at: '2026-12-04T02:00:02.000Z' });
     let read = await readComplianceRecords(redis, prefix, ['daily']);

@@ -11,7 +11,7 @@
  * the volume's error. Redis loss forgets them; `snapfleet status` reads the repositories too.
  */
 import type { Redis } from 'ioredis';
-import type { JobFailure, RecoveryPoint, VolumeRecord } from '@snapfleet/shared/compliance';
+import type { DrillResult, JobFailure, RecoveryPoint, VolumeRecord } from '@snapfleet/shared/compliance';
 import { complianceKey, coveredVolumesKey, discoveredAtKey } from '@snapfleet/shared/jobs';
 
 /** Volumes per command while a discovery is recorded: bounded, so 100,000 volumes are 200 commands. */
@@ -32,12 +32,17 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 `;
 
-/** Sets the failure unless one of the same slot is stored: that one is the flow's cause. */
-const SET_FIRST_OF_SLOT = `
+/**
+ * Sets the failure unless one of the same slot from an earlier stage of the flow is stored: that
+ * one is the cause, and its parents fail only because of it (their failures may be reported
+ * first: the order of the workers' events is not the flow's).
+ */
+const SET_CAUSE_OF_SLOT = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur and ARGV[3] ~= '' then
   local ok, old = pcall(cjson.decode, cur)
-  if ok and type(old) == 'table' and old.slot == ARGV[3] then return 0 end
+  local rank = { snapshot = 0, archive = 1, retention = 2 }
+  if ok and type(old) == 'table' and old.slot == ARGV[3] and (rank[old.queue] or 3) <= (rank[ARGV[4]] or 3) then return 0 end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
@@ -61,7 +66,10 @@ export function createComplianceRecorder(redis: Redis, prefix: string) {
     archived: (policy: string, volumeId: string, p: RecoveryPoint) => point('archive', policy, volumeId, p),
     snapshotted: (policy: string, volumeId: string, p: RecoveryPoint) => point('snapshot', policy, volumeId, p),
     async failed(policy: string, volumeId: string, failure: JobFailure): Promise<void> {
-      await redis.eval(SET_FIRST_OF_SLOT, 1, complianceKey(prefix, 'error'), field(policy, volumeId), JSON.stringify(failure), failure.slot ?? '');
+      await redis.eval(SET_CAUSE_OF_SLOT, 1, complianceKey(prefix, 'error'), field(policy, volumeId), JSON.stringify(failure), failure.slot ?? '', failure.queue);
+    },
+    async drilled(policy: string, volumeId: string, result: DrillResult): Promise<void> {
+      await redis.hset(complianceKey(prefix, 'drill'), field(policy, volumeId), JSON.stringify(result));
     },
     /**
      * Replaces the policy's covered volumes in one step (built aside, then renamed over it); a
@@ -90,10 +98,11 @@ export type ComplianceRecorder = ReturnType<typeof createComplianceRecorder>;
 
 /** Everything recorded, for the policies named (covered sets are read per policy). */
 export async function readComplianceRecords(redis: Pick<Redis, 'hgetall'>, prefix: string, policies: readonly string[]): Promise<ComplianceRecords> {
-  const [archives, snapshots, errors, discoveredAt] = await Promise.all([
+  const [archives, snapshots, errors, drills, discoveredAt] = await Promise.all([
     redis.hgetall(complianceKey(prefix, 'archive')),
     redis.hgetall(complianceKey(prefix, 'snapshot')),
     redis.hgetall(complianceKey(prefix, 'error')),
+    redis.hgetall(complianceKey(prefix, 'drill')),
     redis.hgetall(discoveredAtKey(prefix)),
   ]);
   const byField = new Map<string, VolumeRecord>();
@@ -120,6 +129,11 @@ export async function readComplianceRecords(redis: Pick<Redis, 'hgetall'>, prefi
     const e = parseFailure(v);
     const r = e && recordOf(f);
     if (r) r.lastError = e;
+  }
+  for (const [f, v] of Object.entries(drills)) {
+    const d = parseDrill(v);
+    const r = d && recordOf(f);
+    if (r) r.lastDrill = d;
   }
   const covered = new Map<string, { at: string; since: Map<string, string> }>();
   await Promise.all(
@@ -152,6 +166,18 @@ function parseFailure(text: string): JobFailure | undefined {
   const v = parseObject(text);
   if (!v || typeof v.queue !== 'string' || typeof v.message !== 'string' || typeof v.at !== 'string') return undefined;
   return { queue: v.queue, message: v.message, at: v.at, ...(typeof v.jobId === 'string' ? { jobId: v.jobId } : {}), ...(typeof v.slot === 'string' ? { slot: v.slot } : {}) };
+}
+
+function parseDrill(text: string): DrillResult | undefined {
+  const v = parseObject(text);
+  if (!v || typeof v.at !== 'string' || typeof v.snapshotId !== 'string' || typeof v.ok !== 'boolean') return undefined;
+  return {
+    at: v.at,
+    snapshotId: v.snapshotId,
+    ok: v.ok,
+    ...(typeof v.rtoSeconds === 'number' ? { rtoSeconds: v.rtoSeconds } : {}),
+    ...(typeof v.message === 'string' ? { message: v.message } : {}),
+  };
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {

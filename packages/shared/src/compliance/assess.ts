@@ -27,6 +27,18 @@ export interface JobFailure {
   at: string;
 }
 
+/** The outcome of a volume's last restore drill (docs/operations.md, "Restore drills"). */
+export interface DrillResult {
+  /** ISO 8601: when the drill ran. */
+  at: string;
+  snapshotId: string;
+  ok: boolean;
+  /** Seconds the restore took: the measured recovery time. */
+  rtoSeconds?: number;
+  /** Why it failed. */
+  message?: string;
+}
+
 /** What the fleet recorded of one volume under one policy. */
 export interface VolumeRecord {
   policy: string;
@@ -36,6 +48,7 @@ export interface VolumeRecord {
   lastSnapshot?: RecoveryPoint;
   /** The last job of the volume's flow that failed for good, since its last success. */
   lastError?: JobFailure;
+  lastDrill?: DrillResult;
 }
 
 export interface CompliancePolicy {
@@ -81,6 +94,7 @@ export interface VolumeCompliance {
   lastArchive?: RecoveryPoint;
   lastSnapshot?: RecoveryPoint;
   lastError?: JobFailure;
+  lastDrill?: DrillResult;
 }
 
 export interface PolicyCompliance {
@@ -153,6 +167,7 @@ function withPoint(r: VolumeRecord, now: Date): Omit<VolumeCompliance, 'state'> 
     ...(r.lastArchive ? { lastArchive: r.lastArchive } : {}),
     ...(r.lastSnapshot ? { lastSnapshot: r.lastSnapshot } : {}),
     ...(r.lastError ? { lastError: r.lastError } : {}),
+    ...(r.lastDrill ? { lastDrill: r.lastDrill } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ export {
   assessCompliance,
   summarizeCompliance,
   type CompliancePolicy,
+  type DrillResult,
   type ComplianceState,
   type JobFailure,
   type PolicyCompliance,
@@ -13,3 +14,4 @@ export {
 } from './assess.js';
 export { decideRpoAlerts, rpoAlertKey, type RpoAlertDecision, type RpoAlertState } from './alert-transitions.js';
 export { policyRpos } from './policy-rpos.js';
+export { pickDrills, type DrillCandidate, type DrillPick } from './drill-selection.js';

@@ -109,6 +109,20 @@ const policySchema = z.strictObject({
    * `init --copy-id-key-from`), whose own `retention` rules then apply to them there.
    */
   replicate: z.strictObject({ repository: nameSchema('repository'), retention: retentionRulesSchema.optional() }).optional(),
+  /**
+   * Restore drills (docs/operations.md, "Restore drills"): on `schedule`, `volumes` of the
+   * policy's volumes (weighted by the time since their last drill) each have one of their
+   * snapshots restored to a scratch file in `scratchDir` and checked block by block.
+   */
+  drill: z
+    .strictObject({
+      schedule: scheduleSchema,
+      /** Volumes drilled per run. @defaultValue 1 */
+      volumes: positiveInt.default(1),
+      /** An absolute directory for the scratch copies (each removed after its check). @defaultValue the OS temp directory */
+      scratchDir: z.string().refine((d) => d.startsWith('/'), { error: 'must be an absolute path' }).optional(),
+    })
+    .optional(),
   /** Garbage collection of the policy's repository after retention, at most once per `every`. */
   prune: z.strictObject({ every: interval(MIN_EVERY_MS) }).optional(),
   /**

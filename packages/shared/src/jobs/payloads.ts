@@ -38,9 +38,12 @@ export const tickJobSchema = z.discriminatedUnion('kind', [
   z.strictObject({ v: z.literal(1), kind: z.literal('verify'), repository: id }),
 ]);
 
+/** A restore drill of a policy's volumes (the verify queue; docs/operations.md, "Restore drills"). */
+export const drillJobSchema = z.strictObject({ v: z.literal(1), policy: id });
+
 /** One alert, as sent: ids, states and messages, never a secret (messages are the jobs' own). */
 export const alertSchema = z.strictObject({
-  event: z.enum(['job-failed', 'rpo-breached', 'rpo-recovered', 'prune-leftovers']),
+  event: z.enum(['job-failed', 'rpo-breached', 'rpo-recovered', 'prune-leftovers', 'drill-failed']),
   /** ISO 8601: when the fleet noticed. */
   at: z.string().min(1),
   summary: z.string().min(1).max(2000),
@@ -61,6 +64,7 @@ export type VerifyJob = z.output<typeof verifyJobSchema>;
 export type TickJob = z.output<typeof tickJobSchema>;
 export type SnapshotResult = z.output<typeof snapshotResultSchema>;
 export type Alert = z.output<typeof alertSchema>;
+export type DrillJob = z.output<typeof drillJobSchema>;
 export type AlertDeliveryJob = z.output<typeof alertDeliveryJobSchema>;
 
 /** zod's message in one line, field first: `volumeId: Invalid input: expected string`. */

@@ -32,9 +32,10 @@ export function fleetMetricsKey(prefix: string): string {
 
 /**
  * What the fleet records for RPO compliance (docs/operations.md): per (policy, volume) its newest
- * archive, its newest provider snapshot and the last job that gave up, one hash each.
+ * archive, its newest provider snapshot, the last job that gave up and its last restore drill,
+ * one hash each.
  */
-export function complianceKey(prefix: string, kind: 'archive' | 'snapshot' | 'error'): string {
+export function complianceKey(prefix: string, kind: 'archive' | 'snapshot' | 'error' | 'drill'): string {
   return `${prefix}:fleet:compliance:${kind}`;
 }
 

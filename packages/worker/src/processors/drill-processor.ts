@@ -1,0 +1,99 @@
+/**
+ * Restore drills (`drill` jobs on the verify queue, from the planner's per-policy job
+ * schedulers): picks the policy's volumes to drill (shared/compliance/drill-selection.ts, by the
+ * time since each one's last drill), restores one snapshot of each to a scratch file, checks
+ * every block read back against the manifest (engine/drill.ts), removes the file, and records
+ * the outcome and the restore time (RTO) with the fleet's compliance records. A failed drill
+ * alerts (`drill-failed`) and fails the job, so it shows in the queue too.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Job } from 'bullmq';
+import { drillSnapshot, PermanentError, type SnapshotEntry } from '@snapfleet/shared';
+import { pickDrills, type DrillCandidate, type DrillResult } from '@snapfleet/shared/compliance';
+import { drillJobSchema, policyTag } from '@snapfleet/shared/jobs';
+import { LocalVolumeSource, LocalVolumeTarget } from '@snapfleet/providers';
+import { readComplianceRecords, type ComplianceRecorder } from '@snapfleet/providers/fleet';
+import type { Redis } from 'ioredis';
+import { parsePayload } from '../job-errors.js';
+import type { AlertOutbox } from '../alerts/alert-outbox.js';
+import { policyNamed, type Processor, type ProcessorDeps } from './processor-deps.js';
+
+export interface DrillDeps extends Pick<ProcessorDeps, 'config' | 'repositories' | 'clock' | 'log'> {
+  redis: Redis;
+  prefix: string;
+  recorder: ComplianceRecorder;
+  alerts: AlertOutbox;
+  /** @defaultValue Math.random */
+  random?: () => number;
+}
+
+export interface DrillOutcome extends DrillResult {
+  volumeId: string;
+  checkedChunks?: number;
+}
+
+export function createDrillProcessor(deps: DrillDeps): Processor {
+  return async (job: Job) => {
+    const data = parsePayload(drillJobSchema, job.data, 'drill');
+    const config = deps.config;
+    const policy = policyNamed(config, data.policy);
+    if (!policy.drill) return { policy: policy.name, skipped: 'the policy has no drill' };
+    const { repo, pool } = await deps.repositories.open(policy.repository);
+    const tag = policyTag(policy.name);
+    const byVolume = new Map<string, SnapshotEntry[]>();
+    for (const e of await repo.listSnapshots()) {
+      if (!e.snapshot.tags.includes(tag)) continue;
+      const list = byVolume.get(e.snapshot.volumeId) ?? [];
+      list.push(e);
+      byVolume.set(e.snapshot.volumeId, list);
+    }
+    const { records } = await readComplianceRecords(deps.redis, deps.prefix, [policy.name]);
+    const lastDrill = new Map(records.filter((r) => r.policy === policy.name && r.lastDrill).map((r) => [r.volumeId, r.lastDrill!.at]));
+    const candidates: DrillCandidate[] = [...byVolume].map(([volumeId, entries]) => ({
+      volumeId,
+      snapshots: entries.map((e) => ({ id: e.id, time: e.snapshot.time })),
+      ...(lastDrill.has(volumeId) ? { lastDrillAt: lastDrill.get(volumeId)! } : {}),
+    }));
+    const picks = pickDrills(candidates, policy.drill.volumes, deps.clock.now(), deps.random ?? Math.random);
+    const outcomes: DrillOutcome[] = [];
+    for (const pick of picks) {
+      const entry = byVolume.get(pick.volumeId)!.find((e) => e.id === pick.snapshotId)!;
+      // The file name carries no volume id: ids may hold characters a file name must not.
+      const scratch = join(policy.drill.scratchDir ?? tmpdir(), `snapfleet-drill-${randomBytes(8).toString('hex')}.img`);
+      const at = deps.clock.now().toISOString();
+      let outcome: DrillOutcome;
+      try {
+        const report = await drillSnapshot(repo, pool, entry, { target: new LocalVolumeTarget(scratch), readBack: () => LocalVolumeSource.open(scratch), clock: deps.clock });
+        outcome = {
+          volumeId: pick.volumeId,
+          at,
+          snapshotId: entry.id,
+          ok: report.ok,
+          rtoSeconds: report.restoreSeconds,
+          checkedChunks: report.check.chunks,
+          ...(report.ok ? {} : { message: `${report.check.mismatched} of ${report.check.chunks} chunks read back differ from the snapshot (first at byte ${report.check.firstMismatchAt})` }),
+        };
+      } catch (err) {
+        outcome = { volumeId: pick.volumeId, at, snapshotId: entry.id, ok: false, message: (err as Error).message.slice(0, 1500) };
+      } finally {
+        await rm(scratch, { force: true });
+      }
+      const { volumeId, checkedChunks: _checked, ...result } = outcome;
+      await deps.recorder.drilled(policy.name, volumeId, result);
+      deps.log[outcome.ok ? 'info' : 'error']({ jobId: job.id, policy: policy.name, volume: volumeId, snapshot: entry.id, rtoSeconds: outcome.rtoSeconds, err: outcome.message }, outcome.ok ? 'drill passed' : 'drill failed');
+      if (!outcome.ok) {
+        const summary = `restore drill of ${policy.name}/${volumeId} (snapshot ${entry.id.slice(0, 12)}) failed: ${outcome.message}`;
+        await deps.alerts
+          .send({ event: 'drill-failed', at, summary: summary.slice(0, 2000), policy: policy.name, volumeId, repository: policy.repository, details: { snapshotId: entry.id } }, JSON.stringify(['drill', policy.name, volumeId]))
+          .catch((err: Error) => deps.log.warn({ err: err.message }, 'could not enqueue a drill-failed alert'));
+      }
+      outcomes.push(outcome);
+    }
+    const failed = outcomes.filter((o) => !o.ok);
+    if (failed.length > 0) throw new PermanentError(`${failed.length} of ${outcomes.length} restore drill(s) of policy ${policy.name} failed; first: ${failed[0]!.volumeId}: ${failed[0]!.message}`);
+    return { policy: policy.name, drills: outcomes };
+  };
+}
