@@ -15,18 +15,20 @@
  * Secrets come out wrapped (they print as [redacted]); errors name the file and the field.
  */
 import { InvalidInputError } from '@snapfleet/shared';
-import { boardConfigSchema, DEFAULT_BOARD_LISTEN, parseListen } from '@snapfleet/shared/config';
+import { boardConfigSchema, DEFAULT_BOARD_LISTEN, parseListen, type BoardConfig } from '@snapfleet/shared/config';
 import { parse as parseYaml } from 'yaml';
-import type { AuthOptions } from './board-options.js';
 
 export { parseListen };
 export const DEFAULT_LISTEN = DEFAULT_BOARD_LISTEN;
 
 export interface BoardSection {
   listen: { host: string; port: number };
-  auth: AuthOptions;
+  /** As parsed: users may name their password by `passwordEnv` or `passwordFile`, which the caller reads. */
+  auth: BoardConfig['auth'];
   /** The fleet's BullMQ prefix (`fleet.prefix` of the same file), when the file sets one. */
   prefix?: string;
+  /** Certificate and key files for HTTPS (read by the caller). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /**

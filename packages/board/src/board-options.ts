@@ -13,7 +13,9 @@ export type SecretValue = string | { reveal(): string };
 
 export interface BoardUser {
   name: string;
-  password: SecretValue;
+  /** The password, or its scrypt or bcrypt hash (auth/password-hash.ts): exactly one. */
+  password?: SecretValue;
+  passwordHash?: SecretValue;
   role: Role;
 }
 
@@ -60,6 +62,8 @@ export interface BoardOptions {
   log?: BoardLogger;
   /** Fleet-wide counters kept by the workers (readFleetMetrics), appended to /metrics. */
   extraMetrics?: (ctx: ExtraMetricsContext) => Promise<ExtraMetricsValue>;
+  /** Serve HTTPS with this certificate and key (PEM). Absent: HTTP. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** RPO compliance for the /compliance page (absent: no page). */
   compliance?: ComplianceSource;
 }

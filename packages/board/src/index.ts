@@ -20,4 +20,5 @@ export {
 } from './board-options.js';
 export { DEFAULT_LISTEN, parseBoardConfigText, parseBoardSection, parseListen, type BoardSection } from './board-config.js';
 export { constantTimeEqual } from './auth/credentials.js';
+export { hashPassword, verifyPasswordHash } from './auth/password-hash.js';
 export { JOB_STATES, type JobState, type QueueStats } from './queue-stats.js';

@@ -3,6 +3,7 @@
  * metrics) over one Redis connection and one BullMQ Queue per configured queue name.
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { Queue } from 'bullmq';
@@ -48,7 +49,7 @@ export async function startBoard(options: BoardOptions): Promise<RunningBoard> {
   app.use(BOARD_PATH, requireAuth, sameOriginOnly(), redisGate(redis), createBullBoardHandler([...queues.values()], prefix));
   app.use(errorHandler(log));
 
-  const server = createServer(app);
+  const server: Server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, app) : createServer(app);
   const closeQueuesAndRedis = async (): Promise<void> => {
     await Promise.allSettled([...queues.values()].map((q) => q.close()));
     redis.disconnect();
@@ -61,7 +62,7 @@ export async function startBoard(options: BoardOptions): Promise<RunningBoard> {
   }
   const { port } = server.address() as AddressInfo;
   const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
-  const url = `http://${host}:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
   log.info({ url: `${url}${BOARD_PATH}/`, prefix, queues: options.queueNames, auth: describeAuth(options) }, 'board: listening');
 
   let closing: Promise<void> | undefined;

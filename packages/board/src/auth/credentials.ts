@@ -6,6 +6,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BOARD_TOKEN_USER } from '@snapfleet/shared/config';
 import type { AuthOptions, Role, SecretValue } from '../board-options.js';
+import { verifyPasswordHash } from './password-hash.js';
 
 /** User name that carries the token over HTTP basic auth (browsers can only prompt for basic). */
 export const TOKEN_USER = BOARD_TOKEN_USER;
@@ -20,6 +21,10 @@ export type AuthResult =
   | { ok: true; principal: Principal }
   /** `user` is the claimed basic-auth user name, for the log; never the secret. */
   | { ok: false; reason: 'missing' | 'invalid' | 'malformed'; user?: string };
+
+/** How long a hashed password that matched is taken on trust. */
+const VERIFIED_TTL_MS = 5 * 60_000;
+const MAX_VERIFIED = 1000;
 
 /** Per-process key: the digests below exist only to make both sides the same length. */
 const COMPARE_KEY = randomBytes(32);
@@ -42,7 +47,13 @@ export type Authenticator = (authorization: string | undefined) => AuthResult;
 
 export function createAuthenticator(auth: AuthOptions): Authenticator {
   const token = auth.token === undefined ? undefined : reveal(auth.token);
-  const users = (auth.users ?? []).map((u) => ({ name: u.name, password: reveal(u.password), role: u.role }));
+  const users = (auth.users ?? []).map((u): { name: string; role: Role; password?: string; hash?: string } => {
+    if ((u.password === undefined) === (u.passwordHash === undefined)) throw new Error(`board auth: user ${u.name} needs exactly one of password and passwordHash`);
+    return { name: u.name, role: u.role, ...(u.password !== undefined ? { password: reveal(u.password) } : { hash: reveal(u.passwordHash!) }) };
+  });
+  // A hash costs tens of milliseconds to check, and Bull Board polls several times a second:
+  // a name and password that passed are remembered (as an HMAC, never in plain) for a while.
+  const verified = new Map<string, number>();
   const anonymous = auth.anonymous === true;
   if (token === undefined && users.length === 0 && !anonymous) {
     throw new Error('board auth: configure a token, users, or anonymous: true (refusing to serve an open board by default)');
@@ -53,12 +64,25 @@ export function createAuthenticator(auth: AuthOptions): Authenticator {
   const checkUser = (name: string, password: string): Principal | undefined => {
     // No early exit: every user is compared, so the time does not depend on which one matched.
     let found: Principal | undefined;
+    const hashed = users.filter((u) => u.hash !== undefined);
     for (const u of users) {
+      if (u.password === undefined) continue;
       const nameOk = constantTimeEqual(name, u.name);
       const passwordOk = constantTimeEqual(password, u.password);
       if (nameOk && passwordOk && found === undefined) found = { name: u.name, role: u.role, via: 'basic' };
     }
-    return found;
+    if (found || hashed.length === 0) return found;
+    const key = createHmac('sha256', COMPARE_KEY).update(`${name}\u0000${password}`, 'utf8').digest('base64');
+    const now = Date.now();
+    const user = hashed.find((u) => constantTimeEqual(name, u.name));
+    const cached = verified.get(key);
+    if (user && cached !== undefined && now - cached < VERIFIED_TTL_MS) return { name: user.name, role: user.role, via: 'basic' };
+    // An unknown name costs one hash check too, so timing does not tell which names exist.
+    const ok = verifyPasswordHash((user ?? hashed[0]!).hash!, password) && user !== undefined;
+    if (!ok) return undefined;
+    if (verified.size >= MAX_VERIFIED) verified.clear();
+    verified.set(key, now);
+    return { name: user.name, role: user.role, via: 'basic' };
   };
 
   return (authorization) => {

@@ -5,6 +5,7 @@
  * the file's token, so the token can come from a secret store instead of the file.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidInputError } from '@snapfleet/shared';
 import { QUEUE, WORK_QUEUES } from '@snapfleet/shared/jobs';
@@ -14,13 +15,15 @@ import type { CliContext } from '../context.js';
 import { complianceView } from '../compliance-view.js';
 import { complianceMetricsText } from '../compliance-metrics.js';
 import { loadFleetConfig } from './fleet-common.js';
+import { resolveBoardAuth, readBoardTls } from '../board-secrets.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** fleet.prefix's default (the fleet config schema's). */
 const DEFAULT_PREFIX = 'snapfleet';
 
 interface BoardCommandOptions {
-  config: string;
+  config?: string;
+  hashPassword?: string;
   prefix?: string;
   listen?: string;
 }
@@ -29,26 +32,41 @@ export function registerBoard(program: Command, ctx: CliContext): void {
   program
     .command('board')
     .description('serve Bull Board, the ops API, health probes and Prometheus metrics')
-    .requiredOption('-c, --config <file>', 'fleet config file (YAML or JSON) with a board section')
+    .option('-c, --config <file>', 'fleet config file (YAML or JSON) with a board section (required to serve)')
+    .option('--hash-password <file>', 'print the scrypt hash of the password in FILE (its first line) for board.auth.users[].passwordHash, and exit')
     .option('--prefix <prefix>', `BullMQ key prefix of the fleet (default: fleet.prefix, else "${DEFAULT_PREFIX}")`)
     .option('--listen <host:port>', 'override board.listen')
     .action(async (opts: BoardCommandOptions) => {
       // Loaded here, not at start-up: Bull Board and its server cost every other command time.
-      const { parseBoardConfigText, parseListen, startBoard } = await import('@snapfleet/board');
-      const text = await readFile(opts.config, 'utf8').catch((err: NodeJS.ErrnoException) => {
-        throw new InvalidInputError(`cannot read config ${opts.config}: ${err.code ?? err.message}`, 'config');
+      const { hashPassword, parseBoardConfigText, parseListen, startBoard } = await import('@snapfleet/board');
+      if (opts.hashPassword !== undefined) {
+        const password = (await readFile(opts.hashPassword, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          throw new InvalidInputError(`--hash-password: cannot read ${opts.hashPassword}: ${err.code ?? 'error'}`, 'hash-password');
+        })).split(/\r?\n/)[0]!;
+        if (password.length < 8) throw new InvalidInputError('--hash-password: the password must be at least 8 characters', 'hash-password');
+        ctx.stdout.write(`${hashPassword(password)}\n`);
+        return;
+      }
+      if (opts.config === undefined) throw new InvalidInputError("required option '-c, --config <file>' not specified", 'config');
+      const configPath = opts.config;
+      const text = await readFile(configPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new InvalidInputError(`cannot read config ${configPath}: ${err.code ?? err.message}`, 'config');
       });
-      const section = parseBoardConfigText(text, opts.config, { token: ctx.env.SNAPFLEET_BOARD_TOKEN || undefined });
+      const section = parseBoardConfigText(text, configPath, { token: ctx.env.SNAPFLEET_BOARD_TOKEN || undefined });
+      const baseDir = dirname(resolve(configPath));
+      const auth = await resolveBoardAuth(section.auth, ctx.env, baseDir);
+      const tls = await readBoardTls(section.tls, baseDir);
       const listen = opts.listen === undefined ? section.listen : parseListen(opts.listen);
       // A board-only file (no policies) still serves the board, without compliance metrics.
-      const fleet = await loadFleetConfig(opts.config, ctx.env).catch(() => undefined);
+      const fleet = await loadFleetConfig(configPath, ctx.env).catch(() => undefined);
       if (!listen) throw new InvalidInputError(`--listen: expected "host:port", got ${JSON.stringify(opts.listen)}`, 'listen');
       const board = await startBoard({
         connection: ctx.env.REDIS_URL || DEFAULT_REDIS_URL,
         prefix: opts.prefix ?? section.prefix ?? DEFAULT_PREFIX,
         // tick too: its job schedulers (one per policy schedule) show in Bull Board.
         queueNames: [QUEUE.tick, ...WORK_QUEUES, QUEUE.alert],
-        auth: section.auth,
+        auth,
+        ...(tls ? { tls } : {}),
         listen,
         log: jsonLineLogger(ctx),
         // The workers' fleet-wide counters (one Redis hash per prefix), after the queue counts.

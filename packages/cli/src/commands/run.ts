@@ -6,6 +6,7 @@
  * Without --once, SIGHUP reloads the config file for the planner (schedulers follow it) and the
  * worker (new jobs use it); an invalid file is logged and the running config kept.
  */
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -19,6 +20,7 @@ import { mib } from './common.js';
 import { processSettingsNeedingRestart, reloadConfigOnSignal } from './config-reload.js';
 import { complianceView } from '../compliance-view.js';
 import { complianceMetricsText } from '../compliance-metrics.js';
+import { resolveBoardAuth, readBoardTls } from '../board-secrets.js';
 
 /** How often --once looks at its flows: a flow takes seconds at least; Redis barely notices. */
 const POLL_MS = 250;
@@ -36,7 +38,7 @@ interface FlowOutcome {
   reason?: string;
 }
 
-async function startBoard(config: FleetConfig, ctx: CliContext, prefix: string, log: FleetLogger): Promise<(() => Promise<void>) | undefined> {
+async function startBoard(config: FleetConfig, configPath: string, ctx: CliContext, prefix: string, log: FleetLogger): Promise<(() => Promise<void>) | undefined> {
   if (!config.board) return undefined;
   const specifier = '@snapfleet/board';
   let mod: { startBoard?: (options: unknown) => Promise<{ url: string; close(): Promise<void> }> };
@@ -46,11 +48,14 @@ async function startBoard(config: FleetConfig, ctx: CliContext, prefix: string, 
     ctx.stderr.write('snapfleet: the config has a board section, but @snapfleet/board is not installed with this CLI: the board is not started (run `snapfleet board` where it is installed)\n');
     return undefined;
   }
-  const auth = config.board.auth;
+  const baseDir = dirname(resolve(configPath));
+  const auth = await resolveBoardAuth(config.board.auth, ctx.env, baseDir);
+  const tls = await readBoardTls(config.board.tls, baseDir);
   const { readFleetMetrics, fleetMetricsText } = await import('@snapfleet/worker');
   const board = await mod.startBoard!({
     connection: redisConnection(ctx), prefix, queueNames: [QUEUE.tick, ...WORK_QUEUES, QUEUE.alert], listen: config.board.listen, log,
     auth: { ...(auth.token ? { token: auth.token } : {}), ...(auth.users ? { users: auth.users } : {}), anonymous: auth.anonymous },
+    ...(tls ? { tls } : {}),
     extraMetrics: async ({ connection }: { connection: Pick<Redis, 'hgetall'> }) =>
       fleetMetricsText(await readFleetMetrics(connection, prefix)) + complianceMetricsText(await complianceView(connection, prefix, config, ctx.clock.now())),
     compliance: async ({ connection }: { connection: Pick<Redis, 'hgetall'> }) => complianceView(connection, prefix, config, ctx.clock.now()),
@@ -143,7 +148,7 @@ export function registerRun(program: Command, ctx: CliContext, setExitCode: (cod
       const { worker, closeBoard } = await reloader.startWith(async () => {
         await planner.start();
         running = startFleetWorker(ctx, config, prefix, log);
-        return { worker: running, closeBoard: await startBoard(config, ctx, prefix, log) };
+        return { worker: running, closeBoard: await startBoard(config, opts.config, ctx, prefix, log) };
       });
       const endpoints = await startEndpoints(ctx, config, 'run', opts.metricsListen, worker.redis, [worker.metrics.registry]);
       await untilInterrupted(ctx, async () => {

@@ -188,16 +188,35 @@ const MIN_TOKEN_LENGTH = 16;
 /** Passwords are typed by people; 8 is the floor NIST SP 800-63B sets for them. */
 const MIN_PASSWORD_LENGTH = 8;
 
-const userSchema = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .regex(/^[^:\s]+$/, { error: 'user names may not contain ":" or spaces (HTTP basic auth)' })
-    .refine((n) => n !== BOARD_TOKEN_USER, { error: `"${BOARD_TOKEN_USER}" is reserved: it carries the token over basic auth` }),
-  password: z.string().min(MIN_PASSWORD_LENGTH, { error: `must be at least ${MIN_PASSWORD_LENGTH} characters` }).transform((s) => new Secret(s)),
-  /** viewer: read only; operator: may also retry, remove and promote jobs. @defaultValue "viewer" */
-  role: z.enum(['viewer', 'operator']).default('viewer'),
-});
+/** The ways to give a board user's password: exactly one, and none needs it in plain text here. */
+const PASSWORD_FIELDS = ['password', 'passwordHash', 'passwordEnv', 'passwordFile'] as const;
+
+const userSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .regex(/^[^:\s]+$/, { error: 'user names may not contain ":" or spaces (HTTP basic auth)' })
+      .refine((n) => n !== BOARD_TOKEN_USER, { error: `"${BOARD_TOKEN_USER}" is reserved: it carries the token over basic auth` }),
+    /** The password itself (prefer one of the others: this one sits in the file). */
+    password: z.string().min(MIN_PASSWORD_LENGTH, { error: `must be at least ${MIN_PASSWORD_LENGTH} characters` }).transform((s) => new Secret(s)).optional(),
+    /** A scrypt hash (`snapfleet board --hash-password`: $scrypt$ln=15,r=8,p=1$salt$hash) or a bcrypt one ($2b$...). */
+    passwordHash: z
+      .string()
+      .regex(/^(\$scrypt\$ln=\d+,r=\d+,p=\d+\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}|\$2[aby]\$\d\d\$[./A-Za-z0-9]{53})$/, { error: 'must be a scrypt hash ($scrypt$ln=15,r=8,p=1$salt$hash, from snapfleet board --hash-password) or a bcrypt hash ($2b$12$...)' })
+      .transform((s) => new Secret(s))
+      .optional(),
+    /** The environment variable holding the password, read by the process that serves the board. */
+    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }).optional(),
+    /** A file holding the password (its first line; relative to the config file). */
+    passwordFile: z.string().min(1).optional(),
+    /** viewer: read only; operator: may also retry, remove and promote jobs. @defaultValue "viewer" */
+    role: z.enum(['viewer', 'operator']).default('viewer'),
+  })
+  .superRefine((u, ctx) => {
+    const given = PASSWORD_FIELDS.filter((f) => u[f] !== undefined);
+    if (given.length !== 1) ctx.addIssue({ code: 'custom', path: [given[1] ?? 'password'], message: `give exactly one of ${PASSWORD_FIELDS.join(', ')}` });
+  });
 
 /**
  * The `board` section, for `snapfleet run` and `snapfleet board` alike (one schema, so that a file
@@ -213,6 +232,8 @@ export const boardConfigSchema = z.strictObject({
       if (!listen) ctx.addIssue({ code: 'custom', message: `expected "host:port", got ${JSON.stringify(text)}` });
       return listen ?? { host: '', port: 0 };
     }),
+  /** Serve HTTPS with this certificate (PEM files, relative to the config file). Absent: HTTP; put it behind a TLS proxy off loopback. */
+  tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
   /** At least one of token, users, anonymous: the board is never open by default. */
   auth: z
     .strictObject({
