@@ -4,6 +4,7 @@
  */
 import type { RedisOptions } from 'ioredis';
 import type { ComplianceSource } from './compliance-page.js';
+import type { AuditEntry } from '@snapfleet/shared/jobs';
 
 /** viewer: read-only dashboard and GET endpoints. operator: may also retry / remove / promote. */
 export type Role = 'viewer' | 'operator';
@@ -64,6 +65,8 @@ export interface BoardOptions {
   extraMetrics?: (ctx: ExtraMetricsContext) => Promise<ExtraMetricsValue>;
   /** Serve HTTPS with this certificate and key (PEM). Absent: HTTP. */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Records an operator's change (the fleet's audit log; absent: changes are only logged). */
+  audit?: (ctx: ExtraMetricsContext, entry: AuditEntry) => Promise<void>;
   /** RPO compliance for the /compliance page (absent: no page). */
   compliance?: ComplianceSource;
 }

@@ -15,6 +15,7 @@ import { BOARD_PATH, createBullBoardHandler } from './bull-board-routes.js';
 import { createHealthRoutes } from './health-routes.js';
 import { createOpsApi } from './ops-api.js';
 import { createCompliancePage } from './compliance-page.js';
+import { auditTrail } from './audit-trail.js';
 import type { Redis } from 'ioredis';
 import { createRedisConnection, RedisUnavailableError, withRedis } from './redis-connection.js';
 
@@ -36,6 +37,8 @@ export async function startBoard(options: BoardOptions): Promise<RunningBoard> {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders);
+  const audit = options.audit;
+  if (audit) app.use(auditTrail((entry) => audit({ connection: redis, prefix }, entry), log));
   app.use(createHealthRoutes(redis));
   app.get('/', (_req, res) => res.redirect(`${BOARD_PATH}/`));
   app.get('/metrics', requireAuth, async (_req, res) => {

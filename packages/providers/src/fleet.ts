@@ -7,3 +7,4 @@ export { LocalVolumeProvider, type LocalVolumeSpec } from './local/local-volume-
 export { createMemoryRateLimiter, createRedisRateLimiter, type RateLimitOptions, type RedisRateLimitOptions } from './limits/index.js';
 export { createComplianceRecorder, readComplianceRecords, type ComplianceRecorder, type ComplianceRecords } from './compliance/redis-compliance.js';
 export { sendAlert, slackBody, webhookBody, type AlertTarget } from './alerts/http-alert-sender.js';
+export { appendAudit, readAudit, type AuditQuery } from './audit/redis-audit-log.js';

@@ -4,10 +4,12 @@
  * same second enqueues nothing new (same slot, same ids).
  */
 import type { Command } from 'commander';
+import { isSnapfleetError } from '@snapfleet/shared';
 import { createPlanner } from '@snapfleet/planner';
 import { slotFromTime } from '@snapfleet/shared/jobs';
 import type { CliContext } from '../context.js';
 import { fleetLogger, fleetPrefix, loadFleetConfig, redisConnection, sharedLimitProviders, withFleetOptions, type FleetOptions } from './fleet-common.js';
+import { createAuditRecorder } from '../audit-recorder.js';
 
 export function registerBackupNow(program: Command, ctx: CliContext): void {
   withFleetOptions(program.command('backup-now').description("enqueue a policy's volumes now"))
@@ -23,13 +25,22 @@ export function registerBackupNow(program: Command, ctx: CliContext): void {
         connection: redisConnection(ctx), prefix, config, provider: providers.provider(config), clock: ctx.clock,
         log, processTicks: false, manageSchedulers: false,
       });
+      const audit = createAuditRecorder(ctx, prefix, 'backup-now');
       try {
         await planner.start();
         const slot = slotFromTime(ctx.clock.now());
-        const enqueued = await planner.enqueuePolicy(opts.policy, slot, opts.volume.length ? opts.volume : undefined);
+        let enqueued;
+        try {
+          enqueued = await planner.enqueuePolicy(opts.policy, slot, opts.volume.length ? opts.volume : undefined);
+        } catch (err) {
+          await audit.record({ action: 'backup-now', target: opts.policy, outcome: isSnapfleetError(err) && !err.retryable ? 'refused' : 'failed', details: { slot } });
+          throw err;
+        }
+        await audit.record({ action: 'backup-now', target: opts.policy, outcome: 'ok', details: { slot, volumes: enqueued.length } });
         if (opts.json) ctx.stdout.write(JSON.stringify({ policy: opts.policy, slot, jobs: enqueued }) + '\n');
         else ctx.stdout.write(enqueued.map((e) => `${e.volumeId}: ${e.snapshotJobId} -> ${e.archiveJobId} -> ${e.retentionJobId}`).join('\n') + `\nenqueued ${enqueued.length} volume(s) of policy ${opts.policy} for slot ${slot}\n`);
       } finally {
+        audit.close();
         await planner.close();
         providers.close();
       }

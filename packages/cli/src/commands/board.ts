@@ -16,6 +16,7 @@ import { complianceView } from '../compliance-view.js';
 import { complianceMetricsText } from '../compliance-metrics.js';
 import { loadFleetConfig } from './fleet-common.js';
 import { resolveBoardAuth, readBoardTls } from '../board-secrets.js';
+import { appendAudit } from '@snapfleet/providers/fleet';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** fleet.prefix's default (the fleet config schema's). */
@@ -73,6 +74,8 @@ export function registerBoard(program: Command, ctx: CliContext): void {
         // Then RPO compliance from the fleet's records, when the file is a whole fleet config.
         extraMetrics: async ({ connection, prefix }) =>
           fleetMetricsText(await readFleetMetrics(connection, prefix)) + (fleet ? complianceMetricsText(await complianceView(connection, prefix, fleet, ctx.clock.now())) : ''),
+        // Operators' changes go to the fleet's audit log.
+        audit: async ({ connection, prefix }, entry) => void (await appendAudit(connection, prefix, entry)),
         // The /compliance page, likewise.
         ...(fleet ? { compliance: async ({ connection, prefix }) => complianceView(connection, prefix, fleet, ctx.clock.now()) } : {}),
       });

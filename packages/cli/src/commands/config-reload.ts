@@ -14,6 +14,7 @@ import { isSecret, type FleetConfig } from '@snapfleet/shared/config';
 import type { FleetLogger } from '@snapfleet/shared/jobs';
 import type { CliContext } from '../context.js';
 import { loadFleetConfig } from './fleet-common.js';
+import type { AuditRecorder } from '../audit-recorder.js';
 
 export interface ConfigReloader {
   /** Reads, validates and applies the file now; `trigger` names the cause in the logs. */
@@ -29,7 +30,7 @@ export interface ConfigReloader {
  * `apply` gets the new config and returns the changed settings that need a restart; the running
  * config is replaced only when `apply` succeeds.
  */
-export function reloadConfigOnSignal(ctx: CliContext, path: string, log: FleetLogger, apply: (next: FleetConfig) => Promise<string[]>): ConfigReloader {
+export function reloadConfigOnSignal(ctx: CliContext, path: string, log: FleetLogger, apply: (next: FleetConfig) => Promise<string[]>, audit?: AuditRecorder): ConfigReloader {
   let started!: () => void;
   let chain: Promise<void> = new Promise<void>((resolve) => (started = resolve));
   const reload = (trigger: string): Promise<void> => {
@@ -40,14 +41,17 @@ export function reloadConfigOnSignal(ctx: CliContext, path: string, log: FleetLo
       } catch (err) {
         const field = isSnapfleetError(err) && 'field' in err && typeof err.field === 'string' ? { field: err.field } : {};
         log.error({ config: path, trigger, ...field, err: (err as Error).message }, 'config reload rejected; keeping the running config');
+        await audit?.record({ action: 'config-reload', target: path, outcome: 'refused', details: { trigger, ...('field' in field && field.field ? { field: field.field } : {}) } });
         return;
       }
       try {
         const restartNeeded = await apply(next);
         log.info({ config: path, trigger, policies: next.policies.map((p) => p.name), ...(restartNeeded.length ? { restartNeeded } : {}) }, 'config reloaded');
         if (restartNeeded.length) log.warn({ config: path, restartNeeded }, 'changed settings that apply only after a restart');
+        await audit?.record({ action: 'config-reload', target: path, outcome: 'ok', details: { trigger, policies: next.policies.length, restartNeeded: restartNeeded.join(',') } });
       } catch (err) {
         log.error({ config: path, trigger, err: (err as Error).message }, 'config reload failed; changes may be partly applied, send SIGHUP again');
+        await audit?.record({ action: 'config-reload', target: path, outcome: 'failed', details: { trigger } });
       }
     });
     return chain;

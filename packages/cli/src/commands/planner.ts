@@ -11,6 +11,7 @@ import { createPlanner } from '@snapfleet/planner';
 import type { CliContext } from '../context.js';
 import { fleetLogger, fleetPrefix, loadFleetConfig, sharedLimitProviders, redisConnection, startEndpoints, untilInterrupted, withEndpointOption, withFleetOptions, type FleetOptions } from './fleet-common.js';
 import { reloadConfigOnSignal } from './config-reload.js';
+import { createAuditRecorder } from '../audit-recorder.js';
 
 /** Polling interval of the config watch: config edits are rare and a few seconds' lag is fine. */
 const CONFIG_POLL_MS = 2_000;
@@ -23,12 +24,13 @@ export function registerPlanner(program: Command, ctx: CliContext): void {
     const providers = sharedLimitProviders(ctx, prefix, log);
     const planner = createPlanner({ connection: redisConnection(ctx), prefix, config, provider: providers.provider(config), clock: ctx.clock, log });
     let current = config;
+    const audit = createAuditRecorder(ctx, prefix, 'planner');
     const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
       await planner.reconcile(next, providers.provider(next));
       const restart = !opts.prefix && next.fleet.prefix !== current.fleet.prefix ? ['fleet.prefix'] : [];
       current = next;
       return restart;
-    });
+    }, audit);
     await reloader.startWith(() => planner.start());
     // Readiness pings Redis over a connection of its own: the planner's are BullMQ's.
     const probe = new Redis({ ...redisConnection(ctx), maxRetriesPerRequest: 1 });
@@ -39,6 +41,7 @@ export function registerPlanner(program: Command, ctx: CliContext): void {
       endpoints?.draining();
       unwatchFile(opts.config);
       reloader.release();
+      audit.close();
       await planner.close();
       providers.close();
       await endpoints?.close();

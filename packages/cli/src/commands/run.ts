@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import { createPlanner, producerConnection, type EnqueuedVolume } from '@snapfleet/planner';
 import { QUEUE, WORK_QUEUES, slotFromTime, type FleetLogger } from '@snapfleet/shared/jobs';
 import type { FleetConfig } from '@snapfleet/shared/config';
+import type { AuditEntry } from '@snapfleet/shared/jobs';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { fleetLogger, fleetPrefix, loadFleetConfig, redisConnection, sharedLimitProviders, startEndpoints, startFleetWorker, untilInterrupted, withEndpointOption, withFleetOptions, type FleetOptions, type RunningWorker } from './fleet-common.js';
@@ -21,6 +22,8 @@ import { processSettingsNeedingRestart, reloadConfigOnSignal } from './config-re
 import { complianceView } from '../compliance-view.js';
 import { complianceMetricsText } from '../compliance-metrics.js';
 import { resolveBoardAuth, readBoardTls } from '../board-secrets.js';
+import { createAuditRecorder } from '../audit-recorder.js';
+import { appendAudit } from '@snapfleet/providers/fleet';
 
 /** How often --once looks at its flows: a flow takes seconds at least; Redis barely notices. */
 const POLL_MS = 250;
@@ -59,6 +62,7 @@ async function startBoard(config: FleetConfig, configPath: string, ctx: CliConte
     extraMetrics: async ({ connection }: { connection: Pick<Redis, 'hgetall'> }) =>
       fleetMetricsText(await readFleetMetrics(connection, prefix)) + complianceMetricsText(await complianceView(connection, prefix, config, ctx.clock.now())),
     compliance: async ({ connection }: { connection: Pick<Redis, 'hgetall'> }) => complianceView(connection, prefix, config, ctx.clock.now()),
+    audit: async ({ connection }: { connection: Pick<Redis, 'xadd'> }, entry: AuditEntry) => void (await appendAudit(connection, prefix, entry)),
   });
   ctx.stderr.write(`snapfleet: board at ${board.url}/board/\n`);
   return () => board.close();
@@ -139,12 +143,13 @@ export function registerRun(program: Command, ctx: CliContext, setExitCode: (cod
       const planner = createPlanner({ connection: redisConnection(ctx), prefix, config, provider: providers.provider(config), clock: ctx.clock, log });
       let current = config;
       let running: RunningWorker | undefined;
+      const audit = createAuditRecorder(ctx, prefix, 'run');
       const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
         const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running!.reload(next)];
         await planner.reconcile(next, providers.provider(next));
         current = next;
         return restart;
-      });
+      }, audit);
       const { worker, closeBoard } = await reloader.startWith(async () => {
         await planner.start();
         running = startFleetWorker(ctx, config, prefix, log);
@@ -154,6 +159,7 @@ export function registerRun(program: Command, ctx: CliContext, setExitCode: (cod
       await untilInterrupted(ctx, async () => {
         endpoints?.draining();
         reloader.release();
+        audit.close();
         await closeBoard?.();
         await worker.close();
         await planner.close();

@@ -10,6 +10,7 @@ import type { CliContext } from '../context.js';
 import { parseIntFlag } from '../units.js';
 import { fleetLogger, fleetPrefix, loadFleetConfig, startEndpoints, startFleetWorker, untilInterrupted, withEndpointOption, withFleetOptions, type FleetOptions, type RunningWorker } from './fleet-common.js';
 import { processSettingsNeedingRestart, reloadConfigOnSignal } from './config-reload.js';
+import { createAuditRecorder } from '../audit-recorder.js';
 
 /** Archives at once in one process; beyond this the codec pool is the bottleneck anyway. */
 const MAX_CONCURRENCY = 64;
@@ -24,16 +25,18 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       const log = fleetLogger(ctx, { role: 'worker', prefix });
       let current = config;
       let running: RunningWorker | undefined;
+      const audit = createAuditRecorder(ctx, prefix, 'worker');
       const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
         const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running!.reload(next)];
         current = next;
         return restart;
-      });
+      }, audit);
       const worker = await reloader.startWith(async () => (running = startFleetWorker(ctx, config, prefix, log, concurrency)));
       const endpoints = await startEndpoints(ctx, config, 'worker', opts.metricsListen, worker.redis, [worker.metrics.registry]);
       await untilInterrupted(ctx, async () => {
         endpoints?.draining();
         reloader.release();
+        audit.close();
         await worker.close();
         await endpoints?.close();
       });

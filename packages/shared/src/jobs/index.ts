@@ -8,3 +8,4 @@ export * from './job-ids.js';
 export * from './payloads.js';
 export * from './redis-keys.js';
 export * from './logger.js';
+export * from './audit.js';

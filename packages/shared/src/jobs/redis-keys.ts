@@ -57,3 +57,8 @@ export function alertStateKey(prefix: string): string {
 export function alertQuietKey(prefix: string, event: string, subject: string): string {
   return `${prefix}:fleet:alerts:quiet:${event}:${subject}`;
 }
+
+/** The fleet's audit log (a Redis stream): operator actions, never trimmed by the board. */
+export function auditStreamKey(prefix: string): string {
+  return `${prefix}:fleet:audit`;
+}
