@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   planner: async () => (await import('./commands/planner.js')).registerPlanner,
   worker: async () => (await import('./commands/worker.js')).registerWorker,
   status: async () => (await import('./commands/status.js')).registerStatus,
+  plan: async () => (await import('./commands/plan.js')).registerPlan,
   audit: async () => (await import('./commands/audit.js')).registerAudit,
   'backup-now': async () => (await import('./commands/backup-now.js')).registerBackupNow,
   demo: async () => (await import('./commands/demo.js')).registerDemo,

@@ -16,6 +16,7 @@ import { interval } from './interval-schema.js';
 import { alertsSchema } from './alerts-schema.js';
 import { DEFAULT_ZSTD_LEVEL } from '../content/compression-level.js';
 import { providerSchema } from './provider-config-schema.js';
+import { pricingSchema } from './pricing-schema.js';
 
 /** Names that end up inside Redis keys and job ids: no ':' (BullMQ's separator), no spaces. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -318,6 +319,7 @@ export const fleetConfigSchema = z
     board: boardConfigSchema.optional(),
     /** Where alerts go (docs/operations.md, "Alerts"). Absent: no alerts. */
     alerts: alertsSchema.optional(),
+    pricing: pricingSchema.optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
