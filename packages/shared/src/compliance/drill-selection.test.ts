@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { pickDrills, type DrillCandidate } from './drill-selection.js';
+import { drillOrder, pickSnapshot } from './drill-selection.js';
 
 const now = new Date('2026-12-05T12:00:00Z');
 const daysAgo = (d: number) => new Date(now.getTime() - d * 86_400_000).toISOString();
-const snaps = (v: string, n: number) => Array.from({ length: n }, (_, i) => ({ id: `${v}-s${i}`, time: daysAgo(n - i) }));
 
 /** A seeded generator (mulberry32): the same draws every run. */
 function seeded(seed: number): () => number {
@@ -16,37 +15,34 @@ function seeded(seed: number): () => number {
   };
 }
 
-describe('pickDrills', () => {
-  it('prefers volumes never drilled, and never picks a volume twice', () => {
-    const candidates: DrillCandidate[] = [
-      { volumeId: 'a', snapshots: snaps('a', 3), lastDrillAt: daysAgo(1) },
-      { volumeId: 'b', snapshots: snaps('b', 3) },
-      { volumeId: 'c', snapshots: [] },
-    ];
+describe('drillOrder', () => {
+  it('puts volumes never drilled first, and every candidate exactly once', () => {
     for (let seed = 1; seed < 50; seed++) {
-      const picks = pickDrills(candidates, 5, now, seeded(seed));
-      expect(picks.map((p) => p.volumeId)).toEqual(['b', 'a']); // c has nothing to restore
-      for (const p of picks) expect(p.snapshotId.startsWith(`${p.volumeId}-s`)).toBe(true);
+      const order = drillOrder([{ volumeId: 'a', lastDrillAt: daysAgo(1) }, { volumeId: 'b' }, { volumeId: 'c', lastDrillAt: daysAgo(2) }], now, seeded(seed));
+      expect(order[0]).toBe('b');
+      expect([...order].sort()).toEqual(['a', 'b', 'c']);
     }
   });
 
   it('weights volumes by the time since their last drill', () => {
-    const candidates: DrillCandidate[] = [
-      { volumeId: 'recent', snapshots: snaps('recent', 1), lastDrillAt: daysAgo(1) },
-      { volumeId: 'stale', snapshots: snaps('stale', 1), lastDrillAt: daysAgo(9) },
-    ];
     const random = seeded(7);
     const counts = { recent: 0, stale: 0 };
-    for (let i = 0; i < 10_000; i++) counts[pickDrills(candidates, 1, now, random)[0]!.volumeId as 'recent' | 'stale']++;
+    for (let i = 0; i < 10_000; i++) {
+      const first = drillOrder([{ volumeId: 'recent', lastDrillAt: daysAgo(1) }, { volumeId: 'stale', lastDrillAt: daysAgo(9) }], now, random)[0] as 'recent' | 'stale';
+      counts[first]++;
+    }
     // Expected 9:1; the seeded draw lands within a few percent of it.
     expect(counts.stale / counts.recent).toBeGreaterThan(8);
     expect(counts.stale / counts.recent).toBeLessThan(10.5);
   });
+});
 
-  it('spreads picks over every snapshot of a volume', () => {
+describe('pickSnapshot', () => {
+  it('spreads picks over every snapshot, and has none to give from an empty list', () => {
     const random = seeded(3);
     const seen = new Set<string>();
-    for (let i = 0; i < 200; i++) seen.add(pickDrills([{ volumeId: 'a', snapshots: snaps('a', 5) }], 1, now, random)[0]!.snapshotId);
+    for (let i = 0; i < 200; i++) seen.add(pickSnapshot(['s0', 's1', 's2', 's3', 's4'], random)!);
     expect(seen.size).toBe(5);
+    expect(pickSnapshot([], random)).toBeUndefined();
   });
 });

@@ -14,4 +14,4 @@ export {
 } from './assess.js';
 export { decideRpoAlerts, rpoAlertKey, type RpoAlertDecision, type RpoAlertState } from './alert-transitions.js';
 export { policyRpos } from './policy-rpos.js';
-export { pickDrills, type DrillCandidate, type DrillPick } from './drill-selection.js';
+export { drillOrder, pickSnapshot, type DrillCandidate } from './drill-selection.js';

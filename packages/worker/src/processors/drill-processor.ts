@@ -1,7 +1,8 @@
 /**
  * Restore drills (`drill` jobs on the verify queue, from the planner's per-policy job
- * schedulers): picks the policy's volumes to drill (shared/compliance/drill-selection.ts, by the
- * time since each one's last drill), restores one snapshot of each to a scratch file, checks
+ * schedulers): orders the policy's volumes (shared/compliance/drill-selection.ts: never drilled
+ * first, then by the time since the last drill), lists the snapshots of the first ones only, and
+ * restores a random one of each of `volumes` of them to a scratch file, checks
  * every block read back against the manifest (engine/drill.ts), removes the file, and records
  * the outcome and the restore time (RTO) with the fleet's compliance records. A failed drill
  * alerts (`drill-failed`) and fails the job, so it shows in the queue too.
@@ -11,8 +12,8 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from 'bullmq';
-import { drillSnapshot, PermanentError, type SnapshotEntry } from '@snapfleet/shared';
-import { pickDrills, type DrillCandidate, type DrillResult } from '@snapfleet/shared/compliance';
+import { drillSnapshot, PermanentError } from '@snapfleet/shared';
+import { drillOrder, pickSnapshot, type DrillCandidate, type DrillResult } from '@snapfleet/shared/compliance';
 import { drillJobSchema, policyTag } from '@snapfleet/shared/jobs';
 import { LocalVolumeSource, LocalVolumeTarget } from '@snapfleet/providers';
 import { readComplianceRecords, type ComplianceRecorder } from '@snapfleet/providers/fleet';
@@ -43,24 +44,19 @@ export function createDrillProcessor(deps: DrillDeps): Processor {
     if (!policy.drill) return { policy: policy.name, skipped: 'the policy has no drill' };
     const { repo, pool } = await deps.repositories.open(policy.repository);
     const tag = policyTag(policy.name);
-    const byVolume = new Map<string, SnapshotEntry[]>();
-    for (const e of await repo.listSnapshots()) {
-      if (!e.snapshot.tags.includes(tag)) continue;
-      const list = byVolume.get(e.snapshot.volumeId) ?? [];
-      list.push(e);
-      byVolume.set(e.snapshot.volumeId, list);
-    }
-    const { records } = await readComplianceRecords(deps.redis, deps.prefix, [policy.name]);
-    const lastDrill = new Map(records.filter((r) => r.policy === policy.name && r.lastDrill).map((r) => [r.volumeId, r.lastDrill!.at]));
-    const candidates: DrillCandidate[] = [...byVolume].map(([volumeId, entries]) => ({
-      volumeId,
-      snapshots: entries.map((e) => ({ id: e.id, time: e.snapshot.time })),
-      ...(lastDrill.has(volumeId) ? { lastDrillAt: lastDrill.get(volumeId)! } : {}),
-    }));
-    const picks = pickDrills(candidates, policy.drill.volumes, deps.clock.now(), deps.random ?? Math.random);
+    // The volumes to choose from: those the policy covered at its latest discovery and those the
+    // fleet recorded under it. Snapshots are listed only for the volumes tried, in drill order.
+    const recorded = await readComplianceRecords(deps.redis, deps.prefix, [policy.name]);
+    const mine = recorded.records.filter((r) => r.policy === policy.name);
+    const lastDrill = new Map(mine.filter((r) => r.lastDrill).map((r) => [r.volumeId, r.lastDrill!.at]));
+    const volumeIds = new Set([...(recorded.covered.get(policy.name)?.since.keys() ?? []), ...mine.map((r) => r.volumeId)]);
+    const candidates: DrillCandidate[] = [...volumeIds].map((volumeId) => ({ volumeId, ...(lastDrill.has(volumeId) ? { lastDrillAt: lastDrill.get(volumeId)! } : {}) }));
+    const random = deps.random ?? Math.random;
     const outcomes: DrillOutcome[] = [];
-    for (const pick of picks) {
-      const entry = byVolume.get(pick.volumeId)!.find((e) => e.id === pick.snapshotId)!;
+    for (const volumeId of drillOrder(candidates, deps.clock.now(), random)) {
+      if (outcomes.length >= policy.drill.volumes) break;
+      const entry = pickSnapshot((await repo.listVolumeSnapshots(volumeId)).filter((e) => e.snapshot.tags.includes(tag)), random);
+      if (!entry) continue; // nothing archived under the policy yet
       // The file name carries no volume id: ids may hold characters a file name must not.
       const scratch = join(policy.drill.scratchDir ?? tmpdir(), `snapfleet-drill-${randomBytes(8).toString('hex')}.img`);
       const at = deps.clock.now().toISOString();
@@ -68,7 +64,7 @@ export function createDrillProcessor(deps: DrillDeps): Processor {
       try {
         const report = await drillSnapshot(repo, pool, entry, { target: new LocalVolumeTarget(scratch), readBack: () => LocalVolumeSource.open(scratch), clock: deps.clock });
         outcome = {
-          volumeId: pick.volumeId,
+          volumeId: volumeId,
           at,
           snapshotId: entry.id,
           ok: report.ok,
@@ -77,11 +73,11 @@ export function createDrillProcessor(deps: DrillDeps): Processor {
           ...(report.ok ? {} : { message: `${report.check.mismatched} of ${report.check.chunks} chunks read back differ from the snapshot (first at byte ${report.check.firstMismatchAt})` }),
         };
       } catch (err) {
-        outcome = { volumeId: pick.volumeId, at, snapshotId: entry.id, ok: false, message: (err as Error).message.slice(0, 1500) };
+        outcome = { volumeId: volumeId, at, snapshotId: entry.id, ok: false, message: (err as Error).message.slice(0, 1500) };
       } finally {
         await rm(scratch, { force: true });
       }
-      const { volumeId, checkedChunks: _checked, ...result } = outcome;
+      const { volumeId: _volume, checkedChunks: _checked, ...result } = outcome;
       await deps.recorder.drilled(policy.name, volumeId, result);
       deps.log[outcome.ok ? 'info' : 'error']({ jobId: job.id, policy: policy.name, volume: volumeId, snapshot: entry.id, rtoSeconds: outcome.rtoSeconds, err: outcome.message }, outcome.ok ? 'drill passed' : 'drill failed');
       if (!outcome.ok) {
