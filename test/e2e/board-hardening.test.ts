@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRun, makeTempDir, removeDir, runCli } from '../support/cli.js';
-import { spawnFleet, stopFleet, uniquePrefix, waitFor, type FleetProcess } from '../support/fleet.js';
+import { spawnFleet, stderrMatch, stopFleet, uniquePrefix, type FleetProcess } from '../support/fleet.js';
 
 const ALICE = 'alice-long-password-e2e';
 const VERA = 'vera-from-the-environment';
@@ -59,9 +59,7 @@ it('serves HTTPS to users whose passwords are a hash and an environment variable
     }),
   );
   board = spawnFleet(['board', '--config', config, '--prefix', uniquePrefix('tls')], { REDIS_URL: 'redis://127.0.0.1:6379', VERA_BOARD_PASSWORD: VERA });
-  let log = '';
-  board.child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-  const url = await waitFor('the board URL', async () => /"url":"(https:\/\/[^"]+)\/board\/"/.exec(log)?.[1], 30_000, 50);
+  const url = await stderrMatch(board, /"url":"(https:\/\/[^"]+)\/board\/"/, 'the board URL');
 
   expect(await get(`${url}/board/`, ca)).toBe(401);
   expect(await get(`${url}/board/`, ca, basic('alice', ALICE))).toBe(200);

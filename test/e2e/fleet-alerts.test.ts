@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRun, makeTempDir, removeDir, REPO_ROOT, runCli } from '../support/cli.js';
-import { deletePrefix, fleetConfig, makeFleet, spawnFleet, stopFleet, uniquePrefix, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
+import { deletePrefix, fleetConfig, makeFleet, spawnFleet, stderrMatch, stopFleet, uniquePrefix, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
 
 const env = { REDIS_URL: 'redis://127.0.0.1:6379' };
 const TOKEN = 'alerts-e2e-board-token';
@@ -67,24 +67,6 @@ afterAll(async () => {
 });
 
 /**
- * `run` writes "snapfleet: board at URL/board/" to stderr once the board listens. Called right
- * after the spawn, before that line can have been written.
- */
-function waitForBoard(p: FleetProcess): Promise<string> {
-  let seen = '';
-  p.child.stderr!.on('data', (c: Buffer) => (seen += c.toString()));
-  return waitFor(
-    'the board URL',
-    async () => {
-      if (p.child.exitCode !== null) throw new Error(`run exited:\n${seen}`);
-      return /snapfleet: board at (http:\/\/[^\s]+)\/board\//.exec(seen)?.[1];
-    },
-    30_000,
-    50,
-  );
-}
-
-/**
  * The board's compliance page in headless Chromium: the breached volume's row, its state and the
  * error that caused it; a screenshot goes to test/artifacts/compliance.png (docs/operations.md).
  * Skipped, saying why, where Chromium is missing.
@@ -130,7 +112,7 @@ it('alerts a failing volume once, its RPO breach once, and its recovery once', a
   const image = fleet.volumes[0]!.path;
   await rename(image, `${image}.away`);
   run = spawnFleet(['run', '--config', fleet.config, '--prefix', prefix], { ...env, SNAPFLEET_TEST_SLACK_URL: process.env.SNAPFLEET_TEST_SLACK_URL });
-  const boardUrl = waitForBoard(run);
+  const boardUrl = stderrMatch(run, /snapfleet: board at (http:\/\/[^\s]+)\/board\//, 'the board URL');
   await backupNow();
   await waitFor('the job-failed alert', async () => events('/ops', 'job-failed').length > 0, 30_000);
   // Covered for less than its RPO, the volume is pending its first backup: no breach yet.

@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRun, makeTempDir, parseJson, removeDir, runCli } from '../support/cli.js';
-import { deletePrefix, fleetConfig, makeFleet, spawnFleet, stopFleet, uniquePrefix, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
+import { deletePrefix, fleetConfig, makeFleet, spawnFleet, stderrMatch, stopFleet, uniquePrefix, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
 
 const env = { REDIS_URL: 'redis://127.0.0.1:6379', USER: 'olga' };
 const TOKEN = 'audit-e2e-board-token-0123';
@@ -57,9 +57,7 @@ it('records backup-now, config reloads and board actions, and lists them', async
   expect(await audit()).toEqual([expect.objectContaining({ action: 'backup-now', target: 'every', outcome: 'ok', actor: expect.stringMatching(/^olga@.+ \(backup-now\)$/), details: { slot, volumes: 1 } })]);
 
   run = spawnFleet(['run', '--config', fleet.config, '--prefix', prefix], env);
-  let stderr = '';
-  run.child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const url = await waitFor('the board URL', async () => /snapfleet: board at (http:\/\/[^\s]+)\/board\//.exec(stderr)?.[1], 30_000, 50);
+  const url = await stderrMatch(run, /snapfleet: board at (http:\/\/[^\s]+)\/board\//, 'the board URL');
 
   // A broken config is refused, then a good one applied.
   const good = await readFile(fleet.config, 'utf8');

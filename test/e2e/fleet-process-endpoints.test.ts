@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTempDir, removeDir } from '../support/cli.js';
-import { fleetConfig, makeFleet, spawnFleet, stopFleet, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
+import { fleetConfig, makeFleet, spawnFleet, stderrMatch, stopFleet, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
 import { freePort, PrivateRedis } from '../support/fleet-redis.js';
 
 let dir: string;
@@ -26,23 +26,8 @@ afterAll(async () => {
   await removeDir(dir);
 });
 
-/**
- * The process writes "snapfleet: metrics at URL/metrics" to stderr once it listens. Called right
- * after the spawn, before that line can have been written.
- */
-function metricsUrl(p: FleetProcess): Promise<string> {
-  let seen = '';
-  p.child.stderr!.on('data', (c: Buffer) => (seen += c.toString()));
-  return waitFor(
-    'the metrics URL',
-    async () => {
-      if (p.child.exitCode !== null) throw new Error(`exited:\n${seen}`);
-      return /snapfleet: metrics at (http:\/\/[^\s]+)\/metrics/.exec(seen)?.[1];
-    },
-    30_000,
-    50,
-  );
-}
+/** The process writes "snapfleet: metrics at URL/metrics" to stderr once it listens. */
+const metricsUrl = (p: FleetProcess) => stderrMatch(p, /snapfleet: metrics at (http:\/\/[^\s]+)\/metrics/, 'the metrics URL');
 
 it('serves /metrics, /healthz and /livez from worker and planner processes', async () => {
   const env = { REDIS_URL: redis.url };

@@ -113,6 +113,24 @@ export async function stopFleet(p: FleetProcess, graceMs = 15_000): Promise<CliR
   }
 }
 
+/**
+ * The first capture of `pattern` in what the process writes to stderr (a URL it listens on, for
+ * instance). Call it right after the spawn, before the line can have been written.
+ */
+export function stderrMatch(p: FleetProcess, pattern: RegExp, what: string, timeoutMs = 30_000): Promise<string> {
+  let seen = '';
+  p.child.stderr!.on('data', (c: Buffer) => (seen += c.toString()));
+  return waitFor(
+    what,
+    async () => {
+      if (p.child.exitCode !== null) throw new Error(`exited before ${what}:\n${seen}`);
+      return pattern.exec(seen)?.[1];
+    },
+    timeoutMs,
+    50,
+  );
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -7,7 +7,7 @@
  * 100,000 volumes is not one HTML table.
  */
 import express, { type Router } from 'express';
-import type { PolicyCompliance, VolumeCompliance } from '@snapfleet/shared/compliance';
+import { formatAge, type PolicyCompliance, type VolumeCompliance } from '@snapfleet/shared/compliance';
 import type { ExtraMetricsContext } from './board-options.js';
 
 export interface ComplianceData {
@@ -85,16 +85,16 @@ function render(v: View): string {
   const policyRows = v.data.policies
     .map(
       (p) =>
-        `<tr class="${p.breached + p.never > 0 ? 'bad' : 'good'}"><td><a href="${esc(link({ policy: p.policy, page: 1 }))}">${esc(p.policy)}</a></td><td>${esc(duration(p.rpoSeconds))}</td><td>${p.volumes}</td><td>${p.breached}</td><td>${p.never}</td><td>${p.pending}</td><td>${p.gone}</td></tr>`,
+        `<tr class="${p.breached + p.never > 0 ? 'bad' : 'good'}"><td><a href="${esc(link({ policy: p.policy, page: 1 }))}">${esc(p.policy)}</a></td><td>${esc(formatAge(p.rpoSeconds))}</td><td>${p.volumes}</td><td>${p.breached}</td><td>${p.never}</td><td>${p.pending}</td><td>${p.gone}</td></tr>`,
     )
     .join('');
   const volumeRows = v.rows
     .map((r) => {
-      const point = r.recoveryPoint ? `${duration(r.ageSeconds ?? 0)} ago<br><small>${esc(r.recoveryPoint.time)}${r.recoveryPoint.id ? ` · ${esc(r.recoveryPoint.id.slice(0, 12))}` : ''}</small>` : 'none';
+      const point = r.recoveryPoint ? `${formatAge(r.ageSeconds ?? 0)} ago<br><small>${esc(r.recoveryPoint.time)}${r.recoveryPoint.id ? ` · ${esc(r.recoveryPoint.id.slice(0, 12))}` : ''}</small>` : 'none';
       const error = r.lastError ? `<small>${esc(r.lastError.queue)}, ${esc(r.lastError.at)}</small><br>${esc(r.lastError.message)}` : '';
       const d = r.lastDrill;
       const drill = d ? `<span class="${d.ok ? 'drill-ok' : 'drill-failed'}">${d.ok ? `passed, RTO ${d.rtoSeconds !== undefined ? esc(d.rtoSeconds.toFixed(1)) : '?'}s` : 'FAILED'}</span><br><small>${esc(d.at)}</small>${d.ok || !d.message ? '' : `<br>${esc(d.message)}`}` : '-';
-      return `<tr class="state-${esc(r.state)}"><td>${esc(r.policy)}</td><td>${esc(r.volumeId)}</td><td><span class="badge">${esc(r.state)}</span></td><td>${point}</td><td>${r.rpoSeconds !== undefined ? esc(duration(r.rpoSeconds)) : '-'}</td><td class="error">${error}</td><td class="drill">${drill}</td></tr>`;
+      return `<tr class="state-${esc(r.state)}"><td>${esc(r.policy)}</td><td>${esc(r.volumeId)}</td><td><span class="badge">${esc(r.state)}</span></td><td>${point}</td><td>${r.rpoSeconds !== undefined ? esc(formatAge(r.rpoSeconds)) : '-'}</td><td class="error">${error}</td><td class="drill">${drill}</td></tr>`;
     })
     .join('');
   const pages = Math.max(1, Math.ceil(v.total / PAGE_ROWS));
@@ -121,11 +121,4 @@ ${pages > 1 ? `<p>page ${v.page} of ${pages}${v.page < pages ? ` · <a href="${e
 
 function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-function duration(seconds: number): string {
-  if (seconds < 120) return `${Math.round(seconds)}s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
-  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
-  return `${Math.round(seconds / 86_400)}d`;
 }

@@ -1,6 +1,6 @@
 /**
  * The board's secrets that live outside fleet.yaml, read at the edge: users' passwords from the
- * environment (`passwordEnv`) or a file (`passwordFile`, its first line), and the TLS certificate
+ * environment (`passwordEnv`) or a file (`passwordFile`, read as repository password files are), and the TLS certificate
  * and key. Errors name the field, never a value.
  */
 import { readFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { InvalidInputError } from '@snapfleet/shared';
 import { Secret, type BoardConfig } from '@snapfleet/shared/config';
 import type { Env } from './context.js';
+import { readPasswordFile } from './password.js';
 
 /** The same floor as a password written in the file. */
 const MIN_PASSWORD_LENGTH = 8;
@@ -24,12 +25,7 @@ export async function resolveBoardAuth(auth: Auth, env: Env, baseDir: string): P
         text = env[u.passwordEnv];
         if (!text) throw new InvalidInputError(`${field}.passwordEnv: environment variable ${u.passwordEnv} is not set`, `${field}.passwordEnv`);
       } else if (u.passwordFile !== undefined) {
-        const path = resolve(baseDir, u.passwordFile);
-        try {
-          text = (await readFile(path, 'utf8')).split(/\r?\n/)[0]!;
-        } catch (err) {
-          throw new InvalidInputError(`${field}.passwordFile: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, `${field}.passwordFile`);
-        }
+        text = await readPasswordFile(resolve(baseDir, u.passwordFile), `${field}.passwordFile`);
       } else {
         return u;
       }

@@ -18,7 +18,8 @@ export async function readNewPassword(newPasswordFile: string | undefined, env: 
   return password;
 }
 
-async function readPasswordFile(path: string, field: string): Promise<string> {
+/** A password file's content, less the newline `echo` ends it with; `field` names the flag or key that gave the path. */
+export async function readPasswordFile(path: string, field: string): Promise<string> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

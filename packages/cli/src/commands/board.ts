@@ -16,6 +16,7 @@ import { complianceView } from '../compliance-view.js';
 import { complianceMetricsText } from '../compliance-metrics.js';
 import { loadFleetConfig } from './fleet-common.js';
 import { resolveBoardAuth, readBoardTls } from '../board-secrets.js';
+import { readPasswordFile } from '../password.js';
 import { appendAudit } from '@snapfleet/providers/fleet';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -34,16 +35,14 @@ export function registerBoard(program: Command, ctx: CliContext): void {
     .command('board')
     .description('serve Bull Board, the ops API, health probes and Prometheus metrics')
     .option('-c, --config <file>', 'fleet config file (YAML or JSON) with a board section (required to serve)')
-    .option('--hash-password <file>', 'print the scrypt hash of the password in FILE (its first line) for board.auth.users[].passwordHash, and exit')
+    .option('--hash-password <file>', 'print the scrypt hash of the password in FILE for board.auth.users[].passwordHash, and exit')
     .option('--prefix <prefix>', `BullMQ key prefix of the fleet (default: fleet.prefix, else "${DEFAULT_PREFIX}")`)
     .option('--listen <host:port>', 'override board.listen')
     .action(async (opts: BoardCommandOptions) => {
       // Loaded here, not at start-up: Bull Board and its server cost every other command time.
       const { hashPassword, parseBoardConfigText, parseListen, startBoard } = await import('@snapfleet/board');
       if (opts.hashPassword !== undefined) {
-        const password = (await readFile(opts.hashPassword, 'utf8').catch((err: NodeJS.ErrnoException) => {
-          throw new InvalidInputError(`--hash-password: cannot read ${opts.hashPassword}: ${err.code ?? 'error'}`, 'hash-password');
-        })).split(/\r?\n/)[0]!;
+        const password = await readPasswordFile(opts.hashPassword, 'hash-password');
         if (password.length < 8) throw new InvalidInputError('--hash-password: the password must be at least 8 characters', 'hash-password');
         ctx.stdout.write(`${hashPassword(password)}\n`);
         return;

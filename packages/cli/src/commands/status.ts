@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { producerConnection } from '@snapfleet/planner';
 import { QUEUE, WORK_QUEUES, policyTag } from '@snapfleet/shared/jobs';
-import type { VolumeCompliance, VolumeRecord } from '@snapfleet/shared/compliance';
+import { formatAge, type VolumeCompliance, type VolumeRecord } from '@snapfleet/shared/compliance';
 import { createFleetRepositories } from '@snapfleet/worker';
 import { storeWarning, type CliContext } from '../context.js';
 import { complianceView, type FirstHand } from '../compliance-view.js';
@@ -19,11 +19,8 @@ import { fleetPrefix, fleetProvider, loadFleetConfig, redisConnection, withFleet
 /** Failed jobs listed per queue: the newest few say what is wrong; the board shows the rest. */
 const FAILED_SHOWN = 10;
 
-export function age(seconds: number | undefined): string {
-  if (seconds === undefined) return 'never';
-  const s = Math.abs(seconds);
-  const text = s < 120 ? `${Math.round(s)}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
-  return seconds < 0 ? `-${text}` : text;
+function age(seconds: number | undefined): string {
+  return seconds === undefined ? 'never' : formatAge(seconds);
 }
 
 export function registerStatus(program: Command, ctx: CliContext): void {

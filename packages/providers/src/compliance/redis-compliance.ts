@@ -115,26 +115,18 @@ export async function readComplianceRecords(redis: Pick<Redis, 'hgetall'>, prefi
     byField.set(f, r);
     return r;
   };
-  for (const [f, v] of Object.entries(archives)) {
-    const p = parsePoint(v);
-    const r = p && recordOf(f);
-    if (r) r.lastArchive = p;
-  }
-  for (const [f, v] of Object.entries(snapshots)) {
-    const p = parsePoint(v);
-    const r = p && recordOf(f);
-    if (r) r.lastSnapshot = p;
-  }
-  for (const [f, v] of Object.entries(errors)) {
-    const e = parseFailure(v);
-    const r = e && recordOf(f);
-    if (r) r.lastError = e;
-  }
-  for (const [f, v] of Object.entries(drills)) {
-    const d = parseDrill(v);
-    const r = d && recordOf(f);
-    if (r) r.lastDrill = d;
-  }
+  // Each hash fills one field of the volumes' records; an entry that does not parse is passed over.
+  const fill = <T>(hash: Record<string, string>, parse: (text: string) => T | undefined, set: (r: VolumeRecord, value: T) => void) => {
+    for (const [f, v] of Object.entries(hash)) {
+      const value = parse(v);
+      const r = value && recordOf(f);
+      if (r) set(r, value);
+    }
+  };
+  fill(archives, parsePoint, (r, p) => (r.lastArchive = p));
+  fill(snapshots, parsePoint, (r, p) => (r.lastSnapshot = p));
+  fill(errors, parseFailure, (r, e) => (r.lastError = e));
+  fill(drills, parseDrill, (r, d) => (r.lastDrill = d));
   const covered = new Map<string, { at: string; since: Map<string, string> }>();
   await Promise.all(
     policies.map(async (p) => {

@@ -15,3 +15,4 @@ export {
 export { decideRpoAlerts, rpoAlertKey, type RpoAlertDecision, type RpoAlertState } from './alert-transitions.js';
 export { policyRpos } from './policy-rpos.js';
 export { drillOrder, pickSnapshot, type DrillCandidate } from './drill-selection.js';
+export { formatAge } from './format-age.js';

@@ -6,7 +6,7 @@
  * one 1h30m, `every: 5m` gets 7m30s. The gap is measured over the schedules' next year, so cron
  * expressions that skip weekends or months get the long gap they really have.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { cronRuns } from '../config/cron-runs.js';
 
 export type RpoSchedule = { cron: string; timeZone: string } | { every: number };
 
@@ -29,7 +29,7 @@ export function longestScheduleGapMs(schedules: readonly RpoSchedule[], from: Da
   let horizon = start + HORIZON_MS;
   const runs: number[] = [];
   for (const s of schedules) {
-    const times = 'every' in s ? everyRuns(s.every, start, horizon) : cronRuns(s.cron, s.timeZone, from, horizon);
+    const times = 'every' in s ? everyRuns(s.every, start, horizon) : cronRuns(s.cron, s.timeZone, from, horizon, MAX_RUNS);
     if (times.length === MAX_RUNS) horizon = Math.min(horizon, times.at(-1)!);
     runs.push(...times);
   }
@@ -53,16 +53,5 @@ export function policyRpoMs(policy: { rpo?: number | undefined; schedules: reado
 function everyRuns(every: number, start: number, horizon: number): number[] {
   const out: number[] = [];
   for (let t = start; t <= horizon && out.length < MAX_RUNS; t += every) out.push(t);
-  return out;
-}
-
-function cronRuns(cron: string, timeZone: string, from: Date, horizon: number): number[] {
-  const it = CronExpressionParser.parse(cron, { currentDate: from, tz: timeZone });
-  const out: number[] = [];
-  while (out.length < MAX_RUNS && it.hasNext()) {
-    const t = it.next().getTime();
-    if (t > horizon) break;
-    out.push(t);
-  }
   return out;
 }

@@ -209,7 +209,7 @@ const userSchema = z
       .optional(),
     /** The environment variable holding the password, read by the process that serves the board. */
     passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }).optional(),
-    /** A file holding the password (its first line; relative to the config file). */
+    /** A file holding the password (one trailing newline dropped; relative to the config file). */
     passwordFile: z.string().min(1).optional(),
     /** viewer: read only; operator: may also retry, remove and promote jobs. @defaultValue "viewer" */
     role: z.enum(['viewer', 'operator']).default('viewer'),

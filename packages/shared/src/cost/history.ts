@@ -8,7 +8,7 @@
  *
  * Pure: `now` is an input; cron expressions are enumerated from it with cron-parser.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { cronRuns } from '../config/cron-runs.js';
 import { applyPolicy } from '../retention/apply-policy.js';
 import { bucketKey } from '../retention/calendar-buckets.js';
 import { tierRules, type ArchiveSelection, type RetentionPolicy } from '../retention/policy-schema.js';
@@ -90,7 +90,7 @@ function enumerate(schedules: readonly CostSchedule[], start: number, now: numbe
   const times: number[] = [];
   let capped: number | undefined;
   for (const s of schedules) {
-    const own = 'every' in s ? everyRuns(s.every, start, now) : cronRuns(s.cron, s.timeZone, start, now);
+    const own = 'every' in s ? everyRuns(s.every, start, now) : cronRuns(s.cron, s.timeZone, new Date(start), now, MAX_SIMULATED_RUNS);
     if (own.length >= MAX_SIMULATED_RUNS) capped = Math.min(capped ?? Infinity, own.at(-1)!);
     times.push(...own);
   }
@@ -101,17 +101,6 @@ function enumerate(schedules: readonly CostSchedule[], start: number, now: numbe
 function everyRuns(every: number, start: number, now: number): number[] {
   const out: number[] = [];
   for (let t = (Math.floor(start / every) + 1) * every; t <= now && out.length < MAX_SIMULATED_RUNS; t += every) out.push(t);
-  return out;
-}
-
-function cronRuns(cron: string, timeZone: string, start: number, now: number): number[] {
-  const it = CronExpressionParser.parse(cron, { currentDate: new Date(start), tz: timeZone });
-  const out: number[] = [];
-  while (out.length < MAX_SIMULATED_RUNS && it.hasNext()) {
-    const t = it.next().getTime();
-    if (t > now) break;
-    out.push(t);
-  }
   return out;
 }
 

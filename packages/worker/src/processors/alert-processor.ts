@@ -9,7 +9,7 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PermanentError, type Clock } from '@snapfleet/shared';
 import type { FleetConfig } from '@snapfleet/shared/config';
-import { assessCompliance, decideRpoAlerts, policyRpos, type RpoAlertDecision, type RpoAlertState } from '@snapfleet/shared/compliance';
+import { assessCompliance, decideRpoAlerts, formatAge, policyRpos, type RpoAlertDecision, type RpoAlertState } from '@snapfleet/shared/compliance';
 import { alertDeliveryJobSchema, alertStateKey, repositoryLockKey, type Alert, type FleetLogger } from '@snapfleet/shared/jobs';
 import { readComplianceRecords, sendAlert } from '@snapfleet/providers/fleet';
 import { parsePayload } from '../job-errors.js';
@@ -90,8 +90,8 @@ async function deliver(deps: AlertDeps, job: Job): Promise<{ target: string; eve
 
 function rpoAlert(d: RpoAlertDecision, now: Date): Alert {
   const v = d.volume!;
-  const rpo = v.rpoSeconds !== undefined ? `RPO ${duration(v.rpoSeconds)}` : 'no RPO';
-  const point = v.ageSeconds !== undefined ? `newest recovery point ${duration(v.ageSeconds)} old` : 'no recovery point';
+  const rpo = v.rpoSeconds !== undefined ? `RPO ${formatAge(v.rpoSeconds)}` : 'no RPO';
+  const point = v.ageSeconds !== undefined ? `newest recovery point ${formatAge(v.ageSeconds)} old` : 'no recovery point';
   const summary =
     d.send === 'rpo-breached'
       ? `${v.policy}/${v.volumeId}: ${point}, ${rpo}${v.lastError ? `; last error (${v.lastError.queue}): ${v.lastError.message}` : ''}`
@@ -119,11 +119,4 @@ function parseStates(raw: Record<string, string>): Map<string, RpoAlertState> {
     }
   }
   return out;
-}
-
-function duration(seconds: number): string {
-  if (seconds < 120) return `${Math.round(seconds)}s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
-  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
-  return `${Math.round(seconds / 86_400)}d`;
 }
