@@ -94,7 +94,9 @@ function render(v: View): string {
       const error = r.lastError ? `<small>${esc(r.lastError.queue)}, ${esc(r.lastError.at)}</small><br>${esc(r.lastError.message)}` : '';
       const d = r.lastDrill;
       const drill = d ? `<span class="${d.ok ? 'drill-ok' : 'drill-failed'}">${d.ok ? `passed, RTO ${d.rtoSeconds !== undefined ? esc(d.rtoSeconds.toFixed(1)) : '?'}s` : 'FAILED'}</span><br><small>${esc(d.at)}</small>${d.ok || !d.message ? '' : `<br>${esc(d.message)}`}` : '-';
-      return `<tr class="state-${esc(r.state)}"><td>${esc(r.policy)}</td><td>${esc(r.volumeId)}</td><td><span class="badge">${esc(r.state)}</span></td><td>${point}</td><td>${r.rpoSeconds !== undefined ? esc(formatAge(r.rpoSeconds)) : '-'}</td><td class="error">${error}</td><td class="drill">${drill}</td></tr>`;
+      // Gone and orphan volumes: whether the config's orphans rule will expire their snapshots.
+      const orphan = r.state === 'gone' || r.state === 'orphan' ? `<br><small class="orphan">${r.orphanRuleFrom ? `orphans rule from ${esc(r.orphanRuleFrom)}` : 'snapshots kept: no orphans rule'}</small>` : '';
+      return `<tr class="state-${esc(r.state)}"><td>${esc(r.policy)}</td><td>${esc(r.volumeId)}</td><td><span class="badge">${esc(r.state)}</span>${orphan}</td><td>${point}</td><td>${r.rpoSeconds !== undefined ? esc(formatAge(r.rpoSeconds)) : '-'}</td><td class="error">${error}</td><td class="drill">${drill}</td></tr>`;
     })
     .join('');
   const pages = Math.max(1, Math.ceil(v.total / PAGE_ROWS));

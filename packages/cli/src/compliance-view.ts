@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { FleetConfig } from '@snapfleet/shared/config';
-import { assessCompliance, policyRpos, summarizeCompliance, type CompliancePolicy, type PolicyCompliance, type VolumeCompliance, type VolumeRecord } from '@snapfleet/shared/compliance';
+import { assessCompliance, policyRpos, summarizeCompliance, withOrphanRules, type CompliancePolicy, type PolicyCompliance, type VolumeCompliance, type VolumeRecord } from '@snapfleet/shared/compliance';
 import { readComplianceRecords } from '@snapfleet/providers/fleet';
 
 export interface ComplianceView {
@@ -39,6 +39,6 @@ export async function complianceView(redis: Pick<Redis, 'hgetall'>, prefix: stri
     const coveredSince = new Map((volumes ?? []).map((v) => [v, since?.get(v) ?? now.toISOString()]));
     return { name, rpoMs, ...(volumes ? { volumes, coveredSince } : {}) };
   });
-  const volumes = assessCompliance(policies, [...records.values()], now);
+  const volumes = withOrphanRules(assessCompliance(policies, [...records.values()], now), config.orphans);
   return { policies: summarizeCompliance(policies, volumes), volumes };
 }

@@ -33,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   status: async () => (await import('./commands/status.js')).registerStatus,
   plan: async () => (await import('./commands/plan.js')).registerPlan,
   audit: async () => (await import('./commands/audit.js')).registerAudit,
+  retention: async () => (await import('./commands/retention.js')).registerRetention,
   'backup-now': async () => (await import('./commands/backup-now.js')).registerBackupNow,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
   board: async () => (await import('./commands/board.js')).registerBoard,

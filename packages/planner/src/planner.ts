@@ -15,6 +15,7 @@ import { QUEUE, WORK_QUEUES, describePayloadError, slotFromTime, tickJobSchema, 
 import { reconcileSchedulers } from './schedulers.js';
 import { reconcileAlertCheck } from './alert-scheduler.js';
 import { reconcileDrillSchedulers } from './drill-schedulers.js';
+import { reconcileOrphanSweep } from './orphan-scheduler.js';
 import { volumeFlow } from './flows.js';
 import { workJobOptions } from './job-options.js';
 import { producerConnection, workerConnection } from './redis-options.js';
@@ -65,6 +66,7 @@ export function createPlanner(options: PlannerOptions): Planner {
   const tickQueue = new Queue(QUEUE.tick, { connection: producer, prefix });
   const verifyQueue = new Queue(QUEUE.verify, { connection: producer, prefix });
   const alertQueue = new Queue(QUEUE.alert, { connection: producer, prefix });
+  const retentionQueue = new Queue(QUEUE.retention, { connection: producer, prefix });
   const flows = new FlowProducer({ connection: producer, prefix });
   // Which volumes each policy covers, for RPO compliance: a volume that left is reported, not
   // forgotten. Its own connection, with the offline queue: a record waits out a Redis blip.
@@ -157,6 +159,7 @@ export function createPlanner(options: PlannerOptions): Planner {
         await reconcileSchedulers(tickQueue, config, log);
         await reconcileAlertCheck(alertQueue, config);
         await reconcileDrillSchedulers(verifyQueue, config);
+        await reconcileOrphanSweep(retentionQueue, config);
       }
       await applyQueueLimits();
       if (options.processTicks === false) return;
@@ -171,13 +174,14 @@ export function createPlanner(options: PlannerOptions): Planner {
       await reconcileSchedulers(tickQueue, config, log);
       await reconcileAlertCheck(alertQueue, config);
       await reconcileDrillSchedulers(verifyQueue, config);
+      await reconcileOrphanSweep(retentionQueue, config);
       await applyQueueLimits();
     },
     enqueuePolicy,
     enqueueVerify,
     async close() {
       await worker?.close();
-      await Promise.allSettled([flows.close(), tickQueue.close(), verifyQueue.close(), alertQueue.close(), redis.status === 'wait' ? redis.disconnect() : redis.quit()]);
+      await Promise.allSettled([flows.close(), tickQueue.close(), verifyQueue.close(), alertQueue.close(), retentionQueue.close(), redis.status === 'wait' ? redis.disconnect() : redis.quit()]);
     },
   };
 }

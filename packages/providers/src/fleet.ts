@@ -6,5 +6,6 @@
 export { LocalVolumeProvider, type LocalVolumeSpec } from './local/local-volume-provider.js';
 export { createMemoryRateLimiter, createRedisRateLimiter, type RateLimitOptions, type RedisRateLimitOptions } from './limits/index.js';
 export { createComplianceRecorder, readComplianceRecords, type ComplianceRecorder, type ComplianceRecords } from './compliance/redis-compliance.js';
+export { createRetentionGuardStore, type HeldChange, type RetentionGuardStore } from './compliance/redis-retention-guard.js';
 export { sendAlert, slackBody, webhookBody, type AlertTarget } from './alerts/http-alert-sender.js';
 export { appendAudit, readAudit, type AuditQuery } from './audit/redis-audit-log.js';

@@ -29,7 +29,7 @@ export function recordCompliance(recorder: ComplianceRecorder, clock: Clock, onE
         if (result.success) settle(recorder.snapshotted(policy, volumeId, point(result.data.ref)));
       } else if (queue === 'archive') {
         const id = (job.returnvalue as { snapshotId?: unknown } | undefined)?.snapshotId;
-        if (typeof id === 'string') settle(recorder.archived(policy, volumeId, point(id)));
+        if (typeof id === 'string') settle(recorder.archived(policy, volumeId, { ...point(id), repository: data.data.repository }));
       }
     },
     failed(queue, job, err) {

@@ -24,6 +24,8 @@ import { createRetentionProcessor, type RetentionDeps } from './processors/reten
 import { createVerifyProcessor } from './processors/verify-processor.js';
 import { createAlertProcessor } from './processors/alert-processor.js';
 import { createDrillProcessor } from './processors/drill-processor.js';
+import { createOrphanSweepProcessor } from './processors/orphan-sweep.js';
+import { createOrphanRetentionProcessor } from './processors/orphan-retention.js';
 import { createAlertOutbox } from './alerts/alert-outbox.js';
 import { jobFailedAlert } from './alerts/job-failed-alert.js';
 
@@ -76,7 +78,7 @@ export function workerSettingsNeedingRestart(prev: FleetConfig, next: FleetConfi
   return out;
 }
 
-/** Jobs of one queue by name: the verify queue also runs restore drills (`drill`). */
+/** Jobs of one queue by name: the verify queue also runs restore drills (`drill`), the retention queue the orphans rule. */
 function routeByName(fallback: Processor, byName: Record<string, Processor>): Processor {
   return (job, token) => (Object.hasOwn(byName, job.name) ? byName[job.name]! : fallback)(job, token);
 }
@@ -108,6 +110,9 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   const recorder = createComplianceRecorder(options.redis, prefix);
   const compliance = recordCompliance(recorder, clock, (err) => log.warn({ err: err.message }, 'could not record RPO compliance'));
   archiveQueue.on('error', (err) => log.warn({ err: err.message }, 'archive queue connection error'));
+  // The search for orphans gives each orphan a job of its own on the retention queue.
+  const retentionQueue = new Queue(QUEUE.retention, { connection: options.connection, prefix });
+  retentionQueue.on('error', (err) => log.warn({ err: err.message }, 'retention queue connection error'));
   const deps: RetentionDeps = {
     get config() {
       return current.config;
@@ -130,7 +135,32 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   const processors: Record<WorkQueue, Processor> = {
     snapshot: createSnapshotProcessor(deps),
     archive: createArchiveProcessor(deps),
-    retention: createRetentionProcessor(deps),
+    retention: routeByName(createRetentionProcessor(deps), {
+      'orphan-sweep': createOrphanSweepProcessor({
+        get config() {
+          return current.config;
+        },
+        clock,
+        log,
+        redis: options.redis,
+        prefix,
+        retentionQueue,
+      }),
+      'orphan-retention': createOrphanRetentionProcessor({
+        get config() {
+          return current.config;
+        },
+        get provider() {
+          return current.provider;
+        },
+        repositories: options.repositories,
+        clock,
+        log,
+        redis: options.redis,
+        prefix,
+        recorder,
+      }),
+    }),
     verify: routeByName(createVerifyProcessor(deps), {
       drill: createDrillProcessor({
         get config() {
@@ -235,6 +265,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
         await Promise.allSettled([...workers, alertWorker].map((x) => x.close(true)));
       }
       await archiveQueue.close().catch(() => {});
+      await retentionQueue.close().catch(() => {});
       await alertQueue.close().catch(() => {});
       log.info({}, 'worker closed');
     },

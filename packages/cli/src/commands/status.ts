@@ -10,7 +10,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { producerConnection } from '@snapfleet/planner';
 import { QUEUE, WORK_QUEUES, policyTag } from '@snapfleet/shared/jobs';
-import { formatAge, type VolumeCompliance, type VolumeRecord } from '@snapfleet/shared/compliance';
+import { formatAge, isOrphan, type VolumeCompliance, type VolumeRecord } from '@snapfleet/shared/compliance';
+import { createRetentionGuardStore, type HeldChange } from '@snapfleet/providers/fleet';
 import { createFleetRepositories } from '@snapfleet/worker';
 import { storeWarning, type CliContext } from '../context.js';
 import { complianceView, type FirstHand } from '../compliance-view.js';
@@ -77,13 +78,15 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       }
       const redis = new Redis(redisConnection(ctx));
       let view;
+      let held: HeldChange[];
       try {
         view = await complianceView(redis, prefix, config, now, firstHand);
+        held = await createRetentionGuardStore(redis, prefix).listHeld();
       } finally {
         redis.disconnect();
       }
       if (opts.json) {
-        ctx.stdout.write(JSON.stringify({ prefix, now: now.toISOString(), queues, failed, policies: view.policies, volumes: view.volumes, problems }) + '\n');
+        ctx.stdout.write(JSON.stringify({ prefix, now: now.toISOString(), queues, failed, policies: view.policies, volumes: view.volumes, retentionHeld: held, problems }) + '\n');
         return;
       }
       const lines = [`fleet ${prefix}`, 'queue      waiting  active  delayed  children  completed  failed'];
@@ -97,6 +100,10 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       if (problems.length) {
         lines.push('', 'could not check:');
         for (const p of problems) lines.push(`  ${p.policy}: ${p.error}`);
+      }
+      if (held.length) {
+        lines.push('', `retention changes held (they would delete more than ${(config.retentionGuard.maxShare * 100).toFixed(0)}% of a volume's snapshots; snapfleet retention confirm):`);
+        for (const h of held) lines.push(`  ${h.subject}: ${h.policy}/${h.volumeId} ${h.tier} tier: ${h.extra} more of ${h.total} snapshots (${(h.share * 100).toFixed(0)}%) since ${h.at}`);
       }
       lines.push('', 'policies (RPO: volumes, breached, never backed up, pending first backup, gone):');
       for (const p of view.policies) lines.push(`  ${p.policy}: RPO ${age(p.rpoSeconds)}: ${p.volumes} volumes, ${p.breached} breached, ${p.never} never, ${p.pending} pending, ${p.gone} gone`);
@@ -113,5 +120,6 @@ function volumeLine(v: VolumeCompliance): string {
   const error = v.lastError ? `; last error (${v.lastError.queue}, ${v.lastError.at}): ${v.lastError.message}` : '';
   const d = v.lastDrill;
   const drill = d ? `; last drill ${d.at}: ${d.ok ? `passed, restored in ${d.rtoSeconds?.toFixed(1)}s` : `FAILED: ${d.message ?? ''}`}` : '';
-  return `${v.state.toUpperCase().padEnd(8)} ${v.policy}/${v.volumeId}: ${point}${error}${drill}`;
+  const orphan = isOrphan(v) ? (v.orphanRuleFrom ? `; orphans rule applies from ${v.orphanRuleFrom}` : '; snapshots kept (no orphans rule)') : '';
+  return `${v.state.toUpperCase().padEnd(8)} ${v.policy}/${v.volumeId}: ${point}${error}${drill}${orphan}`;
 }

@@ -71,6 +71,13 @@ export function createComplianceRecorder(redis: Redis, prefix: string) {
     async drilled(policy: string, volumeId: string, result: DrillResult): Promise<void> {
       await redis.hset(complianceKey(prefix, 'drill'), field(policy, volumeId), JSON.stringify(result));
     },
+    /** Forgets a (policy, volume) pair that holds no snapshot any more (orphan expiry emptied it). */
+    async forget(policy: string, volumeId: string): Promise<void> {
+      const f = field(policy, volumeId);
+      const m = redis.multi();
+      for (const kind of ['archive', 'snapshot', 'error', 'drill'] as const) m.hdel(complianceKey(prefix, kind), f);
+      await m.exec();
+    },
     /**
      * Replaces the policy's covered volumes in one step (built aside, then renamed over it); a
      * volume covered before keeps the time it was first covered, a new one gets `at`.
@@ -151,7 +158,7 @@ function parseField(f: string): [string, string] | undefined {
 function parsePoint(text: string): RecoveryPoint | undefined {
   const v = parseObject(text);
   if (!v || typeof v.time !== 'string' || Number.isNaN(Date.parse(v.time))) return undefined;
-  return { time: v.time, ...(typeof v.id === 'string' ? { id: v.id } : {}) };
+  return { time: v.time, ...(typeof v.id === 'string' ? { id: v.id } : {}), ...(typeof v.repository === 'string' ? { repository: v.repository } : {}) };
 }
 
 function parseFailure(text: string): JobFailure | undefined {

@@ -15,6 +15,8 @@ export interface RecoveryPoint {
   time: string;
   /** The repository snapshot id (an archive) or the provider's snapshot reference. */
   id?: string;
+  /** The repository an archive is in: what orphan expiry opens once the policy left the config. */
+  repository?: string;
 }
 
 export interface JobFailure {
@@ -95,6 +97,11 @@ export interface VolumeCompliance {
   lastSnapshot?: RecoveryPoint;
   lastError?: JobFailure;
   lastDrill?: DrillResult;
+  /**
+   * Gone and orphan volumes under an `orphans` rule: ISO 8601, from when the rule applies to
+   * their snapshots (compliance/orphans.ts). Absent on such a volume: its snapshots are kept.
+   */
+  orphanRuleFrom?: string;
 }
 
 export interface PolicyCompliance {

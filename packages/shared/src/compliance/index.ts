@@ -16,3 +16,4 @@ export { decideRpoAlerts, rpoAlertKey, type RpoAlertDecision, type RpoAlertState
 export { policyRpos } from './policy-rpos.js';
 export { drillOrder, pickSnapshot, type DrillCandidate } from './drill-selection.js';
 export { formatAge } from './format-age.js';
+export { dueOrphans, isOrphan, orphanGuardedRules, orphanRuleFrom, withOrphanRules } from './orphans.js';

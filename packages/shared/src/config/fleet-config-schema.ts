@@ -17,6 +17,7 @@ import { alertsSchema } from './alerts-schema.js';
 import { DEFAULT_ZSTD_LEVEL } from '../content/compression-level.js';
 import { providerSchema } from './provider-config-schema.js';
 import { pricingSchema } from './pricing-schema.js';
+import { orphansSchema, retentionGuardSchema } from './orphans-schema.js';
 
 /** Names that end up inside Redis keys and job ids: no ':' (BullMQ's separator), no spaces. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -320,6 +321,10 @@ export const fleetConfigSchema = z
     /** Where alerts go (docs/operations.md, "Alerts"). Absent: no alerts. */
     alerts: alertsSchema.optional(),
     pricing: pricingSchema.optional(),
+    /** Expiry of snapshots no policy covers any more (docs/operations.md, "Orphans"). Absent: kept for ever. */
+    orphans: orphansSchema.optional(),
+    /** How much of a volume's history a retention change may delete unconfirmed (docs/operations.md, "Retention changes"). */
+    retentionGuard: retentionGuardSchema.default(retentionGuardSchema.parse({})),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

@@ -3,7 +3,7 @@
  * log"). Ids, names and outcomes only: an entry never holds a secret, so `details` takes short
  * strings and numbers that the caller picks, never a config or a request body.
  */
-export const AUDIT_ACTIONS = ['backup-now', 'config-reload', 'job-retry', 'job-remove', 'job-promote', 'board-action'] as const;
+export const AUDIT_ACTIONS = ['backup-now', 'config-reload', 'job-retry', 'job-remove', 'job-promote', 'board-action', 'retention-confirm'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export function isAuditAction(value: string): value is AuditAction {

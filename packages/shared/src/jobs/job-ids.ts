@@ -78,6 +78,11 @@ export function verifyJobId(repository: string, slot: string): string {
   return `verify-${encodePolicyPart(repository)}-${slot}`;
 }
 
+/** `orphans-${policy}-${volume}-${run}`: the orphans rule once per pair per search (`run`: the search job's id). */
+export function orphanJobId(policy: string, volumeId: string, run: string): string {
+  return `orphans-${encodePolicyPart(policy)}-${encodeVolumeIdPart(volumeId)}-${encodePolicyPart(run)}`;
+}
+
 /** The job scheduler id of a policy's i-th schedule (or a repository's verify schedule). */
 export function schedulerId(kind: 'tick' | 'verify', name: string, index: number): string {
   return `${kind}-${encodePolicyPart(name)}-${index}`;

@@ -41,6 +41,18 @@ export const tickJobSchema = z.discriminatedUnion('kind', [
 /** A restore drill of a policy's volumes (the verify queue; docs/operations.md, "Restore drills"). */
 export const drillJobSchema = z.strictObject({ v: z.literal(1), policy: id });
 
+/** The search for orphans (docs/operations.md, "Orphans"), on the retention queue; its slot names the run. */
+export const orphanSweepJobSchema = z.strictObject({ v: z.literal(1) });
+
+/** The orphans rule applied to one (policy, volume) pair, in the repository the pair's archives are in. */
+export const orphanRetentionJobSchema = z.strictObject({
+  v: z.literal(1),
+  policy: id,
+  volumeId: id,
+  /** Absent when no record says which repository holds the pair's archives: the provider's snapshots only. */
+  repository: id.optional(),
+});
+
 /** One alert, as sent: ids, states and messages, never a secret (messages are the jobs' own). */
 export const alertSchema = z.strictObject({
   event: z.enum(['job-failed', 'rpo-breached', 'rpo-recovered', 'prune-leftovers', 'drill-failed']),
@@ -65,6 +77,8 @@ export type TickJob = z.output<typeof tickJobSchema>;
 export type SnapshotResult = z.output<typeof snapshotResultSchema>;
 export type Alert = z.output<typeof alertSchema>;
 export type DrillJob = z.output<typeof drillJobSchema>;
+export type OrphanSweepJob = z.output<typeof orphanSweepJobSchema>;
+export type OrphanRetentionJob = z.output<typeof orphanRetentionJobSchema>;
 export type AlertDeliveryJob = z.output<typeof alertDeliveryJobSchema>;
 
 /** zod's message in one line, field first: `volumeId: Invalid input: expected string`. */

@@ -62,3 +62,21 @@ export function alertQuietKey(prefix: string, event: string, subject: string): s
 export function auditStreamKey(prefix: string): string {
   return `${prefix}:fleet:audit`;
 }
+
+/**
+ * Retention rules an operator accepted, per subject (`policy/<name>`, `orphans`): a hash of their
+ * canonical text (shared/retention/retention-change.ts; docs/operations.md, "Retention changes").
+ */
+export function retentionAcceptedKey(prefix: string): string {
+  return `${prefix}:fleet:retention:accepted`;
+}
+
+/** Retention changes held per (subject, volume, tier), with what they would have deleted (a hash). */
+export function retentionHeldKey(prefix: string): string {
+  return `${prefix}:fleet:retention:held`;
+}
+
+/** The subject of a policy's rules, or of the orphans rule, in the two hashes above. */
+export function retentionSubject(policy?: string): string {
+  return policy === undefined ? 'orphans' : `policy/${policy}`;
+}

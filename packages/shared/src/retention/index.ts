@@ -54,3 +54,15 @@ export {
   withinBucketReason,
   withinReason,
 } from './keep-reasons.js';
+export {
+  canonicalRules,
+  guardPlan,
+  KEEP_EVERYTHING,
+  parseGuardedRules,
+  policyGuardedRules,
+  sameTierRules,
+  type ChangeImpact,
+  type GuardedPlan,
+  type GuardedRules,
+  type GuardedTierRules,
+} from './retention-change.js';

@@ -7,9 +7,10 @@
  * repository's index (a prune does that too, and counts as one).
  */
 import type { Job } from 'bullmq';
-import { compactIndex, InvalidInputError, maintainLocality, planForget, type CodecPool, type VolumeLocality, pruneRepository, removeSnapshots, RepositoryLockedError, type Repository } from '@snapfleet/shared';
-import { tierRules } from '@snapfleet/shared/retention';
-import { lastMaintenanceKey, lastPruneKey, policyTag, repositoryLockKey, retentionJobSchema } from '@snapfleet/shared/jobs';
+import { compactIndex, InvalidInputError, maintainLocality, type CodecPool, type VolumeLocality, pruneRepository, removeSnapshots, RepositoryLockedError, type Repository } from '@snapfleet/shared';
+import { policyGuardedRules } from '@snapfleet/shared/retention';
+import { lastMaintenanceKey, lastPruneKey, policyTag, repositoryLockKey, retentionJobSchema, retentionSubject } from '@snapfleet/shared/jobs';
+import { createRetentionGuardStore } from '@snapfleet/providers/fleet';
 import type { Redis } from 'ioredis';
 import { parsePayload } from '../job-errors.js';
 import { policyNamed, type Processor, type ProcessorDeps } from './processor-deps.js';
@@ -17,6 +18,8 @@ import { applySnapshotTier, type ArchiveJobState, type SnapshotTierOutcome } fro
 import { applySnapshotCopies, type SnapshotCopiesOutcome } from './snapshot-copies.js';
 import { replicateVolume, type ReplicationOutcome } from './replication.js';
 import type { AlertOutbox } from '../alerts/alert-outbox.js';
+import { createTierGuard } from './tier-guard.js';
+import { archiveTierRemovals } from './tier-plans.js';
 
 /** A prune of a large repository takes minutes; the lock is renewed while it runs. */
 const PRUNE_LOCK_TTL_MS = 60_000;
@@ -50,6 +53,7 @@ export interface RetentionJobResult {
 }
 
 export function createRetentionProcessor(deps: RetentionDeps): Processor {
+  const guards = createRetentionGuardStore(deps.redis, deps.prefix);
   return async (job: Job): Promise<RetentionJobResult> => {
     const data = parsePayload(retentionJobSchema, job.data, 'retention');
     const { config, provider } = deps; // once per job (a reload replaces them between jobs)
@@ -59,10 +63,23 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
     let tier: SnapshotTierOutcome = { deleted: [], held: [] };
     // Before the snapshot tier, which may delete the snapshot the copies are made from.
     const copies = await applySnapshotCopies({ provider, clock: deps.clock, log: deps.log }, policy, data.volumeId, data.slot);
+    const now = deps.clock.now();
+    // Every job compares its rules with the accepted ones, also without retention: adding rules
+    // to a policy that kept everything is a change like any other.
+    const guard = await createTierGuard({
+      store: guards,
+      maxShare: config.retentionGuard.maxShare,
+      log: deps.log,
+      now,
+      jobId: job.id,
+      subject: retentionSubject(policy.name),
+      policy: policy.name,
+      volumeId: data.volumeId,
+      current: policyGuardedRules(policy.retention),
+    });
     if (policy.retention) {
       const entries = (await repo.listVolumeSnapshots(data.volumeId)).filter((e) => e.snapshot.tags.includes(policyTag(policy.name)));
-      const plans = planForget(entries, tierRules(policy.retention, 'archive'), deps.clock.now());
-      const removedEntries = plans.flatMap((p) => p.remove);
+      const removedEntries = await guard('archive', entries.length, (rules) => archiveTierRemovals(entries, rules, now), (e) => e.id);
       const removal = await removeSnapshots(repo, removedEntries);
       removed = removal.removed;
       if (removed.length) deps.log.info({ jobId: job.id, volume: data.volumeId, removed: removed.length }, 'retention removed snapshots');
@@ -71,7 +88,7 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
         deps.log.info({ jobId: job.id, volume: data.volumeId, retained: removal.retained.length, until }, 'retention kept snapshots still under Object Lock retention');
       }
       const retention = policy.retention;
-      tier = await applySnapshotTier({ provider, clock: deps.clock, log: deps.log, archiveJobState: deps.archiveJobState }, { ...policy, retention }, data.volumeId, entries, job.id);
+      tier = await applySnapshotTier({ provider, clock: deps.clock, log: deps.log, archiveJobState: deps.archiveJobState }, { ...policy, retention }, data.volumeId, entries, job.id, guard);
     }
     const replication = await replicateVolume(deps, policy, repo, pool, data.volumeId, job.id);
     let pruned = false;

@@ -11,6 +11,11 @@ import type { PolicyConfig } from '@snapfleet/shared/config';
 import { policyTag, slotOfTags, timeFromSlot, volumeJobId } from '@snapfleet/shared/jobs';
 import { planSnapshotTier, tierRules, type ArchiveProgress, type RetentionPolicy, type TierSnapshot } from '@snapfleet/shared/retention';
 import type { ProcessorDeps } from './processor-deps.js';
+import type { TierGuard } from './tier-guard.js';
+import { snapshotTierRemovals } from './tier-plans.js';
+
+/** Why a snapshot the rules let go stays: the change of rules that lets it go is not confirmed. */
+export const HELD_CHANGE_UNCONFIRMED = 'the retention change that drops it deletes more than retentionGuard.maxShare: held until snapfleet retention confirm';
 
 /** BullMQ's job states (Queue.getJobState); "unknown" when no such job exists. */
 export type ArchiveJobState = (jobId: string) => Promise<string>;
@@ -45,6 +50,7 @@ export async function applySnapshotTier(
   volumeId: string,
   archived: readonly SnapshotEntry[],
   jobId: string | undefined,
+  guard?: TierGuard,
 ): Promise<SnapshotTierOutcome> {
   const listed = await deps.provider.listSnapshots(volumeId, [policyTag(policy.name)]);
   if (listed.length === 0) return { deleted: [], held: [] };
@@ -60,13 +66,18 @@ export async function applySnapshotTier(
     // The slot time, as in the archive tier, so both tiers put a point in time in the same buckets.
     snapshots.push({ id: s.ref, ref: s.ref, time: slot ? timeFromSlot(slot) : s.time, state: s.state, archive });
   }
-  const plan = planSnapshotTier(snapshots, tierRules(policy.retention, 'snapshot'), deps.clock.now(), newestArchived);
+  const now = deps.clock.now();
+  const plan = planSnapshotTier(snapshots, tierRules(policy.retention, 'snapshot'), now, newestArchived);
+  const completed = snapshots.filter((s) => s.state === 'completed').length;
+  const remove = guard ? await guard('snapshot', completed, (rules) => snapshotTierRemovals(snapshots, rules, now, newestArchived), (s) => s.ref) : plan.remove;
+  const removing = new Set(remove.map((s) => s.ref));
+  const unconfirmed = plan.remove.filter((s) => !removing.has(s.ref)).map((s) => ({ snapshot: s, reason: HELD_CHANGE_UNCONFIRMED }));
   const deleted: string[] = [];
-  for (const s of plan.remove) {
+  for (const s of remove) {
     await deps.provider.deleteSnapshot(s.ref);
     deleted.push(s.ref);
   }
-  const held = plan.held.map((h) => ({ ref: h.snapshot.ref, reason: h.reason }));
+  const held = [...plan.held, ...unconfirmed].map((h) => ({ ref: h.snapshot.ref, reason: h.reason }));
   if (deleted.length || held.length) deps.log.info({ jobId, policy: policy.name, volume: volumeId, deleted, held }, 'snapshot tier retention applied');
   return { deleted, held };
 }
