@@ -76,8 +76,8 @@ export class MemoryVolumeProvider implements VolumeProvider {
     return new MemoryVolumeSource(s.data, { sourceRef: ref, ...(this.options.blockSize ? { blockSize: this.options.blockSize } : {}) });
   }
 
+  // A deleted volume's snapshots outlive it (orphans): listing them needs no volume.
   async listSnapshots(volumeId: string, tags: readonly string[]): Promise<ProviderSnapshot[]> {
-    this.volume(volumeId);
     return [...this.snapshots.values()]
       .filter((s) => s.volumeId === volumeId && tags.every((t) => s.tags.includes(t)))
       .sort((a, b) => a.time.getTime() - b.time.getTime() || (a.ref < b.ref ? -1 : 1))

@@ -152,6 +152,11 @@ export function describeVolumeProviderConformance(name: string, factory: VolumeP
         expect(await f.provider.listSnapshots(volume, ['policy=other'])).toEqual([]);
       }));
 
+    it('listSnapshots of a volume it does not know (deleted: its snapshots are orphans) lists, not fails', () =>
+      withProvider(async (f) => {
+        expect(await f.provider.listSnapshots('vol-0000000000000dead', ['policy=conformance'])).toEqual([]);
+      }));
+
     it('deleteSnapshot is idempotent', () =>
       withProvider(async (f) => {
         const volume = f.ids[0]!;
