@@ -28,9 +28,9 @@ export const orphansSchema = z
      * from one discovery (an API hiccup, a tag typo fixed the next day) loses nothing.
      * @defaultValue "7d"
      */
-    after: interval(60_000).default(7 * DAY_MS),
+    after: interval(1000).default(7 * DAY_MS),
     /** How often the fleet looks for orphans (a job on the retention queue). @defaultValue "1d" */
-    every: interval(60_000).default(DAY_MS),
+    every: interval(1000).default(DAY_MS),
     /** Rules for the repository's snapshots of the pair. Absent: all kept. */
     archiveTier: orphanTierSchema.optional(),
     /** Rules for the provider's snapshots of the pair (EBS snapshots). Absent: all kept. */
