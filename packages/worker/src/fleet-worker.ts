@@ -159,6 +159,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
         redis: options.redis,
         prefix,
         recorder,
+        alerts: outbox,
       }),
     }),
     verify: routeByName(createVerifyProcessor(deps), {

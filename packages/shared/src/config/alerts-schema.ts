@@ -8,7 +8,7 @@ import { interval } from './interval-schema.js';
 import { Secret } from './secret.js';
 
 /** What the fleet alerts about. */
-export const ALERT_EVENTS = ['job-failed', 'rpo-breached', 'rpo-recovered', 'prune-leftovers', 'drill-failed'] as const;
+export const ALERT_EVENTS = ['job-failed', 'rpo-breached', 'rpo-recovered', 'prune-leftovers', 'drill-failed', 'retention-held'] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
 const targetSchema = z

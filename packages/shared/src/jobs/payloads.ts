@@ -55,7 +55,7 @@ export const orphanRetentionJobSchema = z.strictObject({
 
 /** One alert, as sent: ids, states and messages, never a secret (messages are the jobs' own). */
 export const alertSchema = z.strictObject({
-  event: z.enum(['job-failed', 'rpo-breached', 'rpo-recovered', 'prune-leftovers', 'drill-failed']),
+  event: z.enum(['job-failed', 'rpo-breached', 'rpo-recovered', 'prune-leftovers', 'drill-failed', 'retention-held']),
   /** ISO 8601: when the fleet noticed. */
   at: z.string().min(1),
   summary: z.string().min(1).max(2000),

@@ -15,6 +15,7 @@ import { KEEP_EVERYTHING, parseGuardedRules, type TierSnapshot } from '@snapflee
 import { createRetentionGuardStore, type ComplianceRecorder } from '@snapfleet/providers/fleet';
 import type { Redis } from 'ioredis';
 import { parsePayload } from '../job-errors.js';
+import type { AlertOutbox } from '../alerts/alert-outbox.js';
 import type { Processor, ProcessorDeps } from './processor-deps.js';
 import { createTierGuard } from './tier-guard.js';
 import { archiveTierRemovals, snapshotTierRemovals } from './tier-plans.js';
@@ -23,6 +24,8 @@ export interface OrphanRetentionDeps extends Pick<ProcessorDeps, 'config' | 'pro
   redis: Redis;
   prefix: string;
   recorder: ComplianceRecorder;
+  /** Where a held orphans rule is reported. @defaultValue not reported */
+  alerts?: AlertOutbox;
 }
 
 export interface OrphanRetentionResult {
@@ -58,7 +61,7 @@ export function createOrphanRetentionProcessor(deps: OrphanRetentionDeps): Proce
     const now = deps.clock.now();
     const tag = policyTag(data.policy);
     const guard = await createTierGuard(
-      { store: guards, maxShare: config.retentionGuard.maxShare, log: deps.log, now, jobId: job.id, subject: retentionSubject(), policy: data.policy, volumeId: data.volumeId, current: orphanGuardedRules(config.orphans) },
+      { store: guards, maxShare: config.retentionGuard.maxShare, log: deps.log, now, jobId: job.id, subject: retentionSubject(), policy: data.policy, volumeId: data.volumeId, current: orphanGuardedRules(config.orphans), ...(deps.alerts ? { alerts: deps.alerts } : {}) },
       // Until the orphans rule is confirmed, the rules the pair lived under are the accepted ones.
       async () => parseGuardedRules((await guards.accepted(retentionSubject(data.policy))) ?? '') ?? KEEP_EVERYTHING,
     );

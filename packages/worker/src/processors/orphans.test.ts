@@ -31,18 +31,21 @@ const day = (d: number) => new Date(Date.UTC(2024, 2, d, 2));
 let nowMs = day(20).getTime();
 const clock = { now: () => new Date(nowMs) };
 
-const configOf = (input: Partial<FleetConfigInput>) =>
-  fleetConfigSchema.parse({
-    repositories: { main: { url: '/not-used' } },
-    policies: [{ name: 'p', selector: { ids: ['v'] }, schedules: [{ every: '1d' }], repository: 'main', retention: { snapshotTier: { keepLast: 'unlimited' }, archiveTier: { keepLast: 'unlimited' } } }],
-    ...input,
-  });
-const keepLast = (archive: number | 'unlimited') => [{ name: 'p', selector: { ids: ['v'] }, schedules: [{ every: '1d' }], repository: 'main', retention: { snapshotTier: { keepLast: 'unlimited' }, archiveTier: { keepLast: archive } } }];
+const keepLast = (archive: number | 'unlimited'): FleetConfigInput['policies'] => [{ name: 'p', selector: { ids: ['v'] }, schedules: [{ every: '1d' }], repository: 'main', retention: { snapshotTier: { keepLast: 'unlimited' }, archiveTier: { keepLast: archive } } }];
+// Alerts go to a port nothing listens on: the test counts the deliveries enqueued, not sent.
+const alerts = { targets: [{ name: 'ops', kind: 'webhook' as const, url: 'http://127.0.0.1:9/alerts' }] };
+const configOf = (input: Partial<FleetConfigInput>) => fleetConfigSchema.parse({ repositories: { main: { url: '/not-used' } }, policies: keepLast('unlimited'), alerts, ...input });
 
 describe('retention changes and orphans on the retention queue', () => {
   const store = new MemoryBlobStore();
   const provider = new MemoryVolumeProvider({ v: { data: new Uint8Array(4096) }, gone: { data: new Uint8Array(4096) } }, { clock });
   const retentionQueue = new Queue('retention', { connection, prefix });
+  const alertQueue = new Queue('alert', { connection, prefix });
+  const heldAlerts = async () =>
+    (await alertQueue.getJobs(['waiting', 'delayed', 'active', 'failed', 'completed']))
+      .filter((j) => j.data?.alert?.event === 'retention-held')
+      .map((j) => String(j.data.alert.details.subject))
+      .sort();
   const events = new QueueEvents('retention', { connection, prefix });
   const guards = createRetentionGuardStore(redis, prefix);
   const recorder = createComplianceRecorder(redis, prefix);
@@ -54,7 +57,7 @@ describe('retention changes and orphans on the retention queue', () => {
   const archive = async (policy: string, volumeId: string, d: number) => {
     const source = new MemoryVolumeSource(new Uint8Array(16 * 1024).fill(d));
     const report = await archiveVolume(repo, pool, { volumeId, source, time: day(d), clock, tags: [policyTag(policy), slotTag(slotFromTime(day(d)))] });
-    return report.snapshotId;
+    return report.id;
   };
   const countOf = async (policy: string, volumeId: string) => (await repo.listVolumeSnapshots(volumeId)).filter((e) => e.snapshot.tags.includes(policyTag(policy))).length;
   const runRetention = async (): Promise<RetentionJobResult> => {
@@ -100,7 +103,7 @@ describe('retention changes and orphans on the retention queue', () => {
 
   afterAll(async () => {
     await worker?.close(5_000);
-    await Promise.all([retentionQueue.close(), events.close()]);
+    await Promise.all([retentionQueue.close(), alertQueue.close(), events.close()]);
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
@@ -127,6 +130,7 @@ describe('retention changes and orphans on the retention queue', () => {
     expect((await runRetention()).removed).toEqual([]);
     expect(await countOf('p', 'v')).toBe(7);
     expect(await guards.listHeld()).toEqual([expect.objectContaining({ subject: 'policy/p', policy: 'p', volumeId: 'v', tier: 'archive', total: 7, extra: 5 })]);
+    expect(await heldAlerts()).toEqual(['policy/p']);
     // Confirmed (what `snapfleet retention confirm --policy p` stores): the next job applies it.
     expect(await guards.accept(retentionSubject('p'), canonicalRules({ archive: { keepLast: 2, timeZone: 'UTC' }, snapshot: { keepLast: -1, timeZone: 'UTC' } }))).toBe(1);
     expect(await guards.listHeld()).toEqual([]);
@@ -157,6 +161,8 @@ describe('retention changes and orphans on the retention queue', () => {
       [2, 2, 0, 4, false],
       [0, 2, 0, 0, false],
     ]);
+    // Three holds of one subject: one alert (and the policy's from before).
+    expect(await heldAlerts()).toEqual(['orphans', 'policy/p']);
     expect((await guards.listHeld()).filter((h) => h.subject === 'orphans').map((h) => `${h.policy}/${h.volumeId}/${h.tier}`).sort()).toEqual(['old/w/archive', 'p/gone/archive', 'p/gone/snapshot']);
 
     await guards.accept(retentionSubject(), canonicalRules(orphanGuardedRules(config.orphans!)));

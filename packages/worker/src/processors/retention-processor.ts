@@ -76,6 +76,7 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
       policy: policy.name,
       volumeId: data.volumeId,
       current: policyGuardedRules(policy.retention),
+      ...(deps.alerts ? { alerts: deps.alerts } : {}),
     });
     if (policy.retention) {
       const entries = (await repo.listVolumeSnapshots(data.volumeId)).filter((e) => e.snapshot.tags.includes(policyTag(policy.name)));
