@@ -13,6 +13,7 @@ export {
   HELD_ERROR,
   HELD_MAY_BE_ARCHIVED,
   HELD_PENDING,
+  HELD_NEXT_PARENT,
   type ArchiveProgress,
   type HeldSnapshot,
   type SnapshotTierPlan,

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRetentionRules } from './policy-schema.js';
-import { HELD_ARCHIVE_RUNNING, HELD_ERROR, HELD_MAY_BE_ARCHIVED, HELD_PENDING, planSnapshotTier, type ArchiveProgress, type TierSnapshot } from './snapshot-tier.js';
+import { HELD_ARCHIVE_RUNNING, HELD_ERROR, HELD_MAY_BE_ARCHIVED, HELD_NEXT_PARENT, HELD_PENDING, planSnapshotTier, type ArchiveProgress, type TierSnapshot } from './snapshot-tier.js';
 
 const NOW = '2024-03-10T12:00:00Z';
 const snap = (day: number, archive: ArchiveProgress = 'archived', state: TierSnapshot['state'] = 'completed'): TierSnapshot => ({
@@ -46,5 +47,24 @@ describe('planSnapshotTier', () => {
     const none = planSnapshotTier(list, keepLast2, NOW);
     expect(ids(none.remove)).toEqual(['d2']);
     expect(ids(none.held.map((h) => h.snapshot))).toEqual(['d3', 'd1']);
+  });
+
+  it("never deletes the next archive's parent, whatever the rules and histories", () => {
+    const plan = planSnapshotTier([snap(1), snap(2), snap(3), snap(4)], parseRetentionRules({ keepLast: 1 }), NOW, '2024-03-04T02:00:00Z', 'd2');
+    expect(ids(plan.remove)).toEqual(['d3', 'd1']);
+    expect(plan.held.map((h) => [h.snapshot.id, h.reason])).toEqual([['d2', HELD_NEXT_PARENT]]);
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom<ArchiveProgress>('archived', 'finished', 'running', 'unknown'), { minLength: 1, maxLength: 9 }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.record({ keepLast: fc.integer({ min: 1, max: 4 }), keepDaily: fc.integer({ min: 0, max: 3 }) }),
+        (progress, parentIndex, rules) => {
+          const list = progress.map((p, i) => snap(i + 1, p));
+          const parent = list[parentIndex % list.length]!.id;
+          const plan = planSnapshotTier(list, parseRetentionRules(rules), NOW, '2024-03-09T02:00:00Z', parent);
+          expect(ids(plan.remove)).not.toContain(parent);
+        },
+      ),
+    );
   });
 });

@@ -42,6 +42,7 @@ export const HELD_PENDING = 'pending: not counted until completed';
 export const HELD_ERROR = 'failed in the provider: not counted, left for an operator';
 export const HELD_ARCHIVE_RUNNING = 'its archive has not finished';
 export const HELD_MAY_BE_ARCHIVED = 'not archived and newer than the newest archived snapshot: it may still be archived';
+export const HELD_NEXT_PARENT = "the next archive's parent: it reads only the blocks changed since this snapshot";
 
 /**
  * `newestArchived` is the time of the newest archived snapshot of the volume and policy (none:
@@ -52,12 +53,17 @@ export const HELD_MAY_BE_ARCHIVED = 'not archived and newer than the newest arch
  *
  * Pending and failed snapshots are left out of the rules: counting a snapshot that may never
  * complete could push a good one out of the quota.
+ *
+ * `nextParent` is the id of the provider snapshot the volume's newest archive was read from: the
+ * next archive asks the provider for the blocks changed since it. It is never deleted, whatever
+ * the rules say; without it the next archive would read every written block again.
  */
 export function planSnapshotTier<S extends TierSnapshot>(
   snapshots: readonly S[],
   rules: RetentionRules,
   now: Date | string,
   newestArchived?: Date | string,
+  nextParent?: string,
 ): SnapshotTierPlan<S> {
   const held: HeldSnapshot<S>[] = [];
   const completed: S[] = [];
@@ -70,7 +76,7 @@ export function planSnapshotTier<S extends TierSnapshot>(
   const newest = newestArchived === undefined ? undefined : toInstant(newestArchived, 'newest archived snapshot');
   const remove: S[] = [];
   for (const { snapshot } of result.remove) {
-    const reason = holdReason(snapshot, newest);
+    const reason = snapshot.id === nextParent ? HELD_NEXT_PARENT : holdReason(snapshot, newest);
     if (reason) held.push({ snapshot, reason });
     else remove.push(snapshot);
   }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Repository, acquireLease, archiveVolume, createInlineCodecPool, initRepository, type CodecPool } from '@snapfleet/shared';
 import { fleetConfigSchema, type FleetConfig } from '@snapfleet/shared/config';
 import { policyTag, silentLogger, slotFromTime, slotTag, volumeJobId } from '@snapfleet/shared/jobs';
-import { HELD_ARCHIVE_RUNNING, HELD_MAY_BE_ARCHIVED, HELD_PENDING } from '@snapfleet/shared/retention';
+import { HELD_ARCHIVE_RUNNING, HELD_MAY_BE_ARCHIVED, HELD_NEXT_PARENT, HELD_PENDING } from '@snapfleet/shared/retention';
 import { MemoryBlobStore, MemoryVolumeProvider, MemoryVolumeSource } from '@snapfleet/shared/testing';
 import { createFleetWorker, type FleetWorker } from '../fleet-worker.js';
 import { createFleetMetrics } from '../fleet-metrics.js';
@@ -107,17 +107,19 @@ describe('snapshot-tier retention', () => {
 
   it('deletes exactly the snapshots not kept whose archive is done, and holds the rest', async () => {
     const result = await runRetention(8, 'first');
-    // keepLast 2 keeps days 8 and 7. Days 4 and 1 are archived, day 2's archive was skipped:
-    // deleted. Day 3's archive is still waiting, day 5 has no archive job and is newer than the
-    // newest archived (day 4), day 6 is pending: all held.
-    expect(result.deletedSnapshots).toEqual([refs[4], refs[2], refs[1]]);
-    expect(provider.deleted).toEqual([refs[4], refs[2], refs[1]]);
+    // keepLast 2 keeps days 8 and 7. Day 1 is archived, day 2's archive was skipped: deleted.
+    // Day 4 is archived too, but the newest archive was read from it: the next archive lists
+    // the blocks changed since it. Day 3's archive is still waiting, day 5 has no archive job
+    // and is newer than the newest archived (day 4), day 6 is pending: all held.
+    expect(result.deletedSnapshots).toEqual([refs[2], refs[1]]);
+    expect(provider.deleted).toEqual([refs[2], refs[1]]);
     expect(result.heldSnapshots).toEqual([
       { ref: refs[6], reason: HELD_PENDING },
       { ref: refs[5], reason: HELD_MAY_BE_ARCHIVED },
+      { ref: refs[4], reason: HELD_NEXT_PARENT },
       { ref: refs[3], reason: HELD_ARCHIVE_RUNNING },
     ]);
-    expect((await provider.listSnapshots('v', [policyTag('p')])).map((s) => s.ref)).toEqual([refs[3], refs[5], refs[6], refs[7], refs[8]]);
+    expect((await provider.listSnapshots('v', [policyTag('p')])).map((s) => s.ref)).toEqual([refs[3], refs[4], refs[5], refs[6], refs[7], refs[8]]);
     // The archive tier keeps everything (keepLast unlimited): the repository is untouched.
     expect(result.removed).toEqual([]);
     expect((await repo.listSnapshots()).length).toBe(2);
@@ -131,8 +133,9 @@ describe('snapshot-tier retention', () => {
     expect(result.heldSnapshots).toEqual([
       { ref: refs[6], reason: HELD_MAY_BE_ARCHIVED },
       { ref: refs[5], reason: HELD_MAY_BE_ARCHIVED },
+      { ref: refs[4], reason: HELD_NEXT_PARENT },
     ]);
-    expect(provider.deleted).toEqual([refs[4], refs[2], refs[1], refs[3]]);
+    expect(provider.deleted).toEqual([refs[2], refs[1], refs[3]]);
     // Other policies' and other volumes' snapshots are never touched.
     expect(await provider.listSnapshots('v', [policyTag('other')])).toHaveLength(1);
     expect(await provider.listSnapshots('w', [policyTag('p')])).toHaveLength(1);

@@ -7,7 +7,7 @@
  * repository's index (a prune does that too, and counts as one).
  */
 import type { Job } from 'bullmq';
-import { compactIndex, InvalidInputError, maintainLocality, type CodecPool, type VolumeLocality, pruneRepository, removeSnapshots, RepositoryLockedError, type Repository } from '@snapfleet/shared';
+import { compactIndex, InvalidInputError, maintainLocality, type CodecPool, type VolumeLocality, pruneRepository, removeSnapshots, RepositoryLockedError, type Repository, type SnapshotEntry } from '@snapfleet/shared';
 import { policyGuardedRules } from '@snapfleet/shared/retention';
 import { lastMaintenanceKey, lastPruneKey, policyTag, repositoryLockKey, retentionJobSchema, retentionSubject } from '@snapfleet/shared/jobs';
 import { createRetentionGuardStore } from '@snapfleet/providers/fleet';
@@ -79,7 +79,10 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
       ...(deps.alerts ? { alerts: deps.alerts } : {}),
     });
     if (policy.retention) {
-      const entries = (await repo.listVolumeSnapshots(data.volumeId)).filter((e) => e.snapshot.tags.includes(policyTag(policy.name)));
+      const all = await repo.listVolumeSnapshots(data.volumeId);
+      const entries = all.filter((e) => e.snapshot.tags.includes(policyTag(policy.name)));
+      // The next archive of the volume (whichever policy) starts from its newest snapshot's source.
+      const newest = newestOf(all);
       const removedEntries = await guard('archive', entries.length, (rules) => archiveTierRemovals(entries, rules, now), (e) => e.id);
       const removal = await removeSnapshots(repo, removedEntries);
       removed = removal.removed;
@@ -89,7 +92,7 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
         deps.log.info({ jobId: job.id, volume: data.volumeId, retained: removal.retained.length, until }, 'retention kept snapshots still under Object Lock retention');
       }
       const retention = policy.retention;
-      tier = await applySnapshotTier({ provider, clock: deps.clock, log: deps.log, archiveJobState: deps.archiveJobState }, { ...policy, retention }, data.volumeId, entries, job.id, guard);
+      tier = await applySnapshotTier({ provider, clock: deps.clock, log: deps.log, archiveJobState: deps.archiveJobState }, { ...policy, retention }, data.volumeId, entries, job.id, guard, newest);
     }
     const replication = await replicateVolume(deps, policy, repo, pool, data.volumeId, job.id);
     let pruned = false;
@@ -126,6 +129,12 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
     const locality = policy.maintenance ? await relocate(deps, repo, pool, data.repository, data.volumeId, job.id) : undefined;
     return { volumeId: data.volumeId, removed, deletedSnapshots: tier.deleted, heldSnapshots: tier.held, pruned, compacted, copies, ...(locality ? { locality } : {}), ...(replication ? { replication } : {}) };
   };
+}
+
+function newestOf(entries: readonly SnapshotEntry[]): SnapshotEntry | undefined {
+  let newest: SnapshotEntry | undefined;
+  for (const e of entries) if (!newest || Date.parse(e.snapshot.time) >= Date.parse(newest.snapshot.time)) newest = e;
+  return newest;
 }
 
 /**

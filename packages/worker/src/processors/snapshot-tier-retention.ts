@@ -43,6 +43,10 @@ function progressOf(state: string): ArchiveProgress {
 /**
  * `archived`: the repository's snapshots of this volume and policy, as listed before this job's
  * archive-tier retention removed any (a slot archived once has finished its archive).
+ * `newest`: the volume's newest repository snapshot (of any policy). The next archive lists the
+ * blocks changed since the provider snapshot it was read from, which is kept whatever the rules
+ * say. That is the listed snapshot of its policy and slot: provider refs need not equal the
+ * source's own id (AWS: aws:<region>:<snapshot id>), a slot is the same everywhere.
  */
 export async function applySnapshotTier(
   deps: SnapshotTierDeps,
@@ -51,14 +55,18 @@ export async function applySnapshotTier(
   archived: readonly SnapshotEntry[],
   jobId: string | undefined,
   guard?: TierGuard,
+  newest?: SnapshotEntry,
 ): Promise<SnapshotTierOutcome> {
   const listed = await deps.provider.listSnapshots(volumeId, [policyTag(policy.name)]);
   if (listed.length === 0) return { deleted: [], held: [] };
   const archivedSlots = new Set(archived.flatMap((e) => slotOfTags(e.snapshot.tags) ?? []));
   const newestArchived = archived.map((e) => new Date(e.snapshot.time)).sort((a, b) => a.getTime() - b.getTime()).at(-1);
+  const parentSlot = newest && newest.snapshot.tags.includes(policyTag(policy.name)) ? slotOfTags(newest.snapshot.tags) : undefined;
+  let nextParent: string | undefined;
   const snapshots: ListedSnapshot[] = [];
   for (const s of listed) {
     const slot = slotOfTags(s.tags);
+    if (slot !== undefined && slot === parentSlot) nextParent = s.ref;
     let archive: ArchiveProgress = 'unknown';
     if (slot && archivedSlots.has(slot)) archive = 'archived';
     // Only a completed snapshot can be up for deletion; the others need no queue lookup.
@@ -67,9 +75,9 @@ export async function applySnapshotTier(
     snapshots.push({ id: s.ref, ref: s.ref, time: slot ? timeFromSlot(slot) : s.time, state: s.state, archive });
   }
   const now = deps.clock.now();
-  const plan = planSnapshotTier(snapshots, tierRules(policy.retention, 'snapshot'), now, newestArchived);
+  const plan = planSnapshotTier(snapshots, tierRules(policy.retention, 'snapshot'), now, newestArchived, nextParent);
   const completed = snapshots.filter((s) => s.state === 'completed').length;
-  const remove = guard ? await guard('snapshot', completed, (rules) => snapshotTierRemovals(snapshots, rules, now, newestArchived), (s) => s.ref) : plan.remove;
+  const remove = guard ? await guard('snapshot', completed, (rules) => snapshotTierRemovals(snapshots, rules, now, newestArchived, nextParent), (s) => s.ref) : plan.remove;
   const removing = new Set(remove.map((s) => s.ref));
   const unconfirmed = plan.remove.filter((s) => !removing.has(s.ref)).map((s) => ({ snapshot: s, reason: HELD_CHANGE_UNCONFIRMED }));
   const deleted: string[] = [];
