@@ -28,6 +28,7 @@ const TITLES: Record<Alert['event'], string> = {
   'rpo-recovered': 'RPO recovered',
   'prune-leftovers': 'prune left objects behind',
   'drill-failed': 'restore drill failed',
+  'retention-held': 'retention change held until confirmed',
 };
 
 /** What a Slack-compatible webhook receives: one line of text, then the details. */
