@@ -40,4 +40,6 @@ export { addKey, changePassword, listKeys, removeKey, type KeyChangeOptions, typ
 export { repairIndex, type IndexRepairReport, type RepairOptions } from './engine/repair-index.js';
 export { repairPacks, type PackRepairReport, type PackRepairOptions, type RepairedPack } from './engine/repair-packs.js';
 export { repairSnapshots, REPAIRED_TAG, type SnapshotRepairReport, type SnapshotRepairOptions, type RepairedSnapshot } from './engine/repair-snapshots.js';
+export { appendAuditEntry, listAuditEntries, type AuditListOptions, type StoredRepositoryAuditEntry } from './engine/audit-trail.js';
+export { AUDIT_OUTCOMES, type AuditOutcome, type RepositoryAuditEntry } from './format/audit-entry.js';
 export { unlockRepository, type UnlockOptions, type UnlockReport, type UnlockedLease } from './engine/unlock.js';

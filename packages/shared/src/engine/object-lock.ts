@@ -15,15 +15,20 @@ import type { BlobData, BlobStore, ByteRange, ObjectInfo, ObjectRetention, PutOp
 import type { Clock } from '../ports/clock.js';
 import type { RepoConfig } from '../format/repo-config.js';
 import { CONFIG_KEY, DATA_PREFIX, KEYS_PREFIX, SNAPSHOTS_PREFIX, packKey } from '../format/layout.js';
+import { AUDIT_PREFIX } from '../format/audit-entry.js';
 import { mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limit.js';
 
 export type ObjectLockConfig = NonNullable<RepoConfig['objectLock']>;
 
 const DAY_MS = 24 * 3600_000;
 
-/** Whether the object at `key` is written under retention in a locked repository. */
+/**
+ * Whether the object at `key` is written under retention in a locked repository. Audit entries
+ * are too: credentials that can write the bucket must not be able to erase the record of what
+ * was done with them. Nothing extends their retention; nothing in snapfleet deletes them either.
+ */
 export function isLockedKey(key: string): boolean {
-  return key === CONFIG_KEY || key.startsWith(DATA_PREFIX) || key.startsWith(SNAPSHOTS_PREFIX) || key.startsWith(KEYS_PREFIX);
+  return key === CONFIG_KEY || key.startsWith(DATA_PREFIX) || key.startsWith(SNAPSHOTS_PREFIX) || key.startsWith(KEYS_PREFIX) || key.startsWith(AUDIT_PREFIX);
 }
 
 /** The retention an object written or extended at `now` gets. */
