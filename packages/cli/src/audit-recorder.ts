@@ -1,23 +1,23 @@
 /**
- * Audit entries from CLI and fleet processes (backup-now, config reloads) into the fleet's audit
- * stream. The actor is the OS user and host the command ran as. A recorder opens its Redis
- * connection on first use; failing to record is reported on stderr and never fails the action.
+ * Audit entries from CLI and fleet processes (backup-now, config reloads, repository commands
+ * that know the fleet) into the fleet's audit stream. The actor is the OS user and host the
+ * command ran as. A recorder opens its Redis connection on first use; failing to record is
+ * reported on stderr and never fails the action.
  */
 import { Redis } from 'ioredis';
 import { appendAudit } from '@snapfleet/providers/fleet';
 import type { AuditEntry } from '@snapfleet/shared/jobs';
 import type { CliContext } from './context.js';
 import { redisConnection } from './commands/fleet-common.js';
+import { cliActor } from './cli-actor.js';
 
 export interface AuditRecorder {
-  record(entry: Omit<AuditEntry, 'at' | 'actor'>): Promise<void>;
+  /** `at` and `actor` default to now and this process (a repository command passes the ones its repository entry has). */
+  record(entry: Omit<AuditEntry, 'at' | 'actor'> & Partial<Pick<AuditEntry, 'at' | 'actor'>>): Promise<void>;
   close(): void;
 }
 
-export function cliActor(ctx: CliContext, role?: string): string {
-  const user = ctx.env.USER || ctx.env.LOGNAME || 'unknown';
-  return `${user}@${ctx.hostname}${role ? ` (${role})` : ''}`;
-}
+export { cliActor };
 
 export function createAuditRecorder(ctx: CliContext, prefix: string, role?: string): AuditRecorder {
   let redis: Redis | undefined;

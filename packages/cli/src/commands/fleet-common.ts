@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { lineBuffer } from '../line-buffer.js';
 import { InvalidInputError, type VolumeProvider } from '@snapfleet/shared';
 import { parseFleetConfig, parseListen, type FleetConfig } from '@snapfleet/shared/config';
 import type { FleetLogger } from '@snapfleet/shared/jobs';
@@ -43,7 +44,10 @@ export async function loadFleetConfig(path: string, env: Env): Promise<FleetConf
 }
 
 export function fleetPrefix(opts: FleetOptions, config: FleetConfig): string {
-  const prefix = opts.prefix ?? config.fleet.prefix;
+  return checkedPrefix(opts.prefix ?? config.fleet.prefix);
+}
+
+export function checkedPrefix(prefix: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(prefix)) throw new InvalidInputError(`--prefix ${prefix}: letters, digits, "_", "." and "-" only`, 'prefix');
   return prefix;
 }
@@ -66,11 +70,20 @@ export function fleetLogger(ctx: CliContext, bindings: object): FleetLogger {
   const level = ctx.env.SNAPFLEET_LOG_LEVEL || 'info';
   const format = ctx.env.SNAPFLEET_LOG_FORMAT || (ctx.stderr.isTTY ? 'pretty' : 'json');
   if (format !== 'json' && format !== 'pretty') throw new InvalidInputError(`SNAPFLEET_LOG_FORMAT must be json or pretty, not "${format}"`, 'SNAPFLEET_LOG_FORMAT');
+  let write = (s: string) => ctx.stderr.write(s);
+  if (ctx.onExit) {
+    const buffer = lineBuffer(write, LOG_FLUSH_MS);
+    ctx.onExit(() => buffer.flush());
+    write = (s) => buffer.write(s);
+  }
   return pino(
     { level, base: { pid: undefined, hostname: ctx.hostname, ...bindings }, redact: { paths: ['password', '*.password', 'token', '*.token', 'auth', '*.auth'], censor: '[redacted]' } },
-    { write: (s: string) => ctx.stderr.write(format === 'json' ? s : prettyLine(s)) },
+    { write: (s: string) => write(format === 'json' ? s : prettyLine(s)) },
   ) as unknown as FleetLogger;
 }
+
+/** How long log lines may wait to be written together (line-buffer.ts). */
+export const LOG_FLUSH_MS = 50;
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 

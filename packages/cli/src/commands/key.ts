@@ -10,8 +10,9 @@ import type { CliContext, RepoOptions } from '../context.js';
 import { readNewPassword } from '../password.js';
 import { openRepo, repoUrl } from '../repository-access.js';
 import { withRepoOptions } from './common.js';
+import { repositoryAudit, withFleetAuditOptions, type FleetAuditOptions } from '../repository-audit.js';
 
-interface NewPasswordOptions extends RepoOptions {
+interface NewPasswordOptions extends RepoOptions, FleetAuditOptions {
   newPasswordFile?: string;
 }
 
@@ -41,24 +42,44 @@ export function registerKey(program: Command, ctx: CliContext): void {
     ctx.stdout.write(opts.json ? JSON.stringify(keys) + '\n' : describeKeys(keys));
   });
 
-  withNewPassword(withRepoOptions(key.command('add').description('add a password; the others keep working'))).action(async (opts: NewPasswordOptions) => {
+  // The audit entries name key files by id: the passwords never leave the process.
+  withFleetAuditOptions(withNewPassword(withRepoOptions(key.command('add').description('add a password; the others keep working')))).action(async (opts: NewPasswordOptions) => {
     const password = await readNewPassword(opts.newPasswordFile, ctx.env);
-    const id = await addKey(await openRepo(opts, ctx), password, keyOrigin(ctx));
+    const audit = await repositoryAudit(ctx, opts, 'key-add', 'key add');
+    const repo = await openRepo(opts, ctx);
+    const id = await audit.run(repo, async (note) => {
+      const added = await addKey(repo, password, keyOrigin(ctx));
+      note({ keyId: added });
+      return added;
+    });
     ctx.stdout.write(opts.json ? JSON.stringify({ added: id }) + '\n' : `added key ${id.slice(0, 8)} to ${repoUrl(opts, ctx)}\n`);
   });
 
-  withRepoOptions(key.command('remove').description('remove a password (not the one given to open the repository)'))
+  withFleetAuditOptions(withRepoOptions(key.command('remove').description('remove a password (not the one given to open the repository)')))
     .argument('<id>', 'the key id, or a unique prefix of it (see key list)')
-    .action(async (id: string, opts: RepoOptions) => {
-      const removed = await removeKey(await openRepo(opts, ctx), id, leaseOptions(ctx));
+    .action(async (id: string, opts: RepoOptions & FleetAuditOptions) => {
+      const audit = await repositoryAudit(ctx, opts, 'key-remove', 'key remove');
+      const repo = await openRepo(opts, ctx);
+      const removed = await audit.run(repo, async (note) => {
+        note({ keyId: id });
+        const gone = await removeKey(repo, id, leaseOptions(ctx));
+        note({ keyId: gone });
+        return gone;
+      });
       ctx.stdout.write(opts.json ? JSON.stringify({ removed }) + '\n' : `removed key ${removed.slice(0, 8)} from ${repoUrl(opts, ctx)}\n`);
     });
 
-  withNewPassword(withRepoOptions(key.command('passwd').description('change the password given to open the repository'))).action(async (opts: NewPasswordOptions) => {
+  withFleetAuditOptions(withNewPassword(withRepoOptions(key.command('passwd').description('change the password given to open the repository')))).action(async (opts: NewPasswordOptions) => {
     const password = await readNewPassword(opts.newPasswordFile, ctx.env);
+    const audit = await repositoryAudit(ctx, opts, 'key-passwd', 'key passwd');
     const repo = await openRepo(opts, ctx);
     const old = repo.keyFileId;
-    const id = await changePassword(repo, password, keyOrigin(ctx), leaseOptions(ctx));
+    const id = await audit.run(repo, async (note) => {
+      if (old) note({ removed: old });
+      const added = await changePassword(repo, password, keyOrigin(ctx), leaseOptions(ctx));
+      note({ added });
+      return added;
+    });
     ctx.stdout.write(opts.json ? JSON.stringify({ added: id, removed: old }) + '\n' : `changed the password: key ${old?.slice(0, 8)} replaced by ${id.slice(0, 8)}\n`);
   });
 }

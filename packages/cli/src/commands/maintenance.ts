@@ -13,6 +13,7 @@ import { localProcessIdentity } from '@snapfleet/providers';
 import type { CliContext, RepoOptions } from '../context.js';
 import { openRepo } from '../repository-access.js';
 import { mib, withRepoOptions } from './common.js';
+import { repositoryAudit, withFleetAuditOptions, type FleetAuditOptions } from '../repository-audit.js';
 
 interface MaintenanceFlags {
   locality?: boolean;
@@ -59,18 +60,26 @@ function localityOptions(opts: MaintenanceFlags): LocalityOptions {
 }
 
 export function registerMaintenance(program: Command, ctx: CliContext): void {
-  withRepoOptions(program.command('maintenance').description('keep restores and opening the repository fast: relocate scattered snapshots, compact the index (safe while archives run)'))
+  withFleetAuditOptions(withRepoOptions(program.command('maintenance').description('keep restores and opening the repository fast: relocate scattered snapshots, compact the index (safe while archives run)')))
     .option('--no-locality', 'skip the locality step: only adopt orphan packs and compact the index')
     .option('--max-decode-amplification <x>', `relocate a volume's newest snapshot when its restore would decode more than this many times the data it writes (default ${DEFAULT_MAX_DECODE_AMPLIFICATION})`)
     .option('--max-reads-per-gib <n>', `...or issue more than this many reads per GiB of data (default ${DEFAULT_MAX_READS_PER_GIB})`)
     .option('--force-relocation', 'relocate every volume\'s newest snapshot that has anything outside densely read packs, whatever the thresholds')
-    .action(async (opts: MaintenanceFlags & RepoOptions) => {
+    .action(async (opts: MaintenanceFlags & RepoOptions & FleetAuditOptions) => {
       const locality = localityOptions(opts);
+      const audit = await repositoryAudit(ctx, opts, 'maintenance', 'maintenance');
       const repo = await openRepo(opts, ctx);
       const identity = localProcessIdentity();
       const pool = opts.locality === false ? undefined : createThreadCodecPool(repo.keys);
       try {
-        const report = await compactIndex(repo, { clock: ctx.clock, hostname: ctx.hostname, ...(identity ? { identity } : {}), ...(pool ? { pool, locality } : {}) });
+        const report = await audit.run(repo, async (note) => {
+          const r = await compactIndex(repo, { clock: ctx.clock, hostname: ctx.hostname, ...(identity ? { identity } : {}), ...(pool ? { pool, locality } : {}) });
+          note({
+            adoptedPacks: r.adoptedPacks, mergedIndexObjects: r.merged,
+            ...(r.locality ? { relocatedVolumes: r.locality.volumes.filter((v) => v.relocated).length } : {}),
+          });
+          return r;
+        });
         ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describeAdoption(report) + (report.locality ? describeLocality(report.locality) : '') + describeCompaction(report));
       } finally {
         await pool?.close();

@@ -8,6 +8,7 @@ import { localProcessIdentity } from '@snapfleet/providers';
 import type { CliContext, RepoOptions } from '../context.js';
 import { openRepo, repoUrl } from '../repository-access.js';
 import { withRepoOptions } from './common.js';
+import { repositoryAudit, withFleetAuditOptions, type FleetAuditOptions } from '../repository-audit.js';
 
 function describe(r: MigrateReport, where: string): string {
   const lines =
@@ -24,11 +25,16 @@ function describe(r: MigrateReport, where: string): string {
 }
 
 export function registerMigrate(program: Command, ctx: CliContext): void {
-  withRepoOptions(program.command('migrate').description('upgrade a repository to the current format version (safe to interrupt and run again)')).action(
-    async (opts: RepoOptions) => {
+  withFleetAuditOptions(withRepoOptions(program.command('migrate').description('upgrade a repository to the current format version (safe to interrupt and run again)'))).action(
+    async (opts: RepoOptions & FleetAuditOptions) => {
+      const audit = await repositoryAudit(ctx, opts, 'migrate', 'migrate');
       const repo = await openRepo(opts, ctx);
       const identity = localProcessIdentity();
-      const report = await migrateRepository(repo, { clock: ctx.clock, hostname: ctx.hostname, ...(identity ? { identity } : {}) });
+      const report = await audit.run(repo, async (note) => {
+        const r = await migrateRepository(repo, { clock: ctx.clock, hostname: ctx.hostname, ...(identity ? { identity } : {}) });
+        note({ fromVersion: r.fromVersion, version: r.version, moved: r.moved });
+        return r;
+      });
       ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describe(report, repoUrl(opts, ctx)));
     },
   );

@@ -10,6 +10,7 @@ import type { CliContext, RepoOptions } from '../context.js';
 import { openRepo } from '../repository-access.js';
 import { parsePercent } from '../units.js';
 import { mib, withRepoOptions } from './common.js';
+import { repositoryAudit, withFleetAuditOptions, type AuditDetails, type FleetAuditOptions } from '../repository-audit.js';
 
 export interface PruneFlags {
   repackBelow?: string;
@@ -49,12 +50,25 @@ export function describePrune(r: PruneReport, dryRun: boolean): string {
   return lines.join('\n') + '\n';
 }
 
+/** What a prune's audit entry says: what it removed and freed, never which packs. */
+export function pruneDetails(r: PruneReport): AuditDetails {
+  return {
+    snapshots: r.snapshots, condemnedPacks: r.condemnedPacks, repackedPacks: r.repackedPacks, deletedPacks: r.deletedPacks, freedBytes: r.freedBytes,
+    ...(r.retainedPacks ? { retainedPacks: r.retainedPacks } : {}),
+  };
+}
+
 export function registerPrune(program: Command, ctx: CliContext): void {
-  pruneFlags(withRepoOptions(program.command('prune').description('delete data no snapshot needs (safe while archives run)')))
+  withFleetAuditOptions(pruneFlags(withRepoOptions(program.command('prune').description('delete data no snapshot needs (safe while archives run)'))))
     .option('--dry-run', 'report what would be condemned; change nothing')
-    .action(async (opts: PruneFlags & RepoOptions) => {
+    .action(async (opts: PruneFlags & RepoOptions & FleetAuditOptions) => {
+      const audit = await repositoryAudit(ctx, opts, 'prune', 'prune');
       const repo = await openRepo(opts, ctx);
-      const report = await runPrune(repo, opts, ctx);
+      const report = await audit.run(repo, async (note) => {
+        const r = await runPrune(repo, opts, ctx);
+        note(pruneDetails(r));
+        return r;
+      }, { record: !opts.dryRun });
       ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describePrune(report, opts.dryRun ?? false));
     });
 }

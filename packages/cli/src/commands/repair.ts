@@ -13,13 +13,14 @@ import { LocalVolumeSource, localProcessIdentity } from '@snapfleet/providers';
 import type { CliContext, RepoOptions } from '../context.js';
 import { openRepo, openSourceRepo, repoUrl } from '../repository-access.js';
 import { withRepoOptions } from './common.js';
+import { repositoryAudit, withFleetAuditOptions, type FleetAuditOptions } from '../repository-audit.js';
 
-interface PackRepairFlags extends RepoOptions {
+interface PackRepairFlags extends RepoOptions, FleetAuditOptions {
   from?: string;
   fromPasswordFile?: string;
 }
 
-interface SnapshotRepairFlags extends RepoOptions {
+interface SnapshotRepairFlags extends RepoOptions, FleetAuditOptions {
   forget?: boolean;
   dryRun?: boolean;
   volumeId?: string;
@@ -97,25 +98,36 @@ function describeSnapshots(r: SnapshotRepairReport, dryRun: boolean): string {
 export function registerRepair(program: Command, ctx: CliContext): void {
   const repair = program.command('repair').description('recover from damage that verify found: repair index, then packs, then snapshots');
 
-  withRepoOptions(repair.command('index').description('rebuild the index from the packs\' own headers; drop packs that are gone; replace damaged index objects')).action(async (opts: RepoOptions) => {
+  withFleetAuditOptions(withRepoOptions(repair.command('index').description('rebuild the index from the packs\' own headers; drop packs that are gone; replace damaged index objects'))).action(async (opts: RepoOptions & FleetAuditOptions) => {
+    const audit = await repositoryAudit(ctx, opts, 'repair-index', 'repair index');
     const repo = await openRepo(opts, ctx);
-    const report = await repairIndex(repo, leaseOptions(ctx));
+    const report = await audit.run(repo, async (note) => {
+      const r = await repairIndex(repo, leaseOptions(ctx));
+      note({ adoptedPacks: r.adoptedPacks, droppedPacks: r.droppedPacks.length, replacedObjects: r.damagedObjects.length, deletedObjects: r.deletedObjects.length });
+      return r;
+    });
     ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describeIndex(report, repoUrl(opts, ctx)));
   });
 
-  withRepoOptions(repair.command('packs').description('salvage what still reads of damaged packs into new packs, then remove them'))
+  withFleetAuditOptions(withRepoOptions(repair.command('packs').description('salvage what still reads of damaged packs into new packs, then remove them'))
     .argument('[pack...]', 'pack ids (default: the damaged packs verify recorded)')
     .option('--from <repo>', 'a replica sharing this repository\'s id key (made with `copy`): blobs that do not read here are copied from it')
-    .option('--from-password-file <file>', 'with --from: read the replica\'s password from a file (default: $SNAPFLEET_FROM_PASSWORD)')
+    .option('--from-password-file <file>', 'with --from: read the replica\'s password from a file (default: $SNAPFLEET_FROM_PASSWORD)'))
     .action(async (packIds: string[], opts: PackRepairFlags) => {
       for (const id of packIds) if (!HEX64.test(id)) throw new InvalidInputError(`"${id}" is not a pack id (64 hex digits)`, 'pack');
       if (opts.fromPasswordFile && !opts.from) throw new InvalidInputError('--from-password-file goes with --from', 'from-password-file');
+      const audit = await repositoryAudit(ctx, opts, 'repair-packs', 'repair packs');
       const repo = await openRepo(opts, ctx);
       const replica = opts.from ? await openSourceRepo(opts.from, opts.fromPasswordFile, ctx) : undefined;
       const pool = createThreadCodecPool(repo.keys);
       const replicaPool = replica ? createThreadCodecPool(replica.keys) : undefined;
       try {
-        const report = await repairPacks(repo, pool, { ...leaseOptions(ctx), ...(packIds.length ? { packIds } : {}), ...(replica ? { replica: { repo: replica, pool: replicaPool! } } : {}) });
+        const report = await audit.run(repo, async (note) => {
+          note({ fromReplica: replica !== undefined });
+          const r = await repairPacks(repo, pool, { ...leaseOptions(ctx), ...(packIds.length ? { packIds } : {}), ...(replica ? { replica: { repo: replica, pool: replicaPool! } } : {}) });
+          note({ packs: r.packs.length, salvagedBlobs: r.salvagedBlobs, lostBlobs: r.lostBlobs, newPacks: r.newPacks });
+          return r;
+        });
         ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describePacks(report));
       } finally {
         await pool.close();
@@ -123,26 +135,31 @@ export function registerRepair(program: Command, ctx: CliContext): void {
       }
     });
 
-  withRepoOptions(repair.command('snapshots').description('rewrite snapshots whose blocks are lost, the lost blocks declared (originals kept unless --forget)'))
+  withFleetAuditOptions(withRepoOptions(repair.command('snapshots').description('rewrite snapshots whose blocks are lost, the lost blocks declared (originals kept unless --forget)'))
     .argument('[snapshot...]', 'full snapshot ids (default: every snapshot)')
     .option('--forget', 'forget each original once its repaired copy is stored')
     .option('-n, --dry-run', 'say what would be repaired; store nothing')
     .option('--volume-id <id>', 'only this volume\'s snapshots')
     .option('--from-volume <path>', 'with --volume-id: an image or device holding the volume now; lost blocks still there (same content, checked against their ids) are stored again instead of declared lost')
-    .option('-c, --config <file>', 'a fleet config whose provider still has the snapshots archives were taken from (EBS): lost blocks are read back from there')
+    .option('-c, --config <file>', 'a fleet config whose provider still has the snapshots archives were taken from (EBS): lost blocks are read back from there (the repair is also recorded in that fleet\'s audit log)'), { config: false })
     .action(async (ids: string[], opts: SnapshotRepairFlags) => {
       for (const id of ids) if (!HEX64.test(id)) throw new InvalidInputError(`"${id}" is not a full snapshot id (64 hex digits)`, 'snapshot');
       if (opts.fromVolume && opts.config) throw new InvalidInputError('--from-volume and --config both say where blocks come from: give one', 'from-volume');
       const blocksFrom = await blockSources(opts, ctx);
+      const audit = await repositoryAudit(ctx, opts, 'repair-snapshots', 'repair snapshots');
       const repo = await openRepo(opts, ctx);
       const scope = opts.volumeId ? (await repo.listVolumeSnapshots(opts.volumeId)).map((e) => e.id) : [];
       if (opts.volumeId && ids.some((id) => !scope.includes(id))) throw new InvalidInputError(`a snapshot given is not of volume ${opts.volumeId}`, 'snapshot');
       const snapshotIds = ids.length ? ids : opts.volumeId ? scope : undefined;
       const pool = createThreadCodecPool(repo.keys);
       try {
-        const report = await repairSnapshots(repo, pool, {
-          ...leaseOptions(ctx), ...(snapshotIds ? { snapshotIds } : {}), ...(blocksFrom ? { blocksFrom } : {}), forget: opts.forget ?? false, dryRun: opts.dryRun ?? false,
-        });
+        const report = await audit.run(repo, async (note) => {
+          const r = await repairSnapshots(repo, pool, {
+            ...leaseOptions(ctx), ...(snapshotIds ? { snapshotIds } : {}), ...(blocksFrom ? { blocksFrom } : {}), forget: opts.forget ?? false, dryRun: opts.dryRun ?? false,
+          });
+          note({ checked: r.checked, repaired: r.repaired.length, forgotten: r.repaired.filter((x) => x.forgotten).length, recoveredChunks: r.recoveredChunks });
+          return r;
+        }, { record: !opts.dryRun });
         ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describeSnapshots(report, opts.dryRun ?? false));
       } finally {
         await pool.close();

@@ -8,8 +8,9 @@ import { localProcessIdentity } from '@snapfleet/providers';
 import type { CliContext, RepoOptions } from '../context.js';
 import { openRepo, repoUrl } from '../repository-access.js';
 import { withRepoOptions } from './common.js';
+import { repositoryAudit, withFleetAuditOptions, type FleetAuditOptions } from '../repository-audit.js';
 
-interface UnlockOptions extends RepoOptions {
+interface UnlockOptions extends RepoOptions, FleetAuditOptions {
   removeAll?: boolean;
 }
 
@@ -19,12 +20,18 @@ function describeLease(l: UnlockedLease): string {
 }
 
 export function registerUnlock(program: Command, ctx: CliContext): void {
-  withRepoOptions(program.command('unlock').description('remove leases of archives and prunes that are no longer running'))
+  withFleetAuditOptions(withRepoOptions(program.command('unlock').description('remove leases of archives and prunes that are no longer running')))
     .option('--remove-all', 'remove every lease, also of processes that may still run (only when none runs anywhere)')
     .action(async (opts: UnlockOptions) => {
+      const audit = await repositoryAudit(ctx, opts, 'unlock', 'unlock');
       const repo = await openRepo(opts, ctx);
       const identity = localProcessIdentity();
-      const report = await unlockRepository(repo, { clock: ctx.clock, all: opts.removeAll ?? false, ...(identity ? { identity } : {}) });
+      const report = await audit.run(repo, async (note) => {
+        note({ all: opts.removeAll ?? false });
+        const r = await unlockRepository(repo, { clock: ctx.clock, all: opts.removeAll ?? false, ...(identity ? { identity } : {}) });
+        note({ removed: r.removed.length, removedLive: r.removed.filter((l) => l.state === 'live').length, kept: r.kept.length });
+        return r;
+      });
       const live = report.removed.filter((l) => l.state === 'live');
       if (live.length > 0) {
         ctx.stderr.write(`snapfleet: warning: removed ${live.length} lease(s) that were live; if their archives still run, a prune may delete data they rely on:\n${live.map((l) => `  ${describeLease(l)}\n`).join('')}`);

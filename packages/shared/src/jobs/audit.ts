@@ -3,7 +3,16 @@
  * log"). Ids, names and outcomes only: an entry never holds a secret, so `details` takes short
  * strings and numbers that the caller picks, never a config or a request body.
  */
-export const AUDIT_ACTIONS = ['backup-now', 'config-reload', 'job-retry', 'job-remove', 'job-promote', 'board-action', 'retention-confirm'] as const;
+/**
+ * Actions on a repository (`snapfleet forget --repo ...` and the like): recorded in the repository
+ * itself (docs/format.md, "Audit entries") and, when the command knows the fleet, here too.
+ */
+export const REPOSITORY_AUDIT_ACTIONS = [
+  'forget', 'prune', 'key-add', 'key-remove', 'key-passwd', 'unlock', 'repair-index', 'repair-packs', 'repair-snapshots', 'migrate', 'maintenance',
+] as const;
+export type RepositoryAuditAction = (typeof REPOSITORY_AUDIT_ACTIONS)[number];
+
+export const AUDIT_ACTIONS = ['backup-now', 'config-reload', 'job-retry', 'job-remove', 'job-promote', 'board-action', 'retention-confirm', ...REPOSITORY_AUDIT_ACTIONS] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export function isAuditAction(value: string): value is AuditAction {
