@@ -26,6 +26,11 @@ export interface CliContext {
    * SIGHUP keeps its default meaning (the process ends with its terminal).
    */
   onReload(handler: () => Promise<void>): { release(): void };
+  /**
+   * Runs `handler` synchronously as the process exits (buffered log lines are written then).
+   * Absent (tests running commands in-process): logs are written as they come.
+   */
+  onExit?(handler: () => void): void;
 }
 
 /** Options every repository command accepts. */

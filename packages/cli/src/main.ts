@@ -33,6 +33,9 @@ const code = await runCli(process.argv.slice(2), {
     cleanups.add(cleanup);
     return { release: () => void cleanups.delete(cleanup) };
   },
+  onExit(handler) {
+    process.on('exit', handler);
+  },
   onReload(handler) {
     reloads.add(handler);
     if (reloads.size === 1) process.on('SIGHUP', onHangup);

@@ -9,3 +9,4 @@ export { createComplianceRecorder, readComplianceRecords, type ComplianceRecorde
 export { createRetentionGuardStore, type HeldChange, type RetentionGuardStore } from './compliance/redis-retention-guard.js';
 export { sendAlert, slackBody, webhookBody, type AlertTarget } from './alerts/http-alert-sender.js';
 export { appendAudit, readAudit, type AuditQuery } from './audit/redis-audit-log.js';
+export { redisScript, type RedisScript } from './redis-script.js';

@@ -268,6 +268,8 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
       await archiveQueue.close().catch(() => {});
       await retentionQueue.close().catch(() => {});
       await alertQueue.close().catch(() => {});
+      await metrics.flush();
+      await recorder.flush().catch((err: Error) => log.warn({ err: err.message }, 'could not record RPO compliance'));
       log.info({}, 'worker closed');
     },
   };

@@ -6,9 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisScript } from '@snapfleet/providers/fleet';
 
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const RENEW = redisScript(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`);
+const RELEASE = redisScript(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`);
 
 export interface HeldLock {
   readonly key: string;
@@ -66,8 +67,8 @@ export function createLockService(redis: Redis, onRenewError?: (key: string, err
       return holdRenewed(
         key,
         ttlMs,
-        async () => Number(await redis.eval(RENEW, 1, key, token, String(ttlMs))) === 1,
-        () => redis.eval(RELEASE, 1, key, token),
+        async () => Number(await RENEW(redis, [key], [token, ttlMs])) === 1,
+        () => RELEASE(redis, [key], [token]),
         onRenewError,
       );
     },

@@ -50,8 +50,9 @@ export function fleetMarkdown(d, cfg) {
       'the worker is started, the queue resumed, and the time to the last `completed` event taken. ' +
       '`createFleetWorker` has no way to plug in a processor, so the fleet rows run its real snapshot processor over the in-memory provider, whose ' +
       '`createSnapshot`/`snapshotState` return at once: payload parse (zod), the per-(volume, stage) Redis lock (SET NX PX, renew timer, ' +
-      'compare-and-delete release), error classification, prom-client + fleet HINCRBY metrics, and the `job started`/`job completed` pino lines ' +
-      '(CLI logger settings, written synchronously to a file). **raw** = bare BullMQ `Worker` with `async () => {}`; **fleet-silent** = fleet without logging. ' +
+      'compare-and-delete release, both by EVALSHA), error classification, prom-client + fleet HINCRBY metrics (added up in memory, sent once a second), ' +
+      'the snapshot\'s RPO compliance record (gathered for 25 ms and written in one pipeline with others), and the `job started`/`job completed` pino lines ' +
+      '(CLI logger settings: lines gathered for up to 50 ms and written together, to a file). **raw** = bare BullMQ `Worker` with `async () => {}`; **fleet-silent** = fleet without logging. ' +
       `Same concurrency, lockDuration and stalledInterval; ${cfg.fleet.rounds} rounds, order rotated; medians. ` +
       'Node CPU = the bench process (worker and its Redis clients); Redis CPU = INFO used_cpu_user+sys of the server; ' +
       'Redis commands = INFO total_commands_processed (a MULTI/EXEC or a Lua script counts each command inside; other clients\' commands would count too).',

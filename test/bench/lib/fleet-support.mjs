@@ -77,13 +77,22 @@ export class MemoryVolumeProvider {
  * base and redaction), writing each line synchronously like its stderr writes on Linux, here to a
  * file instead of a terminal. close() closes the file.
  */
-export function fileLogger(pino, path, bindings) {
+export async function fileLogger(pino, path, bindings) {
   const fd = openSync(path, 'w');
+  // As the CLI writes its logs: lines gathered for up to LOG_FLUSH_MS and written together.
+  const [{ lineBuffer }, { LOG_FLUSH_MS }] = await Promise.all([import('../../../packages/cli/dist/line-buffer.js'), import('../../../packages/cli/dist/commands/fleet-common.js')]);
+  const buffer = lineBuffer((s) => writeSync(fd, s), LOG_FLUSH_MS);
   const log = pino(
     { level: 'info', base: { pid: undefined, hostname: os.hostname(), ...bindings }, redact: { paths: ['password', '*.password', 'token', '*.token', 'auth', '*.auth'], censor: '[redacted]' } },
-    { write: (s) => writeSync(fd, s) },
+    { write: (s) => buffer.write(s) },
   );
-  return { log, close: () => closeSync(fd) };
+  return {
+    log,
+    close: () => {
+      buffer.flush();
+      closeSync(fd);
+    },
+  };
 }
 
 function infoField(text, field) {

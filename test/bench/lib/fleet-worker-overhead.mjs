@@ -37,6 +37,7 @@ async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, r
     const w = config.fleet.worker;
     let bullWorker;
     let fleetRedis;
+    let fleetMetricsSink;
     if (variant === 'raw') {
       bullWorker = new Worker('snapshot', async () => {}, {
         connection: workerConnection(connection), prefix, concurrency,
@@ -46,7 +47,7 @@ async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, r
     } else {
       let log = silentLogger;
       if (variant === 'fleet') {
-        const l = fileLogger(pkgs.pino, logPath, { role: 'worker', prefix });
+        const l = await fileLogger(pkgs.pino, logPath, { role: 'worker', prefix });
         log = l.log;
         closeLog = l.close;
       }
@@ -57,6 +58,7 @@ async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, r
         close: async () => {},
       };
       const metrics = pkgs.worker.createFleetMetrics(fleetRedis, prefix);
+      fleetMetricsSink = metrics;
       const fleet = pkgs.worker.createFleetWorker({
         connection: workerConnection(connection), redis: fleetRedis, prefix, config, provider, repositories,
         clock: { now: () => new Date() }, log, metrics, queues: ['snapshot'],
@@ -104,7 +106,10 @@ async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, r
     const redisCpuS = (await redisCpuSeconds(redis)) - redisCpu0;
 
     let fleetMetrics;
-    if (fleetRedis) fleetMetrics = await fleetRedis.hgetall(fleetMetricsKey(prefix)); // after the fire-and-forget HINCRBYs (same connection)
+    if (fleetRedis) {
+      await fleetMetricsSink.flush(); // the counters are sent once a second: send the rest now
+      fleetMetrics = await fleetRedis.hgetall(fleetMetricsKey(prefix));
+    }
     await closeWorker();
     closeWorker = async () => {};
     closeLog();

@@ -214,7 +214,7 @@ async function runScenario(ctx) {
   await rm(logDir, { recursive: true, force: true });
   await mkdir(logDir, { recursive: true });
   const redis = new pkgs.Redis({ ...connection, maxRetriesPerRequest: 1 });
-  const plannerLog = fileLogger(pkgs.pino, join(logDir, 'planner.log'), { role: 'planner', prefix: `${base}.p` });
+  const plannerLog = await fileLogger(pkgs.pino, join(logDir, 'planner.log'), { role: 'planner', prefix: `${base}.p` });
   try {
     await redis.ping();
     if ((await scanKeys(redis, `${base}.*`)).length) throw new Error(`keys under the random prefix ${base} exist already; run again`);

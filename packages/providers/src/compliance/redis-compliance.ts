@@ -13,12 +13,13 @@
 import type { Redis } from 'ioredis';
 import type { DrillResult, JobFailure, RecoveryPoint, VolumeRecord } from '@snapfleet/shared/compliance';
 import { complianceKey, coveredVolumesKey, discoveredAtKey } from '@snapfleet/shared/jobs';
+import { redisScript, type ScriptCall } from '../redis-script.js';
 
 /** Volumes per command while a discovery is recorded: bounded, so 100,000 volumes are 200 commands. */
 const VOLUMES_PER_COMMAND = 1000;
 
 /** Sets the point if it is newer than the stored one (ISO times compare as strings), clears the error. */
-const SET_IF_NEWER = `
+const SET_IF_NEWER = redisScript(`
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur then
   local ok, old = pcall(cjson.decode, cur)
@@ -30,14 +31,14 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
-`;
+`);
 
 /**
  * Sets the failure unless one of the same slot from an earlier stage of the flow is stored: that
  * one is the cause, and its parents fail only because of it (their failures may be reported
  * first: the order of the workers' events is not the flow's).
  */
-const SET_CAUSE_OF_SLOT = `
+const SET_CAUSE_OF_SLOT = redisScript(`
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur and ARGV[3] ~= '' then
   local ok, old = pcall(cjson.decode, cur)
@@ -46,7 +47,7 @@ if cur and ARGV[3] ~= '' then
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
-`;
+`);
 
 const field = (policy: string, volumeId: string) => JSON.stringify([policy, volumeId]);
 
@@ -59,14 +60,43 @@ export interface ComplianceRecords {
   covered: Map<string, { at: string; since: Map<string, string> }>;
 }
 
+/** How long recovery points are gathered before they are written, in one round trip: a worker finishing thousands of jobs a minute makes a few writes a second. */
+export const POINTS_BATCH_MS = 25;
+
+interface PendingPoint {
+  call: ScriptCall;
+  settle: { resolve: () => void; reject: (err: Error) => void };
+}
+
 export function createComplianceRecorder(redis: Redis, prefix: string) {
+  let pending: PendingPoint[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = async (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    try {
+      const results = await SET_IF_NEWER.many(redis, batch.map((b) => b.call));
+      results.forEach((r, i) => (r.ok ? batch[i]!.settle.resolve() : batch[i]!.settle.reject(r.error)));
+    } catch (err) {
+      for (const b of batch) b.settle.reject(err as Error);
+    }
+  };
   const point = (kind: 'archive' | 'snapshot', policy: string, volumeId: string, p: RecoveryPoint) =>
-    redis.eval(SET_IF_NEWER, 2, complianceKey(prefix, kind), complianceKey(prefix, 'error'), field(policy, volumeId), JSON.stringify(p), p.time);
+    new Promise<void>((resolve, reject) => {
+      pending.push({ call: { keys: [complianceKey(prefix, kind), complianceKey(prefix, 'error')], args: [field(policy, volumeId), JSON.stringify(p), p.time] }, settle: { resolve, reject } });
+      timer ??= setTimeout(() => void flush(), POINTS_BATCH_MS);
+    });
   return {
+    /** Records the volume's newest archive; resolves once written (within POINTS_BATCH_MS, with others). */
     archived: (policy: string, volumeId: string, p: RecoveryPoint) => point('archive', policy, volumeId, p),
     snapshotted: (policy: string, volumeId: string, p: RecoveryPoint) => point('snapshot', policy, volumeId, p),
+    /** Writes the points gathered so far now (a closing worker). */
+    flush,
     async failed(policy: string, volumeId: string, failure: JobFailure): Promise<void> {
-      await redis.eval(SET_CAUSE_OF_SLOT, 1, complianceKey(prefix, 'error'), field(policy, volumeId), JSON.stringify(failure), failure.slot ?? '', failure.queue);
+      await SET_CAUSE_OF_SLOT(redis, [complianceKey(prefix, 'error')], [field(policy, volumeId), JSON.stringify(failure), failure.slot ?? '', failure.queue]);
     },
     async drilled(policy: string, volumeId: string, result: DrillResult): Promise<void> {
       await redis.hset(complianceKey(prefix, 'drill'), field(policy, volumeId), JSON.stringify(result));
