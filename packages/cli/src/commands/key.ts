@@ -75,7 +75,7 @@ export function registerKey(program: Command, ctx: CliContext): void {
     const repo = await openRepo(opts, ctx);
     const old = repo.keyFileId;
     const id = await audit.run(repo, async (note) => {
-      if (old) note({ removed: old });
+      if (old) note({ keyId: old }); // the key it replaces: removed only if the change goes through
       const added = await changePassword(repo, password, keyOrigin(ctx), leaseOptions(ctx));
       note({ added });
       return added;
