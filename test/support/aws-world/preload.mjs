@@ -1,8 +1,9 @@
 /**
  * Loaded into `snapfleet` processes with NODE_OPTIONS="--import <this file's URL>" and
  * SNAPFLEET_AWS_WORLD=<world dir>: answers every EC2 and EBS call of the process from the shared
- * world directory (world-ec2.mjs, world-ebs.mjs) through aws-sdk-client-mock, and logs each call
- * to the world's per-process call log.
+ * world directory (world-api.mjs: world-ec2.mjs, world-ebs.mjs) through aws-sdk-client-mock, and
+ * logs each call to the world's per-process call log. test/sim's account server serves the same
+ * calls over HTTP instead, for tests that need the SDK's whole stack.
  *
  * aws-sdk-client-mock replaces `send` on the client class it is given, so it must be given the
  * very class the providers package uses. pnpm gives every package its own view of node_modules,
@@ -14,8 +15,7 @@ import { createRequire } from 'node:module';
 import process from 'node:process';
 import { URL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import { ebsHandlers } from './world-ebs.mjs';
-import { ec2Handlers } from './world-ec2.mjs';
+import { worldApi } from './world-api.mjs';
 import { World, WorldError } from './world-files.mjs';
 
 const PROVIDERS = new URL('../../../packages/providers/package.json', import.meta.url);
@@ -29,27 +29,27 @@ function install(dir) {
   const ec2 = require('@aws-sdk/client-ec2');
   const ebs = require('@aws-sdk/client-ebs');
   const { mockClient } = require('aws-sdk-client-mock');
-  const world = new World(dir);
-  route(mockClient(ec2.EC2Client), ec2, ec2Handlers(world), world, (e) => ec2Error(ec2, e));
-  route(mockClient(ebs.EBSClient), ebs, ebsHandlers(world), world, (e) => ebsError(ebs, e));
+  const api = worldApi(new World(dir));
+  route(mockClient(ec2.EC2Client), ec2, 'ec2', api, (e) => ec2Error(ec2, e));
+  route(mockClient(ebs.EBSClient), ebs, 'ebs', api, (e) => ebsError(ebs, e));
 }
 
-/** Sends each `<Name>Command` to handlers[Name]; a command without a handler fails loudly. */
-function route(mock, sdk, handlers, world, toSdkError) {
+/** Sends each `<Name>Command` to the world's handler of Name; a command without one fails loudly. */
+function route(mock, sdk, service, api, toSdkError) {
   mock.onAnyCommand().callsFake((input, getClient) => {
     const client = getClient();
     forget(mock);
     const name = Object.getPrototypeOf(client).constructor.name;
     return Promise.reject(new Error(`the fake AWS world has no handler for this ${name} command (input ${JSON.stringify(Object.keys(input ?? {}))})`));
   });
-  for (const [api, handler] of Object.entries(handlers)) {
-    const Command = sdk[`${api}Command`];
-    if (!Command) throw new Error(`the SDK has no ${api}Command`);
+  for (const name of api.apis(service)) {
+    const Command = sdk[`${name}Command`];
+    if (!Command) throw new Error(`the SDK has no ${name}Command`);
     mock.on(Command).callsFake((input, getClient) => {
       // getClient reads the stub's last call, so it must be called before anything else runs.
       const client = getClient();
       forget(mock);
-      return answer(api, input, client, handler, world, toSdkError);
+      return answer(service, name, input, client, api, toSdkError);
     });
   }
 }
@@ -63,23 +63,13 @@ function forget(mock) {
   void Promise.resolve().then(() => mock.resetHistory());
 }
 
-async function answer(api, input, client, handler, world, toSdkError) {
+async function answer(service, name, input, client, api, toSdkError) {
   const region = await client.config.region();
-  world.logCall(api, region, callDetail(input));
   try {
-    return await handler(input, region);
+    return await api.call(service, name, input, region);
   } catch (err) {
     throw err instanceof WorldError ? toSdkError(err) : err;
   }
-}
-
-/** The ids and block index of a call, for tests that count calls per snapshot or volume. */
-function callDetail(input) {
-  const out = {};
-  for (const key of ['SnapshotId', 'FirstSnapshotId', 'SecondSnapshotId', 'VolumeId', 'BlockIndex', 'SourceSnapshotId']) {
-    if (input?.[key] !== undefined) out[key[0].toLowerCase() + key.slice(1)] = input[key];
-  }
-  return out;
 }
 
 function metadata() {

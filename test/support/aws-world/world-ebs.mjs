@@ -176,7 +176,7 @@ export function ebsHandlers(world) {
       // EBS fails a snapshot whose writer miscounted its blocks: the count guards against lost puts.
       const written = new Set(world.puts(s.id).map((p) => p.index)).size;
       const ok = input.ChangedBlocksCount === written;
-      world.saveSnapshot({ ...s, state: ok ? 'completed' : 'error', pendingPolls: world.settings.pendingPolls, completedAt: Date.now() });
+      world.saveSnapshot({ ...s, state: ok ? 'completed' : 'error', ...world.pendingFields(), completedAt: Date.now() });
       return { Status: ok ? 'pending' : 'error' };
     },
   };

@@ -109,7 +109,7 @@ export function ec2Handlers(world) {
       world.copyFileAtomic(world.volumeImage(volume.id), world.snapshotImage(id));
       const record = {
         id, region, origin: 'create', volumeId: volume.id, volumeSizeGiB: volume.sizeGiB, tags: snapshotTags(input),
-        description: input.Description ?? '', startTime: Date.now(), state: 'completed', pendingPolls: world.settings.pendingPolls,
+        description: input.Description ?? '', startTime: Date.now(), state: 'completed', ...world.pendingFields(),
       };
       world.saveSnapshot(record);
       return { ...toSnapshot(world, record), State: 'pending' };
@@ -129,7 +129,7 @@ export function ec2Handlers(world) {
       world.copyFileAtomic(world.snapshotImage(source.id), world.snapshotImage(id));
       world.saveSnapshot({
         id, region, origin: 'copy', copyOf: source.id, volumeSizeGiB: source.volumeSizeGiB, tags: snapshotTags(input),
-        description: input.Description ?? '', startTime: Date.now(), state: 'completed', pendingPolls: world.settings.pendingPolls,
+        description: input.Description ?? '', startTime: Date.now(), state: 'completed', ...world.pendingFields(),
       });
       return { SnapshotId: id };
     },
@@ -137,6 +137,11 @@ export function ec2Handlers(world) {
     /** The world has no instances: volumes are never attached. */
     DescribeInstances() {
       return { Reservations: [] };
+    },
+
+    /** Multi-volume snapshots of an instance: the world has none, so every instance is unknown. */
+    CreateSnapshots(input) {
+      throw new WorldError('ec2', 'InvalidInstanceID.NotFound', `The instance ID '${input.InstanceSpecification?.InstanceId}' does not exist`);
     },
 
     CreateVolume(input, region) {

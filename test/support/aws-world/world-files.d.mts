@@ -5,6 +5,7 @@ export declare const GiB: number;
 
 export interface WorldSettings {
   pendingPolls: number;
+  pendingMs: number;
   pageBlocks: number;
   scanBlocks: number;
   describePage: number;
@@ -35,6 +36,8 @@ export interface SnapshotRecord {
   startTime: number;
   state: 'pending' | 'completed' | 'error';
   pendingPolls: number;
+  /** Epoch ms before which a completed snapshot still reads as pending (settings.pendingMs). */
+  readyAt?: number;
   clientToken?: string;
   copyOf?: string;
   /** StartSnapshot's Encrypted and KmsKeyArn, as given (restores). */
@@ -72,7 +75,7 @@ export declare function readImageBlock(path: string, index: number): Buffer;
 export declare function imageBlockCount(path: string): number;
 
 export declare class World {
-  constructor(dir: string);
+  constructor(dir: string, overrides?: Partial<WorldSettings>);
   static create(dir: string, settings?: Partial<WorldSettings>): World;
   readonly dir: string;
   readonly settings: WorldSettings;

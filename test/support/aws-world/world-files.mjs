@@ -29,12 +29,13 @@ export const GiB = 1024 ** 3;
 
 /**
  * pendingPolls: DescribeSnapshots answers that show a new snapshot as pending before it reads as
- * completed. pageBlocks / scanBlocks: a block listing returns at most pageBlocks blocks and scans
+ * completed. pendingMs: milliseconds a new snapshot stays pending after it is taken (or completed),
+ * however often it is polled, as a real snapshot does while EBS copies it (both rules apply). pageBlocks / scanBlocks: a block listing returns at most pageBlocks blocks and scans
  * at most scanBlocks block indexes per call, so a run of holes gives an empty page that still has
  * a NextToken, as the service does. describePage: EC2 describe calls look at this many records
  * per page before filtering (EC2 filters after paging, so pages may be empty too).
  */
-export const DEFAULT_SETTINGS = Object.freeze({ pendingPolls: 0, pageBlocks: 4, scanBlocks: 8, describePage: 2 });
+export const DEFAULT_SETTINGS = Object.freeze({ pendingPolls: 0, pendingMs: 0, pageBlocks: 4, scanBlocks: 8, describePage: 2 });
 
 /** An AWS error the world raises; preload.mjs turns it into the SDK's own exception class. */
 export class WorldError extends Error {
@@ -70,8 +71,10 @@ export function imageBlockCount(path) {
 }
 
 export class World {
-  constructor(dir) {
+  /** `overrides` replace fields of world.json in this process only (test/sim's account server). */
+  constructor(dir, overrides = {}) {
     this.dir = dir;
+    this.overrides = overrides;
     this.cachedSettings = undefined;
   }
 
@@ -83,7 +86,7 @@ export class World {
   }
 
   get settings() {
-    this.cachedSettings ??= { ...DEFAULT_SETTINGS, ...this.readJson(join(this.dir, 'world.json')) };
+    this.cachedSettings ??= { ...DEFAULT_SETTINGS, ...this.readJson(join(this.dir, 'world.json')), ...this.overrides };
     return this.cachedSettings;
   }
 
@@ -146,10 +149,20 @@ export class World {
     }
   }
 
-  /** The state callers see: a finished snapshot reads as pending for its first pendingPolls polls. */
+  /**
+   * The state callers see: a finished snapshot reads as pending for its first pendingPolls polls
+   * and until its readyAt time.
+   */
   stateOf(record) {
     if (record.state === 'completed' && this.polls(record.id) < (record.pendingPolls ?? 0)) return 'pending';
+    if (record.state === 'completed' && record.readyAt !== undefined && Date.now() < record.readyAt) return 'pending';
     return record.state;
+  }
+
+  /** The pending rules of a snapshot finished now, to spread into its record. */
+  pendingFields() {
+    const { pendingPolls, pendingMs } = this.settings;
+    return { pendingPolls, ...(pendingMs > 0 ? { readyAt: Date.now() + pendingMs } : {}) };
   }
 
   /** `snap-` or `vol-` and 17 random hex digits, as EC2's ids: unique across processes. */
