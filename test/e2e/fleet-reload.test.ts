@@ -32,15 +32,22 @@ function logLines(p: FleetProcess): () => LogLine[] {
   return () => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
 }
 
+/**
+ * How a volume's chain of one slot ended: its retention job finished, or a job before it failed
+ * for good (nothing after it is added then).
+ */
 async function flowState(prefix: string, retentionJobId: string): Promise<'completed' | 'failed'> {
-  const q = openQueue('retention', prefix);
+  const queues = Object.fromEntries(['snapshot', 'archive', 'retention'].map((q) => [q, openQueue(q, prefix)]));
+  const idOf = (stage: string) => retentionJobId.replace(/^retention-/, `${stage}-`);
   try {
     return await waitFor(`flow ${retentionJobId}`, async () => {
-      const s = await q.getJobState(retentionJobId);
-      return s === 'completed' || s === 'failed' ? s : undefined;
+      const s = await queues.retention!.getJobState(retentionJobId);
+      if (s === 'completed' || s === 'failed') return s;
+      for (const stage of ['archive', 'snapshot']) if ((await queues[stage]!.getJobState(idOf(stage))) === 'failed') return 'failed';
+      return undefined;
     }, FLOW_TIMEOUT_MS);
   } finally {
-    await q.close();
+    await Promise.all(Object.values(queues).map((q) => q.close()));
   }
 }
 

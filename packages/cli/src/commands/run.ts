@@ -25,7 +25,7 @@ import { resolveBoardAuth, readBoardTls } from '../board-secrets.js';
 import { createAuditRecorder } from '../audit-recorder.js';
 import { appendAudit } from '@snapfleet/providers/fleet';
 
-/** How often --once looks at its flows: a flow takes seconds at least; Redis barely notices. */
+/** How often --once looks at its volumes' chains: a chain takes seconds at least; Redis barely notices. */
 const POLL_MS = 250;
 
 interface FlowOutcome {
@@ -68,13 +68,25 @@ async function startBoard(config: FleetConfig, configPath: string, ctx: CliConte
   return () => board.close();
 }
 
+/**
+ * Waits until each volume's chain has ended: its retention job finished, or a job before it
+ * failed for good (then nothing after it was added). A job not added yet reads as "unknown".
+ */
 async function waitForFlows(queues: Record<string, Queue>, jobs: (EnqueuedVolume & { policy: string })[]): Promise<FlowOutcome[]> {
   const pending = new Map(jobs.map((j) => [j.retentionJobId, j]));
   const out: FlowOutcome[] = [];
+  const ended = async (j: EnqueuedVolume): Promise<'completed' | 'failed' | undefined> => {
+    const retention = await queues.retention!.getJobState(j.retentionJobId);
+    if (retention === 'completed' || retention === 'failed') return retention;
+    if (retention !== 'unknown') return undefined;
+    if ((await queues.archive!.getJobState(j.archiveJobId)) === 'failed') return 'failed';
+    if ((await queues.snapshot!.getJobState(j.snapshotJobId)) === 'failed') return 'failed';
+    return undefined;
+  };
   while (pending.size > 0) {
     for (const [id, j] of [...pending]) {
-      const state = await queues.retention!.getJobState(id);
-      if (state !== 'completed' && state !== 'failed') continue;
+      const state = await ended(j);
+      if (!state) continue;
       pending.delete(id);
       const archive = await queues.archive!.getJob(j.archiveJobId);
       const snapshot = await queues.snapshot!.getJob(j.snapshotJobId);

@@ -9,3 +9,4 @@ export * from './payloads.js';
 export * from './redis-keys.js';
 export * from './logger.js';
 export * from './audit.js';
+export * from './job-options.js';

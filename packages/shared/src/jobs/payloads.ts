@@ -18,6 +18,11 @@ export const volumeJobSchema = z.strictObject({
   volumeId: id,
   slot,
   repository: id,
+  /**
+   * Archive jobs: the provider snapshot to archive, from the snapshot job that added this one.
+   * Absent in an archive job that is a flow's parent (enqueued before chains): its child's result names it.
+   */
+  snapshotRef: id.optional(),
 });
 
 export const snapshotJobSchema = volumeJobSchema;

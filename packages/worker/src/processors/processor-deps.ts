@@ -10,6 +10,7 @@ import { PermanentError } from '@snapfleet/shared';
 import type { FleetRepositories } from '../fleet-repositories.js';
 import type { FleetMetrics } from '../fleet-metrics.js';
 import type { LockService } from '../stage-lock.js';
+import type { JobChain } from '../job-chain.js';
 
 export type Processor = (job: Job, token?: string) => Promise<unknown>;
 
@@ -28,6 +29,8 @@ export interface ProcessorDeps {
   hostname?: string;
   /** This process, for prune leases (a prune that died on this machine is taken over at once). */
   identity?: ProcessIdentity;
+  /** Adds each volume's next job (job-chain.ts). @defaultValue none added (a processor tested alone) */
+  chain?: JobChain;
 }
 
 export function policyNamed(config: FleetConfig, name: string): PolicyConfig {

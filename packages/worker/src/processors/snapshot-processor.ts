@@ -2,6 +2,7 @@
  * Snapshot: asks the provider for a point in time of the volume, idempotent by the job id (the
  * client token), so a retried or taken-over job finds the snapshot it already started. A
  * pending snapshot (EBS takes minutes to hours) re-delays the job instead of holding the slot.
+ * A completed one gets the volume's archive job (job-chain.ts).
  */
 import { DelayedError, type Job } from 'bullmq';
 import { PermanentError } from '@snapfleet/shared';
@@ -9,7 +10,7 @@ import { policyTag, slotTag, snapshotJobSchema, type SnapshotResult } from '@sna
 import { parsePayload } from '../job-errors.js';
 import { policyNamed, type Processor, type ProcessorDeps } from './processor-deps.js';
 
-export function createSnapshotProcessor(deps: Pick<ProcessorDeps, 'config' | 'provider' | 'clock' | 'log'>): Processor {
+export function createSnapshotProcessor(deps: Pick<ProcessorDeps, 'config' | 'provider' | 'clock' | 'log' | 'chain'>): Processor {
   return async (job: Job, token?: string): Promise<SnapshotResult> => {
     const data = parsePayload(snapshotJobSchema, job.data, 'snapshot');
     const { config, provider } = deps; // once per job: a reload must not switch providers mid-job
@@ -23,6 +24,7 @@ export function createSnapshotProcessor(deps: Pick<ProcessorDeps, 'config' | 'pr
       await job.moveToDelayed(deps.clock.now().getTime() + config.fleet.worker.snapshotPollInterval, token);
       throw new DelayedError();
     }
+    await deps.chain?.archiveAfter(data, ref);
     return { ref, volumeId: data.volumeId };
   };
 }
