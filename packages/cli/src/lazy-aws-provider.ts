@@ -4,7 +4,7 @@
  * never call AWS (local volumes, `archive`, `restore` to a file), so no command imports
  * `@snapfleet/providers/aws` until a provider method is called.
  */
-import type { SnapshotCopies, SnapshotRef, VolumeProvider } from '@snapfleet/shared';
+import type { ScratchTargets, SnapshotCopies, SnapshotRef, VolumeProvider } from '@snapfleet/shared';
 import { copyTargetsOf, type AwsProviderConfig } from '@snapfleet/shared/config';
 import type { AwsProviderDeps, LimiterMaker } from '@snapfleet/providers/aws';
 
@@ -33,6 +33,16 @@ export function lazyAwsProvider(config: AwsProviderConfig, options: LazyAwsProvi
         listCopies: async (volumeId, target, tags) => (await realCopies()).listCopies(volumeId, target, tags),
       }
     : undefined;
+  const realScratch = async (): Promise<ScratchTargets> => {
+    const scratch = (await real()).scratch;
+    if (!scratch) throw new Error('the AWS provider makes no scratch copies for drills');
+    return scratch;
+  };
+  // The real provider always makes drill scratch copies (EBS snapshots through the direct APIs).
+  const scratch: ScratchTargets = {
+    create: async (request) => (await realScratch()).create(request),
+    sweep: async (before) => (await realScratch()).sweep(before),
+  };
   return {
     kind: 'aws',
     discover: async (selector) => (await real()).discover(selector),
@@ -42,5 +52,6 @@ export function lazyAwsProvider(config: AwsProviderConfig, options: LazyAwsProvi
     listSnapshots: async (volumeId, tags) => (await real()).listSnapshots(volumeId, tags),
     deleteSnapshot: async (ref) => (await real()).deleteSnapshot(ref),
     ...(copies ? { copies } : {}),
+    scratch,
   };
 }

@@ -29,6 +29,8 @@ export {
 export { HostIndexTable, DEFAULT_BUILD_RECORDS, DEFAULT_MAX_DISK_RUNS, RunReader, RunWriter, type HostIndexTableOptions } from './caching/index-table/index.js';
 export { LocalVolumeSource, DEFAULT_LOCAL_BLOCK_SIZE, type LocalVolumeSourceOptions } from './local/local-volume-source.js';
 export { LocalVolumeTarget } from './local/local-volume-target.js';
+export { localScratchFile, localScratchFiles } from './local/local-scratch-file.js';
+export { openDrillDevice, type DrillDeviceRequest } from './local/local-drill-device.js';
 export { localProcessIdentity } from './local/local-process-identity.js';
 export { translateFsError } from './local/fs-errors.js';
 

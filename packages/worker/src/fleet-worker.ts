@@ -167,6 +167,9 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
         get config() {
           return current.config;
         },
+        get provider() {
+          return current.provider;
+        },
         repositories: options.repositories,
         clock,
         log,

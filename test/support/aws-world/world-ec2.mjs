@@ -153,5 +153,12 @@ export function ec2Handlers(world) {
       world.addVolume({ id, region, az: input.AvailabilityZone ?? `${region}a`, sizeGiB: input.Size ?? s.volumeSizeGiB, tags, fromSnapshot: s.id });
       return { VolumeId: id, SnapshotId: s.id, Size: s.volumeSizeGiB, State: 'creating' };
     },
+
+    DeleteVolume(input, region) {
+      const v = world.volume(input.VolumeId ?? '');
+      if (!v || v.region !== region) throw new WorldError('ec2', 'InvalidVolume.NotFound', `The volume '${input.VolumeId}' does not exist.`);
+      world.deleteVolume(v.id);
+      return {};
+    },
   };
 }

@@ -84,6 +84,7 @@ export declare class World {
   putLogPath(id: string): string;
   addVolume(volume: Partial<VolumeRecord> & { id: string; region: string }): VolumeRecord;
   volumes(): VolumeRecord[];
+  deleteVolume(id: string): void;
   volume(id: string): VolumeRecord | undefined;
   snapshots(): SnapshotRecord[];
   snapshot(id: string): SnapshotRecord | undefined;

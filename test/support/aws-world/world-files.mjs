@@ -113,6 +113,12 @@ export class World {
     return this.records('volumes');
   }
 
+  /** Removes the record first, then the image: from then on the volume does not exist for anyone. */
+  deleteVolume(id) {
+    fs.rmSync(join(this.dir, 'volumes', `${id}.json`), { force: true });
+    fs.rmSync(this.volumeImage(id), { force: true });
+  }
+
   volume(id) {
     return this.readJson(join(this.dir, 'volumes', `${id}.json`));
   }

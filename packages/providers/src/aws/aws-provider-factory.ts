@@ -8,6 +8,7 @@
  */
 import { EBSClient } from '@aws-sdk/client-ebs';
 import type { Clock, RateLimiter, VolumeSelectorSpec } from '@snapfleet/shared';
+import type { FleetLogger } from '@snapfleet/shared/jobs';
 import type { AwsLimitsConfig, AwsProviderConfig, AwsRegionLimitsConfig } from '@snapfleet/shared/config';
 import type { EbsApi } from './ebs-api.js';
 import { ec2SnapshotLookup } from './ebs-snapshot-lookup.js';
@@ -57,6 +58,8 @@ export interface AwsProviderDeps {
   /** The fleet's policies, for instance sets. */
   policies?: ReadonlyArray<{ name: string; selector: VolumeSelectorSpec }>;
   clock?: Clock;
+  /** Told about drill scratch copies that could not be deleted. */
+  log?: Pick<FleetLogger, 'warn'>;
 }
 
 export function awsEc2Api(config: AwsProviderConfig, limiters: AwsRateLimiters): Ec2Api {
@@ -97,5 +100,7 @@ export function createAwsVolumeProvider(config: AwsProviderConfig, deps: AwsProv
     copies: config.copies.map((c) => ({ region: c.region, kmsKeyId: c.kmsKeyId, ...(c.retention ? { retention: c.retention } : {}) })),
     ...(deps.clock ? { clock: deps.clock } : {}),
     openSnapshot: (region, snapshotId) => EbsSnapshotSource.open({ api: ebsApi(region), snapshotId, describeSnapshot: ec2SnapshotLookup(ec2, region) }),
+    ebsApi,
+    ...(deps.log ? { scratch: { log: deps.log } } : {}),
   });
 }

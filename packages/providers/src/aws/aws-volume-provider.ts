@@ -16,6 +16,7 @@ import {
   type Clock,
   type DiscoveredVolume,
   type ProviderSnapshot,
+  type ScratchTargets,
   type SnapshotCopies,
   type SnapshotRef,
   type SnapshotState,
@@ -27,6 +28,8 @@ import { copyTargetsOf } from '@snapfleet/shared/config';
 import { timeFromSlot } from '@snapfleet/shared/jobs';
 import type { RetentionRules } from '@snapfleet/shared/retention';
 import { parseAwsRef, setRef, snapshotRef } from './aws-snapshot-ref.js';
+import type { EbsApi } from './ebs-api.js';
+import { ebsScratchTargets, type EbsScratchOptions } from './ebs-scratch-targets.js';
 import type { Ec2Api } from './ec2-api.js';
 import { ensureInstanceSet, findSetSnapshot, instanceSetToken, SET_LEADER_GRACE_MS, setLeader } from './ec2-instance-sets.js';
 import { copySnapshotTo, listCopiesIn } from './ec2-snapshot-copies.js';
@@ -52,6 +55,12 @@ export interface AwsVolumeProviderOptions {
   openSnapshot(region: string, snapshotId: string, volumeId: string): Promise<VolumeSource>;
   /** For the instance-set grace period. @defaultValue the system clock */
   clock?: Clock;
+  /**
+   * The EBS direct APIs of a region: given, the provider makes scratch copies for restore drills
+   * (ebs-scratch-targets.ts). `scratch` tunes them (tests: no waiting).
+   */
+  ebsApi?: (region: string) => EbsApi;
+  scratch?: Partial<Pick<EbsScratchOptions, 'log' | 'now' | 'sleep' | 'volumePollMs' | 'snapshotPollMs'>>;
 }
 
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
@@ -59,6 +68,7 @@ const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
 export class AwsVolumeProvider implements VolumeProvider {
   readonly kind = 'aws';
   readonly copies?: SnapshotCopies;
+  readonly scratch?: ScratchTargets;
   private readonly regionOf = new Map<string, string>();
 
   constructor(private readonly options: AwsVolumeProviderOptions) {
@@ -70,6 +80,23 @@ export class AwsVolumeProvider implements VolumeProvider {
         copy: (volumeId, ref, target) => this.copy(volumeId, ref, target),
         listCopies: (volumeId, target, tags) => listCopiesIn(this.options.ec2, this.copyTarget(target).region, volumeId, tags),
       };
+    }
+    if (options.ebsApi) {
+      this.scratch = ebsScratchTargets({
+        ...options.scratch,
+        ec2: options.ec2,
+        ebsApi: options.ebsApi,
+        regions: options.regions,
+        // A drilled volume deleted since its snapshot: its copy goes to the first region.
+        regionOf: (volumeId) =>
+          this.locate(volumeId).then(
+            (v) => v.region,
+            (err: unknown) => {
+              if (err instanceof NotFoundError || err instanceof InvalidInputError) return undefined;
+              throw err;
+            },
+          ),
+      });
     }
   }
 

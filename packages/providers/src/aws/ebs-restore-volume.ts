@@ -33,6 +33,8 @@ export interface Ec2RestoreOptions {
   now?: () => number;
   /** @defaultValue DescribeSnapshots through `ec2` */
   describeSnapshot?: DescribeEbsSnapshot;
+  /** Tags of the new volume (a drill's scratch volume carries them so a sweep can find it). */
+  volumeTags?: Readonly<Record<string, string>>;
 }
 
 /** Zone ids (use1-az1) rather than names (us-east-1a): the same physical zone in every account. */
@@ -64,6 +66,9 @@ export function ec2RestoreVolume(ec2: Ec2Api, region: string, options: Ec2Restor
             ...(ZONE_ID.test(zone) ? { AvailabilityZoneId: zone } : { AvailabilityZone: zone }),
             VolumeType: options.volumeType ?? 'gp3',
             ClientToken: clientToken,
+            ...(options.volumeTags
+              ? { TagSpecifications: [{ ResourceType: 'volume', Tags: Object.entries(options.volumeTags).map(([Key, Value]) => ({ Key, Value })) }] }
+              : {}),
           }),
           { abortSignal },
         ),

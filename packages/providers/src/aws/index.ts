@@ -15,3 +15,5 @@ export { EBS_BLOCK_SIZE } from './ebs-block-read.js';
 export { ec2SnapshotLookup, NO_VOLUME_ID, type DescribeEbsSnapshot, type EbsSnapshotInfo } from './ebs-snapshot-lookup.js';
 export { ec2RestoreVolume, type EbsRestoreEc2, type Ec2RestoreOptions } from './ebs-restore-volume.js';
 export { createEbsRestoreTarget, type EbsRestoreTargetHandle, type EbsRestoreTargetRequest } from './ebs-restore-target-factory.js';
+export { ebsScratchTargets, type EbsScratchOptions } from './ebs-scratch-targets.js';
+export { DRILL_SOURCE, DRILL_ID_TAG, DRILL_STARTED_TAG, listScratchResources, type ScratchResource } from './ec2-scratch-resources.js';

@@ -9,10 +9,11 @@
  * State is always `completed`; deleting is a no-op.
  */
 import { stat } from 'node:fs/promises';
-import { InvalidInputError, NotFoundError, type DiscoveredVolume, type ProviderSnapshot, type SnapshotRef, type SnapshotState, type VolumeProvider, type VolumeSelectorSpec, type VolumeSource } from '@snapfleet/shared';
+import { InvalidInputError, NotFoundError, type ScratchTargets, type DiscoveredVolume, type ProviderSnapshot, type SnapshotRef, type SnapshotState, type VolumeProvider, type VolumeSelectorSpec, type VolumeSource } from '@snapfleet/shared';
 import { selectorMatches } from '@snapfleet/shared/config';
 import { LocalVolumeSource, type LocalVolumeSourceOptions } from './local-volume-source.js';
 import { blockDeviceSizeBytes } from './block-device.js';
+import { localScratchFiles } from './local-scratch-file.js';
 
 export interface LocalVolumeSpec {
   path: string;
@@ -30,6 +31,8 @@ interface LocalRef {
 
 export class LocalVolumeProvider implements VolumeProvider {
   readonly kind = 'local';
+  /** Drill scratch copies: files in the OS temp directory (`drill.target: file` picks the directory). */
+  readonly scratch: ScratchTargets = localScratchFiles();
 
   constructor(
     private readonly volumes: Readonly<Record<string, LocalVolumeSpec>>,
@@ -80,6 +83,11 @@ export class LocalVolumeProvider implements VolumeProvider {
 
   async deleteSnapshot(ref: SnapshotRef): Promise<void> {
     parseRef(ref); // nothing was copied, nothing to delete
+  }
+
+  /** The configured volumes' paths, by id (a drill refuses to write over one). */
+  volumePaths(): { id: string; path: string }[] {
+    return Object.entries(this.volumes).map(([id, spec]) => ({ id, path: spec.path }));
   }
 
   private spec(volumeId: string): LocalVolumeSpec {

@@ -23,6 +23,12 @@ const MAX_BLOCK_SIZE = 64 * MiB;
 export interface LocalVolumeSourceOptions {
   /** Read unit; a power of two between 512 B and 64 MiB. @defaultValue 4 MiB */
   blockSize?: number;
+  /**
+   * Bytes to expose, at most the file's or device's own size: a device larger than the volume
+   * restored onto it (a restore drill's read-back) is read only as far as the volume goes.
+   * @defaultValue the whole file or device
+   */
+  sizeBytes?: number;
 }
 
 export class LocalVolumeSource implements VolumeSource {
@@ -54,7 +60,11 @@ export class LocalVolumeSource implements VolumeSource {
       throw translateFsError(err, 'open volume', path);
     }
     try {
-      const sizeBytes = isBlockDevice ? await blockDeviceSizeBytes(path) : info.size;
+      const whole = isBlockDevice ? await blockDeviceSizeBytes(path) : info.size;
+      const sizeBytes = options.sizeBytes ?? whole;
+      if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0 || sizeBytes > whole) {
+        throw new InvalidInputError(`volume ${path} holds ${whole} bytes, fewer than the ${sizeBytes} to be read`, 'sizeBytes');
+      }
       return new LocalVolumeSource(path, handle, sizeBytes, blockSize, isBlockDevice);
     } catch (err) {
       await handle.close();

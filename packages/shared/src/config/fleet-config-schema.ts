@@ -18,6 +18,7 @@ import { DEFAULT_ZSTD_LEVEL } from '../content/compression-level.js';
 import { providerSchema } from './provider-config-schema.js';
 import { pricingSchema } from './pricing-schema.js';
 import { orphansSchema, retentionGuardSchema } from './orphans-schema.js';
+import { drillSchema } from './drill-schema.js';
 
 /** Names that end up inside Redis keys and job ids: no ':' (BullMQ's separator), no spaces. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -114,17 +115,10 @@ const policySchema = z.strictObject({
   /**
    * Restore drills (docs/operations.md, "Restore drills"): on `schedule`, `volumes` of the
    * policy's volumes (weighted by the time since their last drill) each have one of their
-   * snapshots restored to a scratch file in `scratchDir` and checked block by block.
+   * snapshots restored to a scratch target (a file in `scratchDir`, a device, or a copy the
+   * provider makes and deletes) and checked block by block.
    */
-  drill: z
-    .strictObject({
-      schedule: scheduleSchema,
-      /** Volumes drilled per run. @defaultValue 1 */
-      volumes: positiveInt.default(1),
-      /** An absolute directory for the scratch copies (each removed after its check). @defaultValue the OS temp directory */
-      scratchDir: z.string().refine((d) => d.startsWith('/'), { error: 'must be an absolute path' }).optional(),
-    })
-    .optional(),
+  drill: drillSchema(scheduleSchema).optional(),
   /** Garbage collection of the policy's repository after retention, at most once per `every`. */
   prune: z.strictObject({ every: interval(MIN_EVERY_MS) }).optional(),
   /**

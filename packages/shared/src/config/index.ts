@@ -24,4 +24,5 @@ export { parseIntervalMs, formatIntervalMs } from './intervals.js';
 export { globMatches, globToRegExp } from './glob.js';
 export { selectorMatches, type SelectableVolume } from './volume-selector.js';
 export { ALERT_EVENTS, alertsSchema, targetWants, type AlertEvent, type AlertsConfig, type AlertTargetConfig } from './alerts-schema.js';
+export { drillTarget, drillTargetSchema, type DrillTarget, type DrillTargetInput } from './drill-schema.js';
 export { orphansSchema, retentionGuardSchema, type OrphansConfig, type OrphanTierRules, type RetentionGuardConfig } from './orphans-schema.js';

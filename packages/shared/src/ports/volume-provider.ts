@@ -6,6 +6,7 @@
  * volume is NotFoundError, throttling ThrottledError.
  */
 import type { VolumeSource } from './volume-source.js';
+import type { VolumeTarget } from './volume-target.js';
 import type { RetentionRules } from '../retention/rules-schema.js';
 
 export interface VolumeSelectorSpec {
@@ -67,6 +68,56 @@ export interface SnapshotCopies {
   listCopies(volumeId: string, target: string, tags: readonly string[]): Promise<ProviderSnapshot[]>;
 }
 
+/** What a restore drill asks the provider for: a scratch place for one volume's restore. */
+export interface ScratchRequest {
+  /** Bytes the restore writes (the snapshot's volume size). */
+  sizeBytes: number;
+  /** The fleet volume the snapshot is of: the provider may place the scratch copy near it (its region). */
+  volumeId: string;
+  /** The repository snapshot restored, kept on what is created (tags) for whoever finds it. */
+  snapshotId: string;
+  /** The policy whose drill this is. */
+  policy: string;
+  /**
+   * Also make a volume of the copy here and wait until it is usable (AWS: an availability zone
+   * of the volume's region), deleted with the rest. Absent: no volume.
+   */
+  volumeIn?: string;
+}
+
+/**
+ * A scratch copy of one volume, made by the provider, that a drill restores into and reads back.
+ * Everything the provider created for it carries a mark (AWS: the tag `snapfleet:source: drill`)
+ * so that `ScratchTargets.sweep` finds what a killed worker left.
+ */
+export interface ScratchTarget {
+  /** Where the restore writes; opened, written and committed by the restore. */
+  readonly target: VolumeTarget;
+  /**
+   * The restored copy as a source of exactly `sizeBytes`, after the target was committed. May wait
+   * (an EBS snapshot completing). The caller closes the source.
+   */
+  readBack(): Promise<VolumeSource>;
+  /**
+   * Deletes everything created for this copy, whether the restore completed, failed or never
+   * started. May be called twice; must be idempotent. Rejects only when something could not be
+   * deleted (naming it), so the drill can say so.
+   */
+  dispose(): Promise<void>;
+}
+
+/** A provider's scratch copies for restore drills (docs/operations.md, "Restore drills"). */
+export interface ScratchTargets {
+  /** Makes a scratch target for one drill. Creates nothing the caller's dispose() would not delete. */
+  create(request: ScratchRequest): Promise<ScratchTarget>;
+  /**
+   * Deletes scratch resources of drills started before `before` that were never disposed of (a
+   * worker killed mid-drill). Returns how many it deleted. May be called by several workers at
+   * once; must be idempotent.
+   */
+  sweep(before: Date): Promise<number>;
+}
+
 export interface VolumeProvider {
   /** Short name for logs and metrics ("local", "aws"). */
   readonly kind: string;
@@ -98,4 +149,7 @@ export interface VolumeProvider {
 
   /** Copies to other places (disaster recovery). Absent: the provider makes none. */
   readonly copies?: SnapshotCopies;
+
+  /** Scratch copies for restore drills (`drill.target: provider`). Absent: the provider makes none. */
+  readonly scratch?: ScratchTargets;
 }

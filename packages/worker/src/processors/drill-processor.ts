@@ -2,27 +2,24 @@
  * Restore drills (`drill` jobs on the verify queue, from the planner's per-policy job
  * schedulers): orders the policy's volumes (shared/compliance/drill-selection.ts: never drilled
  * first, then by the time since the last drill), lists the snapshots of the first ones only, and
- * restores a random one of each of `volumes` of them to a scratch file, checks
- * every block read back against the manifest (engine/drill.ts), removes the file, and records
- * the outcome and the restore time (RTO) with the fleet's compliance records. A failed drill
- * alerts (`drill-failed`) and fails the job, so it shows in the queue too.
+ * restores a random one of each of `volumes` of them to a scratch target (drill-scratch.ts: a
+ * file, a device, or the provider's copy), checks every block read back against the manifest
+ * (engine/drill.ts), deletes what was created for it, and records the outcome and the restore
+ * time (RTO) with the fleet's compliance records. A failed drill alerts (`drill-failed`) and
+ * fails the job, so it shows in the queue too.
  */
-import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Job } from 'bullmq';
-import { drillSnapshot, PermanentError } from '@snapfleet/shared';
+import { drillSnapshot, PermanentError, type ScratchTarget } from '@snapfleet/shared';
 import { drillOrder, pickSnapshot, type DrillCandidate, type DrillResult } from '@snapfleet/shared/compliance';
 import { drillJobSchema, policyTag } from '@snapfleet/shared/jobs';
-import { LocalVolumeSource, LocalVolumeTarget } from '@snapfleet/providers';
 import { readComplianceRecords, type ComplianceRecorder } from '@snapfleet/providers/fleet';
 import type { Redis } from 'ioredis';
 import { parsePayload } from '../job-errors.js';
 import type { AlertOutbox } from '../alerts/alert-outbox.js';
 import { policyNamed, type Processor, type ProcessorDeps } from './processor-deps.js';
+import { openScratch, sweepScratch } from './drill-scratch.js';
 
-export interface DrillDeps extends Pick<ProcessorDeps, 'config' | 'repositories' | 'clock' | 'log'> {
+export interface DrillDeps extends Pick<ProcessorDeps, 'config' | 'provider' | 'repositories' | 'clock' | 'log'> {
   redis: Redis;
   prefix: string;
   recorder: ComplianceRecorder;
@@ -40,8 +37,11 @@ export function createDrillProcessor(deps: DrillDeps): Processor {
   return async (job: Job) => {
     const data = parsePayload(drillJobSchema, job.data, 'drill');
     const config = deps.config;
+    const provider = deps.provider;
     const policy = policyNamed(config, data.policy);
     if (!policy.drill) return { policy: policy.name, skipped: 'the policy has no drill' };
+    const drill = { name: policy.name, drill: policy.drill };
+    await sweepScratch(drill, provider, deps.clock, deps.log);
     const { repo, pool } = await deps.repositories.open(policy.repository);
     const tag = policyTag(policy.name);
     // The volumes to choose from: those the policy covered at its latest discovery and those the
@@ -57,12 +57,12 @@ export function createDrillProcessor(deps: DrillDeps): Processor {
       if (outcomes.length >= policy.drill.volumes) break;
       const entry = pickSnapshot((await repo.listVolumeSnapshots(volumeId)).filter((e) => e.snapshot.tags.includes(tag)), random);
       if (!entry) continue; // nothing archived under the policy yet
-      // The file name carries no volume id: ids may hold characters a file name must not.
-      const scratch = join(policy.drill.scratchDir ?? tmpdir(), `snapfleet-drill-${randomBytes(8).toString('hex')}.img`);
       const at = deps.clock.now().toISOString();
       let outcome: DrillOutcome;
+      let scratch: ScratchTarget | undefined;
       try {
-        const report = await drillSnapshot(repo, pool, entry, { target: new LocalVolumeTarget(scratch), readBack: () => LocalVolumeSource.open(scratch), clock: deps.clock });
+        scratch = await openScratch(drill, entry, { config, provider });
+        const report = await drillSnapshot(repo, pool, entry, { target: scratch.target, readBack: () => scratch!.readBack(), clock: deps.clock });
         outcome = {
           volumeId: volumeId,
           at,
@@ -74,8 +74,13 @@ export function createDrillProcessor(deps: DrillDeps): Processor {
         };
       } catch (err) {
         outcome = { volumeId: volumeId, at, snapshotId: entry.id, ok: false, message: (err as Error).message.slice(0, 1500) };
-      } finally {
-        await rm(scratch, { force: true });
+      }
+      // Deleted failed or not; what cannot be deleted fails the drill: it costs until someone acts.
+      try {
+        await scratch?.dispose();
+      } catch (err) {
+        const left = (err as Error).message;
+        outcome = { ...outcome, ok: false, message: `${outcome.ok ? 'the restore and its check passed, but ' : `${outcome.message ?? ''}; and `}${left}`.slice(0, 1500) };
       }
       const { volumeId: _volume, checkedChunks: _checked, ...result } = outcome;
       await deps.recorder.drilled(policy.name, volumeId, result);
