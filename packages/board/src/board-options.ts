@@ -52,8 +52,8 @@ export interface ExtraMetricsContext {
 }
 
 export interface BoardOptions {
-  /** A redis:// URL or ioredis options. */
-  connection: string | RedisOptions;
+  /** A redis:// URL, ioredis options, or a function making the client from the board's options (a Sentinel or Cluster connection). */
+  connection: string | RedisOptions | ((overrides: RedisOptions) => import('ioredis').Redis);
   /** BullMQ key prefix of the fleet. @defaultValue 'snapfleet' */
   prefix?: string;
   queueNames: readonly string[];

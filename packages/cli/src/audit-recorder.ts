@@ -4,11 +4,11 @@
  * command ran as. A recorder opens its Redis connection on first use; failing to record is
  * reported on stderr and never fails the action.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type { RedisConnector } from '@snapfleet/providers/redis';
 import { appendAudit } from '@snapfleet/providers/fleet';
 import type { AuditEntry } from '@snapfleet/shared/jobs';
 import type { CliContext } from './context.js';
-import { redisConnection } from './commands/fleet-common.js';
 import { cliActor } from './cli-actor.js';
 
 export interface AuditRecorder {
@@ -19,11 +19,11 @@ export interface AuditRecorder {
 
 export { cliActor };
 
-export function createAuditRecorder(ctx: CliContext, prefix: string, role?: string): AuditRecorder {
+export function createAuditRecorder(ctx: CliContext, connector: Pick<RedisConnector, 'client'>, prefix: string, role?: string): AuditRecorder {
   let redis: Redis | undefined;
   return {
     async record(entry) {
-      redis ??= new Redis({ ...redisConnection(ctx), maxRetriesPerRequest: 2 });
+      redis ??= connector.client(undefined, { maxRetriesPerRequest: 2 });
       redis.on('error', () => {}); // reported below, once per entry
       try {
         await appendAudit(redis, prefix, { at: ctx.clock.now().toISOString(), actor: cliActor(ctx, role), ...entry });

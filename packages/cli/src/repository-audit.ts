@@ -15,6 +15,7 @@ import { appendAuditEntry, isSnapfleetError, RepositoryLockedError, RetainedObje
 import type { RepositoryAuditAction } from '@snapfleet/shared/jobs';
 import type { CliContext } from './context.js';
 import type { AuditRecorder } from './audit-recorder.js';
+import type { RedisConnector } from '@snapfleet/providers/redis';
 import { cliActor } from './cli-actor.js';
 
 export type AuditDetails = NonNullable<RepositoryAuditEntry['details']>;
@@ -48,7 +49,7 @@ export interface RepositoryAudit {
  * not parse is refused before the command changes anything.
  */
 export async function repositoryAudit(ctx: CliContext, opts: FleetAuditOptions, action: RepositoryAuditAction, role: string): Promise<RepositoryAudit> {
-  const prefix = await fleetPrefixFor(ctx, opts);
+  const fleet = await fleetFor(ctx, opts);
   const actor = cliActor(ctx, role);
   let recorded = false;
   const record = async (repo: Repository, outcome: AuditOutcome, details: AuditDetails) => {
@@ -61,7 +62,7 @@ export async function repositoryAudit(ctx: CliContext, opts: FleetAuditOptions, 
     } catch (err) {
       ctx.stderr.write(`snapfleet: could not record the audit entry in the repository (${action}): ${(err as Error).message}\n`);
     }
-    if (prefix !== undefined) await recordInFleet(ctx, prefix, role, { ...entry, action });
+    if (fleet !== undefined) await recordInFleet(ctx, fleet, role, { ...entry, action });
   };
   return {
     async run(repo, work, options = {}) {
@@ -100,19 +101,26 @@ function errorName(err: unknown): string {
   return err instanceof Error && /^[A-Za-z]{1,64}$/.test(err.name) ? err.name : 'Error';
 }
 
-/** The fleet's prefix when the command knows the fleet, else undefined. */
-async function fleetPrefixFor(ctx: CliContext, opts: FleetAuditOptions): Promise<string | undefined> {
-  if (opts.config === undefined && !ctx.env.REDIS_URL) return undefined;
-  // Loaded only here: the fleet's modules cost a repository command start-up time.
-  const { checkedPrefix, loadFleetConfig } = await import('./commands/fleet-common.js');
-  const configured = opts.config === undefined ? DEFAULT_FLEET_PREFIX : (await loadFleetConfig(opts.config, ctx.env)).fleet.prefix;
-  return checkedPrefix(opts.prefix ?? configured);
+interface FleetTarget {
+  prefix: string;
+  connector: RedisConnector;
 }
 
-async function recordInFleet(ctx: CliContext, prefix: string, role: string, entry: Omit<RepositoryAuditEntry, 'action'> & { action: RepositoryAuditAction }): Promise<void> {
+/** The fleet's Redis and prefix when the command knows the fleet, else undefined. */
+async function fleetFor(ctx: CliContext, opts: FleetAuditOptions): Promise<FleetTarget | undefined> {
+  if (opts.config === undefined && !ctx.env.REDIS_URL) return undefined;
+  // Loaded only here: the fleet's modules cost a repository command start-up time.
+  const { checkedPrefix, loadFleetConfig, redisConnection } = await import('./commands/fleet-common.js');
+  const { fleetKeyPrefix } = await import('@snapfleet/shared/config');
+  const config = opts.config === undefined ? undefined : await loadFleetConfig(opts.config, ctx.env);
+  const connector = redisConnection(ctx, config);
+  return { prefix: fleetKeyPrefix(checkedPrefix(opts.prefix ?? config?.fleet.prefix ?? DEFAULT_FLEET_PREFIX), connector.spec), connector };
+}
+
+async function recordInFleet(ctx: CliContext, { prefix, connector }: FleetTarget, role: string, entry: Omit<RepositoryAuditEntry, 'action'> & { action: RepositoryAuditAction }): Promise<void> {
   let recorder: AuditRecorder | undefined;
   try {
-    recorder = (await import('./audit-recorder.js')).createAuditRecorder(ctx, prefix, role);
+    recorder = (await import('./audit-recorder.js')).createAuditRecorder(ctx, connector, prefix, role);
     await recorder.record(entry);
   } catch (err) {
     ctx.stderr.write(`snapfleet: could not record the audit entry in the fleet's audit log (${entry.action}): ${(err as Error).message}\n`);

@@ -6,4 +6,3 @@ export { createPlanner, type Planner, type PlannerOptions, type EnqueuedVolume }
 export { desiredSchedulers, reconcileSchedulers, type DesiredScheduler } from './schedulers.js';
 export { volumeFlow } from './flows.js';
 export { workJobOptions, tickJobOptions } from './job-options.js';
-export { DEFAULT_REDIS_URL, redisOptionsFromUrl, workerConnection, producerConnection } from './redis-options.js';

@@ -6,8 +6,8 @@
  * them, and a tick processed twice (a retry) adds nothing new.
  */
 import { FlowProducer, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { RedisOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { asRedisConnector, type RedisConnector } from '@snapfleet/providers/redis';
+import type { RedisOptions } from 'ioredis';
 import { createComplianceRecorder } from '@snapfleet/providers/fleet';
 import { InvalidInputError, isSnapfleetError, type Clock, type VolumeProvider } from '@snapfleet/shared';
 import type { FleetConfig, PolicyConfig } from '@snapfleet/shared/config';
@@ -18,13 +18,13 @@ import { reconcileDrillSchedulers } from './drill-schedulers.js';
 import { reconcileOrphanSweep } from './orphan-scheduler.js';
 import { volumeFlow } from './flows.js';
 import { workJobOptions } from './job-options.js';
-import { producerConnection, workerConnection } from './redis-options.js';
 
 /** Flows per addBulk call: one Redis round trip each, bounded so a huge policy never builds one giant MULTI. */
 const FLOWS_PER_BATCH = 500;
 
 export interface PlannerOptions {
-  connection: RedisOptions;
+  /** The fleet's Redis (a connector from the composition root, or plain options of one server). */
+  connection: RedisConnector | RedisOptions;
   prefix: string;
   config: FleetConfig;
   provider: VolumeProvider;
@@ -62,7 +62,8 @@ export function createPlanner(options: PlannerOptions): Planner {
   let provider = options.provider;
   const log = options.log.child({ component: 'planner' });
   let config = options.config;
-  const producer = producerConnection(options.connection);
+  const connector = asRedisConnector(options.connection);
+  const producer = connector.bullmq('producer');
   const tickQueue = new Queue(QUEUE.tick, { connection: producer, prefix });
   const verifyQueue = new Queue(QUEUE.verify, { connection: producer, prefix });
   const alertQueue = new Queue(QUEUE.alert, { connection: producer, prefix });
@@ -70,7 +71,7 @@ export function createPlanner(options: PlannerOptions): Planner {
   const flows = new FlowProducer({ connection: producer, prefix });
   // Which volumes each policy covers, for RPO compliance: a volume that left is reported, not
   // forgotten. Its own connection, with the offline queue: a record waits out a Redis blip.
-  const redis = new Redis({ ...options.connection, lazyConnect: true });
+  const redis = connector.client(undefined, { lazyConnect: true });
   redis.on('error', () => {}); // the queues' connections report outages; this one just retries
   const compliance = createComplianceRecorder(redis, prefix);
   let worker: Worker | undefined;
@@ -163,7 +164,7 @@ export function createPlanner(options: PlannerOptions): Planner {
       }
       await applyQueueLimits();
       if (options.processTicks === false) return;
-      worker = new Worker(QUEUE.tick, processTick, { connection: workerConnection(options.connection), prefix, concurrency: 1 });
+      worker = new Worker(QUEUE.tick, processTick, { connection: connector.bullmq('worker'), prefix, concurrency: 1 });
       worker.on('failed', (job, err) => log.error({ jobId: job?.id, err: err.message }, 'tick failed'));
       worker.on('error', (err) => log.warn({ err: err.message }, 'tick worker error'));
       log.info({ prefix, policies: config.policies.map((p) => p.name), now: clock.now().toISOString() }, 'planner started');

@@ -5,8 +5,9 @@
  * and a graceful close: stop taking jobs, give active ones a deadline, then hand the rest back
  * (their locks lapse and another worker takes them over as stalled jobs) and close connections.
  */
-import { Queue, Worker, type RedisOptions, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Queue, Worker, type WorkerOptions } from 'bullmq';
+import type { Redis, RedisOptions } from 'ioredis';
+import { asRedisConnector, type RedisConnector } from '@snapfleet/providers/redis';
 import type { VolumeProvider } from '@snapfleet/shared';
 import type { FleetConfig } from '@snapfleet/shared/config';
 import { QUEUE, WORK_QUEUES, type WorkQueue } from '@snapfleet/shared/jobs';
@@ -39,8 +40,8 @@ const ALERT_CONCURRENCY = 4;
 
 /** The processors' ports (locks and rate limits are made here, over `redis`) and the worker's own settings. */
 export interface FleetWorkerOptions extends Omit<RetentionDeps, 'locks' | 'archiveJobState' | 'alerts'> {
-  /** Worker connection options (maxRetriesPerRequest: null). */
-  connection: RedisOptions;
+  /** The fleet's Redis (a connector, or plain options of one server); queues and workers get its worker role (maxRetriesPerRequest: null). */
+  connection: RedisConnector | RedisOptions;
   /** Client for locks and fleet metrics. */
   redis: Redis;
   prefix: string;
@@ -95,6 +96,7 @@ function classified(processor: Processor): Processor {
 
 export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   const { prefix, clock, metrics } = options;
+  const connection = asRedisConnector(options.connection).bullmq('worker');
   const log = options.log.child({ component: 'worker' });
   // What a reload replaces; jobs read it when they start.
   let current = { config: options.config, provider: options.provider };
@@ -102,16 +104,16 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   const slots = createSlotService(options.redis, (key, err) => log.warn({ key, err: err.message }, 'slot renewal failed'));
   const rates = createPolicyRateLimits(options.rateLimiter ?? ((spec) => createRedisRateLimiter(options.redis, { name: 'policy-archives', prefix, ...spec })));
   // Retention asks whether other slots' archives are done; the queue is only read.
-  const archiveQueue = new Queue(QUEUE.archive, { connection: options.connection, prefix });
+  const archiveQueue = new Queue(QUEUE.archive, { connection, prefix });
   // Alerts go through their own queue: deliveries retry with backoff, apart from the work.
-  const alertQueue = new Queue(QUEUE.alert, { connection: options.connection, prefix });
+  const alertQueue = new Queue(QUEUE.alert, { connection, prefix });
   alertQueue.on('error', (err) => log.warn({ err: err.message }, 'alert queue connection error'));
   const outbox = createAlertOutbox({ queue: alertQueue, redis: options.redis, prefix, config: () => current.config });
   const recorder = createComplianceRecorder(options.redis, prefix);
   const compliance = recordCompliance(recorder, clock, (err) => log.warn({ err: err.message }, 'could not record RPO compliance'));
   archiveQueue.on('error', (err) => log.warn({ err: err.message }, 'archive queue connection error'));
   // The search for orphans gives each orphan a job of its own on the retention queue.
-  const retentionQueue = new Queue(QUEUE.retention, { connection: options.connection, prefix });
+  const retentionQueue = new Queue(QUEUE.retention, { connection, prefix });
   retentionQueue.on('error', (err) => log.warn({ err: err.message }, 'retention queue connection error'));
   const deps: RetentionDeps = {
     get config() {
@@ -196,7 +198,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   const workers = (options.queues ?? [QUEUE.snapshot, QUEUE.archive, QUEUE.retention, QUEUE.verify]).map((queue) => {
     const limits = options.config.fleet.queues[queue];
     const opts: WorkerOptions = {
-      connection: options.connection,
+      connection,
       prefix,
       concurrency: concurrencyOf(queue, options.config),
       lockDuration: w.lockDuration,
@@ -244,7 +246,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
       env: options.env ?? {},
     }),
   );
-  const alertWorker = new Worker(QUEUE.alert, (job, token) => alertProcessor(job, token), { connection: options.connection, prefix, concurrency: ALERT_CONCURRENCY });
+  const alertWorker = new Worker(QUEUE.alert, (job, token) => alertProcessor(job, token), { connection, prefix, concurrency: ALERT_CONCURRENCY });
   alertWorker.on('failed', (job, err) => log.warn({ queue: QUEUE.alert, jobId: job?.id, target: job?.data?.target, err: err.message }, 'alert job failed'));
   alertWorker.on('error', (err) => log.warn({ queue: QUEUE.alert, err: err.message }, 'worker error'));
   const concurrencies = () => Object.fromEntries(workers.map((x) => [x.name, x.concurrency]));

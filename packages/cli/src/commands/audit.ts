@@ -71,9 +71,11 @@ async function repositoryEntries(opts: AuditOptions, limit: number, ctx: CliCont
 
 /** The fleet's stream; its client is loaded only here (a repository's trail needs none). */
 async function fleetEntries(opts: AuditOptions & { config: string }, limit: number, ctx: CliContext): Promise<Listed[]> {
-  const [{ Redis }, { readAudit }, { fleetPrefix, loadFleetConfig, redisConnection }] = await Promise.all([import('ioredis'), import('@snapfleet/providers/fleet'), import('./fleet-common.js')]);
-  const prefix = fleetPrefix(opts, await loadFleetConfig(opts.config, ctx.env));
-  const redis = new Redis({ ...redisConnection(ctx), maxRetriesPerRequest: 2 });
+  const [{ readAudit }, { fleetPrefix, loadFleetConfig, redisConnection }] = await Promise.all([import('@snapfleet/providers/fleet'), import('./fleet-common.js')]);
+  const config = await loadFleetConfig(opts.config, ctx.env);
+  const connector = redisConnection(ctx, config);
+  const prefix = fleetPrefix(opts, config, connector);
+  const redis = connector.client(undefined, { maxRetriesPerRequest: 2 });
   try {
     return await readAudit(redis, prefix, { limit, ...(opts.since ? { since: opts.since } : {}), ...(opts.action && isAuditAction(opts.action) ? { action: opts.action } : {}) });
   } finally {

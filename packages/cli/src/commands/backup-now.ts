@@ -18,14 +18,15 @@ export function registerBackupNow(program: Command, ctx: CliContext): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: FleetOptions & { policy: string; volume: string[]; json?: boolean }) => {
       const config = await loadFleetConfig(opts.config, ctx.env);
-      const prefix = fleetPrefix(opts, config);
+      const connector = redisConnection(ctx, config);
+      const prefix = fleetPrefix(opts, config, connector);
       const log = fleetLogger(ctx, { role: 'backup-now', prefix });
-      const providers = sharedLimitProviders(ctx, prefix, log);
+      const providers = sharedLimitProviders(connector, prefix, log);
       const planner = createPlanner({
-        connection: redisConnection(ctx), prefix, config, provider: providers.provider(config), clock: ctx.clock,
+        connection: connector, prefix, config, provider: providers.provider(config), clock: ctx.clock,
         log, processTicks: false, manageSchedulers: false,
       });
-      const audit = createAuditRecorder(ctx, prefix, 'backup-now');
+      const audit = createAuditRecorder(ctx, connector, prefix, 'backup-now');
       try {
         await planner.start();
         const slot = slotFromTime(ctx.clock.now());
@@ -43,6 +44,7 @@ export function registerBackupNow(program: Command, ctx: CliContext): void {
         audit.close();
         await planner.close();
         providers.close();
+        await connector.close();
       }
     });
 }

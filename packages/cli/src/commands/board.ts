@@ -1,7 +1,7 @@
 /**
  * `snapfleet board --config FILE`: serves Bull Board for the fleet's queues, the ops API, the
  * probes and /metrics (docs/board.md) until SIGINT / SIGTERM. Reads the config file's `board`
- * section (and `fleet.prefix`); Redis from REDIS_URL; SNAPFLEET_BOARD_TOKEN, when set, replaces
+ * section (and `fleet.prefix`); Redis from `fleet.redis` when the file is a whole fleet config, else REDIS_URL; SNAPFLEET_BOARD_TOKEN, when set, replaces
  * the file's token, so the token can come from a secret store instead of the file.
  */
 import { readFile } from 'node:fs/promises';
@@ -14,12 +14,12 @@ import { fleetMetricsText, readFleetMetrics } from '@snapfleet/worker';
 import type { CliContext } from '../context.js';
 import { complianceView } from '../compliance-view.js';
 import { complianceMetricsText } from '../compliance-metrics.js';
-import { loadFleetConfig } from './fleet-common.js';
+import { loadFleetConfig, redisConnection } from './fleet-common.js';
 import { resolveBoardAuth, readBoardTls } from '../board-secrets.js';
 import { readPasswordFile } from '../password.js';
 import { appendAudit } from '@snapfleet/providers/fleet';
+import { fleetKeyPrefix } from '@snapfleet/shared/config';
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** fleet.prefix's default (the fleet config schema's). */
 const DEFAULT_PREFIX = 'snapfleet';
 
@@ -60,9 +60,10 @@ export function registerBoard(program: Command, ctx: CliContext): void {
       // A board-only file (no policies) still serves the board, without compliance metrics.
       const fleet = await loadFleetConfig(configPath, ctx.env).catch(() => undefined);
       if (!listen) throw new InvalidInputError(`--listen: expected "host:port", got ${JSON.stringify(opts.listen)}`, 'listen');
+      const connector = redisConnection(ctx, fleet);
       const board = await startBoard({
-        connection: ctx.env.REDIS_URL || DEFAULT_REDIS_URL,
-        prefix: opts.prefix ?? section.prefix ?? DEFAULT_PREFIX,
+        connection: (overrides) => connector.client(undefined, overrides),
+        prefix: fleetKeyPrefix(opts.prefix ?? section.prefix ?? DEFAULT_PREFIX, connector.spec),
         // tick too: its job schedulers (one per policy schedule) show in Bull Board.
         queueNames: [QUEUE.tick, ...WORK_QUEUES, QUEUE.alert],
         auth,

@@ -71,10 +71,11 @@ export function reloadConfigOnSignal(ctx: CliContext, path: string, log: FleetLo
   return { reload, started, startWith, release: () => handle.release() };
 }
 
-/** Settings only a restart applies: the Redis prefix (unless --prefix pins it) and the board. */
+/** Settings only a restart applies: the Redis connection and prefix (unless --prefix pins it) and the board. */
 export function processSettingsNeedingRestart(prev: FleetConfig, next: FleetConfig, prefixPinned: boolean): string[] {
   const out: string[] = [];
   if (!prefixPinned && prev.fleet.prefix !== next.fleet.prefix) out.push('fleet.prefix');
+  if (JSON.stringify(prev.fleet.redis ?? null) !== JSON.stringify(next.fleet.redis ?? null)) out.push('fleet.redis');
   if (JSON.stringify(revealed(prev.board ?? null)) !== JSON.stringify(revealed(next.board ?? null))) out.push('board');
   return out;
 }

@@ -1,21 +1,22 @@
 /**
  * What the fleet commands (run, planner, worker, status, backup-now) share: reading and parsing
- * the config file, the Redis connection from REDIS_URL, the prefix, the pino logger (secrets
+ * the config file, the Redis connection (fleet.redis, else REDIS_URL), the prefix, the pino logger (secrets
  * redacted), the provider, and waiting for SIGTERM/SIGINT. The commands are the composition
  * roots of the fleet processes: only here are clients constructed.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { lineBuffer } from '../line-buffer.js';
 import { InvalidInputError, type VolumeProvider } from '@snapfleet/shared';
-import { parseFleetConfig, parseListen, type FleetConfig } from '@snapfleet/shared/config';
+import { fleetKeyPrefix, parseFleetConfig, parseListen, redisConnectionSpec, Secret, type FleetConfig, type RedisConfig, type RedisConnectionSpec, type RedisSecrets } from '@snapfleet/shared/config';
 import type { FleetLogger } from '@snapfleet/shared/jobs';
 import { localProcessIdentity } from '@snapfleet/providers';
 import { createMemoryRateLimiter, createRedisRateLimiter, LocalVolumeProvider } from '@snapfleet/providers/fleet';
-import { DEFAULT_REDIS_URL, redisOptionsFromUrl, workerConnection, type PlannerOptions } from '@snapfleet/planner';
+import { createRedisConnector, type RedisConnector } from '@snapfleet/providers/redis';
 import { createFleetMetrics, createFleetRepositories, createFleetWorker, startProcessEndpoints, type FleetWorker, type ProcessEndpoints } from '@snapfleet/worker';
 import type { CliContext, Env } from '../context.js';
 import { lazyAwsProvider } from '../lazy-aws-provider.js';
@@ -43,8 +44,9 @@ export async function loadFleetConfig(path: string, env: Env): Promise<FleetConf
   return parseFleetConfig(text, path, { baseDir: dirname(resolve(path)), ...(boardToken ? { boardToken } : {}) });
 }
 
-export function fleetPrefix(opts: FleetOptions, config: FleetConfig): string {
-  return checkedPrefix(opts.prefix ?? config.fleet.prefix);
+/** The fleet's key prefix on `redis`: hash-tagged (`{snapfleet}`) on a Cluster (fleetKeyPrefix). */
+export function fleetPrefix(opts: FleetOptions, config: FleetConfig, redis: Pick<RedisConnector, 'spec'>): string {
+  return fleetKeyPrefix(checkedPrefix(opts.prefix ?? config.fleet.prefix), redis.spec);
 }
 
 export function checkedPrefix(prefix: string): string {
@@ -52,13 +54,46 @@ export function checkedPrefix(prefix: string): string {
   return prefix;
 }
 
-export function redisConnection(ctx: CliContext): PlannerOptions['connection'] {
-  const url = ctx.env.REDIS_URL || DEFAULT_REDIS_URL;
+/**
+ * The fleet's Redis: `fleet.redis` of the config (passwords from its env variables or files),
+ * else REDIS_URL, else redis://127.0.0.1:6379. The caller closes the connector after the queues,
+ * workers and clients it made.
+ */
+export function redisConnection(ctx: CliContext, config?: FleetConfig): RedisConnector {
+  return createRedisConnector(redisSpec(ctx, config));
+}
+
+export function redisSpec(ctx: CliContext, config?: FleetConfig): RedisConnectionSpec {
+  const section = config?.fleet.redis;
+  const secrets = section ? redisSecrets(section, ctx.env) : {};
   try {
-    return redisOptionsFromUrl(url);
+    return redisConnectionSpec(section, ctx.env.REDIS_URL, secrets);
   } catch (err) {
     throw new InvalidInputError(`REDIS_URL: ${(err as Error).message}`, 'REDIS_URL');
   }
+}
+
+/** Passwords of `fleet.redis`, read once at start (a small file; the command is starting up). */
+function redisSecrets(section: RedisConfig, env: Env): RedisSecrets {
+  const read = (envName: string | undefined, file: string | undefined, field: string): Secret | undefined => {
+    if (envName !== undefined) {
+      const value = env[envName];
+      if (!value) throw new InvalidInputError(`fleet.redis.${field}Env: environment variable ${envName} is not set`, `fleet.redis.${field}Env`);
+      return new Secret(value);
+    }
+    if (file === undefined) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new InvalidInputError(`cannot read password file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, `fleet.redis.${field}File`);
+    }
+    if (!text) throw new InvalidInputError(`password file ${file} is empty`, `fleet.redis.${field}File`);
+    return new Secret(text);
+  };
+  const password = read(section.passwordEnv, section.passwordFile, 'password');
+  const sentinelPassword = read(section.sentinelPasswordEnv, section.sentinelPasswordFile, 'sentinelPassword');
+  return { ...(password ? { password } : {}), ...(sentinelPassword ? { sentinelPassword } : {}) };
 }
 
 /**
@@ -128,13 +163,13 @@ export interface ProviderFactory {
   close(): void;
 }
 
-export function sharedLimitProviders(ctx: CliContext, prefix: string, log: FleetLogger): ProviderFactory {
+export function sharedLimitProviders(connector: RedisConnector, prefix: string, log: FleetLogger): ProviderFactory {
   let redis: Redis | undefined;
   return {
     provider(config) {
       if (config.provider.kind === 'local') return fleetProvider(config);
       if (!redis) {
-        redis = new Redis(workerConnection(redisConnection(ctx)));
+        redis = connector.client('worker');
         redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error (rate limits)'));
       }
       return fleetProvider(config, { redis, prefix });
@@ -155,9 +190,8 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-export function startFleetWorker(ctx: CliContext, config: FleetConfig, prefix: string, log: FleetLogger, archiveConcurrency?: number): RunningWorker {
-  const connection = workerConnection(redisConnection(ctx));
-  const redis = new Redis(connection);
+export function startFleetWorker(ctx: CliContext, connection: RedisConnector, config: FleetConfig, prefix: string, log: FleetLogger, archiveConcurrency?: number): RunningWorker {
+  const redis = connection.client('worker');
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
   const metrics = createFleetMetrics(redis, prefix, (err) => log.warn({ err: err.message }, 'fleet metrics not recorded'));
   const repositories = createFleetRepositories({

@@ -6,7 +6,6 @@
  */
 import { watchFile, unwatchFile } from 'node:fs';
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
 import { createPlanner } from '@snapfleet/planner';
 import type { CliContext } from '../context.js';
 import { fleetLogger, fleetPrefix, loadFleetConfig, sharedLimitProviders, redisConnection, startEndpoints, untilInterrupted, withEndpointOption, withFleetOptions, type FleetOptions } from './fleet-common.js';
@@ -19,21 +18,23 @@ const CONFIG_POLL_MS = 2_000;
 export function registerPlanner(program: Command, ctx: CliContext): void {
   withEndpointOption(withFleetOptions(program.command('planner').description('schedule policies and enqueue per-volume jobs'))).action(async (opts: FleetOptions & { metricsListen?: string }) => {
     const config = await loadFleetConfig(opts.config, ctx.env);
-    const prefix = fleetPrefix(opts, config);
+    const connector = redisConnection(ctx, config);
+    const prefix = fleetPrefix(opts, config, connector);
     const log = fleetLogger(ctx, { role: 'planner', prefix });
-    const providers = sharedLimitProviders(ctx, prefix, log);
-    const planner = createPlanner({ connection: redisConnection(ctx), prefix, config, provider: providers.provider(config), clock: ctx.clock, log });
+    const providers = sharedLimitProviders(connector, prefix, log);
+    const planner = createPlanner({ connection: connector, prefix, config, provider: providers.provider(config), clock: ctx.clock, log });
     let current = config;
-    const audit = createAuditRecorder(ctx, prefix, 'planner');
+    const audit = createAuditRecorder(ctx, connector, prefix, 'planner');
     const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
       await planner.reconcile(next, providers.provider(next));
       const restart = !opts.prefix && next.fleet.prefix !== current.fleet.prefix ? ['fleet.prefix'] : [];
+      if (JSON.stringify(next.fleet.redis ?? null) !== JSON.stringify(current.fleet.redis ?? null)) restart.push('fleet.redis');
       current = next;
       return restart;
     }, audit);
     await reloader.startWith(() => planner.start());
     // Readiness pings Redis over a connection of its own: the planner's are BullMQ's.
-    const probe = new Redis({ ...redisConnection(ctx), maxRetriesPerRequest: 1 });
+    const probe = connector.client(undefined, { maxRetriesPerRequest: 1 });
     probe.on('error', () => {}); // an outage shows as 503 on /healthz and in the planner's own logs
     const endpoints = await startEndpoints(ctx, config, 'planner', opts.metricsListen, probe);
     watchFile(opts.config, { interval: CONFIG_POLL_MS, persistent: false }, () => void reloader.reload('file change'));
@@ -46,6 +47,7 @@ export function registerPlanner(program: Command, ctx: CliContext): void {
       providers.close();
       await endpoints?.close();
       probe.disconnect();
+      await connector.close();
     });
   });
 }

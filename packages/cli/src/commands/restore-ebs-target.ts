@@ -3,9 +3,9 @@
  * flags or a fleet config), the target, and where its API budgets live. Standalone, the limiters count this process only; with REDIS_URL set they are the
  * fleet's (same names and prefix), so a restore next to running workers shares their AWS quotas.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { InvalidInputError, type SnapshotEntry } from '@snapfleet/shared';
-import { kmsKeyRegion } from '@snapfleet/shared/config';
+import { fleetKeyPrefix, kmsKeyRegion } from '@snapfleet/shared/config';
 import { createMemoryRateLimiter, createRedisRateLimiter } from '@snapfleet/providers/fleet';
 import type { EbsSnapshotTarget, LimiterMaker } from '@snapfleet/providers/aws';
 import type { CliContext } from '../context.js';
@@ -72,10 +72,13 @@ export async function resolveEbsRestore(dest: EbsDestination, flags: EbsRestoreF
 }
 
 export async function openEbsRestoreTarget(settings: EbsRestoreSettings, snapshot: SnapshotEntry, ctx: CliContext): Promise<EbsRestoreDestination> {
-  const { dest, prefix, accountId } = settings;
+  const { dest, accountId } = settings;
+  let { prefix } = settings;
   let redis: Redis | undefined;
   if (ctx.env.REDIS_URL) {
-    redis = new Redis({ ...redisConnection(ctx), maxRetriesPerRequest: 3 });
+    const connector = redisConnection(ctx);
+    prefix = fleetKeyPrefix(prefix, connector.spec);
+    redis = connector.client(undefined, { maxRetriesPerRequest: 3 });
     redis.on('error', (err: Error) => ctx.stderr.write(`snapfleet: warning: redis (rate limits): ${err.message}\n`));
   }
   const makeLimiter: LimiterMaker = (name, points) =>

@@ -7,7 +7,6 @@
  * config for the policies named (or the orphans rule) and records who did it in the audit log.
  */
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
 import { InvalidInputError } from '@snapfleet/shared';
 import { orphanGuardedRules } from '@snapfleet/shared/compliance';
 import { retentionSubject } from '@snapfleet/shared/jobs';
@@ -30,9 +29,10 @@ export function registerRetention(program: Command, ctx: CliContext): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: FleetOptions & { json?: boolean }) => {
       const config = await loadFleetConfig(opts.config, ctx.env);
-      const redis = new Redis(redisConnection(ctx));
+      const connector = redisConnection(ctx, config);
+      const redis = connector.client();
       try {
-        const held = await createRetentionGuardStore(redis, fleetPrefix(opts, config)).listHeld();
+        const held = await createRetentionGuardStore(redis, fleetPrefix(opts, config, connector)).listHeld();
         if (opts.json) ctx.stdout.write(JSON.stringify({ maxShare: config.retentionGuard.maxShare, held }) + '\n');
         else ctx.stdout.write(held.length ? held.map(heldLine).join('\n') + '\n' : 'no retention change is held\n');
       } finally {
@@ -54,9 +54,10 @@ export function registerRetention(program: Command, ctx: CliContext): void {
       const wanted = new Map<string, string>();
       for (const p of config.policies) if (opts.all || opts.policy.includes(p.name)) wanted.set(retentionSubject(p.name), canonicalRules(policyGuardedRules(p.retention)));
       if ((opts.all || opts.orphans) && config.orphans) wanted.set(retentionSubject(), canonicalRules(orphanGuardedRules(config.orphans)));
-      const prefix = fleetPrefix(opts, config);
-      const redis = new Redis(redisConnection(ctx));
-      const audit = createAuditRecorder(ctx, prefix, 'retention confirm');
+      const connector = redisConnection(ctx, config);
+      const prefix = fleetPrefix(opts, config, connector);
+      const redis = connector.client();
+      const audit = createAuditRecorder(ctx, connector, prefix, 'retention confirm');
       const confirmed: { subject: string; changed: boolean; released: number }[] = [];
       try {
         const store = createRetentionGuardStore(redis, prefix);

@@ -10,7 +10,8 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createPlanner, producerConnection, type EnqueuedVolume } from '@snapfleet/planner';
+import { createPlanner, type EnqueuedVolume } from '@snapfleet/planner';
+import type { RedisConnector } from '@snapfleet/providers/redis';
 import { QUEUE, WORK_QUEUES, slotFromTime, type FleetLogger } from '@snapfleet/shared/jobs';
 import type { FleetConfig } from '@snapfleet/shared/config';
 import type { AuditEntry } from '@snapfleet/shared/jobs';
@@ -41,7 +42,7 @@ interface FlowOutcome {
   reason?: string;
 }
 
-async function startBoard(config: FleetConfig, configPath: string, ctx: CliContext, prefix: string, log: FleetLogger): Promise<(() => Promise<void>) | undefined> {
+async function startBoard(config: FleetConfig, configPath: string, ctx: CliContext, connector: RedisConnector, prefix: string, log: FleetLogger): Promise<(() => Promise<void>) | undefined> {
   if (!config.board) return undefined;
   const specifier = '@snapfleet/board';
   let mod: { startBoard?: (options: unknown) => Promise<{ url: string; close(): Promise<void> }> };
@@ -56,7 +57,7 @@ async function startBoard(config: FleetConfig, configPath: string, ctx: CliConte
   const tls = await readBoardTls(config.board.tls, baseDir);
   const { readFleetMetrics, fleetMetricsText } = await import('@snapfleet/worker');
   const board = await mod.startBoard!({
-    connection: redisConnection(ctx), prefix, queueNames: [QUEUE.tick, ...WORK_QUEUES, QUEUE.alert], listen: config.board.listen, log,
+    connection: (overrides: object) => connector.client(undefined, overrides), prefix, queueNames: [QUEUE.tick, ...WORK_QUEUES, QUEUE.alert], listen: config.board.listen, log,
     auth: { ...(auth.token ? { token: auth.token } : {}), ...(auth.users ? { users: auth.users } : {}), anonymous: auth.anonymous },
     ...(tls ? { tls } : {}),
     extraMetrics: async ({ connection }: { connection: Pick<Redis, 'hgetall'> }) =>
@@ -117,12 +118,11 @@ function summary(outcomes: FlowOutcome[], slot: string): string {
   return `slot ${slot}\n${lines.join('\n')}\n${outcomes.length - failed} of ${outcomes.length} volume(s) backed up${notArchived}${failed ? `, ${failed} failed` : ''}\n`;
 }
 
-async function runOnce(ctx: CliContext, config: FleetConfig, prefix: string, log: FleetLogger, json: boolean): Promise<number> {
-  const connection = redisConnection(ctx);
-  const providers = sharedLimitProviders(ctx, prefix, log);
+async function runOnce(ctx: CliContext, connection: RedisConnector, config: FleetConfig, prefix: string, log: FleetLogger, json: boolean): Promise<number> {
+  const providers = sharedLimitProviders(connection, prefix, log);
   const planner = createPlanner({ connection, prefix, config, provider: providers.provider(config), clock: ctx.clock, log, processTicks: false, manageSchedulers: false });
-  const queues = Object.fromEntries(['snapshot', 'archive', 'retention'].map((q) => [q, new Queue(q, { connection: producerConnection(connection), prefix })]));
-  const running = startFleetWorker(ctx, config, prefix, log);
+  const queues = Object.fromEntries(['snapshot', 'archive', 'retention'].map((q) => [q, new Queue(q, { connection: connection.bullmq('producer'), prefix })]));
+  const running = startFleetWorker(ctx, connection, config, prefix, log);
   try {
     await planner.start();
     const slot = slotFromTime(ctx.clock.now());
@@ -136,6 +136,7 @@ async function runOnce(ctx: CliContext, config: FleetConfig, prefix: string, log
     await planner.close();
     providers.close();
     await Promise.allSettled(Object.values(queues).map((q) => q.close()));
+    await connection.close();
   }
 }
 
@@ -145,17 +146,18 @@ export function registerRun(program: Command, ctx: CliContext, setExitCode: (cod
     .option('--json', 'with --once: the summary as JSON')
     .action(async (opts: FleetOptions & { once?: boolean; json?: boolean; metricsListen?: string }) => {
       const config = await loadFleetConfig(opts.config, ctx.env);
-      const prefix = fleetPrefix(opts, config);
+      const connector = redisConnection(ctx, config);
+      const prefix = fleetPrefix(opts, config, connector);
       const log = fleetLogger(ctx, { role: 'run', prefix });
       if (opts.once) {
-        setExitCode(await runOnce(ctx, config, prefix, log, !!opts.json));
+        setExitCode(await runOnce(ctx, connector, config, prefix, log, !!opts.json));
         return;
       }
-      const providers = sharedLimitProviders(ctx, prefix, log);
-      const planner = createPlanner({ connection: redisConnection(ctx), prefix, config, provider: providers.provider(config), clock: ctx.clock, log });
+      const providers = sharedLimitProviders(connector, prefix, log);
+      const planner = createPlanner({ connection: connector, prefix, config, provider: providers.provider(config), clock: ctx.clock, log });
       let current = config;
       let running: RunningWorker | undefined;
-      const audit = createAuditRecorder(ctx, prefix, 'run');
+      const audit = createAuditRecorder(ctx, connector, prefix, 'run');
       const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
         const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running!.reload(next)];
         await planner.reconcile(next, providers.provider(next));
@@ -164,8 +166,8 @@ export function registerRun(program: Command, ctx: CliContext, setExitCode: (cod
       }, audit);
       const { worker, closeBoard } = await reloader.startWith(async () => {
         await planner.start();
-        running = startFleetWorker(ctx, config, prefix, log);
-        return { worker: running, closeBoard: await startBoard(config, opts.config, ctx, prefix, log) };
+        running = startFleetWorker(ctx, connector, config, prefix, log);
+        return { worker: running, closeBoard: await startBoard(config, opts.config, ctx, connector, prefix, log) };
       });
       const endpoints = await startEndpoints(ctx, config, 'run', opts.metricsListen, worker.redis, [worker.metrics.registry]);
       await untilInterrupted(ctx, async () => {
@@ -177,6 +179,7 @@ export function registerRun(program: Command, ctx: CliContext, setExitCode: (cod
         await planner.close();
         providers.close();
         await endpoints?.close();
+        await connector.close();
       });
     });
 }

@@ -7,8 +7,6 @@
  */
 import type { Command } from 'commander';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { producerConnection } from '@snapfleet/planner';
 import { QUEUE, WORK_QUEUES, policyTag } from '@snapfleet/shared/jobs';
 import { formatAge, isOrphan, type VolumeCompliance, type VolumeRecord } from '@snapfleet/shared/compliance';
 import { createRetentionGuardStore, type HeldChange } from '@snapfleet/providers/fleet';
@@ -29,8 +27,9 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: FleetOptions & { json?: boolean }) => {
       const config = await loadFleetConfig(opts.config, ctx.env);
-      const prefix = fleetPrefix(opts, config);
-      const connection = producerConnection(redisConnection(ctx));
+      const connector = redisConnection(ctx, config);
+      const prefix = fleetPrefix(opts, config, connector);
+      const connection = connector.bullmq('producer');
       const queues: Record<string, Record<string, number>> = {};
       const failed: { queue: string; jobId: string; reason: string; finishedAt?: string }[] = [];
       for (const name of [QUEUE.tick, ...WORK_QUEUES]) {
@@ -76,7 +75,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       } finally {
         await repos.close();
       }
-      const redis = new Redis(redisConnection(ctx));
+      const redis = connector.client();
       let view;
       let held: HeldChange[];
       try {
@@ -84,6 +83,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         held = await createRetentionGuardStore(redis, prefix).listHeld();
       } finally {
         redis.disconnect();
+        await connector.close();
       }
       if (opts.json) {
         ctx.stdout.write(JSON.stringify({ prefix, now: now.toISOString(), queues, failed, policies: view.policies, volumes: view.volumes, retentionHeld: held, problems }) + '\n');

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { parseIntFlag } from '../units.js';
-import { fleetLogger, fleetPrefix, loadFleetConfig, startEndpoints, startFleetWorker, untilInterrupted, withEndpointOption, withFleetOptions, type FleetOptions, type RunningWorker } from './fleet-common.js';
+import { fleetLogger, fleetPrefix, loadFleetConfig, redisConnection, startEndpoints, startFleetWorker, untilInterrupted, withEndpointOption, withFleetOptions, type FleetOptions, type RunningWorker } from './fleet-common.js';
 import { processSettingsNeedingRestart, reloadConfigOnSignal } from './config-reload.js';
 import { createAuditRecorder } from '../audit-recorder.js';
 
@@ -20,18 +20,19 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .option('--concurrency <n>', 'archive jobs at once in this process (default: fleet.queues.archive.concurrency or 1)')
     .action(async (opts: FleetOptions & { concurrency?: string; metricsListen?: string }) => {
       const config = await loadFleetConfig(opts.config, ctx.env);
-      const prefix = fleetPrefix(opts, config);
+      const connector = redisConnection(ctx, config);
+      const prefix = fleetPrefix(opts, config, connector);
       const concurrency = opts.concurrency ? parseIntFlag(opts.concurrency, 'concurrency', 1, MAX_CONCURRENCY) : undefined;
       const log = fleetLogger(ctx, { role: 'worker', prefix });
       let current = config;
       let running: RunningWorker | undefined;
-      const audit = createAuditRecorder(ctx, prefix, 'worker');
+      const audit = createAuditRecorder(ctx, connector, prefix, 'worker');
       const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
         const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running!.reload(next)];
         current = next;
         return restart;
       }, audit);
-      const worker = await reloader.startWith(async () => (running = startFleetWorker(ctx, config, prefix, log, concurrency)));
+      const worker = await reloader.startWith(async () => (running = startFleetWorker(ctx, connector, config, prefix, log, concurrency)));
       const endpoints = await startEndpoints(ctx, config, 'worker', opts.metricsListen, worker.redis, [worker.metrics.registry]);
       await untilInterrupted(ctx, async () => {
         endpoints?.draining();
@@ -39,6 +40,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         audit.close();
         await worker.close();
         await endpoints?.close();
+        await connector.close();
       });
     });
 }

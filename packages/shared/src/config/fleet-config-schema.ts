@@ -18,6 +18,7 @@ import { DEFAULT_ZSTD_LEVEL } from '../content/compression-level.js';
 import { providerSchema } from './provider-config-schema.js';
 import { pricingSchema } from './pricing-schema.js';
 import { orphansSchema, retentionGuardSchema } from './orphans-schema.js';
+import { redisConfigSchema } from './redis-connection.js';
 import { drillSchema } from './drill-schema.js';
 
 /** Names that end up inside Redis keys and job ids: no ':' (BullMQ's separator), no spaces. */
@@ -279,6 +280,11 @@ const jobsSchema = z.strictObject({
 const fleetSchema = z.strictObject({
   /** Namespace of every Redis key (queues, locks, metrics); several fleets can share a Redis. @defaultValue "snapfleet" */
   prefix: nameSchema('prefix').default('snapfleet'),
+  /**
+   * Where Redis is: `url`, `sentinels` + `name`, or `cluster` (docs/operations.md, "Redis:
+   * Sentinel and Cluster"). @defaultValue REDIS_URL, else redis://127.0.0.1:6379
+   */
+  redis: redisConfigSchema.optional(),
   worker: workerSchema.default(workerSchema.parse({})),
   jobs: jobsSchema.default(jobsSchema.parse({})),
   /**

@@ -26,3 +26,20 @@ export { selectorMatches, type SelectableVolume } from './volume-selector.js';
 export { ALERT_EVENTS, alertsSchema, targetWants, type AlertEvent, type AlertsConfig, type AlertTargetConfig } from './alerts-schema.js';
 export { drillTarget, drillTargetSchema, type DrillTarget, type DrillTargetInput } from './drill-schema.js';
 export { orphansSchema, retentionGuardSchema, type OrphansConfig, type OrphanTierRules, type RetentionGuardConfig } from './orphans-schema.js';
+export {
+  DEFAULT_REDIS_URL,
+  redisConfigSchema,
+  redisConnectionSpec,
+  parseRedisUrl,
+  redactUrl,
+  fleetKeyPrefix,
+  ioredisOptions,
+  ioredisClusterOptions,
+  describeRedis,
+  type RedisConfig,
+  type RedisConnectionSpec,
+  type RedisNode,
+  type RedisAuth,
+  type RedisSecrets,
+  type RedisRole,
+} from './redis-connection.js';

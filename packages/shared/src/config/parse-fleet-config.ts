@@ -64,6 +64,9 @@ function resolvePaths(config: FleetConfig, baseDir: string): FleetConfig {
     if (r.passwordFile) r.passwordFile = at(r.passwordFile);
   }
   for (const v of Object.values(config.volumes)) v.path = at(v.path);
+  const redis = config.fleet.redis;
+  if (redis?.passwordFile) redis.passwordFile = at(redis.passwordFile);
+  if (redis?.sentinelPasswordFile) redis.sentinelPasswordFile = at(redis.sentinelPasswordFile);
   return config;
 }
 
