@@ -29,7 +29,7 @@ it('restores and verifies a snapshot of a demo volume and reports its RTO', asyn
   const config = join(dir, 'fleet.yaml');
   const text = await readFile(config, 'utf8');
   // The demo's drill, as written, runs daily: here every two seconds, into a folder the test watches.
-  const drill = /    drill:[^\n]*\n      schedule: \{ every: 1d \}\n      volumes: 1\n/;
+  const drill = / {4}drill:[^\n]*\n {6}schedule: \{ every: 1d \}\n {6}volumes: 1\n/;
   expect(text).toMatch(drill);
   const scratch = join(dir, 'scratch');
   await import('node:fs/promises').then((fs) => fs.mkdir(scratch));
