@@ -101,6 +101,7 @@ export function createAwsVolumeProvider(config: AwsProviderConfig, deps: AwsProv
     ...(deps.clock ? { clock: deps.clock } : {}),
     openSnapshot: (region, snapshotId) => EbsSnapshotSource.open({ api: ebsApi(region), snapshotId, describeSnapshot: ec2SnapshotLookup(ec2, region) }),
     ebsApi,
-    ...(deps.log ? { scratch: { log: deps.log } } : {}),
+    // Drill scratch copies are encrypted as restores into EBS are (the provider's `restore`).
+    scratch: { encrypted: config.restore.encrypted, kmsKeyArns: config.restore.kmsKeyArns, ...(deps.log ? { log: deps.log } : {}) },
   });
 }

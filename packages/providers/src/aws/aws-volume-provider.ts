@@ -60,7 +60,7 @@ export interface AwsVolumeProviderOptions {
    * (ebs-scratch-targets.ts). `scratch` tunes them (tests: no waiting).
    */
   ebsApi?: (region: string) => EbsApi;
-  scratch?: Partial<Pick<EbsScratchOptions, 'log' | 'now' | 'sleep' | 'volumePollMs' | 'snapshotPollMs'>>;
+  scratch?: Partial<Pick<EbsScratchOptions, 'log' | 'now' | 'sleep' | 'volumePollMs' | 'snapshotPollMs' | 'encrypted' | 'kmsKeyArns'>>;
 }
 
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;

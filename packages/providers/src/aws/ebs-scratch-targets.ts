@@ -51,6 +51,10 @@ export interface EbsScratchOptions {
   volumePollMs?: number;
   /** Between DescribeSnapshots polls until the scratch snapshot completes. @defaultValue 2 s */
   snapshotPollMs?: number;
+  /** Encrypt scratch copies (the provider's `restore` settings, as restores into EBS). @defaultValue false */
+  encrypted?: boolean;
+  /** The KMS key per region to encrypt with (implies `encrypted`). */
+  kmsKeyArns?: Readonly<Record<string, string>>;
 }
 
 export function ebsScratchTargets(options: EbsScratchOptions): ScratchTargets {
@@ -100,6 +104,9 @@ function scratchCopy(options: EbsScratchOptions, region: string, request: Scratc
     description: `snapfleet restore drill of ${request.volumeId} snapshot ${request.snapshotId.slice(0, 8)} (deleted after the drill)`,
     tags,
     timeoutMinutes: SCRATCH_SNAPSHOT_TIMEOUT_MINUTES,
+    // A scratch copy holds the volume's data: encrypted as the provider's restores are.
+    ...(options.encrypted || options.kmsKeyArns?.[region] ? { encrypted: true } : {}),
+    ...(options.kmsKeyArns?.[region] ? { kmsKeyArn: options.kmsKeyArns[region] } : {}),
     ...(request.volumeIn !== undefined ? { availabilityZone: request.volumeIn } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
