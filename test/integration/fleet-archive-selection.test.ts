@@ -1,8 +1,8 @@
 /**
  * Archive selection and snapshot-tier retention together, over seven slots, through the real
- * planner (enqueuePolicy: one flow per volume) and the real worker (snapshot, archive and
+ * planner (enqueuePolicy: each volume's chain of jobs) and the real worker (snapshot, archive and
  * retention processors) against real Redis, with the in-memory provider that keeps its snapshots
- * as EBS does. Each slot's flow finishes before the next is enqueued, like daily ticks.
+ * as EBS does. Each slot's chain finishes before the next is enqueued, like daily ticks.
  */
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -13,7 +13,7 @@ import { fleetConfigSchema, type FleetConfig } from '@snapfleet/shared/config';
 import { policyTag, silentLogger, slotFromTime, slotOfTags } from '@snapfleet/shared/jobs';
 import { MemoryBlobStore, MemoryVolumeProvider } from '@snapfleet/shared/testing';
 import { createPlanner, type Planner } from '@snapfleet/planner';
-import { createFleetMetrics, createFleetWorker, readFleetMetrics, type FleetRepositories, type FleetWorker } from '@snapfleet/worker';
+import { createFleetMetrics, createFleetWorker, readFleetMetrics, type FleetMetrics, type FleetRepositories, type FleetWorker } from '@snapfleet/worker';
 import { deletePrefix, waitFor } from '../support/fleet.js';
 
 const connection = { host: '127.0.0.1', port: 6379 };
@@ -47,6 +47,7 @@ describe('every-nth archive selection with snapshot-tier retention', () => {
   let pool: CodecPool;
   let planner: Planner;
   let worker: FleetWorker;
+  let metrics: FleetMetrics;
 
   beforeAll(async () => {
     const initialized = await initRepository(store, { encrypted: false });
@@ -57,9 +58,10 @@ describe('every-nth archive selection with snapshot-tier retention', () => {
       update: () => {},
       close: async () => {},
     };
+    metrics = createFleetMetrics(redis, prefix);
     worker = createFleetWorker({
       connection: { ...connection, maxRetriesPerRequest: null }, redis, prefix, config, provider, repositories, clock, log: silentLogger,
-      metrics: createFleetMetrics(redis, prefix),
+      metrics,
     });
     planner = createPlanner({ connection, prefix, config, provider, clock, log: silentLogger, processTicks: false, manageSchedulers: false });
     await planner.start();
@@ -97,8 +99,9 @@ describe('every-nth archive selection with snapshot-tier retention', () => {
     expect(outcomes.map((o) => o.tierAfter.length)).toEqual([1, 2, 3, 3, 3, 3, 3]);
     expect(outcomes[6]!.tierAfter).toEqual([slotOf(4), slotOf(5), slotOf(6)]);
     expect(provider.deleted).toHaveLength(4);
-    const metrics = await readFleetMetrics(redis, prefix);
-    expect(metrics.archivesSkipped).toBe(4);
-    expect(metrics.jobsCompleted.archive).toBe(SLOTS);
+    await metrics.flush(); // the fleet's counters are sent once a second
+    const counted = await readFleetMetrics(redis, prefix);
+    expect(counted.archivesSkipped).toBe(4);
+    expect(counted.jobsCompleted.archive).toBe(SLOTS);
   });
 });

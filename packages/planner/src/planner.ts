@@ -1,11 +1,12 @@
 /**
  * The planner: keeps the job schedulers in line with the config, and processes their ticks. A
- * tick discovers the policy's volumes through the provider and enqueues one flow per volume
- * (snapshot -> archive -> retention) with deterministic ids, so any number of planners and a
- * repeated tick never double-enqueue. Several planners may run: BullMQ hands each tick to one of
+ * tick discovers the policy's volumes through the provider and enqueues each volume's snapshot
+ * job, the head of its chain snapshot -> archive -> retention (each job adds the next: worker/src/
+ * job-chain.ts), with deterministic ids, so any number of planners and a repeated tick never
+ * double-enqueue. Several planners may run: BullMQ hands each tick to one of
  * them, and a tick processed twice (a retry) adds nothing new.
  */
-import { FlowProducer, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { asRedisConnector, type RedisConnector } from '@snapfleet/providers/redis';
 import type { RedisOptions } from 'ioredis';
 import { createComplianceRecorder } from '@snapfleet/providers/fleet';
@@ -16,11 +17,10 @@ import { reconcileSchedulers } from './schedulers.js';
 import { reconcileAlertCheck } from './alert-scheduler.js';
 import { reconcileDrillSchedulers } from './drill-schedulers.js';
 import { reconcileOrphanSweep } from './orphan-scheduler.js';
-import { volumeFlow } from './flows.js';
 import { workJobOptions } from './job-options.js';
 
-/** Flows per addBulk call: one Redis round trip each, bounded so a huge policy never builds one giant MULTI. */
-const FLOWS_PER_BATCH = 500;
+/** Jobs per addBulk call: one Redis round trip each, bounded so a huge policy never builds one giant MULTI. */
+const JOBS_PER_BATCH = 1000;
 
 export interface PlannerOptions {
   /** The fleet's Redis (a connector from the composition root, or plain options of one server). */
@@ -68,7 +68,8 @@ export function createPlanner(options: PlannerOptions): Planner {
   const verifyQueue = new Queue(QUEUE.verify, { connection: producer, prefix });
   const alertQueue = new Queue(QUEUE.alert, { connection: producer, prefix });
   const retentionQueue = new Queue(QUEUE.retention, { connection: producer, prefix });
-  const flows = new FlowProducer({ connection: producer, prefix });
+  // A tick adds each volume's snapshot job; workers add the rest of its chain (worker/src/job-chain.ts).
+  const snapshotQueue = new Queue(QUEUE.snapshot, { connection: producer, prefix });
   // Which volumes each policy covers, for RPO compliance: a volume that left is reported, not
   // forgotten. Its own connection, with the offline queue: a record waits out a Redis blip.
   const redis = connector.client(undefined, { lazyConnect: true });
@@ -97,10 +98,10 @@ export function createPlanner(options: PlannerOptions): Planner {
     }
     const opts = workJobOptions(config);
     const out: EnqueuedVolume[] = [];
-    for (let i = 0; i < volumes.length; i += FLOWS_PER_BATCH) {
-      const batch = volumes.slice(i, i + FLOWS_PER_BATCH);
+    for (let i = 0; i < volumes.length; i += JOBS_PER_BATCH) {
+      const batch = volumes.slice(i, i + JOBS_PER_BATCH);
       const payloads: VolumeJob[] = batch.map((v) => ({ v: 1, policy: name, volumeId: v.id, slot, repository: policy.repository }));
-      await flows.addBulk(payloads.map((p) => volumeFlow(p, opts)));
+      await snapshotQueue.addBulk(payloads.map((p) => ({ name: QUEUE.snapshot, data: p, opts: { ...opts, jobId: volumeJobId('snapshot', name, p.volumeId, slot) } })));
       for (const p of payloads) {
         out.push({
           volumeId: p.volumeId,
@@ -182,7 +183,7 @@ export function createPlanner(options: PlannerOptions): Planner {
     enqueueVerify,
     async close() {
       await worker?.close();
-      await Promise.allSettled([flows.close(), tickQueue.close(), verifyQueue.close(), alertQueue.close(), retentionQueue.close(), redis.status === 'wait' ? redis.disconnect() : redis.quit()]);
+      await Promise.allSettled([snapshotQueue.close(), tickQueue.close(), verifyQueue.close(), alertQueue.close(), retentionQueue.close(), redis.status === 'wait' ? redis.disconnect() : redis.quit()]);
     },
   };
 }

@@ -26,6 +26,7 @@ import { createVerifyProcessor } from './processors/verify-processor.js';
 import { createAlertProcessor } from './processors/alert-processor.js';
 import { createDrillProcessor } from './processors/drill-processor.js';
 import { createOrphanSweepProcessor } from './processors/orphan-sweep.js';
+import { createJobChain } from './job-chain.js';
 import { createOrphanRetentionProcessor } from './processors/orphan-retention.js';
 import { createAlertOutbox } from './alerts/alert-outbox.js';
 import { jobFailedAlert } from './alerts/job-failed-alert.js';
@@ -115,6 +116,8 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   // The search for orphans gives each orphan a job of its own on the retention queue.
   const retentionQueue = new Queue(QUEUE.retention, { connection, prefix });
   retentionQueue.on('error', (err) => log.warn({ err: err.message }, 'retention queue connection error'));
+  // Each volume job adds the volume's next one (job-chain.ts).
+  const chain = createJobChain({ archive: archiveQueue, retention: retentionQueue }, () => current.config);
   const deps: RetentionDeps = {
     get config() {
       return current.config;
@@ -131,6 +134,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
     prefix,
     archiveJobState: (jobId) => archiveQueue.getJobState(jobId),
     alerts: outbox,
+    chain,
     ...(options.hostname ? { hostname: options.hostname } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
   };

@@ -3,7 +3,7 @@
 export const POLICY = 'bench';
 export const SLOT_TIME = Date.UTC(2026, 0, 1, 2); // a nightly slot
 export const WARM_SLOT_TIME = SLOT_TIME - 86_400_000;
-export const FLOWS_PER_BATCH = 500; // the planner's FLOWS_PER_BATCH, for the bare FlowProducer baseline
+export const JOBS_PER_BATCH = 1000; // the planner's JOBS_PER_BATCH, for the bare Queue.addBulk baseline
 export const ADD_BATCH = 1000; // plain Queue.addBulk jobs per call when filling the worker queues
 export const WARM_FLOWS = 500; // one addBulk batch on another slot before measuring (connection, Lua scripts, JIT)
 export const WORK_QUEUES = ['snapshot', 'archive', 'retention'];

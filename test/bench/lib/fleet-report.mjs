@@ -14,11 +14,11 @@ export function fleetMarkdown(d, cfg) {
     '',
     `\`planner.enqueuePolicy(policy, slot)\` of the real planner (\`createPlanner\`; the function its tick processor calls for a policy tick), ` +
       `over a synthetic in-memory VolumeProvider with ${e.volumes} volumes, a policy selecting all of them (\`tags: [prod]\`): discovery, ` +
-      `one flow per volume (retention <- archive <- snapshot = 3 jobs), \`FlowProducer.addBulk\` of 500 flows per call. ` +
-      `After a warm-up enqueue of ${e.warmFlows} flows on another slot (both here and for the bare baseline below). Discovery alone took ${fmt(e.discoverMs, 1)} ms.`,
+      `each volume's snapshot job, the head of its chain (snapshot -> archive -> retention: each job adds the next when it is done), \`Queue.addBulk\` of 1000 jobs per call. ` +
+      `After a warm-up enqueue of ${e.warmFlows} volumes on another slot (both here and for the bare baseline below). Discovery alone took ${fmt(e.discoverMs, 1)} ms.`,
     '',
     mdTable(
-      ['volumes', 'wall s', 'flows/s', 'jobs/s', 'jobs in Redis after', 'planner CPU s', 'Redis CPU s', 'Redis commands', 'used_memory B/job', 'key MEMORY USAGE B/job'],
+      ['volumes', 'wall s', 'volumes/s', 'jobs/s', 'jobs in Redis after', 'planner CPU s', 'Redis CPU s', 'Redis commands', 'used_memory B/job', 'key MEMORY USAGE B/job'],
       [[e.volumes, fmt(sec(e.enqueueMs)), fmt(e.flowsPerS, 0), fmt(e.jobsPerS, 0), e.jobsAdded, fmt(e.nodeCpuS), fmt(e.redisCpuS), e.redisCommands, fmt(e.usedMemoryPerJob, 0), fmt(e.keyMemoryPerJob, 0)]],
     ),
     '',
@@ -30,19 +30,18 @@ export function fleetMarkdown(d, cfg) {
     `Jobs counted in Redis after the tick (per queue and state, minus the warm-up's): ${counts}; ` +
       `${e.slotJobHashes} job hashes of slot \`${e.slot}\` found by SCAN; ${e.keysAdded} keys added in all. ` +
       `used_memory went ${mb(e.usedMemoryBefore)} -> ${mb(e.usedMemoryAfter)} MB; "key MEMORY USAGE" is the sum of \`MEMORY USAGE key SAMPLES 0\` over the prefix's keys ` +
-      '(without Redis\'s own dictionary overhead). Both per job = per waiting job of a flow, parents included. ' +
-      'A child job\'s hash holds its parent\'s prefixed key three times (opts.parent, parent, parentKey), so this grows with the prefix: ' +
-      `the planner's prefix here (\`${e.prefix}\`) is as long as the default \`snapfleet\`. BullMQ trims each queue's events stream to about ` +
+      '(without Redis\'s own dictionary overhead). Both per job = per waiting snapshot job (one per volume). ' +
+      `The planner's prefix here (\`${e.prefix}\`) is as long as the default \`snapfleet\`. BullMQ trims each queue's events stream to about ` +
       '10,000 entries, so the events share per job shrinks in larger fleets.',
     '',
-    `**Same tick again** (same slot, deterministic ids): ${e.repeat.returned} flows submitted in ${fmt(sec(e.repeat.ms))} s, ` +
+    `**Same tick again** (same slot, deterministic ids): ${e.repeat.returned} volumes submitted in ${fmt(sec(e.repeat.ms))} s, ` +
       `**${e.repeat.jobsAdded} jobs added** (${e.repeat.redisCommands} Redis commands; ${fmt(e.repeat.ms / e.enqueueMs, 2)}x the first tick's time), ` +
       `used_memory ${e.repeat.usedMemoryDelta >= 0 ? '+' : ''}${e.repeat.usedMemoryDelta} B, prefix keys' memory ${e.repeat.keyMemoryDelta >= 0 ? '+' : ''}${e.repeat.keyMemoryDelta} B ` +
       '(only the events streams change: BullMQ logs a `duplicated` event per job, within their cap).',
     '',
-    `Bare BullMQ in the same run, after the planner: the same ${e.bareFlowProducer.jobs / 3} flows through \`FlowProducer.addBulk\` (500 per call) on another prefix: ` +
-      `${fmt(sec(e.bareFlowProducer.ms))} s, ${fmt(e.bareFlowProducer.jobsPerS, 0)} jobs/s (planner / bare = ${fmt(e.enqueueMs / e.bareFlowProducer.ms, 2)}x the time). ` +
-      `Plain \`Queue.addBulk\` (1000 jobs per call, no flows) while filling the worker queues below: ${fmt(w.addBulkJobsPerS, 0)} jobs/s (median).`,
+    `Bare BullMQ in the same run, after the planner: the same ${e.bareAddBulk.jobs} snapshot jobs through \`Queue.addBulk\` (1000 per call) on another prefix: ` +
+      `${fmt(sec(e.bareAddBulk.ms))} s, ${fmt(e.bareAddBulk.jobsPerS, 0)} jobs/s (planner / bare = ${fmt(e.enqueueMs / e.bareAddBulk.ms, 2)}x the time: the planner also records the volumes the policy covers). ` +
+      `Plain \`Queue.addBulk\` while filling the worker queues below: ${fmt(w.addBulkJobsPerS, 0)} jobs/s (median).`,
     '',
     '### Worker overhead per no-op job',
     '',

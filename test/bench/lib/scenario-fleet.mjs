@@ -6,12 +6,12 @@
 //    @snapfleet/planner, processTicks and manageSchedulers off, as `backup-now` does), and one
 //    policy covering every volume is enqueued with `planner.enqueuePolicy(policy, slot)`: the
 //    function the planner's tick processor calls for a policy tick once it has the slot
-//    (discover -> one flow of 3 jobs per volume -> FlowProducer.addBulk, 500 flows per call).
-//    Measured: wall time of that call, jobs and flows actually in Redis afterwards (job counts
+//    (discover -> each volume's snapshot job, the head of its chain -> Queue.addBulk, 1000 per call).
+//    Measured: wall time of that call, jobs actually in Redis afterwards (job counts
 //    per queue and state, and a SCAN of the slot's job hashes), INFO used_memory before/after and
 //    the summed MEMORY USAGE of the prefix's keys, per job. Then the same tick again (same slot):
-//    it must add no job (deterministic ids). For comparison, in the same run: the same flows
-//    through a bare BullMQ FlowProducer.addBulk (500 per call) on another prefix.
+//    it must add no job (deterministic ids). For comparison, in the same run: the same jobs
+//    through a bare BullMQ Queue.addBulk (1000 per call) on another prefix.
 //
 // 2. Worker overhead per no-op job. snapfleet's worker (createFleetWorker) has no way to plug
 //    in a processor: its processors are built inside from ports. The closest real path is the
@@ -39,7 +39,7 @@ import console from 'node:console';
 import { fmt } from './format.mjs';
 import { MemoryVolumeProvider, deleteKeys, fileLogger, keysMemory, loadFleetPackages, redisCommands, redisCpuSeconds, scanKeys, usedMemory } from './fleet-support.mjs';
 
-import { FLOWS_PER_BATCH, POLICY, SLOT_TIME, STATES, WARM_FLOWS, WARM_SLOT_TIME, WORK_QUEUES, benchConfig, perSec, sec } from './fleet-bench-shared.mjs';
+import { JOBS_PER_BATCH, POLICY, SLOT_TIME, STATES, WARM_FLOWS, WARM_SLOT_TIME, WORK_QUEUES, benchConfig, perSec, sec } from './fleet-bench-shared.mjs';
 import { measureWorkers } from './fleet-worker-overhead.mjs';
 import { fleetMarkdown } from './fleet-report.mjs';
 
@@ -83,8 +83,8 @@ function groupDeltas(before, after, perJobs) {
 
 async function measureEnqueue(pkgs, ctx, { redis, connection, base, log }) {
   const { cfg } = ctx;
-  const { createPlanner, volumeFlow, workJobOptions, producerConnection } = pkgs.planner;
-  const { slotFromTime } = pkgs.jobs;
+  const { createPlanner, workJobOptions, producerConnection } = pkgs.planner;
+  const { slotFromTime, volumeJobId } = pkgs.jobs;
   const config = benchConfig(pkgs, 4);
   const provider = new MemoryVolumeProvider(cfg.fleet.volumes, { selectorMatches: pkgs.config.selectorMatches, PermanentError: pkgs.shared.PermanentError });
   const slot = slotFromTime(new Date(SLOT_TIME));
@@ -100,7 +100,7 @@ async function measureEnqueue(pkgs, ctx, { redis, connection, base, log }) {
   const planner = createPlanner({ connection, prefix, config, provider, clock, log, processTicks: false, manageSchedulers: false });
   try {
     await planner.start();
-    // Warm-up: connection, Lua scripts, JIT; one batch of flows on another slot.
+    // Warm-up: connection, Lua scripts, JIT; one batch of volumes on another slot.
     const warmIds = provider.volumes.slice(0, WARM_FLOWS).map((v) => v.id);
     await planner.enqueuePolicy(POLICY, warmSlot, warmIds);
     const countsBefore = await jobCounts(pkgs, connection, prefix);
@@ -128,36 +128,35 @@ async function measureEnqueue(pkgs, ctx, { redis, connection, base, log }) {
     const memRepeat = await memorySnapshot(redis, prefix);
     const countsRepeat = await jobCounts(pkgs, connection, prefix);
 
-    // Baseline: the same flows through a bare FlowProducer on another prefix.
+    // Baseline: the same snapshot jobs through a bare Queue.addBulk on another prefix.
     const rawPrefix = `${base}.f`;
-    const flows = new pkgs.bullmq.FlowProducer({ connection: producerConnection(connection), prefix: rawPrefix });
+    const bare = new pkgs.bullmq.Queue('snapshot', { connection: producerConnection(connection), prefix: rawPrefix });
     let rawMs;
     let rawCounts;
     try {
       const opts = workJobOptions(config);
-      const payload = (volumeId, s) => ({ v: 1, policy: POLICY, volumeId, slot: s, repository: 'bench' });
-      await flows.addBulk(warmIds.map((id) => volumeFlow(payload(id, warmSlot), opts)));
+      const job = (volumeId, s) => ({ name: 'snapshot', data: { v: 1, policy: POLICY, volumeId, slot: s, repository: 'bench' }, opts: { ...opts, jobId: volumeJobId('snapshot', POLICY, volumeId, s) } });
+      await bare.addBulk(warmIds.map((id) => job(id, warmSlot)));
       t = performance.now();
-      for (let i = 0; i < discovered.length; i += FLOWS_PER_BATCH) {
-        await flows.addBulk(discovered.slice(i, i + FLOWS_PER_BATCH).map((v) => volumeFlow(payload(v.id, slot), opts)));
+      for (let i = 0; i < discovered.length; i += JOBS_PER_BATCH) {
+        await bare.addBulk(discovered.slice(i, i + JOBS_PER_BATCH).map((v) => job(v.id, slot)));
       }
       rawMs = performance.now() - t;
       rawCounts = await jobCounts(pkgs, connection, rawPrefix);
     } finally {
-      await flows.close();
+      await bare.close();
     }
 
-    const expectedJobs = 3 * cfg.fleet.volumes;
+    // A tick adds each volume's snapshot job; workers add the rest of its chain.
+    const expectedJobs = cfg.fleet.volumes;
     const failures = [];
     if (enqueued.length !== cfg.fleet.volumes) failures.push(`enqueuePolicy returned ${enqueued.length} volumes, expected ${cfg.fleet.volumes}`);
     if (jobsAdded !== expectedJobs) failures.push(`${jobsAdded} jobs added to Redis, expected ${expectedJobs}`);
     if (slotJobHashes !== expectedJobs) failures.push(`${slotJobHashes} job hashes of slot ${slot} in Redis, expected ${expectedJobs}`);
-    for (const [q, state] of [['snapshot', 'waiting'], ['archive', 'waiting-children'], ['retention', 'waiting-children']]) {
-      const n = countsAfter[q][state] - countsBefore[q][state];
-      if (n !== cfg.fleet.volumes) failures.push(`${q}: ${n} ${state} jobs added, expected ${cfg.fleet.volumes}`);
-    }
+    const waitingAdded = countsAfter.snapshot.waiting - countsBefore.snapshot.waiting;
+    if (waitingAdded !== cfg.fleet.volumes) failures.push(`snapshot: ${waitingAdded} waiting jobs added, expected ${cfg.fleet.volumes}`);
     if (countsRepeat.total !== countsAfter.total) failures.push(`the repeated tick changed the job count: ${countsAfter.total} -> ${countsRepeat.total}`);
-    if (rawCounts.total !== expectedJobs + 3 * warmIds.length) failures.push(`bare FlowProducer baseline: ${rawCounts.total} jobs, expected ${expectedJobs + 3 * warmIds.length}`);
+    if (rawCounts.total !== expectedJobs + warmIds.length) failures.push(`bare Queue.addBulk baseline: ${rawCounts.total} jobs, expected ${expectedJobs + warmIds.length}`);
 
     return {
       failures,
@@ -192,7 +191,7 @@ async function measureEnqueue(pkgs, ctx, { redis, connection, base, log }) {
           redisCommands: repeatCommands,
         },
         warmFlows: warmIds.length,
-        bareFlowProducer: { ms: rawMs, jobs: rawCounts.total - 3 * warmIds.length, jobsPerS: perSec(rawCounts.total - 3 * warmIds.length, rawMs) },
+        bareAddBulk: { ms: rawMs, jobs: rawCounts.total - warmIds.length, jobsPerS: perSec(rawCounts.total - warmIds.length, rawMs) },
       },
     };
   } finally {
@@ -223,9 +222,9 @@ async function runScenario(ctx) {
     const enqueue = await measureEnqueue(pkgs, ctx, { redis, connection, base, log: plannerLog.log });
     const e = enqueue.data;
     console.log(
-      `  [fleet] enqueue: ${e.flows} flows = ${e.jobsAdded} jobs in ${fmt(sec(e.enqueueMs))} s: ${fmt(e.flowsPerS, 0)} flows/s, ${fmt(e.jobsPerS, 0)} jobs/s; ` +
+      `  [fleet] enqueue: ${e.flows} volumes = ${e.jobsAdded} jobs in ${fmt(sec(e.enqueueMs))} s: ${fmt(e.flowsPerS, 0)} volumes/s, ${fmt(e.jobsPerS, 0)} jobs/s; ` +
         `${fmt(e.usedMemoryPerJob, 0)} B used_memory/job (${fmt(e.keyMemoryPerJob, 0)} B in keys); repeat added ${e.repeat.jobsAdded} jobs in ${fmt(sec(e.repeat.ms))} s; ` +
-        `bare FlowProducer ${fmt(e.bareFlowProducer.jobsPerS, 0)} jobs/s`,
+        `bare Queue.addBulk ${fmt(e.bareAddBulk.jobsPerS, 0)} jobs/s`,
     );
     const workers = await measureWorkers(pkgs, ctx, { redis, connection, base, logDir });
     return { data: { redisVersion: version, prefix: base, enqueue: e, workers }, failures: [...enqueue.failures, ...workers.failures] };

@@ -18,8 +18,8 @@ import { DEFAULT_ZSTD_LEVEL } from '../content/compression-level.js';
 import { providerSchema } from './provider-config-schema.js';
 import { pricingSchema } from './pricing-schema.js';
 import { orphansSchema, retentionGuardSchema } from './orphans-schema.js';
-import { redisConfigSchema } from './redis-connection.js';
 import { drillSchema } from './drill-schema.js';
+import { redisConfigSchema } from './redis-connection.js';
 
 /** Names that end up inside Redis keys and job ids: no ':' (BullMQ's separator), no spaces. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
