@@ -33,6 +33,8 @@ export interface SimStatsSnapshot {
 
 export interface AccountServer {
   url: string;
+  /** The server's process id. */
+  pid: number;
   stderr(): string;
   env(): Record<string, string>;
   stats(): Promise<SimStatsSnapshot>;

@@ -48,6 +48,8 @@ export async function startAccountServer({ worldDir, settings = {} }) {
 
   return {
     url,
+    /** The server's process id (a benchmark samples its CPU and memory from /proc). */
+    pid: child.pid,
     /** What the server printed on stderr so far (its own bugs only: faults are answers, not logs). */
     stderr: () => stderr,
     /** What a `snapfleet` process needs to use this account through the SDK's default chains. */

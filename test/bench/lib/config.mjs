@@ -37,6 +37,15 @@ const DEFAULTS = {
   scaleVolumeMib: 1024, // the job measured against both repositories
   scaleBigMib: 16_384, // the volume whose archive memory is compared with the 1 GiB one's
   scaleIndexEntries: 2 ** 28, // the index-only test: a host index table of 1 TiB of 4 KiB chunks (~9.7 GB of disk)
+  // Scenario "night": a fleet's nightly window against the simulated AWS account (not in the default set: ~15 min).
+  nightVolumes: 2000,
+  // Block requests per second: 2,000 volumes x 2.5 blocks = 5,000 requests, a 625 s lower bound. 25/s was tried first:
+  // four workers on this 2-core machine reached 7.5/s (30%), CPU-bound, so the quota is set where the machine can bind it.
+  nightQuota: 8,
+  nightWorkers: [1, 2, 4],
+  nightDeadlineS: 1200, // the night with the most workers: not finished by then is a failure
+  nightCompareS: 120, // the nights with fewer workers run this long (throughput over a window, not to the end)
+  nightEnqueueVolumes: 100_000, // the in-memory provider's volumes for the planner enqueue alone
 };
 
 function positiveInt(env, name, fallback) {
@@ -73,7 +82,7 @@ function list(env, name, fallback) {
  * SNAPFLEET_BENCH_MUTATE     fraction of 4 KiB blocks the incremental changes (default 0.03)
  * SNAPFLEET_BENCH_RUNS       repetitions per tool; the report shows medians (default 1)
  * SNAPFLEET_BENCH_TOOLS      comma list (default snapfleet,restic,borg; also borg-fixed64k)
- * SNAPFLEET_BENCH_SCENARIOS  comma list (default archive,fleet,scale,history; also prune)
+ * SNAPFLEET_BENCH_SCENARIOS  comma list (default archive,fleet,scale,history; also prune, night)
  * SNAPFLEET_BENCH_MKIMAGE    path of mkimage.py (default ../shared/bench/mkimage.py from the repo root)
  * SNAPFLEET_BENCH_CLI        snapfleet launcher (default packages/cli/bin/snapfleet; e.g. another build)
  * SNAPFLEET_BENCH_PRUNE_MIB        scenario prune: image size in MiB (default 1024; 256 for a quick run)
@@ -94,6 +103,12 @@ function list(env, name, fallback) {
  * SNAPFLEET_BENCH_SCALE_VOLUMES      scenario scale: random volumes archived to build it (default 8)
  * SNAPFLEET_BENCH_SCALE_VOLUME_MIB   scenario scale: the measured volume, MiB (default 1024; 128 quick)
  * SNAPFLEET_BENCH_SCALE_BIG_MIB      scenario scale: the large volume compared with it, MiB (default 16384; 512 quick)
+ * SNAPFLEET_BENCH_NIGHT_VOLUMES      scenario night: simulated EBS volumes (default 2000)
+ * SNAPFLEET_BENCH_NIGHT_QUOTA        scenario night: the account's block requests per second (default 8)
+ * SNAPFLEET_BENCH_NIGHT_WORKERS      scenario night: worker processes per night, comma list (default 1,2,4)
+ * SNAPFLEET_BENCH_NIGHT_DEADLINE_S   scenario night: seconds the night with the most workers may take (default 1200)
+ * SNAPFLEET_BENCH_NIGHT_COMPARE_S    scenario night: seconds each night with fewer workers runs, then is cut off (default 120)
+ * SNAPFLEET_BENCH_NIGHT_ENQUEUE_VOLUMES scenario night: in-memory volumes of the enqueue measurement (default 100000)
  * SNAPFLEET_BENCH_SCALE_INDEX_ENTRIES scenario scale: entries of the index-only table (default 268435456, 1 TiB of
  *                                    4 KiB chunks: ~9.7 GB of disk for a minute or two; 8388608 quick)
  */
@@ -136,6 +151,14 @@ export function loadConfig(env) {
       concurrency: positiveIntList(env, 'SNAPFLEET_BENCH_FLEET_CONCURRENCY', DEFAULTS.fleetConcurrency),
       rounds: positiveInt(env, 'SNAPFLEET_BENCH_FLEET_ROUNDS', DEFAULTS.fleetRounds),
       redisUrl: env.REDIS_URL || DEFAULTS.redisUrl,
+    },
+    night: {
+      volumes: positiveInt(env, 'SNAPFLEET_BENCH_NIGHT_VOLUMES', DEFAULTS.nightVolumes),
+      quota: positiveInt(env, 'SNAPFLEET_BENCH_NIGHT_QUOTA', DEFAULTS.nightQuota),
+      workers: positiveIntList(env, 'SNAPFLEET_BENCH_NIGHT_WORKERS', DEFAULTS.nightWorkers),
+      deadlineS: positiveInt(env, 'SNAPFLEET_BENCH_NIGHT_DEADLINE_S', DEFAULTS.nightDeadlineS),
+      compareS: positiveInt(env, 'SNAPFLEET_BENCH_NIGHT_COMPARE_S', DEFAULTS.nightCompareS),
+      enqueueVolumes: positiveInt(env, 'SNAPFLEET_BENCH_NIGHT_ENQUEUE_VOLUMES', DEFAULTS.nightEnqueueVolumes),
     },
     scale: {
       gib: positiveInt(env, 'SNAPFLEET_BENCH_SCALE_GIB', DEFAULTS.scaleGib),

@@ -91,6 +91,6 @@ export async function writeResults(report) {
   await writeFile(mdPath, md);
   const jsonPath = join(cfg.workDir, 'results.json');
   const { cfg: _cfg, ...rest } = report;
-  await writeFile(jsonPath, `${JSON.stringify({ config: { mib: cfg.mib, seed: cfg.seed, mutateFraction: cfg.mutateFraction, runs: cfg.runs, tools: cfg.tools, prune: cfg.prune, history: cfg.history, scale: cfg.scale, fleet: { ...cfg.fleet, redisUrl: cfg.fleet.redisUrl.replace(/\/\/[^@/]*@/, '//***@') } }, ...rest, scenarios: scenarios.map((s) => ({ id: s.id, data: s.data })) }, null, 2)}\n`);
+  await writeFile(jsonPath, `${JSON.stringify({ config: { mib: cfg.mib, seed: cfg.seed, mutateFraction: cfg.mutateFraction, runs: cfg.runs, tools: cfg.tools, prune: cfg.prune, history: cfg.history, scale: cfg.scale, night: cfg.night, fleet: { ...cfg.fleet, redisUrl: cfg.fleet.redisUrl.replace(/\/\/[^@/]*@/, '//***@') } }, ...rest, scenarios: scenarios.map((s) => ({ id: s.id, data: s.data })) }, null, 2)}\n`);
   return { md, mdPath: relative(cfg.repoRoot, mdPath), jsonPath: relative(cfg.repoRoot, jsonPath) };
 }

@@ -5,10 +5,12 @@
 import { archiveScenario } from './scenario-archive.mjs';
 import { fleetScenario } from './scenario-fleet.mjs';
 import { historyScenario } from './scenario-history.mjs';
+import { nightScenario } from './scenario-night.mjs';
 import { pruneScenario } from './scenario-prune.mjs';
 import { scaleScenario } from './scenario-scale.mjs';
 
-const SCENARIOS = [archiveScenario, pruneScenario, historyScenario, fleetScenario, scaleScenario];
+// night is not in config.mjs's default set: ~15 min of a fleet against the simulated account.
+const SCENARIOS = [archiveScenario, pruneScenario, historyScenario, fleetScenario, scaleScenario, nightScenario];
 
 export function selectScenarios(ids) {
   return ids.map((id) => {
