@@ -32,11 +32,11 @@ function nightsTable(data) {
     data.nights.map(({ m, full }) => [
       m.workers,
       full ? (m.complete ? 'yes' : `**no** (${m.volumesDone} volumes done${m.timedOut ? `, cut off at ${m.deadlineS} s` : ''})`) : `window of ${m.deadlineS} s: ${m.volumesDone} volumes done`,
-      full ? s(m.makespanS) : '-', m.served, full ? s(m.lowerBoundS) : '-', full ? `**${fmt(m.ratio, 2)}x**` : '-', fmt(m.volumesPerS, 2),
+      full ? `${m.timedOut ? '> ' : ''}${s(m.makespanS)}` : '-', m.served, full ? s(m.lowerBoundS) : '-', full ? `**${m.timedOut ? '> ' : ''}${fmt(m.ratio, 2)}x**` : '-', fmt(m.volumesPerS, 2),
       s(m.steadyPerS), `**${pct(m.utilisation)}**`, m.peakPerS, `${m.secondsAboveQuota} of ${m.seconds}`, m.idleSeconds,
       `${m.blockThrottled} (${pct(m.blockThrottledShare)})`, `${m.allThrottled} (${pct(m.allThrottledShare)})`,
       Object.values(m.jobs).reduce((k, j) => k + j.failed, 0), Object.values(m.jobs).reduce((k, j) => k + j.retried, 0),
-      !full ? `${m.check.snapshots} (${m.check.duplicated} duplicated)` : m.check.missing === 0 && m.check.duplicated === 0 && m.check.foreign === 0 ? `${m.check.volumesWithSnapshot}/${m.check.snapshots}` : `**${m.check.missing} missing, ${m.check.duplicated} duplicated**`,
+      !full || m.timedOut ? `${m.check.snapshots} for ${m.volumesDone} done (${m.check.duplicated} duplicated)` : m.check.missing === 0 && m.check.duplicated === 0 && m.check.foreign === 0 ? `${m.check.volumesWithSnapshot}/${m.check.snapshots}` : `**${m.check.missing} missing, ${m.check.duplicated} duplicated**`,
     ]),
   );
 }

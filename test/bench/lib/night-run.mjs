@@ -99,16 +99,9 @@ function fleetConfig({ sim, quota, passwordFile, concurrency }) {
   };
 }
 
-async function queueCounts(pkgs, connection, prefix, names) {
+async function queueCounts(queues) {
   const out = {};
-  for (const name of names) {
-    const q = new pkgs.bullmq.Queue(name, { connection, prefix });
-    try {
-      out[name] = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children');
-    } finally {
-      await q.close();
-    }
-  }
+  for (const [name, q] of Object.entries(queues)) out[name] = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children');
   return out;
 }
 
@@ -132,13 +125,18 @@ async function finishedJobs(pkgs, connection, prefix, name) {
 
 /** Waits until every volume's retention job finished, a job failed for good, or the deadline. */
 async function waitForNight(pkgs, connection, prefix, volumes, deadline, onProgress) {
-  for (;;) {
-    const c = await queueCounts(pkgs, connection, prefix, WORK);
-    onProgress(c);
-    const failed = WORK.reduce((n, q) => n + c[q].failed, 0);
-    if (c.retention.completed + failed >= volumes) return { complete: failed === 0, counts: c };
-    if (Date.now() > deadline) return { complete: false, timedOut: true, counts: c };
-    await sleep(1000);
+  const queues = Object.fromEntries(WORK.map((name) => [name, new pkgs.bullmq.Queue(name, { connection, prefix })]));
+  try {
+    for (;;) {
+      const c = await queueCounts(queues);
+      onProgress(c);
+      const failed = WORK.reduce((n, q) => n + c[q].failed, 0);
+      if (c.retention.completed + failed >= volumes) return { complete: failed === 0, counts: c };
+      if (Date.now() > deadline) return { complete: false, timedOut: true, counts: c };
+      await sleep(1000);
+    }
+  } finally {
+    await Promise.all(Object.values(queues).map((q) => q.close()));
   }
 }
 
