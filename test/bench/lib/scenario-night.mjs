@@ -14,7 +14,7 @@
 // workers than the most run SNAPFLEET_BENCH_NIGHT_COMPARE_S (default 120) seconds and are cut
 // off: their throughput over that window is what the comparison needs, and three whole nights
 // of 2,000 volumes would take over an hour on a 2-core machine.
-// Not in the default scenario set: ~30 min on a 2-core machine. Alone: SNAPFLEET_BENCH_SCENARIOS=night node test/bench/run.mjs
+// Not in the default scenario set: ~35 min on a 2-core machine. Alone: SNAPFLEET_BENCH_SCENARIOS=night node test/bench/run.mjs
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import console from 'node:console';

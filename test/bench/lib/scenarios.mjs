@@ -9,7 +9,7 @@ import { nightScenario } from './scenario-night.mjs';
 import { pruneScenario } from './scenario-prune.mjs';
 import { scaleScenario } from './scenario-scale.mjs';
 
-// night is not in config.mjs's default set: ~30 min of a fleet against the simulated account.
+// night is not in config.mjs's default set: ~35 min of a fleet against the simulated account.
 const SCENARIOS = [archiveScenario, pruneScenario, historyScenario, fleetScenario, scaleScenario, nightScenario];
 
 export function selectScenarios(ids) {
