@@ -2,6 +2,7 @@
 // demand, so the other scenarios run before `pnpm build`), a synthetic in-memory VolumeProvider,
 // a pino logger set up like the CLI's, and Redis bookkeeping (memory, key counts, cleanup of the
 // scenario's own key prefix; never FLUSHDB on the shared Redis).
+import { URL } from 'node:url';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -158,3 +159,24 @@ export async function deleteKeys(redis, pattern) {
   for (let i = 0; i < keys.length; i += 1000) await redis.unlink(...keys.slice(i, i + 1000));
   return keys.length;
 }
+
+/**
+ * Plain ioredis options for one Redis server from a redis:// URL, and the two roles BullMQ's
+ * production guide asks for (workers: maxRetriesPerRequest null; producers: no offline queue),
+ * as the fleet's connector (packages/providers/src/redis) builds them for a single server.
+ */
+export function redisOptionsFromUrl(url) {
+  const u = new URL(url);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`the bench takes a redis:// or rediss:// URL, got ${u.protocol}`);
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(db ? { db } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+export const workerConnection = (base) => ({ ...base, maxRetriesPerRequest: null });
+export const producerConnection = (base) => ({ ...base, enableOfflineQueue: false });

@@ -7,13 +7,13 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import console from 'node:console';
 import { fmt, median } from './format.mjs';
-import { MemoryVolumeProvider, deleteKeys, fileLogger, redisCommands, redisCpuSeconds, scanKeys } from './fleet-support.mjs';
+import { MemoryVolumeProvider, deleteKeys, fileLogger, producerConnection, redisCommands, redisCpuSeconds, scanKeys, workerConnection } from './fleet-support.mjs';
 
 import { ADD_BATCH, DRAIN_TIMEOUT_MS, POLICY, SLOT_TIME, VARIANTS, benchConfig, perSec } from './fleet-bench-shared.mjs';
 
 async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, round, concurrency, logDir }) {
   const { Queue, Worker } = pkgs.bullmq;
-  const { workJobOptions, workerConnection, producerConnection } = pkgs.planner;
+  const { workJobOptions } = pkgs.planner;
   const { volumeJobId, slotFromTime, silentLogger, fleetMetricsKey } = pkgs.jobs;
   const n = ctx.cfg.fleet.jobs;
   const config = benchConfig(pkgs, concurrency);

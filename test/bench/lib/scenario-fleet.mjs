@@ -37,7 +37,7 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import console from 'node:console';
 import { fmt } from './format.mjs';
-import { MemoryVolumeProvider, deleteKeys, fileLogger, keysMemory, loadFleetPackages, redisCommands, redisCpuSeconds, scanKeys, usedMemory } from './fleet-support.mjs';
+import { MemoryVolumeProvider, deleteKeys, fileLogger, keysMemory, loadFleetPackages, producerConnection, redisCommands, redisCpuSeconds, redisOptionsFromUrl, scanKeys, usedMemory } from './fleet-support.mjs';
 
 import { JOBS_PER_BATCH, POLICY, SLOT_TIME, STATES, WARM_FLOWS, WARM_SLOT_TIME, WORK_QUEUES, benchConfig, perSec, sec } from './fleet-bench-shared.mjs';
 import { measureWorkers } from './fleet-worker-overhead.mjs';
@@ -83,7 +83,7 @@ function groupDeltas(before, after, perJobs) {
 
 async function measureEnqueue(pkgs, ctx, { redis, connection, base, log }) {
   const { cfg } = ctx;
-  const { createPlanner, workJobOptions, producerConnection } = pkgs.planner;
+  const { createPlanner, workJobOptions } = pkgs.planner;
   const { slotFromTime, volumeJobId } = pkgs.jobs;
   const config = benchConfig(pkgs, 4);
   const provider = new MemoryVolumeProvider(cfg.fleet.volumes, { selectorMatches: pkgs.config.selectorMatches, PermanentError: pkgs.shared.PermanentError });
@@ -205,7 +205,7 @@ async function measureEnqueue(pkgs, ctx, { redis, connection, base, log }) {
 async function runScenario(ctx) {
   const pkgs = await loadFleetPackages();
   const { cfg } = ctx;
-  const connection = pkgs.planner.redisOptionsFromUrl(cfg.fleet.redisUrl);
+  const connection = redisOptionsFromUrl(cfg.fleet.redisUrl);
   // Enqueue prefixes `${base}.p` and `${base}.f` are as long as the default "snapfleet": a child
   // job's hash holds its parent's prefixed key three times, so memory per job grows with it.
   const base = `sf${randomBytes(4).readUInt32BE().toString(36).slice(0, 5).padStart(5, '0')}`;
