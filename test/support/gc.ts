@@ -166,16 +166,20 @@ export interface VerifyJson {
   packsRead: number;
   blobsChecked: number;
   bytesRead: number;
-  problems: unknown[];
+  problems: { kind: string; severity?: string }[];
 }
 
 /** `verify` (all packs read) must exit 0 with no problems. */
-export async function expectVerifyClean(env: CliEnv, context = ''): Promise<VerifyJson> {
+export async function expectVerifyClean(env: CliEnv, context = '', options: { unindexedPacks?: 'allowed' } = {}): Promise<VerifyJson> {
   const r = await runCli(['verify', '--json'], env);
   const what = `verify ${context}\n${describeRun(r)}`;
   expect(r.code, what).toBe(0);
   const json = parseJson<VerifyJson>(r);
-  expect(json.problems, what).toEqual([]);
+  // A prune killed between a repacked pack and its index object leaves the pack unindexed: a
+  // notice, and the next prune adopts it (docs/format.md). Only a kill test's intermediate
+  // checks allow it; its final check does not.
+  const problems = options.unindexedPacks === 'allowed' ? json.problems.filter((p) => !(p.kind === 'unindexed-pack' && p.severity === 'notice')) : json.problems;
+  expect(problems, what).toEqual([]);
   return json;
 }
 
