@@ -47,7 +47,10 @@ it('refuses to prune while another prune holds the repository, then prunes once 
     expect(blocked.code, describeRun(blocked)).toBe(11);
     expect(blocked.stderr).toMatch(new RegExp(`another prune is running .*lease ${other.id} on other-host`));
     expect(blocked.stderr).not.toContain(PASSWORD);
-    expect((await listFiles(join(dir, 'repo'))).sort()).toEqual(before);
+    // Nothing changed but the repository's audit trail, which records the refusal.
+    const after = (await listFiles(join(dir, 'repo'))).sort();
+    expect(after.filter((f) => !f.includes('audit/'))).toEqual(before.filter((f) => !f.includes('audit/')));
+    expect(after.filter((f) => f.includes('audit/'))).toHaveLength(before.filter((f) => f.includes('audit/')).length + 1);
 
     const dry = await runCli(['prune', '--dry-run', '--json'], env);
     expect(dry.code, describeRun(dry)).toBe(0);
