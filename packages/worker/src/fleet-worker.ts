@@ -138,6 +138,22 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
     ...(options.hostname ? { hostname: options.hostname } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
   };
+  // What the processors that write compliance records (orphan expiry, drills) are built over.
+  const recordingDeps = {
+    get config() {
+      return current.config;
+    },
+    get provider() {
+      return current.provider;
+    },
+    repositories: options.repositories,
+    clock,
+    log,
+    redis: options.redis,
+    prefix,
+    recorder,
+    alerts: outbox,
+  };
   const processors: Record<WorkQueue, Processor> = {
     snapshot: createSnapshotProcessor(deps),
     archive: createArchiveProcessor(deps),
@@ -152,38 +168,10 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
         prefix,
         retentionQueue,
       }),
-      'orphan-retention': createOrphanRetentionProcessor({
-        get config() {
-          return current.config;
-        },
-        get provider() {
-          return current.provider;
-        },
-        repositories: options.repositories,
-        clock,
-        log,
-        redis: options.redis,
-        prefix,
-        recorder,
-        alerts: outbox,
-      }),
+      'orphan-retention': createOrphanRetentionProcessor(recordingDeps),
     }),
     verify: routeByName(createVerifyProcessor(deps), {
-      drill: createDrillProcessor({
-        get config() {
-          return current.config;
-        },
-        get provider() {
-          return current.provider;
-        },
-        repositories: options.repositories,
-        clock,
-        log,
-        redis: options.redis,
-        prefix,
-        recorder,
-        alerts: outbox,
-      }),
+      drill: createDrillProcessor(recordingDeps),
     }),
   };
   const gate = {
