@@ -42,12 +42,16 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
     await removeDir(dir);
   });
 
+  const openQueue = (name: string): Queue => {
+    const q = new Queue(name, { connection: { sentinels: group.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })), name: group.masterName, enableOfflineQueue: false, maxRetriesPerRequest: 1 }, prefix });
+    q.on('error', () => {}); // a read during the failover fails; the caller reads again
+    return q;
+  };
   const queueCounts = async (): Promise<{ completed: number; unfinished: number }> => {
     let completed = 0;
     let unfinished = 0;
     for (const name of ['snapshot', 'archive', 'retention']) {
-      const q = new Queue(name, { connection: { sentinels: group.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })), name: group.masterName, enableOfflineQueue: false, maxRetriesPerRequest: 1 }, prefix });
-      q.on('error', () => {}); // a read during the failover fails; the caller reads again
+      const q = openQueue(name);
       try {
         const c = await q.getJobCounts('completed', 'waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
         if (name === 'retention') completed = c.completed ?? 0;
@@ -59,6 +63,31 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
     return { completed, unfinished };
   };
   const counts = () => queueCounts().catch(() => undefined);
+
+  /** What a timed-out wait saw: every queue's counts, the failed jobs' reasons, each process's stderr. */
+  const describeFleet = async (): Promise<string> => {
+    const lines: string[] = [];
+    for (const name of ['snapshot', 'archive', 'retention']) {
+      const q = openQueue(name);
+      try {
+        lines.push(`${name}: ${JSON.stringify(await q.getJobCounts())}`);
+        for (const j of await q.getJobs(['failed', 'active', 'waiting', 'delayed'], 0, 20)) lines.push(`  ${j.id} ${j.failedReason ?? ''} attempts=${j.attemptsMade}`);
+      } catch (e) {
+        lines.push(`${name}: unreadable (${(e as Error).message})`);
+      } finally {
+        await q.close();
+      }
+    }
+    for (const [i, p] of procs.entries()) lines.push(`process ${i} stderr:\n${p.stderrSoFar().slice(-4_000)}`);
+    return lines.join('\n');
+  };
+  const waitOrDescribe = async (what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs: number): Promise<void> => {
+    try {
+      await waitFor(what, probe, timeoutMs, intervalMs);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${await describeFleet()}`, { cause: e });
+    }
+  };
 
   const backupNow = async (env: Record<string, string>): Promise<string> => {
     const r = await runCli(['backup-now', '--config', fleet.config, '--prefix', prefix, '--policy', 'every', '--json'], env);
@@ -75,7 +104,7 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
     await new Promise((r) => setTimeout(r, 1_100)); // slots are per second
     slots.push(await backupNow(env));
 
-    await waitFor('the first flows', async () => ((await counts())?.completed ?? 0) >= 2, 60_000, 100);
+    await waitOrDescribe('the first flows', async () => ((await counts())?.completed ?? 0) >= 2, 60_000, 100);
     const before = (await counts())?.completed ?? 0;
     const killed = await group.killPrimary();
     expect(before, 'the primary was killed before the run ended').toBeLessThan(slots.length * fleet.volumes.length);
@@ -88,7 +117,7 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
     await new Promise((r) => setTimeout(r, 1_100));
     slots.push(await backupNow(env));
     const expected = slots.length * fleet.volumes.length;
-    await waitFor('every flow', async () => {
+    await waitOrDescribe('every flow', async () => {
       const c = await counts();
       return c !== undefined && c.unfinished === 0 && c.completed >= expected;
     }, 90_000, 500);

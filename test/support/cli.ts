@@ -76,7 +76,7 @@ export function runCli(args: string[], env: CliEnv = {}, options: { cwd?: string
 }
 
 /** Starts `snapfleet ARGS` in the background (for tests that kill it); output is collected. */
-export function spawnCli(args: string[], env: CliEnv = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function spawnCli(args: string[], env: CliEnv = {}): { child: ChildProcess; done: Promise<CliResult>; stderrSoFar: () => string } {
   assertBuilt();
   const child = spawn(process.execPath, [CLI_PATH, ...args], { env: childEnv(env), cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -87,7 +87,7 @@ export function spawnCli(args: string[], env: CliEnv = {}): { child: ChildProces
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
-  return { child, done };
+  return { child, done, stderrSoFar: () => stderr };
 }
 
 /** Formats a result for assertion messages, so a failing test shows what the CLI said. */

@@ -96,6 +96,8 @@ export async function restoresIdentical(f: FleetFixture, snapshot: string, volum
 export interface FleetProcess {
   child: ChildProcess;
   done: Promise<CliResult>;
+  /** What the process has written to stderr so far (for a timed-out test's report). */
+  stderrSoFar: () => string;
 }
 
 export function spawnFleet(args: string[], env: CliEnv): FleetProcess {
