@@ -51,6 +51,10 @@ export function lazyAwsProvider(config: AwsProviderConfig, options: LazyAwsProvi
     openSource: async (volumeId, ref) => (await real()).openSource(volumeId, ref),
     listSnapshots: async (volumeId, tags) => (await real()).listSnapshots(volumeId, tags),
     deleteSnapshot: async (ref) => (await real()).deleteSnapshot(ref),
+    // Noted once the provider is loaded; the call that follows awaits the same load, after this
+    // reaction (promise reactions run in order), so it sees the hint. A failed load is reported
+    // by that call.
+    noteRegion: (volumeId, region) => void real().then((p) => p.noteRegion?.(volumeId, region), () => {}),
     ...(copies ? { copies } : {}),
     scratch,
   };

@@ -12,7 +12,7 @@ import type { RedisOptions } from 'ioredis';
 import { createComplianceRecorder } from '@snapfleet/providers/fleet';
 import { InvalidInputError, isSnapfleetError, type Clock, type VolumeProvider } from '@snapfleet/shared';
 import type { FleetConfig, PolicyConfig } from '@snapfleet/shared/config';
-import { QUEUE, WORK_QUEUES, describePayloadError, slotFromTime, tickJobSchema, verifyJobId, volumeJobId, type FleetLogger, type VerifyJob, type VolumeJob } from '@snapfleet/shared/jobs';
+import { QUEUE, describePayloadError, slotFromTime, stageQueue, tickJobSchema, verifyJobId, volumeJobId, workQueueNames, type FleetLogger, type VerifyJob, type VolumeJob } from '@snapfleet/shared/jobs';
 import { reconcileSchedulers } from './schedulers.js';
 import { reconcileAlertCheck } from './alert-scheduler.js';
 import { reconcileDrillSchedulers } from './drill-schedulers.js';
@@ -38,6 +38,8 @@ export interface PlannerOptions {
 
 export interface EnqueuedVolume {
   volumeId: string;
+  /** The region whose queues the volume's jobs run in (fleet.routing.byRegion), else absent. */
+  region?: string;
   /** The flow's root (retention) job id; the archive and snapshot ids share its suffix. */
   retentionJobId: string;
   archiveJobId: string;
@@ -69,7 +71,14 @@ export function createPlanner(options: PlannerOptions): Planner {
   const alertQueue = new Queue(QUEUE.alert, { connection: producer, prefix });
   const retentionQueue = new Queue(QUEUE.retention, { connection: producer, prefix });
   // A tick adds each volume's snapshot job; workers add the rest of its chain (worker/src/job-chain.ts).
-  const snapshotQueue = new Queue(QUEUE.snapshot, { connection: producer, prefix });
+  // One snapshot queue, or one per region when the fleet routes by region, made on first use.
+  const snapshotQueues = new Map<string, Queue>();
+  const snapshotQueue = (region: string | undefined): Queue => {
+    const name = stageQueue('snapshot', region);
+    let q = snapshotQueues.get(name);
+    if (!q) snapshotQueues.set(name, (q = new Queue(name, { connection: producer, prefix })));
+    return q;
+  };
   // Which volumes each policy covers, for RPO compliance: a volume that left is reported, not
   // forgotten. Its own connection, with the offline queue: a record waits out a Redis blip.
   const redis = connector.client(undefined, { lazyConnect: true });
@@ -97,14 +106,18 @@ export function createPlanner(options: PlannerOptions): Planner {
       volumes = volumes.filter((v) => volumeIds.includes(v.id));
     }
     const opts = workJobOptions(config);
+    const byRegion = config.fleet.routing.byRegion;
     const out: EnqueuedVolume[] = [];
     for (let i = 0; i < volumes.length; i += JOBS_PER_BATCH) {
       const batch = volumes.slice(i, i + JOBS_PER_BATCH);
-      const payloads: VolumeJob[] = batch.map((v) => ({ v: 1, policy: name, volumeId: v.id, slot, repository: policy.repository }));
-      await snapshotQueue.addBulk(payloads.map((p) => ({ name: QUEUE.snapshot, data: p, opts: { ...opts, jobId: volumeJobId('snapshot', name, p.volumeId, slot) } })));
+      const payloads: VolumeJob[] = batch.map((v) => ({ v: 1, policy: name, volumeId: v.id, slot, repository: policy.repository, ...(byRegion && v.region ? { region: v.region } : {}) }));
+      for (const [region, group] of groupByRegion(payloads)) {
+        await snapshotQueue(region).addBulk(group.map((p) => ({ name: QUEUE.snapshot, data: p, opts: { ...opts, jobId: volumeJobId('snapshot', name, p.volumeId, slot) } })));
+      }
       for (const p of payloads) {
         out.push({
           volumeId: p.volumeId,
+          ...(p.region ? { region: p.region } : {}),
           retentionJobId: volumeJobId('retention', name, p.volumeId, slot),
           archiveJobId: volumeJobId('archive', name, p.volumeId, slot),
           snapshotJobId: volumeJobId('snapshot', name, p.volumeId, slot),
@@ -143,10 +156,11 @@ export function createPlanner(options: PlannerOptions): Planner {
   }
 
   async function applyQueueLimits(): Promise<void> {
-    for (const q of WORK_QUEUES) {
+    // Routed by region, each region's queue of a stage gets the stage's limit.
+    for (const { name, queue: q } of workQueueNames(config)) {
       const limits = config.fleet.queues[q];
       if (!limits?.globalConcurrency) continue;
-      const queue = new Queue(q, { connection: producer, prefix });
+      const queue = new Queue(name, { connection: producer, prefix });
       try {
         await queue.setGlobalConcurrency(limits.globalConcurrency);
       } finally {
@@ -183,7 +197,18 @@ export function createPlanner(options: PlannerOptions): Planner {
     enqueueVerify,
     async close() {
       await worker?.close();
-      await Promise.allSettled([snapshotQueue.close(), tickQueue.close(), verifyQueue.close(), alertQueue.close(), retentionQueue.close(), redis.status === 'wait' ? redis.disconnect() : redis.quit()]);
+      await Promise.allSettled([...[...snapshotQueues.values()].map((q) => q.close()), tickQueue.close(), verifyQueue.close(), alertQueue.close(), retentionQueue.close(), redis.status === 'wait' ? redis.disconnect() : redis.quit()]);
     },
   };
+}
+
+/** Payloads by the region whose queue they go to (undefined: the stage's own queue), in order. */
+function groupByRegion(payloads: readonly VolumeJob[]): Map<string | undefined, VolumeJob[]> {
+  const out = new Map<string | undefined, VolumeJob[]>();
+  for (const p of payloads) {
+    const group = out.get(p.region);
+    if (group) group.push(p);
+    else out.set(p.region, [p]);
+  }
+  return out;
 }

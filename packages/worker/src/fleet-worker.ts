@@ -10,7 +10,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { asRedisConnector, type RedisConnector } from '@snapfleet/providers/redis';
 import type { VolumeProvider } from '@snapfleet/shared';
 import type { FleetConfig } from '@snapfleet/shared/config';
-import { QUEUE, WORK_QUEUES, type WorkQueue } from '@snapfleet/shared/jobs';
+import { QUEUE, WORK_QUEUES, routedRegions, stageQueue, workQueueNames, type WorkQueue } from '@snapfleet/shared/jobs';
 import { createComplianceRecorder, createRedisRateLimiter } from '@snapfleet/providers/fleet';
 import { recordCompliance } from './compliance-events.js';
 import { errorKindOf, toQueueError } from './job-errors.js';
@@ -49,6 +49,11 @@ export interface FleetWorkerOptions extends Omit<RetentionDeps, 'locks' | 'archi
   /** Archive jobs at once in this process (overrides the config). */
   archiveConcurrency?: number;
   queues?: readonly WorkQueue[];
+  /**
+   * With `fleet.routing.byRegion`: the regions whose volume jobs this process takes, besides the
+   * stages' own queues. @defaultValue `fleet.worker.regions`, else every region of the provider
+   */
+  regions?: readonly string[];
   /** Policy rate budgets. @defaultValue rate-limiter-flexible over `redis`, under `prefix` */
   rateLimiter?: RateLimiterFactory;
   /** Where alert targets' `urlEnv` are looked up. @defaultValue {} */
@@ -85,6 +90,18 @@ function routeByName(fallback: Processor, byName: Record<string, Processor>): Pr
   return (job, token) => (Object.hasOwn(byName, job.name) ? byName[job.name]! : fallback)(job, token);
 }
 
+/**
+ * A job routed by region names its volume's region (payloads.ts): the provider is told, so it
+ * asks that region first and a worker pinned to a region makes its calls there.
+ */
+function notingRegion(processor: Processor, provider: () => VolumeProvider): Processor {
+  return (job, token) => {
+    const { region, volumeId } = (job.data ?? {}) as { region?: unknown; volumeId?: unknown };
+    if (typeof region === 'string' && typeof volumeId === 'string') provider().noteRegion?.(volumeId, region);
+    return processor(job, token);
+  };
+}
+
 function classified(processor: Processor): Processor {
   return async (job, token) => {
     try {
@@ -104,20 +121,33 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   const locks = createLockService(options.redis, (key, err) => log.warn({ key, err: err.message }, 'lock renewal failed'));
   const slots = createSlotService(options.redis, (key, err) => log.warn({ key, err: err.message }, 'slot renewal failed'));
   const rates = createPolicyRateLimits(options.rateLimiter ?? ((spec) => createRedisRateLimiter(options.redis, { name: 'policy-archives', prefix, ...spec })));
-  // Retention asks whether other slots' archives are done; the queue is only read.
-  const archiveQueue = new Queue(QUEUE.archive, { connection, prefix });
+  // Queues this process adds to or reads, by name, made on first use: the chain's next stages
+  // (a region's when routed), the retention queue orphan jobs go to, archive queues retention reads.
+  const queues = new Map<string, Queue>();
+  const queueOf = (name: string): Queue => {
+    let q = queues.get(name);
+    if (!q) {
+      queues.set(name, (q = new Queue(name, { connection, prefix })));
+      q.on('error', (err) => log.warn({ queue: name, err: err.message }, 'queue connection error'));
+    }
+    return q;
+  };
+  // Retention asks whether other slots' archives are done. A routed volume's earlier archives may
+  // predate the routing, in the stage's own queue.
+  const archiveJobState = async (jobId: string, region?: string): Promise<string> => {
+    const state = region ? await queueOf(stageQueue('archive', region)).getJobState(jobId) : 'unknown';
+    return state === 'unknown' ? queueOf(QUEUE.archive).getJobState(jobId) : state;
+  };
   // Alerts go through their own queue: deliveries retry with backoff, apart from the work.
   const alertQueue = new Queue(QUEUE.alert, { connection, prefix });
   alertQueue.on('error', (err) => log.warn({ err: err.message }, 'alert queue connection error'));
   const outbox = createAlertOutbox({ queue: alertQueue, redis: options.redis, prefix, config: () => current.config });
   const recorder = createComplianceRecorder(options.redis, prefix);
   const compliance = recordCompliance(recorder, clock, (err) => log.warn({ err: err.message }, 'could not record RPO compliance'));
-  archiveQueue.on('error', (err) => log.warn({ err: err.message }, 'archive queue connection error'));
   // The search for orphans gives each orphan a job of its own on the retention queue.
-  const retentionQueue = new Queue(QUEUE.retention, { connection, prefix });
-  retentionQueue.on('error', (err) => log.warn({ err: err.message }, 'retention queue connection error'));
+  const retentionQueue = queueOf(QUEUE.retention);
   // Each volume job adds the volume's next one (job-chain.ts).
-  const chain = createJobChain({ archive: archiveQueue, retention: retentionQueue }, () => current.config);
+  const chain = createJobChain(queueOf, () => current.config);
   const deps: RetentionDeps = {
     get config() {
       return current.config;
@@ -132,7 +162,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
     locks,
     redis: options.redis,
     prefix,
-    archiveJobState: (jobId) => archiveQueue.getJobState(jobId),
+    archiveJobState,
     alerts: outbox,
     chain,
     ...(options.hostname ? { hostname: options.hostname } : {}),
@@ -187,7 +217,11 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   const concurrencyOf = (queue: WorkQueue, config: FleetConfig) =>
     (queue === 'archive' ? options.archiveConcurrency : undefined) ?? config.fleet.queues[queue]?.concurrency ?? DEFAULT_CONCURRENCY[queue];
   const w = options.config.fleet.worker;
-  const workers = (options.queues ?? [QUEUE.snapshot, QUEUE.archive, QUEUE.retention, QUEUE.verify]).map((queue) => {
+  const stages = options.queues ?? WORK_QUEUES;
+  const regions = options.regions ?? w.regions ?? routedRegions(options.config);
+  const consumed = workQueueNames(options.config, routedRegions(options.config).length ? regions : []).filter((q) => stages.includes(q.queue));
+  const stageOf = new Map(consumed.map((q) => [q.name, q.queue]));
+  const workers = consumed.map(({ name, queue }) => {
     const limits = options.config.fleet.queues[queue];
     const opts: WorkerOptions = {
       connection,
@@ -198,8 +232,8 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
       maxStalledCount: w.maxStalledCount,
       ...(limits?.rateLimit ? { limiter: { max: limits.rateLimit.max, duration: limits.rateLimit.per } } : {}),
     };
-    const processor = classified(gated(queue, processors[queue], gate));
-    const worker = new Worker(queue, (job, token) => processor(job, token), opts);
+    const processor = classified(gated(queue, notingRegion(processors[queue], () => current.provider), gate));
+    const worker = new Worker(name, (job, token) => processor(job, token), opts);
     worker.on('active', (job) => log.info({ queue, jobId: job.id, policy: job.data?.policy, volume: job.data?.volumeId, attempt: job.attemptsMade + 1 }, 'job started'));
     worker.on('completed', (job) => {
       metrics.jobFinished(queue, 'completed', job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined);
@@ -249,7 +283,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
     reload(config, provider) {
       const restart = workerSettingsNeedingRestart(current.config, config);
       current = { config, provider };
-      for (const x of workers) x.concurrency = concurrencyOf(x.name as WorkQueue, config);
+      for (const x of workers) x.concurrency = concurrencyOf(stageOf.get(x.name)!, config);
       log.info({ policies: config.policies.map((p) => p.name), concurrency: concurrencies(), ...(restart.length ? { restartNeeded: restart } : {}) }, 'worker reconfigured');
       return restart;
     },
@@ -262,8 +296,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
         log.warn({ deadlineMs }, 'active jobs did not finish in time; handing them back');
         await Promise.allSettled([...workers, alertWorker].map((x) => x.close(true)));
       }
-      await archiveQueue.close().catch(() => {});
-      await retentionQueue.close().catch(() => {});
+      await Promise.allSettled([...queues.values()].map((q) => q.close()));
       await alertQueue.close().catch(() => {});
       await metrics.flush();
       await recorder.flush().catch((err: Error) => log.warn({ err: err.message }, 'could not record RPO compliance'));

@@ -9,7 +9,7 @@ const payload: VolumeJob = { v: 1, policy: 'nightly', volumeId: 'vol-1', slot: '
 function recorder() {
   const added: { queue: string; name: string; data: unknown; opts: { jobId?: string; attempts?: number; removeOnComplete?: unknown } }[] = [];
   const queue = (name: string) => ({ add: async (jobName: string, data: unknown, opts: object) => void added.push({ queue: name, name: jobName, data, opts }) });
-  return { added, queues: { archive: queue('archive'), retention: queue('retention') } as never };
+  return { added, queues: queue };
 }
 
 describe('the job chain', () => {
@@ -26,5 +26,18 @@ describe('the job chain', () => {
     // The retention job's payload names no snapshot: it is about the volume and slot.
     expect(added[1]!.data).toEqual(payload);
     expect(added[0]!.opts).toMatchObject({ attempts: 4, removeOnComplete: { age: 3600 } });
+  });
+
+  it("keeps a routed volume's chain in its region's queues", async () => {
+    const { added, queues } = recorder();
+    const chain = createJobChain(queues, () => config);
+    const routed: VolumeJob = { ...payload, region: 'eu-west-1' };
+    await chain.archiveAfter(routed, 'aws:eu-west-1:snap-0456');
+    await chain.retentionAfter({ ...routed, snapshotRef: 'aws:eu-west-1:snap-0456' });
+    expect(added.map((a) => [a.queue, a.name])).toEqual([
+      ['archive-eu-west-1', 'archive'],
+      ['retention-eu-west-1', 'retention'],
+    ]);
+    expect(added[1]!.data).toEqual(routed);
   });
 });

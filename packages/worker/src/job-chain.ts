@@ -14,7 +14,7 @@
  */
 import type { Queue } from 'bullmq';
 import type { FleetConfig } from '@snapfleet/shared/config';
-import { QUEUE, volumeJobId, workJobOptions, type VolumeJob } from '@snapfleet/shared/jobs';
+import { QUEUE, stageQueue, volumeJobId, workJobOptions, type VolumeJob } from '@snapfleet/shared/jobs';
 
 export interface JobChain {
   /** Adds the archive job of the snapshot job `payload`, for the provider snapshot `snapshotRef`. */
@@ -23,16 +23,20 @@ export interface JobChain {
   retentionAfter(payload: VolumeJob): Promise<void>;
 }
 
-export function createJobChain(queues: { archive: Pick<Queue, 'add'>; retention: Pick<Queue, 'add'> }, config: () => FleetConfig): JobChain {
+/**
+ * `queue(name)` gives the queue of that name (archive, retention, or a region's: the next job goes
+ * where the one before it came from, `stageQueue` of the payload's region).
+ */
+export function createJobChain(queue: (name: string) => Pick<Queue, 'add'>, config: () => FleetConfig): JobChain {
   // The stage-independent part of a payload: what the next job is about.
-  const base = (p: VolumeJob): VolumeJob => ({ v: 1, policy: p.policy, volumeId: p.volumeId, slot: p.slot, repository: p.repository });
+  const base = (p: VolumeJob): VolumeJob => ({ v: 1, policy: p.policy, volumeId: p.volumeId, slot: p.slot, repository: p.repository, ...(p.region ? { region: p.region } : {}) });
   return {
     async archiveAfter(payload, snapshotRef) {
       const data: VolumeJob = { ...base(payload), snapshotRef };
-      await queues.archive.add(QUEUE.archive, data, { ...workJobOptions(config()), jobId: volumeJobId('archive', payload.policy, payload.volumeId, payload.slot) });
+      await queue(stageQueue('archive', payload.region)).add(QUEUE.archive, data, { ...workJobOptions(config()), jobId: volumeJobId('archive', payload.policy, payload.volumeId, payload.slot) });
     },
     async retentionAfter(payload) {
-      await queues.retention.add(QUEUE.retention, base(payload), { ...workJobOptions(config()), jobId: volumeJobId('retention', payload.policy, payload.volumeId, payload.slot) });
+      await queue(stageQueue('retention', payload.region)).add(QUEUE.retention, base(payload), { ...workJobOptions(config()), jobId: volumeJobId('retention', payload.policy, payload.volumeId, payload.slot) });
     },
   };
 }

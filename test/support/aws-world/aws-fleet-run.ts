@@ -4,10 +4,13 @@
  * the work, and the test waits for every flow and reads the archive jobs' results back.
  */
 import { describeRun, parseJson, runCli, type CliEnv } from '../cli.js';
+import type { Queue } from 'bullmq';
 import { openQueue, waitFor } from '../fleet.js';
 
 export interface EnqueuedFlow {
   volumeId: string;
+  /** The region whose queues the flow runs in (fleet.routing.byRegion). */
+  region?: string;
   snapshotJobId: string;
   archiveJobId: string;
   retentionJobId: string;
@@ -33,23 +36,26 @@ export async function backupNow(config: string, policy: string, prefix: string, 
  * the archive jobs' results. A failed job fails the wait with its reason.
  */
 export async function waitForFlows(prefix: string, flows: EnqueuedFlow[], timeoutMs: number): Promise<ArchiveOutcome[]> {
-  const retention = openQueue('retention', prefix);
-  const archive = openQueue('archive', prefix);
-  const snapshot = openQueue('snapshot', prefix);
+  const queues = new Map<string, Queue>();
+  const queueOf = (stage: 'snapshot' | 'archive' | 'retention', region?: string): Queue => {
+    const name = region ? `${stage}-${region}` : stage;
+    if (!queues.has(name)) queues.set(name, openQueue(name, prefix));
+    return queues.get(name)!;
+  };
   try {
     await waitFor(`${flows.length} flows to finish`, async () => {
-      const states = await Promise.all(flows.map((f) => retention.getJobState(f.retentionJobId)));
+      const states = await Promise.all(flows.map((f) => queueOf('retention', f.region).getJobState(f.retentionJobId)));
       const failed = flows.find((_, i) => states[i] === 'failed');
       if (failed) {
-        const reasons = await Promise.all([snapshot.getJob(failed.snapshotJobId), archive.getJob(failed.archiveJobId), retention.getJob(failed.retentionJobId)]);
+        const reasons = await Promise.all([queueOf('snapshot', failed.region).getJob(failed.snapshotJobId), queueOf('archive', failed.region).getJob(failed.archiveJobId), queueOf('retention', failed.region).getJob(failed.retentionJobId)]);
         throw new Error(`the flow of ${failed.volumeId} failed: ${reasons.map((j) => j?.failedReason).filter(Boolean).join('; ')}`);
       }
       return states.every((s) => s === 'completed');
     }, timeoutMs, 250);
-    const jobs = await Promise.all(flows.map((f) => archive.getJob(f.archiveJobId)));
+    const jobs = await Promise.all(flows.map((f) => queueOf('archive', f.region).getJob(f.archiveJobId)));
     return jobs.map((j, i) => ({ volumeId: flows[i]!.volumeId, ...(j?.returnvalue as Omit<ArchiveOutcome, 'volumeId'>) }));
   } finally {
-    await Promise.all([retention.close(), archive.close(), snapshot.close()]);
+    await Promise.all([...queues.values()].map((q) => q.close()));
   }
 }
 

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidInputError } from '@snapfleet/shared';
-import { QUEUE, WORK_QUEUES } from '@snapfleet/shared/jobs';
+import { QUEUE, WORK_QUEUES, fleetQueueNames } from '@snapfleet/shared/jobs';
 import type { BoardLogger } from '@snapfleet/board';
 import { fleetMetricsText, readFleetMetrics } from '@snapfleet/worker';
 import type { CliContext } from '../context.js';
@@ -64,8 +64,9 @@ export function registerBoard(program: Command, ctx: CliContext): void {
       const board = await startBoard({
         connection: (overrides) => connector.client(undefined, overrides),
         prefix: fleetKeyPrefix(opts.prefix ?? section.prefix ?? DEFAULT_PREFIX, connector.spec),
-        // tick too: its job schedulers (one per policy schedule) show in Bull Board.
-        queueNames: [QUEUE.tick, ...WORK_QUEUES, QUEUE.alert],
+        // tick too: its job schedulers (one per policy schedule) show in Bull Board; and the
+        // regions' queues when the fleet routes by region.
+        queueNames: fleet ? fleetQueueNames(fleet) : [QUEUE.tick, ...WORK_QUEUES, QUEUE.alert],
         auth,
         ...(tls ? { tls } : {}),
         listen,

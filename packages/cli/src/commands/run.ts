@@ -12,7 +12,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createPlanner, type EnqueuedVolume } from '@snapfleet/planner';
 import type { RedisConnector } from '@snapfleet/providers/redis';
-import { QUEUE, WORK_QUEUES, slotFromTime, type FleetLogger } from '@snapfleet/shared/jobs';
+import { fleetQueueNames, slotFromTime, stageQueue, type FleetLogger, type VolumeStage } from '@snapfleet/shared/jobs';
 import type { FleetConfig } from '@snapfleet/shared/config';
 import type { AuditEntry } from '@snapfleet/shared/jobs';
 import type { CliContext } from '../context.js';
@@ -57,7 +57,7 @@ async function startBoard(config: FleetConfig, configPath: string, ctx: CliConte
   const tls = await readBoardTls(config.board.tls, baseDir);
   const { readFleetMetrics, fleetMetricsText } = await import('@snapfleet/worker');
   const board = await mod.startBoard!({
-    connection: (overrides: object) => connector.client(undefined, overrides), prefix, queueNames: [QUEUE.tick, ...WORK_QUEUES, QUEUE.alert], listen: config.board.listen, log,
+    connection: (overrides: object) => connector.client(undefined, overrides), prefix, queueNames: fleetQueueNames(config), listen: config.board.listen, log,
     auth: { ...(auth.token ? { token: auth.token } : {}), ...(auth.users ? { users: auth.users } : {}), anonymous: auth.anonymous },
     ...(tls ? { tls } : {}),
     extraMetrics: async ({ connection }: { connection: Pick<Redis, 'hgetall'> }) =>
@@ -73,15 +73,15 @@ async function startBoard(config: FleetConfig, configPath: string, ctx: CliConte
  * Waits until each volume's chain has ended: its retention job finished, or a job before it
  * failed for good (then nothing after it was added). A job not added yet reads as "unknown".
  */
-async function waitForFlows(queues: Record<string, Queue>, jobs: (EnqueuedVolume & { policy: string })[]): Promise<FlowOutcome[]> {
+async function waitForFlows(queueOf: (stage: VolumeStage, region?: string) => Queue, jobs: (EnqueuedVolume & { policy: string })[]): Promise<FlowOutcome[]> {
   const pending = new Map(jobs.map((j) => [j.retentionJobId, j]));
   const out: FlowOutcome[] = [];
   const ended = async (j: EnqueuedVolume): Promise<'completed' | 'failed' | undefined> => {
-    const retention = await queues.retention!.getJobState(j.retentionJobId);
+    const retention = await queueOf('retention', j.region).getJobState(j.retentionJobId);
     if (retention === 'completed' || retention === 'failed') return retention;
     if (retention !== 'unknown') return undefined;
-    if ((await queues.archive!.getJobState(j.archiveJobId)) === 'failed') return 'failed';
-    if ((await queues.snapshot!.getJobState(j.snapshotJobId)) === 'failed') return 'failed';
+    if ((await queueOf('archive', j.region).getJobState(j.archiveJobId)) === 'failed') return 'failed';
+    if ((await queueOf('snapshot', j.region).getJobState(j.snapshotJobId)) === 'failed') return 'failed';
     return undefined;
   };
   while (pending.size > 0) {
@@ -89,9 +89,9 @@ async function waitForFlows(queues: Record<string, Queue>, jobs: (EnqueuedVolume
       const state = await ended(j);
       if (!state) continue;
       pending.delete(id);
-      const archive = await queues.archive!.getJob(j.archiveJobId);
-      const snapshot = await queues.snapshot!.getJob(j.snapshotJobId);
-      const retention = await queues.retention!.getJob(id);
+      const archive = await queueOf('archive', j.region).getJob(j.archiveJobId);
+      const snapshot = await queueOf('snapshot', j.region).getJob(j.snapshotJobId);
+      const retention = await queueOf('retention', j.region).getJob(id);
       const a = archive?.returnvalue as { snapshotId?: string; reused?: boolean; skipped?: boolean; reason?: string; readBytes?: number; storedBytes?: number } | undefined;
       const reason = snapshot?.failedReason || archive?.failedReason || retention?.failedReason;
       out.push({
@@ -121,21 +121,27 @@ function summary(outcomes: FlowOutcome[], slot: string): string {
 async function runOnce(ctx: CliContext, connection: RedisConnector, config: FleetConfig, prefix: string, log: FleetLogger, json: boolean): Promise<number> {
   const providers = sharedLimitProviders(connection, prefix, log);
   const planner = createPlanner({ connection, prefix, config, provider: providers.provider(config), clock: ctx.clock, log, processTicks: false, manageSchedulers: false });
-  const queues = Object.fromEntries(['snapshot', 'archive', 'retention'].map((q) => [q, new Queue(q, { connection: connection.bullmq('producer'), prefix })]));
+  const queues = new Map<string, Queue>();
+  const queueOf = (stage: VolumeStage, region?: string): Queue => {
+    const name = stageQueue(stage, region);
+    let q = queues.get(name);
+    if (!q) queues.set(name, (q = new Queue(name, { connection: connection.bullmq('producer'), prefix })));
+    return q;
+  };
   const running = startFleetWorker(ctx, connection, config, prefix, log);
   try {
     await planner.start();
     const slot = slotFromTime(ctx.clock.now());
     const jobs: (EnqueuedVolume & { policy: string })[] = [];
     for (const p of config.policies) for (const e of await planner.enqueuePolicy(p.name, slot)) jobs.push({ ...e, policy: p.name });
-    const outcomes = await waitForFlows(queues, jobs);
+    const outcomes = await waitForFlows(queueOf, jobs);
     ctx.stdout.write(json ? JSON.stringify({ slot, volumes: outcomes }) + '\n' : summary(outcomes, slot));
     return outcomes.some((o) => o.state === 'failed') ? EXIT.failure : EXIT.ok;
   } finally {
     await running.close();
     await planner.close();
     providers.close();
-    await Promise.allSettled(Object.values(queues).map((q) => q.close()));
+    await Promise.allSettled([...queues.values()].map((q) => q.close()));
     await connection.close();
   }
 }

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { Queue } from 'bullmq';
-import { QUEUE, WORK_QUEUES, policyTag } from '@snapfleet/shared/jobs';
+import { QUEUE, fleetQueueNames, policyTag } from '@snapfleet/shared/jobs';
 import { formatAge, isOrphan, type VolumeCompliance, type VolumeRecord } from '@snapfleet/shared/compliance';
 import { createRetentionGuardStore, type HeldChange } from '@snapfleet/providers/fleet';
 import { createFleetRepositories } from '@snapfleet/worker';
@@ -32,7 +32,8 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       const connection = connector.bullmq('producer');
       const queues: Record<string, Record<string, number>> = {};
       const failed: { queue: string; jobId: string; reason: string; finishedAt?: string }[] = [];
-      for (const name of [QUEUE.tick, ...WORK_QUEUES]) {
+      // The alert queue is not work; a region's queues are, with fleet.routing.byRegion.
+      for (const name of fleetQueueNames(config).filter((n) => n !== QUEUE.alert)) {
         const q = new Queue(name, { connection, prefix });
         try {
           queues[name] = await q.getJobCounts();

@@ -26,12 +26,12 @@ describe('AwsVolumeProvider discovery', () => {
     expect(calls[0]!.input.Filters).toEqual([{ Name: 'tag:backup', Values: ['yes'] }]);
   });
 
-  it('reports names, key=value tags, sizes and attachments', async () => {
+  it('reports names, key=value tags, sizes, attachments and regions', async () => {
     const aws = createFakeAws([EAST]);
     const v = aws.ec2.addVolume(EAST, { tags: { Name: 'db-data', backup: '' }, sizeGiB: 100 });
     const instance = aws.ec2.addInstance(EAST, [v]);
     const [found] = await aws.provider().discover({ tags: ['backup'] });
-    expect(found).toEqual({ id: v.id, name: 'db-data', tags: ['Name=db-data', 'backup'], sizeBytes: 100 * 1024 ** 3, instanceIds: [instance.id] });
+    expect(found).toEqual({ id: v.id, name: 'db-data', tags: ['Name=db-data', 'backup'], sizeBytes: 100 * 1024 ** 3, instanceIds: [instance.id], region: EAST });
   });
 
   it('finds instance sets through DescribeInstances', async () => {

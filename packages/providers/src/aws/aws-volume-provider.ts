@@ -105,10 +105,15 @@ export class AwsVolumeProvider implements VolumeProvider {
     for (const region of this.options.regions) {
       for (const v of await discoverInRegion(this.options.ec2, region, selector)) {
         this.regionOf.set(v.id, region);
-        byId.set(v.id, { id: v.id, name: v.name, tags: v.tags, sizeBytes: v.sizeBytes, instanceIds: v.instanceIds });
+        byId.set(v.id, { id: v.id, name: v.name, tags: v.tags, sizeBytes: v.sizeBytes, instanceIds: v.instanceIds, region });
       }
     }
     return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  noteRegion(volumeId: string, region: string): void {
+    // Only a region this provider covers: a stale payload cannot send calls anywhere else.
+    if (this.options.regions.includes(region)) this.regionOf.set(volumeId, region);
   }
 
   async createSnapshot(volumeId: string, tags: readonly string[], clientToken: string): Promise<SnapshotRef> {

@@ -262,6 +262,20 @@ const workerSchema = z.strictObject({
    * EBS snapshots take minutes; polling faster only spends API calls. @defaultValue "30s"
    */
   snapshotPollInterval: interval(1000).default(30_000),
+  /**
+   * With `fleet.routing.byRegion`: the regions whose volume jobs this config's workers take
+   * (`snapfleet worker --region` overrides it per process). @defaultValue every region of `provider.regions`
+   */
+  regions: z.array(z.string().min(1)).min(1, { error: 'list at least one region' }).optional(),
+});
+
+const routingSchema = z.strictObject({
+  /**
+   * Volume jobs go to a queue per region (`snapshot-us-east-1`, `archive-us-east-1`, ...), so a
+   * worker pinned to a region (`fleet.worker.regions`, `snapfleet worker --region`) reads blocks
+   * only where they are. Needs provider kind "aws". @defaultValue false
+   */
+  byRegion: z.boolean().default(false),
 });
 
 const jobsSchema = z.strictObject({
@@ -286,6 +300,8 @@ const fleetSchema = z.strictObject({
    */
   redis: redisConfigSchema.optional(),
   worker: workerSchema.default(workerSchema.parse({})),
+  /** Where volume jobs are queued (docs/operations.md, "Workers per region"). */
+  routing: routingSchema.default(routingSchema.parse({})),
   jobs: jobsSchema.default(jobsSchema.parse({})),
   /**
    * /metrics and /healthz of planner and worker processes (docs/operations.md, "Process
@@ -327,6 +343,13 @@ export const fleetConfigSchema = z
     retentionGuard: retentionGuardSchema.default(retentionGuardSchema.parse({})),
   })
   .superRefine((c, ctx) => {
+    const regions = c.provider.kind === 'aws' ? c.provider.regions : [];
+    if (c.fleet.routing.byRegion && c.provider.kind !== 'aws') {
+      ctx.addIssue({ code: 'custom', path: ['fleet', 'routing', 'byRegion'], message: 'routing by region needs provider kind "aws" (local volumes have no region)' });
+    }
+    c.fleet.worker.regions?.forEach((r, i) => {
+      if (!regions.includes(r)) ctx.addIssue({ code: 'custom', path: ['fleet', 'worker', 'regions', i], message: `${r} is not in provider.regions (${regions.join(', ') || 'none'})` });
+    });
     const seen = new Set<string>();
     c.policies.forEach((p, i) => {
       if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'name'], message: `duplicate policy name ${p.name}` });

@@ -10,3 +10,4 @@ export * from './redis-keys.js';
 export * from './logger.js';
 export * from './audit.js';
 export * from './job-options.js';
+export * from './fleet-queues.js';

@@ -23,6 +23,11 @@ export const volumeJobSchema = z.strictObject({
    * Absent in an archive job that is a flow's parent (enqueued before chains): its child's result names it.
    */
   snapshotRef: id.optional(),
+  /**
+   * The volume's region, when the fleet routes jobs by region: the queue each job of the chain
+   * goes to (stageQueue). Absent: the stage's own queue.
+   */
+  region: z.string().regex(/^[a-z0-9-]{1,64}$/).optional(),
 });
 
 export const snapshotJobSchema = volumeJobSchema;

@@ -27,6 +27,8 @@ export interface DiscoveredVolume {
   sizeBytes: number;
   /** The instances the volume is attached to, where the provider knows (AWS). */
   instanceIds?: string[];
+  /** Where the volume lives, for providers with regions (AWS): jobs may be routed by it. */
+  region?: string;
 }
 
 /** A provider snapshot: opaque to the fleet, meaningful to the provider that made it. */
@@ -152,4 +154,12 @@ export interface VolumeProvider {
 
   /** Scratch copies for restore drills (`drill.target: provider`). Absent: the provider makes none. */
   readonly scratch?: ScratchTargets;
+
+  /**
+   * A job's word on where a volume lives (the region the planner discovered it in, carried by
+   * jobs routed by region), so the provider asks there first instead of looking for it in every
+   * region. A hint, not a fact: a volume not found there is still looked for elsewhere.
+   * Absent: the provider's volumes have no region.
+   */
+  noteRegion?(volumeId: string, region: string): void;
 }

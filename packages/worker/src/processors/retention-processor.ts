@@ -92,7 +92,7 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
         deps.log.info({ jobId: job.id, volume: data.volumeId, retained: removal.retained.length, until }, 'retention kept snapshots still under Object Lock retention');
       }
       const retention = policy.retention;
-      tier = await applySnapshotTier({ provider, clock: deps.clock, log: deps.log, archiveJobState: deps.archiveJobState }, { ...policy, retention }, data.volumeId, entries, job.id, guard, newest);
+      tier = await applySnapshotTier({ provider, clock: deps.clock, log: deps.log, archiveJobState: (id) => deps.archiveJobState(id, data.region) }, { ...policy, retention }, data.volumeId, entries, job.id, guard, newest);
     }
     const replication = await replicateVolume(deps, policy, repo, pool, data.volumeId, job.id);
     let pruned = false;

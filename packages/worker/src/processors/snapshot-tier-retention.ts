@@ -18,7 +18,8 @@ import { snapshotTierRemovals } from './tier-plans.js';
 export const HELD_CHANGE_UNCONFIRMED = 'the retention change that drops it deletes more than retentionGuard.maxShare: held until snapfleet retention confirm';
 
 /** BullMQ's job states (Queue.getJobState); "unknown" when no such job exists. */
-export type ArchiveJobState = (jobId: string) => Promise<string>;
+/** The BullMQ state of an archive job, looked up in the queue of `region` when jobs are routed by region. */
+export type ArchiveJobState = (jobId: string, region?: string) => Promise<string>;
 
 export interface SnapshotTierDeps extends Pick<ProcessorDeps, 'provider' | 'clock' | 'log'> {
   archiveJobState: ArchiveJobState;
