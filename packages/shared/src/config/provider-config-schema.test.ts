@@ -80,6 +80,8 @@ provider:
     ['provider: { kind: aws, regions: [us-east-1], copies: [{ region: us-west-2, kmsKeyId: k, retention: { keepDaily: 0 } }] }', 'provider.copies[0].retention'],
     ['provider: { kind: aws, regions: [us-east-1], endpoints: { ec2: "not a url" } }', 'provider.endpoints.ec2'],
     ['provider: { kind: local, regions: [us-east-1] }', 'provider'],
+    ['fleet: { routing: { byRegion: true } }', 'fleet.routing.byRegion: routing by region needs provider kind "aws"'],
+    ['provider: { kind: aws, regions: [us-east-1] }\nfleet: { routing: { byRegion: true }, worker: { regions: [eu-west-1] } }', 'fleet.worker.regions[0]: eu-west-1 is not in provider.regions (us-east-1)'],
   ])('%s names the field', (text, expected) => {
     expect(errorOf(text).message).toContain(`fleet.yaml: ${expected}`);
   });
