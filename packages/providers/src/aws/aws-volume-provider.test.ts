@@ -58,6 +58,29 @@ describe('AwsVolumeProvider discovery', () => {
     expect(ref).toMatch(/^aws:eu-west-1:snap-/);
     expect(aws.ec2.callsOf('DescribeVolumes').slice(before).map((c) => c.region)).toEqual([WEST]);
   });
+
+  it('looks a volume up by id in one call per region, however many volumes the region holds', async () => {
+    const aws = createFakeAws([EAST, WEST]);
+    aws.ec2.pageSize = 2; // a filter would page through all 40 volumes of the region
+    for (let i = 0; i < 40; i++) aws.ec2.addVolume(WEST);
+    const v = aws.ec2.addVolume(WEST);
+    const ref = await aws.provider().createSnapshot(v.id, tags(), 'job-1');
+    expect(ref).toMatch(/^aws:eu-west-1:snap-/);
+    // Not in us-east-1 (InvalidVolume.NotFound), then found in eu-west-1: one call each.
+    expect(aws.ec2.callsOf('DescribeVolumes').map((c) => [c.region, c.input.VolumeIds])).toEqual([
+      [EAST, [v.id]],
+      [WEST, [v.id]],
+    ]);
+  });
+
+  it('asks a chunk of ids holding one unknown by filter, and finds the rest', async () => {
+    const aws = createFakeAws([EAST]);
+    const root = aws.ec2.addVolume(EAST);
+    const data = aws.ec2.addVolume(EAST);
+    const found = await aws.provider().discover({ ids: [root.id, 'vol-0000000000000dead', data.id] });
+    expect(found.map((x) => x.id)).toEqual([root.id, data.id].sort());
+    expect(aws.ec2.callsOf('DescribeVolumes').map((c) => (c.input.VolumeIds ? 'by id' : 'by filter'))).toEqual(['by id', 'by filter']);
+  });
 });
 
 describe('AwsVolumeProvider snapshots', () => {

@@ -5,7 +5,7 @@
  * Instance sets go through DescribeInstances first, for the volumes attached to each instance.
  */
 import { DescribeInstancesCommand, DescribeVolumesCommand, type Filter, type Tag, type Volume } from '@aws-sdk/client-ec2';
-import type { DiscoveredVolume, VolumeSelectorSpec } from '@snapfleet/shared';
+import { NotFoundError, type DiscoveredVolume, type VolumeSelectorSpec } from '@snapfleet/shared';
 import { globMatches } from '@snapfleet/shared/config';
 import { ec2Send, type Ec2Api } from './ec2-api.js';
 import { allPages, EC2_PAGE_SIZE } from './ec2-pages.js';
@@ -57,12 +57,29 @@ export async function describeVolumes(api: Ec2Api, region: string, filters: Filt
   return volumes.filter((v) => USABLE_STATES.has(v.State ?? '')).map((v) => toEc2Volume(v, region));
 }
 
-/** Volumes of `region` with one of `ids`, asked in chunks of FILTER_VALUES_MAX. */
+/**
+ * Volumes of `region` with one of `ids`, in chunks of FILTER_VALUES_MAX. Asked by `VolumeIds`: EC2
+ * looks those up directly, one call per chunk, while a `volume-id` filter is applied page by page
+ * after reading, so a filtered lookup of one volume pages through every volume of the region (a
+ * call per page: 4 calls per lookup in a region of 2,000 volumes). `VolumeIds` fails the whole
+ * call when one id is unknown in this region (another region's volume, a deleted one); that
+ * chunk is then asked again by filter, which passes over unknown ids.
+ */
 export async function describeVolumesById(api: Ec2Api, region: string, ids: readonly string[], extra: Filter[] = []): Promise<Ec2Volume[]> {
   const out: Ec2Volume[] = [];
   for (let i = 0; i < ids.length; i += FILTER_VALUES_MAX) {
     const chunk = ids.slice(i, i + FILTER_VALUES_MAX);
-    out.push(...(await describeVolumes(api, region, [{ Name: 'volume-id', Values: chunk }, ...extra], `DescribeVolumes ${chunk.join(',')}`)));
+    const what = `DescribeVolumes ${chunk.join(',')}`;
+    try {
+      const res = await ec2Send(api, region, 'describe', what, (client, abortSignal) =>
+        client.send(new DescribeVolumesCommand({ VolumeIds: [...chunk], Filters: extra.length ? extra : undefined }), { abortSignal }),
+      );
+      out.push(...(res.Volumes ?? []).filter((v) => USABLE_STATES.has(v.State ?? '')).map((v) => toEc2Volume(v, region)));
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      // One unknown id: a single-id chunk is simply not here; a longer one is asked by filter.
+      if (chunk.length > 1) out.push(...(await describeVolumes(api, region, [{ Name: 'volume-id', Values: chunk }, ...extra], what)));
+    }
   }
   return out;
 }
