@@ -30,7 +30,9 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
       config: (f) =>
         fleetConfig(f, {
           // Short job locks: a job whose worker lost its lock in the failover is taken over within seconds.
-          fleet: { redis: { sentinels: group.sentinelNodes, name: group.masterName }, worker: { codecThreads: 1, shutdownTimeout: '5s', lockDuration: '5s', stalledInterval: '2s' }, jobs: { attempts: 5, backoff: '500ms' } },
+          // Eight attempts from 500 ms span about a minute of backoff: calls that fail while the
+          // sentinels elect a new primary (seconds on a loaded machine) must not use them all up.
+          fleet: { redis: { sentinels: group.sentinelNodes, name: group.masterName }, worker: { codecThreads: 1, shutdownTimeout: '5s', lockDuration: '5s', stalledInterval: '2s' }, jobs: { attempts: 8, backoff: '500ms' } },
           // Never fires during the test: the slots are the three backup-now runs.
           policy: { schedules: [{ cron: '0 0 1 1 *' }] },
         }),
@@ -120,7 +122,7 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
     await waitOrDescribe('every flow', async () => {
       const c = await counts();
       return c !== undefined && c.unfinished === 0 && c.completed >= expected;
-    }, 90_000, 500);
+    }, 150_000, 500);
     for (const p of procs.splice(0)) {
       const r = await stopFleet(p);
       expect(r.stderr, 'no process crashed').not.toMatch(/uncaught|unhandled/i);
@@ -134,5 +136,5 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
       }
     }
     expect(snapshots.length).toBe(expected);
-  }, 110_000);
+  }, 240_000);
 });
