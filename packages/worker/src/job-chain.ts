@@ -12,9 +12,14 @@
  * volume at the tick. Flows still queued from before run as they were: a job adding an id that
  * exists adds nothing.
  */
-import type { Queue } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
 import type { FleetConfig } from '@snapfleet/shared/config';
 import { QUEUE, stageQueue, volumeJobId, workJobOptions, type VolumeJob } from '@snapfleet/shared/jobs';
+
+/** What the chain needs of a BullMQ Queue: adding a job (what `add` returns is not used). */
+export interface JobAdder {
+  add(name: string, data: VolumeJob, opts: JobsOptions): Promise<unknown>;
+}
 
 export interface JobChain {
   /** Adds the archive job of the snapshot job `payload`, for the provider snapshot `snapshotRef`. */
@@ -27,7 +32,7 @@ export interface JobChain {
  * `queue(name)` gives the queue of that name (archive, retention, or a region's: the next job goes
  * where the one before it came from, `stageQueue` of the payload's region).
  */
-export function createJobChain(queue: (name: string) => Pick<Queue, 'add'>, config: () => FleetConfig): JobChain {
+export function createJobChain(queue: (name: string) => JobAdder, config: () => FleetConfig): JobChain {
   // The stage-independent part of a payload: what the next job is about.
   const base = (p: VolumeJob): VolumeJob => ({ v: 1, policy: p.policy, volumeId: p.volumeId, slot: p.slot, repository: p.repository, ...(p.region ? { region: p.region } : {}) });
   return {
