@@ -56,20 +56,20 @@ describe('alert processor', () => {
   });
 
   it('alerts a breach once, then its recovery once, and keeps the state between checks', async () => {
-    const process = createAlertProcessor(depsOf());
+    const run = createAlertProcessor(depsOf());
     // Covered for three days and never archived: past a daily schedule's RPO.
     await recorder.discovered('p', ['v'], new Date(nowMs - 72 * HOUR));
-    expect(await process(job('check'))).toEqual({ volumes: 1, sent: 1 });
+    expect(await run(job('check'))).toEqual({ volumes: 1, sent: 1 });
     expect(sent.map((a) => [a.event, a.policy, a.volumeId])).toEqual([['rpo-breached', 'p', 'v']]);
     expect(sent[0]!.summary).toMatch(/^p\/v: no recovery point/);
     expect(JSON.parse((await redis.hget(alertStateKey(prefix), JSON.stringify(['p', 'v'])))!)).toMatchObject({ state: 'breached', alerted: true });
 
     nowMs += 60_000;
-    expect(await process(job('check'))).toEqual({ volumes: 1, sent: 0 });
+    expect(await run(job('check'))).toEqual({ volumes: 1, sent: 0 });
 
     await recorder.archived('p', 'v', { time: new Date(nowMs - HOUR).toISOString(), id: 'snap-1', repository: 'main' });
     nowMs += 60_000;
-    expect(await process(job('check'))).toEqual({ volumes: 1, sent: 1 });
+    expect(await run(job('check'))).toEqual({ volumes: 1, sent: 1 });
     expect(sent.map((a) => a.event)).toEqual(['rpo-breached', 'rpo-recovered']);
     expect(sent[1]!.details).toMatchObject({ state: 'ok', recoveryPoint: new Date(nowMs - 60_000 - HOUR).toISOString() });
   });
@@ -88,9 +88,9 @@ describe('alert processor', () => {
   });
 
   it('delivers an alert to its target, by URL or by the environment variable named', async () => {
-    const process = createAlertProcessor(depsOf());
-    expect(await process(job('deliver', { v: 1, target: 'ops', alert }))).toEqual({ target: 'ops', event: 'job-failed' });
-    expect(await process(job('deliver', { v: 1, target: 'chat', alert }))).toEqual({ target: 'chat', event: 'job-failed' });
+    const run = createAlertProcessor(depsOf());
+    expect(await run(job('deliver', { v: 1, target: 'ops', alert }))).toEqual({ target: 'ops', event: 'job-failed' });
+    expect(await run(job('deliver', { v: 1, target: 'chat', alert }))).toEqual({ target: 'chat', event: 'job-failed' });
     expect(delivered).toEqual([
       { target: { name: 'ops', kind: 'webhook', url: 'https://alerts.example/hook' }, alert },
       { target: { name: 'chat', kind: 'slack', url: 'https://chat.example/in' }, alert },
@@ -98,10 +98,10 @@ describe('alert processor', () => {
   });
 
   it('fails for good on an unknown target, an unset URL variable or an unknown job, and lets a failed send be retried', async () => {
-    const process = createAlertProcessor(depsOf({ env: {} }));
-    await expect(process(job('deliver', { v: 1, target: 'gone', alert }))).rejects.toThrow(/alert target gone is not in this worker's configuration/);
-    await expect(process(job('deliver', { v: 1, target: 'chat', alert }))).rejects.toThrow(/environment variable CHAT_URL is not set/);
-    await expect(process(job('shout'))).rejects.toBeInstanceOf(PermanentError);
+    const run = createAlertProcessor(depsOf({ env: {} }));
+    await expect(run(job('deliver', { v: 1, target: 'gone', alert }))).rejects.toThrow(/alert target gone is not in this worker's configuration/);
+    await expect(run(job('deliver', { v: 1, target: 'chat', alert }))).rejects.toThrow(/environment variable CHAT_URL is not set/);
+    await expect(run(job('shout'))).rejects.toBeInstanceOf(PermanentError);
     const refused = new Error('connect ECONNREFUSED');
     const failing = createAlertProcessor(depsOf({ send: async () => Promise.reject(refused) }));
     // Not an engine error: the queue retries it with backoff.

@@ -87,10 +87,10 @@ const counter = async (metrics: ReturnType<typeof createFleetMetrics>, name: str
 describe('snapshot processor', () => {
   it('snapshots the volume tagged with policy, slot and the policy tags, once per job id, and adds the archive job', async () => {
     const { provider, deps, calls } = await world();
-    const process = createSnapshotProcessor(deps);
+    const run = createSnapshotProcessor(deps);
     const job = fakeJob(payload(5), 'snapshot-p-v-1');
-    const first = await process(job.asJob);
-    const again = await process(job.asJob);
+    const first = await run(job.asJob);
+    const again = await run(job.asJob);
     expect(first).toEqual({ ref: expect.any(String), volumeId: 'v' });
     expect(again).toEqual(first);
     const listed = await provider.listSnapshots('v', []);
@@ -110,10 +110,10 @@ describe('snapshot processor', () => {
 
   it('fails for good on a snapshot the provider failed, an unknown policy or a malformed payload', async () => {
     const { deps, calls } = await world(configOf(), { initialState: 'error' });
-    const process = createSnapshotProcessor(deps);
-    await expect(process(fakeJob(payload(5)).asJob)).rejects.toThrow(PermanentError);
-    await expect(process(fakeJob(payload(5, { policy: 'gone' })).asJob)).rejects.toThrow(/policy gone is not in this worker's configuration/);
-    await expect(process(fakeJob({ v: 1, policy: 'p' }).asJob)).rejects.toThrow(UnrecoverableError);
+    const run = createSnapshotProcessor(deps);
+    await expect(run(fakeJob(payload(5)).asJob)).rejects.toThrow(PermanentError);
+    await expect(run(fakeJob(payload(5, { policy: 'gone' })).asJob)).rejects.toThrow(/policy gone is not in this worker's configuration/);
+    await expect(run(fakeJob({ v: 1, policy: 'p' }).asJob)).rejects.toThrow(UnrecoverableError);
     expect(calls).toEqual([]);
   });
 });
@@ -121,16 +121,16 @@ describe('snapshot processor', () => {
 describe('archive processor', () => {
   it('archives the named snapshot with its tags, incrementally on the second slot, reports progress and adds the retention job', async () => {
     const { repo, provider, deps, calls, metrics } = await world();
-    const process = createArchiveProcessor(deps);
+    const run = createArchiveProcessor(deps);
     const first = fakeJob(payload(4, { snapshotRef: provider.addSnapshot('v', new Date(Date.UTC(2024, 2, 4, 2)), []) }));
-    const r1 = (await process(first.asJob)) as ArchiveJobResult;
+    const r1 = (await run(first.asJob)) as ArchiveJobResult;
     expect(r1).toMatchObject({ volumeId: 'v', reused: false, readBytes: 256 * 1024 });
     expect(r1.parent).toBeUndefined();
     // The last progress report is the whole volume.
     expect(first.updateProgress).toHaveBeenLastCalledWith({ bytesDone: 256 * 1024, bytesTotal: 256 * 1024 });
 
     const second = fakeJob(payload(5, { snapshotRef: provider.addSnapshot('v', new Date(Date.UTC(2024, 2, 5, 2)), []) }));
-    const r2 = (await process(second.asJob)) as ArchiveJobResult;
+    const r2 = (await run(second.asJob)) as ArchiveJobResult;
     expect(r2).toMatchObject({ reused: false, parent: r1.snapshotId });
     const snapshots = await repo().listVolumeSnapshots('v');
     expect(snapshots.map((s) => s.id)).toEqual([r1.snapshotId, r2.snapshotId]);
@@ -142,11 +142,11 @@ describe('archive processor', () => {
 
   it("finds its slot's snapshot on a rerun and stores nothing twice", async () => {
     const { store, provider, deps, calls } = await world();
-    const process = createArchiveProcessor(deps);
+    const run = createArchiveProcessor(deps);
     const job = fakeJob(payload(4, { snapshotRef: provider.addSnapshot('v', new Date(Date.UTC(2024, 2, 4, 2)), []) }));
-    const done = (await process(job.asJob)) as ArchiveJobResult;
+    const done = (await run(job.asJob)) as ArchiveJobResult;
     const objects = store.size;
-    expect(await process(job.asJob)).toEqual({ snapshotId: done.snapshotId, volumeId: 'v', reused: true });
+    expect(await run(job.asJob)).toEqual({ snapshotId: done.snapshotId, volumeId: 'v', reused: true });
     expect(store.size).toBe(objects);
     expect(calls).toHaveLength(2);
   });
@@ -154,10 +154,10 @@ describe('archive processor', () => {
   it("passes over a slot its policy's archive selection does not select, and still adds the retention job", async () => {
     const retention = { snapshotTier: { keepLast: 10 }, archiveTier: { keepLast: 10 }, archiveSelection: { mode: 'first-of-month' as const } };
     const { repo, provider, deps, calls, metrics } = await world(configOf({ retention }));
-    const process = createArchiveProcessor(deps);
+    const run = createArchiveProcessor(deps);
     const tagged = (d: number) => provider.addSnapshot('v', new Date(Date.UTC(2024, 2, d, 2)), [policyTag('p'), slotTag(slot(d))]);
-    expect(await process(fakeJob(payload(1, { snapshotRef: tagged(1) })).asJob)).toMatchObject({ reused: false, snapshotId: expect.any(String) });
-    const skipped = (await process(fakeJob(payload(2, { snapshotRef: tagged(2) })).asJob)) as ArchiveJobResult;
+    expect(await run(fakeJob(payload(1, { snapshotRef: tagged(1) })).asJob)).toMatchObject({ reused: false, snapshotId: expect.any(String) });
+    const skipped = (await run(fakeJob(payload(2, { snapshotRef: tagged(2) })).asJob)) as ArchiveJobResult;
     expect(skipped).toMatchObject({ skipped: true, reason: expect.stringMatching(/^first-of-month: /) });
     expect(skipped.snapshotId).toBeUndefined();
     expect(await repo().listVolumeSnapshots('v')).toHaveLength(1);
@@ -167,11 +167,11 @@ describe('archive processor', () => {
 
   it('takes the snapshot from its child job in a flow, and fails for good without one', async () => {
     const { provider, deps } = await world();
-    const process = createArchiveProcessor(deps);
+    const run = createArchiveProcessor(deps);
     const ref = provider.addSnapshot('v', new Date(Date.UTC(2024, 2, 4, 2)), []);
     const child = fakeJob(payload(4), 'archive-1', { 'bull:snapshot:1': { ref, volumeId: 'v' } });
-    expect(await process(child.asJob)).toMatchObject({ reused: false, snapshotId: expect.any(String) });
-    await expect(process(fakeJob(payload(5), 'archive-2', { 'bull:snapshot:2': { unrelated: true } }).asJob)).rejects.toThrow(/has no snapshot: it must run as the parent of a snapshot job/);
+    expect(await run(child.asJob)).toMatchObject({ reused: false, snapshotId: expect.any(String) });
+    await expect(run(fakeJob(payload(5), 'archive-2', { 'bull:snapshot:2': { unrelated: true } }).asJob)).rejects.toThrow(/has no snapshot: it must run as the parent of a snapshot job/);
   });
 
   it('fails with the provider error for a snapshot it cannot read, and adds no retention job', async () => {
