@@ -17,7 +17,7 @@ describe('fleet metrics', () => {
   it('sends what jobs added up in one go, within a second, and the rest on flush', async () => {
     await redis.ping(); // connected before the clock is faked
     // The send is a setTimeout, faked here. A read on the same connection is answered after
-    // the write the timer issued, so nothing needs to wait for it.
+    // the write the timer started, so nothing needs to wait for it.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     onTestFinished(() => void vi.useRealTimers());
     const m = createFleetMetrics(redis, prefix);
