@@ -1,7 +1,7 @@
 /** The fleet-wide counters against real Redis: added up in memory, sent together once a second or on flush. */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { fleetMetricsKey } from '@snapfleet/shared/jobs';
 import { createFleetMetrics, FLEET_METRICS_FLUSH_MS, readFleetMetrics } from './fleet-metrics.js';
 
@@ -15,13 +15,19 @@ afterAll(async () => {
 
 describe('fleet metrics', () => {
   it('sends what jobs added up in one go, within a second, and the rest on flush', async () => {
+    await redis.ping(); // connected before the clock is faked
+    // The send is a setTimeout, faked here. A read on the same connection is answered after
+    // the write the timer started, so nothing needs to wait for it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => void vi.useRealTimers());
     const m = createFleetMetrics(redis, prefix);
     m.jobFinished('snapshot', 'completed', 1500);
     m.jobFinished('snapshot', 'completed', 500);
     m.jobFinished('archive', 'failed', undefined);
     m.archived({ readBytes: 10, newBytes: 4, storedBytes: 2 });
+    await vi.advanceTimersByTimeAsync(FLEET_METRICS_FLUSH_MS - 1);
     expect(await redis.exists(fleetMetricsKey(prefix))).toBe(0);
-    await new Promise((r) => setTimeout(r, FLEET_METRICS_FLUSH_MS + 200));
+    await vi.advanceTimersByTimeAsync(1);
     const sent = await readFleetMetrics(redis, prefix);
     expect(sent.jobsCompleted).toEqual({ snapshot: 2 });
     expect(sent.jobsFailed).toEqual({ archive: 1 });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { NotFoundError } from '@snapfleet/shared';
 import { randomData } from '@snapfleet/shared/testing';
 import { FolderBlobStore } from './folder-blob-store.js';
@@ -59,12 +59,20 @@ describe('ReadHandles', () => {
     handles.closeIdle();
   });
 
-  it('closes every handle after a quiet spell', async () => {
-    const handles = new ReadHandles(4, 20);
+  it('closes every handle after a quiet spell, which each read starts again', async () => {
+    // The spell is a setTimeout, faked here; the file reads are real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => void vi.useRealTimers());
+    const handles = new ReadHandles(4, 1_000);
     const [a] = await files(1);
     await read4(handles, a!.path);
     await unlink(a!.path);
-    await new Promise((r) => setTimeout(r, 80));
+    // Reads 900 ms apart keep the handle (opened before the unlink) open past the first second.
+    for (let i = 0; i < 2; i++) {
+      await vi.advanceTimersByTimeAsync(900);
+      expect((await read4(handles, a!.path)).bytes).toBe(hex(a!.data));
+    }
+    await vi.advanceTimersByTimeAsync(1_000);
     await expect(read4(handles, a!.path)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
