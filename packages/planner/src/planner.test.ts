@@ -84,6 +84,26 @@ describe('planner', () => {
     expect([...recorded.covered.get('web')!.since.keys()].sort()).toEqual(['a', 'b']);
   });
 
+  it("puts a volume's snapshot job in its region's queue when the fleet routes by region", async () => {
+    const regions: Record<string, string> = { a: 'us-east-1', b: 'eu-west-1' };
+    // The memory provider's volumes, each placed in a region as the AWS provider's discovery places them.
+    class RegionalProvider extends MemoryVolumeProvider {
+      override async discover(selector: Parameters<MemoryVolumeProvider['discover']>[0]) {
+        return (await super.discover(selector)).map((v) => ({ ...v, region: regions[v.id]! }));
+      }
+    }
+    const routed = configOf({ provider: { kind: 'aws', regions: ['us-east-1', 'eu-west-1'] }, fleet: { routing: { byRegion: true } } });
+    const { queue, start } = setUp(routed, new RegionalProvider({ a: volume(['web']), b: volume(['web']) }, { clock }));
+    const planner = start();
+    await planner.start();
+    const enqueued = await planner.enqueuePolicy('web', SLOT);
+    expect(enqueued.map((e) => [e.volumeId, e.region])).toEqual([['a', 'us-east-1'], ['b', 'eu-west-1']]);
+    const east = await queue('snapshot-us-east-1').getJobs(['waiting']);
+    expect(east.map((j) => j.data)).toEqual([{ v: 1, policy: 'web', volumeId: 'a', slot: SLOT, repository: 'main', region: 'us-east-1' }]);
+    expect((await queue('snapshot-eu-west-1').getJobs(['waiting'])).map((j) => j.data.volumeId)).toEqual(['b']);
+    expect(await queue('snapshot').getJobs(['waiting'])).toEqual([]);
+  });
+
   it('enqueues only the volumes asked for, and refuses a volume or a policy it does not cover', async () => {
     const { prefix, queue, start } = setUp();
     const planner = start();
