@@ -136,7 +136,8 @@ export function redisConnectionSpec(section: RedisConfig | undefined, url: strin
 export function parseRedisUrl(url: string): RedisConnectionSpec {
   const m = /^(redis|rediss|redis\+sentinel|rediss\+sentinel|redis\+cluster|rediss\+cluster):\/\/(?:([^@/]*)@)?([^/?#]*)(\/[^?#]*)?$/.exec(url);
   if (!m) throw new Error(`expected redis://, rediss://, redis+sentinel:// or redis+cluster://, got ${redactUrl(url)}`);
-  const [, scheme, userinfo, hosts, path] = m as unknown as [string, string, string | undefined, string, string | undefined];
+  // Groups 1 and 3 always take part in a match: the defaults only satisfy the index types.
+  const [, scheme = '', userinfo, hosts = '', path] = m;
   const auth: RedisAuth = { ...(scheme.startsWith('rediss') ? { tls: true } : {}) };
   if (userinfo) {
     const colon = userinfo.indexOf(':');
