@@ -5,7 +5,7 @@
  * instead of building their own.
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { describeRedis, ioredisClusterOptions, ioredisOptions, type RedisConnectionSpec, type RedisRole } from '@snapfleet/shared/config';
+import { describeRedis, ioredisClusterOptions, ioredisOptions, redisRoleOptions, type RedisConnectionSpec, type RedisRole } from '@snapfleet/shared/config';
 
 /**
  * What BullMQ's `connection` option takes: ioredis options (as BullMQ types them, an open record)
@@ -82,15 +82,14 @@ export function createRedisConnector(spec: RedisConnectionSpec): RedisConnector 
  */
 export function asRedisConnector(connection: RedisConnector | RedisOptions): RedisConnector {
   if (isConnector(connection)) return connection;
-  const roleOptions = (role?: RedisRole): RedisOptions => (role === 'worker' ? { maxRetriesPerRequest: null } : role === 'producer' ? { enableOfflineQueue: false } : {});
   const spec: RedisConnectionSpec = connection.sentinels?.length
     ? { mode: 'sentinel', sentinels: connection.sentinels.map((n) => ({ host: n.host ?? '127.0.0.1', port: n.port ?? 26_379 })), name: connection.name ?? '', auth: {}, sentinel: {} }
     : { mode: 'standalone', node: { host: connection.host ?? '127.0.0.1', port: connection.port ?? 6379 }, auth: {} };
   return {
     spec,
     description: describeRedis(spec),
-    client: (role, overrides = {}) => new Redis({ ...connection, ...roleOptions(role), ...overrides }),
-    bullmq: (role) => ({ ...connection, ...roleOptions(role) }),
+    client: (role, overrides = {}) => new Redis({ ...connection, ...redisRoleOptions(role), ...overrides }),
+    bullmq: (role) => ({ ...connection, ...redisRoleOptions(role) }),
     close: async () => {},
   };
 }
