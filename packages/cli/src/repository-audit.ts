@@ -110,7 +110,7 @@ interface FleetTarget {
 async function fleetFor(ctx: CliContext, opts: FleetAuditOptions): Promise<FleetTarget | undefined> {
   if (opts.config === undefined && !ctx.env.REDIS_URL) return undefined;
   // Loaded only here: the fleet's modules cost a repository command start-up time.
-  const { checkedPrefix, loadFleetConfig, redisConnection } = await import('./commands/fleet-common.js');
+  const [{ checkedPrefix }, { loadFleetConfig }, { redisConnection }] = await Promise.all([import('./fleet/fleet-options.js'), import('./fleet/fleet-config-file.js'), import('./fleet/fleet-redis.js')]);
   const { fleetKeyPrefix } = await import('@snapfleet/shared/config');
   const config = opts.config === undefined ? undefined : await loadFleetConfig(opts.config, ctx.env);
   const connector = redisConnection(ctx, config);

@@ -74,14 +74,14 @@ export class MemoryVolumeProvider {
 }
 
 /**
- * The CLI's fleet logger (packages/cli/src/commands/fleet-common.ts: pino, level info, the same
+ * The CLI's fleet logger (packages/cli/src/fleet/fleet-logger.ts: pino, level info, the same
  * base and redaction), writing each line synchronously like its stderr writes on Linux, here to a
  * file instead of a terminal. close() closes the file.
  */
 export async function fileLogger(pino, path, bindings) {
   const fd = openSync(path, 'w');
   // As the CLI writes its logs: lines gathered for up to LOG_FLUSH_MS and written together.
-  const [{ lineBuffer }, { LOG_FLUSH_MS }] = await Promise.all([import('../../../packages/cli/dist/line-buffer.js'), import('../../../packages/cli/dist/commands/fleet-common.js')]);
+  const [{ lineBuffer }, { LOG_FLUSH_MS }] = await Promise.all([import('../../../packages/cli/dist/line-buffer.js'), import('../../../packages/cli/dist/fleet/fleet-logger.js')]);
   const buffer = lineBuffer((s) => writeSync(fd, s), LOG_FLUSH_MS);
   const log = pino(
     { level: 'info', base: { pid: undefined, hostname: os.hostname(), ...bindings }, redact: { paths: ['password', '*.password', 'token', '*.token', 'auth', '*.auth'], censor: '[redacted]' } },

@@ -71,7 +71,12 @@ async function repositoryEntries(opts: AuditOptions, limit: number, ctx: CliCont
 
 /** The fleet's stream; its client is loaded only here (a repository's trail needs none). */
 async function fleetEntries(opts: AuditOptions & { config: string }, limit: number, ctx: CliContext): Promise<Listed[]> {
-  const [{ readAudit }, { fleetPrefix, loadFleetConfig, redisConnection }] = await Promise.all([import('@snapfleet/providers/fleet'), import('./fleet-common.js')]);
+  const [{ readAudit }, { fleetPrefix }, { loadFleetConfig }, { redisConnection }] = await Promise.all([
+    import('@snapfleet/providers/fleet'),
+    import('../fleet/fleet-options.js'),
+    import('../fleet/fleet-config-file.js'),
+    import('../fleet/fleet-redis.js'),
+  ]);
   const config = await loadFleetConfig(opts.config, ctx.env);
   const connector = redisConnection(ctx, config);
   const prefix = fleetPrefix(opts, config, connector);

@@ -8,7 +8,11 @@ import { isSnapfleetError } from '@snapfleet/shared';
 import { createPlanner } from '@snapfleet/planner';
 import { slotFromTime } from '@snapfleet/shared/jobs';
 import type { CliContext } from '../context.js';
-import { fleetLogger, fleetPrefix, loadFleetConfig, redisConnection, sharedLimitProviders, withFleetOptions, type FleetOptions } from './fleet-common.js';
+import { loadFleetConfig } from '../fleet/fleet-config-file.js';
+import { fleetLogger } from '../fleet/fleet-logger.js';
+import { fleetPrefix, withFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
+import { sharedLimitProviders } from '../fleet/fleet-provider.js';
+import { redisConnection } from '../fleet/fleet-redis.js';
 import { createAuditRecorder } from '../audit-recorder.js';
 
 export function registerBackupNow(program: Command, ctx: CliContext): void {

@@ -13,7 +13,7 @@ import { isSnapfleetError } from '@snapfleet/shared';
 import { isSecret, type FleetConfig } from '@snapfleet/shared/config';
 import type { FleetLogger } from '@snapfleet/shared/jobs';
 import type { CliContext } from '../context.js';
-import { loadFleetConfig } from './fleet-common.js';
+import { loadFleetConfig } from '../fleet/fleet-config-file.js';
 import type { AuditRecorder } from '../audit-recorder.js';
 
 export interface ConfigReloader {

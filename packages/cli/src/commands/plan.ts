@@ -15,7 +15,8 @@ import { storeWarning, type CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { policyPlanInput, repositoryFactsReader } from '../plan-inputs.js';
 import { planJson, planText, type PolicyPlan } from '../plan-report.js';
-import { fleetProvider, loadFleetConfig } from './fleet-common.js';
+import { loadFleetConfig } from '../fleet/fleet-config-file.js';
+import { fleetProvider } from '../fleet/fleet-provider.js';
 
 interface PlanOptions {
   config: string;

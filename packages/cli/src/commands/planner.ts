@@ -8,7 +8,13 @@ import { watchFile, unwatchFile } from 'node:fs';
 import type { Command } from 'commander';
 import { createPlanner } from '@snapfleet/planner';
 import type { CliContext } from '../context.js';
-import { fleetLogger, fleetPrefix, loadFleetConfig, sharedLimitProviders, redisConnection, startEndpoints, untilInterrupted, withEndpointOption, withFleetOptions, type FleetOptions } from './fleet-common.js';
+import { loadFleetConfig } from '../fleet/fleet-config-file.js';
+import { startEndpoints, withEndpointOption } from '../fleet/fleet-endpoints.js';
+import { fleetLogger } from '../fleet/fleet-logger.js';
+import { fleetPrefix, withFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
+import { sharedLimitProviders } from '../fleet/fleet-provider.js';
+import { redisConnection } from '../fleet/fleet-redis.js';
+import { untilInterrupted } from '../fleet/until-interrupted.js';
 import { reloadConfigOnSignal } from './config-reload.js';
 import { createAuditRecorder } from '../audit-recorder.js';
 

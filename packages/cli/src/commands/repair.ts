@@ -41,7 +41,7 @@ async function blockSources(opts: SnapshotRepairFlags, ctx: CliContext): Promise
   }
   if (opts.config) {
     // Loaded only here: the fleet's modules (the AWS SDK among them) cost start-up time.
-    const { fleetProvider, loadFleetConfig } = await import('./fleet-common.js');
+    const [{ fleetProvider }, { loadFleetConfig }] = await Promise.all([import('../fleet/fleet-provider.js'), import('../fleet/fleet-config-file.js')]);
     const provider = fleetProvider(await loadFleetConfig(opts.config, ctx.env));
     return async (entry) => {
       const ref = entry.snapshot.sourceRef;

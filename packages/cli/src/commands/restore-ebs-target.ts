@@ -10,7 +10,8 @@ import { createMemoryRateLimiter, createRedisRateLimiter } from '@snapfleet/prov
 import type { EbsSnapshotTarget, LimiterMaker } from '@snapfleet/providers/aws';
 import type { CliContext } from '../context.js';
 import type { EbsDestination } from '../ebs-destination.js';
-import { loadFleetConfig, redisConnection } from './fleet-common.js';
+import { loadFleetConfig } from '../fleet/fleet-config-file.js';
+import { redisConnection } from '../fleet/fleet-redis.js';
 
 /** The fleet's default Redis key prefix (fleet.prefix in fleet.yaml). */
 const DEFAULT_PREFIX = 'snapfleet';

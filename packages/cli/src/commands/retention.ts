@@ -14,7 +14,9 @@ import { canonicalRules, parseGuardedRules, policyGuardedRules } from '@snapflee
 import { createRetentionGuardStore, type HeldChange } from '@snapfleet/providers/fleet';
 import type { CliContext } from '../context.js';
 import { createAuditRecorder } from '../audit-recorder.js';
-import { fleetPrefix, loadFleetConfig, redisConnection, withFleetOptions, type FleetOptions } from './fleet-common.js';
+import { loadFleetConfig } from '../fleet/fleet-config-file.js';
+import { fleetPrefix, withFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
+import { redisConnection } from '../fleet/fleet-redis.js';
 
 interface ConfirmOptions extends FleetOptions {
   policy: string[];

@@ -13,7 +13,10 @@ import { createRetentionGuardStore, type HeldChange } from '@snapfleet/providers
 import { createFleetRepositories } from '@snapfleet/worker';
 import { storeWarning, type CliContext } from '../context.js';
 import { complianceView, type FirstHand } from '../compliance-view.js';
-import { fleetPrefix, fleetProvider, loadFleetConfig, redisConnection, withFleetOptions, type FleetOptions } from './fleet-common.js';
+import { loadFleetConfig } from '../fleet/fleet-config-file.js';
+import { fleetPrefix, withFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
+import { fleetProvider } from '../fleet/fleet-provider.js';
+import { redisConnection } from '../fleet/fleet-redis.js';
 
 /** Failed jobs listed per queue: the newest few say what is wrong; the board shows the rest. */
 const FAILED_SHOWN = 10;

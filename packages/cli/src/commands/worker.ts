@@ -11,7 +11,13 @@ import type { CliContext } from '../context.js';
 import type { FleetConfig } from '@snapfleet/shared/config';
 import { parseIntFlag } from '../units.js';
 import { InvalidInputError } from '@snapfleet/shared';
-import { fleetLogger, fleetPrefix, loadFleetConfig, redisConnection, startEndpoints, startFleetWorker, untilInterrupted, withEndpointOption, withFleetOptions, type FleetOptions, type RunningWorker } from './fleet-common.js';
+import { loadFleetConfig } from '../fleet/fleet-config-file.js';
+import { startEndpoints, withEndpointOption } from '../fleet/fleet-endpoints.js';
+import { fleetLogger } from '../fleet/fleet-logger.js';
+import { fleetPrefix, withFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
+import { redisConnection } from '../fleet/fleet-redis.js';
+import { startFleetWorker, type RunningWorker } from '../fleet/fleet-worker-process.js';
+import { untilInterrupted } from '../fleet/until-interrupted.js';
 import { processSettingsNeedingRestart, reloadConfigOnSignal } from './config-reload.js';
 import { createAuditRecorder } from '../audit-recorder.js';
 

@@ -5,7 +5,7 @@
  * instead of building their own.
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { describeRedis, ioredisClusterOptions, ioredisOptions, type RedisConnectionSpec, type RedisRole } from '@snapfleet/shared/config';
+import { describeRedis, ioredisClusterOptions, ioredisOptions, redisRoleOptions, type RedisConnectionSpec, type RedisRole } from '@snapfleet/shared/config';
 
 /**
  * What BullMQ's `connection` option takes: ioredis options (as BullMQ types them, an open record)
@@ -37,17 +37,21 @@ export interface RedisConnector {
 
 export function createRedisConnector(spec: RedisConnectionSpec): RedisConnector {
   const shared = new Map<RedisRole, Cluster>();
-  const client = (role?: RedisRole, overrides: RedisOptions = {}): Redis => {
-    if (spec.mode !== 'cluster') return new Redis({ ...ioredisOptions(spec, role), ...overrides } as RedisOptions);
-    const { nodes, options } = ioredisClusterOptions(spec, role);
+  const clusterClient = (cluster: Extract<RedisConnectionSpec, { mode: 'cluster' }>, role?: RedisRole, overrides: RedisOptions = {}): Cluster => {
+    const { nodes, options } = ioredisClusterOptions(cluster, role);
     const { enableOfflineQueue, lazyConnect, ...perNode } = overrides;
-    const cluster = new Cluster(nodes, {
+    return new Cluster(nodes, {
       ...options,
       ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
       ...(lazyConnect !== undefined ? { lazyConnect } : {}),
       redisOptions: { ...(options.redisOptions as RedisOptions), ...perNode },
     });
-    return cluster as unknown as Redis;
+  };
+  const client = (role?: RedisRole, overrides: RedisOptions = {}): Redis => {
+    if (spec.mode !== 'cluster') return new Redis({ ...ioredisOptions(spec, role), ...overrides } as RedisOptions);
+    // The one place a Cluster passes for a Redis (see RedisConnector.client): ioredis types the two
+    // apart although a Cluster answers every command, MULTI and pipeline the fleet sends.
+    return clusterClient(spec, role, overrides) as unknown as Redis;
   };
   return {
     spec,
@@ -57,7 +61,7 @@ export function createRedisConnector(spec: RedisConnectionSpec): RedisConnector 
       if (spec.mode !== 'cluster') return ioredisOptions(spec, role);
       let cluster = shared.get(role);
       if (!cluster) {
-        cluster = client(role) as unknown as Cluster;
+        cluster = clusterClient(spec, role);
         // BullMQ's queues and workers report errors on their own 'error' events.
         cluster.on('error', () => {});
         shared.set(role, cluster);
@@ -78,15 +82,14 @@ export function createRedisConnector(spec: RedisConnectionSpec): RedisConnector 
  */
 export function asRedisConnector(connection: RedisConnector | RedisOptions): RedisConnector {
   if (isConnector(connection)) return connection;
-  const roleOptions = (role?: RedisRole): RedisOptions => (role === 'worker' ? { maxRetriesPerRequest: null } : role === 'producer' ? { enableOfflineQueue: false } : {});
   const spec: RedisConnectionSpec = connection.sentinels?.length
     ? { mode: 'sentinel', sentinels: connection.sentinels.map((n) => ({ host: n.host ?? '127.0.0.1', port: n.port ?? 26_379 })), name: connection.name ?? '', auth: {}, sentinel: {} }
     : { mode: 'standalone', node: { host: connection.host ?? '127.0.0.1', port: connection.port ?? 6379 }, auth: {} };
   return {
     spec,
     description: describeRedis(spec),
-    client: (role, overrides = {}) => new Redis({ ...connection, ...roleOptions(role), ...overrides }),
-    bullmq: (role) => ({ ...connection, ...roleOptions(role) }),
+    client: (role, overrides = {}) => new Redis({ ...connection, ...redisRoleOptions(role), ...overrides }),
+    bullmq: (role) => ({ ...connection, ...redisRoleOptions(role) }),
     close: async () => {},
   };
 }

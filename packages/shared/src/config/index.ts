@@ -35,6 +35,7 @@ export {
   fleetKeyPrefix,
   ioredisOptions,
   ioredisClusterOptions,
+  redisRoleOptions,
   describeRedis,
   type RedisConfig,
   type RedisConnectionSpec,

@@ -136,7 +136,8 @@ export function redisConnectionSpec(section: RedisConfig | undefined, url: strin
 export function parseRedisUrl(url: string): RedisConnectionSpec {
   const m = /^(redis|rediss|redis\+sentinel|rediss\+sentinel|redis\+cluster|rediss\+cluster):\/\/(?:([^@/]*)@)?([^/?#]*)(\/[^?#]*)?$/.exec(url);
   if (!m) throw new Error(`expected redis://, rediss://, redis+sentinel:// or redis+cluster://, got ${redactUrl(url)}`);
-  const [, scheme, userinfo, hosts, path] = m as unknown as [string, string, string | undefined, string, string | undefined];
+  // Groups 1 and 3 always take part in a match: the defaults only satisfy the index types.
+  const [, scheme = '', userinfo, hosts = '', path] = m;
   const auth: RedisAuth = { ...(scheme.startsWith('rediss') ? { tls: true } : {}) };
   if (userinfo) {
     const colon = userinfo.indexOf(':');
@@ -209,7 +210,7 @@ export function ioredisOptions(spec: Exclude<RedisConnectionSpec, { mode: 'clust
           // READONLY instead of failing the write.
           reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
         };
-  return { ...base, ...nodeOptions(spec.auth), ...roleOptions(role) };
+  return { ...base, ...nodeOptions(spec.auth), ...redisRoleOptions(role) };
 }
 
 /**
@@ -217,7 +218,7 @@ export function ioredisOptions(spec: Exclude<RedisConnectionSpec, { mode: 'clust
  * `redisOptions`, the role's options at both levels as ioredis reads them).
  */
 export function ioredisClusterOptions(spec: Extract<RedisConnectionSpec, { mode: 'cluster' }>, role?: RedisRole): { nodes: RedisNode[]; options: Record<string, unknown> } {
-  const { maxRetriesPerRequest, ...clusterLevel } = roleOptions(role);
+  const { maxRetriesPerRequest, ...clusterLevel } = redisRoleOptions(role);
   const { tls, ...node } = nodeOptions(spec.auth);
   return {
     nodes: spec.nodes.map((n) => ({ host: n.host, port: n.port })),
@@ -237,7 +238,8 @@ function nodeOptions(auth: RedisAuth): Record<string, unknown> {
   };
 }
 
-function roleOptions(role: RedisRole | undefined): { maxRetriesPerRequest?: null; enableOfflineQueue?: boolean } {
+/** The settings of a role's client, for every kind of connection (also ioredis options given as they are, in tests). */
+export function redisRoleOptions(role: RedisRole | undefined): { maxRetriesPerRequest?: null; enableOfflineQueue?: boolean } {
   if (role === 'worker') return { maxRetriesPerRequest: null };
   if (role === 'producer') return { enableOfflineQueue: false };
   return {};

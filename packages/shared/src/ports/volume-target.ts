@@ -8,10 +8,19 @@ export interface VolumeTarget {
   /** Where it writes, for messages. */
   readonly location: string;
 
-  /** Called once before any write with the volume's size. Rejects a device that is too small. */
+  /**
+   * Called once before any write with the volume's size. Rejects a size that is not a whole
+   * number of bytes, or a device that is too small, with InvalidInputError; a second open, or one
+   * after abort, with PermanentError.
+   */
   open(sizeBytes: number): Promise<void>;
 
-  /** Writes `data` at byte `offset`. Calls never overlap in range; they may run concurrently. */
+  /**
+   * Writes `data` at byte `offset`. Calls never overlap in range; they may run concurrently and
+   * in any order. The caller may reuse `data` once the promise resolves. A range outside the
+   * volume is rejected with InvalidInputError naming the field; a write before open or after
+   * commit or abort with PermanentError (so is zero()).
+   */
   write(offset: number, data: Uint8Array): Promise<void>;
 
   /**
@@ -20,9 +29,12 @@ export interface VolumeTarget {
    */
   zero(offset: number, length: number): Promise<void>;
 
-  /** Flushes to stable storage and publishes the result (rename into place). */
+  /**
+   * Flushes to stable storage and publishes the result (rename into place). Before it nothing is
+   * published, except where the target writes in place (a device).
+   */
   commit(): Promise<void>;
 
-  /** Discards partial output. Idempotent; safe after a failed open. */
+  /** Discards partial output. Idempotent; safe before open and after a failed open; after commit it changes nothing. */
   abort(): Promise<void>;
 }

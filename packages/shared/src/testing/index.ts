@@ -25,6 +25,12 @@ export {
   type VolumeSourceFixture,
 } from './volume-source-conformance.js';
 export {
+  describeVolumeTargetConformance,
+  type VolumeTargetConformanceOptions,
+  type VolumeTargetFactory,
+  type VolumeTargetFixture,
+} from './volume-target-conformance.js';
+export {
   conformanceVolumes,
   describeVolumeProviderConformance,
   type ConformanceVolumeSpec,

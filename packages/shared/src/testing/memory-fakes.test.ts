@@ -6,6 +6,7 @@ import { MemoryBlobStore } from './memory-blob-store.js';
 import { MemoryVolumeSource } from './memory-volume-source.js';
 import { MemoryVolumeTarget } from './memory-volume-target.js';
 import { describeVolumeSourceConformance } from './volume-source-conformance.js';
+import { describeVolumeTargetConformance } from './volume-target-conformance.js';
 
 const noCleanup = async (): Promise<void> => {};
 
@@ -21,6 +22,15 @@ describeVolumeSourceConformance('MemoryVolumeSource', async (content) => ({
   source: new MemoryVolumeSource(content, { blockSize: 1024 * 1024 }),
   cleanup: noCleanup,
 }));
+
+describeVolumeTargetConformance(
+  'MemoryVolumeTarget',
+  async (sizeBytes) => {
+    const target = new MemoryVolumeTarget({ capacityBytes: sizeBytes });
+    return { target, readBack: async (size) => (target.state === 'committed' ? target.data.slice(0, size) : undefined), cleanup: noCleanup };
+  },
+  { fixedCapacity: true },
+);
 
 describe('FaultyBlobStore', () => {
   const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);

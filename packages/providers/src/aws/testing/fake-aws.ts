@@ -7,8 +7,9 @@
 import { AwsVolumeProvider, type AwsVolumeProviderOptions } from '../aws-volume-provider.js';
 import { EbsSnapshotSource } from '../ebs-snapshot-source.js';
 import type { Ec2Api } from '../ec2-api.js';
-import { FakeEbsWorld, type RecordingLimiter } from './fake-ebs.js';
+import { FakeEbsWorld } from './fake-ebs.js';
 import { FakeEc2World } from './fake-ec2.js';
+import type { RecordingLimiter } from './recording-limiter.js';
 
 export interface FakeAws {
   ec2: FakeEc2World;

@@ -19,9 +19,7 @@ import {
   type GetSnapshotBlockCommandOutput,
 } from '@aws-sdk/client-ebs';
 import type { AwsStub } from 'aws-sdk-client-mock';
-import type { FakeEbsWorld, FakeSnapshot } from './fake-ebs.js';
-
-export type FakeEbsCommand = 'ListSnapshotBlocks' | 'ListChangedBlocks' | 'GetSnapshotBlock' | 'StartSnapshot' | 'PutSnapshotBlock' | 'CompleteSnapshot';
+import type { FakeEbsCommand, FakeEbsState, FakeSnapshot } from './fake-ebs-state.js';
 
 const meta = (status: number) => ({ httpStatusCode: status, requestId: 'fake-request-id', attempts: 1, totalRetryDelay: 0 });
 
@@ -34,7 +32,7 @@ function invalid(message: string, reason: ValidationExceptionReason): Validation
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stub's input/output types vary per command
-export function installFakeEbsHandlers(stub: AwsStub<any, any, any>, world: FakeEbsWorld): void {
+export function installFakeEbsHandlers(stub: AwsStub<any, any, any>, world: FakeEbsState): void {
   const enter = (command: FakeEbsCommand) => {
     world.calls.set(command, world.callCount(command) + 1);
     const left = world.throttled.get(command) ?? 0;
@@ -156,7 +154,7 @@ interface PageInput {
 }
 
 /** One page of `indexes`, preceded by `world.emptyPages` empty pages that carry a NextToken. */
-function pageOf(world: FakeEbsWorld, indexes: number[], input: PageInput) {
+function pageOf(world: FakeEbsState, indexes: number[], input: PageInput) {
   let start = input.StartingBlockIndex ?? 0;
   let empties = world.emptyPages;
   if (input.NextToken !== undefined) {

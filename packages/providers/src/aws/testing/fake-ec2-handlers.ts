@@ -21,9 +21,7 @@ import {
   type TagSpecification,
 } from '@aws-sdk/client-ec2';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
-import { FAKE_ACCOUNT, type FakeEc2Snapshot, type FakeEc2World } from './fake-ec2.js';
-
-export type FakeEc2Command = 'DescribeVolumes' | 'DescribeInstances' | 'DescribeSnapshots' | 'CreateSnapshot' | 'CreateSnapshots' | 'CopySnapshot' | 'DeleteSnapshot';
+import { FAKE_ACCOUNT, type FakeEc2Command, type FakeEc2Snapshot, type FakeEc2State } from './fake-ec2-state.js';
 
 function ec2Error(name: string, message: string, status = 400): EC2ServiceException {
   return new EC2ServiceException({ name, message, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, requestId: 'fake-request-id' } });
@@ -60,7 +58,7 @@ function fromSpecs(specs: TagSpecification[] | undefined): Record<string, string
 }
 
 /** A page of `items` after `token`; the token encodes the offset and the empty pages still due. */
-function page<T>(world: FakeEc2World, items: T[], token: string | undefined, maxResults: number | undefined): { items: T[]; NextToken?: string | undefined } {
+function page<T>(world: FakeEc2State, items: T[], token: string | undefined, maxResults: number | undefined): { items: T[]; NextToken?: string | undefined } {
   const state = token ? (JSON.parse(Buffer.from(token, 'base64').toString()) as { at: number; empty: number }) : { at: 0, empty: world.emptyPages };
   const encode = (at: number, empty: number) => Buffer.from(JSON.stringify({ at, empty })).toString('base64');
   if (state.empty > 0 && state.at < items.length) return { items: [], NextToken: encode(state.at, state.empty - 1) };
@@ -88,7 +86,7 @@ function snapshotShape(s: FakeEc2Snapshot): Snapshot {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one handler function per command, each with its own input type
 type Handler = (input: any) => unknown;
 
-export function installFakeEc2Handlers(stub: AwsClientStub<EC2Client>, world: FakeEc2World, region: string): void {
+export function installFakeEc2Handlers(stub: AwsClientStub<EC2Client>, world: FakeEc2State, region: string): void {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- command classes differ in input type
   const on = (command: FakeEc2Command, ctor: any, handler: Handler) =>
     stub.on(ctor).callsFake(async (input: Record<string, unknown>) => {

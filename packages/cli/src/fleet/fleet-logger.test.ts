@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CliContext } from '../context.js';
-import { fleetLogger, prettyLine } from './fleet-common.js';
+import { fleetLogger, prettyLine } from './fleet-logger.js';
 
 function context(isTTY: boolean, env: Record<string, string> = {}) {
   const lines: string[] = [];
