@@ -2,15 +2,41 @@ import { defineConfig } from 'vitest/config';
 
 // Tests import the workspace packages' TypeScript sources through the `source` export condition;
 // code that runs in worker threads or child processes uses the built dist/ (pnpm test builds first).
+//
+// Two groups. Most files run two at a time: the end-to-end ones spend their time waiting on the
+// processes they spawn, so two files keep both cores busy. The files below measure rates or time
+// failovers and kills against the wall clock, so they run afterwards, one at a time, on a machine
+// nothing else of the suite loads.
+const ALONE = [
+  'packages/providers/src/limits/paced-rate-limiter.test.ts',
+  'test/sim/account-server.test.ts',
+  'test/e2e/aws-rate-limit.test.ts',
+  'test/e2e/fleet-policy-rate-limit.test.ts',
+  'test/e2e/fleet-redis-sentinel.test.ts',
+  'test/e2e/fleet-redis-cluster.test.ts',
+  'test/e2e/fleet-redis-restart.test.ts',
+  'test/e2e/fleet-killed-worker.test.ts',
+  'test/e2e/fault-proxy.test.ts',
+];
+
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**', 'test/bench/**'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     globalSetup: ['test/setup/global-setup.ts'],
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'parallel', include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['**/node_modules/**', '**/dist/**', 'test/bench/**', ...ALONE], maxWorkers: 2, sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'alone', include: ALONE, maxWorkers: 1, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
