@@ -11,8 +11,21 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // Typed linting: every file is linted with its own project's types (packages/*/tsconfig.json,
+    // test/tsconfig.json), which resolve the other packages through their built dist/, so lint
+    // after a build. The few root files no project includes get the root compiler options.
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs', 'packages/native/*.js', 'packages/native/*.d.ts'], defaultProject: 'tsconfig.json' },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // A promise nobody awaits loses its rejection (an unhandled rejection kills the process) and
+      // its ordering; a promise passed where a plain callback is expected is the same bug.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
     },
   },
   {

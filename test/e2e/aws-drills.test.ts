@@ -93,7 +93,7 @@ it('drills into a new EBS snapshot and volume, reports the RTO, deletes both; fa
   const leftover = world.world.newId('snap');
   await writeFile(world.snapshotImage(leftover), '');
   world.world.saveSnapshot({
-    id: leftover, region: 'us-east-1', origin: 'start', volumeSizeGiB: 1, description: 'left by a killed drill', startTime: Date.now() - 120_000, state: 'pending',
+    id: leftover, region: 'us-east-1', origin: 'start', volumeSizeGiB: 1, description: 'left by a killed drill', startTime: Date.now() - 120_000, state: 'pending', pendingPolls: 0,
     tags: [{ Key: 'snapfleet:source', Value: 'drill' }, { Key: 'snapfleet:drill-started', Value: new Date(Date.now() - 120_000).toISOString() }],
   });
 

@@ -48,7 +48,10 @@ const stop = async () => {
   await server.close().catch(() => undefined);
   process.exit(0);
 };
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
+// stop() cannot reject (a failed close is dropped: the process exits either way), so the signal
+// and end-of-input handlers start it without awaiting.
+const onStop = () => void stop();
+process.on('SIGTERM', onStop);
+process.on('SIGINT', onStop);
+process.stdin.on('end', onStop);
 process.stdin.resume();

@@ -113,7 +113,7 @@ export function createAccountServer({ worldDir, settings: overrides = {}, random
     return serve(res, 'ebs', match.route.api, input, region, answer, fail);
   }
 
-  const server = http.createServer(async (req, res) => {
+  async function handle(req, res) {
     const requestId = randomUUID();
     try {
       const url = new URL(req.url ?? '/', 'http://sim');
@@ -129,6 +129,15 @@ export function createAccountServer({ worldDir, settings: overrides = {}, random
       process.stderr.write(`account-server: ${req.method} ${req.url}: ${err?.stack ?? err}\n`);
       send(res, 500, { 'content-type': 'text/plain' }, Buffer.from(`account-server bug: ${err?.message ?? err}`));
     }
+  }
+
+  // Node drops a request listener's promise: answering a bug can itself throw (the headers went
+  // out already), and that must cut the one connection, not kill the account as an unhandled rejection.
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      process.stderr.write(`account-server: ${req.method} ${req.url}: could not answer: ${err?.stack ?? err}\n`);
+      res.destroy();
+    });
   });
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   return { server, stats, settings };

@@ -88,8 +88,11 @@ export declare class World {
   volume(id: string): VolumeRecord | undefined;
   snapshots(): SnapshotRecord[];
   snapshot(id: string): SnapshotRecord | undefined;
+  saveSnapshot(record: SnapshotRecord): void;
   stateOf(record: SnapshotRecord): SnapshotRecord['state'];
   polls(id: string): number;
+  /** `snap-` or `vol-` and 17 random hex digits, as EC2's ids: unique across processes. */
+  newId(prefix: 'snap' | 'vol'): string;
   calls(): CallRecord[];
   puts(id: string): PutRecord[];
 }

@@ -18,9 +18,10 @@ export interface WalkVisitor {
   /**
    * Given, a node that does not load as corrupt data (damaged, or missing from the index) is
    * handed to it with the chunks its subtree covers, `[firstChunk, firstChunk + span)` (the
-   * span may run past the volume's end), and the walk goes on; else the walk fails.
+   * span may run past the volume's end), and the walk goes on once it has settled; else the walk
+   * fails.
    */
-  damagedNode?(id: Uint8Array, firstChunk: number, span: number, err: CorruptDataError): void;
+  damagedNode?(id: Uint8Array, firstChunk: number, span: number, err: CorruptDataError): void | Promise<void>;
 }
 
 export async function walkTree(root: Uint8Array, height: number, load: NodeLoader, visit: WalkVisitor): Promise<void> {
@@ -37,7 +38,7 @@ export async function walkTree(root: Uint8Array, height: number, load: NodeLoade
       }
     } catch (err) {
       if (!visit.damagedNode || !(err instanceof CorruptDataError)) throw err;
-      visit.damagedNode(id, firstChunk, FANOUT ** (level + 1), err);
+      await visit.damagedNode(id, firstChunk, FANOUT ** (level + 1), err);
       return;
     }
     const span = FANOUT ** level;
