@@ -12,7 +12,7 @@ export type { FrameEntry } from './format/pack-header.js';
 export type { ListedPack } from './format/pack-list.js';
 export { ID_BYTES } from './format/ids.js';
 export { DATA_PREFIX } from './format/layout.js';
-export { DEFAULT_ZSTD_LEVEL } from './content/zstd.js';
+export { DEFAULT_ZSTD_LEVEL } from './format/zstd.js';
 export { Repository, initRepository, openRepository, type InitOptions, type OpenOptions } from './engine/repository.js';
 export { archiveVolume, type ArchiveRequest, type ArchiveResult } from './engine/archive.js';
 export { openWriteIndex, type WriteIndex } from './engine/write-index.js';

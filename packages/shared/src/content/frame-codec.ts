@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { Compression, type CompressionId } from '../format/codec-ids.js';
 import { CorruptDataError } from '../errors.js';
 import { open, openInPlace, openInto, SEAL_OVERHEAD, sealInto } from '../format/sealing.js';
-import { zstdCompressToScratch, zstdDecompress, zstdDecompressInto } from './zstd.js';
+import { zstdCompressToScratch, zstdDecompress, zstdDecompressInto } from '../format/zstd.js';
 
 export interface EncodedFrame {
   stored: Buffer;

@@ -17,7 +17,7 @@ import { encodePackList, newPackListKey, PACK_LISTS_PREFIX } from '../format/pac
 import { SharedBufferPool } from '../parallel/shared-buffer-pool.js';
 import { TreeWriter } from '../manifest/tree-writer.js';
 import { chunkCount } from '../manifest/tree-shape.js';
-import { DEFAULT_ZSTD_LEVEL } from '../content/zstd.js';
+import { DEFAULT_ZSTD_LEVEL } from '../format/zstd.js';
 import { planBlocks, type PlannedBlock } from './block-plan.js';
 import { orderedPipeline } from './ordered-pipeline.js';
 import type { ProgressListener } from './progress.js';

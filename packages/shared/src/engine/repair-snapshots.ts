@@ -24,7 +24,7 @@ import { blobId } from '../format/ids.js';
 import { IdTable } from '../content/id-table.js';
 import { PackRepacker } from './pack-repacker.js';
 import { BlobWriter } from '../content/blob-writer.js';
-import { DEFAULT_ZSTD_LEVEL } from '../content/zstd.js';
+import { DEFAULT_ZSTD_LEVEL } from '../format/zstd.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
 import { chunkCount } from '../manifest/tree-shape.js';
 import { walkTree, type NodeLoader } from '../manifest/tree-walk.js';
