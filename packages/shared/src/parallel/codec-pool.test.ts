@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateMasterKeys } from '../format/master-keys.js';
 import { isHole } from '../format/ids.js';
-import { decodeFrame } from '../content/frame-codec.js';
+import { decodeFrame } from '../format/frame-codec.js';
 import { makeVolume } from '../engine/test-volume.js';
 import { createInlineCodecPool, createThreadCodecPool } from './codec-pool.js';
 import { framesOutBytes, type BuiltFrame } from './chunk-frames.js';
