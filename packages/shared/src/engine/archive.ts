@@ -16,7 +16,7 @@ import { encodeEnvelope } from '../format/envelope.js';
 import { encodePackList, newPackListKey, PACK_LISTS_PREFIX } from '../format/pack-list.js';
 import { SharedBufferPool } from '../parallel/shared-buffer-pool.js';
 import { TreeWriter } from '../manifest/tree-writer.js';
-import { chunkCount } from '../manifest/tree-shape.js';
+import { chunkCount } from '../format/tree-shape.js';
 import { DEFAULT_ZSTD_LEVEL } from '../format/zstd.js';
 import { planBlocks, type PlannedBlock } from './block-plan.js';
 import { orderedPipeline } from './ordered-pipeline.js';

@@ -26,7 +26,7 @@ import { PackRepacker } from './pack-repacker.js';
 import { BlobWriter } from '../content/blob-writer.js';
 import { DEFAULT_ZSTD_LEVEL } from '../format/zstd.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
-import { chunkCount } from '../manifest/tree-shape.js';
+import { chunkCount } from '../format/tree-shape.js';
 import { walkTree, type NodeLoader } from '../manifest/tree-walk.js';
 import { TreeWriter } from '../manifest/tree-writer.js';
 import { loadDamage } from './damage-records.js';
