@@ -10,13 +10,14 @@ import { MemoryBlobStore, seededBytes, sha256Hex } from '@snapfleet/shared/testi
 import { EbsSnapshotSource } from './ebs-snapshot-source.js';
 import { EbsSnapshotTarget } from './ebs-snapshot-target.js';
 import { FAKE_BLOCK_SIZE, FakeEbsWorld } from './testing/fake-ebs.js';
+import { fakeEbsApi } from './testing/fake-ebs-api.js';
 
 const BLOCK = FAKE_BLOCK_SIZE;
 const SIZE = 16 * BLOCK; // 8 MiB: small, but several manifest nodes of 4 KiB chunks
 const T0 = Date.parse('2026-03-01T02:00:00Z');
 
 async function archive(repo: Repository, world: FakeEbsWorld, snapshotId: string, hour: number) {
-  const { api } = world.api();
+  const { api } = fakeEbsApi(world);
   const source = await EbsSnapshotSource.open({ api, snapshotId, describeSnapshot: world.describe, sizeBytes: SIZE, now: () => world.time });
   const parent = (await repo.listSnapshots()).at(-1);
   try {
@@ -62,7 +63,7 @@ describe('EBS snapshots through the engine', () => {
     expect(world.callCount('GetSnapshotBlock')).toBe(14 + 2); // blocks 3 and 5; block 7 reads as zeros
     expect(incr.snapshot.stats.readBytes).toBe(3 * BLOCK);
 
-    const { api } = world.api();
+    const { api } = fakeEbsApi(world);
     const target = new EbsSnapshotTarget({ api, ec2: world.ec2, availabilityZone: 'eu-west-1a' });
     const entry = (await repo.listSnapshots()).find((e) => e.id === incr.id)!;
     await restoreSnapshot(repo, createInlineCodecPool(repo.keys), { snapshot: entry, target });
@@ -102,7 +103,7 @@ describe('EBS snapshots through the engine', () => {
     const ok = await archive(repo, world, snap.id, 1);
     expect(ok.snapshot.stats.readBytes).toBe(SIZE);
     expect((await repo.loadIndex()).has(servedIds, 0)).toBe(false);
-    const { api } = world.api();
+    const { api } = fakeEbsApi(world);
     const target = new EbsSnapshotTarget({ api });
     await restoreSnapshot(repo, pool, { snapshot: (await repo.listSnapshots())[0]!, target });
     expect(sha256Hex(world.readVolume(target.result.snapshotId, SIZE))).toBe(sha256Hex(data));

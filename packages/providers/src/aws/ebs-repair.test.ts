@@ -10,6 +10,7 @@ import {
 import { MemoryBlobStore, MemoryVolumeTarget, seededBytes, sha256Hex } from '@snapfleet/shared/testing';
 import { EbsSnapshotSource } from './ebs-snapshot-source.js';
 import { FAKE_BLOCK_SIZE, FakeEbsWorld } from './testing/fake-ebs.js';
+import { fakeEbsApi } from './testing/fake-ebs-api.js';
 
 const SIZE = 16 * FAKE_BLOCK_SIZE;
 const clock = { now: () => new Date('2026-03-01T02:00:00Z') };
@@ -21,7 +22,7 @@ describe('repair snapshots from the EBS snapshot of the archive', () => {
     const repo = await initRepository(store, { encrypted: true, password: 'pw' });
     const data = seededBytes(SIZE, 41);
     const snap = world.addSnapshot(data, { volumeId: 'vol-1' });
-    const open = (snapshotId: string) => EbsSnapshotSource.open({ api: world.api().api, snapshotId, describeSnapshot: world.describe, sizeBytes: SIZE, now: () => world.time });
+    const open = (snapshotId: string) => EbsSnapshotSource.open({ api: fakeEbsApi(world).api, snapshotId, describeSnapshot: world.describe, sizeBytes: SIZE, now: () => world.time });
     const source = await open(snap.id);
     const archived = await archiveVolume(repo, createInlineCodecPool(repo.keys), { volumeId: 'vol-1', source, time: clock.now(), clock, packSize: 1024 * 1024 });
     await source.close();

@@ -4,6 +4,7 @@ import { describeVolumeSourceConformance, seededBytes, sha256Hex } from '@snapfl
 import { EbsSnapshotSource, type EbsSnapshotSourceOptions } from './ebs-snapshot-source.js';
 import { ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
 import { FAKE_BLOCK_SIZE, FakeEbsWorld, RecordingLimiter } from './testing/fake-ebs.js';
+import { fakeEbsApi } from './testing/fake-ebs-api.js';
 
 const BLOCK = FAKE_BLOCK_SIZE;
 
@@ -15,7 +16,7 @@ function volume(blocks: number, zeroBlocks: number[] = [], seed = 7): Uint8Array
 }
 
 async function open(world: FakeEbsWorld, snapshotId: string, extra: Partial<EbsSnapshotSourceOptions> = {}) {
-  const fake = world.api();
+  const fake = fakeEbsApi(world);
   const source = await EbsSnapshotSource.open({ api: fake.api, snapshotId, describeSnapshot: world.describe, now: () => world.time, ...extra });
   return { source, ...fake };
 }
@@ -32,7 +33,7 @@ describeVolumeSourceConformance('EbsSnapshotSource over the fake EBS APIs', asyn
   world.pageSize = 3;
   world.emptyPages = 1;
   const snap = world.addSnapshot(content, { volumeId: 'vol-0conformance' });
-  const { api } = world.api();
+  const { api } = fakeEbsApi(world);
   const source = await EbsSnapshotSource.open({ api, snapshotId: snap.id, describeSnapshot: world.describe, sizeBytes: content.length, now: () => world.time });
   return { source, cleanup: async () => {} };
 });
@@ -225,7 +226,7 @@ describe('EbsSnapshotSource', () => {
   it('takes per-snapshot limiter points for block reads when given a per-snapshot limiter', async () => {
     const world = new FakeEbsWorld();
     const snap = world.addSnapshot(volume(1), { volumeId: 'vol-1' });
-    const fake = world.api();
+    const fake = fakeEbsApi(world);
     const perSnapshot = new RecordingLimiter();
     fake.api.limiters.perSnapshot = perSnapshot;
     const source = await EbsSnapshotSource.open({ api: fake.api, snapshotId: snap.id, describeSnapshot: world.describe, now: () => world.time });

@@ -5,6 +5,7 @@ import { NotFoundError } from '@snapfleet/shared';
 import { seededBytes, sha256Hex } from '@snapfleet/shared/testing';
 import { EbsSnapshotTarget, type EbsSnapshotTargetOptions } from './ebs-snapshot-target.js';
 import { FAKE_BLOCK_SIZE, FakeEbsWorld } from './testing/fake-ebs.js';
+import { fakeEbsApi } from './testing/fake-ebs-api.js';
 
 const BLOCK = FAKE_BLOCK_SIZE;
 const KiB = 1024;
@@ -48,7 +49,7 @@ function sha256Base64(data: Uint8Array): string {
 }
 
 function setup(world: FakeEbsWorld, extra: Partial<EbsSnapshotTargetOptions> = {}) {
-  const fake = world.api();
+  const fake = fakeEbsApi(world);
   const target = new EbsSnapshotTarget({ api: fake.api, ec2: world.ec2, now: () => world.time, clientToken: 'restore-token-1', ...extra });
   return { target, ...fake };
 }

@@ -9,6 +9,8 @@ import { EbsSnapshotSource } from '../ebs-snapshot-source.js';
 import type { Ec2Api } from '../ec2-api.js';
 import { FakeEbsWorld, type RecordingLimiter } from './fake-ebs.js';
 import { FakeEc2World } from './fake-ec2.js';
+import { fakeEbsApi } from './fake-ebs-api.js';
+import { fakeEc2Api } from './fake-ec2-api.js';
 
 export interface FakeAws {
   ec2: FakeEc2World;
@@ -25,8 +27,8 @@ export interface FakeAws {
 export function createFakeAws(regions: readonly string[] = ['us-east-1']): FakeAws {
   const ebs = new FakeEbsWorld();
   const ec2 = new FakeEc2World(ebs);
-  const { api: ec2Api, limiter, mutateLimiter, sleeps } = ec2.api();
-  const { api: ebsApi } = ebs.api();
+  const { api: ec2Api, limiter, mutateLimiter, sleeps } = fakeEc2Api(ec2);
+  const { api: ebsApi } = fakeEbsApi(ebs);
   return {
     ec2,
     ebs,

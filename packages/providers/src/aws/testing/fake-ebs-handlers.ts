@@ -19,9 +19,7 @@ import {
   type GetSnapshotBlockCommandOutput,
 } from '@aws-sdk/client-ebs';
 import type { AwsStub } from 'aws-sdk-client-mock';
-import type { FakeEbsWorld, FakeSnapshot } from './fake-ebs.js';
-
-export type FakeEbsCommand = 'ListSnapshotBlocks' | 'ListChangedBlocks' | 'GetSnapshotBlock' | 'StartSnapshot' | 'PutSnapshotBlock' | 'CompleteSnapshot';
+import type { FakeEbsCommand, FakeEbsWorld, FakeSnapshot } from './fake-ebs.js';
 
 const meta = (status: number) => ({ httpStatusCode: status, requestId: 'fake-request-id', attempts: 1, totalRetryDelay: 0 });
 

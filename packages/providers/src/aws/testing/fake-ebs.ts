@@ -1,18 +1,16 @@
 /**
  * A fake EBS world for tests: snapshots made of 512 KiB blocks, served through aws-sdk-client-mock
- * with the EBS direct APIs' real shapes (fake-ebs-handlers.ts), plus the EC2 facts and calls the
+ * with the EBS direct APIs' real shapes (fake-ebs-handlers.ts, clients from fake-ebs-api.ts), plus the EC2 facts and calls the
  * block reader and writer need (describe, wait, create volume, delete). Faults are switched on per
  * test: throttling bursts, empty pages that carry a NextToken, blocks whose checksum does not
  * match, expired block tokens, a new snapshot unknown to PutSnapshotBlock for a while.
  */
 import { createHash } from 'node:crypto';
-import { EBSClient, type EBSClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-ebs';
-import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import type { RateLimiter } from '@snapfleet/shared';
-import type { EbsApi } from '../ebs-api.js';
 import type { EbsSnapshotInfo } from '../ebs-snapshot-lookup.js';
 import type { EbsRestoreEc2 } from '../ebs-restore-volume.js';
-import { installFakeEbsHandlers, type FakeEbsCommand } from './fake-ebs-handlers.js';
+
+export type FakeEbsCommand = 'ListSnapshotBlocks' | 'ListChangedBlocks' | 'GetSnapshotBlock' | 'StartSnapshot' | 'PutSnapshotBlock' | 'CompleteSnapshot';
 
 export const FAKE_BLOCK_SIZE = 512 * 1024;
 const GiB = 1024 ** 3;
@@ -189,30 +187,6 @@ export class FakeEbsWorld {
       if (s) s.deleted = true;
     },
   };
-
-  /**
-   * An EbsApi over a fresh client whose `send` this world answers, with a limiter that records
-   * keys and a sleep that records delays instead of waiting.
-   */
-  api(overrides: Partial<EbsApi> = {}): { api: EbsApi; limiter: RecordingLimiter; sleeps: number[]; stub: AwsStub<ServiceInputTypes, ServiceOutputTypes, EBSClientResolvedConfig> } {
-    const client = new EBSClient({ region: 'eu-west-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake-secret' } });
-    const stub = mockClient(client);
-    installFakeEbsHandlers(stub, this);
-    const limiter = new RecordingLimiter();
-    const sleeps: number[] = [];
-    const api: EbsApi = {
-      client,
-      account: '123456789012',
-      region: 'eu-west-1',
-      limiters: { blocks: limiter },
-      retry: { attempts: 5, baseMs: 10, maxMs: 100 },
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
-      ...overrides,
-    };
-    return { api, limiter, sleeps, stub };
-  }
 
   newId(kind: 'snap' | 'vol'): string {
     return `${kind}-${(this.nextId++).toString(16).padStart(17, '0')}`;

@@ -21,9 +21,7 @@ import {
   type TagSpecification,
 } from '@aws-sdk/client-ec2';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
-import { FAKE_ACCOUNT, type FakeEc2Snapshot, type FakeEc2World } from './fake-ec2.js';
-
-export type FakeEc2Command = 'DescribeVolumes' | 'DescribeInstances' | 'DescribeSnapshots' | 'CreateSnapshot' | 'CreateSnapshots' | 'CopySnapshot' | 'DeleteSnapshot';
+import { FAKE_ACCOUNT, type FakeEc2Command, type FakeEc2Snapshot, type FakeEc2World } from './fake-ec2.js';
 
 function ec2Error(name: string, message: string, status = 400): EC2ServiceException {
   return new EC2ServiceException({ name, message, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, requestId: 'fake-request-id' } });

@@ -1,20 +1,20 @@
 /**
  * A fake EC2 world for tests: volumes, instances and snapshots in several regions, answered
- * through aws-sdk-client-mock with EC2's real shapes and error codes (fake-ec2-handlers.ts):
- * pages with NextToken (and, when asked, empty pages that still carry one), snapshots pending for
- * a number of polls, RequestLimitExceeded bursts, not-found errors for unknown ids.
+ * through aws-sdk-client-mock with EC2's real shapes and error codes (fake-ec2-handlers.ts;
+ * clients from fake-ec2-api.ts): pages with NextToken (and, when asked, empty pages that still
+ * carry one), snapshots pending for a number of polls, RequestLimitExceeded bursts, not-found
+ * errors for unknown ids.
  *
  * Linked to a FakeEbsWorld, every snapshot the fake EC2 makes is also an EBS snapshot holding
  * the volume's bytes at that moment, so the provider's openSource reads them through the real
  * EbsSnapshotSource and the EBS direct API fake.
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import type { Ec2Api } from '../ec2-api.js';
-import { RecordingLimiter, type FakeEbsWorld } from './fake-ebs.js';
-import { installFakeEc2Handlers, type FakeEc2Command } from './fake-ec2-handlers.js';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { FakeEbsWorld } from './fake-ebs.js';
 
 export const FAKE_ACCOUNT = '123456789012';
+
+export type FakeEc2Command = 'DescribeVolumes' | 'DescribeInstances' | 'DescribeSnapshots' | 'CreateSnapshot' | 'CreateSnapshots' | 'CopySnapshot' | 'DeleteSnapshot';
 
 export interface FakeEc2Volume {
   id: string;
@@ -184,43 +184,8 @@ export class FakeEc2World {
     this.ebs.addSnapshot(s.data, { id: s.id, ...(s.volumeId !== 'vol-ffffffff' ? { volumeId: s.volumeId } : {}), volumeSizeGiB: s.volumeSizeGiB, state: s.state });
   }
 
-  /**
-   * An Ec2Api whose per-region clients this world answers, with recording limiters and a sleep
-   * that records delays instead of waiting.
-   */
-  api(overrides: Partial<Ec2Api> = {}): { api: Ec2Api; limiter: RecordingLimiter; mutateLimiter: RecordingLimiter; sleeps: number[]; stubs: Map<string, AwsClientStub<EC2Client>> } {
-    const stubs = new Map<string, AwsClientStub<EC2Client>>();
-    const clients = new Map<string, EC2Client>();
-    const limiter = new RecordingLimiter();
-    const mutateLimiter = new RecordingLimiter();
-    const sleeps: number[] = [];
-    const api: Ec2Api = {
-      clientFor: (region) => {
-        let client = clients.get(region);
-        if (!client) {
-          client = new EC2Client({ region, maxAttempts: 1, credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake-secret' } });
-          const stub = mockClient(client);
-          installFakeEc2Handlers(stub, this, region);
-          this.recordCalls(client, region);
-          clients.set(region, client);
-          stubs.set(region, stub);
-        }
-        return client;
-      },
-      account: FAKE_ACCOUNT,
-      limiters: { describe: limiter, mutate: mutateLimiter },
-      retry: { attempts: 5, baseMs: 10, maxMs: 100 },
-      timeoutMs: 5000,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
-      ...overrides,
-    };
-    return { api, limiter, mutateLimiter, sleeps, stubs };
-  }
-
   /** Wraps the stubbed send so that each call is recorded with its command, input and abortSignal. */
-  private recordCalls(client: EC2Client, region: string): void {
+  recordCalls(client: EC2Client, region: string): void {
     const send = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
     (client as unknown as { send: typeof send }).send = (command, options) => {
       const c = command as { constructor: { name: string }; input: Record<string, unknown> };
