@@ -33,6 +33,7 @@ export { localScratchFile, localScratchFiles } from './local/local-scratch-file.
 export { openDrillDevice, type DrillDeviceRequest } from './local/local-drill-device.js';
 export { localProcessIdentity } from './local/local-process-identity.js';
 export { translateFsError } from './local/fs-errors.js';
+export { createThreadCodecPool, defaultThreadCount, startCodecThreads } from './codec/thread-codec-pool.js';
 
 export interface OpenBlobStoreOptions {
   /**

@@ -24,7 +24,7 @@ export { checkVolumeAgainstSnapshot, type VolumeCheckReport } from './engine/vol
 export { drillSnapshot, type DrillReport } from './engine/drill.js';
 export { readPackList } from './engine/snapshot-index.js';
 export type { Progress, ProgressListener } from './engine/progress.js';
-export { createInlineCodecPool, createThreadCodecPool, defaultThreadCount, startCodecThreads, type CodecPool, type CodecThreads } from './parallel/codec-pool.js';
+export { createInlineCodecPool, type CodecPool, type CodecThreads } from './parallel/codec-pool.js';
 export { SlotPool } from './parallel/slot-pool.js';
 export { pruneRepository, DEFAULT_REPACK_BELOW, type PruneOptions, type PruneReport } from './engine/prune.js';
 export { compactIndex, COMPACT_TARGET_BLOBS, type CompactionReport, type MaintenanceOptions, type MaintenanceReport } from './engine/index-compaction.js';
