@@ -25,7 +25,7 @@ const layers = {
   parallel: ['format'],
   content: ['parallel', 'ports'],
   manifest: ['content'],
-  engine: ['manifest', 'retention', 'testing'],
+  engine: ['manifest', 'retention'],
 };
 
 function below(folder, seen = new Set()) {
@@ -47,8 +47,9 @@ const layerRules = Object.keys(layers).map((folder) => ({
   name: `layer-${folder}`,
   severity: 'error',
   comment: `${SHARED}/${folder} may import only ${[...below(folder)].join(', ') || 'nothing but errors.ts'} (docs/architecture.md)`,
-  // Tests sit beside the code they test but may use anything (fakes from testing/, the engine).
-  from: { path: `^${SHARED}/${folder}/`, pathNot: '\\.test\\.ts$' },
+  // Tests and their helpers (test-*.ts) sit beside the code they test but may use anything
+  // (fakes from testing/, the engine).
+  from: { path: `^${SHARED}/${folder}/`, pathNot: '\\.test\\.ts$|/test-[^/]*\\.ts$' },
   to: { path: `^${SHARED}/`, pathNot: `^${SHARED}/(${[folder, ...below(folder)].join('|')})/|^${SHARED}/errors\\.ts$` },
 }));
 
