@@ -6,6 +6,15 @@ import tseslint from 'typescript-eslint';
 const impureImports = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'bullmq', 'ioredis', 'pino']
   .map((name) => ({ name, message: 'packages/shared is the pure engine: do I/O in packages/providers behind a port.' }));
 
+// Nor does the engine start threads or timers, or size itself by the host: the codec pool's
+// threads (providers/src/codec) and the Clock port's timers (Clock.every) come from the
+// composition root. testing/ is left out: its fault proxy answers late on purpose.
+const engineFiles = { files: ['packages/shared/src/**/*.ts'], ignores: ['packages/shared/src/**/*.test.ts', 'packages/shared/src/testing/**'] };
+const threadAndTimerImports = ['os', 'node:os', 'worker_threads', 'node:worker_threads', 'piscina', 'timers', 'node:timers', 'timers/promises', 'node:timers/promises']
+  .map((name) => ({ name, message: 'packages/shared starts no threads or timers: take a CodecPool, or the Clock port, from the composition root.' }));
+const timerGlobals = ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate']
+  .map((name) => ({ name, message: 'packages/shared starts no timers: use the Clock port (Clock.every).' }));
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'test/bench/work/**', 'test/artifacts/**'] },
   js.configs.recommended,
@@ -16,7 +25,7 @@ export default tseslint.config(
     // after a build. The few root files no project includes get the root compiler options.
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs', 'packages/native/*.js', 'packages/native/*.d.ts'], defaultProject: 'tsconfig.json' },
+        projectService: { allowDefaultProject: ['*.js', '.dependency-cruiser.mjs', 'scripts/*.mjs', 'packages/native/*.js', 'packages/native/*.d.ts'], defaultProject: 'tsconfig.json' },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -39,6 +48,15 @@ export default tseslint.config(
         { object: 'Date', property: 'now', message: 'Use the Clock port.' },
       ],
       'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Use the Clock port.' }],
+    },
+  },
+  {
+    // The purity rule above with threads and timers added (a later block's options for a rule
+    // replace an earlier block's, so the list above is repeated here).
+    ...engineFiles,
+    rules: {
+      'no-restricted-imports': ['error', { paths: [...impureImports, ...threadAndTimerImports], patterns: [{ group: ['@aws-sdk/*'], message: 'No cloud SDKs in the engine.' }] }],
+      'no-restricted-globals': ['error', ...timerGlobals],
     },
   },
 );

@@ -3,8 +3,8 @@
  * the CLI): the board reads no environment and no files.
  */
 import type { RedisOptions } from 'ioredis';
-import type { ComplianceSource } from './compliance-page.js';
 import type { AuditEntry } from '@snapfleet/shared/jobs';
+import type { PolicyCompliance, VolumeCompliance } from '@snapfleet/shared/compliance';
 
 /** viewer: read-only dashboard and GET endpoints. operator: may also retry / remove / promote. */
 export type Role = 'viewer' | 'operator';
@@ -50,6 +50,14 @@ export interface ExtraMetricsContext {
   connection: import('ioredis').Redis;
   prefix: string;
 }
+
+/** What the /compliance page shows (compliance-page.ts). */
+export interface ComplianceData {
+  policies: PolicyCompliance[];
+  volumes: VolumeCompliance[];
+}
+
+export type ComplianceSource = (ctx: ExtraMetricsContext) => Promise<ComplianceData>;
 
 export interface BoardOptions {
   /** A redis:// URL, ioredis options, or a function making the client from the board's options (a Sentinel or Cluster connection). */

@@ -7,15 +7,8 @@
  * 100,000 volumes is not one HTML table.
  */
 import express, { type Router } from 'express';
-import { formatAge, type PolicyCompliance, type VolumeCompliance } from '@snapfleet/shared/compliance';
-import type { ExtraMetricsContext } from './board-options.js';
-
-export interface ComplianceData {
-  policies: PolicyCompliance[];
-  volumes: VolumeCompliance[];
-}
-
-export type ComplianceSource = (ctx: ExtraMetricsContext) => Promise<ComplianceData>;
+import { formatAge, type VolumeCompliance } from '@snapfleet/shared/compliance';
+import type { ComplianceData, ComplianceSource, ExtraMetricsContext } from './board-options.js';
 
 export const PAGE_ROWS = 500;
 const SORTS = ['worst', 'policy', 'volume', 'state', 'age', 'rpo'] as const;

@@ -5,13 +5,15 @@
  * parseBoardSection at the edge and hand the result to startBoard.
  */
 export { startBoard } from './start-board.js';
-export { createCompliancePage, PAGE_ROWS, type ComplianceData, type ComplianceSource } from './compliance-page.js';
+export { createCompliancePage, PAGE_ROWS } from './compliance-page.js';
 export {
   DEFAULT_PREFIX,
   type AuthOptions,
   type BoardLogger,
   type BoardOptions,
   type BoardUser,
+  type ComplianceData,
+  type ComplianceSource,
   type ExtraMetricsContext,
   type ExtraMetricsValue,
   type Role,

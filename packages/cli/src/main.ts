@@ -25,7 +25,14 @@ const onHangup = () => {
 
 const code = await runCli(process.argv.slice(2), {
   env: process.env,
-  clock: { now: () => new Date() },
+  clock: {
+    now: () => new Date(),
+    every(ms, fn) {
+      const timer = setInterval(fn, ms);
+      timer.unref(); // a lease renewal must not keep a finished command alive
+      return () => clearInterval(timer);
+    },
+  },
   stdout: { write: (s) => void process.stdout.write(s) },
   stderr: { write: (s) => void process.stderr.write(s), isTTY: process.stderr.isTTY },
   hostname: hostname(),

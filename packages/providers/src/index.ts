@@ -1,7 +1,8 @@
 /**
  * @snapfleet/providers: the adapters behind the engine's ports (the only package that touches
- * node:fs and the AWS SDK), and openBlobStore, which picks a store from a repository URL. The S3
- * store and the AWS provider are the separate entries `@snapfleet/providers/s3` and
+ * node:fs and the AWS SDK, and the one that starts the codec threads, codec/), and
+ * openBlobStore, which picks a store from a repository URL. The S3 store and the AWS provider
+ * are the separate entries `@snapfleet/providers/s3` and
  * `@snapfleet/providers/aws`: their SDK clients are large, and only processes that use them
  * should load them. What only the fleet needs (the local volume provider with its config
  * schema, the rate limiters) is `@snapfleet/providers/fleet`, so that a CLI archive or restore
@@ -33,6 +34,7 @@ export { localScratchFile, localScratchFiles } from './local/local-scratch-file.
 export { openDrillDevice, type DrillDeviceRequest } from './local/local-drill-device.js';
 export { localProcessIdentity } from './local/local-process-identity.js';
 export { translateFsError } from './local/fs-errors.js';
+export { createThreadCodecPool, defaultThreadCount, startCodecThreads } from './codec/thread-codec-pool.js';
 
 export interface OpenBlobStoreOptions {
   /**

@@ -8,9 +8,9 @@
  * job that opened it before the reload may still be using it.
  */
 import { readFile } from 'node:fs/promises';
-import { InvalidInputError, Repository, createThreadCodecPool, openRepository, type BlobStore, type Clock, type CodecPool, type DedupIndexCache, type RepoConfig } from '@snapfleet/shared';
+import { InvalidInputError, Repository, openRepository, type BlobStore, type Clock, type CodecPool, type DedupIndexCache, type RepoConfig } from '@snapfleet/shared';
 import type { FleetConfig, RepositoryConfig } from '@snapfleet/shared/config';
-import { hostIndexTableFor, openBlobStore } from '@snapfleet/providers';
+import { createThreadCodecPool, hostIndexTableFor, openBlobStore } from '@snapfleet/providers';
 
 export interface OpenedRepository {
   repo: Repository;

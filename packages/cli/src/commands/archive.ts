@@ -3,8 +3,8 @@
  * incremental against that volume's latest snapshot unless --parent says otherwise.
  */
 import type { Command } from 'commander';
-import { archiveVolume, startCodecThreads, DEFAULT_ZSTD_LEVEL, InvalidInputError, type SnapshotEntry, type Repository } from '@snapfleet/shared';
-import { LocalVolumeSource, localProcessIdentity } from '@snapfleet/providers';
+import { archiveVolume, DEFAULT_ZSTD_LEVEL, InvalidInputError, type SnapshotEntry, type Repository } from '@snapfleet/shared';
+import { startCodecThreads, LocalVolumeSource, localProcessIdentity } from '@snapfleet/providers';
 import { damagedWarning, type CliContext, type RepoOptions } from '../context.js';
 import { openRepo } from '../repository-access.js';
 import { progressBar } from '../progress-bar.js';

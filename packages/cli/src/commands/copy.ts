@@ -4,8 +4,8 @@
  * target must share the source's id key: `snapfleet init --repo R2 --copy-id-key-from R1`.
  */
 import type { Command } from 'commander';
-import { copySnapshots, createThreadCodecPool, InvalidInputError, type CopiedSnapshot, type SnapshotEntry } from '@snapfleet/shared';
-import { localProcessIdentity } from '@snapfleet/providers';
+import { copySnapshots, InvalidInputError, type CopiedSnapshot, type SnapshotEntry } from '@snapfleet/shared';
+import { createThreadCodecPool, localProcessIdentity } from '@snapfleet/providers';
 import type { CliContext } from '../context.js';
 import { openRepo, openSourceRepo } from '../repository-access.js';
 import { mib } from './common.js';

@@ -6,10 +6,10 @@
  */
 import type { Command } from 'commander';
 import {
-  compactIndex, createThreadCodecPool, DEFAULT_MAX_DECODE_AMPLIFICATION, DEFAULT_MAX_READS_PER_GIB, InvalidInputError,
+  compactIndex, DEFAULT_MAX_DECODE_AMPLIFICATION, DEFAULT_MAX_READS_PER_GIB, InvalidInputError,
   type CompactionReport, type LocalityOptions, type LocalityReport, type MaintenanceReport,
 } from '@snapfleet/shared';
-import { localProcessIdentity } from '@snapfleet/providers';
+import { createThreadCodecPool, localProcessIdentity } from '@snapfleet/providers';
 import type { CliContext, RepoOptions } from '../context.js';
 import { openRepo } from '../repository-access.js';
 import { mib, withRepoOptions } from './common.js';

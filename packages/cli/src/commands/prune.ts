@@ -4,8 +4,8 @@
  * condemned once no running archive can still come to need it.
  */
 import type { Command } from 'commander';
-import { createThreadCodecPool, pruneRepository, DEFAULT_REPACK_BELOW, type PruneReport, type Repository } from '@snapfleet/shared';
-import { localProcessIdentity } from '@snapfleet/providers';
+import { pruneRepository, DEFAULT_REPACK_BELOW, type PruneReport, type Repository } from '@snapfleet/shared';
+import { createThreadCodecPool, localProcessIdentity } from '@snapfleet/providers';
 import type { CliContext, RepoOptions } from '../context.js';
 import { openRepo } from '../repository-access.js';
 import { parsePercent } from '../units.js';

@@ -6,10 +6,10 @@
  */
 import type { Command } from 'commander';
 import {
-  createThreadCodecPool, describeRanges, repairIndex, repairPacks, repairSnapshots, InvalidInputError, NotFoundError,
+  describeRanges, repairIndex, repairPacks, repairSnapshots, InvalidInputError, NotFoundError,
   type PackRepairReport, type SnapshotRepairOptions, type SnapshotRepairReport, type IndexRepairReport,
 } from '@snapfleet/shared';
-import { LocalVolumeSource, localProcessIdentity } from '@snapfleet/providers';
+import { createThreadCodecPool, LocalVolumeSource, localProcessIdentity } from '@snapfleet/providers';
 import type { CliContext, RepoOptions } from '../context.js';
 import { openRepo, openSourceRepo, repoUrl } from '../repository-access.js';
 import { withRepoOptions } from './common.js';

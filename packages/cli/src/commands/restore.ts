@@ -5,10 +5,10 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  describeRanges, InvalidInputError, packsAwaitingRetrieval, restoreSnapshot, retrieveSnapshotPacks, RETRIEVAL_TIERS, startCodecThreads,
+  describeRanges, InvalidInputError, packsAwaitingRetrieval, restoreSnapshot, retrieveSnapshotPacks, RETRIEVAL_TIERS,
   type Repository, type RestoreStats, type RetrievalTier, type SnapshotEntry,
 } from '@snapfleet/shared';
-import { directIoFromEnv, LocalVolumeTarget } from '@snapfleet/providers';
+import { startCodecThreads, directIoFromEnv, LocalVolumeTarget } from '@snapfleet/providers';
 import { damagedWarning, type CliContext, type RepoOptions } from '../context.js';
 import { parseEbsDestination } from '../ebs-destination.js';
 import { openRepo } from '../repository-access.js';

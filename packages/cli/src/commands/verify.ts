@@ -1,6 +1,7 @@
 /** `snapfleet verify`: reads packs back and checks every blob; exit code 3 when anything is wrong. */
 import type { Command } from 'commander';
-import { createThreadCodecPool, describeRanges, verifyRepository, verifySnapshot, type Problem, type VerifyReport } from '@snapfleet/shared';
+import { describeRanges, verifyRepository, verifySnapshot, type Problem, type VerifyReport } from '@snapfleet/shared';
+import { createThreadCodecPool } from '@snapfleet/providers';
 import { EXIT } from '../exit-codes.js';
 import type { CliContext, RepoOptions } from '../context.js';
 import { openRepo } from '../repository-access.js';

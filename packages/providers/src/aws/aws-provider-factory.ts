@@ -97,7 +97,7 @@ export function createAwsVolumeProvider(config: AwsProviderConfig, deps: AwsProv
     ec2,
     regions: config.regions,
     ...(deps.policies ? { policies: deps.policies } : {}),
-    copies: config.copies.map((c) => ({ region: c.region, kmsKeyId: c.kmsKeyId, ...(c.retention ? { retention: c.retention } : {}) })),
+    copies: config.copies.map((c) => ({ region: c.region, kmsKeyId: c.kmsKeyId })),
     ...(deps.clock ? { clock: deps.clock } : {}),
     openSnapshot: (region, snapshotId) => EbsSnapshotSource.open({ api: ebsApi(region), snapshotId, describeSnapshot: ec2SnapshotLookup(ec2, region) }),
     ebsApi,

@@ -26,7 +26,6 @@ import {
 } from '@snapfleet/shared';
 import { copyTargetsOf } from '@snapfleet/shared/config';
 import { timeFromSlot } from '@snapfleet/shared/jobs';
-import type { RetentionRules } from '@snapfleet/shared/retention';
 import { parseAwsRef, setRef, snapshotRef } from './aws-snapshot-ref.js';
 import type { EbsApi } from './ebs-api.js';
 import { ebsScratchTargets, type EbsScratchOptions } from './ebs-scratch-targets.js';
@@ -40,7 +39,6 @@ import { describeInstances, describeVolumesById, discoverInRegion, selectorCover
 export interface AwsCopyTarget {
   region: string;
   kmsKeyId: string;
-  retention?: RetentionRules;
 }
 
 export interface AwsVolumeProviderOptions {

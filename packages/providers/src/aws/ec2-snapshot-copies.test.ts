@@ -10,14 +10,14 @@ function world() {
   const aws = createFakeAws([SOURCE]);
   aws.ec2.pendingPolls = 0;
   const volume = aws.ec2.addVolume(SOURCE, { data: new Uint8Array(512 * 1024).fill(7) });
-  const provider = aws.provider({ copies: [{ region: DR, kmsKeyId: 'alias/snapfleet-dr', retention: { keepDaily: 7 } }] });
+  const provider = aws.provider({ copies: [{ region: DR, kmsKeyId: 'alias/snapfleet-dr' }] });
   return { aws, volume, provider };
 }
 
 describe('disaster-recovery copies', () => {
-  it('exposes the targets with their retention', () => {
+  it('exposes the targets by name', () => {
     const { provider } = world();
-    expect(provider.copies?.targets).toEqual([{ name: DR, retention: { keepDaily: 7 } }]);
+    expect(provider.copies?.targets).toEqual([{ name: DR }]);
     expect(createFakeAws().provider().copies).toBeUndefined();
   });
 

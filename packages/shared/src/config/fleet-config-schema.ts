@@ -14,7 +14,7 @@ import { Secret } from './secret.js';
 import { BOARD_TOKEN_USER, DEFAULT_BOARD_LISTEN, parseListen } from './board-listen.js';
 import { interval } from './interval-schema.js';
 import { alertsSchema } from './alerts-schema.js';
-import { DEFAULT_ZSTD_LEVEL } from '../content/compression-level.js';
+import { DEFAULT_ZSTD_LEVEL } from '../format/compression-level.js';
 import { providerSchema } from './provider-config-schema.js';
 import { pricingSchema } from './pricing-schema.js';
 import { orphansSchema, retentionGuardSchema } from './orphans-schema.js';

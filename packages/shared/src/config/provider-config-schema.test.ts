@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors.js';
 import { parseFleetConfig } from './parse-fleet-config.js';
+import { copyRetentionOf, copyTargetsOf } from './provider-config-schema.js';
 import { selectorMatches } from './volume-selector.js';
 
 const base = `
@@ -42,6 +43,19 @@ provider:
       copies: [{ region: 'us-west-2', kmsKeyId: 'alias/dr', retention: { keepDaily: 7 } }],
     });
     expect(c.provider.kind === 'aws' && c.provider.accountId).toBeUndefined();
+  });
+
+  it('names the copy targets, and gives the rules of those that have their own', () => {
+    const c = parse(`
+provider:
+  kind: aws
+  regions: [us-east-1]
+  copies: [{ region: us-west-2, kmsKeyId: alias/dr, retention: { keepDaily: 7 } }, { region: eu-central-1, kmsKeyId: alias/dr }]
+`);
+    if (c.provider.kind !== 'aws') throw new Error('expected the aws provider');
+    expect(copyTargetsOf(c.provider.copies)).toEqual([{ name: 'us-west-2' }, { name: 'eu-central-1' }]);
+    expect([...copyRetentionOf(c.provider)]).toEqual([['us-west-2', { keepDaily: 7 }]]);
+    expect(copyRetentionOf(parse('').provider).size).toBe(0);
   });
 
   it('reads timeouts as intervals and endpoints as URLs', () => {

@@ -148,6 +148,15 @@ export type AwsRegionLimitsConfig = AwsProviderConfig['regionLimits'];
 export type AwsCopyConfig = AwsProviderConfig['copies'][number];
 
 /** The copy targets (for the port's SnapshotCopies) of configured copy regions. */
-export function copyTargetsOf(copies: readonly { region: string; retention?: RetentionRules | undefined }[]): SnapshotCopyTarget[] {
-  return copies.map((c) => ({ name: c.region, ...(c.retention ? { retention: c.retention } : {}) }));
+export function copyTargetsOf(copies: readonly { region: string }[]): SnapshotCopyTarget[] {
+  return copies.map((c) => ({ name: c.region }));
+}
+
+/**
+ * The rules of each copy target (by SnapshotCopyTarget name) that has rules of its own; targets
+ * missing here keep what the policy's snapshot tier keeps.
+ */
+export function copyRetentionOf(provider: ProviderConfig): ReadonlyMap<string, RetentionRules> {
+  if (provider.kind !== 'aws') return new Map();
+  return new Map(provider.copies.flatMap((c) => (c.retention ? [[c.region, c.retention] as const] : [])));
 }

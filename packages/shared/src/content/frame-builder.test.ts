@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BlobType, Compression } from '../format/codec-ids.js';
 import { ID_BYTES } from '../format/ids.js';
-import type { EncodedFrame } from './frame-codec.js';
+import type { EncodedFrame } from '../format/frame-codec.js';
 import type { StoredFrame } from './pack-writer.js';
 import { FrameBuilder } from './frame-builder.js';
 

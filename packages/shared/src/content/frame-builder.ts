@@ -5,7 +5,7 @@
  */
 import type { BlobTypeId } from '../format/codec-ids.js';
 import { ID_BYTES } from '../format/ids.js';
-import type { EncodedFrame } from './frame-codec.js';
+import type { EncodedFrame } from '../format/frame-codec.js';
 import type { StoredFrame } from './pack-writer.js';
 import { Semaphore } from './semaphore.js';
 import { TaskGroup } from './task-group.js';

@@ -9,7 +9,8 @@ import { restoreSnapshot } from './restore.js';
 import { verifyRepository } from './verify.js';
 import { compactIndex } from './index-compaction.js';
 import { pruneRepository } from './prune.js';
-import { initRepository, openRepository, type Repository } from './repository.js';
+import type { Repository } from './repository.js';
+import { initRepository, openRepository } from './repository-open.js';
 import { makeVolume, mutate } from './test-volume.js';
 
 const T0 = new Date('2026-01-05T10:00:00Z');

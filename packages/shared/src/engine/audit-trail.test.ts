@@ -12,7 +12,7 @@ import { pruneRepository } from './prune.js';
 import { compactIndex } from './index-compaction.js';
 import { repairIndex } from './repair-index.js';
 import { verifyRepository } from './verify.js';
-import { initRepository, openRepository } from './repository.js';
+import { initRepository, openRepository } from './repository-open.js';
 import { makeVolume, mutate } from './test-volume.js';
 
 const clock: Clock = { now: () => new Date('2026-03-01T00:00:00Z') };

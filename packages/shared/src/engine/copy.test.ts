@@ -9,7 +9,8 @@ import { archiveVolume } from './archive.js';
 import { restoreSnapshot } from './restore.js';
 import { verifyRepository } from './verify.js';
 import { copySnapshots } from './copy.js';
-import { initRepository, openRepository, type Repository } from './repository.js';
+import type { Repository } from './repository.js';
+import { initRepository, openRepository } from './repository-open.js';
 import { makeVolume, mutate } from './test-volume.js';
 
 const clock: Clock = { now: () => new Date('2026-06-01T00:00:00Z') };

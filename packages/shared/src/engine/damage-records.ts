@@ -10,7 +10,17 @@ import { collect, mapLimit, METADATA_READS_IN_FLIGHT } from '../content/map-limi
 import { decodeEnvelope, encodeEnvelope } from '../format/envelope.js';
 import { DAMAGED_PREFIX, damageRecordKey } from '../format/layout.js';
 import { decodeDamageRecord, encodeDamageRecord, type DamagedPack, type PackDamageKind } from '../format/damage-record.js';
-import type { Repository } from './repository.js';
+import type { MasterKeys } from '../format/master-keys.js';
+import type { BlobStore } from '../ports/blob-store.js';
+
+/**
+ * What records are read and written through: a Repository is one. Named by the parts used, since
+ * repository.ts reads the damaged packs through this file.
+ */
+export interface DamageRecordsRepository {
+  readonly store: BlobStore;
+  readonly keys: Pick<MasterKeys, 'enc'>;
+}
 
 export interface DamageState {
   /** Every recorded pack once, by id. */
@@ -21,7 +31,7 @@ export interface DamageState {
   unreadable: { key: string; message: string }[];
 }
 
-export async function loadDamage(repo: Repository): Promise<DamageState> {
+export async function loadDamage(repo: DamageRecordsRepository): Promise<DamageState> {
   const keys = (await collect(repo.store.list(DAMAGED_PREFIX))).map((o) => o.key);
   const state: DamageState = { packs: new Map(), keys: [], unreadable: [] };
   await mapLimit(keys, METADATA_READS_IN_FLIGHT, async (key) => {
@@ -43,7 +53,7 @@ export async function loadDamage(repo: Repository): Promise<DamageState> {
 }
 
 /** Packs archives must not deduplicate against: every recorded one, removed or not. */
-export async function damagedPackIds(repo: Repository): Promise<Set<string>> {
+export async function damagedPackIds(repo: DamageRecordsRepository): Promise<Set<string>> {
   return new Set((await loadDamage(repo)).packs.keys());
 }
 
@@ -51,12 +61,12 @@ export async function damagedPackIds(repo: Repository): Promise<Set<string>> {
  * Damaged packs `repair packs` has taken out of the index (and deleted, unless Object Lock keeps
  * them until their date): never to be adopted back into the index.
  */
-export async function removedDamagedPacks(repo: Repository): Promise<Set<string>> {
+export async function removedDamagedPacks(repo: DamageRecordsRepository): Promise<Set<string>> {
   return new Set([...(await loadDamage(repo)).packs.values()].filter((p) => p.removed).map((p) => p.packId));
 }
 
 /** Records the packs not recorded yet; returns how many were new. */
-export async function recordDamage(repo: Repository, now: Date, packs: readonly { packId: string; kind: PackDamageKind }[]): Promise<number> {
+export async function recordDamage(repo: DamageRecordsRepository, now: Date, packs: readonly { packId: string; kind: PackDamageKind }[]): Promise<number> {
   if (packs.length === 0) return 0;
   const known = (await loadDamage(repo)).packs;
   const fresh = [...new Map(packs.filter((p) => !known.has(p.packId)).map((p) => [p.packId, { packId: p.packId, kind: p.kind }])).values()];
@@ -69,7 +79,7 @@ export async function recordDamage(repo: Repository, now: Date, packs: readonly 
  * Marks `removed` packs as removed (repair packs deleted them after salvaging what read), in
  * one merged record that replaces every record read: stored first, the old ones deleted after.
  */
-export async function markRemoved(repo: Repository, now: Date, removed: ReadonlySet<string>): Promise<void> {
+export async function markRemoved(repo: DamageRecordsRepository, now: Date, removed: ReadonlySet<string>): Promise<void> {
   const state = await loadDamage(repo);
   const stamp = now.toISOString();
   const packs = [...state.packs.values()].map((p) => (removed.has(p.packId) && !p.removed ? { ...p, removed: stamp } : p));
@@ -77,7 +87,7 @@ export async function markRemoved(repo: Repository, now: Date, removed: Readonly
   await mapLimit([...state.keys, ...state.unreadable.map((u) => u.key)], METADATA_READS_IN_FLIGHT, (key) => repo.store.delete(key));
 }
 
-async function putRecord(repo: Repository, now: Date, packs: DamagedPack[]): Promise<void> {
+async function putRecord(repo: DamageRecordsRepository, now: Date, packs: DamagedPack[]): Promise<void> {
   const key = damageRecordKey(randomBytes(32).toString('hex'));
   await repo.store.put(key, encodeEnvelope(encodeDamageRecord({ version: 1, created: now.toISOString(), packs }), repo.keys.enc));
 }

@@ -5,7 +5,7 @@ import type { Clock } from '../ports/clock.js';
 import { archiveVolume } from './archive.js';
 import { drillSnapshot } from './drill.js';
 import { checkVolumeAgainstSnapshot } from './volume-check.js';
-import { initRepository } from './repository.js';
+import { initRepository } from './repository-open.js';
 import { makeVolume } from './test-volume.js';
 
 let t = Date.parse('2026-03-01T00:00:00Z');

@@ -13,7 +13,8 @@ import { planForget, removeSnapshots } from './forget.js';
 import { pruneRepository } from './prune.js';
 import { compactIndex, compactIndexUnderLease, dropPacksFromIndex } from './index-compaction.js';
 import { listIndexObjects, readIndexObject } from './index-objects.js';
-import { initRepository, openRepository, type Repository } from './repository.js';
+import type { Repository } from './repository.js';
+import { initRepository, openRepository } from './repository-open.js';
 import { makeVolume, mutate } from './test-volume.js';
 
 const clock: Clock = { now: () => new Date('2026-03-01T00:00:00Z') };

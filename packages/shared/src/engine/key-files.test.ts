@@ -6,7 +6,7 @@ import { collect } from '../content/map-limit.js';
 import type { Clock } from '../ports/clock.js';
 import { addKey, changePassword, listKeys, removeKey } from './key-files.js';
 import { acquireExclusiveLease } from './leases.js';
-import { initRepository, openRepository } from './repository.js';
+import { initRepository, openRepository } from './repository-open.js';
 
 const clock: Clock = { now: () => new Date('2026-03-01T00:00:00Z') };
 const ORIGIN = { created: '2026-03-01T00:00:00.000Z', hostname: 'ops-1', username: 'sre' };

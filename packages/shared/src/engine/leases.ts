@@ -45,7 +45,7 @@ export async function acquireLease(repo: Repository, clock: Clock, kind: Lease['
     );
   await write();
   let renewing: Promise<void> | undefined;
-  const timer = setInterval(() => {
+  const stopRenewing = clock.every?.(LEASE_RENEW_MS, () => {
     if (renewing) return;
     const next = new Date(clock.now().getTime() + LEASE_TTL_MS);
     const previous = expires;
@@ -55,8 +55,7 @@ export async function acquireLease(repo: Repository, clock: Clock, kind: Lease['
         expires = previous; // the store did not take it: others still see the old expiry
       })
       .finally(() => (renewing = undefined));
-  }, LEASE_RENEW_MS);
-  timer.unref();
+  });
   return {
     id,
     assertHeld() {
@@ -65,7 +64,7 @@ export async function acquireLease(repo: Repository, clock: Clock, kind: Lease['
       }
     },
     async release() {
-      clearInterval(timer);
+      stopRenewing?.();
       await renewing;
       await repo.store.delete(lockKey(id));
     },

@@ -14,7 +14,8 @@ import { removeSnapshots } from './forget.js';
 import { pruneRepository } from './prune.js';
 import { compactIndex } from './index-compaction.js';
 import { maintainLocality } from './locality.js';
-import { initRepository, type Repository } from './repository.js';
+import type { Repository } from './repository.js';
+import { initRepository } from './repository-open.js';
 import { makeVolume, mutate } from './test-volume.js';
 
 const clock: Clock = { now: () => new Date('2026-03-01T00:00:00Z') };

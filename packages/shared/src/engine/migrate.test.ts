@@ -16,7 +16,7 @@ import { removeSnapshots } from './forget.js';
 import { acquireLease } from './leases.js';
 import { migrateRepository } from './migrate.js';
 import { verifyRepository } from './verify.js';
-import { initRepository, openRepository } from './repository.js';
+import { initRepository, openRepository } from './repository-open.js';
 import { archiveVolumes, cloneStore, expectedHashes, restoreAll, snapshotKeys, testClock, type Archived } from './test-snapshots.js';
 
 const VOLUMES = ['vol-a', 'vol-b', 'vol-c'];

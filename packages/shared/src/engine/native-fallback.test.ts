@@ -14,7 +14,8 @@ import { collect } from '../content/map-limit.js';
 import { archiveVolume } from './archive.js';
 import { restoreSnapshot } from './restore.js';
 import { verifyRepository } from './verify.js';
-import { initRepository, type Repository } from './repository.js';
+import type { Repository } from './repository.js';
+import { initRepository } from './repository-open.js';
 import { makeVolume, mutate } from './test-volume.js';
 
 vi.mock('@snapfleet/native', () => ({ binding: undefined, loadError: 'hidden by this test' }));

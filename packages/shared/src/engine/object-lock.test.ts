@@ -11,7 +11,8 @@ import { verifyRepository } from './verify.js';
 import { removeSnapshots } from './forget.js';
 import { pruneRepository } from './prune.js';
 import { addKey, changePassword, removeKey } from './key-files.js';
-import { initRepository, openRepository, type Repository } from './repository.js';
+import type { Repository } from './repository.js';
+import { initRepository, openRepository } from './repository-open.js';
 import { isLockedKey } from './object-lock.js';
 import { makeVolume } from './test-volume.js';
 

@@ -13,7 +13,7 @@ import { CorruptDataError } from '../errors.js';
 import { FrameBuilder } from '../content/frame-builder.js';
 import { IdTable } from '../content/id-table.js';
 import { PackWriter } from '../content/pack-writer.js';
-import { DEFAULT_ZSTD_LEVEL } from '../content/zstd.js';
+import { DEFAULT_ZSTD_LEVEL } from '../format/zstd.js';
 import type { Repository } from './repository.js';
 
 export interface RepackStats {

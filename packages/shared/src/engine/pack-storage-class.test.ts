@@ -9,7 +9,8 @@ import { removeSnapshots } from './forget.js';
 import { maintainLocality } from './locality.js';
 import { pruneRepository } from './prune.js';
 import { restoreSnapshot } from './restore.js';
-import { initRepository, openRepository, type Repository } from './repository.js';
+import type { Repository } from './repository.js';
+import { initRepository, openRepository } from './repository-open.js';
 import { makeVolume, mutate } from './test-volume.js';
 
 const clock: Clock = { now: () => new Date('2026-03-01T00:00:00Z') };

@@ -4,7 +4,7 @@ import { createInlineCodecPool } from '../parallel/codec-pool.js';
 import { archiveVolume } from './archive.js';
 import { openParentLineage } from './parent-lineage.js';
 import { readPackList } from './snapshot-index.js';
-import { initRepository } from './repository.js';
+import { initRepository } from './repository-open.js';
 import { snapshotKey } from '../format/layout.js';
 
 const clock = { now: () => new Date('2026-02-01T00:00:00Z') };

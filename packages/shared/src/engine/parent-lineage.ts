@@ -22,7 +22,7 @@ import { fromHex } from '../format/ids.js';
 import { snapshotKey } from '../format/layout.js';
 import { CorruptDataError, NotFoundError } from '../errors.js';
 import { TreeReader } from '../manifest/tree-reader.js';
-import { chunkCount } from '../manifest/tree-shape.js';
+import { chunkCount } from '../format/tree-shape.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
 import { loadSnapshotIndex, snapshotPackList } from './snapshot-index.js';
 import type { Repository } from './repository.js';

@@ -11,7 +11,8 @@ import { verifyRepository } from './verify.js';
 import { planForget, removeSnapshots } from './forget.js';
 import { pruneRepository } from './prune.js';
 import { acquireLease } from './leases.js';
-import { initRepository, openRepository, type Repository } from './repository.js';
+import type { Repository } from './repository.js';
+import { initRepository, openRepository } from './repository-open.js';
 import { makeVolume, mutate } from './test-volume.js';
 import type { BlobStore } from '../ports/blob-store.js';
 

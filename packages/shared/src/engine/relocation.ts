@@ -22,7 +22,7 @@ import { fetchRuns, type FrameRef } from '../content/frame-fetch.js';
 import { IdTable } from '../content/id-table.js';
 import { collect } from '../content/map-limit.js';
 import { PackWriter } from '../content/pack-writer.js';
-import { DEFAULT_ZSTD_LEVEL } from '../content/zstd.js';
+import { DEFAULT_ZSTD_LEVEL } from '../format/zstd.js';
 import type { CodecPool } from '../parallel/codec-pool.js';
 import { walkSnapshot, type LocalityAssessment } from './locality-assessment.js';
 import type { ScopedIndex } from './snapshot-index.js';

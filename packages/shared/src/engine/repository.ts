@@ -382,5 +382,3 @@ export class Repository {
 
 /** The snapshot reference for the newest snapshot whose object reads, damaged ones left out. */
 export const LATEST_INTACT = 'latest-intact';
-
-export { initRepository, openRepository, type InitOptions, type OpenOptions } from './repository-open.js';

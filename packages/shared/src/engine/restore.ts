@@ -15,7 +15,7 @@ import { fetchRuns, type FrameRef } from '../content/frame-fetch.js';
 import { CHUNK_FIELDS, FRAME_FIELDS } from '../parallel/window-decode.js';
 import { SharedBufferPool } from '../parallel/shared-buffer-pool.js';
 import { TreeReader } from '../manifest/tree-reader.js';
-import { chunkCount } from '../manifest/tree-shape.js';
+import { chunkCount } from '../format/tree-shape.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
 import { orderedPipeline } from './ordered-pipeline.js';
 import { loadSnapshotIndex, type ScopedIndex } from './snapshot-index.js';

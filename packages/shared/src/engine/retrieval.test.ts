@@ -13,7 +13,8 @@ import { verifyRepository } from './verify.js';
 import { removeSnapshots } from './forget.js';
 import { pruneRepository } from './prune.js';
 import { packsAwaitingRetrieval, retrieveSnapshotPacks } from './retrieval.js';
-import { initRepository, type Repository } from './repository.js';
+import type { Repository } from './repository.js';
+import { initRepository } from './repository-open.js';
 import { makeVolume, mutate } from './test-volume.js';
 
 function manualClock(start: string): Clock & { advance(ms: number): void } {

@@ -13,7 +13,7 @@ import type { BlobStore } from '../ports/blob-store.js';
 import { removeSnapshots } from './forget.js';
 import { pruneRepository } from './prune.js';
 import { verifyRepository } from './verify.js';
-import { initRepository, openRepository } from './repository.js';
+import { initRepository, openRepository } from './repository-open.js';
 import { archiveVolumes, expectedHashes, restoreAll, rewriteAsFormat1, snapshotKeys, testClock } from './test-snapshots.js';
 
 const VOLUMES = ['vol-a', 'vol-b', 'vol-c'];

@@ -13,7 +13,8 @@ import { testClock, type Archived } from './test-snapshots.js';
 import { mutate } from './test-volume.js';
 import { seededBytes } from '../testing/test-data.js';
 import { readPackList } from './snapshot-index.js';
-import { initRepository, type Repository } from './repository.js';
+import type { Repository } from './repository.js';
+import { initRepository } from './repository-open.js';
 
 export interface DamageFixture {
   store: MemoryBlobStore;

@@ -8,7 +8,7 @@ import type { Clock } from '../ports/clock.js';
 import { acquireLease, LEASE_TTL_MS, CLOCK_SKEW_MS } from './leases.js';
 import { pruneRepository } from './prune.js';
 import { unlockRepository } from './unlock.js';
-import { initRepository } from './repository.js';
+import { initRepository } from './repository-open.js';
 
 const now = new Date('2026-03-01T12:00:00Z');
 const clock: Clock = { now: () => now };

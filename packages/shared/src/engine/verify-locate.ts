@@ -7,7 +7,7 @@ import { fromHex, isHole } from '../format/ids.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
 import { idKeyOf } from '../content/blob-index.js';
 import { walkTree, type NodeLoader } from '../manifest/tree-walk.js';
-import { chunkCount } from '../manifest/tree-shape.js';
+import { chunkCount } from '../format/tree-shape.js';
 import type { LostBlobs } from './verify-packs.js';
 import { isDataVerdict, type Affected, type Problem, type SnapshotDamage } from './verify-report.js';
 

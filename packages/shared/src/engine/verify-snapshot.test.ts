@@ -9,7 +9,8 @@ import type { Clock } from '../ports/clock.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
 import { archiveVolume } from './archive.js';
 import { verifySnapshot } from './verify-snapshot.js';
-import { initRepository, type Repository } from './repository.js';
+import type { Repository } from './repository.js';
+import { initRepository } from './repository-open.js';
 import { makeVolume } from './test-volume.js';
 
 const clock: Clock = { now: () => new Date('2026-03-01T00:00:00Z') };

@@ -5,7 +5,7 @@ import { createInlineCodecPool } from '../parallel/codec-pool.js';
 import { DATA_PREFIX, SNAPSHOTS_PREFIX } from '../format/layout.js';
 import { archiveVolume } from './archive.js';
 import { verifyRepository } from './verify.js';
-import { initRepository, openRepository } from './repository.js';
+import { initRepository, openRepository } from './repository-open.js';
 import { makeVolume } from './test-volume.js';
 
 const clock = { now: () => new Date('2026-03-01T00:00:00Z') };

@@ -9,7 +9,7 @@ import { fromHex, ID_BYTES } from '../format/ids.js';
 import type { SnapshotEntry } from '../format/snapshot.js';
 import { createNodeLoader } from '../manifest/node-loader.js';
 import { TreeReader } from '../manifest/tree-reader.js';
-import { chunkCount } from '../manifest/tree-shape.js';
+import { chunkCount } from '../format/tree-shape.js';
 import type { CodecPool } from '../parallel/codec-pool.js';
 import type { VolumeSource } from '../ports/volume-source.js';
 import { loadSnapshotIndex } from './snapshot-index.js';

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CorruptDataError, PermanentError } from '../errors.js';
 import { expectDecoded, expectSmallAllocation, fuzzSettings, mutationsOf } from '../testing/decoder-fuzz.js';
-import { zstdCompress, zstdDecompress } from '../content/zstd.js';
+import { zstdCompress, zstdDecompress } from './zstd.js';
 import { Compression, ENVELOPE_VERSION, Encryption } from './codec-ids.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { open, seal } from './sealing.js';

@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { CorruptDataError, PermanentError } from '../errors.js';
 import { Compression, ENVELOPE_VERSION, Encryption, isCompressionId } from './codec-ids.js';
 import { open, seal } from './sealing.js';
-import { zstdCompress, zstdDecompress } from '../content/zstd.js';
+import { zstdCompress, zstdDecompress } from './zstd.js';
 
 const HEADER_BYTES = 3;
 /** Metadata is mostly random 32-byte ids, which no level compresses: the fastest level will do. */

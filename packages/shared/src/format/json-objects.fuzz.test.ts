@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CorruptDataError, PermanentError, WrongPasswordError } from '../errors.js';
-import { chunkCount, treeHeight } from '../manifest/tree-shape.js';
+import { chunkCount, treeHeight } from './tree-shape.js';
 import { expectDecoded, expectDecodedAsync, fuzzSettings, mutationsOf } from '../testing/decoder-fuzz.js';
 import { decodeMarker, encodeMarker, type DeletionMarker } from './deletion-marker.js';
 import { decodeLease, encodeLease, type Lease } from './lease.js';

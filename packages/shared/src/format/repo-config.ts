@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CorruptDataError, PermanentError } from '../errors.js';
 import { Encryption, FORMAT_VERSION, OLDEST_FORMAT_VERSION } from './codec-ids.js';
 import { parseJsonObject } from './json-object.js';
-import { OBJECT_LOCK_MODES, PACK_STORAGE_CLASSES } from '../ports/blob-store.js';
+import { OBJECT_LOCK_MODES, PACK_STORAGE_CLASSES } from './object-storage.js';
 
 /** At most 100 years: a retention past that is a typo, and S3 refuses dates that far anyway. */
 export const MAX_OBJECT_LOCK_DAYS = 36_500;

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CorruptDataError } from '../errors.js';
-import { chunkCount, treeHeight } from '../manifest/tree-shape.js';
+import { chunkCount, treeHeight } from './tree-shape.js';
 import { parseJsonObject } from './json-object.js';
 import { isValidChunkSize } from './repo-config.js';
 

@@ -2,8 +2,9 @@
  * Loads manifest nodes (map blobs) by id. Nodes written by one archive sit together in map
  * frames, so the last few decoded frames are kept: a sequential walk decodes each frame once.
  */
-import type { Repository } from '../engine/repository.js';
 import type { BlobIndex } from '../content/blob-index.js';
+import type { MasterKeys } from '../format/master-keys.js';
+import type { BlobStore } from '../ports/blob-store.js';
 import type { CodecPool } from '../parallel/codec-pool.js';
 import { CorruptDataError, NotFoundError } from '../errors.js';
 import { blobId, toHex } from '../format/ids.js';
@@ -13,12 +14,23 @@ import { decodeFrames, frameError } from '../content/frame-decoder.js';
 const CACHED_FRAMES = 8;
 
 /**
+ * What nodes are read through: the engine's Repository is one. Named here, by the parts the
+ * loader reads, because manifest/ sits below engine/ and may not import it.
+ */
+export interface NodeRepository {
+  readonly store: BlobStore;
+  readonly keys: Pick<MasterKeys, 'id'>;
+  /** The index nodes are looked up in unless the caller passes another. */
+  readonly index: BlobIndex;
+}
+
+/**
  * `missing` says what a node absent from the loaded index is: corruption for readers of the
  * whole repository, merely unavailable (NotFoundError) for an archive, whose index leaves out
  * packs that prune has condemned.
  */
 export function createNodeLoader(
-  repo: Repository,
+  repo: NodeRepository,
   pool: CodecPool,
   missing: 'corrupt' | 'unavailable' = 'corrupt',
   index: BlobIndex = repo.index,

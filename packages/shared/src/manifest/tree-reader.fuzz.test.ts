@@ -10,7 +10,7 @@ import { CorruptDataError } from '../errors.js';
 import { ID_BYTES } from '../format/ids.js';
 import { expectDecodedAsync, fuzzSettings } from '../testing/decoder-fuzz.js';
 import { TreeReader } from './tree-reader.js';
-import { chunkCount, FANOUT, treeHeight } from './tree-shape.js';
+import { chunkCount, FANOUT, treeHeight } from '../format/tree-shape.js';
 import { walkTree } from './tree-walk.js';
 
 const settings = fuzzSettings(process.env, 0.5);

@@ -4,7 +4,7 @@
  */
 import { CorruptDataError } from '../errors.js';
 import { ID_BYTES, isHole } from '../format/ids.js';
-import { FANOUT, nodeEntries } from './tree-shape.js';
+import { FANOUT, nodeEntries } from '../format/tree-shape.js';
 
 interface Cached {
   node: number;

@@ -6,7 +6,7 @@
 import { CorruptDataError } from '../errors.js';
 import { ID_BYTES, isHole, toHex } from '../format/ids.js';
 import { idKeyOf } from '../content/blob-index.js';
-import { FANOUT } from './tree-shape.js';
+import { FANOUT } from '../format/tree-shape.js';
 
 export type NodeLoader = (id: Uint8Array) => Promise<Uint8Array>;
 

@@ -1,6 +1,6 @@
 /** Streams chunk ids in volume order into a manifest tree; returns the root id. */
 import { HOLE_ID, ID_BYTES, isHole } from '../format/ids.js';
-import { FANOUT, treeHeight } from './tree-shape.js';
+import { FANOUT, treeHeight } from '../format/tree-shape.js';
 
 interface Level {
   buf: Buffer;

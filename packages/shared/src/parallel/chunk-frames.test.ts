@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame } from '../content/frame-codec.js';
+import { decodeFrame } from '../format/frame-codec.js';
 import { chunkHasher } from '../format/chunk-hasher.js';
 import { generateMasterKeys } from '../format/master-keys.js';
 import { ID_BYTES } from '../format/ids.js';

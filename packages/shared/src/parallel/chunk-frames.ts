@@ -10,7 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import type { CompressionId } from '../format/codec-ids.js';
 import { ID_BYTES } from '../format/ids.js';
 import { SEAL_OVERHEAD } from '../format/sealing.js';
-import { encodeFrameInto } from '../content/frame-codec.js';
+import { encodeFrameInto } from '../format/frame-codec.js';
 
 export interface BuiltFrame {
   /** Where the stored frame starts in `out`; frames follow each other without gaps. */

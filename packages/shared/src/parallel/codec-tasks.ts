@@ -6,7 +6,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { CompressionId } from '../format/codec-ids.js';
 import { ID_BYTES } from '../format/ids.js';
 import { chunkHasher, mismatchedSpans } from '../format/chunk-hasher.js';
-import { decodeFrame, encodeFrame, type EncodedFrame } from '../content/frame-codec.js';
+import { decodeFrame, encodeFrame, type EncodedFrame } from '../format/frame-codec.js';
 import { CorruptDataError } from '../errors.js';
 import { buildFrames, type BuiltFrame } from './chunk-frames.js';
 import { decodeWindow, type WindowRequest, type WindowResult } from './window-decode.js';

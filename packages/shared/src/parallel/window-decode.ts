@@ -6,7 +6,7 @@
 import { type KeyObject } from 'node:crypto';
 import { Compression, isCompressionId } from '../format/codec-ids.js';
 import { mismatchedSpans } from '../format/chunk-hasher.js';
-import { decodeFrame, decodeFrameInto } from '../content/frame-codec.js';
+import { decodeFrame, decodeFrameInto } from '../format/frame-codec.js';
 import { CorruptDataError } from '../errors.js';
 
 /** Per frame, 5 numbers: run index, offset in run, stored length, raw length, compression id. */

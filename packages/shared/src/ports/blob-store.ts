@@ -2,6 +2,10 @@
  * BlobStore: the object store a repository lives in (a folder, an S3 bucket). The engine writes
  * only immutable, uniquely named objects, so a store needs no locking, only atomic puts.
  */
+import type { ObjectLockMode, PackStorageClass } from '../format/object-storage.js';
+
+// The storage names are the config file's (format/), spoken by this port: importers find them here.
+export { ARCHIVE_STORAGE_CLASSES, isArchiveStorageClass, OBJECT_LOCK_MODES, PACK_STORAGE_CLASSES, type ObjectLockMode, type PackStorageClass } from '../format/object-storage.js';
 
 export interface ByteRange {
   offset: number;
@@ -45,28 +49,10 @@ export interface ObjectInfo {
   retainUntil?: Date;
 }
 
-/** S3 Object Lock modes: governance retention can be lifted by a special permission, compliance retention by nobody. */
-export const OBJECT_LOCK_MODES = ['GOVERNANCE', 'COMPLIANCE'] as const;
-export type ObjectLockMode = (typeof OBJECT_LOCK_MODES)[number];
-
 /** An object's retention: not deletable (nor its version overwritable) before `until`. */
 export interface ObjectRetention {
   mode: ObjectLockMode;
   until: Date;
-}
-
-/**
- * S3 storage classes a repository may keep its packs in. The first three read back at once
- * (`GLACIER_IR` is Glacier Instant Retrieval); the archive classes (`GLACIER`, Glacier Flexible
- * Retrieval, and `DEEP_ARCHIVE`) must be retrieved before a read (RetrievalTier, hours), which
- * restore drives (engine/retrieval.ts). Manifests then live in STANDARD packs of their own.
- */
-export const PACK_STORAGE_CLASSES = ['STANDARD', 'STANDARD_IA', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'] as const;
-export const ARCHIVE_STORAGE_CLASSES = ['GLACIER', 'DEEP_ARCHIVE'] as const;
-export type PackStorageClass = (typeof PACK_STORAGE_CLASSES)[number];
-
-export function isArchiveStorageClass(c: PackStorageClass | undefined): boolean {
-  return c === 'GLACIER' || c === 'DEEP_ARCHIVE';
 }
 
 /** S3 retrieval tiers: Expedited (minutes, GLACIER only), Standard (hours), Bulk (cheapest, longest). */

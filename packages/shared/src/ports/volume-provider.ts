@@ -7,7 +7,6 @@
  */
 import type { VolumeSource } from './volume-source.js';
 import type { VolumeTarget } from './volume-target.js';
-import type { RetentionRules } from '../retention/rules-schema.js';
 
 export interface VolumeSelectorSpec {
   /** Volumes with every one of these tags. */
@@ -47,17 +46,19 @@ export interface ProviderSnapshot {
   state: SnapshotState;
 }
 
-/** A place copies of the fleet's snapshots are kept (AWS: a disaster-recovery region). */
+/**
+ * A place copies of the fleet's snapshots are kept (AWS: a disaster-recovery region). Which
+ * copies to keep there is the fleet's configuration (`copyRetentionOf` in config/), applied by
+ * the worker: the provider only copies, lists and deletes.
+ */
 export interface SnapshotCopyTarget {
   /** The target's name, e.g. the region "us-west-2". */
   name: string;
-  /** Which copies to keep there. Absent: the policy's snapshot-tier rules. */
-  retention?: RetentionRules;
 }
 
 /**
- * Copies of provider snapshots kept elsewhere, each target with its own retention. A copy's ref
- * works with the provider's snapshotState and deleteSnapshot like any other ref.
+ * Copies of provider snapshots kept elsewhere. A copy's ref works with the provider's
+ * snapshotState and deleteSnapshot like any other ref.
  */
 export interface SnapshotCopies {
   readonly targets: readonly SnapshotCopyTarget[];

@@ -9,6 +9,7 @@
 import type { Job } from 'bullmq';
 import { compactIndex, InvalidInputError, maintainLocality, type CodecPool, type VolumeLocality, pruneRepository, removeSnapshots, RepositoryLockedError, type Repository, type SnapshotEntry } from '@snapfleet/shared';
 import { policyGuardedRules } from '@snapfleet/shared/retention';
+import { copyRetentionOf } from '@snapfleet/shared/config';
 import { lastMaintenanceKey, lastPruneKey, policyTag, repositoryLockKey, retentionJobSchema, retentionSubject } from '@snapfleet/shared/jobs';
 import { createRetentionGuardStore } from '@snapfleet/providers/fleet';
 import type { Redis } from 'ioredis';
@@ -62,7 +63,7 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
     let removed: string[] = [];
     let tier: SnapshotTierOutcome = { deleted: [], held: [] };
     // Before the snapshot tier, which may delete the snapshot the copies are made from.
-    const copies = await applySnapshotCopies({ provider, clock: deps.clock, log: deps.log }, policy, data.volumeId, data.slot);
+    const copies = await applySnapshotCopies({ provider, clock: deps.clock, log: deps.log }, policy, data.volumeId, data.slot, copyRetentionOf(config.provider));
     const now = deps.clock.now();
     // Every job compares its rules with the accepted ones, also without retention: adding rules
     // to a policy that kept everything is a change like any other.

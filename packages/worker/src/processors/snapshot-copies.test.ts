@@ -53,7 +53,8 @@ const log = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} }
 describe('applySnapshotCopies', () => {
   it('copies the slot snapshot to every target once, and applies each target its own retention', async () => {
     let now = new Date('2026-03-01T02:00:00Z');
-    const provider = new CopyingProvider([{ name: 'us-west-2' }, { name: 'eu-central-1', retention: { keepLast: 1 } }], () => now);
+    const provider = new CopyingProvider([{ name: 'us-west-2' }, { name: 'eu-central-1' }], () => now);
+    const rules = new Map([['eu-central-1', { keepLast: 1 }]]);
     const deps = { provider, clock: { now: () => now }, log };
     const slots: string[] = [];
     for (let day = 0; day < 4; day++) {
@@ -61,11 +62,11 @@ describe('applySnapshotCopies', () => {
       const slot = slotFromTime(now);
       slots.push(slot);
       provider.addSnapshot('vol-1', now, [policyTag('daily'), slotTag(slot)]);
-      const outcome = await applySnapshotCopies(deps, policy, 'vol-1', slot);
+      const outcome = await applySnapshotCopies(deps, policy, 'vol-1', slot, rules);
       expect(outcome.copied).toHaveLength(2);
     }
     // Repeating a slot (a retried job) finds its copies again.
-    const again = await applySnapshotCopies(deps, policy, 'vol-1', slots[3]!);
+    const again = await applySnapshotCopies(deps, policy, 'vol-1', slots[3]!, rules);
     expect(again.deleted).toEqual([]);
     expect(new Set(again.copied)).toEqual(new Set((await Promise.all(['us-west-2', 'eu-central-1'].map((t) => provider.copies.listCopies('vol-1', t, [])))).flat().filter((c) => c.tags.includes(slotTag(slots[3]!))).map((c) => c.ref)));
     // us-west-2 follows the policy's snapshot tier (keepLast 2), eu-central-1 its own (keepLast 1).
@@ -77,10 +78,10 @@ describe('applySnapshotCopies', () => {
   it('does nothing for a provider without copies, or a snapshot not completed yet', async () => {
     const now = new Date('2026-03-01T02:00:00Z');
     const plain = new MemoryVolumeProvider({ 'vol-1': { data: new Uint8Array(16) } }, { clock: { now: () => now } });
-    expect(await applySnapshotCopies({ provider: plain, clock: { now: () => now }, log }, policy, 'vol-1', slotFromTime(now))).toEqual({ copied: [], deleted: [] });
+    expect(await applySnapshotCopies({ provider: plain, clock: { now: () => now }, log }, policy, 'vol-1', slotFromTime(now), new Map())).toEqual({ copied: [], deleted: [] });
     const provider = new CopyingProvider([{ name: 'us-west-2' }], () => now);
     provider.addSnapshot('vol-1', now, [policyTag('daily'), slotTag(slotFromTime(now))], 'pending');
-    expect(await applySnapshotCopies({ provider, clock: { now: () => now }, log }, policy, 'vol-1', slotFromTime(now))).toEqual({ copied: [], deleted: [] });
+    expect(await applySnapshotCopies({ provider, clock: { now: () => now }, log }, policy, 'vol-1', slotFromTime(now), new Map())).toEqual({ copied: [], deleted: [] });
     expect(provider.copyCalls).toBe(0);
   });
 });

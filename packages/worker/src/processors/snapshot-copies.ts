@@ -18,11 +18,13 @@ export interface SnapshotCopiesOutcome {
   deleted: string[];
 }
 
+/** `targetRules`: the rules of each target that has its own (the fleet config's `copyRetentionOf`). */
 export async function applySnapshotCopies(
   deps: Pick<ProcessorDeps, 'provider' | 'clock' | 'log'>,
   policy: PolicyConfig,
   volumeId: string,
   slot: string,
+  targetRules: ReadonlyMap<string, RetentionRules>,
 ): Promise<SnapshotCopiesOutcome> {
   const copies = deps.provider.copies;
   const outcome: SnapshotCopiesOutcome = { copied: [], deleted: [] };
@@ -31,7 +33,7 @@ export async function applySnapshotCopies(
   for (const target of copies.targets) {
     for (const source of sources) outcome.copied.push(await copies.copy(volumeId, source.ref, target.name));
     // A target without rules of its own keeps what the policy's snapshot tier keeps; with neither, everything.
-    const rules: RetentionRules | undefined = target.retention ?? (policy.retention ? tierRules(policy.retention, 'snapshot') : undefined);
+    const rules: RetentionRules | undefined = targetRules.get(target.name) ?? (policy.retention ? tierRules(policy.retention, 'snapshot') : undefined);
     if (!rules) continue;
     // Pending copies are neither counted nor deleted: a copy in flight is not yet a copy.
     const kept = (await copies.listCopies(volumeId, target.name, [policyTag(policy.name)])).filter((c) => c.state === 'completed');

@@ -1,5 +1,5 @@
 /**
- * Fuzz properties of frame decoding (content/frame-codec.ts and the codec pool's decode task that
+ * Fuzz properties of frame decoding (format/frame-codec.ts and the codec pool's decode task that
  * wraps it): random and damaged stored frames, sealed and not, with the raw length and compression
  * a pack header claims. A frame decodes to exactly its claimed length or fails as corrupt data;
  * a sealed frame never decodes to other bytes; the pool task reports failures, never throws.
@@ -8,9 +8,9 @@ import { createSecretKey, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CorruptDataError } from '../errors.js';
-import { Compression, type CompressionId } from '../format/codec-ids.js';
-import { blobId, ID_BYTES } from '../format/ids.js';
-import { MAX_FRAME_RAW_LENGTH } from '../format/pack-header.js';
+import { Compression, type CompressionId } from './codec-ids.js';
+import { blobId, ID_BYTES } from './ids.js';
+import { MAX_FRAME_RAW_LENGTH } from './pack-header.js';
 import { decode } from '../parallel/codec-tasks.js';
 import { expectDecoded, expectSmallAllocation, fuzzSettings, mutationsOf } from '../testing/decoder-fuzz.js';
 import { decodeFrame, decodeFrameInto, encodeFrame } from './frame-codec.js';

@@ -4,9 +4,9 @@
  * consecutive new chunks gets it back while each chunk keeps its own id for deduplication.
  */
 import type { KeyObject } from 'node:crypto';
-import { Compression, type CompressionId } from '../format/codec-ids.js';
+import { Compression, type CompressionId } from './codec-ids.js';
 import { CorruptDataError } from '../errors.js';
-import { open, openInPlace, openInto, SEAL_OVERHEAD, sealInto } from '../format/sealing.js';
+import { open, openInPlace, openInto, SEAL_OVERHEAD, sealInto } from './sealing.js';
 import { zstdCompressToScratch, zstdDecompress, zstdDecompressInto } from './zstd.js';
 
 export interface EncodedFrame {

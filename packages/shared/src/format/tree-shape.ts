@@ -1,7 +1,9 @@
 /**
  * A snapshot's manifest is a tree of map blobs: leaves list chunk ids in volume order, inner
  * nodes list child map ids. It is written and read as a stream, so memory stays at one node per
- * level however large the volume (a 16 TiB volume of 4 KiB chunks is a 4-level tree).
+ * level however large the volume (a 16 TiB volume of 4 KiB chunks is a 4-level tree). The shape
+ * is part of the format (docs/format.md, "Manifest (map blobs)"): a snapshot object's recorded
+ * height is checked against it.
  */
 
 /**

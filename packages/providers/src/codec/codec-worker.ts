@@ -1,10 +1,10 @@
 /**
- * Worker-thread entry for the codec pool (piscina). Results move their buffers back to the main
- * thread instead of copying them: a restore passes ~1 GiB through here.
+ * Worker-thread entry for the codec pool (thread-codec-pool.ts, piscina): runs the engine's codec
+ * tasks. Results move their buffers back to the main thread instead of copying them: a restore
+ * passes ~1 GiB through here.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { chunkFrames, decode, encode, hashChunks, window, type ChunkFramesRequest, type DecodeRequest, type EncodeRequest, type HashRequest, type WindowTask } from './codec-tasks.js';
-import { owned } from './owned.js';
+import { chunkFrames, decode, encode, hashChunks, owned, window, type ChunkFramesRequest, type DecodeRequest, type EncodeRequest, type HashRequest, type WindowTask } from '@snapfleet/shared/codec';
 
 /** Returns `value` with the memory of `views` moved, not copied (piscina's Transferable protocol). */
 function moveWith(value: object, views: Uint8Array[]): unknown {

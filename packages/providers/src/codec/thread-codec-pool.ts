@@ -1,0 +1,66 @@
+/**
+ * The engine's CodecPool over worker threads (piscina), one per core by default: zstd-napi and
+ * node:crypto calls are synchronous, so the engine's codec work only spreads over the machine's
+ * cores on threads. The engine defines the pool and its tasks (@snapfleet/shared/codec) and never
+ * starts a thread itself; composition roots start these and pass the pool in.
+ */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { owns, type CodecPool, type CodecThreads, type HashResult, type MasterKeys } from '@snapfleet/shared/codec';
+
+/**
+ * The worker script is the compiled codec-worker.js beside this file. When this module runs from
+ * TypeScript sources (vitest), the compiled copy in dist/ is used: worker threads cannot load .ts.
+ */
+function workerFilename(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) return here.replace(/\/src\/codec\/thread-codec-pool\.ts$/, '/dist/codec/codec-worker.js');
+  return here.replace(/thread-codec-pool\.js$/, 'codec-worker.js');
+}
+
+/**
+ * The threads get this process's node flags except export conditions: they run compiled code
+ * (codec-worker.js and @snapfleet/shared/codec from dist/), and the `source` condition a test
+ * runner adds would resolve the workspace packages to TypeScript that a thread cannot load.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i]!;
+    if (arg === '--conditions' || arg === '-C') i++;
+    else if (!arg.startsWith('--conditions=')) out.push(arg);
+  }
+  return out;
+}
+
+export function defaultThreadCount(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export function startCodecThreads(threads = defaultThreadCount()): CodecThreads {
+  const pool = new Piscina({ filename: workerFilename(), execArgv: workerExecArgv(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  // Move the caller's buffer when it owns its memory; otherwise structured clone copies it.
+  const buf = (u: Uint8Array): ArrayBuffer[] => (owns(u) ? [u.buffer as ArrayBuffer] : []);
+  const close = () => pool.destroy();
+  return {
+    withKeys: (keys) => ({
+      hashChunks: async (data, chunkSize, ids) => {
+        const got = (await pool.run({ data, chunkSize, idKey: keys.idRaw, ...(ids ? { ids } : {}) }, { name: 'hash' })) as HashResult | undefined;
+        return ids ?? got!;
+      },
+      encodeFrame: (raw, level) => pool.run({ raw, level, encKey: keys.encRaw }, { name: 'encodeTask', transferList: buf(raw) }),
+      chunkFrames: (job) => pool.run({ ...job, encKey: keys.encRaw }, { name: 'chunkFramesTask' }),
+      decodeFrame: (job) =>
+        pool.run({ ...job, encKey: keys.encRaw, idKey: keys.idRaw }, { name: 'decodeTask', transferList: buf(job.stored) }),
+      decodeWindow: (req) =>
+        pool.run({ ...req, encKey: keys.encRaw, idKey: keys.idRaw }, { name: 'windowTask', transferList: req.runs.flatMap(buf) }),
+      close,
+    }),
+    close,
+  };
+}
+
+export function createThreadCodecPool(keys: MasterKeys, threads = defaultThreadCount()): CodecPool {
+  return startCodecThreads(threads).withKeys(keys);
+}
