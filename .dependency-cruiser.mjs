@@ -39,7 +39,9 @@ function below(folder, seen = new Set()) {
 }
 
 // A new folder must take its place in the order before anything can be said about its imports.
-const folders = readdirSync(path.join(import.meta.dirname, SHARED), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+const folders = readdirSync(path.join(import.meta.dirname, SHARED), { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name);
 const unplaced = folders.filter((f) => !(f in layers));
 if (unplaced.length) throw new Error(`.dependency-cruiser.mjs: place ${unplaced.join(', ')} (${SHARED}) in the layers`);
 

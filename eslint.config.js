@@ -3,17 +3,30 @@ import tseslint from 'typescript-eslint';
 
 // The engine (packages/shared) stays pure: no file system, no queues, no cloud SDKs, no ambient
 // environment or wall clock. Adapters live in packages/providers; the clock is a port.
-const impureImports = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'bullmq', 'ioredis', 'pino']
-  .map((name) => ({ name, message: 'packages/shared is the pure engine: do I/O in packages/providers behind a port.' }));
+const impureImports = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'bullmq', 'ioredis', 'pino'].map((name) => ({
+  name,
+  message: 'packages/shared is the pure engine: do I/O in packages/providers behind a port.',
+}));
 
 // Nor does the engine start threads or timers, or size itself by the host: the codec pool's
 // threads (providers/src/codec) and the Clock port's timers (Clock.every) come from the
 // composition root. testing/ is left out: its fault proxy answers late on purpose.
 const engineFiles = { files: ['packages/shared/src/**/*.ts'], ignores: ['packages/shared/src/**/*.test.ts', 'packages/shared/src/testing/**'] };
-const threadAndTimerImports = ['os', 'node:os', 'worker_threads', 'node:worker_threads', 'piscina', 'timers', 'node:timers', 'timers/promises', 'node:timers/promises']
-  .map((name) => ({ name, message: 'packages/shared starts no threads or timers: take a CodecPool, or the Clock port, from the composition root.' }));
-const timerGlobals = ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate']
-  .map((name) => ({ name, message: 'packages/shared starts no timers: use the Clock port (Clock.every).' }));
+const threadAndTimerImports = [
+  'os',
+  'node:os',
+  'worker_threads',
+  'node:worker_threads',
+  'piscina',
+  'timers',
+  'node:timers',
+  'timers/promises',
+  'node:timers/promises',
+].map((name) => ({ name, message: 'packages/shared starts no threads or timers: take a CodecPool, or the Clock port, from the composition root.' }));
+const timerGlobals = ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate'].map((name) => ({
+  name,
+  message: 'packages/shared starts no timers: use the Clock port (Clock.every).',
+}));
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'test/bench/work/**', 'test/artifacts/**'] },
@@ -25,7 +38,10 @@ export default tseslint.config(
     // after a build. The few root files no project includes get the root compiler options.
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', '.dependency-cruiser.mjs', 'scripts/*.mjs', 'packages/native/*.js', 'packages/native/*.d.ts'], defaultProject: 'tsconfig.json' },
+        projectService: {
+          allowDefaultProject: ['*.js', '.dependency-cruiser.mjs', 'scripts/*.mjs', 'packages/native/*.js', 'packages/native/*.d.ts'],
+          defaultProject: 'tsconfig.json',
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -55,7 +71,10 @@ export default tseslint.config(
     // replace an earlier block's, so the list above is repeated here).
     ...engineFiles,
     rules: {
-      'no-restricted-imports': ['error', { paths: [...impureImports, ...threadAndTimerImports], patterns: [{ group: ['@aws-sdk/*'], message: 'No cloud SDKs in the engine.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [...impureImports, ...threadAndTimerImports], patterns: [{ group: ['@aws-sdk/*'], message: 'No cloud SDKs in the engine.' }] },
+      ],
       'no-restricted-globals': ['error', ...timerGlobals],
     },
   },

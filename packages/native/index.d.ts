@@ -23,13 +23,33 @@ export interface NativeBinding {
    * `excluded`; -1 when there is none (or the read came up short), -2 when the bucket does not
    * fit in `scratch`.
    */
-  runFind(fd: number, fanout: Uint32Array, bits: number, recordsAt: number, packCount: number, excluded: Uint8Array, ids: Uint8Array, offset: number, scratch: Uint8Array): number;
+  runFind(
+    fd: number,
+    fanout: Uint32Array,
+    bits: number,
+    recordsAt: number,
+    packCount: number,
+    excluded: Uint8Array,
+    ids: Uint8Array,
+    offset: number,
+    scratch: Uint8Array,
+  ): number;
   /**
    * runFind for the id at each of `offsets` in `ids`, on the thread pool: resolves once
    * `out[k]` holds the answer for `offsets[k]` (-1 for none). `fd` must stay open and the
    * arrays unchanged until it does.
    */
-  runFindBatch(fd: number, fanout: Uint32Array, bits: number, recordsAt: number, packCount: number, excluded: Uint8Array, ids: Uint8Array, offsets: Uint32Array, out: Int32Array): Promise<void>;
+  runFindBatch(
+    fd: number,
+    fanout: Uint32Array,
+    bits: number,
+    recordsAt: number,
+    packCount: number,
+    excluded: Uint8Array,
+    ids: Uint8Array,
+    offsets: Uint32Array,
+    out: Int32Array,
+  ): Promise<void>;
 }
 
 /** The compiled addon; undefined when it was not built or cannot load here. */

@@ -45,8 +45,15 @@ async function main() {
 
   const failures = results.flatMap((r) => r.failures);
   const report = {
-    cfg, startedAt, finishedAt: new Date().toISOString(), machine: machineInfo(cfg.workDir),
-    versions, images, skipped, scenarios: results, failures,
+    cfg,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: machineInfo(cfg.workDir),
+    versions,
+    images,
+    skipped,
+    scenarios: results,
+    failures,
   };
   const { md, mdPath, jsonPath } = await writeResults(report);
   console.log(`\n${md}`);

@@ -61,7 +61,10 @@ beforeAll(async () => {
     JSON.stringify({
       ...base,
       policies: [{ ...base.policies[0], drill: { schedule: { every: '2s' }, volumes: 1, target: { provider: { volumeIn: 'us-east-1a' } }, sweepAfter: '1m' } }],
-      alerts: { checkEvery: '1h', targets: [{ name: 'ops', kind: 'webhook', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, events: ['drill-failed'] }] },
+      alerts: {
+        checkEvery: '1h',
+        targets: [{ name: 'ops', kind: 'webhook', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, events: ['drill-failed'] }],
+      },
     }),
   );
 });
@@ -81,8 +84,14 @@ async function lastDrill(): Promise<Drill | undefined> {
 /** What the drills made in the world: snapshots written with StartSnapshot, volumes made of snapshots. */
 function scratchLeft(): { snapshots: string[]; volumes: string[] } {
   return {
-    snapshots: world.snapshots().filter((s) => s.origin === 'start').map((s) => s.id),
-    volumes: world.world.volumes().filter((v) => v.id !== VOLUME).map((v) => v.id),
+    snapshots: world
+      .snapshots()
+      .filter((s) => s.origin === 'start')
+      .map((s) => s.id),
+    volumes: world.world
+      .volumes()
+      .filter((v) => v.id !== VOLUME)
+      .map((v) => v.id),
   };
 }
 
@@ -93,15 +102,29 @@ it('drills into a new EBS snapshot and volume, reports the RTO, deletes both; fa
   const leftover = world.world.newId('snap');
   await writeFile(world.snapshotImage(leftover), '');
   world.world.saveSnapshot({
-    id: leftover, region: 'us-east-1', origin: 'start', volumeSizeGiB: 1, description: 'left by a killed drill', startTime: Date.now() - 120_000, state: 'pending', pendingPolls: 0,
-    tags: [{ Key: 'snapfleet:source', Value: 'drill' }, { Key: 'snapfleet:drill-started', Value: new Date(Date.now() - 120_000).toISOString() }],
+    id: leftover,
+    region: 'us-east-1',
+    origin: 'start',
+    volumeSizeGiB: 1,
+    description: 'left by a killed drill',
+    startTime: Date.now() - 120_000,
+    state: 'pending',
+    pendingPolls: 0,
+    tags: [
+      { Key: 'snapfleet:source', Value: 'drill' },
+      { Key: 'snapfleet:drill-started', Value: new Date(Date.now() - 120_000).toISOString() },
+    ],
   });
 
   run = spawnFleet(['run', '--config', config, '--prefix', prefix], env);
-  const passed = await waitFor('a passed drill', async () => {
-    const d = await lastDrill();
-    return d?.ok && d;
-  }, 60_000);
+  const passed = await waitFor(
+    'a passed drill',
+    async () => {
+      const d = await lastDrill();
+      return d?.ok && d;
+    },
+    60_000,
+  );
   expect(passed.snapshotId).toMatch(/^[0-9a-f]{64}$/);
   expect(passed.rtoSeconds).toBeGreaterThan(0);
   // The drill went through EBS: a snapshot started and completed, a volume created from it.

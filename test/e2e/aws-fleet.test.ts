@@ -87,7 +87,12 @@ describe('an AWS fleet in separate processes', () => {
   it('tick 2: after the volumes change, reads exactly the changed blocks that hold data', async () => {
     // A: a block rewritten in part, a hole filled, a data block zeroed, a block of the hole run
     // filled; B: one block rewritten in part; C: unchanged.
-    await world.changeBlocks(A.id, [{ index: 0, to: 'patch' }, { index: 2, to: 'data' }, { index: 3, to: 'hole' }, { index: 9, to: 'data' }]);
+    await world.changeBlocks(A.id, [
+      { index: 0, to: 'patch' },
+      { index: 2, to: 'data' },
+      { index: 3, to: 'hole' },
+      { index: 9, to: 'data' },
+    ]);
     await world.changeBlocks(B.id, [{ index: 6, to: 'patch' }]);
     const expected: Record<string, { changed: number[]; read: number[] }> = {
       [A.id]: { changed: [0, 2, 3, 9], read: [0, 2, 9] },
@@ -107,7 +112,10 @@ describe('an AWS fleet in separate processes', () => {
       const listings = world.calls('ListChangedBlocks').filter((c) => c.secondSnapshotId === second.id);
       expect(listings.length, v.id).toBeGreaterThanOrEqual(1);
       expect(listings.every((c) => c.firstSnapshotId === first.id)).toBe(true);
-      expect(world.calls('ListSnapshotBlocks').filter((c) => c.snapshotId === second.id), v.id).toEqual([]);
+      expect(
+        world.calls('ListSnapshotBlocks').filter((c) => c.snapshotId === second.id),
+        v.id,
+      ).toEqual([]);
       expect(reads(second.id), v.id).toEqual(expected[v.id]!.read);
       const outcome = ticks[1]!.find((o) => o.volumeId === v.id)!;
       // The archive asked the source for the changed blocks only; a zeroed one costs no request.
@@ -118,7 +126,11 @@ describe('an AWS fleet in separate processes', () => {
     const list = await runCli(['snapshots', ...repoArgs, '--json'], bucket.env);
     expect(list.code, describeRun(list)).toBe(0);
     const archived = parseJson<{ volumeId: string }[]>(list);
-    for (const v of VOLUMES) expect(archived.filter((s) => s.volumeId === v.id), v.id).toHaveLength(2);
+    for (const v of VOLUMES)
+      expect(
+        archived.filter((s) => s.volumeId === v.id),
+        v.id,
+      ).toHaveLength(2);
   });
 
   it('restores the second snapshot into a new EBS snapshot: data blocks sent once each, holes never', async () => {
@@ -141,12 +153,14 @@ describe('an AWS fleet in separate processes', () => {
     for (const w of workers) expect(w.child.exitCode, 'a worker exited early').toBeNull();
   });
 
-  it('encrypts a restore\'s snapshot with the KMS key the flags or the config name; a bad key writes nothing', async () => {
+  it("encrypts a restore's snapshot with the KMS key the flags or the config name; a bad key writes nothing", async () => {
     const snapshot = ticks[1]!.find((o) => o.volumeId === B.id)!.snapshotId!;
     const key = (region: string) => `arn:aws:kms:${region}:111122223333:key/0e2e0000-1111-2222-3333-444455556666`;
     const restored = async (args: string[]) => {
       const before = new Set(world.snapshots().map((s) => s.id));
-      const r = await runCli(['restore', ...repoArgs, '--snapshot', snapshot, '--to', 'ebs:us-east-1', '--prefix', prefix, '--json', ...args], env, { cwd: dir });
+      const r = await runCli(['restore', ...repoArgs, '--snapshot', snapshot, '--to', 'ebs:us-east-1', '--prefix', prefix, '--json', ...args], env, {
+        cwd: dir,
+      });
       expect(r.code, describeRun(r)).toBe(0);
       const made = world.snapshots().filter((s) => !before.has(s.id));
       expect(made).toHaveLength(1);

@@ -46,7 +46,14 @@ describe('workers pinned to regions', () => {
     config = join(dir, 'fleet.yaml');
     await writeFile(
       config,
-      JSON.stringify(awsFleetConfig({ regions: [EAST, WEST], repoUrl: repo, passwordFile, fleet: { worker: { codecThreads: 1, shutdownTimeout: '10s' }, routing: { byRegion: true } } })),
+      JSON.stringify(
+        awsFleetConfig({
+          regions: [EAST, WEST],
+          repoUrl: repo,
+          passwordFile,
+          fleet: { worker: { codecThreads: 1, shutdownTimeout: '10s' }, routing: { byRegion: true } },
+        }),
+      ),
     );
     for (const region of [EAST, WEST]) workers.set(region, spawnFleet(['worker', '--config', config, '--prefix', prefix, '--region', region], env));
   });
@@ -63,7 +70,13 @@ describe('workers pinned to regions', () => {
     for (const o of outcomes) expect(o.snapshotId, o.volumeId).toBeTruthy();
 
     // The jobs ran in the regions' queues; the stages' own queues stayed empty.
-    for (const [name, expected] of [['archive-us-east-1', 2], ['archive-eu-west-1', 2], ['retention-eu-west-1', 2], ['archive', 0], ['snapshot', 0]] as const) {
+    for (const [name, expected] of [
+      ['archive-us-east-1', 2],
+      ['archive-eu-west-1', 2],
+      ['retention-eu-west-1', 2],
+      ['archive', 0],
+      ['snapshot', 0],
+    ] as const) {
       const q = openQueue(name, prefix);
       try {
         const c = await q.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
@@ -79,7 +92,9 @@ describe('workers pinned to regions', () => {
       const blockReads = mine.filter((c) => BLOCK_READS.includes(c.api));
       const own = VOLUMES.filter((v) => v.region === region);
       // Every written block of the region's volumes, read by its own worker.
-      expect(blockReads.filter((c) => c.api === 'GetSnapshotBlock').length, region).toBe(own.reduce((n, v) => n + dataBlocks(world.volumeImage(v.id)).length, 0));
+      expect(blockReads.filter((c) => c.api === 'GetSnapshotBlock').length, region).toBe(
+        own.reduce((n, v) => n + dataBlocks(world.volumeImage(v.id)).length, 0),
+      );
       const elsewhere = mine.filter((c) => c.region !== region).map((c) => `${c.api} in ${c.region}`);
       expect(elsewhere, `calls of the ${region} worker outside its region`).toEqual([]);
     }

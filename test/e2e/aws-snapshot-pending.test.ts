@@ -40,7 +40,17 @@ describe('a snapshot that is pending at first', () => {
     const init = await runCli(['init', '--repo', repo, '--password-file', passwordFile]);
     expect(init.code, describeRun(init)).toBe(0);
     const config = join(dir, 'fleet.yaml');
-    await writeFile(config, JSON.stringify(awsFleetConfig({ regions: ['us-east-1'], repoUrl: repo, passwordFile, fleet: { worker: { codecThreads: 1, shutdownTimeout: '10s', snapshotPollInterval: `${SNAPSHOT_POLL_MS / 1000}s` } } })));
+    await writeFile(
+      config,
+      JSON.stringify(
+        awsFleetConfig({
+          regions: ['us-east-1'],
+          repoUrl: repo,
+          passwordFile,
+          fleet: { worker: { codecThreads: 1, shutdownTimeout: '10s', snapshotPollInterval: `${SNAPSHOT_POLL_MS / 1000}s` } },
+        }),
+      ),
+    );
 
     const env = { ...world.env(), REDIS_URL: 'redis://127.0.0.1:6379', SNAPFLEET_LOG_LEVEL: 'info' };
     const run = await runCli(['run', '--config', config, '--once', '--prefix', prefix, '--json'], env, { timeoutMs: 55_000 });
@@ -60,6 +70,11 @@ describe('a snapshot that is pending at first', () => {
     const reads = world.calls().filter((c) => c.snapshotId === snapshot!.id);
     expect(reads.length).toBeGreaterThan(0);
     expect(reads[0]!.t).toBeGreaterThan(second!.t);
-    expect(world.calls('GetSnapshotBlock').map((c) => c.blockIndex).sort()).toEqual([0, 1, 3]);
+    expect(
+      world
+        .calls('GetSnapshotBlock')
+        .map((c) => c.blockIndex)
+        .sort(),
+    ).toEqual([0, 1, 3]);
   });
 });

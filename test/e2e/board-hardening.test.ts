@@ -45,7 +45,27 @@ it('serves HTTPS to users whose passwords are a hash and an environment variable
   const hash = hashed.stdout.trim();
   expect(hash).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$/);
 
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   const ca = await readFile(join(dir, 'cert.pem'));
   const config = join(dir, 'fleet.yaml');
   await writeFile(
@@ -54,7 +74,12 @@ it('serves HTTPS to users whose passwords are a hash and an environment variable
       board: {
         listen: '127.0.0.1:0',
         tls: { certFile: 'cert.pem', keyFile: 'key.pem' },
-        auth: { users: [{ name: 'alice', passwordHash: hash, role: 'operator' }, { name: 'vera', passwordEnv: 'VERA_BOARD_PASSWORD' }] },
+        auth: {
+          users: [
+            { name: 'alice', passwordHash: hash, role: 'operator' },
+            { name: 'vera', passwordEnv: 'VERA_BOARD_PASSWORD' },
+          ],
+        },
       },
     }),
   );

@@ -42,7 +42,15 @@ beforeAll(async () => {
   const config = join(dir, 'fleet.yaml');
   await writeFile(
     config,
-    ['board:', '  listen: "127.0.0.1:0"', '  auth:', `    token: "${TOKEN}"`, '    users:', `      - { name: ${VIEWER.name}, password: "${VIEWER.password}", role: viewer }`, ''].join('\n'),
+    [
+      'board:',
+      '  listen: "127.0.0.1:0"',
+      '  auth:',
+      `    token: "${TOKEN}"`,
+      '    users:',
+      `      - { name: ${VIEWER.name}, password: "${VIEWER.password}", role: viewer }`,
+      '',
+    ].join('\n'),
   );
   board = spawnCli(['board', '--config', config, '--prefix', PREFIX], { REDIS_URL });
   url = await listeningUrl(board.child);
@@ -67,9 +75,13 @@ async function seedJobs(): Promise<void> {
   await q('retention').add('retention', { policy: 'daily' }, { jobId: 'ret-daily' });
   await q('verify').add('verify', { repo: 'main' }, { jobId: 'verify-main', attempts: 1 });
   await runOnce('retention', async () => 'ok', 'completed');
-  await runOnce('verify', async () => {
-    throw new Error('pack 3f2a: checksum mismatch (test)');
-  }, 'failed');
+  await runOnce(
+    'verify',
+    async () => {
+      throw new Error('pack 3f2a: checksum mismatch (test)');
+    },
+    'failed',
+  );
 }
 
 /** Runs a worker on `queue` until one job ends in `event`. */
@@ -140,7 +152,10 @@ describe('snapfleet board', () => {
   });
 
   it('refuses a viewer mutation with 403', async () => {
-    const res = await fetch(`${url}/api/queues/archive/jobs/arch-vol-1/promote`, { method: 'POST', headers: { authorization: basic(VIEWER.name, VIEWER.password) } });
+    const res = await fetch(`${url}/api/queues/archive/jobs/arch-vol-1/promote`, {
+      method: 'POST',
+      headers: { authorization: basic(VIEWER.name, VIEWER.password) },
+    });
     expect(res.status).toBe(403);
     expect(await (await queues.get('archive')!.getJob('arch-vol-1'))!.getState()).toBe('delayed');
   });
@@ -176,7 +191,10 @@ describe('snapfleet board', () => {
       // Without credentials the browser gets the 401 challenge (headless Chromium cancels it and
       // fails the navigation), never the dashboard.
       const anonymous = await browser.newPage();
-      const outcome = await anonymous.goto(`${url}/board/`).then((r) => `HTTP ${r?.status()}`, (err: Error) => err.message);
+      const outcome = await anonymous.goto(`${url}/board/`).then(
+        (r) => `HTTP ${r?.status()}`,
+        (err: Error) => err.message,
+      );
       expect(outcome).toMatch(/HTTP 401|ERR_INVALID_AUTH_CREDENTIALS/);
       await anonymous.close();
 

@@ -12,8 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CopyReport } from '@snapfleet/shared';
 import { createImage, describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli, type CliEnv } from '../support/cli.js';
 import {
-  archiveImage, createRepoTarget, expectAllRestore, expectVerifyClean, listSnapshots, randomInt, runKilled, seededRandom, timeAt,
-  type ArchivedSnapshot, type StoreKind,
+  archiveImage,
+  createRepoTarget,
+  expectAllRestore,
+  expectVerifyClean,
+  listSnapshots,
+  randomInt,
+  runKilled,
+  seededRandom,
+  timeAt,
+  type ArchivedSnapshot,
+  type StoreKind,
 } from '../support/gc.js';
 
 const ROUNDS = 10;

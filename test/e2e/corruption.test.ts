@@ -61,7 +61,10 @@ function blocksNamed(text: string, snapshotPrefix: string): number[] {
   const out: number[] = [];
   const line = new RegExp(`affects snapshot ${snapshotPrefix} \\([^)]*\\) blocks? ([\\d, -]+)`, 'g');
   for (const m of text.matchAll(line)) {
-    for (const part of m[1]!.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const part of m[1]!
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const [first, last] = part.split('-').map(Number);
       for (let b = first!; b <= (last ?? first!); b++) out.push(b);
     }
@@ -111,13 +114,21 @@ describe.each([{ encrypted: true }, { encrypted: false }])('a flipped byte in a 
     const report = parseJson<{ problems: Array<{ kind: string; object?: string; affected: Array<{ snapshotId: string; ranges: [number, number][] }> }> }>(json);
     expect(report.problems.length).toBeGreaterThan(0);
     expect(report.problems.every((p) => p.kind === 'corrupt-blob' && p.object === `data/${packId.slice(0, 2)}/${packId}`)).toBe(true);
-    const jsonBlocks = report.problems.flatMap((p) => p.affected.filter((a) => a.snapshotId === snapshotId).flatMap((a) => a.ranges.flatMap(([first, count]) => Array.from({ length: count }, (_, i) => first + i))));
+    const jsonBlocks = report.problems.flatMap((p) =>
+      p.affected
+        .filter((a) => a.snapshotId === snapshotId)
+        .flatMap((a) => a.ranges.flatMap(([first, count]) => Array.from({ length: count }, (_, i) => first + i))),
+    );
     expect(new Set(jsonBlocks)).toEqual(new Set(blocks));
   });
 
   it('restore exits 4 with one line naming the snapshot, block and pack, and leaves no file behind', async () => {
     const verify = await runCli(['verify', '--json'], env);
-    const bad = new Set(parseJson<{ problems: Array<{ affected: Array<{ ranges: [number, number][] }> }> }>(verify).problems.flatMap((p) => p.affected.flatMap((a) => a.ranges.flatMap(([first, count]) => Array.from({ length: count }, (_, i) => first + i)))));
+    const bad = new Set(
+      parseJson<{ problems: Array<{ affected: Array<{ ranges: [number, number][] }> }> }>(verify).problems.flatMap((p) =>
+        p.affected.flatMap((a) => a.ranges.flatMap(([first, count]) => Array.from({ length: count }, (_, i) => first + i))),
+      ),
+    );
 
     const out = join(dir, 'out');
     await mkdir(out);

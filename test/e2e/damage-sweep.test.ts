@@ -69,7 +69,11 @@ beforeAll(async () => {
   const env = envFor(pristine);
   await cli(['init'], env);
   await cli(['key', 'add'], { ...env, SNAPFLEET_NEW_PASSWORD: SECOND_PASSWORD });
-  for (const [name, volumeId] of [['a1', 'vol-a'], ['a2', 'vol-a'], ['b1', 'vol-b']] as const) {
+  for (const [name, volumeId] of [
+    ['a1', 'vol-a'],
+    ['a2', 'vol-a'],
+    ['b1', 'vol-b'],
+  ] as const) {
     const r = await cli(['archive', images[name]!, '--volume-id', volumeId, '--pack-size', '1', '--json'], env);
     ids[name] = parseJson<{ snapshot: string }>(r).snapshot;
   }
@@ -157,7 +161,9 @@ async function expectAllRestore(env: CliEnv, label: string): Promise<void> {
   for (const s of snaps) {
     const image = byId.get(s.repairedFrom ?? s.id)!;
     const want = s.damaged ? await zeroedSha(image, s.damaged, label) : await sha256File(image);
-    expect(await restoreSha(env, s.id, label), `snapshot ${s.id.slice(0, 8)}${s.repairedFrom ? ` (repaired from ${s.repairedFrom.slice(0, 8)})` : ''}`).toBe(want);
+    expect(await restoreSha(env, s.id, label), `snapshot ${s.id.slice(0, 8)}${s.repairedFrom ? ` (repaired from ${s.repairedFrom.slice(0, 8)})` : ''}`).toBe(
+      want,
+    );
   }
 }
 
@@ -203,32 +209,36 @@ const CASES: Case[] = [
 ];
 
 describe('damage sweep', () => {
-  it.each(CASES)('$cls, $how: verify says $kinds (exit $code); after repair verify is clean', async (c) => {
-    const label = `${c.cls}-${c.how}`;
-    const repoDir = await copyOfPristine(label);
-    const env = envFor(repoDir);
-    const target = targets[c.cls]!;
-    await damage(repoDir, target, c.how);
+  it.each(CASES)(
+    '$cls, $how: verify says $kinds (exit $code); after repair verify is clean',
+    async (c) => {
+      const label = `${c.cls}-${c.how}`;
+      const repoDir = await copyOfPristine(label);
+      const env = envFor(repoDir);
+      const target = targets[c.cls]!;
+      await damage(repoDir, target, c.how);
 
-    const report = await verify(env, c.code);
-    expect([...new Set(report.problems.map((p) => p.kind))].sort()).toEqual([...c.kinds].sort());
-    // The damaged object is named (a deleted pack list or key file is simply gone: nothing to name).
-    if (c.kinds.length > 0 && c.cls !== 'index') expect(report.problems.map((p) => p.object)).toContain(target);
-    // The snapshots it costs: those named, and a2 when it shares the lost blocks with a1.
-    const costs = new Set(report.summary!.damaged.map((d) => d.snapshotId));
-    for (const name of c.costs) expect(costs.has(ids[name]), `${name} loses blocks`).toBe(true);
-    expect(costs.has(ids.b1), 'b1 is untouched').toBe(false);
-    for (const [name, id] of Object.entries(ids)) {
-      if (costs.has(id) || (c.cls === 'snapshot' && name === 'a2')) continue;
-      expect(await restoreSha(env, id, label), `${name} restores byte-identical`).toBe(await sha256File(images[name]!));
-    }
+      const report = await verify(env, c.code);
+      expect([...new Set(report.problems.map((p) => p.kind))].sort()).toEqual([...c.kinds].sort());
+      // The damaged object is named (a deleted pack list or key file is simply gone: nothing to name).
+      if (c.kinds.length > 0 && c.cls !== 'index') expect(report.problems.map((p) => p.object)).toContain(target);
+      // The snapshots it costs: those named, and a2 when it shares the lost blocks with a1.
+      const costs = new Set(report.summary!.damaged.map((d) => d.snapshotId));
+      for (const name of c.costs) expect(costs.has(ids[name]), `${name} loses blocks`).toBe(true);
+      expect(costs.has(ids.b1), 'b1 is untouched').toBe(false);
+      for (const [name, id] of Object.entries(ids)) {
+        if (costs.has(id) || (c.cls === 'snapshot' && name === 'a2')) continue;
+        expect(await restoreSha(env, id, label), `${name} restores byte-identical`).toBe(await sha256File(images[name]!));
+      }
 
-    await c.repair(env);
-    const after = await verify(env, 0);
-    expect(after.problems).toEqual([]);
-    await expectAllRestore(env, label);
-    await removeDir(repoDir);
-  }, 120_000);
+      await c.repair(env);
+      const after = await verify(env, 0);
+      expect(after.problems).toEqual([]);
+      await expectAllRestore(env, label);
+      await removeDir(repoDir);
+    },
+    120_000,
+  );
 
   it('a deleted pack, repaired reading the volume as it is now: only blocks that changed since are declared lost', async () => {
     const repoDir = await copyOfPristine('from-volume');

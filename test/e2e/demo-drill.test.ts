@@ -38,12 +38,16 @@ it('restores and verifies a snapshot of a demo volume and reports its RTO', asyn
   const once = await runCli(['run', '--config', config, '--once', '--prefix', prefix], env);
   expect(once.code, describeRun(once)).toBe(0);
   run = spawnFleet(['run', '--config', config, '--prefix', prefix], env);
-  const drilled = await waitFor('a passed drill of a demo volume', async () => {
-    const r = await runCli(['status', '--config', config, '--prefix', prefix, '--json'], env);
-    expect(r.code, describeRun(r)).toBe(0);
-    const status = parseJson<{ volumes: { volumeId: string; policy: string; lastDrill?: { ok: boolean; snapshotId: string; rtoSeconds?: number } }[] }>(r);
-    return status.volumes.find((v) => v.lastDrill?.ok);
-  }, 60_000);
+  const drilled = await waitFor(
+    'a passed drill of a demo volume',
+    async () => {
+      const r = await runCli(['status', '--config', config, '--prefix', prefix, '--json'], env);
+      expect(r.code, describeRun(r)).toBe(0);
+      const status = parseJson<{ volumes: { volumeId: string; policy: string; lastDrill?: { ok: boolean; snapshotId: string; rtoSeconds?: number } }[] }>(r);
+      return status.volumes.find((v) => v.lastDrill?.ok);
+    },
+    60_000,
+  );
   expect(drilled.volumeId).toMatch(/^demo-[12]$/);
   expect(drilled.policy).toBe('hourly');
   expect(drilled.lastDrill!.snapshotId).toMatch(/^[0-9a-f]{64}$/);

@@ -5,7 +5,18 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImage, describeRun, makeTempDir, parseJson, removeDir, runCli, snapfleetStderr, STACK_FRAME, type CliEnv, type CliResult } from '../support/cli.js';
+import {
+  createImage,
+  describeRun,
+  makeTempDir,
+  parseJson,
+  removeDir,
+  runCli,
+  snapfleetStderr,
+  STACK_FRAME,
+  type CliEnv,
+  type CliResult,
+} from '../support/cli.js';
 
 const PASSWORD = 'err-pass-Qw3$rT9';
 const WRONG_PASSWORD = 'err-wrong-Lk5%mN2';
@@ -46,7 +57,12 @@ function expectFailure(r: CliResult, code: number, pattern: RegExp): string {
 
 describe('exit codes and messages', () => {
   it('wrong password: exit 12', async () => {
-    for (const command of [['snapshots'], ['verify'], ['restore', '--snapshot', 'latest', '--to', join(dir, 'x.img')], ['archive', image, '--volume-id', 'vol-e']]) {
+    for (const command of [
+      ['snapshots'],
+      ['verify'],
+      ['restore', '--snapshot', 'latest', '--to', join(dir, 'x.img')],
+      ['archive', image, '--volume-id', 'vol-e'],
+    ]) {
       const r = await runCli(command, { ...env, SNAPFLEET_PASSWORD: WRONG_PASSWORD });
       expectFailure(r, 12, /^snapfleet: wrong password/);
     }

@@ -17,8 +17,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_KINDS, startFaultProxy, type FaultProxy } from '@snapfleet/shared/testing';
 import { createTestBucket, type TestBucket } from '../setup/s3.js';
 import {
-  createImage, describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli, sha256File, snapfleetStderr, STACK_FRAME,
-  type CliEnv, type CliResult,
+  createImage,
+  describeRun,
+  makeTempDir,
+  mutateImage,
+  parseJson,
+  removeDir,
+  runCli,
+  sha256File,
+  snapfleetStderr,
+  STACK_FRAME,
+  type CliEnv,
+  type CliResult,
 } from '../support/cli.js';
 
 const PASSWORD = 'fault-proxy-pw-Hq3#x';
@@ -78,7 +88,10 @@ async function expectVerifyClean(env: CliEnv, what: string): Promise<void> {
   const report = parseJson<{ problems: { severity: string }[]; packsRead: number; packsTotal: number }>(r);
   // Packs a failed archive stored without an index object are notices for maintenance (S3
   // applied the put though its answer was lost): nothing damaged, nothing half-written.
-  expect(report.problems.filter((p) => p.severity !== 'notice'), what).toEqual([]);
+  expect(
+    report.problems.filter((p) => p.severity !== 'notice'),
+    what,
+  ).toEqual([]);
   expect(report.packsRead, what).toBe(report.packsTotal);
 }
 
@@ -92,7 +105,9 @@ async function expectRestores(env: CliEnv, snapshot: string, image: string, what
 async function snapshotIds(env: CliEnv): Promise<string[]> {
   const r = await runCli(['snapshots', '--json'], env);
   expectOk(r, 'snapshots');
-  return parseJson<Array<{ id: string }>>(r).map((s) => s.id).sort();
+  return parseJson<Array<{ id: string }>>(r)
+    .map((s) => s.id)
+    .sort();
 }
 
 async function archive(env: CliEnv, image: string, volumeId: string, extra: string[] = []): Promise<string> {
@@ -171,10 +186,15 @@ describe.concurrent('faults at the wire', () => {
 
   it('at 100% faults archive, restore, verify and prune fail after bounded retries, naming the object and the fault', async () => {
     const { bucket, volA } = await repositoryWith(1);
-    const proxy = await startFaultProxy({ target: bucket.endpoint, seed: 7, rates: { 'slow-down': 0.25, 'internal-error': 0.25, reset: 0.25, truncate: 0.25 } });
+    const proxy = await startFaultProxy({
+      target: bucket.endpoint,
+      seed: 7,
+      rates: { 'slow-down': 0.25, 'internal-error': 0.25, reset: 0.25, truncate: 0.25 },
+    });
     try {
       const env = through(proxy, bucket, { AWS_MAX_ATTEMPTS: String(FEW_ATTEMPTS) });
-      const fault = /S3 \w+ s3:\/\/test-[0-9a-f]+\/repo key \S+ failed after \d+ attempts \([^)]*(SlowDown|InternalError|ECONNRESET|aborted)|body ended after \d+ of \d+ bytes/;
+      const fault =
+        /S3 \w+ s3:\/\/test-[0-9a-f]+\/repo key \S+ failed after \d+ attempts \([^)]*(SlowDown|InternalError|ECONNRESET|aborted)|body ended after \d+ of \d+ bytes/;
       const commands: Array<[string, string[]]> = [
         ['archive', ['archive', image2, '--volume-id', 'vol-a']],
         ['restore', ['restore', '--snapshot', 'latest', '--volume-id', 'vol-a', '--to', join(work, 'never.img')]],

@@ -14,7 +14,18 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRun, makeTempDir, removeDir, REPO_ROOT, runCli } from '../support/cli.js';
-import { deletePrefix, fleetConfig, makeFleet, spawnFleet, stderrMatch, stopFleet, uniquePrefix, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
+import {
+  deletePrefix,
+  fleetConfig,
+  makeFleet,
+  spawnFleet,
+  stderrMatch,
+  stopFleet,
+  uniquePrefix,
+  waitFor,
+  type FleetFixture,
+  type FleetProcess,
+} from '../support/fleet.js';
 
 const env = { REDIS_URL: 'redis://127.0.0.1:6379' };
 const TOKEN = 'alerts-e2e-board-token';
@@ -124,12 +135,21 @@ it('alerts a failing volume once, its RPO breach once, and its recovery once', a
   expect(events('/ops', 'job-failed')).toHaveLength(1);
   expect(events('/ops', 'rpo-breached')).toHaveLength(1);
   const breach = events('/ops', 'rpo-breached')[0]!.body;
-  expect(breach).toMatchObject({ source: 'snapfleet', fleet: prefix, event: 'rpo-breached', policy: 'every', volumeId: 'vol-01', details: { state: 'never', rpoSeconds: RPO_S } });
+  expect(breach).toMatchObject({
+    source: 'snapfleet',
+    fleet: prefix,
+    event: 'rpo-breached',
+    policy: 'every',
+    volumeId: 'vol-01',
+    details: { state: 'never', rpoSeconds: RPO_S },
+  });
   expect(String(breach.summary)).toMatch(/^every\/vol-01: no recovery point, RPO 15s; last error \(snapshot\): .*vol-1\.img/);
   expect(events('/ops', 'job-failed')[0]!.body).toMatchObject({ event: 'job-failed', volumeId: 'vol-01', details: { queue: 'snapshot' } });
   const status = await runCli(['status', '--config', fleet.config, '--prefix', prefix, '--json'], env);
   expect(status.code, describeRun(status)).toBe(0);
-  expect((JSON.parse(status.stdout) as { volumes: { volumeId: string; state: string }[] }).volumes).toEqual([expect.objectContaining({ volumeId: 'vol-01', state: 'never' })]);
+  expect((JSON.parse(status.stdout) as { volumes: { volumeId: string; state: string }[] }).volumes).toEqual([
+    expect.objectContaining({ volumeId: 'vol-01', state: 'never' }),
+  ]);
   const metrics = await (await fetch(`${await boardUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
   expect(metrics).toContain('snapfleet_volume_rpo_breached{policy="every",volume="vol-01"} 1\n');
   expect(metrics).toContain('snapfleet_policy_volumes{policy="every",state="never"} 1\n');

@@ -40,7 +40,13 @@ describe('archive selection in the fleet', () => {
         return {
           ...base,
           policies: [
-            { name: 'monthly', selector: { tags: ['test'] }, schedules: [{ every: '1d' }], repository: 'main', retention: { ...retention, archiveSelection: { mode: 'first-of-month' } } },
+            {
+              name: 'monthly',
+              selector: { tags: ['test'] },
+              schedules: [{ every: '1d' }],
+              repository: 'main',
+              retention: { ...retention, archiveSelection: { mode: 'first-of-month' } },
+            },
             { name: 'all', selector: { tags: ['test'] }, schedules: [{ every: '1d' }], repository: 'main', retention },
           ],
         };
@@ -74,10 +80,21 @@ describe('archive selection in the fleet', () => {
     }
     expect(monthlyIds).toHaveLength(2);
     const skipped = two.volumes.filter((v) => v.policy === 'monthly');
-    expect(skipped.map((v) => [v.volumeId, v.state, v.snapshotId])).toEqual([['vol-01', 'completed', undefined], ['vol-02', 'completed', undefined]]);
+    expect(skipped.map((v) => [v.volumeId, v.state, v.snapshotId])).toEqual([
+      ['vol-01', 'completed', undefined],
+      ['vol-02', 'completed', undefined],
+    ]);
     for (const v of skipped) expect(v.skipped).toBe(`first-of-month: ${one.slot} already archived for ${one.slot.slice(0, 4)}-${one.slot.slice(4, 6)}`);
-    const lines = second.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
-    expect(lines.filter((l) => l.msg === 'archive skipped' && l.policy === 'monthly').map((l) => l.volume).sort()).toEqual(['vol-01', 'vol-02']);
+    const lines = second.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as LogLine);
+    expect(
+      lines
+        .filter((l) => l.msg === 'archive skipped' && l.policy === 'monthly')
+        .map((l) => l.volume)
+        .sort(),
+    ).toEqual(['vol-01', 'vol-02']);
     const redis = new Redis(SHARED_REDIS_URL);
     try {
       expect(await redis.hget(`${prefix}:fleet:metrics`, 'archives_skipped')).toBe('2');
@@ -89,7 +106,9 @@ describe('archive selection in the fleet', () => {
     expect(text.code, describeRun(text)).toBe(0);
     const slot = /^slot (\S+)$/m.exec(text.stdout)![1]!;
     if (month(slot) === month(one.slot)) {
-      expect(text.stdout).toContain(`ok      monthly/vol-01: not archived (first-of-month: ${one.slot} already archived for ${slot.slice(0, 4)}-${slot.slice(4, 6)})`);
+      expect(text.stdout).toContain(
+        `ok      monthly/vol-01: not archived (first-of-month: ${one.slot} already archived for ${slot.slice(0, 4)}-${slot.slice(4, 6)})`,
+      );
     }
   });
 });

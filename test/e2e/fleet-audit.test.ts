@@ -7,7 +7,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRun, makeTempDir, parseJson, removeDir, runCli } from '../support/cli.js';
-import { deletePrefix, fleetConfig, makeFleet, spawnFleet, stderrMatch, stopFleet, uniquePrefix, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
+import {
+  deletePrefix,
+  fleetConfig,
+  makeFleet,
+  spawnFleet,
+  stderrMatch,
+  stopFleet,
+  uniquePrefix,
+  waitFor,
+  type FleetFixture,
+  type FleetProcess,
+} from '../support/fleet.js';
 
 const env = { REDIS_URL: 'redis://127.0.0.1:6379', USER: 'olga' };
 const TOKEN = 'audit-e2e-board-token-0123';
@@ -54,7 +65,15 @@ it('records backup-now, config reloads and board actions, and lists them', async
   const now = await runCli(['backup-now', '--config', fleet.config, '--prefix', prefix, '--policy', 'every', '--json'], env);
   expect(now.code, describeRun(now)).toBe(0);
   const slot = parseJson<{ slot: string }>(now).slot;
-  expect(await audit()).toEqual([expect.objectContaining({ action: 'backup-now', target: 'every', outcome: 'ok', actor: expect.stringMatching(/^olga@.+ \(backup-now\)$/), details: { slot, volumes: 1 } })]);
+  expect(await audit()).toEqual([
+    expect.objectContaining({
+      action: 'backup-now',
+      target: 'every',
+      outcome: 'ok',
+      actor: expect.stringMatching(/^olga@.+ \(backup-now\)$/),
+      details: { slot, volumes: 1 },
+    }),
+  ]);
 
   run = spawnFleet(['run', '--config', fleet.config, '--prefix', prefix], env);
   const url = await stderrMatch(run, /snapfleet: board at (http:\/\/[^\s]+)\/board\//, 'the board URL');
@@ -68,24 +87,38 @@ it('records backup-now, config reloads and board actions, and lists them', async
   run.child.kill('SIGHUP');
   await waitFor('the applied reload', async () => (await audit('--action', 'config-reload')).length === 2, 30_000);
   const reloads = await audit('--action', 'config-reload');
-  expect(reloads.map((e) => [e.outcome, e.target])).toEqual([['refused', fleet.config], ['ok', fleet.config]]);
+  expect(reloads.map((e) => [e.outcome, e.target])).toEqual([
+    ['refused', fleet.config],
+    ['ok', fleet.config],
+  ]);
   expect(reloads[0]!.actor).toMatch(/^olga@.+ \(run\)$/);
 
   // The operator removes the finished snapshot job; the viewer may not.
   const jobId = `snapshot-every-vol-01-${slot}`;
-  await waitFor('the snapshot job to finish', async () => {
-    const r = await fetch(`${url}/api/queues`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    const q = ((await r.json()) as { queues: { name: string; counts: Record<string, number> }[] }).queues.find((x) => x.name === 'snapshot')!;
-    return q.counts.completed! + q.counts.failed! > 0;
-  }, 60_000);
-  const viewer = await fetch(`${url}/api/queues/snapshot/jobs/${jobId}/remove`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${VIEWER.name}:${VIEWER.password}`).toString('base64')}` } });
+  await waitFor(
+    'the snapshot job to finish',
+    async () => {
+      const r = await fetch(`${url}/api/queues`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const q = ((await r.json()) as { queues: { name: string; counts: Record<string, number> }[] }).queues.find((x) => x.name === 'snapshot')!;
+      return q.counts.completed! + q.counts.failed! > 0;
+    },
+    60_000,
+  );
+  const viewer = await fetch(`${url}/api/queues/snapshot/jobs/${jobId}/remove`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${VIEWER.name}:${VIEWER.password}`).toString('base64')}` },
+  });
   expect(viewer.status).toBe(403);
   const operator = await fetch(`${url}/api/queues/snapshot/jobs/${jobId}/remove`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
   expect(operator.status).toBe(200);
-  const removals = await waitFor('two job-remove entries', async () => {
-    const e = await audit('--action', 'job-remove');
-    return e.length === 2 && e;
-  }, 10_000);
+  const removals = await waitFor(
+    'two job-remove entries',
+    async () => {
+      const e = await audit('--action', 'job-remove');
+      return e.length === 2 && e;
+    },
+    10_000,
+  );
   expect(removals.map((e) => [e.actor, e.outcome, e.target])).toEqual([
     ['vera (board, basic)', 'refused', `snapshot/${jobId}`],
     ['token (board, token)', 'ok', `snapshot/${jobId}`],

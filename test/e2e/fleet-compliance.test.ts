@@ -21,14 +21,26 @@ let board: FleetProcess | undefined;
 
 interface StatusJson {
   policies: { policy: string; rpoSeconds: number; volumes: number; breached: number; never: number; pending: number; gone: number }[];
-  volumes: { policy: string; volumeId: string; state: string; ageSeconds?: number; rpoSeconds?: number; lastArchive?: { id: string }; lastError?: { queue: string; message: string } }[];
+  volumes: {
+    policy: string;
+    volumeId: string;
+    state: string;
+    ageSeconds?: number;
+    rpoSeconds?: number;
+    lastArchive?: { id: string };
+    lastError?: { queue: string; message: string };
+  }[];
 }
 
 /** The fixture's config plus a volume whose image does not exist, minus the volumes named. */
 function config(without: string[] = []): object {
   const base = fleetConfig(fleet, { policy: { rpo: '2h' } }) as { volumes: Record<string, object> };
   const volumes = Object.fromEntries(Object.entries(base.volumes).filter(([id]) => !without.includes(id)));
-  return { ...base, volumes: { ...volumes, 'vol-missing': { path: join(dir, 'no-such.img'), tags: ['test'] } }, board: { listen: '127.0.0.1:0', auth: { token: TOKEN } } };
+  return {
+    ...base,
+    volumes: { ...volumes, 'vol-missing': { path: join(dir, 'no-such.img'), tags: ['test'] } },
+    board: { listen: '127.0.0.1:0', auth: { token: TOKEN } },
+  };
 }
 
 async function status(): Promise<StatusJson> {
@@ -72,10 +84,12 @@ it('status reports each volume against the RPO, worst first, with the failure th
 
   const text = await runCli(['status', '--config', fleet.config, '--prefix', prefix], env);
   expect(text.stdout).toMatch(/every: RPO 2h: 2 volumes, 0 breached, 0 never, 1 pending, 1 gone/);
-  expect(text.stdout).toMatch(/PENDING\s+every\/vol-missing: no recovery point \(covered since [^,]+, RPO 2h\); last error \(snapshot, [^)]+\): .*no-such\.img/);
+  expect(text.stdout).toMatch(
+    /PENDING\s+every\/vol-missing: no recovery point \(covered since [^,]+, RPO 2h\); last error \(snapshot, [^)]+\): .*no-such\.img/,
+  );
 });
 
-it('the board\'s /metrics counts volumes per RPO state from the fleet\'s records', async () => {
+it("the board's /metrics counts volumes per RPO state from the fleet's records", async () => {
   board = spawnFleet(['board', '--config', fleet.config, '--prefix', prefix], { ...env, SNAPFLEET_BOARD_TOKEN: TOKEN });
   let log = '';
   let url: string | undefined;

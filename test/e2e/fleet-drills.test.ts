@@ -49,7 +49,10 @@ beforeAll(async () => {
     config: (f) => ({
       ...fleetConfig(f, { policy: { drill: { schedule: { every: '2s' }, volumes: 1, scratchDir: scratch } } }),
       board: { listen: '127.0.0.1:0', auth: { token: TOKEN } },
-      alerts: { checkEvery: '1h', targets: [{ name: 'ops', kind: 'webhook', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, events: ['drill-failed'] }] },
+      alerts: {
+        checkEvery: '1h',
+        targets: [{ name: 'ops', kind: 'webhook', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, events: ['drill-failed'] }],
+      },
     }),
   });
 });
@@ -75,10 +78,14 @@ it('drills every volume and reports its RTO, then fails and alerts over a corrup
   run.child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
 
   // Volumes never drilled come first: within a few runs both have passed.
-  const passed = await waitFor('a passed drill of both volumes', async () => {
-    const d = await drills();
-    return d.size === 2 && [...d.values()].every((x) => x.ok) && d;
-  }, 60_000);
+  const passed = await waitFor(
+    'a passed drill of both volumes',
+    async () => {
+      const d = await drills();
+      return d.size === 2 && [...d.values()].every((x) => x.ok) && d;
+    },
+    60_000,
+  );
   for (const d of passed.values()) {
     expect(d.snapshotId).toMatch(/^[0-9a-f]{64}$/);
     expect(d.rtoSeconds).toBeGreaterThan(0);

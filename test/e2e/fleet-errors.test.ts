@@ -7,7 +7,19 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, makeTempDir, removeDir, runCli, snapfleetStderr } from '../support/cli.js';
-import { deletePrefix, fleetConfig, listSnapshots, makeFleet, openQueue, spawnFleet, stopFleet, uniquePrefix, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
+import {
+  deletePrefix,
+  fleetConfig,
+  listSnapshots,
+  makeFleet,
+  openQueue,
+  spawnFleet,
+  stopFleet,
+  uniquePrefix,
+  waitFor,
+  type FleetFixture,
+  type FleetProcess,
+} from '../support/fleet.js';
 
 describe('fleet error handling', () => {
   let dir: string;
@@ -35,10 +47,14 @@ describe('fleet error handling', () => {
       await snapshotQueue.add('snapshot', { v: 1, policy: 'every', volumeId: 42, slot: 'yesterday' }, { jobId: 'snapshot-bad-1', attempts: 5 });
       const enqueue = await runCli(['backup-now', '--config', fleet.config, '--prefix', prefix, '--policy', 'every'], env);
       expect(enqueue.code, describeRun(enqueue)).toBe(0);
-      const bad = await waitFor('the bad job to fail', async () => {
-        const job = await snapshotQueue.getJob('snapshot-bad-1');
-        return job?.failedReason ? job : undefined;
-      }, 30_000);
+      const bad = await waitFor(
+        'the bad job to fail',
+        async () => {
+          const job = await snapshotQueue.getJob('snapshot-bad-1');
+          return job?.failedReason ? job : undefined;
+        },
+        30_000,
+      );
       expect(bad.failedReason).toMatch(/^invalid-input: malformed snapshot job payload: volumeId: .*; slot: must be an ISO 8601 basic UTC time/);
       expect(bad.attemptsMade).toBe(1);
       await waitFor('both volumes to complete', async () => (await retentionQueue.getJobCounts('completed')).completed === 2, 60_000);
@@ -64,11 +80,16 @@ describe('fleet error handling', () => {
 
   it('a malformed config exits 2 naming file, path and field', async () => {
     const bad = join(dir, 'bad.yaml');
-    await writeFile(bad, 'repositories:\n  main: { url: /tmp/x }\npolicies:\n  - name: p\n    repository: main\n    schedules:\n      - { every: 1h }\n      - { cron: "0 25 * * *" }\n');
+    await writeFile(
+      bad,
+      'repositories:\n  main: { url: /tmp/x }\npolicies:\n  - name: p\n    repository: main\n    schedules:\n      - { every: 1h }\n      - { cron: "0 25 * * *" }\n',
+    );
     for (const cmd of ['run', 'planner', 'worker', 'status']) {
       const r = await runCli([cmd, '--config', bad, '--prefix', prefix], env);
       expect(r.code, describeRun(r)).toBe(2);
-      expect(snapfleetStderr(r.stderr)).toMatch(new RegExp(`^snapfleet: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: policies\\[0\\]\\.schedules\\[1\\]\\.cron: invalid cron expression`));
+      expect(snapfleetStderr(r.stderr)).toMatch(
+        new RegExp(`^snapfleet: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: policies\\[0\\]\\.schedules\\[1\\]\\.cron: invalid cron expression`),
+      );
     }
   });
 });

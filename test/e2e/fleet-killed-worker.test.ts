@@ -13,7 +13,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRepository, type Repository } from '@snapfleet/shared';
 import { FolderBlobStore } from '@snapfleet/providers';
 import { describeRun, listPacks, makeTempDir, parseJson, removeDir, runCli } from '../support/cli.js';
-import { deletePrefix, fleetConfig, listSnapshots, makeFleet, openQueue, restoresIdentical, spawnFleet, stopFleet, uniquePrefix, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
+import {
+  deletePrefix,
+  fleetConfig,
+  listSnapshots,
+  makeFleet,
+  openQueue,
+  restoresIdentical,
+  spawnFleet,
+  stopFleet,
+  uniquePrefix,
+  waitFor,
+  type FleetFixture,
+  type FleetProcess,
+} from '../support/fleet.js';
 
 describe('a worker killed mid-archive', () => {
   let dir: string;
@@ -52,10 +65,15 @@ describe('a worker killed mid-archive', () => {
     const retentionQueue = openQueue('retention', prefix);
     try {
       // Kill once the archive is under way and has stored at least one pack, before it finishes.
-      await waitFor('archive progress with a stored pack', async () => {
-        const p = (await archiveQueue.getJob(jobs[0]!.archiveJobId))?.progress as { bytesDone?: number; bytesTotal?: number } | undefined;
-        return !!p?.bytesTotal && p.bytesDone! < p.bytesTotal && (await listPacks(fleet.repo)).length > 0;
-      }, 60_000, 50);
+      await waitFor(
+        'archive progress with a stored pack',
+        async () => {
+          const p = (await archiveQueue.getJob(jobs[0]!.archiveJobId))?.progress as { bytesDone?: number; bytesTotal?: number } | undefined;
+          return !!p?.bytesTotal && p.bytesDone! < p.bytesTotal && (await listPacks(fleet.repo)).length > 0;
+        },
+        60_000,
+        50,
+      );
       a.child.kill('SIGKILL');
       await a.done;
       const packsAtKill = (await listPacks(fleet.repo)).map((p) => p.id);

@@ -9,7 +9,18 @@
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRun, makeTempDir, parseJson, removeDir, runCli } from '../support/cli.js';
-import { deletePrefix, fleetConfig, listSnapshots, makeFleet, spawnFleet, stopFleet, uniquePrefix, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
+import {
+  deletePrefix,
+  fleetConfig,
+  listSnapshots,
+  makeFleet,
+  spawnFleet,
+  stopFleet,
+  uniquePrefix,
+  waitFor,
+  type FleetFixture,
+  type FleetProcess,
+} from '../support/fleet.js';
 
 const env = { REDIS_URL: 'redis://127.0.0.1:6379', USER: 'orphan-tester' };
 const prefix = uniquePrefix('orphans');
@@ -27,7 +38,9 @@ interface StatusJson {
 }
 
 function config(options: { keepLast: number | 'unlimited'; without?: string[]; orphans?: object }): object {
-  const base = fleetConfig(fleet, { policy: { retention: { snapshotTier: { keepLast: 1 }, archiveTier: { keepLast: options.keepLast } } } }) as { volumes: Record<string, object> };
+  const base = fleetConfig(fleet, { policy: { retention: { snapshotTier: { keepLast: 1 }, archiveTier: { keepLast: options.keepLast } } } }) as {
+    volumes: Record<string, object>;
+  };
   const volumes = Object.fromEntries(Object.entries(base.volumes).filter(([id]) => !(options.without ?? []).includes(id)));
   return { ...base, volumes, ...(options.orphans ? { orphans: options.orphans } : {}) };
 }
@@ -73,7 +86,9 @@ it('holds a tightened policy until confirmed, then applies it', async () => {
     ['policy/every', 'vol-02', 'archive', 3, 4],
   ]);
   const text = await cli(['status']);
-  expect(text.stdout).toMatch(/retention changes held \(they would delete more than 25% of a volume's snapshots; snapfleet retention confirm\):\n {2}policy\/every: every\/vol-0[12] archive tier: 3 more of 4 snapshots \(75%\)/);
+  expect(text.stdout).toMatch(
+    /retention changes held \(they would delete more than 25% of a volume's snapshots; snapfleet retention confirm\):\n {2}policy\/every: every\/vol-0[12] archive tier: 3 more of 4 snapshots \(75%\)/,
+  );
 
   const missing = await runCli(['retention', 'confirm', '--config', fleet.config, '--prefix', prefix], env);
   expect(missing.code).toBe(2);
@@ -84,8 +99,12 @@ it('holds a tightened policy until confirmed, then applies it', async () => {
   expect(await perVolume()).toEqual({ 'vol-01': 1, 'vol-02': 1 });
   expect(parseJson<HeldJson>(await cli(['retention', 'held', '--json'])).held).toEqual([]);
 
-  const audit = parseJson<{ action: string; actor: string; target: string; outcome: string }[]>(await cli(['audit', '--json', '--action', 'retention-confirm']));
-  expect(audit).toEqual([expect.objectContaining({ action: 'retention-confirm', target: 'policy/every', outcome: 'ok', actor: expect.stringMatching(/^orphan-tester@/) })]);
+  const audit = parseJson<{ action: string; actor: string; target: string; outcome: string }[]>(
+    await cli(['audit', '--json', '--action', 'retention-confirm']),
+  );
+  expect(audit).toEqual([
+    expect.objectContaining({ action: 'retention-confirm', target: 'policy/every', outcome: 'ok', actor: expect.stringMatching(/^orphan-tester@/) }),
+  ]);
 });
 
 it('reports a volume that left the config, holds the unconfirmed orphans rule, and expires it once confirmed', async () => {
@@ -95,7 +114,10 @@ it('reports a volume that left the config, holds the unconfirmed orphans rule, a
   const kept = await cli(['status']);
   expect(kept.stdout).toMatch(/GONE\s+every\/vol-02: .*; snapshots kept \(no orphans rule\)/);
 
-  await writeFile(fleet.config, JSON.stringify(config({ keepLast: 1, without: ['vol-02'], orphans: { after: '1s', every: '1s', archiveTier: 'delete' } }), null, 2));
+  await writeFile(
+    fleet.config,
+    JSON.stringify(config({ keepLast: 1, without: ['vol-02'], orphans: { after: '1s', every: '1s', archiveTier: 'delete' } }), null, 2),
+  );
   const s = parseJson<StatusJson>(await cli(['status', '--json']));
   const gone = s.volumes.find((v) => v.volumeId === 'vol-02')!;
   expect(gone.state).toBe('gone');
@@ -103,18 +125,26 @@ it('reports a volume that left the config, holds the unconfirmed orphans rule, a
 
   running = spawnFleet(['run', '--config', fleet.config, '--prefix', prefix], env);
   // "delete" against the policy's accepted keepLast 1: the one archive left is 100% more.
-  const held = await waitFor('the orphans rule held', async () => {
-    const h = parseJson<HeldJson>(await cli(['retention', 'held', '--json'])).held;
-    return h.length > 0 && h;
-  }, 30_000);
+  const held = await waitFor(
+    'the orphans rule held',
+    async () => {
+      const h = parseJson<HeldJson>(await cli(['retention', 'held', '--json'])).held;
+      return h.length > 0 && h;
+    },
+    30_000,
+  );
   expect(held).toEqual([expect.objectContaining({ subject: 'orphans', policy: 'every', volumeId: 'vol-02', tier: 'archive', extra: 1, total: 1 })]);
   expect((await perVolume())['vol-02']).toBe(1);
 
   await cli(['retention', 'confirm', '--orphans']);
-  await waitFor('vol-02 expired and dropped from status', async () => {
-    const after = parseJson<StatusJson>(await cli(['status', '--json']));
-    return !after.volumes.some((v) => v.volumeId === 'vol-02');
-  }, 30_000);
+  await waitFor(
+    'vol-02 expired and dropped from status',
+    async () => {
+      const after = parseJson<StatusJson>(await cli(['status', '--json']));
+      return !after.volumes.some((v) => v.volumeId === 'vol-02');
+    },
+    30_000,
+  );
   await stopFleet(running, 15_000);
   running = undefined;
   const left = await perVolume();

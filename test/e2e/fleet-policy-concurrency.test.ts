@@ -73,7 +73,11 @@ describe('policy concurrency', () => {
     // A fleet of its own: the first test's snapshots would make these archives no-ops.
     const freeDir = join(dir, 'unlimited');
     await mkdir(freeDir);
-    const unlimited = await makeFleet(freeDir, { volumes: 4, sizeMiB: 8, config: (f) => fleetConfig(f, { fleet: { queues: { archive: { concurrency: 4 } } } }) });
+    const unlimited = await makeFleet(freeDir, {
+      volumes: 4,
+      sizeMiB: 8,
+      config: (f) => fleetConfig(f, { fleet: { queues: { archive: { concurrency: 4 } } } }),
+    });
     const free = unlimited.config;
     const freePrefix = uniquePrefix('policy-slots-free');
     try {

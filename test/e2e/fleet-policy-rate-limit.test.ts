@@ -28,12 +28,18 @@ const LOG_SLACK_MS = 2_000;
 const env = { REDIS_URL: SHARED_REDIS_URL, SNAPFLEET_LOG_LEVEL: 'debug' };
 
 function logLines(run: CliResult): LogLine[] {
-  return run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  return run.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
 }
 
 /** The most archives that started ('archiving', logged in the processor) within any window of `windowMs`. */
 function maxStartsWithin(lines: LogLine[], windowMs: number): number {
-  const starts = lines.filter((l) => l.msg === 'archiving').map((l) => l.time).sort((a, b) => a - b);
+  const starts = lines
+    .filter((l) => l.msg === 'archiving')
+    .map((l) => l.time)
+    .sort((a, b) => a - b);
   let most = 0;
   for (let i = 0, j = 0; i < starts.length; i++) {
     while (starts[i]! - starts[j]! >= windowMs) j++;
@@ -77,7 +83,11 @@ describe('policy rate limit', () => {
     // A fleet of its own: the first test's snapshots would make these archives no-ops.
     const freeDir = join(dir, 'unlimited');
     await mkdir(freeDir);
-    const unlimited = await makeFleet(freeDir, { volumes: 4, sizeMiB: 4, config: (f) => fleetConfig(f, { fleet: { queues: { archive: { concurrency: 4 } } } }) });
+    const unlimited = await makeFleet(freeDir, {
+      volumes: 4,
+      sizeMiB: 4,
+      config: (f) => fleetConfig(f, { fleet: { queues: { archive: { concurrency: 4 } } } }),
+    });
     const freePrefix = uniquePrefix('policy-rate-free');
     try {
       const run = await runCli(['run', '--config', unlimited.config, '--once', '--prefix', freePrefix, '--json'], env);

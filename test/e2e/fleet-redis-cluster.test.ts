@@ -74,10 +74,15 @@ describe.skipIf(missing !== undefined)('fleet on a Redis Cluster', () => {
       slots.push(parseJson<{ slot: string }>(r).slot);
     }
     const expected = slots.length * fleet.volumes.length;
-    await waitFor('every flow', async () => {
-      const c = await counts();
-      return c.unfinished === 0 && c.completed >= expected;
-    }, 90_000, 500);
+    await waitFor(
+      'every flow',
+      async () => {
+        const c = await counts();
+        return c.unfinished === 0 && c.completed >= expected;
+      },
+      90_000,
+      500,
+    );
 
     const status = await runCli(['status', '--config', fleet.config, '--prefix', prefix, '--json'], env);
     expect(status.code, describeRun(status)).toBe(0);
@@ -107,7 +112,8 @@ describe.skipIf(missing !== undefined)('fleet on a Redis Cluster', () => {
 
     const snapshots = await listSnapshots(fleet);
     for (const v of fleet.volumes) {
-      for (const slot of slots) expect(snapshots.filter((s) => s.volumeId === v.id && s.tags.includes(`slot=${slot}`)).length, `${v.id} in slot ${slot}`).toBe(1);
+      for (const slot of slots)
+        expect(snapshots.filter((s) => s.volumeId === v.id && s.tags.includes(`slot=${slot}`)).length, `${v.id} in slot ${slot}`).toBe(1);
     }
     expect(snapshots.length).toBe(expected);
   }, 110_000);

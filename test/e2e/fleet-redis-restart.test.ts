@@ -4,7 +4,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, makeTempDir, removeDir, runCli } from '../support/cli.js';
-import { fleetConfig, listSnapshots, makeFleet, openQueue, restoresIdentical, spawnFleet, stopFleet, uniquePrefix, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
+import {
+  fleetConfig,
+  listSnapshots,
+  makeFleet,
+  openQueue,
+  restoresIdentical,
+  spawnFleet,
+  stopFleet,
+  uniquePrefix,
+  waitFor,
+  type FleetFixture,
+  type FleetProcess,
+} from '../support/fleet.js';
 import { PrivateRedis, freePort } from '../support/fleet-redis.js';
 
 describe('Redis restarted mid-run', () => {

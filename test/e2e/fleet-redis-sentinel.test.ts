@@ -32,7 +32,11 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
           // Short job locks: a job whose worker lost its lock in the failover is taken over within seconds.
           // Eight attempts from 500 ms span about a minute of backoff: calls that fail while the
           // sentinels elect a new primary (seconds on a loaded machine) must not use them all up.
-          fleet: { redis: { sentinels: group.sentinelNodes, name: group.masterName }, worker: { codecThreads: 1, shutdownTimeout: '5s', lockDuration: '5s', stalledInterval: '2s' }, jobs: { attempts: 8, backoff: '500ms' } },
+          fleet: {
+            redis: { sentinels: group.sentinelNodes, name: group.masterName },
+            worker: { codecThreads: 1, shutdownTimeout: '5s', lockDuration: '5s', stalledInterval: '2s' },
+            jobs: { attempts: 8, backoff: '500ms' },
+          },
           // Never fires during the test: the slots are the three backup-now runs.
           policy: { schedules: [{ cron: '0 0 1 1 *' }] },
         }),
@@ -45,7 +49,15 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
   });
 
   const openQueue = (name: string): Queue => {
-    const q = new Queue(name, { connection: { sentinels: group.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })), name: group.masterName, enableOfflineQueue: false, maxRetriesPerRequest: 1 }, prefix });
+    const q = new Queue(name, {
+      connection: {
+        sentinels: group.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
+        name: group.masterName,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+      },
+      prefix,
+    });
     q.on('error', () => {}); // a read during the failover fails; the caller reads again
     return q;
   };
@@ -73,7 +85,8 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
       const q = openQueue(name);
       try {
         lines.push(`${name}: ${JSON.stringify(await q.getJobCounts())}`);
-        for (const j of await q.getJobs(['failed', 'active', 'waiting', 'delayed'], 0, 20)) lines.push(`  ${j.id} ${j.failedReason ?? ''} attempts=${j.attemptsMade}`);
+        for (const j of await q.getJobs(['failed', 'active', 'waiting', 'delayed'], 0, 20))
+          lines.push(`  ${j.id} ${j.failedReason ?? ''} attempts=${j.attemptsMade}`);
       } catch (e) {
         lines.push(`${name}: unreadable (${(e as Error).message})`);
       } finally {
@@ -110,19 +123,29 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
     const before = (await counts())?.completed ?? 0;
     const killed = await group.killPrimary();
     expect(before, 'the primary was killed before the run ended').toBeLessThan(slots.length * fleet.volumes.length);
-    await waitFor('a replica promoted', async () => {
-      const port = await group.primaryPort().catch(() => killed);
-      return port !== killed;
-    }, 30_000, 250);
+    await waitFor(
+      'a replica promoted',
+      async () => {
+        const port = await group.primaryPort().catch(() => killed);
+        return port !== killed;
+      },
+      30_000,
+      250,
+    );
 
     // A fresh process after the failover finds the new primary through the sentinels.
     await new Promise((r) => setTimeout(r, 1_100));
     slots.push(await backupNow(env));
     const expected = slots.length * fleet.volumes.length;
-    await waitOrDescribe('every flow', async () => {
-      const c = await counts();
-      return c !== undefined && c.unfinished === 0 && c.completed >= expected;
-    }, 150_000, 500);
+    await waitOrDescribe(
+      'every flow',
+      async () => {
+        const c = await counts();
+        return c !== undefined && c.unfinished === 0 && c.completed >= expected;
+      },
+      150_000,
+      500,
+    );
     for (const p of procs.splice(0)) {
       const r = await stopFleet(p);
       expect(r.stderr, 'no process crashed').not.toMatch(/uncaught|unhandled/i);

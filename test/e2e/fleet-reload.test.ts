@@ -11,7 +11,20 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, makeTempDir, parseJson, removeDir, runCli } from '../support/cli.js';
-import { deletePrefix, fleetConfig, listSnapshots, makeFleet, openQueue, SHARED_REDIS_URL, spawnFleet, stopFleet, uniquePrefix, waitFor, type FleetFixture, type FleetProcess } from '../support/fleet.js';
+import {
+  deletePrefix,
+  fleetConfig,
+  listSnapshots,
+  makeFleet,
+  openQueue,
+  SHARED_REDIS_URL,
+  spawnFleet,
+  stopFleet,
+  uniquePrefix,
+  waitFor,
+  type FleetFixture,
+  type FleetProcess,
+} from '../support/fleet.js';
 
 interface LogLine {
   msg: string;
@@ -29,7 +42,11 @@ const FLOW_TIMEOUT_MS = 60_000;
 function logLines(p: FleetProcess): () => LogLine[] {
   let text = '';
   p.child.stderr!.on('data', (s: string) => (text += s));
-  return () => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  return () =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as LogLine);
 }
 
 /**
@@ -40,12 +57,16 @@ async function flowState(prefix: string, retentionJobId: string): Promise<'compl
   const queues = Object.fromEntries(['snapshot', 'archive', 'retention'].map((q) => [q, openQueue(q, prefix)]));
   const idOf = (stage: string) => retentionJobId.replace(/^retention-/, `${stage}-`);
   try {
-    return await waitFor(`flow ${retentionJobId}`, async () => {
-      const s = await queues.retention!.getJobState(retentionJobId);
-      if (s === 'completed' || s === 'failed') return s;
-      for (const stage of ['archive', 'snapshot']) if ((await queues[stage]!.getJobState(idOf(stage))) === 'failed') return 'failed';
-      return undefined;
-    }, FLOW_TIMEOUT_MS);
+    return await waitFor(
+      `flow ${retentionJobId}`,
+      async () => {
+        const s = await queues.retention!.getJobState(retentionJobId);
+        if (s === 'completed' || s === 'failed') return s;
+        for (const stage of ['archive', 'snapshot']) if ((await queues[stage]!.getJobState(idOf(stage))) === 'failed') return 'failed';
+        return undefined;
+      },
+      FLOW_TIMEOUT_MS,
+    );
   } finally {
     await Promise.all(Object.values(queues).map((q) => q.close()));
   }
@@ -114,7 +135,7 @@ describe('config reload on SIGHUP', () => {
     }
   });
 
-  it('snapfleet run stops a removed policy\'s scheduler on SIGHUP', async () => {
+  it("snapfleet run stops a removed policy's scheduler on SIGHUP", async () => {
     const prefix = uniquePrefix('reload-run');
     const config = join(dir, 'run.yaml');
     const keep = { ...added, name: 'keep' };

@@ -52,7 +52,9 @@ it('serves the board where board.listen says, behind the configured users', asyn
   expect((await fetch(`${url}/board/`)).status).toBe(401);
   const auth = `Basic ${Buffer.from(`${USER.name}:${USER.password}`).toString('base64')}`;
   expect((await fetch(`${url}/board/`, { headers: { authorization: auth } })).status).toBe(200);
-  expect((await fetch(`${url}/board/`, { headers: { authorization: `Basic ${Buffer.from(`${USER.name}:wrong-password`).toString('base64')}` } })).status).toBe(401);
+  expect((await fetch(`${url}/board/`, { headers: { authorization: `Basic ${Buffer.from(`${USER.name}:wrong-password`).toString('base64')}` } })).status).toBe(
+    401,
+  );
   expect((await fetch(`${url}/board/`, { headers: { authorization: `Bearer ${ENV_TOKEN}` } })).status).toBe(200);
   expect((await fetch(`${url}/board/`, { headers: { authorization: 'Bearer not-the-token-at-all' } })).status).toBe(401);
 });

@@ -29,7 +29,11 @@ describe('snapfleet run --once on a demo directory', () => {
     const run = await runCli(['run', '--config', join(dir, 'fleet.yaml'), '--once', '--prefix', prefix, '--json'], env);
     expect(run.code, describeRun(run)).toBe(0);
     const summary = parseJson<{ slot: string; volumes: { volumeId: string; state: string; snapshotId: string }[] }>(run);
-    expect(summary.volumes.map((v) => [v.volumeId, v.state])).toEqual([['demo-1', 'completed'], ['demo-2', 'completed'], ['demo-3', 'completed']]);
+    expect(summary.volumes.map((v) => [v.volumeId, v.state])).toEqual([
+      ['demo-1', 'completed'],
+      ['demo-2', 'completed'],
+      ['demo-3', 'completed'],
+    ]);
     // Logs are JSON lines with the job, policy and volume, and never the repository password.
     const password = (await readFile(join(dir, 'password'), 'utf8')).trim();
     expect(run.stderr).not.toContain(password);

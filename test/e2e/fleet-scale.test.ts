@@ -6,7 +6,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeDir } from '../support/cli.js';
-import { deletePrefix, fleetConfig, listSnapshots, makeFleet, restoresIdentical, spawnFleet, stopFleet, uniquePrefix, unfinishedJobs, waitFor, type FleetFixture, type FleetProcess, type SnapshotJson } from '../support/fleet.js';
+import {
+  deletePrefix,
+  fleetConfig,
+  listSnapshots,
+  makeFleet,
+  restoresIdentical,
+  spawnFleet,
+  stopFleet,
+  uniquePrefix,
+  unfinishedJobs,
+  waitFor,
+  type FleetFixture,
+  type FleetProcess,
+  type SnapshotJson,
+} from '../support/fleet.js';
 
 const VOLUMES = 30;
 const TICKS = 3;
@@ -37,11 +51,16 @@ describe('2 planners + 3 workers', () => {
     const workers = [0, 1, 2].map(() => spawnFleet(['worker', '--config', fleet.config, '--prefix', prefix], env));
     procs.push(...planners, ...workers);
 
-    await waitFor(`${TICKS} complete ticks`, async () => {
-      const bySlot = new Map<string, number>();
-      for (const s of await listSnapshots(fleet)) bySlot.set(slotOf(s), (bySlot.get(slotOf(s)) ?? 0) + 1);
-      return [...bySlot.values()].filter((n) => n >= VOLUMES).length >= TICKS;
-    }, 240_000, 1_000);
+    await waitFor(
+      `${TICKS} complete ticks`,
+      async () => {
+        const bySlot = new Map<string, number>();
+        for (const s of await listSnapshots(fleet)) bySlot.set(slotOf(s), (bySlot.get(slotOf(s)) ?? 0) + 1);
+        return [...bySlot.values()].filter((n) => n >= VOLUMES).length >= TICKS;
+      },
+      240_000,
+      1_000,
+    );
     for (const p of planners) await stopFleet(p);
     await waitFor('the queues to drain', async () => (await unfinishedJobs(prefix)) === 0, 60_000);
     const results = await Promise.all(workers.map((w) => stopFleet(w)));
@@ -61,10 +80,12 @@ describe('2 planners + 3 workers', () => {
       expect(new Set(mine.map((s) => s.tree.root)).size).toBe(1);
     }
     for (let i = 0; i < fleet.volumes.length; i += 4) {
-      await Promise.all(fleet.volumes.slice(i, i + 4).map(async (v) => {
-        const snap = snapshots.find((s) => s.volumeId === v.id)!;
-        expect(await restoresIdentical(fleet, snap.id, v.path)).toBe(true);
-      }));
+      await Promise.all(
+        fleet.volumes.slice(i, i + 4).map(async (v) => {
+          const snap = snapshots.find((s) => s.volumeId === v.id)!;
+          expect(await restoresIdentical(fleet, snap.id, v.path)).toBe(true);
+        }),
+      );
     }
   });
 });

@@ -30,7 +30,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBlobStore } from '@snapfleet/providers';
 import { createTestBucket, type TestBucket } from '../setup/s3.js';
 import { createImage, describeRun, listFiles, makeTempDir, parseJson, removeDir, runCli, sha256File, type CliEnv } from '../support/cli.js';
-import { deletePrefix, fleetConfig, spawnFleet, stopFleet, uniquePrefix, SHARED_REDIS_URL, TEST_PASSWORD, type FleetProcess, type SnapshotJson } from '../support/fleet.js';
+import {
+  deletePrefix,
+  fleetConfig,
+  spawnFleet,
+  stopFleet,
+  uniquePrefix,
+  SHARED_REDIS_URL,
+  TEST_PASSWORD,
+  type FleetProcess,
+  type SnapshotJson,
+} from '../support/fleet.js';
 import { backupNow, waitForFlows } from '../support/aws-world/aws-fleet-run.js';
 
 const VOLUMES = 6;
@@ -101,7 +111,10 @@ interface LogLine {
 }
 
 function logLines(stderr: string): LogLine[] {
-  return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
 }
 
 /** Inode and mtime of every file under the cache root: a rewritten file gets a new inode. */
@@ -210,7 +223,11 @@ describe('three workers on one host share one index cache (S3)', () => {
     const list = await runCli(['snapshots', '--repo', bucket.repoUrl, '--password-file', passwordFile, '--json'], directEnv);
     expect(list.code, describeRun(list)).toBe(0);
     const snapshots = parseJson<SnapshotJson[]>(list);
-    for (const v of volumes) expect(snapshots.filter((s) => s.volumeId === v.id), v.id).toHaveLength(2);
+    for (const v of volumes)
+      expect(
+        snapshots.filter((s) => s.volumeId === v.id),
+        v.id,
+      ).toHaveLength(2);
 
     // The bucket's index objects, and the cache folder: one valid file each, nothing else.
     const store = await openBlobStore(bucket.repoUrl, directEnv);
@@ -220,7 +237,10 @@ describe('three workers on one host share one index cache (S3)', () => {
     expect(indexKeys.length).toBeGreaterThanOrEqual(storedBy.size);
     const all = await listFiles(cacheRoot);
     const files = all.filter((f) => !isTableFile(f));
-    expect(files.filter((f) => f.includes('.tmp-')), 'temp files left').toEqual([]);
+    expect(
+      files.filter((f) => f.includes('.tmp-')),
+      'temp files left',
+    ).toEqual([]);
     expect(files).toEqual(indexKeys.map((k) => `${storeFolder}/${k}`));
     // One host index table for the repository, which every archive job refreshed: its runs were
     // built from the bucket's index objects (all but those stored after the last refresh).
@@ -229,8 +249,14 @@ describe('three workers on one host share one index cache (S3)', () => {
     const state = JSON.parse(await readFile(join(cacheRoot, tables[0]!, 'state.json'), 'utf8')) as { runs: { sources: string[] }[] };
     const sources = state.runs.flatMap((r) => r.sources);
     expect(sources.length).toBeGreaterThanOrEqual(storedBy.size);
-    expect(sources.filter((k) => !indexKeys.includes(k)), 'table sources not in the bucket').toEqual([]);
-    expect(all.filter((f) => isTableFile(f) && f.endsWith('.tmp')), 'table temp files left').toEqual([]);
+    expect(
+      sources.filter((k) => !indexKeys.includes(k)),
+      'table sources not in the bucket',
+    ).toEqual([]);
+    expect(
+      all.filter((f) => isTableFile(f) && f.endsWith('.tmp')),
+      'table temp files left',
+    ).toEqual([]);
     for (const key of indexKeys) {
       const file = await readFile(join(cacheRoot, storeFolder, key));
       const stored = await store.get(key);
@@ -244,12 +270,14 @@ describe('three workers on one host share one index cache (S3)', () => {
     const cliEnv = processEnv(proxies[WORKERS]!);
     const latest = volumes.map((v) => snapshots.filter((s) => s.volumeId === v.id).sort((a, b) => b.time.localeCompare(a.time))[0]!);
     for (let i = 0; i < latest.length; i += 3) {
-      await Promise.all(latest.slice(i, i + 3).map(async (snap) => {
-        const to = join(dir, `${snap.volumeId}.restored`);
-        const r = await runCli(['restore', '--repo', bucket.repoUrl, '--password-file', passwordFile, '--snapshot', snap.id, '--to', to], cliEnv);
-        expect(r.code, describeRun(r)).toBe(0);
-        expect(await sha256File(to), snap.volumeId).toBe(await sha256File(volumes.find((v) => v.id === snap.volumeId)!.path));
-      }));
+      await Promise.all(
+        latest.slice(i, i + 3).map(async (snap) => {
+          const to = join(dir, `${snap.volumeId}.restored`);
+          const r = await runCli(['restore', '--repo', bucket.repoUrl, '--password-file', passwordFile, '--snapshot', snap.id, '--to', to], cliEnv);
+          expect(r.code, describeRun(r)).toBe(0);
+          expect(await sha256File(to), snap.volumeId).toBe(await sha256File(volumes.find((v) => v.id === snap.volumeId)!.path));
+        }),
+      );
     }
     // A restore reads its snapshot's pack list, not the index (docs/format.md, "Pack list"):
     // none of the index is fetched.
@@ -271,8 +299,14 @@ describe('three workers on one host share one index cache (S3)', () => {
       // 143: stopped by SIGTERM after a clean shutdown (docs/operations.md); not killed.
       expect([r.code, r.signal], `worker-${i + 1}\n${r.stderr}`).toEqual([143, null]);
       const lines = logLines(r.stderr);
-      expect(lines.filter((l) => (l.level ?? 0) >= 40), `worker-${i + 1} warnings and errors`).toEqual([]);
-      expect(lines.some((l) => l.msg === 'worker closed'), `worker-${i + 1}`).toBe(true);
+      expect(
+        lines.filter((l) => (l.level ?? 0) >= 40),
+        `worker-${i + 1} warnings and errors`,
+      ).toEqual([]);
+      expect(
+        lines.some((l) => l.msg === 'worker closed'),
+        `worker-${i + 1}`,
+      ).toBe(true);
     }
     for (const w of workers) expect(w.child.exitCode !== null || w.child.signalCode !== null).toBe(true);
   });

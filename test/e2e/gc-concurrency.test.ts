@@ -14,8 +14,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImage, describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli } from '../support/cli.js';
 import {
-  createRepoTarget, expectAllRestore, runArchive, expectVerifyClean, listObjects, listSnapshots, packStats, timeAt,
-  type ArchivedSnapshot, type ForgetJson, type PruneJson, type StoreKind,
+  createRepoTarget,
+  expectAllRestore,
+  runArchive,
+  expectVerifyClean,
+  listObjects,
+  listSnapshots,
+  packStats,
+  timeAt,
+  type ArchivedSnapshot,
+  type ForgetJson,
+  type PruneJson,
+  type StoreKind,
 } from '../support/gc.js';
 
 const PASSWORD = 'gc-concurrency-pw-7Qz!';

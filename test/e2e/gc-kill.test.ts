@@ -25,8 +25,21 @@ import { createInlineCodecPool, openRepository, pruneRepository } from '@snapfle
 import { FolderBlobStore } from '@snapfleet/providers';
 import { createImage, describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli, spawnCli, type CliEnv } from '../support/cli.js';
 import {
-  archiveImage, copyRepository, createRepoTarget, expectAllRestore, HookedStore, expectVerifyClean, listObjects, packStats, randomInt, seededRandom, timeAt,
-  type ArchivedSnapshot, type PruneJson, type RepoTarget, type StoreKind,
+  archiveImage,
+  copyRepository,
+  createRepoTarget,
+  expectAllRestore,
+  HookedStore,
+  expectVerifyClean,
+  listObjects,
+  packStats,
+  randomInt,
+  seededRandom,
+  timeAt,
+  type ArchivedSnapshot,
+  type PruneJson,
+  type RepoTarget,
+  type StoreKind,
 } from '../support/gc.js';
 
 const PASSWORD = 'gc-kill-pw-Wq9%';
@@ -161,7 +174,9 @@ describe.each<StoreKind>(['folder', 's3'])('prune killed with SIGKILL (%s)', (ki
         if (r.signal === 'SIGKILL') {
           const midWork = changed(before, after);
           if (midWork) killedMidWork++;
-          outcomes.push(`${how} (at ${atMs} ms): ${midWork ? 'killed mid-work' : 'killed, no visible change'}${after.markers.length ? `, ${after.markers.length} marker left` : ''}`);
+          outcomes.push(
+            `${how} (at ${atMs} ms): ${midWork ? 'killed mid-work' : 'killed, no visible change'}${after.markers.length ? `, ${after.markers.length} marker left` : ''}`,
+          );
         } else {
           expect(r.code, `${context}: prune failed on its own\n${describeRun(r)}`).toBe(0);
           completed++;
@@ -236,7 +251,9 @@ it('a prune that dies between a repacked pack and its index object leaves no las
       if (op === 'put' && key.startsWith('index/')) throw new Error('simulated crash before the index object');
     });
     const repo = await openRepository(crashing, { password: PASSWORD });
-    await expect(pruneRepository(repo, createInlineCodecPool(repo.keys), { clock: { now: () => new Date() }, repackBelow: 0.9 })).rejects.toThrow(/simulated crash/);
+    await expect(pruneRepository(repo, createInlineCodecPool(repo.keys), { clock: { now: () => new Date() }, repackBelow: 0.9 })).rejects.toThrow(
+      /simulated crash/,
+    );
     const indexed = async () => new Set((await listObjects(target, 'index/')).map((o) => o.key.slice(-64)));
     const orphansNow = async () => {
       const idx = await indexed();

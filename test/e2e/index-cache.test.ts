@@ -26,7 +26,10 @@ beforeAll(async () => {
   await createImage(image, IMAGE_MIB, 21);
   bucket = await createTestBucket({ prefix: 'cached' });
   env = { ...bucket.env, SNAPFLEET_REPOSITORY: bucket.repoUrl, SNAPFLEET_PASSWORD: PASSWORD, NODE_NO_WARNINGS: '1' };
-  for (const args of [['init', '--json'], ['archive', image, '--volume-id', 'vol-c', '--json']]) {
+  for (const args of [
+    ['init', '--json'],
+    ['archive', image, '--volume-id', 'vol-c', '--json'],
+  ]) {
     const r = await runCli(args, env);
     expect(r.code, describeRun(r)).toBe(0);
   }
@@ -52,7 +55,7 @@ describe('index cache through the CLI (S3)', () => {
     expect(await cachedNames(storeCacheDir(bucket.env.SNAPFLEET_CACHE_DIR!, bucket.repoUrl))).toEqual(names);
   });
 
-  it('reports a damaged cache file by name on stderr, and the command succeeds on the store\'s copy', async () => {
+  it("reports a damaged cache file by name on stderr, and the command succeeds on the store's copy", async () => {
     const storeDir = storeCacheDir(bucket.env.SNAPFLEET_CACHE_DIR!, bucket.repoUrl);
     const file = join(storeDir, 'index', (await cachedNames(storeDir))[0]!);
     const bytes = await readFile(file);

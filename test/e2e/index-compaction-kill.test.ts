@@ -17,8 +17,19 @@ import { openRepository } from '@snapfleet/shared';
 import { FolderBlobStore } from '@snapfleet/providers';
 import { describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli } from '../support/cli.js';
 import {
-  archiveVolumeImages, createRepoTarget, createVolumeImages, expectAllRestore, expectVerifyClean, listObjects, packStats, randomInt, runArchive,
-  runKilled, seededRandom, timeAt, type PruneJson,
+  archiveVolumeImages,
+  createRepoTarget,
+  createVolumeImages,
+  expectAllRestore,
+  expectVerifyClean,
+  listObjects,
+  packStats,
+  randomInt,
+  runArchive,
+  runKilled,
+  seededRandom,
+  timeAt,
+  type PruneJson,
 } from '../support/gc.js';
 
 const PASSWORD = 'compact-kill-pw-3#x';
@@ -128,7 +139,10 @@ describe('index compaction and prune killed while archives run', () => {
     const indexed = new Set<string>();
     for await (const pack of repo.indexedPacks()) indexed.add(pack.packId);
     const packs = (await packStats(target)).ids;
-    expect([...indexed].filter((id) => !packs.has(id)), 'index entries for missing packs').toEqual([]);
+    expect(
+      [...indexed].filter((id) => !packs.has(id)),
+      'index entries for missing packs',
+    ).toEqual([]);
     // Packs a killed repack stored without their index object wait for the next maintenance or
     // prune to adopt them (docs/format.md, ordering invariant 3): reported, not judged.
     console.log(`[compact-kill] packs without an index entry at the end: ${[...packs].filter((id) => !indexed.has(id)).length}`);

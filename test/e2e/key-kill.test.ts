@@ -160,7 +160,16 @@ it(`${ROUNDS} rounds of key commands killed at random points: every password not
       if (await keyOf(p)) next.add(p);
     }
     if (kind === 'passwd') expect(next.has(opener) || next.has(fresh), `round ${round}: passwd left neither password`).toBe(true);
-    const after = kind === 'remove' ? (next.has(victim!) ? 'victim still opens' : 'victim removed') : kind === 'add' ? (next.has(fresh) ? 'new one opens' : 'new one not stored') : `${next.has(opener) ? 'old' : ''}${next.has(opener) && next.has(fresh) ? ' and ' : ''}${next.has(fresh) ? 'new' : ''} open${next.has(opener) && next.has(fresh) ? ' (between its two steps)' : 's'}`;
+    const after =
+      kind === 'remove'
+        ? next.has(victim!)
+          ? 'victim still opens'
+          : 'victim removed'
+        : kind === 'add'
+          ? next.has(fresh)
+            ? 'new one opens'
+            : 'new one not stored'
+          : `${next.has(opener) ? 'old' : ''}${next.has(opener) && next.has(fresh) ? ' and ' : ''}${next.has(fresh) ? 'new' : ''} open${next.has(opener) && next.has(fresh) ? ' (between its two steps)' : 's'}`;
     log[log.length - 1] += `: ${after}`;
     if (result.signal !== 'SIGKILL' && kind !== 'remove') expect(next.has(fresh), `round ${round}: a completed ${kind}`).toBe(true);
     if (result.signal !== 'SIGKILL' && victim) expect(next.has(victim), `round ${round}: a completed remove`).toBe(false);

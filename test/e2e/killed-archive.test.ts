@@ -18,8 +18,21 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BlobType, openRepository } from '@snapfleet/shared';
 import { FolderBlobStore } from '@snapfleet/providers';
 import {
-  createImage, describeRun, listFiles, listPacks, makeTempDir, MiB, PACK_TARGET_BYTES, parseJson, removeDir, runCli, sha256File, spawnCli, sum,
-  type CliEnv, type PackFile,
+  createImage,
+  describeRun,
+  listFiles,
+  listPacks,
+  makeTempDir,
+  MiB,
+  PACK_TARGET_BYTES,
+  parseJson,
+  removeDir,
+  runCli,
+  sha256File,
+  spawnCli,
+  sum,
+  type CliEnv,
+  type PackFile,
 } from '../support/cli.js';
 
 /** Large enough that the archive runs for a while after its first pack lands (~6 packs). */

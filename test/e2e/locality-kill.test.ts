@@ -15,8 +15,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli } from '../support/cli.js';
 import {
-  archiveVolumeImages, createRepoTarget, createVolumeImages, expectAllRestore, expectVerifyClean, listObjects, listSnapshots, randomInt, runArchive,
-  runKilled, seededRandom, timeAt, type PruneJson,
+  archiveVolumeImages,
+  createRepoTarget,
+  createVolumeImages,
+  expectAllRestore,
+  expectVerifyClean,
+  listObjects,
+  listSnapshots,
+  randomInt,
+  runArchive,
+  runKilled,
+  seededRandom,
+  timeAt,
+  type PruneJson,
 } from '../support/gc.js';
 
 const PASSWORD = 'locality-kill-pw-7#q';
@@ -119,7 +130,10 @@ describe('locality maintenance killed while archives and prunes run', () => {
     const owners = (await listObjects(target, 'layouts/')).map((o) => o.key.split('/')[2]!);
     expect(new Set(owners).size, 'a snapshot with two layout lists').toBe(owners.length);
     const listed = new Set((await listSnapshots(env)).map((s) => s.id));
-    expect(owners.filter((id) => !listed.has(id)), 'layout lists of snapshots that are gone').toEqual([]);
+    expect(
+      owners.filter((id) => !listed.has(id)),
+      'layout lists of snapshots that are gone',
+    ).toEqual([]);
     expect(owners.length).toBeGreaterThanOrEqual(VOLUMES);
     const restored = await expectAllRestore(env, recorded, dir, 'after the final maintenance and prune');
     expect(restored.length).toBeGreaterThanOrEqual(VOLUMES * 3);

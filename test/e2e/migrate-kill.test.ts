@@ -26,8 +26,17 @@ import { MemoryVolumeTarget, sha256Hex } from '@snapfleet/shared/testing';
 import { FolderBlobStore } from '@snapfleet/providers';
 import { createImage, describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli, sha256File, spawnCli, type CliEnv } from '../support/cli.js';
 import {
-  archiveImage, copyRepository, createRepoTarget, expectVerifyClean, listObjects, randomInt, seededRandom, timeAt,
-  type ArchivedSnapshot, type RepoTarget, type SnapshotJson,
+  archiveImage,
+  copyRepository,
+  createRepoTarget,
+  expectVerifyClean,
+  listObjects,
+  randomInt,
+  seededRandom,
+  timeAt,
+  type ArchivedSnapshot,
+  type RepoTarget,
+  type SnapshotJson,
 } from '../support/gc.js';
 
 const PASSWORD = 'migrate-kill-pw-Tz8&';
@@ -70,7 +79,10 @@ interface Layout {
 async function layout(target: RepoTarget): Promise<Layout> {
   const keys = (await listObjects(target, 'snapshots/')).map((o) => o.key);
   const version = (JSON.parse(await readFile(join(target.repoUrl, 'config'), 'utf8')) as { version: number }).version;
-  expect(keys.filter((k) => !FLAT_KEY.test(k) && !VOLUME_KEY.test(k)), 'foreign objects under snapshots/').toEqual([]);
+  expect(
+    keys.filter((k) => !FLAT_KEY.test(k) && !VOLUME_KEY.test(k)),
+    'foreign objects under snapshots/',
+  ).toEqual([]);
   return { version, flat: keys.filter((k) => FLAT_KEY.test(k)).length, perVolume: keys.filter((k) => VOLUME_KEY.test(k)).length };
 }
 
@@ -98,23 +110,35 @@ const openRepo = (target: RepoTarget) => openRepository(new FolderBlobStore(targ
 async function snapshotsJson(env: CliEnv, volumeId?: string): Promise<string[]> {
   const r = await runCli(['snapshots', '--json', ...(volumeId ? ['--volume-id', volumeId] : [])], env);
   expect(r.code, describeRun(r)).toBe(0);
-  return parseJson<SnapshotJson[]>(r).map((s) => s.id).sort();
+  return parseJson<SnapshotJson[]>(r)
+    .map((s) => s.id)
+    .sort();
 }
 
 const idsOf = (recorded: ReadonlyMap<string, ArchivedSnapshot>, volumeId?: string) =>
-  [...recorded.values()].filter((s) => !volumeId || s.volumeId === volumeId).map((s) => s.id).sort();
+  [...recorded.values()]
+    .filter((s) => !volumeId || s.volumeId === volumeId)
+    .map((s) => s.id)
+    .sort();
 
 /**
  * Every recorded snapshot is listed, once, by the whole listing and by its volume's: through the
  * engine (whole, every volume) and the CLI (one volume; whole too with `cliWhole`, which costs
  * another process start).
  */
-async function expectAllListed(target: RepoTarget, recorded: ReadonlyMap<string, ArchivedSnapshot>, cliVolume: string, context: string, cliWhole = false): Promise<void> {
+async function expectAllListed(
+  target: RepoTarget,
+  recorded: ReadonlyMap<string, ArchivedSnapshot>,
+  cliVolume: string,
+  context: string,
+  cliWhole = false,
+): Promise<void> {
   if (cliWhole) expect(await snapshotsJson(target.env), context).toEqual(idsOf(recorded));
   expect(await snapshotsJson(target.env, cliVolume), `${context}: snapshots --volume-id ${cliVolume}`).toEqual(idsOf(recorded, cliVolume));
   const repo = await openRepo(target);
   expect((await repo.listSnapshots()).map((e) => e.id).sort(), context).toEqual(idsOf(recorded));
-  for (const volumeId of VOLUMES) expect((await repo.listVolumeSnapshots(volumeId)).map((e) => e.id).sort(), `${context}: ${volumeId}`).toEqual(idsOf(recorded, volumeId));
+  for (const volumeId of VOLUMES)
+    expect((await repo.listVolumeSnapshots(volumeId)).map((e) => e.id).sort(), `${context}: ${volumeId}`).toEqual(idsOf(recorded, volumeId));
 }
 
 /** Stores COPIES copies of each snapshot (the same tree at other times), as a format-1 writer does. */
@@ -136,7 +160,9 @@ async function expectAllRestoreInProcess(target: RepoTarget, recorded: ReadonlyM
   for (const entry of await repo.listSnapshots()) {
     const to = new MemoryVolumeTarget();
     await restoreSnapshot(repo, pool, { snapshot: entry, target: to });
-    expect(sha256Hex(to.data), `snapshot ${entry.id} (${entry.snapshot.volumeId} @ ${entry.snapshot.time}) restored to different bytes`).toBe(recorded.get(entry.id)?.sha256);
+    expect(sha256Hex(to.data), `snapshot ${entry.id} (${entry.snapshot.volumeId} @ ${entry.snapshot.time}) restored to different bytes`).toBe(
+      recorded.get(entry.id)?.sha256,
+    );
   }
 }
 
@@ -231,7 +257,9 @@ it(`migrate killed ${KILLS} times at random points loses nothing; the next run c
       const finished = after.version === 2 && after.flat === 0;
       const half = !finished && JSON.stringify(after) !== JSON.stringify(before);
       if (half) midWork++;
-      outcomes.push(`${how} (at ${atMs} ms): ${half ? 'killed mid-work' : finished ? 'killed after finishing' : 'killed before any move'} ${JSON.stringify(after)}`);
+      outcomes.push(
+        `${how} (at ${atMs} ms): ${half ? 'killed mid-work' : finished ? 'killed after finishing' : 'killed before any move'} ${JSON.stringify(after)}`,
+      );
     } else {
       expect(r.code, `${context}: migrate failed on its own\n${describeRun(r)}`).toBe(0);
       outcomes.push(`${how}: completed in ${atMs} ms`);
@@ -240,7 +268,10 @@ it(`migrate killed ${KILLS} times at random points loses nothing; the next run c
     await expectAllListed(target, recorded, volume, context, k === 0);
     if (!archivedMidMigration && after.perVolume > 0 && !(after.version === 2 && after.flat === 0)) {
       // Archives keep working in a half-migrated repository, incremental on the volume's latest.
-      const latest = idsOf(recorded, 'vol-b').map((id) => recorded.get(id)!).sort((a, b) => a.time.localeCompare(b.time)).at(-1)!;
+      const latest = idsOf(recorded, 'vol-b')
+        .map((id) => recorded.get(id)!)
+        .sort((a, b) => a.time.localeCompare(b.time))
+        .at(-1)!;
       const s = await archiveNext('vol-b');
       const parent = (await (await openRepo(target)).loadSnapshot(s.id, 'vol-b')).parent;
       expect(parent, `${context}: the archive's parent`).toBe(latest.id);

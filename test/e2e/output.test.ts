@@ -47,7 +47,9 @@ describe('--json', () => {
     const init = oneJsonLine<Record<string, unknown>>(await runCli(['init', '--json'], env));
     expect(init).toEqual({ repository: join(dir, 'repo'), id: expect.stringMatching(/^[0-9a-f]{32}$/), encrypted: true, chunkSize: 4096, formatVersion: 2 });
 
-    const archive = oneJsonLine<Record<string, unknown>>(await runCli(['archive', image, '--volume-id', 'vol-o', '--tag', 'daily', '--tag', 'e2e', '--time', '2026-01-05T10:00:00Z', '--json'], env));
+    const archive = oneJsonLine<Record<string, unknown>>(
+      await runCli(['archive', image, '--volume-id', 'vol-o', '--tag', 'daily', '--tag', 'e2e', '--time', '2026-01-05T10:00:00Z', '--json'], env),
+    );
     expect(archive).toEqual({
       snapshot: expect.stringMatching(/^[0-9a-f]{64}$/),
       volumeId: 'vol-o',
@@ -74,17 +76,44 @@ describe('--json', () => {
       sizeBytes: IMAGE_MIB * MiB,
       chunkSize: 4096,
       tree: { root: expect.stringMatching(/^[0-9a-f]{64}$/), height: expect.any(Number) },
-      stats: { readBytes: IMAGE_MIB * MiB, newBlobs: archive.newBlobs, newBytes: archive.newBytes, storedBytes: archive.storedBytes, holeChunks: archive.holeChunks, changedBlocksOnly: false },
+      stats: {
+        readBytes: IMAGE_MIB * MiB,
+        newBlobs: archive.newBlobs,
+        newBytes: archive.newBytes,
+        storedBytes: archive.storedBytes,
+        holeChunks: archive.holeChunks,
+        changedBlocksOnly: false,
+      },
     });
     expect(oneJsonLine<unknown[]>(await runCli(['snapshots', '--json', '--volume-id', 'other'], env))).toEqual([]);
 
     const to = join(dir, 'restored.img');
     const restore = oneJsonLine<Record<string, unknown>>(await runCli(['restore', '--snapshot', 'latest', '--to', to, '--json'], env));
     expect(restore).toEqual({
-      snapshot: snapshotId, volumeId: 'vol-o', to, sizeBytes: IMAGE_MIB * MiB, seconds: expect.any(Number),
-      read: { dataReads: expect.any(Number), dataBytesRead: expect.any(Number), dataBytesRestored: expect.any(Number), readAmplification: expect.any(Number), dataBytesDecoded: expect.any(Number), decodeAmplification: expect.any(Number), listedPacks: expect.any(Number), fallbackBlobs: 0 },
+      snapshot: snapshotId,
+      volumeId: 'vol-o',
+      to,
+      sizeBytes: IMAGE_MIB * MiB,
+      seconds: expect.any(Number),
+      read: {
+        dataReads: expect.any(Number),
+        dataBytesRead: expect.any(Number),
+        dataBytesRestored: expect.any(Number),
+        readAmplification: expect.any(Number),
+        dataBytesDecoded: expect.any(Number),
+        decodeAmplification: expect.any(Number),
+        listedPacks: expect.any(Number),
+        fallbackBlobs: 0,
+      },
     });
-    const read = restore.read as { dataReads: number; dataBytesRead: number; dataBytesRestored: number; readAmplification: number; dataBytesDecoded: number; decodeAmplification: number };
+    const read = restore.read as {
+      dataReads: number;
+      dataBytesRead: number;
+      dataBytesRestored: number;
+      readAmplification: number;
+      dataBytesDecoded: number;
+      decodeAmplification: number;
+    };
     expect(read.dataReads).toBeGreaterThan(0);
     expect(read.dataBytesRestored).toBeGreaterThan(0);
     expect(read.dataBytesRestored).toBeLessThanOrEqual(IMAGE_MIB * MiB);
@@ -94,7 +123,12 @@ describe('--json', () => {
 
     const verify = oneJsonLine<Record<string, unknown>>(await runCli(['verify', '--json'], env));
     expect(verify).toEqual({
-      snapshots: 1, packsTotal: expect.any(Number), packsRead: verify.packsTotal, blobsChecked: expect.any(Number), bytesRead: expect.any(Number), problems: [],
+      snapshots: 1,
+      packsTotal: expect.any(Number),
+      packsRead: verify.packsTotal,
+      blobsChecked: expect.any(Number),
+      bytesRead: expect.any(Number),
+      problems: [],
       summary: { restorable: 1, damaged: [], recordedPacks: 0 },
     });
   });

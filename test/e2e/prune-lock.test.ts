@@ -28,7 +28,10 @@ beforeAll(async () => {
     expect(r.code, describeRun(r)).toBe(0);
   }
   await mutateImage(image, 0.5, 32);
-  for (const args of [['archive', '--volume-id', 'v1', image], ['forget', '--volume-id', 'v1', '--keep-last', '1']]) {
+  for (const args of [
+    ['archive', '--volume-id', 'v1', image],
+    ['forget', '--volume-id', 'v1', '--keep-last', '1'],
+  ]) {
     const r = await runCli(args, env);
     expect(r.code, describeRun(r)).toBe(0);
   }

@@ -89,7 +89,11 @@ beforeAll(async () => {
   dir = await makeTempDir('repair-kill');
   repoDir = join(dir, 'repo');
   env = { SNAPFLEET_REPOSITORY: repoDir, SNAPFLEET_PASSWORD: PASSWORD };
-  for (const [name, seed] of [['a', 81], ['b', 82], ['c', 83]] as const) {
+  for (const [name, seed] of [
+    ['a', 81],
+    ['b', 82],
+    ['c', 83],
+  ] as const) {
     images[name] = join(dir, `${name}.img`);
     await createImage(images[name], name === 'c' ? SIDE_IMAGE_MIB : IMAGE_MIB, seed);
   }
@@ -152,18 +156,26 @@ async function killedRound(repair: string[], rng: () => number, round: number): 
 }
 
 describe('repair commands killed at random points beside a running archive', () => {
-  const commands = [['repair', 'index'], ['repair', 'packs'], ['repair', 'snapshots', '--forget']];
-  it.each(commands.map((c) => [c.join(' '), c] as const))('%s', async (_name, repair) => {
-    const seed = SEED + commands.findIndex((c) => c.join(' ') === repair.join(' '));
-    console.log(`${repair.join(' ')}: SNAPFLEET_REPAIR_KILL_SEED=${seed}`);
-    const rng = seededRandom(seed);
-    let killed = 0;
-    for (let round = 0; round < ROUNDS; round++) if (await killedRound([...repair], rng, round)) killed++;
-    console.log(`${repair.join(' ')}: ${killed} of ${ROUNDS} runs killed`);
-    expect(killed).toBeGreaterThan(0);
-    const done = await runCli([...repair], env);
-    expect(done.code, describeRun(done)).toBe(0);
-  }, 600_000);
+  const commands = [
+    ['repair', 'index'],
+    ['repair', 'packs'],
+    ['repair', 'snapshots', '--forget'],
+  ];
+  it.each(commands.map((c) => [c.join(' '), c] as const))(
+    '%s',
+    async (_name, repair) => {
+      const seed = SEED + commands.findIndex((c) => c.join(' ') === repair.join(' '));
+      console.log(`${repair.join(' ')}: SNAPFLEET_REPAIR_KILL_SEED=${seed}`);
+      const rng = seededRandom(seed);
+      let killed = 0;
+      for (let round = 0; round < ROUNDS; round++) if (await killedRound([...repair], rng, round)) killed++;
+      console.log(`${repair.join(' ')}: ${killed} of ${ROUNDS} runs killed`);
+      expect(killed).toBeGreaterThan(0);
+      const done = await runCli([...repair], env);
+      expect(done.code, describeRun(done)).toBe(0);
+    },
+    600_000,
+  );
 
   it('after all three: verify is clean and every snapshot restores what survived', async () => {
     const r = await runCli(['verify', '--json'], env);
@@ -186,6 +198,11 @@ describe('repair commands killed at random points beside a running archive', () 
       }
     }
     // The originals the damage cost were forgotten; their repaired copies stand in for them.
-    expect(snapshots.filter((s) => s.repairedFrom).map((s) => s.repairedFrom).sort()).toEqual([...damagedAtStart].sort());
+    expect(
+      snapshots
+        .filter((s) => s.repairedFrom)
+        .map((s) => s.repairedFrom)
+        .sort(),
+    ).toEqual([...damagedAtStart].sort());
   }, 300_000);
 });

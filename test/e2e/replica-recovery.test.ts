@@ -49,11 +49,21 @@ it('restores every volume from the replica alone after the primary is deleted', 
   // Step 1: a fresh environment: the replica's location, its password, the store's credentials.
   const cache = join(dir, 'fresh-cache');
   await mkdir(cache);
-  const fresh: CliEnv = { ...replica.storeEnv, SNAPFLEET_REPOSITORY: replica.repoUrl, SNAPFLEET_PASSWORD: 'replica-pw-9%', SNAPFLEET_CACHE_DIR: cache, NODE_NO_WARNINGS: '1' };
+  const fresh: CliEnv = {
+    ...replica.storeEnv,
+    SNAPFLEET_REPOSITORY: replica.repoUrl,
+    SNAPFLEET_PASSWORD: 'replica-pw-9%',
+    SNAPFLEET_CACHE_DIR: cache,
+    NODE_NO_WARNINGS: '1',
+  };
   // Step 2: what it holds, and checked.
   const listed = await runCli(['snapshots', '--json'], fresh);
   expect(listed.code, describeRun(listed)).toBe(0);
-  expect(parseJson<{ volumeId: string }[]>(listed).map((s) => s.volumeId).sort()).toEqual(['vol-0', 'vol-0', 'vol-1', 'vol-1']);
+  expect(
+    parseJson<{ volumeId: string }[]>(listed)
+      .map((s) => s.volumeId)
+      .sort(),
+  ).toEqual(['vol-0', 'vol-0', 'vol-1', 'vol-1']);
   for (const volume of newest.keys()) {
     const verify = await runCli(['verify', '--snapshot', 'latest', '--volume-id', volume, '--json'], fresh);
     expect(verify.code, describeRun(verify)).toBe(0);

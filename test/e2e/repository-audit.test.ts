@@ -96,7 +96,13 @@ describe.each<StoreKind>(['folder', 's3'])('repository audit trail (%s)', (kind)
 
     const entries = await repoAudit(target, env);
     // The dry run changed nothing and is not recorded.
-    expect(entries.map((e) => [e.action, e.outcome])).toEqual([['forget', 'ok'], ['prune', 'ok'], ['key-add', 'ok'], ['key-remove', 'refused'], ['key-remove', 'ok']]);
+    expect(entries.map((e) => [e.action, e.outcome])).toEqual([
+      ['forget', 'ok'],
+      ['prune', 'ok'],
+      ['key-add', 'ok'],
+      ['key-remove', 'refused'],
+      ['key-remove', 'ok'],
+    ]);
     const role = { forget: 'forget', prune: 'prune', 'key-add': 'key add', 'key-remove': 'key remove' } as Record<string, string>;
     for (const e of entries) {
       expect(e.actor).toMatch(new RegExp(`^olga@\\S+ \\(${role[e.action]}\\)$`));
@@ -137,7 +143,7 @@ describe.each<StoreKind>(['folder', 's3'])('repository audit trail (%s)', (kind)
     expect(newest).toMatchObject({ action: 'prune', outcome: 'ok', actor: expect.stringMatching(/^petra@/) });
   });
 
-  it('with REDIS_URL, the same entries reach the fleet\'s audit log', async () => {
+  it("with REDIS_URL, the same entries reach the fleet's audit log", async () => {
     const prefix = uniquePrefix(`repo-audit-${kind}`);
     prefixes.push(prefix);
     const fleetEnv = { ...env, REDIS_URL };

@@ -9,8 +9,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestBucket } from '../setup/s3.js';
 import {
-  createImage, describeRun, makeTempDir, MiB, mutateImage, parseJson, removeDir, runCli, sha256File, snapfleetStderr, STACK_FRAME,
-  type CliEnv, type CliResult,
+  createImage,
+  describeRun,
+  makeTempDir,
+  MiB,
+  mutateImage,
+  parseJson,
+  removeDir,
+  runCli,
+  sha256File,
+  snapfleetStderr,
+  STACK_FRAME,
+  type CliEnv,
+  type CliResult,
 } from '../support/cli.js';
 
 /** Small enough that the four round trips take seconds; big enough for two packs. */

@@ -34,7 +34,10 @@ it('checks one snapshot from the packs it needs; damage elsewhere is not read', 
   expect((await runCli(['init'], env)).code).toBe(0);
   // The packs vol-a's archive stored: anything after them is vol-b's alone.
   let aPacks = new Set<string>();
-  for (const [volume, seed] of [['vol-a', 501], ['vol-b', 502]] as const) {
+  for (const [volume, seed] of [
+    ['vol-a', 501],
+    ['vol-b', 502],
+  ] as const) {
     const image = join(dir, `${volume}.img`);
     await createImage(image, 16, seed);
     const r = await runCli(['archive', image, '--volume-id', volume, '--pack-size', '1', '--json'], env);

@@ -25,16 +25,18 @@ const slotOf = (i: number) => slotFromTime(new Date(Date.UTC(2024, 0, 1 + i, 2))
 const config: FleetConfig = fleetConfigSchema.parse({
   fleet: { jobs: { attempts: 1 } },
   repositories: { main: { url: '/not-used' } },
-  policies: [{
-    name: 'nth',
-    schedules: [{ every: '1d' }],
-    repository: 'main',
-    retention: {
-      snapshotTier: { keepLast: 3 },
-      archiveTier: { keepLast: 'unlimited' },
-      archiveSelection: { mode: 'every-nth', n: 3 },
+  policies: [
+    {
+      name: 'nth',
+      schedules: [{ every: '1d' }],
+      repository: 'main',
+      retention: {
+        snapshotTier: { keepLast: 3 },
+        archiveTier: { keepLast: 'unlimited' },
+        archiveSelection: { mode: 'every-nth', n: 3 },
+      },
     },
-  }],
+  ],
 });
 
 describe('every-nth archive selection with snapshot-tier retention', () => {
@@ -60,7 +62,14 @@ describe('every-nth archive selection with snapshot-tier retention', () => {
     };
     metrics = createFleetMetrics(redis, prefix);
     worker = createFleetWorker({
-      connection: { ...connection, maxRetriesPerRequest: null }, redis, prefix, config, provider, repositories, clock, log: silentLogger,
+      connection: { ...connection, maxRetriesPerRequest: null },
+      redis,
+      prefix,
+      config,
+      provider,
+      repositories,
+      clock,
+      log: silentLogger,
       metrics,
     });
     planner = createPlanner({ connection, prefix, config, provider, clock, log: silentLogger, processTicks: false, manageSchedulers: false });
@@ -79,10 +88,15 @@ describe('every-nth archive selection with snapshot-tier retention', () => {
     const outcomes: { slot: string; skipped: boolean; reason?: string; tierAfter: string[] }[] = [];
     for (let i = 0; i < SLOTS; i++) {
       const [flow] = await planner.enqueuePolicy('nth', slotOf(i));
-      const state = await waitFor(`flow of slot ${i}`, async () => {
-        const s = await retention.getJobState(flow!.retentionJobId);
-        return s === 'completed' || s === 'failed' ? s : undefined;
-      }, 30_000, 50);
+      const state = await waitFor(
+        `flow of slot ${i}`,
+        async () => {
+          const s = await retention.getJobState(flow!.retentionJobId);
+          return s === 'completed' || s === 'failed' ? s : undefined;
+        },
+        30_000,
+        50,
+      );
       expect(state, (await retention.getJob(flow!.retentionJobId))?.failedReason).toBe('completed');
       const result = (await archive.getJob(flow!.archiveJobId))!.returnvalue as { skipped?: boolean; reason?: string };
       const tierAfter = (await provider.listSnapshots('vol-a', [policyTag('nth')])).map((s) => slotOfTags(s.tags)!);

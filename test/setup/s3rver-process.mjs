@@ -23,11 +23,7 @@ if (!directory) {
 // 'error' event, which would end this process and with it every later S3 test of the run (two
 // workers' leases under locks/, one released as the other renews). Empty folders are left.
 const unlinkOnly = async function deleteObject(bucket, key) {
-  await Promise.all(
-    ['object', 'object.md5', 'metadata.json'].map((resource) =>
-      rm(this.getResourcePath(bucket, key, resource), { force: true }),
-    ),
-  );
+  await Promise.all(['object', 'object.md5', 'metadata.json'].map((resource) => rm(this.getResourcePath(bucket, key, resource), { force: true })));
 };
 FilesystemStore.prototype.deleteObject = unlinkOnly;
 

@@ -52,10 +52,20 @@ export function createAccountBehaviour(settings, random = Math.random, now = () 
       if (bucket(account.name) && !bucket(account.name).take(`${account.name}:${region}`)) return { kind: 'throttle', ...account.refusal };
       if (BLOCK_APIS.has(api)) {
         if (bucket('perSnapshot') && !bucket('perSnapshot').take(`${region}:${input.SnapshotId}`)) {
-          return { kind: 'throttle', name: 'RequestThrottledException', reason: 'RESOURCE_LEVEL_THROTTLE', message: `The request rate of snapshot ${input.SnapshotId} exceeds its quota.` };
+          return {
+            kind: 'throttle',
+            name: 'RequestThrottledException',
+            reason: 'RESOURCE_LEVEL_THROTTLE',
+            message: `The request rate of snapshot ${input.SnapshotId} exceeds its quota.`,
+          };
         }
         if (faulty(api) && random() < settings.faults.dependencyThrottleRate) {
-          return { kind: 'throttle', name: 'RequestThrottledException', reason: 'DEPENDENCY_REQUEST_THROTTLED', message: 'A service EBS depends on throttled the request.' };
+          return {
+            kind: 'throttle',
+            name: 'RequestThrottledException',
+            reason: 'DEPENDENCY_REQUEST_THROTTLED',
+            message: 'A service EBS depends on throttled the request.',
+          };
         }
       }
       if (service === 'ec2' && api === 'CreateSnapshot' && settings.perVolumeSnapshotWindowMs > 0) {
@@ -63,7 +73,8 @@ export function createAccountBehaviour(settings, random = Math.random, now = () 
         const t = now();
         if (t - (lastCreate.get(key) ?? -Infinity) < settings.perVolumeSnapshotWindowMs) {
           return {
-            kind: 'throttle', name: 'SnapshotCreationPerVolumeRateExceeded',
+            kind: 'throttle',
+            name: 'SnapshotCreationPerVolumeRateExceeded',
             message: 'The maximum per volume CreateSnapshot request rate has been exceeded. Use an increasing or variable sleep interval between requests.',
           };
         }

@@ -91,7 +91,8 @@ export function createAccountServer({ worldDir, settings: overrides = {}, random
   }
 
   async function ec2(req, res, region, requestId) {
-    const fail = (code, message) => send(res, ec2ErrorStatus(code), { 'content-type': 'text/xml;charset=UTF-8' }, Buffer.from(encodeEc2Error(code, message, requestId)));
+    const fail = (code, message) =>
+      send(res, ec2ErrorStatus(code), { 'content-type': 'text/xml;charset=UTF-8' }, Buffer.from(encodeEc2Error(code, message, requestId)));
     const text = req.body.toString('utf8');
     const action = new URLSearchParams(text).get('Action');
     if (!action || !ec2Apis.has(action)) return fail('InvalidAction', `The action ${action} is not valid for this web service.`);
@@ -102,7 +103,12 @@ export function createAccountServer({ worldDir, settings: overrides = {}, random
 
   async function ebs(req, res, url, region, requestId) {
     const fail = (name, message, reason) =>
-      send(res, ebsErrorStatus(name), { 'content-type': 'application/json', 'x-amzn-errortype': name, 'x-amzn-requestid': requestId }, encodeEbsError(message, reason));
+      send(
+        res,
+        ebsErrorStatus(name),
+        { 'content-type': 'application/json', 'x-amzn-errortype': name, 'x-amzn-requestid': requestId },
+        encodeEbsError(message, reason),
+      );
     const match = matchEbsRoute(routes, req.method, url.pathname);
     if (!match) return fail('UnknownOperationException', `No EBS operation at ${req.method} ${url.pathname}`);
     const input = decodeEbsRequest(match, url, req.headers, req.body);
@@ -149,7 +155,13 @@ function readSettings(file) {
 
 async function main() {
   const { values } = parseArgs({
-    options: { world: { type: 'string' }, settings: { type: 'string' }, port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' }, 'stats-out': { type: 'string' } },
+    options: {
+      world: { type: 'string' },
+      settings: { type: 'string' },
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'stats-out': { type: 'string' },
+    },
   });
   if (!values.world) throw new Error('usage: account-server.mjs --world DIR [--settings FILE] [--port N] [--stats-out FILE]');
   const { server, stats } = createAccountServer({ worldDir: values.world, settings: readSettings(values.settings) });

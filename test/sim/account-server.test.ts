@@ -74,7 +74,10 @@ describe('the simulated account server', () => {
     await world.addVolume('vol-05190000000000001', 'us-east-1', { backup: 'daily' }, 'DD');
     const sim = await startAccountServer({
       worldDir: world.dir,
-      settings: { latencyMs: { ec2: [0, 1], block: [0, 1], list: [0, 1] }, quotas: { ec2Describe: { perSecond: 1, burst: 2 }, GetSnapshotBlock: { perSecond: 1, burst: 1 } } },
+      settings: {
+        latencyMs: { ec2: [0, 1], block: [0, 1], list: [0, 1] },
+        quotas: { ec2Describe: { perSecond: 1, burst: 2 }, GetSnapshotBlock: { perSecond: 1, burst: 1 } },
+      },
     });
     const ec2 = sdkClient('ec2', sim.url);
     const ebs = sdkClient('ebs', sim.url);
@@ -92,7 +95,8 @@ describe('the simulated account server', () => {
 
       const list = await ebs.client.send(ebs.command('ListSnapshotBlocks', { SnapshotId: snap.SnapshotId }));
       const [block] = list.Blocks as { BlockIndex: number; BlockToken: string }[];
-      const get = () => ebs.client.send(ebs.command('GetSnapshotBlock', { SnapshotId: snap.SnapshotId, BlockIndex: block!.BlockIndex, BlockToken: block!.BlockToken }));
+      const get = () =>
+        ebs.client.send(ebs.command('GetSnapshotBlock', { SnapshotId: snap.SnapshotId, BlockIndex: block!.BlockIndex, BlockToken: block!.BlockToken }));
       const first = await get();
       expect([first.DataLength, first.ChecksumAlgorithm]).toEqual([512 * 1024, 'SHA256']);
       const throttled = await failure(get());
@@ -143,7 +147,10 @@ describe('the simulated account server', () => {
       const init = await runCli(['init', ...repoArgs]);
       if (init.code !== 0) throw new Error(describeRun(init));
       const fleetConfig = awsFleetConfig({
-        regions: ['us-east-1'], repoUrl: repo, passwordFile, limits: { ebsBlockRequestsPerSecond: FLEET_BLOCK_LIMIT },
+        regions: ['us-east-1'],
+        repoUrl: repo,
+        passwordFile,
+        limits: { ebsBlockRequestsPerSecond: FLEET_BLOCK_LIMIT },
         fleet: { worker: { codecThreads: 1, shutdownTimeout: '10s', snapshotPollInterval: '1s' }, jobs: { attempts: 3, backoff: '500ms' } },
       }) as { provider: Record<string, unknown> };
       // The config names the endpoints; the restore below has no config and takes them from the environment.
@@ -168,7 +175,10 @@ describe('the simulated account server', () => {
       for (const v of summary.volumes) expect(v.readBytes, v.volumeId).toBe(dataBlocks * 512 * 1024);
 
       const [first] = summary.volumes;
-      const restore = await runCli(['restore', ...repoArgs, '--snapshot', first!.snapshotId, '--to', 'ebs:us-east-1', '--prefix', prefix, '--json'], env, { cwd: dir, timeoutMs: 30_000 });
+      const restore = await runCli(['restore', ...repoArgs, '--snapshot', first!.snapshotId, '--to', 'ebs:us-east-1', '--prefix', prefix, '--json'], env, {
+        cwd: dir,
+        timeoutMs: 30_000,
+      });
       expect(restore.code, describeRun(restore)).toBe(0);
       const restored = parseJson<{ ebsSnapshotId: string }>(restore).ebsSnapshotId;
       const length = LAYOUT.length * 512 * 1024;
@@ -184,7 +194,8 @@ describe('the simulated account server', () => {
       expect(throttled('GetSnapshotBlock') + throttled('PutSnapshotBlock')).toBeGreaterThan(0);
       expect(sum(stats.totals.errors)).toBeGreaterThan(0);
       // No wall-clock second holds more than a refill and a full bucket.
-      for (const api of ['GetSnapshotBlock', 'PutSnapshotBlock']) expect(stats.blocks[api]!.peakPerSecond, api).toBeLessThanOrEqual(SERVER_BLOCK_QUOTA.perSecond + SERVER_BLOCK_QUOTA.burst);
+      for (const api of ['GetSnapshotBlock', 'PutSnapshotBlock'])
+        expect(stats.blocks[api]!.peakPerSecond, api).toBeLessThanOrEqual(SERVER_BLOCK_QUOTA.perSecond + SERVER_BLOCK_QUOTA.burst);
       expect(sim.stderr()).not.toContain('account-server:');
     });
   });

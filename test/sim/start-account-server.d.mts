@@ -27,7 +27,10 @@ export interface SimStatsSnapshot {
     failed: SimCounts;
   };
   /** Per block API that served anything: its rate over the seconds from its first to its last served request. */
-  blocks: Record<string, { activeSeconds: number; meanPerSecond: number; peakPerSecond: number; steadyPerSecond: number; quotaPerSecond: number | null; utilisation: number | null }>;
+  blocks: Record<
+    string,
+    { activeSeconds: number; meanPerSecond: number; peakPerSecond: number; steadyPerSecond: number; quotaPerSecond: number | null; utilisation: number | null }
+  >;
   seconds: SimSecond[];
 }
 

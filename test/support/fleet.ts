@@ -44,7 +44,10 @@ export interface FleetFixture {
 export const TEST_PASSWORD = 'fleet-test-password';
 
 /** Volumes (mkimage.py, deterministic), an encrypted folder repository, and fleet.yaml. */
-export async function makeFleet(dir: string, options: { volumes: number; sizeMiB: number; config: (f: Omit<FleetFixture, 'config'>) => object }): Promise<FleetFixture> {
+export async function makeFleet(
+  dir: string,
+  options: { volumes: number; sizeMiB: number; config: (f: Omit<FleetFixture, 'config'>) => object },
+): Promise<FleetFixture> {
   const repo = join(dir, 'repo');
   const passwordFile = join(dir, 'password');
   await writeFile(passwordFile, TEST_PASSWORD + '\n');

@@ -138,7 +138,13 @@ export interface ArchivedSnapshot {
 }
 
 /** Runs `archive --json` of `image` (which must not change meanwhile); does not judge the result. */
-export async function runArchive(env: CliEnv, image: string, volumeId: string, time: string, extra: string[] = []): Promise<{ run: CliResult; snapshot?: ArchivedSnapshot }> {
+export async function runArchive(
+  env: CliEnv,
+  image: string,
+  volumeId: string,
+  time: string,
+  extra: string[] = [],
+): Promise<{ run: CliResult; snapshot?: ArchivedSnapshot }> {
   const sha256 = await sha256File(image);
   const run = await runCli(['archive', image, '--volume-id', volumeId, '--time', time, '--json', ...extra], env);
   if (run.code !== 0) return { run };
@@ -178,7 +184,8 @@ export async function expectVerifyClean(env: CliEnv, context = '', options: { un
   // A prune killed between a repacked pack and its index object leaves the pack unindexed: a
   // notice, and the next prune adopts it (docs/format.md). Only a kill test's intermediate
   // checks allow it; its final check does not.
-  const problems = options.unindexedPacks === 'allowed' ? json.problems.filter((p) => !(p.kind === 'unindexed-pack' && p.severity === 'notice')) : json.problems;
+  const problems =
+    options.unindexedPacks === 'allowed' ? json.problems.filter((p) => !(p.kind === 'unindexed-pack' && p.severity === 'notice')) : json.problems;
   expect(problems, what).toEqual([]);
   return json;
 }

@@ -28,7 +28,9 @@ async function startServer(dir: string, name: string, args: string[], port?: num
   const p = port ?? (await freePort());
   const home = join(dir, name);
   await mkdir(home, { recursive: true });
-  const child = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--dir', home, '--save', '', '--appendonly', 'no', ...args], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--dir', home, '--save', '', '--appendonly', 'no', ...args], {
+    stdio: 'ignore',
+  });
   await waitFor(`${name} on ${p}`, () => ping(p), 10_000, 100);
   return { port: p, child };
 }
@@ -76,7 +78,19 @@ export class SentinelGroup {
       const conf = join(dir, `sentinel-${i}.conf`);
       // A sentinel rewrites its config file: each gets its own. 1 s down-after and failover
       // timeouts keep a test's failover to a few seconds (production uses tens of seconds).
-      await writeFile(conf, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor sf-test 127.0.0.1 ${primary.port} 2`, 'sentinel down-after-milliseconds sf-test 1000', 'sentinel failover-timeout sf-test 5000', 'sentinel parallel-syncs sf-test 1', ''].join('\n'));
+      await writeFile(
+        conf,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor sf-test 127.0.0.1 ${primary.port} 2`,
+          'sentinel down-after-milliseconds sf-test 1000',
+          'sentinel failover-timeout sf-test 5000',
+          'sentinel parallel-syncs sf-test 1',
+          '',
+        ].join('\n'),
+      );
       const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
       await waitFor(`sentinel on ${port}`, () => ping(port), 10_000, 100);
       sentinels.push({ port, child });
@@ -146,9 +160,13 @@ export class RedisClusterGroup {
   /** Three cluster-enabled primaries (no replicas), slots spread by `redis-cli --cluster create`. */
   static async start(dir: string): Promise<RedisClusterGroup> {
     const nodes: ServerProcess[] = [];
-    for (let i = 0; i < 3; i++) nodes.push(await startServer(dir, `cluster-${i}`, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']));
+    for (let i = 0; i < 3; i++)
+      nodes.push(await startServer(dir, `cluster-${i}`, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']));
     const group = new RedisClusterGroup(nodes);
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...group.startupNodes, '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...group.startupNodes, '--cluster-replicas', '0', '--cluster-yes'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     if (create.status !== 0) {
       await group.stop();
       throw new Error(`redis-cli --cluster create failed: ${create.stderr || create.stdout}`);
@@ -163,7 +181,10 @@ export class RedisClusterGroup {
 
   /** A client of the whole cluster (the caller disconnects it). */
   client(): Cluster {
-    return new Cluster(this.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })), { redisOptions: { maxRetriesPerRequest: 2 } });
+    return new Cluster(
+      this.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+      { redisOptions: { maxRetriesPerRequest: 2 } },
+    );
   }
 
   async stop(): Promise<void> {

@@ -49,7 +49,10 @@ export function parseBoardSection(document: unknown, source: string, overrides: 
   const fleet = isRecord(document) ? document.fleet : undefined;
   const prefix = isRecord(fleet) ? fleet.prefix : undefined;
   if (prefix !== undefined && (typeof prefix !== 'string' || !/^[A-Za-z0-9][\w.-]*$/.test(prefix))) {
-    throw new InvalidInputError(`${source}: fleet.prefix: must start with a letter or digit and contain only letters, digits, "_", "." and "-"`, 'fleet.prefix');
+    throw new InvalidInputError(
+      `${source}: fleet.prefix: must start with a letter or digit and contain only letters, digits, "_", "." and "-"`,
+      'fleet.prefix',
+    );
   }
   return prefix === undefined ? result.data : { ...result.data, prefix };
 }

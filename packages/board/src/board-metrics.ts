@@ -23,7 +23,12 @@ export function createBoardMetrics(args: {
   extraMetrics: BoardOptions['extraMetrics'];
 }): BoardMetrics {
   const registry = new Registry();
-  const jobs = new Gauge({ name: 'snapfleet_queue_jobs', help: 'Jobs in each queue by state (BullMQ getJobCounts).', labelNames: ['queue', 'state'], registers: [registry] });
+  const jobs = new Gauge({
+    name: 'snapfleet_queue_jobs',
+    help: 'Jobs in each queue by state (BullMQ getJobCounts).',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+  });
   const paused = new Gauge({ name: 'snapfleet_queue_paused', help: '1 when the queue is paused.', labelNames: ['queue'], registers: [registry] });
   const redisUp = new Gauge({ name: 'snapfleet_board_redis_up', help: '1 when the last scrape could read the queues from Redis.', registers: [registry] });
   const extraUp = args.extraMetrics

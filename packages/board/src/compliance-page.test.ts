@@ -16,7 +16,12 @@ const policies: CompliancePolicy[] = [
 ];
 const records: VolumeRecord[] = [
   { policy: 'daily', volumeId: 'vol-a', lastArchive: { time: ago(1), id: 'a'.repeat(64) } },
-  { policy: 'daily', volumeId: 'vol-<b>', lastArchive: { time: ago(40), id: 'b'.repeat(64) }, lastError: { queue: 'archive', message: 'disk <gone> & "away"', at: ago(1) } },
+  {
+    policy: 'daily',
+    volumeId: 'vol-<b>',
+    lastArchive: { time: ago(40), id: 'b'.repeat(64) },
+    lastError: { queue: 'archive', message: 'disk <gone> & "away"', at: ago(1) },
+  },
   ...many.map((v) => ({ policy: 'bulk', volumeId: v, lastArchive: { time: ago(2) } })),
 ];
 const volumes = assessCompliance(policies, records, now);
@@ -26,7 +31,10 @@ let server: Server;
 let base: string;
 beforeAll(async () => {
   const app = express();
-  app.use('/compliance', createCompliancePage(async () => data, { connection: {} as Redis, prefix: 'p' }, 'RPO compliance: test'));
+  app.use(
+    '/compliance',
+    createCompliancePage(async () => data, { connection: {} as Redis, prefix: 'p' }, 'RPO compliance: test'),
+  );
   server = createServer(app).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/compliance/`;

@@ -27,9 +27,25 @@ export function createCompliancePage(source: ComplianceSource, ctx: ExtraMetrics
     const policy = q('policy');
     const state = q('state');
     const page = Math.max(1, Math.floor(Number(q('page') ?? 1)) || 1);
-    const rows = sorted(data.volumes.filter((v) => (policy === undefined || v.policy === policy) && (state === undefined || v.state === state)), sort, order);
+    const rows = sorted(
+      data.volumes.filter((v) => (policy === undefined || v.policy === policy) && (state === undefined || v.state === state)),
+      sort,
+      order,
+    );
     const shown = rows.slice((page - 1) * PAGE_ROWS, page * PAGE_ROWS);
-    res.type('html').send(render({ title, data, rows: shown, total: rows.length, sort, order, page, ...(policy !== undefined ? { policy } : {}), ...(state !== undefined ? { state } : {}) }));
+    res.type('html').send(
+      render({
+        title,
+        data,
+        rows: shown,
+        total: rows.length,
+        sort,
+        order,
+        page,
+        ...(policy !== undefined ? { policy } : {}),
+        ...(state !== undefined ? { state } : {}),
+      }),
+    );
   });
   return router;
 }
@@ -83,12 +99,19 @@ function render(v: View): string {
     .join('');
   const volumeRows = v.rows
     .map((r) => {
-      const point = r.recoveryPoint ? `${formatAge(r.ageSeconds ?? 0)} ago<br><small>${esc(r.recoveryPoint.time)}${r.recoveryPoint.id ? ` · ${esc(r.recoveryPoint.id.slice(0, 12))}` : ''}</small>` : 'none';
+      const point = r.recoveryPoint
+        ? `${formatAge(r.ageSeconds ?? 0)} ago<br><small>${esc(r.recoveryPoint.time)}${r.recoveryPoint.id ? ` · ${esc(r.recoveryPoint.id.slice(0, 12))}` : ''}</small>`
+        : 'none';
       const error = r.lastError ? `<small>${esc(r.lastError.queue)}, ${esc(r.lastError.at)}</small><br>${esc(r.lastError.message)}` : '';
       const d = r.lastDrill;
-      const drill = d ? `<span class="${d.ok ? 'drill-ok' : 'drill-failed'}">${d.ok ? `passed, RTO ${d.rtoSeconds !== undefined ? esc(d.rtoSeconds.toFixed(1)) : '?'}s` : 'FAILED'}</span><br><small>${esc(d.at)}</small>${d.ok || !d.message ? '' : `<br>${esc(d.message)}`}` : '-';
+      const drill = d
+        ? `<span class="${d.ok ? 'drill-ok' : 'drill-failed'}">${d.ok ? `passed, RTO ${d.rtoSeconds !== undefined ? esc(d.rtoSeconds.toFixed(1)) : '?'}s` : 'FAILED'}</span><br><small>${esc(d.at)}</small>${d.ok || !d.message ? '' : `<br>${esc(d.message)}`}`
+        : '-';
       // Gone and orphan volumes: whether the config's orphans rule will expire their snapshots.
-      const orphan = r.state === 'gone' || r.state === 'orphan' ? `<br><small class="orphan">${r.orphanRuleFrom ? `orphans rule from ${esc(r.orphanRuleFrom)}` : 'snapshots kept: no orphans rule'}</small>` : '';
+      const orphan =
+        r.state === 'gone' || r.state === 'orphan'
+          ? `<br><small class="orphan">${r.orphanRuleFrom ? `orphans rule from ${esc(r.orphanRuleFrom)}` : 'snapshots kept: no orphans rule'}</small>`
+          : '';
       return `<tr class="state-${esc(r.state)}"><td>${esc(r.policy)}</td><td>${esc(r.volumeId)}</td><td><span class="badge">${esc(r.state)}</span>${orphan}</td><td>${point}</td><td>${r.rpoSeconds !== undefined ? esc(formatAge(r.rpoSeconds)) : '-'}</td><td class="error">${error}</td><td class="drill">${drill}</td></tr>`;
     })
     .join('');

@@ -25,7 +25,12 @@ export type RedisClientFactory = (overrides: RedisOptions) => Redis;
 
 export function createRedisConnection(connection: string | RedisOptions | RedisClientFactory, log: BoardLogger): Redis {
   const overrides: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'snapfleet-board' };
-  const redis = typeof connection === 'function' ? connection(overrides) : typeof connection === 'string' ? new Redis(connection, overrides) : new Redis({ ...connection, ...overrides });
+  const redis =
+    typeof connection === 'function'
+      ? connection(overrides)
+      : typeof connection === 'string'
+        ? new Redis(connection, overrides)
+        : new Redis({ ...connection, ...overrides });
   let healthy = true;
   redis.on('error', (err: Error) => {
     // Logged once per outage, not once per reconnect attempt.

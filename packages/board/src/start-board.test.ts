@@ -77,7 +77,7 @@ describe('authentication', () => {
 
   it('answers 401 for wrong credentials and logs the user name but never the secret', async () => {
     expect((await get('/api/queues', basic('vera', 'wrong-password-x'))).status).toBe(401);
-    expect((await get('/api/queues', 'Bearer not-the-token-at-all'))).toHaveProperty('status', 401);
+    expect(await get('/api/queues', 'Bearer not-the-token-at-all')).toHaveProperty('status', 401);
     const text = logged.join('\n');
     expect(text).toContain('vera');
     expect(text).not.toContain('wrong-password-x');
@@ -144,9 +144,13 @@ describe('ops API', () => {
 
     // A failed job, made by a worker whose processor throws; then retried by an operator.
     await queues[1]!.add('arch', {}, { jobId: 'failing-1', attempts: 1 });
-    const worker = new Worker('archive', async () => {
-      throw new Error('boom');
-    }, { connection: { url: REDIS_URL, maxRetriesPerRequest: null }, prefix: PREFIX });
+    const worker = new Worker(
+      'archive',
+      async () => {
+        throw new Error('boom');
+      },
+      { connection: { url: REDIS_URL, maxRetriesPerRequest: null }, prefix: PREFIX },
+    );
     await new Promise<void>((resolve) => worker.on('failed', () => resolve()));
     await worker.close();
     expect(await (await queues[1]!.getJob('failing-1'))!.getState()).toBe('failed');
@@ -178,7 +182,9 @@ describe('metrics', () => {
 
 describe('start-up', () => {
   it('refuses to start without any authentication configured', async () => {
-    await expect(startBoard({ connection: REDIS_URL, prefix: PREFIX, queueNames: ['snapshot'], auth: {}, listen: { host: '127.0.0.1', port: 0 } })).rejects.toThrow(/anonymous/);
+    await expect(
+      startBoard({ connection: REDIS_URL, prefix: PREFIX, queueNames: ['snapshot'], auth: {}, listen: { host: '127.0.0.1', port: 0 } }),
+    ).rejects.toThrow(/anonymous/);
   });
 
   it('serves anonymous viewers only when configured, and appends extraMetrics', async () => {

@@ -129,9 +129,12 @@ const noStore: RequestHandler = (_req, res, next) => {
 /** Redis being away is the common failure: it answers 503 (try again), anything else 500. */
 function errorHandler(log: BoardLogger): ErrorRequestHandler {
   return (err: Error, req, res, _next) => {
-    const unavailable = err instanceof RedisUnavailableError || /Connection is closed|enableOfflineQueue|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable/i.test(err.message);
+    const unavailable =
+      err instanceof RedisUnavailableError || /Connection is closed|enableOfflineQueue|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable/i.test(err.message);
     log.error({ err: err.message, path: req.path }, 'board: request failed');
     if (res.headersSent) return;
-    res.status(unavailable ? 503 : 500).json({ error: unavailable ? 'unavailable' : 'internal', message: unavailable ? 'Redis is unreachable' : 'internal error' });
+    res
+      .status(unavailable ? 503 : 500)
+      .json({ error: unavailable ? 'unavailable' : 'internal', message: unavailable ? 'Redis is unreachable' : 'internal error' });
   };
 }

@@ -37,7 +37,10 @@ export async function resolveBoardAuth(auth: Auth, env: Env, baseDir: string): P
   return { ...auth, users };
 }
 
-export async function readBoardTls(tls: { certFile: string; keyFile: string } | undefined, baseDir: string): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+export async function readBoardTls(
+  tls: { certFile: string; keyFile: string } | undefined,
+  baseDir: string,
+): Promise<{ cert: Buffer; key: Buffer } | undefined> {
   if (!tls) return undefined;
   const read = async (file: string, field: string) => {
     const path = resolve(baseDir, file);

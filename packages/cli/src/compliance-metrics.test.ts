@@ -22,7 +22,14 @@ describe('complianceMetricsText', () => {
   it('counts volumes per policy and state, and gives the worst volumes their own series', () => {
     const text = complianceMetricsText(view(policies, records));
     expect(text).toContain('snapfleet_policy_rpo_seconds{policy="daily"} 90000\n');
-    for (const [state, n] of [['ok', 1], ['pending', 0], ['breached', 1], ['never', 1], ['gone', 1], ['orphan', 0]] as const) {
+    for (const [state, n] of [
+      ['ok', 1],
+      ['pending', 0],
+      ['breached', 1],
+      ['never', 1],
+      ['gone', 1],
+      ['orphan', 0],
+    ] as const) {
       expect(text).toContain(`snapfleet_policy_volumes{policy="daily",state="${state}"} ${n}\n`);
     }
     expect(text).toContain('snapfleet_volume_recovery_point_age_seconds{policy="daily",volume="vol-late",state="breached"} 108000\n');

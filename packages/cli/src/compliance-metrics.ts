@@ -17,14 +17,20 @@ export function complianceMetricsText(view: ComplianceView, volumeSeries = VOLUM
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
     for (const [labels, value] of samples) out.push(`${name}${labelText(labels)} ${value}`);
   };
-  metric('snapfleet_policy_rpo_seconds', 'The policy\'s recovery point objective (configured, or derived from its schedules).', view.policies.map((p) => [{ policy: p.policy }, p.rpoSeconds]));
+  metric(
+    'snapfleet_policy_rpo_seconds',
+    "The policy's recovery point objective (configured, or derived from its schedules).",
+    view.policies.map((p) => [{ policy: p.policy }, p.rpoSeconds]),
+  );
   const counts = new Map<string, number>();
   for (const v of view.volumes) counts.set(JSON.stringify([v.policy, v.state]), (counts.get(JSON.stringify([v.policy, v.state])) ?? 0) + 1);
   const policyNames = [...new Set([...view.policies.map((p) => p.policy), ...view.volumes.map((v) => v.policy)])];
   metric(
     'snapfleet_policy_volumes',
     'Volumes per policy and RPO state (ok, pending: new, first backup not due yet, breached, never: no recovery point past the RPO, gone: left the policy, orphan: the policy left the config).',
-    policyNames.flatMap((policy) => STATES.map((state): [Record<string, string>, number] => [{ policy, state }, counts.get(JSON.stringify([policy, state])) ?? 0])),
+    policyNames.flatMap((policy) =>
+      STATES.map((state): [Record<string, string>, number] => [{ policy, state }, counts.get(JSON.stringify([policy, state])) ?? 0]),
+    ),
   );
   const drills = new Map<string, number>();
   for (const v of view.volumes) {
@@ -35,13 +41,20 @@ export function complianceMetricsText(view: ComplianceView, volumeSeries = VOLUM
   metric(
     'snapfleet_policy_drills',
     'Volumes per policy whose last restore drill passed or failed.',
-    policyNames.flatMap((policy) => (['passed', 'failed'] as const).map((result): [Record<string, string>, number] => [{ policy, result }, drills.get(JSON.stringify([policy, result])) ?? 0])),
+    policyNames.flatMap((policy) =>
+      (['passed', 'failed'] as const).map((result): [Record<string, string>, number] => [
+        { policy, result },
+        drills.get(JSON.stringify([policy, result])) ?? 0,
+      ]),
+    ),
   );
   const shown = view.volumes.slice(0, volumeSeries);
   metric(
     'snapfleet_volume_last_drill_rto_seconds',
     `Restore time measured by the volume's last passed drill; only the ${volumeSeries} worst volumes.`,
-    shown.filter((v) => v.lastDrill?.ok && v.lastDrill.rtoSeconds !== undefined).map((v) => [{ policy: v.policy, volume: v.volumeId }, v.lastDrill!.rtoSeconds!]),
+    shown
+      .filter((v) => v.lastDrill?.ok && v.lastDrill.rtoSeconds !== undefined)
+      .map((v) => [{ policy: v.policy, volume: v.volumeId }, v.lastDrill!.rtoSeconds!]),
   );
   metric(
     'snapfleet_volume_recovery_point_age_seconds',
@@ -51,9 +64,13 @@ export function complianceMetricsText(view: ComplianceView, volumeSeries = VOLUM
   metric(
     'snapfleet_volume_rpo_breached',
     `1 when the volume is past its RPO or has no recovery point; only the ${volumeSeries} worst volumes.`,
-    shown.filter((v) => v.state !== 'orphan' && v.state !== 'gone').map((v) => [{ policy: v.policy, volume: v.volumeId }, v.state === 'breached' || v.state === 'never' ? 1 : 0]),
+    shown
+      .filter((v) => v.state !== 'orphan' && v.state !== 'gone')
+      .map((v) => [{ policy: v.policy, volume: v.volumeId }, v.state === 'breached' || v.state === 'never' ? 1 : 0]),
   );
-  metric('snapfleet_compliance_volume_series_omitted', 'Volumes left out of the per-volume series (the best ones).', [[{}, Math.max(0, view.volumes.length - shown.length)]]);
+  metric('snapfleet_compliance_volume_series_omitted', 'Volumes left out of the per-volume series (the best ones).', [
+    [{}, Math.max(0, view.volumes.length - shown.length)],
+  ]);
   return out.join('\n') + '\n';
 }
 

@@ -5,7 +5,16 @@
  */
 import type { Redis } from 'ioredis';
 import type { FleetConfig } from '@snapfleet/shared/config';
-import { assessCompliance, policyRpos, summarizeCompliance, withOrphanRules, type CompliancePolicy, type PolicyCompliance, type VolumeCompliance, type VolumeRecord } from '@snapfleet/shared/compliance';
+import {
+  assessCompliance,
+  policyRpos,
+  summarizeCompliance,
+  withOrphanRules,
+  type CompliancePolicy,
+  type PolicyCompliance,
+  type VolumeCompliance,
+  type VolumeRecord,
+} from '@snapfleet/shared/compliance';
 import { readComplianceRecords } from '@snapfleet/providers/fleet';
 
 export interface ComplianceView {
@@ -19,7 +28,13 @@ export interface FirstHand {
   archives: VolumeRecord[];
 }
 
-export async function complianceView(redis: Pick<Redis, 'hgetall'>, prefix: string, config: FleetConfig, now: Date, firstHand?: FirstHand): Promise<ComplianceView> {
+export async function complianceView(
+  redis: Pick<Redis, 'hgetall'>,
+  prefix: string,
+  config: FleetConfig,
+  now: Date,
+  firstHand?: FirstHand,
+): Promise<ComplianceView> {
   const rpos = policyRpos(config, now);
   const recorded = await readComplianceRecords(redis, prefix, [...rpos.keys()]);
   const records = new Map<string, VolumeRecord>();

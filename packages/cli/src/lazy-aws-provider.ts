@@ -54,7 +54,11 @@ export function lazyAwsProvider(config: AwsProviderConfig, options: LazyAwsProvi
     // Noted once the provider is loaded; the call that follows awaits the same load, after this
     // reaction (promise reactions run in order), so it sees the hint. A failed load is reported
     // by that call.
-    noteRegion: (volumeId, region) => void real().then((p) => p.noteRegion?.(volumeId, region), () => {}),
+    noteRegion: (volumeId, region) =>
+      void real().then(
+        (p) => p.noteRegion?.(volumeId, region),
+        () => {},
+      ),
     ...(copies ? { copies } : {}),
     scratch,
   };

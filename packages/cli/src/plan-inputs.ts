@@ -7,13 +7,20 @@
  */
 import type { PackStorageClass, VolumeProvider } from '@snapfleet/shared';
 import type { AwsProviderConfig, FleetConfig, PolicyConfig } from '@snapfleet/shared/config';
-import { defaultPricing, measureVolumeRates, storedBytesOf, type ArchivedSnapshotStats, type AwsRateLimits, type JobRateLimits, type PolicyCostInput } from '@snapfleet/shared/cost';
+import {
+  defaultPricing,
+  measureVolumeRates,
+  storedBytesOf,
+  type ArchivedSnapshotStats,
+  type AwsRateLimits,
+  type JobRateLimits,
+  type PolicyCostInput,
+} from '@snapfleet/shared/cost';
 import type { FleetRepositories } from '@snapfleet/worker';
 
 /** What one repository tells the estimate, or why it could not. */
 export type RepositoryFacts =
-  | { opened: true; storageClass: PackStorageClass; byVolume: Map<string, ArchivedSnapshotStats[]> }
-  | { opened: false; error: string };
+  { opened: true; storageClass: PackStorageClass; byVolume: Map<string, ArchivedSnapshotStats[]> } | { opened: false; error: string };
 
 export interface PolicyPlanInput {
   input: PolicyCostInput;
@@ -44,7 +51,13 @@ async function readRepositoryFacts(repos: FleetRepositories, name: string): Prom
     const byVolume = new Map<string, ArchivedSnapshotStats[]>();
     for (const { snapshot: s } of entries) {
       const list = byVolume.get(s.volumeId) ?? [];
-      list.push({ time: Date.parse(s.time), parentTime: s.parent ? timeOf.get(s.parent) : undefined, sizeBytes: s.sizeBytes, chunkSize: s.chunkSize, stats: s.stats });
+      list.push({
+        time: Date.parse(s.time),
+        parentTime: s.parent ? timeOf.get(s.parent) : undefined,
+        sizeBytes: s.sizeBytes,
+        chunkSize: s.chunkSize,
+        stats: s.stats,
+      });
       byVolume.set(s.volumeId, list);
     }
     return { opened: true, storageClass: repo.config.packStorageClass ?? 'STANDARD', byVolume };
@@ -54,7 +67,13 @@ async function readRepositoryFacts(repos: FleetRepositories, name: string): Prom
 }
 
 /** The estimate's input for one policy: discovery now, the repository's facts, the config's limits and prices. */
-export async function policyPlanInput(config: FleetConfig, policy: PolicyConfig, provider: VolumeProvider, facts: RepositoryFacts, now: Date): Promise<PolicyPlanInput> {
+export async function policyPlanInput(
+  config: FleetConfig,
+  policy: PolicyConfig,
+  provider: VolumeProvider,
+  facts: RepositoryFacts,
+  now: Date,
+): Promise<PolicyPlanInput> {
   const discovered = await provider.discover(policy.selector);
   const settings = config.repositories[policy.repository]!;
   const notes: string[] = [];

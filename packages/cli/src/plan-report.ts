@@ -42,14 +42,19 @@ function policyText(plan: PolicyPlan, withCost: boolean): string[] {
     lines.push(`  monthly (${e.region} prices)`.padEnd(30) + 'quantity'.padStart(22) + 'unit price'.padStart(22) + 'per month'.padStart(14));
     for (const item of e.monthly.items) lines.push(itemLine(item));
     lines.push(`    total`.padEnd(74) + dollars(e.monthly.dollars).padStart(14));
-    lines.push(`  first run, once: ${dollars(e.first.dollars)} (${e.first.items.map((i) => `${LABELS[i.item]} ${dollars(i.dollars)}`).join(', ') || 'nothing priced'})`);
+    lines.push(
+      `  first run, once: ${dollars(e.first.dollars)} (${e.first.items.map((i) => `${LABELS[i.item]} ${dollars(i.dollars)}`).join(', ') || 'nothing priced'})`,
+    );
   }
   for (const note of [...plan.notes, ...e.notes]) lines.push(`  note: ${note}`);
   return lines;
 }
 
 function itemLine(i: LineItem): string {
-  const quantity = i.unit === 'GB-month' ? `${i.quantity.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} GB-month` : `${Math.round(i.quantity).toLocaleString('en-US')} requests`;
+  const quantity =
+    i.unit === 'GB-month'
+      ? `${i.quantity.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} GB-month`
+      : `${Math.round(i.quantity).toLocaleString('en-US')} requests`;
   const unitPrice = i.unit === 'GB-month' ? `$${i.unitPrice}/GB-month` : `$${+(i.unitPrice * 1000).toPrecision(6)}/1,000`;
   return `    ${LABELS[i.item].padEnd(26)}${quantity.padStart(22)}${unitPrice.padStart(22)}${dollars(i.dollars).padStart(14)}`;
 }
@@ -69,7 +74,12 @@ export function windowText(w: WindowTime): string {
 export function duration(seconds: number): string {
   let rest = Math.ceil(seconds);
   const parts: string[] = [];
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) parts.push(`${n}${unit}`);
     rest -= n * size;

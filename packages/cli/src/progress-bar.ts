@@ -27,7 +27,11 @@ export function progressBar(label: string, opts: RepoOptions, ctx: CliContext): 
   let begun = false;
   return {
     listener: (p: Progress) => {
-      const payload = { done: mib(p.bytesDone), all: mib(p.bytesTotal), rate: (p.bytesDone / 1e6 / Math.max(0.001, (performance.now() - started) / 1000)).toFixed(0) };
+      const payload = {
+        done: mib(p.bytesDone),
+        all: mib(p.bytesTotal),
+        rate: (p.bytesDone / 1e6 / Math.max(0.001, (performance.now() - started) / 1000)).toFixed(0),
+      };
       if (!begun) {
         bar.start(p.bytesTotal, p.bytesDone, payload);
         begun = true;

@@ -11,7 +11,15 @@
  * that might quote one.
  */
 import type { Command } from 'commander';
-import { appendAuditEntry, isSnapfleetError, RepositoryLockedError, RetainedObjectError, type AuditOutcome, type Repository, type RepositoryAuditEntry } from '@snapfleet/shared';
+import {
+  appendAuditEntry,
+  isSnapfleetError,
+  RepositoryLockedError,
+  RetainedObjectError,
+  type AuditOutcome,
+  type Repository,
+  type RepositoryAuditEntry,
+} from '@snapfleet/shared';
 import type { RepositoryAuditAction } from '@snapfleet/shared/jobs';
 import type { CliContext } from './context.js';
 import type { AuditRecorder } from './audit-recorder.js';
@@ -31,7 +39,7 @@ const DEFAULT_FLEET_PREFIX = 'snapfleet';
 
 /** Adds --config and --prefix; `config: false` for a command that has a --config of its own (repair snapshots). */
 export function withFleetAuditOptions(cmd: Command, { config = true }: { config?: boolean } = {}): Command {
-  if (config) cmd.option('--config <file>', 'the fleet configuration: also record the action in the fleet\'s audit log (as REDIS_URL does)');
+  if (config) cmd.option('--config <file>', "the fleet configuration: also record the action in the fleet's audit log (as REDIS_URL does)");
   return cmd.option('--prefix <prefix>', `with --config or REDIS_URL: the fleet's Redis key prefix (default: fleet.prefix, else "${DEFAULT_FLEET_PREFIX}")`);
 }
 
@@ -56,7 +64,14 @@ export async function repositoryAudit(ctx: CliContext, opts: FleetAuditOptions, 
     // Once: an interrupted command records from its interrupt handler, and may still end meanwhile.
     if (recorded) return;
     recorded = true;
-    const entry: RepositoryAuditEntry = { at: ctx.clock.now().toISOString(), actor, action, target: repo.store.location, outcome, ...(Object.keys(details).length ? { details } : {}) };
+    const entry: RepositoryAuditEntry = {
+      at: ctx.clock.now().toISOString(),
+      actor,
+      action,
+      target: repo.store.location,
+      outcome,
+      ...(Object.keys(details).length ? { details } : {}),
+    };
     try {
       await appendAuditEntry(repo, entry);
     } catch (err) {
@@ -110,14 +125,23 @@ interface FleetTarget {
 async function fleetFor(ctx: CliContext, opts: FleetAuditOptions): Promise<FleetTarget | undefined> {
   if (opts.config === undefined && !ctx.env.REDIS_URL) return undefined;
   // Loaded only here: the fleet's modules cost a repository command start-up time.
-  const [{ checkedPrefix }, { loadFleetConfig }, { redisConnection }] = await Promise.all([import('./fleet/fleet-options.js'), import('./fleet/fleet-config-file.js'), import('./fleet/fleet-redis.js')]);
+  const [{ checkedPrefix }, { loadFleetConfig }, { redisConnection }] = await Promise.all([
+    import('./fleet/fleet-options.js'),
+    import('./fleet/fleet-config-file.js'),
+    import('./fleet/fleet-redis.js'),
+  ]);
   const { fleetKeyPrefix } = await import('@snapfleet/shared/config');
   const config = opts.config === undefined ? undefined : await loadFleetConfig(opts.config, ctx.env);
   const connector = redisConnection(ctx, config);
   return { prefix: fleetKeyPrefix(checkedPrefix(opts.prefix ?? config?.fleet.prefix ?? DEFAULT_FLEET_PREFIX), connector.spec), connector };
 }
 
-async function recordInFleet(ctx: CliContext, { prefix, connector }: FleetTarget, role: string, entry: Omit<RepositoryAuditEntry, 'action'> & { action: RepositoryAuditAction }): Promise<void> {
+async function recordInFleet(
+  ctx: CliContext,
+  { prefix, connector }: FleetTarget,
+  role: string,
+  entry: Omit<RepositoryAuditEntry, 'action'> & { action: RepositoryAuditAction },
+): Promise<void> {
   let recorder: AuditRecorder | undefined;
   try {
     recorder = (await import('./audit-recorder.js')).createAuditRecorder(ctx, connector, prefix, role);

@@ -26,6 +26,7 @@ export function parseIntFlag(text: string, flag: string, min: number, max: numbe
 
 export function parseTime(text: string, flag: string): Date {
   const d = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(d.getTime())) throw new InvalidInputError(`${flag}: "${text}" is not an ISO 8601 time (e.g. 2026-01-31T02:00:00Z)`, flag);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(d.getTime()))
+    throw new InvalidInputError(`${flag}: "${text}" is not an ISO 8601 time (e.g. 2026-01-31T02:00:00Z)`, flag);
   return d;
 }

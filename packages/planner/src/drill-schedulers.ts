@@ -23,7 +23,11 @@ export async function reconcileDrillSchedulers(queue: Queue, config: FleetConfig
   for (const [id, p] of wanted) {
     const data: DrillJob = { v: 1, policy: p.name };
     // One attempt: a failed drill is a finding to report, not a hiccup to retry.
-    await queue.upsertJobScheduler(id, repeatOf(p.drill!.schedule), { name: 'drill', data, opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } });
+    await queue.upsertJobScheduler(id, repeatOf(p.drill!.schedule), {
+      name: 'drill',
+      data,
+      opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+    });
   }
   return [...wanted.keys()];
 }

@@ -15,5 +15,9 @@ export async function reconcileOrphanSweep(queue: Queue, config: FleetConfig): P
     return;
   }
   const data: OrphanSweepJob = { v: 1 };
-  await queue.upsertJobScheduler(ORPHAN_SWEEP_SCHEDULER, { every: config.orphans.every }, { name: 'orphan-sweep', data, opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } } });
+  await queue.upsertJobScheduler(
+    ORPHAN_SWEEP_SCHEDULER,
+    { every: config.orphans.every },
+    { name: 'orphan-sweep', data, opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } } },
+  );
 }

@@ -67,12 +67,14 @@ describe('planner', () => {
     const planner = start();
     await planner.start();
     const enqueued = await planner.enqueuePolicy('web', SLOT);
-    expect(enqueued).toEqual(['a', 'b'].map((v) => ({
-      volumeId: v,
-      snapshotJobId: volumeJobId('snapshot', 'web', v, SLOT),
-      archiveJobId: volumeJobId('archive', 'web', v, SLOT),
-      retentionJobId: volumeJobId('retention', 'web', v, SLOT),
-    })));
+    expect(enqueued).toEqual(
+      ['a', 'b'].map((v) => ({
+        volumeId: v,
+        snapshotJobId: volumeJobId('snapshot', 'web', v, SLOT),
+        archiveJobId: volumeJobId('archive', 'web', v, SLOT),
+        retentionJobId: volumeJobId('retention', 'web', v, SLOT),
+      })),
+    );
     await planner.enqueuePolicy('web', SLOT);
     const jobs = await queue('snapshot').getJobs(['waiting']);
     expect(jobs.map((j) => j.id).sort()).toEqual([volumeJobId('snapshot', 'web', 'a', SLOT), volumeJobId('snapshot', 'web', 'b', SLOT)]);
@@ -97,7 +99,10 @@ describe('planner', () => {
     const planner = start();
     await planner.start();
     const enqueued = await planner.enqueuePolicy('web', SLOT);
-    expect(enqueued.map((e) => [e.volumeId, e.region])).toEqual([['a', 'us-east-1'], ['b', 'eu-west-1']]);
+    expect(enqueued.map((e) => [e.volumeId, e.region])).toEqual([
+      ['a', 'us-east-1'],
+      ['b', 'eu-west-1'],
+    ]);
     const east = await queue('snapshot-us-east-1').getJobs(['waiting']);
     expect(east.map((j) => j.data)).toEqual([{ v: 1, policy: 'web', volumeId: 'a', slot: SLOT, repository: 'main', region: 'us-east-1' }]);
     expect((await queue('snapshot-eu-west-1').getJobs(['waiting'])).map((j) => j.data.volumeId)).toEqual(['b']);

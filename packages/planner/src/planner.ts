@@ -12,7 +12,19 @@ import type { RedisOptions } from 'ioredis';
 import { createComplianceRecorder } from '@snapfleet/providers/fleet';
 import { InvalidInputError, isSnapfleetError, type Clock, type VolumeProvider } from '@snapfleet/shared';
 import type { FleetConfig, PolicyConfig } from '@snapfleet/shared/config';
-import { QUEUE, describePayloadError, slotFromTime, stageQueue, tickJobSchema, verifyJobId, volumeJobId, workQueueNames, type FleetLogger, type VerifyJob, type VolumeJob } from '@snapfleet/shared/jobs';
+import {
+  QUEUE,
+  describePayloadError,
+  slotFromTime,
+  stageQueue,
+  tickJobSchema,
+  verifyJobId,
+  volumeJobId,
+  workQueueNames,
+  type FleetLogger,
+  type VerifyJob,
+  type VolumeJob,
+} from '@snapfleet/shared/jobs';
 import { reconcileSchedulers } from './schedulers.js';
 import { reconcileAlertCheck } from './alert-scheduler.js';
 import { reconcileDrillSchedulers } from './drill-schedulers.js';
@@ -98,7 +110,9 @@ export function createPlanner(options: PlannerOptions): Planner {
     if (!volumeIds) {
       const ids = volumes.map((v) => v.id);
       // Awaited: a one-off planner (backup-now) closes right after, and would cut it short.
-      await compliance.discovered(name, ids, clock.now()).catch((err: Error) => log.warn({ policy: name, err: err.message }, 'could not record the volumes the policy covers'));
+      await compliance
+        .discovered(name, ids, clock.now())
+        .catch((err: Error) => log.warn({ policy: name, err: err.message }, 'could not record the volumes the policy covers'));
     }
     if (volumeIds) {
       const missing = volumeIds.filter((v) => !volumes.some((d) => d.id === v));
@@ -110,9 +124,18 @@ export function createPlanner(options: PlannerOptions): Planner {
     const out: EnqueuedVolume[] = [];
     for (let i = 0; i < volumes.length; i += JOBS_PER_BATCH) {
       const batch = volumes.slice(i, i + JOBS_PER_BATCH);
-      const payloads: VolumeJob[] = batch.map((v) => ({ v: 1, policy: name, volumeId: v.id, slot, repository: policy.repository, ...(byRegion && v.region ? { region: v.region } : {}) }));
+      const payloads: VolumeJob[] = batch.map((v) => ({
+        v: 1,
+        policy: name,
+        volumeId: v.id,
+        slot,
+        repository: policy.repository,
+        ...(byRegion && v.region ? { region: v.region } : {}),
+      }));
       for (const [region, group] of groupByRegion(payloads)) {
-        await snapshotQueue(region).addBulk(group.map((p) => ({ name: QUEUE.snapshot, data: p, opts: { ...opts, jobId: volumeJobId('snapshot', name, p.volumeId, slot) } })));
+        await snapshotQueue(region).addBulk(
+          group.map((p) => ({ name: QUEUE.snapshot, data: p, opts: { ...opts, jobId: volumeJobId('snapshot', name, p.volumeId, slot) } })),
+        );
       }
       for (const p of payloads) {
         out.push({
@@ -197,7 +220,14 @@ export function createPlanner(options: PlannerOptions): Planner {
     enqueueVerify,
     async close() {
       await worker?.close();
-      await Promise.allSettled([...[...snapshotQueues.values()].map((q) => q.close()), tickQueue.close(), verifyQueue.close(), alertQueue.close(), retentionQueue.close(), redis.status === 'wait' ? redis.disconnect() : redis.quit()]);
+      await Promise.allSettled([
+        ...[...snapshotQueues.values()].map((q) => q.close()),
+        tickQueue.close(),
+        verifyQueue.close(),
+        alertQueue.close(),
+        retentionQueue.close(),
+        redis.status === 'wait' ? redis.disconnect() : redis.quit(),
+      ]);
     },
   };
 }

@@ -23,10 +23,6 @@ export function validateListPrefix(prefix: string): void {
   const segments = prefix.split('/');
   const last = segments.pop() ?? '';
   const valid =
-    prefix.length <= MAX_KEY_LENGTH &&
-    segments.every((segment) => SEGMENT.test(segment)) &&
-    PARTIAL_SEGMENT.test(last) &&
-    last !== '.' &&
-    last !== '..';
+    prefix.length <= MAX_KEY_LENGTH && segments.every((segment) => SEGMENT.test(segment)) && PARTIAL_SEGMENT.test(last) && last !== '.' && last !== '..';
   if (!valid) throw new InvalidInputError(`invalid list prefix ${JSON.stringify(prefix)}`, 'prefix');
 }

@@ -18,15 +18,7 @@ import { HostIndexTable } from './caching/index-table/index.js';
 
 export { validateBlobKey, validateListPrefix } from './blob-key.js';
 export { FolderBlobStore } from './local/folder-blob-store.js';
-export {
-  CACHE_DIR_ENV,
-  CACHE_OFF,
-  CachingBlobStore,
-  DEFAULT_CACHED_PREFIXES,
-  cacheRootFromEnv,
-  storeCacheDir,
-  type CachingOptions,
-} from './caching/index.js';
+export { CACHE_DIR_ENV, CACHE_OFF, CachingBlobStore, DEFAULT_CACHED_PREFIXES, cacheRootFromEnv, storeCacheDir, type CachingOptions } from './caching/index.js';
 export { HostIndexTable, DEFAULT_BUILD_RECORDS, DEFAULT_MAX_DISK_RUNS, RunReader, RunWriter, type HostIndexTableOptions } from './caching/index-table/index.js';
 export { LocalVolumeSource, DEFAULT_LOCAL_BLOCK_SIZE, type LocalVolumeSourceOptions } from './local/local-volume-source.js';
 export { LocalVolumeTarget } from './local/local-volume-target.js';
@@ -52,7 +44,11 @@ export interface OpenBlobStoreOptions {
  * The store a repository URL names: `s3://bucket/prefix` is an S3 bucket (configured from `env`),
  * `file:///path` or a plain path is a local folder. Other schemes are rejected.
  */
-export async function openBlobStore(repoUrl: string, env: Readonly<Record<string, string | undefined>>, options: OpenBlobStoreOptions = {}): Promise<BlobStore> {
+export async function openBlobStore(
+  repoUrl: string,
+  env: Readonly<Record<string, string | undefined>>,
+  options: OpenBlobStoreOptions = {},
+): Promise<BlobStore> {
   const store = await openUncached(repoUrl, env);
   const root = (options.cache ?? !(store instanceof FolderBlobStore)) ? cacheRootFromEnv(env) : undefined;
   if (root === undefined) return store;
@@ -101,7 +97,11 @@ export function directIoFromEnv(env: Readonly<Record<string, string | undefined>
  * cache root: archives look blobs up there instead of loading the repository's index. Every
  * store gets one, a folder store too; undefined when `env` gives the cache no place (or `off`).
  */
-export function hostIndexTableFor(store: BlobStore, env: Readonly<Record<string, string | undefined>>, options: { onWarning?: (message: string) => void } = {}): HostIndexTable | undefined {
+export function hostIndexTableFor(
+  store: BlobStore,
+  env: Readonly<Record<string, string | undefined>>,
+  options: { onWarning?: (message: string) => void } = {},
+): HostIndexTable | undefined {
   const root = cacheRootFromEnv(env);
   if (root === undefined) return undefined;
   return new HostIndexTable({ dir: storeCacheDir(root, store.location), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });

@@ -20,8 +20,10 @@ describe('redisScript', () => {
     expect(await incr(redis, [key], [3])).toBe(5);
   });
 
-  it('runs a batch in one pipeline, loading the script first when the server lacks it, with each call\'s own error', async () => {
-    const set = redisScript(`-- ${randomBytes(8).toString('hex')}\nif ARGV[1] == 'bad' then return redis.error_reply('bad value') end\nreturn redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])`);
+  it("runs a batch in one pipeline, loading the script first when the server lacks it, with each call's own error", async () => {
+    const set = redisScript(
+      `-- ${randomBytes(8).toString('hex')}\nif ARGV[1] == 'bad' then return redis.error_reply('bad value') end\nreturn redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])`,
+    );
     const results = await set.many(redis, [
       { keys: [`${key}:h`], args: ['a', 1] },
       { keys: [`${key}:h`], args: ['bad', 2] },

@@ -79,7 +79,9 @@ export function describeSdkError(f: SdkErrorFields): string {
   // The SDK's HTTP handler renames a reset or refused connection (ECONNRESET, EPIPE...) to
   // TimeoutError; "TimeoutError, ECONNRESET" would send a reader after a timeout that never was.
   const renamed = f.name === 'TimeoutError' && NETWORK_ERROR_CODES.has(f.code) && f.code !== 'ETIMEDOUT';
-  return [renamed ? '' : f.name, f.code && f.code !== f.name ? f.code : '', f.reason ?? '', f.status !== undefined ? `HTTP ${f.status}` : ''].filter(Boolean).join(', ');
+  return [renamed ? '' : f.name, f.code && f.code !== f.name ? f.code : '', f.reason ?? '', f.status !== undefined ? `HTTP ${f.status}` : '']
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** Access key ids (AKIA…/ASIA…) and presigned-URL signature parts are cut from SDK messages. */

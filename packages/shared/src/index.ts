@@ -18,7 +18,19 @@ export { initRepository, openRepository, type InitOptions, type OpenOptions } fr
 export { archiveVolume, type ArchiveRequest, type ArchiveResult } from './engine/archive.js';
 export { openWriteIndex, type WriteIndex } from './engine/write-index.js';
 export { restoreSnapshot, type RestoreRequest, type RestoreStats } from './engine/restore.js';
-export { verifyRepository, describeRanges, severityOf, type VerifyReport, type VerifyOptions, type Problem, type ProblemKind, type Severity, type Affected, type SnapshotDamage, type VerifySummary } from './engine/verify.js';
+export {
+  verifyRepository,
+  describeRanges,
+  severityOf,
+  type VerifyReport,
+  type VerifyOptions,
+  type Problem,
+  type ProblemKind,
+  type Severity,
+  type Affected,
+  type SnapshotDamage,
+  type VerifySummary,
+} from './engine/verify.js';
 export { verifySnapshot } from './engine/verify-snapshot.js';
 export { checkVolumeAgainstSnapshot, type VolumeCheckReport } from './engine/volume-check.js';
 export { drillSnapshot, type DrillReport } from './engine/drill.js';
@@ -29,7 +41,13 @@ export { SlotPool } from './parallel/slot-pool.js';
 export { pruneRepository, DEFAULT_REPACK_BELOW, type PruneOptions, type PruneReport } from './engine/prune.js';
 export { compactIndex, COMPACT_TARGET_BLOBS, type CompactionReport, type MaintenanceOptions, type MaintenanceReport } from './engine/index-compaction.js';
 export {
-  improveLocalityUnderLease, maintainLocality, DEFAULT_MAX_DECODE_AMPLIFICATION, DEFAULT_MAX_READS_PER_GIB, type LocalityOptions, type LocalityReport, type VolumeLocality,
+  improveLocalityUnderLease,
+  maintainLocality,
+  DEFAULT_MAX_DECODE_AMPLIFICATION,
+  DEFAULT_MAX_READS_PER_GIB,
+  type LocalityOptions,
+  type LocalityReport,
+  type VolumeLocality,
 } from './engine/locality.js';
 export { planForget, removeSnapshots, type RemovalReport, type VolumeForgetPlan } from './engine/forget.js';
 export { packsAwaitingRetrieval, retrieveSnapshotPacks, type RetrievalOptions, type RetrievalReport } from './engine/retrieval.js';

@@ -27,12 +27,37 @@ export const FLEET_METRICS_FLUSH_MS = 1000;
 
 export function createFleetMetrics(redis: Redis | undefined, prefix: string, onError?: (err: Error) => void): FleetMetrics {
   const registry = new Registry();
-  const jobs = new Counter({ name: 'snapfleet_jobs_total', help: 'Jobs finished by this process, by queue and outcome', labelNames: ['queue', 'outcome'], registers: [registry] });
-  const errors = new Counter({ name: 'snapfleet_job_errors_total', help: 'Failed job attempts by queue and error kind', labelNames: ['queue', 'kind'], registers: [registry] });
+  const jobs = new Counter({
+    name: 'snapfleet_jobs_total',
+    help: 'Jobs finished by this process, by queue and outcome',
+    labelNames: ['queue', 'outcome'],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'snapfleet_job_errors_total',
+    help: 'Failed job attempts by queue and error kind',
+    labelNames: ['queue', 'kind'],
+    registers: [registry],
+  });
   // Buckets from a second (a retention job) to a few hours (a large full archive).
-  const durations = new Histogram({ name: 'snapfleet_job_duration_seconds', help: 'Job processing time', labelNames: ['queue'], buckets: [1, 5, 30, 120, 600, 1800, 3600, 4 * 3600], registers: [registry] });
-  const bytes = new Counter({ name: 'snapfleet_archive_bytes_total', help: 'Bytes read from volumes, new (not deduplicated) and stored after compression', labelNames: ['kind'], registers: [registry] });
-  const skipped = new Counter({ name: 'snapfleet_archives_skipped_total', help: 'Archive jobs completed without archiving: archive selection did not select their snapshot', registers: [registry] });
+  const durations = new Histogram({
+    name: 'snapfleet_job_duration_seconds',
+    help: 'Job processing time',
+    labelNames: ['queue'],
+    buckets: [1, 5, 30, 120, 600, 1800, 3600, 4 * 3600],
+    registers: [registry],
+  });
+  const bytes = new Counter({
+    name: 'snapfleet_archive_bytes_total',
+    help: 'Bytes read from volumes, new (not deduplicated) and stored after compression',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const skipped = new Counter({
+    name: 'snapfleet_archives_skipped_total',
+    help: 'Archive jobs completed without archiving: archive selection did not select their snapshot',
+    registers: [registry],
+  });
   const key = fleetMetricsKey(prefix);
   let pending = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
@@ -102,7 +127,17 @@ export interface FleetMetricsSnapshot {
 /** The fleet-wide counters (every worker's), for the board's /metrics and `snapfleet status`. */
 export async function readFleetMetrics(connection: Pick<Redis, 'hgetall'>, prefix: string): Promise<FleetMetricsSnapshot> {
   const raw = await connection.hgetall(fleetMetricsKey(prefix));
-  const out: FleetMetricsSnapshot = { jobsCompleted: {}, jobsFailed: {}, durationSecondsSum: {}, durationCount: {}, errorsByKind: {}, bytesRead: 0, bytesNew: 0, bytesStored: 0, archivesSkipped: 0 };
+  const out: FleetMetricsSnapshot = {
+    jobsCompleted: {},
+    jobsFailed: {},
+    durationSecondsSum: {},
+    durationCount: {},
+    errorsByKind: {},
+    bytesRead: 0,
+    bytesNew: 0,
+    bytesStored: 0,
+    archivesSkipped: 0,
+  };
   for (const [field, text] of Object.entries(raw)) {
     const n = Number(text);
     const [name, label] = field.split('.', 2) as [string, string | undefined];
@@ -127,11 +162,23 @@ export function fleetMetricsText(m: FleetMetricsSnapshot): string {
     for (const [labels, v] of rows) lines.push(`${name}${labels} ${v}`);
   };
   const byQueue = (r: Record<string, number>, extra = '') => Object.entries(r).map(([q, v]): [string, number] => [`{queue="${q}"${extra}}`, v]);
-  family('snapfleet_fleet_jobs_total', 'counter', 'Jobs finished across the fleet', [...byQueue(m.jobsCompleted, ',outcome="completed"'), ...byQueue(m.jobsFailed, ',outcome="failed"')]);
+  family('snapfleet_fleet_jobs_total', 'counter', 'Jobs finished across the fleet', [
+    ...byQueue(m.jobsCompleted, ',outcome="completed"'),
+    ...byQueue(m.jobsFailed, ',outcome="failed"'),
+  ]);
   family('snapfleet_fleet_job_duration_seconds_sum', 'counter', 'Total processing time of completed jobs', byQueue(m.durationSecondsSum));
   family('snapfleet_fleet_job_duration_seconds_count', 'counter', 'Completed jobs timed', byQueue(m.durationCount));
-  family('snapfleet_fleet_job_errors_total', 'counter', 'Failed job attempts by error kind', Object.entries(m.errorsByKind).map(([k, v]): [string, number] => [`{kind="${k}"}`, v]));
-  family('snapfleet_fleet_archive_bytes_total', 'counter', 'Bytes read, new and stored by archives', [['{kind="read"}', m.bytesRead], ['{kind="new"}', m.bytesNew], ['{kind="stored"}', m.bytesStored]]);
+  family(
+    'snapfleet_fleet_job_errors_total',
+    'counter',
+    'Failed job attempts by error kind',
+    Object.entries(m.errorsByKind).map(([k, v]): [string, number] => [`{kind="${k}"}`, v]),
+  );
+  family('snapfleet_fleet_archive_bytes_total', 'counter', 'Bytes read, new and stored by archives', [
+    ['{kind="read"}', m.bytesRead],
+    ['{kind="new"}', m.bytesNew],
+    ['{kind="stored"}', m.bytesStored],
+  ]);
   family('snapfleet_fleet_archives_skipped_total', 'counter', 'Archive jobs that archive selection passed over', [['', m.archivesSkipped]]);
   return lines.join('\n') + '\n';
 }

@@ -6,7 +6,10 @@ import { createFleetRepositories } from './fleet-repositories.js';
 describe('createFleetRepositories', () => {
   it('keeps an unchanged repository open across a reload and reopens one whose location changed', async () => {
     const stores: Record<string, BlobStore> = { 'mem://a': new MemoryBlobStore(), 'mem://b': new MemoryBlobStore() };
-    const ids = { a: (await initRepository(stores['mem://a']!, { encrypted: false })).config.id, b: (await initRepository(stores['mem://b']!, { encrypted: false })).config.id };
+    const ids = {
+      a: (await initRepository(stores['mem://a']!, { encrypted: false })).config.id,
+      b: (await initRepository(stores['mem://b']!, { encrypted: false })).config.id,
+    };
     const opened: string[] = [];
     const repositories = createFleetRepositories({
       repositories: { main: { url: 'mem://a', compressionLevel: 3, packSizeMiB: 16 } },

@@ -8,7 +8,16 @@
  * job that opened it before the reload may still be using it.
  */
 import { readFile } from 'node:fs/promises';
-import { InvalidInputError, Repository, openRepository, type BlobStore, type Clock, type CodecPool, type DedupIndexCache, type RepoConfig } from '@snapfleet/shared';
+import {
+  InvalidInputError,
+  Repository,
+  openRepository,
+  type BlobStore,
+  type Clock,
+  type CodecPool,
+  type DedupIndexCache,
+  type RepoConfig,
+} from '@snapfleet/shared';
 import type { FleetConfig, RepositoryConfig } from '@snapfleet/shared/config';
 import { createThreadCodecPool, hostIndexTableFor, openBlobStore } from '@snapfleet/providers';
 
@@ -60,7 +69,10 @@ async function passwordFor(name: string, r: RepositoryConfig, env: FleetReposito
     try {
       text = await readFile(r.passwordFile, 'utf8');
     } catch (err) {
-      throw new InvalidInputError(`repositories.${name}.passwordFile: cannot read ${r.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'passwordFile');
+      throw new InvalidInputError(
+        `repositories.${name}.passwordFile: cannot read ${r.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        'passwordFile',
+      );
     }
     const password = text.replace(/\r?\n$/, '');
     if (!password) throw new InvalidInputError(`repositories.${name}.passwordFile: ${r.passwordFile} is empty`, 'passwordFile');

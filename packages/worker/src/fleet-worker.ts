@@ -232,9 +232,17 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
       maxStalledCount: w.maxStalledCount,
       ...(limits?.rateLimit ? { limiter: { max: limits.rateLimit.max, duration: limits.rateLimit.per } } : {}),
     };
-    const processor = classified(gated(queue, notingRegion(processors[queue], () => current.provider), gate));
+    const processor = classified(
+      gated(
+        queue,
+        notingRegion(processors[queue], () => current.provider),
+        gate,
+      ),
+    );
     const worker = new Worker(name, (job, token) => processor(job, token), opts);
-    worker.on('active', (job) => log.info({ queue, jobId: job.id, policy: job.data?.policy, volume: job.data?.volumeId, attempt: job.attemptsMade + 1 }, 'job started'));
+    worker.on('active', (job) =>
+      log.info({ queue, jobId: job.id, policy: job.data?.policy, volume: job.data?.volumeId, attempt: job.attemptsMade + 1 }, 'job started'),
+    );
     worker.on('completed', (job) => {
       metrics.jobFinished(queue, 'completed', job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined);
       log.info({ queue, jobId: job.id, policy: job.data?.policy, volume: job.data?.volumeId }, 'job completed');
@@ -245,7 +253,10 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
       metrics.jobError(queue, kind);
       const final = !job || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
       if (final) metrics.jobFinished(queue, 'failed', undefined);
-      log.error({ queue, jobId: job?.id, policy: job?.data?.policy, volume: job?.data?.volumeId, kind, final, err: err.message }, final ? 'job failed' : 'job attempt failed; will retry');
+      log.error(
+        { queue, jobId: job?.id, policy: job?.data?.policy, volume: job?.data?.volumeId, kind, final, err: err.message },
+        final ? 'job failed' : 'job attempt failed; will retry',
+      );
       // A parent failed because its child did (BullMQ's deferred failure): the child's failure
       // is the one recorded and alerted.
       if (final && job && !job.deferredFailure) {
@@ -284,7 +295,10 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
       const restart = workerSettingsNeedingRestart(current.config, config);
       current = { config, provider };
       for (const x of workers) x.concurrency = concurrencyOf(stageOf.get(x.name)!, config);
-      log.info({ policies: config.policies.map((p) => p.name), concurrency: concurrencies(), ...(restart.length ? { restartNeeded: restart } : {}) }, 'worker reconfigured');
+      log.info(
+        { policies: config.policies.map((p) => p.name), concurrency: concurrencies(), ...(restart.length ? { restartNeeded: restart } : {}) },
+        'worker reconfigured',
+      );
       return restart;
     },
     async close(deadlineMs = current.config.fleet.worker.shutdownTimeout) {

@@ -8,7 +8,9 @@ const payload: VolumeJob = { v: 1, policy: 'nightly', volumeId: 'vol-1', slot: '
 
 function recorder() {
   const added: { queue: string; name: string; data: unknown; opts: { jobId?: string; attempts?: number; removeOnComplete?: unknown } }[] = [];
-  const queue = (name: string) => ({ add: async (jobName: string, data: unknown, opts: object) => void added.push({ queue: name, name: jobName, data, opts }) });
+  const queue = (name: string) => ({
+    add: async (jobName: string, data: unknown, opts: object) => void added.push({ queue: name, name: jobName, data, opts }),
+  });
   return { added, queues: queue };
 }
 

@@ -34,14 +34,27 @@ export interface JobChain {
  */
 export function createJobChain(queue: (name: string) => JobAdder, config: () => FleetConfig): JobChain {
   // The stage-independent part of a payload: what the next job is about.
-  const base = (p: VolumeJob): VolumeJob => ({ v: 1, policy: p.policy, volumeId: p.volumeId, slot: p.slot, repository: p.repository, ...(p.region ? { region: p.region } : {}) });
+  const base = (p: VolumeJob): VolumeJob => ({
+    v: 1,
+    policy: p.policy,
+    volumeId: p.volumeId,
+    slot: p.slot,
+    repository: p.repository,
+    ...(p.region ? { region: p.region } : {}),
+  });
   return {
     async archiveAfter(payload, snapshotRef) {
       const data: VolumeJob = { ...base(payload), snapshotRef };
-      await queue(stageQueue('archive', payload.region)).add(QUEUE.archive, data, { ...workJobOptions(config()), jobId: volumeJobId('archive', payload.policy, payload.volumeId, payload.slot) });
+      await queue(stageQueue('archive', payload.region)).add(QUEUE.archive, data, {
+        ...workJobOptions(config()),
+        jobId: volumeJobId('archive', payload.policy, payload.volumeId, payload.slot),
+      });
     },
     async retentionAfter(payload) {
-      await queue(stageQueue('retention', payload.region)).add(QUEUE.retention, base(payload), { ...workJobOptions(config()), jobId: volumeJobId('retention', payload.policy, payload.volumeId, payload.slot) });
+      await queue(stageQueue('retention', payload.region)).add(QUEUE.retention, base(payload), {
+        ...workJobOptions(config()),
+        jobId: volumeJobId('retention', payload.policy, payload.volumeId, payload.slot),
+      });
     },
   };
 }

@@ -33,7 +33,10 @@ export async function startProcessEndpoints(args: {
 }): Promise<ProcessEndpoints> {
   const own = new Registry();
   collectDefaultMetrics({ register: own, prefix: 'snapfleet_' });
-  new Gauge({ name: 'snapfleet_process_role', help: 'This process and its role (always 1).', labelNames: ['role'], registers: [own] }).set({ role: args.role }, 1);
+  new Gauge({ name: 'snapfleet_process_role', help: 'This process and its role (always 1).', labelNames: ['role'], registers: [own] }).set(
+    { role: args.role },
+    1,
+  );
   const metrics = Registry.merge([own, ...(args.registries ?? [])]);
   let draining = false;
   const ready = async (): Promise<string | undefined> => {
@@ -58,7 +61,9 @@ export async function startProcessEndpoints(args: {
       );
     } else if (path === '/healthz') {
       void ready().then((why) => {
-        res.writeHead(why ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(why ? { status: 'unavailable', reason: why } : { status: 'ready', role: args.role }));
+        res
+          .writeHead(why ? 503 : 200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(why ? { status: 'unavailable', reason: why } : { status: 'ready', role: args.role }));
       });
     } else if (path === '/livez') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));

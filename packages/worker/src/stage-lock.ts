@@ -35,14 +35,17 @@ export function holdRenewed(
   onRenewError?: (key: string, err: Error) => void,
 ): HeldLock {
   let held = true;
-  const timer = setInterval(() => {
-    renew().then(
-      (ok) => {
-        if (!ok) held = false;
-      },
-      (err: Error) => onRenewError?.(key, err),
-    );
-  }, Math.max(100, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      renew().then(
+        (ok) => {
+          if (!ok) held = false;
+        },
+        (err: Error) => onRenewError?.(key, err),
+      );
+    },
+    Math.max(100, Math.floor(ttlMs / 3)),
+  );
   timer.unref();
   return {
     key,

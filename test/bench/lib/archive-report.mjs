@@ -51,9 +51,19 @@ function targets(self, base) {
   return [
     t('full archive >= 2x restic MB/s', r?.fullMBps, ratio(r?.fullMBps), r ? r.fullMBps >= 2 : undefined),
     t('repository <= 1.10x restic bytes', r?.repoBytes, ratio(r?.repoBytes), r ? r.repoBytes <= 1.1 : undefined),
-    t('incremental growth <= 2x changed bytes', self?.growthPerChanged, ratio(self?.growthPerChanged), need(self, (m) => m.growthPerChanged <= 2)),
+    t(
+      'incremental growth <= 2x changed bytes',
+      self?.growthPerChanged,
+      ratio(self?.growthPerChanged),
+      need(self, (m) => m.growthPerChanged <= 2),
+    ),
     t('restore >= 2x restic MB/s', r?.restoreMBps, ratio(r?.restoreMBps), r ? r.restoreMBps >= 2 : undefined),
-    t('peak RSS < 300 MiB', self?.peakRssMiB, self ? `${fmt(self.peakRssMiB, 0)} MiB` : '-', need(self, (m) => m.peakRssMiB < 300)),
+    t(
+      'peak RSS < 300 MiB',
+      self?.peakRssMiB,
+      self ? `${fmt(self.peakRssMiB, 0)} MiB` : '-',
+      need(self, (m) => m.peakRssMiB < 300),
+    ),
   ];
 }
 
@@ -62,13 +72,40 @@ const verdict = (pass) => (pass === undefined ? 'not measured' : pass ? 'PASS' :
 function markdown({ metrics, runsByTool, ratioRows, targetRows, runs, imageBytes }) {
   const names = Object.keys(metrics);
   const summary = mdTable(
-    ['tool', 'full MB/s', 'full CPU s', 'full RSS MiB', 'repo MB', 'repo/image', 'incr MB/s', 'incr CPU s',
-      'growth MB', 'growth/changed', 'restore MB/s', 'restore CPU s', 'restore RSS MiB', 'peak RSS MiB'],
+    [
+      'tool',
+      'full MB/s',
+      'full CPU s',
+      'full RSS MiB',
+      'repo MB',
+      'repo/image',
+      'incr MB/s',
+      'incr CPU s',
+      'growth MB',
+      'growth/changed',
+      'restore MB/s',
+      'restore CPU s',
+      'restore RSS MiB',
+      'peak RSS MiB',
+    ],
     names.map((n) => {
       const m = metrics[n];
-      return [n, fmt(m.fullMBps, 0), fmt(m.fullCpuS), fmt(m.fullRssMiB, 0), mb(m.repoFullBytes), fmt(m.repoPerImage, 3),
-        fmt(m.incrMBps, 0), fmt(m.incrCpuS), mb(m.growthBytes), ratio(m.growthPerChanged), fmt(m.restoreMBps, 0),
-        fmt(m.restoreCpuS), fmt(m.restoreRssMiB, 0), fmt(m.peakRssMiB, 0)];
+      return [
+        n,
+        fmt(m.fullMBps, 0),
+        fmt(m.fullCpuS),
+        fmt(m.fullRssMiB, 0),
+        mb(m.repoFullBytes),
+        fmt(m.repoPerImage, 3),
+        fmt(m.incrMBps, 0),
+        fmt(m.incrCpuS),
+        mb(m.growthBytes),
+        ratio(m.growthPerChanged),
+        fmt(m.restoreMBps, 0),
+        fmt(m.restoreCpuS),
+        fmt(m.restoreRssMiB, 0),
+        fmt(m.peakRssMiB, 0),
+      ];
     }),
   );
   const raw = mdTable(
@@ -76,7 +113,15 @@ function markdown({ metrics, runsByTool, ratioRows, targetRows, runs, imageBytes
     Object.entries(runsByTool).flatMap(([n, list]) =>
       list.flatMap((run) =>
         Object.entries(run.steps).map(([step, s]) => [
-          n, run.run, run.position ? `${run.position} of ${Object.keys(runsByTool).length}` : '-', step, fmt(s.wallS), fmt(s.syncS ?? 0), fmt(s.userS), fmt(s.sysS), mib(s.maxRssKiB),
+          n,
+          run.run,
+          run.position ? `${run.position} of ${Object.keys(runsByTool).length}` : '-',
+          step,
+          fmt(s.wallS),
+          fmt(s.syncS ?? 0),
+          fmt(s.userS),
+          fmt(s.sysS),
+          mib(s.maxRssKiB),
           step === 'init' ? '-' : fmt(imageBytes / 1e6 / Math.max(s.wallS, MIN_WALL_S), 0),
           step === 'full' ? mb(run.repoFullBytes) : step === 'incr' ? mb(run.repoIncrBytes) : '-',
         ]),
@@ -85,7 +130,7 @@ function markdown({ metrics, runsByTool, ratioRows, targetRows, runs, imageBytes
   );
   const parts = [
     `### Per tool${runs > 1 ? ` (median of ${runs} runs)` : ''}`,
-    'MB = 10^6 bytes; MB/s = image bytes / wall time, where wall time runs until the step\'s data is on disk (the tool\'s run plus a `sync` right after it); CPU = user + sys; growth = repository bytes added by the incremental; ' +
+    "MB = 10^6 bytes; MB/s = image bytes / wall time, where wall time runs until the step's data is on disk (the tool's run plus a `sync` right after it); CPU = user + sys; growth = repository bytes added by the incremental; " +
       'changed = 4 KiB blocks that differ between base and mutated image x 4096.',
     '',
     summary,
@@ -97,12 +142,25 @@ function markdown({ metrics, runsByTool, ratioRows, targetRows, runs, imageBytes
     raw,
   ];
   if (ratioRows.length) {
-    parts.push('', `### ${SELF} / peer (above 1x: ${SELF} is faster for MB/s, larger for bytes)`, '', mdTable(
-      ['peer', 'full MB/s', 'repo bytes', 'restore MB/s', 'incr growth', 'incr MB/s'],
-      ratioRows.map(({ peer, r }) => [peer, ratio(r.fullMBps), ratio(r.repoBytes), ratio(r.restoreMBps), ratio(r.growth), ratio(r.incrMBps)]),
-    ));
+    parts.push(
+      '',
+      `### ${SELF} / peer (above 1x: ${SELF} is faster for MB/s, larger for bytes)`,
+      '',
+      mdTable(
+        ['peer', 'full MB/s', 'repo bytes', 'restore MB/s', 'incr growth', 'incr MB/s'],
+        ratioRows.map(({ peer, r }) => [peer, ratio(r.fullMBps), ratio(r.repoBytes), ratio(r.restoreMBps), ratio(r.growth), ratio(r.incrMBps)]),
+      ),
+    );
   }
-  parts.push('', '### Targets', '', mdTable(['target', 'measured', 'result'], targetRows.map((t) => [t.name, t.shown, verdict(t.pass)])));
+  parts.push(
+    '',
+    '### Targets',
+    '',
+    mdTable(
+      ['target', 'measured', 'result'],
+      targetRows.map((t) => [t.name, t.shown, verdict(t.pass)]),
+    ),
+  );
   return parts.join('\n');
 }
 
@@ -115,7 +173,11 @@ export function buildArchiveReport({ images, runsByTool, runs }) {
     if (m) metrics[name] = m;
   }
   const self = metrics[SELF];
-  const ratioRows = self ? Object.keys(metrics).filter((n) => n !== SELF).map((peer) => ({ peer, r: ratios(self, metrics[peer]) })) : [];
+  const ratioRows = self
+    ? Object.keys(metrics)
+        .filter((n) => n !== SELF)
+        .map((peer) => ({ peer, r: ratios(self, metrics[peer]) }))
+    : [];
   const targetRows = targets(self, metrics[BASELINE]);
   return {
     data: { metrics, ratios: Object.fromEntries(ratioRows.map(({ peer, r }) => [peer, r])), targets: targetRows },

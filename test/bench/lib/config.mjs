@@ -67,13 +67,20 @@ function fraction(env, name, fallback) {
 function positiveIntList(env, name, fallback) {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
-  return raw.split(',').map((part) => part.trim()).filter(Boolean).map((part) => positiveInt({ [name]: part }, name, undefined));
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => positiveInt({ [name]: part }, name, undefined));
 }
 
 function list(env, name, fallback) {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
-  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**

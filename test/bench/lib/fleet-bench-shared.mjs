@@ -23,4 +23,3 @@ export function benchConfig(pkgs, concurrency) {
   });
   return pkgs.config.parseFleetConfig(text, 'bench-fleet.json');
 }
-

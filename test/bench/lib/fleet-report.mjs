@@ -5,7 +5,14 @@ import { sec } from './fleet-bench-shared.mjs';
 export function fleetMarkdown(d, cfg) {
   const e = d.enqueue;
   const w = d.workers;
-  const counts = Object.entries(e.countsAdded).map(([q, s]) => `${q} ${Object.entries(s).map(([k, v]) => `${v} ${k}`).join(', ')}`).join('; ');
+  const counts = Object.entries(e.countsAdded)
+    .map(
+      ([q, s]) =>
+        `${q} ${Object.entries(s)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}`,
+    )
+    .join('; ');
   const lines = [
     `Redis ${d.redisVersion} (shared with other clients: used_memory and Redis CPU include their activity, if any), ` +
       `BullMQ from the workspace. No repository and no volume data: this is the queue side only.`,
@@ -18,8 +25,32 @@ export function fleetMarkdown(d, cfg) {
       `After a warm-up enqueue of ${e.warmFlows} volumes on another slot (both here and for the bare baseline below). Discovery alone took ${fmt(e.discoverMs, 1)} ms.`,
     '',
     mdTable(
-      ['volumes', 'wall s', 'volumes/s', 'jobs/s', 'jobs in Redis after', 'planner CPU s', 'Redis CPU s', 'Redis commands', 'used_memory B/job', 'key MEMORY USAGE B/job'],
-      [[e.volumes, fmt(sec(e.enqueueMs)), fmt(e.flowsPerS, 0), fmt(e.jobsPerS, 0), e.jobsAdded, fmt(e.nodeCpuS), fmt(e.redisCpuS), e.redisCommands, fmt(e.usedMemoryPerJob, 0), fmt(e.keyMemoryPerJob, 0)]],
+      [
+        'volumes',
+        'wall s',
+        'volumes/s',
+        'jobs/s',
+        'jobs in Redis after',
+        'planner CPU s',
+        'Redis CPU s',
+        'Redis commands',
+        'used_memory B/job',
+        'key MEMORY USAGE B/job',
+      ],
+      [
+        [
+          e.volumes,
+          fmt(sec(e.enqueueMs)),
+          fmt(e.flowsPerS, 0),
+          fmt(e.jobsPerS, 0),
+          e.jobsAdded,
+          fmt(e.nodeCpuS),
+          fmt(e.redisCpuS),
+          e.redisCommands,
+          fmt(e.usedMemoryPerJob, 0),
+          fmt(e.keyMemoryPerJob, 0),
+        ],
+      ],
     ),
     '',
     mdTable(
@@ -30,7 +61,7 @@ export function fleetMarkdown(d, cfg) {
     `Jobs counted in Redis after the tick (per queue and state, minus the warm-up's): ${counts}; ` +
       `${e.slotJobHashes} job hashes of slot \`${e.slot}\` found by SCAN; ${e.keysAdded} keys added in all. ` +
       `used_memory went ${mb(e.usedMemoryBefore)} -> ${mb(e.usedMemoryAfter)} MB; "key MEMORY USAGE" is the sum of \`MEMORY USAGE key SAMPLES 0\` over the prefix's keys ` +
-      '(without Redis\'s own dictionary overhead). Both per job = per waiting snapshot job (one per volume). ' +
+      "(without Redis's own dictionary overhead). Both per job = per waiting snapshot job (one per volume). " +
       `The planner's prefix here (\`${e.prefix}\`) is as long as the default \`snapfleet\`. BullMQ trims each queue's events stream to about ` +
       '10,000 entries, so the events share per job shrinks in larger fleets.',
     '',
@@ -50,22 +81,45 @@ export function fleetMarkdown(d, cfg) {
       '`createFleetWorker` has no way to plug in a processor, so the fleet rows run its real snapshot processor over the in-memory provider, whose ' +
       '`createSnapshot`/`snapshotState` return at once: payload parse (zod), the per-(volume, stage) Redis lock (SET NX PX, renew timer, ' +
       'compare-and-delete release, both by EVALSHA), error classification, prom-client + fleet HINCRBY metrics (added up in memory, sent once a second), ' +
-      'the snapshot\'s RPO compliance record (gathered for 25 ms and written in one pipeline with others), and the `job started`/`job completed` pino lines ' +
+      "the snapshot's RPO compliance record (gathered for 25 ms and written in one pipeline with others), and the `job started`/`job completed` pino lines " +
       '(CLI logger settings: lines gathered for up to 50 ms and written together, to a file). **raw** = bare BullMQ `Worker` with `async () => {}`; **fleet-silent** = fleet without logging. ' +
       `Same concurrency, lockDuration and stalledInterval; ${cfg.fleet.rounds} rounds, order rotated; medians. ` +
       'Node CPU = the bench process (worker and its Redis clients); Redis CPU = INFO used_cpu_user+sys of the server; ' +
-      'Redis commands = INFO total_commands_processed (a MULTI/EXEC or a Lua script counts each command inside; other clients\' commands would count too).',
+      "Redis commands = INFO total_commands_processed (a MULTI/EXEC or a Lua script counts each command inside; other clients' commands would count too).",
     '',
   ];
   for (const s of w.summary) {
     const raw = s.variants.find((v) => v.variant === 'raw');
     lines.push(
       mdTable(
-        ['concurrency', 'worker', 'µs/job (wall)', 'wall range', 'jobs/s', 'vs raw (wall)', 'overhead µs/job', 'node CPU µs/job', 'CPU range', 'vs raw (CPU)', 'Redis CPU µs/job', 'Redis commands/job', 'log bytes/job'],
+        [
+          'concurrency',
+          'worker',
+          'µs/job (wall)',
+          'wall range',
+          'jobs/s',
+          'vs raw (wall)',
+          'overhead µs/job',
+          'node CPU µs/job',
+          'CPU range',
+          'vs raw (CPU)',
+          'Redis CPU µs/job',
+          'Redis commands/job',
+          'log bytes/job',
+        ],
         s.variants.map((v) => [
-          s.concurrency, v.variant, fmt(v.usPerJob, 1), `${fmt(v.usPerJobMin, 0)}-${fmt(v.usPerJobMax, 0)}`, fmt(v.jobsPerS, 0),
-          `${fmt(v.usPerJob / raw.usPerJob)}x`, fmt(v.usPerJob - raw.usPerJob, 1),
-          fmt(v.nodeCpuUsPerJob, 1), `${fmt(v.nodeCpuUsPerJobMin, 0)}-${fmt(v.nodeCpuUsPerJobMax, 0)}`, `${fmt(v.nodeCpuUsPerJob / raw.nodeCpuUsPerJob)}x`, fmt(v.redisCpuUsPerJob, 1), fmt(v.commandsPerJob, 1),
+          s.concurrency,
+          v.variant,
+          fmt(v.usPerJob, 1),
+          `${fmt(v.usPerJobMin, 0)}-${fmt(v.usPerJobMax, 0)}`,
+          fmt(v.jobsPerS, 0),
+          `${fmt(v.usPerJob / raw.usPerJob)}x`,
+          fmt(v.usPerJob - raw.usPerJob, 1),
+          fmt(v.nodeCpuUsPerJob, 1),
+          `${fmt(v.nodeCpuUsPerJobMin, 0)}-${fmt(v.nodeCpuUsPerJobMax, 0)}`,
+          `${fmt(v.nodeCpuUsPerJob / raw.nodeCpuUsPerJob)}x`,
+          fmt(v.redisCpuUsPerJob, 1),
+          fmt(v.commandsPerJob, 1),
           v.logBytesPerJob ? fmt(v.logBytesPerJob, 0) : '-',
         ]),
       ),
@@ -73,7 +127,7 @@ export function fleetMarkdown(d, cfg) {
     );
   }
   lines.push(
-    'Wall times move with the machine\'s load (ranges: min-max over the rounds; the bench process, Redis and anything else share the cores); ' +
+    "Wall times move with the machine's load (ranges: min-max over the rounds; the bench process, Redis and anything else share the cores); " +
       'the CPU per job varies much less and is the steadier comparison.',
     '',
     'Every run is checked: all jobs completed (none failed) and kept in Redis, no stage lock left behind, and for the fleet rows the fleet ' +

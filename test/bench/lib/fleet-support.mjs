@@ -81,10 +81,17 @@ export class MemoryVolumeProvider {
 export async function fileLogger(pino, path, bindings) {
   const fd = openSync(path, 'w');
   // As the CLI writes its logs: lines gathered for up to LOG_FLUSH_MS and written together.
-  const [{ lineBuffer }, { LOG_FLUSH_MS }] = await Promise.all([import('../../../packages/cli/dist/line-buffer.js'), import('../../../packages/cli/dist/fleet/fleet-logger.js')]);
+  const [{ lineBuffer }, { LOG_FLUSH_MS }] = await Promise.all([
+    import('../../../packages/cli/dist/line-buffer.js'),
+    import('../../../packages/cli/dist/fleet/fleet-logger.js'),
+  ]);
   const buffer = lineBuffer((s) => writeSync(fd, s), LOG_FLUSH_MS);
   const log = pino(
-    { level: 'info', base: { pid: undefined, hostname: os.hostname(), ...bindings }, redact: { paths: ['password', '*.password', 'token', '*.token', 'auth', '*.auth'], censor: '[redacted]' } },
+    {
+      level: 'info',
+      base: { pid: undefined, hostname: os.hostname(), ...bindings },
+      redact: { paths: ['password', '*.password', 'token', '*.token', 'auth', '*.auth'], censor: '[redacted]' },
+    },
     { write: (s) => buffer.write(s) },
   );
   return {

@@ -7,7 +7,16 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import console from 'node:console';
 import { fmt, median } from './format.mjs';
-import { MemoryVolumeProvider, deleteKeys, fileLogger, producerConnection, redisCommands, redisCpuSeconds, scanKeys, workerConnection } from './fleet-support.mjs';
+import {
+  MemoryVolumeProvider,
+  deleteKeys,
+  fileLogger,
+  producerConnection,
+  redisCommands,
+  redisCpuSeconds,
+  scanKeys,
+  workerConnection,
+} from './fleet-support.mjs';
 
 import { ADD_BATCH, DRAIN_TIMEOUT_MS, POLICY, SLOT_TIME, VARIANTS, benchConfig, perSec } from './fleet-bench-shared.mjs';
 
@@ -28,7 +37,11 @@ async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, r
     await queue.pause();
     const jobs = Array.from({ length: n }, (_, i) => {
       const volumeId = `vol-${String(i).padStart(6, '0')}`;
-      return { name: 'snapshot', data: { v: 1, policy: POLICY, volumeId, slot, repository: 'bench' }, opts: { ...opts, jobId: volumeJobId('snapshot', POLICY, volumeId, slot) } };
+      return {
+        name: 'snapshot',
+        data: { v: 1, policy: POLICY, volumeId, slot, repository: 'bench' },
+        opts: { ...opts, jobId: volumeJobId('snapshot', POLICY, volumeId, slot) },
+      };
     });
     let t = performance.now();
     for (let i = 0; i < n; i += ADD_BATCH) await queue.addBulk(jobs.slice(i, i + ADD_BATCH));
@@ -40,8 +53,12 @@ async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, r
     let fleetMetricsSink;
     if (variant === 'raw') {
       bullWorker = new Worker('snapshot', async () => {}, {
-        connection: workerConnection(connection), prefix, concurrency,
-        lockDuration: w.lockDuration, stalledInterval: w.stalledInterval, maxStalledCount: w.maxStalledCount,
+        connection: workerConnection(connection),
+        prefix,
+        concurrency,
+        lockDuration: w.lockDuration,
+        stalledInterval: w.stalledInterval,
+        maxStalledCount: w.maxStalledCount,
       });
       closeWorker = () => bullWorker.close();
     } else {
@@ -54,14 +71,24 @@ async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, r
       fleetRedis = new pkgs.Redis(workerConnection(connection));
       const provider = new MemoryVolumeProvider(1, { selectorMatches: pkgs.config.selectorMatches, PermanentError: pkgs.shared.PermanentError });
       const repositories = {
-        open: async (name) => { throw new pkgs.shared.PermanentError(`the fleet bench opens no repository (${name})`); },
+        open: async (name) => {
+          throw new pkgs.shared.PermanentError(`the fleet bench opens no repository (${name})`);
+        },
         close: async () => {},
       };
       const metrics = pkgs.worker.createFleetMetrics(fleetRedis, prefix);
       fleetMetricsSink = metrics;
       const fleet = pkgs.worker.createFleetWorker({
-        connection: workerConnection(connection), redis: fleetRedis, prefix, config, provider, repositories,
-        clock: { now: () => new Date() }, log, metrics, queues: ['snapshot'],
+        connection: workerConnection(connection),
+        redis: fleetRedis,
+        prefix,
+        config,
+        provider,
+        repositories,
+        clock: { now: () => new Date() },
+        log,
+        metrics,
+        queues: ['snapshot'],
       });
       bullWorker = fleet.workers[0];
       closeWorker = async () => {
@@ -76,7 +103,10 @@ async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, r
     let failed = 0;
     let firstError;
     const done = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${variant}: only ${completed} completed and ${failed} failed of ${n} after ${DRAIN_TIMEOUT_MS / 1000} s`)), DRAIN_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${variant}: only ${completed} completed and ${failed} failed of ${n} after ${DRAIN_TIMEOUT_MS / 1000} s`)),
+        DRAIN_TIMEOUT_MS,
+      );
       const check = () => {
         if (completed + failed === n) {
           clearTimeout(timer);
@@ -122,9 +152,15 @@ async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, r
     if (failed) problems.push(`${failed} jobs failed (first: ${firstError})`);
     if (counts.completed !== n) problems.push(`${counts.completed} completed jobs in Redis, expected ${n}`);
     if (locksLeft) problems.push(`${locksLeft} stage locks left behind`);
-    if (fleetMetrics && Number(fleetMetrics['jobs_completed.snapshot']) !== n) problems.push(`fleet metrics count ${fleetMetrics['jobs_completed.snapshot']} completed, expected ${n}`);
+    if (fleetMetrics && Number(fleetMetrics['jobs_completed.snapshot']) !== n)
+      problems.push(`fleet metrics count ${fleetMetrics['jobs_completed.snapshot']} completed, expected ${n}`);
     return {
-      variant, round, concurrency, n, addMs, wallMs,
+      variant,
+      round,
+      concurrency,
+      n,
+      addMs,
+      wallMs,
       usPerJob: (wallMs * 1000) / n,
       jobsPerS: perSec(n, wallMs),
       nodeCpuUsPerJob: (cpu.user + cpu.system) / n,
@@ -177,5 +213,10 @@ export async function measureWorkers(pkgs, ctx, env) {
     return { concurrency, variants: VARIANTS.map(row) };
   });
   const addBulkJobsPerS = median(runs.map((r) => perSec(r.n, r.addMs)));
-  return { runs, summary, addBulkJobsPerS, failures: runs.flatMap((r) => r.problems.map((p) => `worker ${r.variant} (concurrency ${r.concurrency}, round ${r.round + 1}): ${p}`)) };
+  return {
+    runs,
+    summary,
+    addBulkJobsPerS,
+    failures: runs.flatMap((r) => r.problems.map((p) => `worker ${r.variant} (concurrency ${r.concurrency}, round ${r.round + 1}): ${p}`)),
+  };
 }

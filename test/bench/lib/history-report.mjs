@@ -61,15 +61,33 @@ function restoreTable(d, { tool, store }) {
   const headers = ['restored', 'wall s', 'wall s of each run', 'of it sync s', 'CPU s', 'max RSS MiB', 'MB/s', 'MB/s vs day 1'];
   if (reads) headers.push('data reads', 'data MB read', 'data MB restored', 'read amplification', 'decode amplification', 'blobs beyond the pack list');
   if (s3) headers.push('s3rver CPU s', 'copied before it: objects (MB)');
-  return mdTable(headers, rows.map((r) => {
-    const cells = [r.when, fmt(r.wallS), (r.runWallS ?? [r.wallS]).map((w) => fmt(w)).join(', '), fmt(r.syncS), fmt(r.cpuS), mib(r.maxRssKiB), fmt(mbps(r), 0), fmt(mbps(r) / mbps(first), 2)];
-    if (reads) {
-      cells.push(r.read?.dataReads ?? '-', r.read ? mb(r.read.dataBytesRead) : '-', r.read ? mb(r.read.dataBytesRestored) : '-',
-        r.read ? fmt(r.read.readAmplification, 3) : '-', r.read?.decodeAmplification !== undefined ? fmt(r.read.decodeAmplification, 3) : '-', r.read?.fallbackBlobs ?? '-');
-    }
-    if (s3) cells.push(fmt(r.serverCpuS), r.upload ? `${r.upload.objects} (${mb(r.upload.bytes)})` : '-');
-    return cells;
-  }));
+  return mdTable(
+    headers,
+    rows.map((r) => {
+      const cells = [
+        r.when,
+        fmt(r.wallS),
+        (r.runWallS ?? [r.wallS]).map((w) => fmt(w)).join(', '),
+        fmt(r.syncS),
+        fmt(r.cpuS),
+        mib(r.maxRssKiB),
+        fmt(mbps(r), 0),
+        fmt(mbps(r) / mbps(first), 2),
+      ];
+      if (reads) {
+        cells.push(
+          r.read?.dataReads ?? '-',
+          r.read ? mb(r.read.dataBytesRead) : '-',
+          r.read ? mb(r.read.dataBytesRestored) : '-',
+          r.read ? fmt(r.read.readAmplification, 3) : '-',
+          r.read?.decodeAmplification !== undefined ? fmt(r.read.decodeAmplification, 3) : '-',
+          r.read?.fallbackBlobs ?? '-',
+        );
+      }
+      if (s3) cells.push(fmt(r.serverCpuS), r.upload ? `${r.upload.objects} (${mb(r.upload.bytes)})` : '-');
+      return cells;
+    }),
+  );
 }
 
 function archiveTable(d) {
@@ -90,9 +108,14 @@ function maintenanceText(d) {
       `It relocated the newest snapshot ${m.relocations.length} time(s), copying ${mb(m.copiedBytes)} MB of plaintext into ${mb(m.storedBytes)} MB of new packs, ` +
       (d.prunes.length
         ? `which the repository bytes above include. \`snapfleet prune\` ran every ${d.pruneEvery} days (${d.prunes.length} times; no snapshot was forgotten, so it drained the old copies of relocated blocks): ` +
-          `${fmt(d.prunes.reduce((n, p) => n + p.wallS, 0), 1)} s wall, ${mb(d.prunes.reduce((n, p) => n + p.repackedBytes, 0))} MB repacked, ${mb(d.prunes.reduce((n, p) => n + p.freedBytes, 0))} MB freed in all.`
+          `${fmt(
+            d.prunes.reduce((n, p) => n + p.wallS, 0),
+            1,
+          )} s wall, ${mb(d.prunes.reduce((n, p) => n + p.repackedBytes, 0))} MB repacked, ${mb(d.prunes.reduce((n, p) => n + p.freedBytes, 0))} MB freed in all.`
         : 'which the repository bytes above include (no prune ran: every old copy is still there).'),
-    ...(rows.length ? ['', mdTable(['day', 'predicted decode amplification before', 'predicted reads per GiB before', 'copied MB', 'stored MB', 'maintenance wall s'], rows)] : []),
+    ...(rows.length
+      ? ['', mdTable(['day', 'predicted decode amplification before', 'predicted reads per GiB before', 'copied MB', 'stored MB', 'maintenance wall s'], rows)]
+      : []),
   ].join('\n');
 }
 
@@ -105,8 +128,8 @@ function markdown(d, targetRows) {
   const parts = [
     `Input: \`mkimage.py create IMG ${d.imageMib} ${d.seed}\` (${d.imageBytes} bytes), then ${d.days} daily archives ` +
       `(day 2 on: after \`mkimage.py mutate IMG ${d.mutateFraction} SEED_i\`) ${who}. Restores after days ${d.restoreDays.join(', ')}: the newest snapshot of that moment ` +
-      '(on day 1, the full), each checked against the image\'s sha256. MB = 10^6 bytes; MB/s = image bytes / wall time, which runs until the restored file is on disk ' +
-      '(the tool\'s run plus a timed `sync` right after it); CPU = user + sys of the tool\'s process. ' +
+      "(on day 1, the full), each checked against the image's sha256. MB = 10^6 bytes; MB/s = image bytes / wall time, which runs until the restored file is on disk " +
+      "(the tool's run plus a timed `sync` right after it); CPU = user + sys of the tool's process. " +
       `Each restore ran ${d.restoreRuns ?? 1} time(s) cold (every file of the scenario dropped from the page cache with posix_fadvise, then \`sync\` and a quiet disk), ` +
       'and its row is the run of median wall time ("wall s of each run" lists them all): the shared disk here stalls for seconds now and then.',
     '',
@@ -140,7 +163,15 @@ function markdown(d, targetRows) {
   if (s3Newest && s3Fresh) {
     parts.push('', `Over S3, the newest after day ${d.days} restored at ${ratio(s3Fresh.wallS / s3Newest.wallS)} its fresh full's MB/s (no target).`);
   }
-  parts.push('', '### Targets', '', mdTable(['target', 'measured', 'result'], targetRows.map((t) => [t.name, t.shown, verdict(t.pass)])));
+  parts.push(
+    '',
+    '### Targets',
+    '',
+    mdTable(
+      ['target', 'measured', 'result'],
+      targetRows.map((t) => [t.name, t.shown, verdict(t.pass)]),
+    ),
+  );
   return parts.join('\n');
 }
 

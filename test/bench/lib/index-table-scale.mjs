@@ -81,7 +81,9 @@ if (args.build) {
   }
   const packs = Array.from({ length: Math.ceil(N / BLOBS_PER_PACK) }, (_, p) => ({ packId: p.toString(16).padStart(64, '0'), packLength: 16 * 2 ** 20 }));
   writer.finish(packs);
-  process.stdout.write(`${JSON.stringify({ entries: N, packs: packs.length, buildS: seconds(t0), bytes: statSync(args.file).size, fanoutBits: writer.bits, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ entries: N, packs: packs.length, buildS: seconds(t0), bytes: statSync(args.file).size, fanoutBits: writer.bits, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`,
+  );
 } else if (args.lookup) {
   const samples = Number(args.samples);
   const baseRssMiB = rssMiB();

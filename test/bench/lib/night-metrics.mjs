@@ -47,7 +47,11 @@ function slices(series, quota) {
   const out = [];
   for (let i = 0; i < 10; i++) {
     const part = series.slice(Math.floor((i * series.length) / 10), Math.floor(((i + 1) * series.length) / 10));
-    out.push({ meanPerS: mean(part.map((s) => s.served)) ?? 0, utilisation: (mean(part.map((s) => s.served)) ?? 0) / quota, throttled: sum(part.map((s) => s.throttled)) });
+    out.push({
+      meanPerS: mean(part.map((s) => s.served)) ?? 0,
+      utilisation: (mean(part.map((s) => s.served)) ?? 0) / quota,
+      throttled: sum(part.map((s) => s.throttled)),
+    });
   }
   return out;
 }
@@ -84,29 +88,52 @@ export function nightMetrics(run) {
     afterKeys: run.redis.after.prefixKeys,
     samples: run.redis.samples.length,
   };
-  const tickRows = ticks.map((j) => {
-    const line = run.enqueuedLines.find((l) => l.policy === j.data.policy);
-    return { policy: j.data.policy, volumes: line?.volumes, tickS: (j.finishedOn - j.processedOn) / 1000, attempts: j.attemptsMade };
-  }).sort((a, b) => a.policy.localeCompare(b.policy));
+  const tickRows = ticks
+    .map((j) => {
+      const line = run.enqueuedLines.find((l) => l.policy === j.data.policy);
+      return { policy: j.data.policy, volumes: line?.volumes, tickS: (j.finishedOn - j.processedOn) / 1000, attempts: j.attemptsMade };
+    })
+    .sort((a, b) => a.policy.localeCompare(b.policy));
   const restored = run.restores.filter((r) => r.identical).length;
   return {
     workers: run.workers,
     complete: run.outcome.complete && !timedOut,
-    timedOut, deadlineS: run.deadlineS,
+    timedOut,
+    deadlineS: run.deadlineS,
     volumesDone: retention.filter((j) => j.state === 'completed').length,
-    makespanS, served, lowerBoundS, ratio: makespanS / lowerBoundS,
+    makespanS,
+    served,
+    lowerBoundS,
+    ratio: makespanS / lowerBoundS,
     volumesPerS: retention.filter((j) => j.state === 'completed').length / makespanS,
-    steadyPerS, utilisation: steadyPerS / run.quota, peakPerS,
-    secondsAboveQuota: series.filter((s) => s.served > run.quota).length, seconds: series.length,
+    steadyPerS,
+    utilisation: steadyPerS / run.quota,
+    peakPerS,
+    secondsAboveQuota: series.filter((s) => s.served > run.quota).length,
+    seconds: series.length,
     idleSeconds: middle.filter((s) => s.served === 0).length,
-    blockThrottled, blockThrottledShare: blockThrottled / (served + blockThrottled),
-    allThrottled, allThrottledShare: allThrottled / (allServed + allThrottled), throttledByApi,
-    errors: sum(Object.values(run.stats.totals.errors)), timeouts: sum(Object.values(run.stats.totals.timeouts)), worldFailed: run.stats.totals.failed,
+    blockThrottled,
+    blockThrottledShare: blockThrottled / (served + blockThrottled),
+    allThrottled,
+    allThrottledShare: allThrottled / (allServed + allThrottled),
+    throttledByApi,
+    errors: sum(Object.values(run.stats.totals.errors)),
+    timeouts: sum(Object.values(run.stats.totals.timeouts)),
+    worldFailed: run.stats.totals.failed,
     servedByApi: run.stats.totals.served,
     jobs: jobFigures(run.jobs),
-    procs, redis, ticks: tickRows,
+    procs,
+    redis,
+    ticks: tickRows,
     slices: slices(series, run.quota),
-    check: { ...run.check, missing: run.check.missing.length, duplicated: run.check.duplicated.length, foreign: run.check.foreign.length, missingIds: run.check.missing.slice(0, 5), duplicatedIds: run.check.duplicated.slice(0, 5) },
+    check: {
+      ...run.check,
+      missing: run.check.missing.length,
+      duplicated: run.check.duplicated.length,
+      foreign: run.check.foreign.length,
+      missingIds: run.check.missing.slice(0, 5),
+      duplicatedIds: run.check.duplicated.slice(0, 5),
+    },
     restores: { sampled: run.restores.length, identical: restored, failures: run.restores.filter((r) => !r.identical).slice(0, 3) },
   };
 }

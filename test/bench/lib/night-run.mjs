@@ -28,7 +28,8 @@ const BUCKET = 'night';
 export function redisOptions(url) {
   const u = new URL(url);
   return {
-    host: u.hostname, port: Number(u.port || 6379),
+    host: u.hostname,
+    port: Number(u.port || 6379),
     ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
   };
@@ -101,7 +102,8 @@ function fleetConfig({ sim, quota, passwordFile, concurrency }) {
 
 async function queueCounts(queues) {
   const out = {};
-  for (const [name, q] of Object.entries(queues)) out[name] = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children');
+  for (const [name, q] of Object.entries(queues))
+    out[name] = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children');
   return out;
 }
 
@@ -113,7 +115,17 @@ async function finishedJobs(pkgs, connection, prefix, name) {
     for (const state of ['completed', 'failed']) {
       for (let start = 0; ; start += 1000) {
         const batch = await q.getJobs([state], start, start + 999, true);
-        jobs.push(...batch.filter(Boolean).map((j) => ({ id: j.id, state, data: j.data, processedOn: j.processedOn, finishedOn: j.finishedOn, attemptsMade: j.attemptsMade, failedReason: j.failedReason })));
+        jobs.push(
+          ...batch.filter(Boolean).map((j) => ({
+            id: j.id,
+            state,
+            data: j.data,
+            processedOn: j.processedOn,
+            finishedOn: j.finishedOn,
+            attemptsMade: j.attemptsMade,
+            failedReason: j.failedReason,
+          })),
+        );
         if (batch.length < 1000) break;
       }
     }
@@ -159,7 +171,12 @@ async function restoreSample(cliPath, env, repoArgs, dir, world, snapshots, volu
     }
     await rm(to, { force: true });
     const image = await readFile(world.volumeImage(s.volumeId));
-    out.push({ volumeId: s.volumeId, identical: h.digest('hex') === zeroExtendedSha256(image, length), bytes: length, policy: volumes.find((v) => v.id === s.volumeId)?.policy });
+    out.push({
+      volumeId: s.volumeId,
+      identical: h.digest('hex') === zeroExtendedSha256(image, length),
+      bytes: length,
+      policy: volumes.find((v) => v.id === s.volumeId)?.policy,
+    });
   }
   return out;
 }
@@ -210,14 +227,21 @@ export async function runNight(pkgs, { cfg, base, workers, restore, deadlineS })
     if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
     const config = join(dir, 'fleet.json');
     await writeFile(config, JSON.stringify(fleetConfig({ sim, quota: n.quota, passwordFile, concurrency: ARCHIVE_CONCURRENCY }), null, 2));
-    console.log(`  [night ${label}] world of ${volumes.length} volumes in ${(worldMs / 1000).toFixed(1)} s; sim ${sim.url}, s3rver ${s3.endpoint}, prefix ${prefix}`);
+    console.log(
+      `  [night ${label}] world of ${volumes.length} volumes in ${(worldMs / 1000).toFixed(1)} s; sim ${sim.url}, s3rver ${s3.endpoint}, prefix ${prefix}`,
+    );
 
     const mem0 = await redisMemory(redis, prefix);
     const fleetArgs = ['--config', config, '--prefix', prefix];
-    for (let i = 0; i < workers; i++) started.push({ role: `worker ${i + 1}`, ...spawnLogged(cfg.cliPath, ['worker', ...fleetArgs], env, join(dir, `worker-${i + 1}.log`)) });
+    for (let i = 0; i < workers; i++)
+      started.push({ role: `worker ${i + 1}`, ...spawnLogged(cfg.cliPath, ['worker', ...fleetArgs], env, join(dir, `worker-${i + 1}.log`)) });
     const t0 = Date.now();
-    for (let i = 0; i < PLANNERS; i++) started.push({ role: `planner ${i + 1}`, ...spawnLogged(cfg.cliPath, ['planner', ...fleetArgs], env, join(dir, `planner-${i + 1}.log`)) });
-    sampler = sampleProcesses([...started.map((p) => ({ role: p.role, pid: p.pid })), { role: 'account server', pid: sim.pid }, { role: 's3rver', pid: s3.pid }].filter((p) => p.pid), SAMPLE_MS);
+    for (let i = 0; i < PLANNERS; i++)
+      started.push({ role: `planner ${i + 1}`, ...spawnLogged(cfg.cliPath, ['planner', ...fleetArgs], env, join(dir, `planner-${i + 1}.log`)) });
+    sampler = sampleProcesses(
+      [...started.map((p) => ({ role: p.role, pid: p.pid })), { role: 'account server', pid: sim.pid }, { role: 's3rver', pid: s3.pid }].filter((p) => p.pid),
+      SAMPLE_MS,
+    );
 
     const redisSamples = [];
     let lastRedis = 0;
@@ -227,11 +251,20 @@ export async function runNight(pkgs, { cfg, base, workers, restore, deadlineS })
       const now = Date.now();
       if (now - lastLog >= 15_000) {
         lastLog = now;
-        console.log(`  [night ${label}] ${Math.round((now - t0) / 1000)} s: ` + WORK.map((q) => `${q} ${c[q].completed} done/${c[q].active} active/${c[q].waiting + c[q].prioritized} waiting/${c[q].delayed} delayed/${c[q].failed} failed`).join('; '));
+        console.log(
+          `  [night ${label}] ${Math.round((now - t0) / 1000)} s: ` +
+            WORK.map(
+              (q) =>
+                `${q} ${c[q].completed} done/${c[q].active} active/${c[q].waiting + c[q].prioritized} waiting/${c[q].delayed} delayed/${c[q].failed} failed`,
+            ).join('; '),
+        );
       }
       if (now - lastRedis >= REDIS_SAMPLE_MS) {
         lastRedis = now;
-        redisMemory(redis, prefix).then((m) => redisSamples.push({ t: now, ...m }), () => {});
+        redisMemory(redis, prefix).then(
+          (m) => redisSamples.push({ t: now, ...m }),
+          () => {},
+        );
       }
     };
     const outcome = await waitForNight(pkgs, connection, prefix, volumes.length, deadline, progress);
@@ -240,17 +273,27 @@ export async function runNight(pkgs, { cfg, base, workers, restore, deadlineS })
     const procs = sampler.stop();
     sampler = undefined;
 
-    const [ticks, jobs] = [await finishedJobs(pkgs, connection, prefix, 'tick'), Object.fromEntries(await Promise.all(WORK.map(async (q) => [q, await finishedJobs(pkgs, connection, prefix, q)])))];
+    const [ticks, jobs] = [
+      await finishedJobs(pkgs, connection, prefix, 'tick'),
+      Object.fromEntries(await Promise.all(WORK.map(async (q) => [q, await finishedJobs(pkgs, connection, prefix, q)]))),
+    ];
     const memAfter = await redisMemory(redis, prefix);
     await Promise.all(started.map((p) => stopProcess(p)));
-    const plannerLogs = await Promise.all(started.filter((p) => p.role.startsWith('planner')).map((_, i) => readFile(join(dir, `planner-${i + 1}.log`), 'utf8')));
-    const enqueuedLines = plannerLogs.flatMap((text) => text.split('\n').filter((l) => l.includes('policy enqueued')).map((l) => {
-      try {
-        return JSON.parse(l);
-      } catch {
-        return { raw: l };
-      }
-    }));
+    const plannerLogs = await Promise.all(
+      started.filter((p) => p.role.startsWith('planner')).map((_, i) => readFile(join(dir, `planner-${i + 1}.log`), 'utf8')),
+    );
+    const enqueuedLines = plannerLogs.flatMap((text) =>
+      text
+        .split('\n')
+        .filter((l) => l.includes('policy enqueued'))
+        .map((l) => {
+          try {
+            return JSON.parse(l);
+          } catch {
+            return { raw: l };
+          }
+        }),
+    );
 
     const list = await runCli(cfg.cliPath, ['snapshots', ...repoArgs, '--json'], env);
     if (list.code !== 0) throw new Error(`snapshots failed: ${list.stderr}`);
@@ -260,11 +303,28 @@ export async function runNight(pkgs, { cfg, base, workers, restore, deadlineS })
     const finalStats = await sim.stop();
     sim = undefined;
     return {
-      workers, planners: PLANNERS, prefix, volumes: volumes.length, imageBytes, worldMs,
+      workers,
+      planners: PLANNERS,
+      prefix,
+      volumes: volumes.length,
+      imageBytes,
+      worldMs,
       dataBlocks: volumes.reduce((k, v) => k + v.dataBlocks, 0),
-      quota: n.quota, ec2: { describe: EC2_DESCRIBE, mutate: EC2_MUTATE }, archiveConcurrency: ARCHIVE_CONCURRENCY,
-      t0, tEnd, deadlineS, outcome, ticks, jobs, enqueuedLines, procs, redis: { before: mem0, samples: redisSamples, after: memAfter },
-      stats: finalStats ?? live, check, restores,
+      quota: n.quota,
+      ec2: { describe: EC2_DESCRIBE, mutate: EC2_MUTATE },
+      archiveConcurrency: ARCHIVE_CONCURRENCY,
+      t0,
+      tEnd,
+      deadlineS,
+      outcome,
+      ticks,
+      jobs,
+      enqueuedLines,
+      procs,
+      redis: { before: mem0, samples: redisSamples, after: memAfter },
+      stats: finalStats ?? live,
+      check,
+      restores,
     };
   } finally {
     sampler?.stop();

@@ -60,7 +60,15 @@ export function buildNightWorld(dir, count) {
       closeSync(fd);
     }
     const [key, value] = v.tag.split('=');
-    world.addVolume({ id: v.id, region: NIGHT_REGION, sizeGiB: 1, tags: [{ Key: key, Value: value }, { Key: 'Name', Value: `night-${v.id.slice(-5)}` }] });
+    world.addVolume({
+      id: v.id,
+      region: NIGHT_REGION,
+      sizeGiB: 1,
+      tags: [
+        { Key: key, Value: value },
+        { Key: 'Name', Value: `night-${v.id.slice(-5)}` },
+      ],
+    });
   }
   return { world, volumes, imageBytes: volumes.reduce((n, v) => n + v.layout.length * BLOCK_SIZE, 0) };
 }

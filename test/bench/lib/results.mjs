@@ -16,12 +16,17 @@ function header({ cfg, startedAt, finishedAt, machine, versions, images, skipped
     '',
     '## Machine',
     '',
-    mdTable(['nproc', 'CPU', 'memory', 'kernel', 'node', 'work fs'],
-      [[machine.nproc, machine.cpu, `${machine.memoryGiB} GiB`, machine.kernel, machine.node, machine.workFs]]),
+    mdTable(
+      ['nproc', 'CPU', 'memory', 'kernel', 'node', 'work fs'],
+      [[machine.nproc, machine.cpu, `${machine.memoryGiB} GiB`, machine.kernel, machine.node, machine.workFs]],
+    ),
     '',
     '## Tools',
     '',
-    mdTable(['tool', 'version', 'settings'], versions.map((v) => [v.name, v.version, v.settings ?? ''])),
+    mdTable(
+      ['tool', 'version', 'settings'],
+      versions.map((v) => [v.name, v.version, v.settings ?? '']),
+    ),
   ];
   if (skipped.length) {
     lines.push('', ...skipped.map((s) => `**Skipped ${s.name}:** ${s.reason}`));
@@ -81,16 +86,16 @@ async function keptSections(path, titlesNow) {
 export async function writeResults(report) {
   const { cfg, scenarios, failures } = report;
   const kept = failures.length ? [] : await keptSections(cfg.resultsPath, new Set(scenarios.map((s) => s.title)));
-  const md = [
-    header(report),
-    ...scenarios.map((s) => `## Scenario: ${s.title}\n\n${s.markdown}`),
-    ...kept,
-    failureSection(failures),
-  ].filter(Boolean).join('\n\n') + '\n';
+  const md =
+    [header(report), ...scenarios.map((s) => `## Scenario: ${s.title}\n\n${s.markdown}`), ...kept, failureSection(failures)].filter(Boolean).join('\n\n') +
+    '\n';
   const mdPath = failures.length ? join(cfg.workDir, 'RESULTS.failed.md') : cfg.resultsPath;
   await writeFile(mdPath, md);
   const jsonPath = join(cfg.workDir, 'results.json');
   const { cfg: _cfg, ...rest } = report;
-  await writeFile(jsonPath, `${JSON.stringify({ config: { mib: cfg.mib, seed: cfg.seed, mutateFraction: cfg.mutateFraction, runs: cfg.runs, tools: cfg.tools, prune: cfg.prune, history: cfg.history, scale: cfg.scale, night: cfg.night, fleet: { ...cfg.fleet, redisUrl: cfg.fleet.redisUrl.replace(/\/\/[^@/]*@/, '//***@') } }, ...rest, scenarios: scenarios.map((s) => ({ id: s.id, data: s.data })) }, null, 2)}\n`);
+  await writeFile(
+    jsonPath,
+    `${JSON.stringify({ config: { mib: cfg.mib, seed: cfg.seed, mutateFraction: cfg.mutateFraction, runs: cfg.runs, tools: cfg.tools, prune: cfg.prune, history: cfg.history, scale: cfg.scale, night: cfg.night, fleet: { ...cfg.fleet, redisUrl: cfg.fleet.redisUrl.replace(/\/\/[^@/]*@/, '//***@') } }, ...rest, scenarios: scenarios.map((s) => ({ id: s.id, data: s.data })) }, null, 2)}\n`,
+  );
   return { md, mdPath: relative(cfg.repoRoot, mdPath), jsonPath: relative(cfg.repoRoot, jsonPath) };
 }

@@ -67,7 +67,11 @@ if (args.census) {
   // The table lives where the CLI puts it for this repository: the store's folder of the cache root.
   const dedupCache =
     args.view === 'write' && args['table-root'] && typeof providers.hostIndexTableFor === 'function'
-      ? providers.hostIndexTableFor(new providers.FolderBlobStore(args.repo), { SNAPFLEET_CACHE_DIR: args['table-root'] }, { onWarning: (m) => warnings.push(m) })
+      ? providers.hostIndexTableFor(
+          new providers.FolderBlobStore(args.repo),
+          { SNAPFLEET_CACHE_DIR: args['table-root'] },
+          { onWarning: (m) => warnings.push(m) },
+        )
       : undefined;
   const t0 = process.hrtime.bigint();
   const repo = await shared.openRepository(store, { password, ...(dedupCache ? { dedupCache } : {}) });

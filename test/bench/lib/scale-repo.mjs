@@ -132,7 +132,10 @@ export async function prepareLargeRepo(cfg, { cliArgv, env, census, formatVersio
     await rm(volumeFile, { force: true });
     await writeRandomVolume(volumeFile, sizes[i], `${cfg.seed}/${i}`);
     await execFileP('sync');
-    const r = await runTimed({ argv: cliArgv(['archive', '--repo', path, '--volume-id', `scale-random-${i}`, volumeFile, '--json']), env }, { logDir, label: `archive-${i}` });
+    const r = await runTimed(
+      { argv: cliArgv(['archive', '--repo', path, '--volume-id', `scale-random-${i}`, volumeFile, '--json']), env },
+      { logDir, label: `archive-${i}` },
+    );
     await rm(volumeFile, { force: true });
     const json = parseJson(r.stdout, `archive of random volume ${i}`);
     stamp.volumesDone.push({

@@ -67,7 +67,9 @@ function requestModel(emptyOpen, largeOpen, packs) {
   return {
     base: nonList(emptyOpen),
     perPack: (nonList(largeOpen) - nonList(emptyOpen)) / packs,
-    listings: largeOpen.listings.map((l) => (GROWING_PREFIXES.includes(l.prefix) ? { prefix: l.prefix, keysPerPack: l.keys / packs } : { prefix: l.prefix, keys: l.keys })),
+    listings: largeOpen.listings.map((l) =>
+      GROWING_PREFIXES.includes(l.prefix) ? { prefix: l.prefix, keysPerPack: l.keys / packs } : { prefix: l.prefix, keys: l.keys },
+    ),
   };
 }
 
@@ -77,7 +79,9 @@ function requestsAt(model, packs) {
 }
 
 function describeModel(m) {
-  const lists = m.listings.map((l) => (l.keysPerPack === undefined ? `${l.prefix} ${l.keys} keys` : `${l.prefix} ${fmt(l.keysPerPack, 4)} keys/pack`)).join(', ');
+  const lists = m.listings
+    .map((l) => (l.keysPerPack === undefined ? `${l.prefix} ${l.keys} keys` : `${l.prefix} ${fmt(l.keysPerPack, 4)} keys/pack`))
+    .join(', ');
   return `${m.base} + ${fmt(m.perPack, 4)} x packs(D); listings: ${lists}`;
 }
 
@@ -87,8 +91,7 @@ function unitCosts(d) {
   const packs = d.large.packs;
   const { empty, large, compacted } = d.open;
   const models = [];
-  const model = (label, state, statePacks, view, pass) =>
-    models.push({ label, model: requestModel(empty[view][pass], state[view][pass], statePacks) });
+  const model = (label, state, statePacks, view, pass) => models.push({ label, model: requestModel(empty[view][pass], state[view][pass], statePacks) });
   model('cold, read view, as archives leave it', large, packs, 'read', 'cold');
   // Once compacted the index is what a maintained repository has; without compaction, as written.
   const [state, statePacks, name] = compacted ? [compacted, d.compaction.report.packs, 'after `maintenance`'] : [large, packs, 'as archives leave it'];
@@ -173,7 +176,13 @@ export function buildScaleReport(d) {
     rssRatio: d.bigArchive.maxRssKiB / d.jobs.empty.archive.maxRssKiB,
   };
   big.pass = big.rssRatio <= BIG_VOLUME_RSS_MAX;
-  const derived = { jobs: jobs.map(({ step, wallRatio, rssRatio, wallPass, rssPass }) => ({ step, wallRatio, rssRatio, wallPass, rssPass })), opens: opens.map((r) => ({ repo: r.key, view: r.view, pass: r.pass, requests: r.o.requests.total, target: r.max, met: r.pass_ })), units, extrapolation: extra, big };
+  const derived = {
+    jobs: jobs.map(({ step, wallRatio, rssRatio, wallPass, rssPass }) => ({ step, wallRatio, rssRatio, wallPass, rssPass })),
+    opens: opens.map((r) => ({ repo: r.key, view: r.view, pass: r.pass, requests: r.o.requests.total, target: r.max, met: r.pass_ })),
+    units,
+    extrapolation: extra,
+    big,
+  };
   return { derived, markdown: markdown(d, { jobs, opens, units, extra, big }) };
 }
 
@@ -186,7 +195,7 @@ function markdown(d, { jobs, opens, units, extra, big }) {
       `(AES-128-CTR keystream; each volume deleted once archived), encrypted, CLI defaults (4 KiB chunks, 16 MiB packs); ` +
       `${L.reused ? `built ${L.builtAt} and reused (stamp matched)` : 'built in this run'}, measured through a hard-linked scratch copy. ` +
       `The measured job: \`mkimage.py create IMG ${d.image.mib} ${c.seed}\` (${d.image.sizeBytes} bytes). ` +
-      'Steps under GNU time (`%e %U %S %M`) after a `sync` and a quiet disk (lib/disk-settle.mjs), with the image and the repository\'s `index/` objects in the page cache. ' +
+      "Steps under GNU time (`%e %U %S %M`) after a `sync` and a quiet disk (lib/disk-settle.mjs), with the image and the repository's `index/` objects in the page cache. " +
       'One run each: single numbers, not medians. MB = 10^6 bytes.',
     '',
     '### Repositories',
@@ -195,21 +204,49 @@ function markdown(d, { jobs, opens, units, extra, big }) {
       ['repository', 'unique data GiB', 'packs', 'index objects', 'blobs (data + map)', 'bytes on disk MB'],
       [
         ['empty (`init`)', '0', '0', '0', '0', '-'],
-        [`large (${c.volumes} random volumes)`, gib(L.uniqueBytes), int(L.packs), int(L.indexObjects), `${int(L.blobs)} (${int(L.census.dataBlobs)} + ${int(L.census.mapBlobs)})`, mb(L.bytes)],
+        [
+          `large (${c.volumes} random volumes)`,
+          gib(L.uniqueBytes),
+          int(L.packs),
+          int(L.indexObjects),
+          `${int(L.blobs)} (${int(L.census.dataBlobs)} + ${int(L.census.mapBlobs)})`,
+          mb(L.bytes),
+        ],
       ],
     ),
     '',
     `### The same job in an empty and in the large repository (${d.image.mib} MiB volume)`,
     '',
     mdTable(
-      ['step', 'wall s empty', 'wall s large', 'wall large/empty', 'CPU s empty', 'CPU s large', 'RSS MiB empty', 'RSS MiB large', 'RSS large/empty', `wall <= ${JOB_WALL_MAX}x`, `RSS <= ${JOB_RSS_MAX}x`],
+      [
+        'step',
+        'wall s empty',
+        'wall s large',
+        'wall large/empty',
+        'CPU s empty',
+        'CPU s large',
+        'RSS MiB empty',
+        'RSS MiB large',
+        'RSS large/empty',
+        `wall <= ${JOB_WALL_MAX}x`,
+        `RSS <= ${JOB_RSS_MAX}x`,
+      ],
       jobs.map((j) => [
-        j.step, fmt(j.empty.wallS), fmt(j.large.wallS), ratio(j.wallRatio), cpu(j.empty), cpu(j.large),
-        mib(j.empty.maxRssKiB), mib(j.large.maxRssKiB), ratio(j.rssRatio), verdict(j.wallPass), verdict(j.rssPass),
+        j.step,
+        fmt(j.empty.wallS),
+        fmt(j.large.wallS),
+        ratio(j.wallRatio),
+        cpu(j.empty),
+        cpu(j.large),
+        mib(j.empty.maxRssKiB),
+        mib(j.large.maxRssKiB),
+        ratio(j.rssRatio),
+        verdict(j.wallPass),
+        verdict(j.rssPass),
       ]),
     ),
     '',
-    'Restores were checked against the image\'s sha256; verify reported no problems. CPU = user + sys.',
+    "Restores were checked against the image's sha256; verify reported no problems. CPU = user + sys.",
     '',
     '### Opening the repository and loading its index, requests as S3 would bill them',
     '',
@@ -219,15 +256,40 @@ function markdown(d, { jobs, opens, units, extra, big }) {
       '"cold" with an empty cache folder, "warm" a second process over the folder the cold one filled, nothing new in between. ' +
       'The `read` view is what a whole-repository verify and a restore of a snapshot without a pack list load; `write` is what an archive opens: the host index table, ' +
       'built ("cold") or refreshed ("warm"), and the listing of `prune/` (condemned packs). ' +
-      'Each open is its own process (node with the launcher\'s flags); its peak RSS includes Node itself.',
+      "Each open is its own process (node with the launcher's flags); its peak RSS includes Node itself.",
     '',
     mdTable(
-      ['repository', 'view', 'cache', 'index objects listed', 'gets', 'ranged gets', 'list requests', 'puts/stats/deletes', 'requests', 'wall s', 'peak RSS MiB', 'index held as', 'target', ''],
+      [
+        'repository',
+        'view',
+        'cache',
+        'index objects listed',
+        'gets',
+        'ranged gets',
+        'list requests',
+        'puts/stats/deletes',
+        'requests',
+        'wall s',
+        'peak RSS MiB',
+        'index held as',
+        'target',
+        '',
+      ],
       opens.map((r) => [
-        r.label, r.view, r.pass, int(r.o.indexObjectsListed), int(r.o.requests.get), int(r.o.requests.rangedGet), int(r.o.requests.list),
-        `${r.o.requests.put}/${r.o.requests.stat}/${r.o.requests.delete}`, int(r.o.requests.total), fmt(r.o.wallS), mib(r.o.maxRssKiB),
+        r.label,
+        r.view,
+        r.pass,
+        int(r.o.indexObjectsListed),
+        int(r.o.requests.get),
+        int(r.o.requests.rangedGet),
+        int(r.o.requests.list),
+        `${r.o.requests.put}/${r.o.requests.stat}/${r.o.requests.delete}`,
+        int(r.o.requests.total),
+        fmt(r.o.wallS),
+        mib(r.o.maxRssKiB),
         r.o.table ? `host table: ${int(r.o.table.entries)} entries, ${r.o.table.runs} runs, ${int(r.o.table.objectsRead)} objects read` : 'memory',
-        `<= ${r.max}`, verdict(r.pass_),
+        `<= ${r.max}`,
+        verdict(r.pass_),
       ]),
     ),
     '',
@@ -255,10 +317,23 @@ function markdown(d, { jobs, opens, units, extra, big }) {
       '',
       mdTable(
         ['repository', 'entries', 'runs (resident)', 'disk MiB', 'bytes/entry', 'index objects read', 'wall s', 'peak RSS MiB'],
-        [['empty', 'empty'], ['large', 'large'], ['afterMaintenance', 'large, after `maintenance`']]
+        [
+          ['empty', 'empty'],
+          ['large', 'large'],
+          ['afterMaintenance', 'large, after `maintenance`'],
+        ]
           .map(([k, label]) => [label, d.tables[k]])
           .filter(([, t]) => t?.table)
-          .map(([k, t]) => [k, int(t.table.entries), `${t.table.runs} (${t.table.residentRuns})`, fmt(t.table.bytes / 2 ** 20, 0), t.table.entries ? fmt(t.table.bytes / t.table.entries, 1) : '-', int(t.table.objectsRead ?? 0), fmt(t.wallS), mib(t.maxRssKiB)]),
+          .map(([k, t]) => [
+            k,
+            int(t.table.entries),
+            `${t.table.runs} (${t.table.residentRuns})`,
+            fmt(t.table.bytes / 2 ** 20, 0),
+            t.table.entries ? fmt(t.table.bytes / t.table.entries, 1) : '-',
+            int(t.table.objectsRead ?? 0),
+            fmt(t.wallS),
+            mib(t.maxRssKiB),
+          ]),
       ),
       '',
     );
@@ -276,12 +351,37 @@ function markdown(d, { jobs, opens, units, extra, big }) {
       '',
       mdTable(
         ['entries', 'packs', 'file GB', 'bytes/entry', 'fanout bits', 'build s', 'open s', 'RSS before open MiB', 'RSS open MiB', 'peak RSS MiB'],
-        [[int(ib.entries), int(ib.packs), fmt(ib.bytes / 1e9, 2), fmt(ib.bytes / ib.entries, 1), ib.fanoutBits, fmt(ib.buildS, 1), fmt(il.openS, 3), fmt(il.baseRssMiB, 0), fmt(il.openRssMiB, 0), fmt(il.maxRssMiB, 0)]],
+        [
+          [
+            int(ib.entries),
+            int(ib.packs),
+            fmt(ib.bytes / 1e9, 2),
+            fmt(ib.bytes / ib.entries, 1),
+            ib.fanoutBits,
+            fmt(ib.buildS, 1),
+            fmt(il.openS, 3),
+            fmt(il.baseRssMiB, 0),
+            fmt(il.openRssMiB, 0),
+            fmt(il.maxRssMiB, 0),
+          ],
+        ],
       ),
       '',
       mdTable(
         ['pass', 'MiB available', 'µs a hit', 'µs a miss', 'lookups/s'],
-        (il.asFound ? [['as the build left it', il.asFound], ['after one read through', il.warm]] : [['single pass', il]]).map(([label, p]) => [label, p.memAvailableMiB === undefined ? '-' : fmt(p.memAvailableMiB, 0), fmt(p.hitUs, 2), fmt(p.missUs, 2), int(p.lookupsPerS)]),
+        (il.asFound
+          ? [
+              ['as the build left it', il.asFound],
+              ['after one read through', il.warm],
+            ]
+          : [['single pass', il]]
+        ).map(([label, p]) => [
+          label,
+          p.memAvailableMiB === undefined ? '-' : fmt(p.memAvailableMiB, 0),
+          fmt(p.hitUs, 2),
+          fmt(p.missUs, 2),
+          int(p.lookupsPerS),
+        ]),
       ),
       '',
     );
@@ -295,7 +395,15 @@ function markdown(d, { jobs, opens, units, extra, big }) {
       ['volume', 'wall s', 'MB/s', 'CPU s', 'peak RSS MiB', `RSS vs ${d.image.mib} MiB`, `target <= ${BIG_VOLUME_RSS_MAX}x`],
       [
         [`\`mkimage.py create IMG ${d.image.mib} ${c.seed}\``, fmt(e.wallS), fmt(d.image.sizeBytes / 1e6 / e.wallS, 0), cpu(e), mib(e.maxRssKiB), '1.00x', ''],
-        [`\`mkimage.py create IMG ${d.bigImage.mib} ${c.seed}\``, fmt(b.wallS), fmt(d.bigImage.sizeBytes / 1e6 / b.wallS, 0), cpu(b), mib(b.maxRssKiB), ratio(big.rssRatio), verdict(big.pass)],
+        [
+          `\`mkimage.py create IMG ${d.bigImage.mib} ${c.seed}\``,
+          fmt(b.wallS),
+          fmt(d.bigImage.sizeBytes / 1e6 / b.wallS, 0),
+          cpu(b),
+          mib(b.maxRssKiB),
+          ratio(big.rssRatio),
+          verdict(big.pass),
+        ],
       ],
     ),
     '',
@@ -304,7 +412,7 @@ function markdown(d, { jobs, opens, units, extra, big }) {
     out.push(
       `### Building the large repository (${L.reused ? `recorded when it was built, ${L.builtAt}` : 'this run'})`,
       '',
-      'Each random volume\'s archive, with the repository as large as the volumes archived before it: the same job, a growing repository. These archives run with the host index table off (`SNAPFLEET_CACHE_DIR=off`, so that no table exists before the measured jobs): each loads the whole index into memory, which is why their peak RSS grows with the repository; the measured jobs above use the table.',
+      "Each random volume's archive, with the repository as large as the volumes archived before it: the same job, a growing repository. These archives run with the host index table off (`SNAPFLEET_CACHE_DIR=off`, so that no table exists before the measured jobs): each loads the whole index into memory, which is why their peak RSS grows with the repository; the measured jobs above use the table.",
       '',
       mdTable(
         ['volume', 'repository before GiB', 'volume MiB', 'wall s', 'CPU s', 'peak RSS MiB'],
@@ -327,13 +435,25 @@ function markdown(d, { jobs, opens, units, extra, big }) {
         ['open peak RSS per blob (read view, cold)', '(RSS open large - RSS open empty) / blobs', `${fmt(u.openRssPerBlob, 1)} B`],
         ['archive wall per blob', '(wall archive large - wall archive empty) / blobs', `${us(u.archiveWallPerBlob)} µs`],
         ['open wall per blob (read view, cold)', '(wall open large - wall open empty) / blobs', `${us(u.openSPerBlob)} µs`],
-        ...u.requestModels.map((m) => [`open requests, ${m.label}`, 'measured: empty + (large - empty) / packs, listings by keys per pack', describeModel(m.model)]),
+        ...u.requestModels.map((m) => [
+          `open requests, ${m.label}`,
+          'measured: empty + (large - empty) / packs, listings by keys per pack',
+          describeModel(m.model),
+        ]),
         ...(u.table
           ? [
               ['host index table on disk per blob', 'table bytes / entries (large repository)', `${fmt(u.table.bytesPerEntry, 1)} B`],
               ['host index table build per blob (once per host)', 'build wall / entries (large repository)', `${us(u.table.buildSPerEntry)} µs`],
-              ['lookup of a new chunk, per run on disk, table in the page cache', 'index-only test, µs a miss after one read through', u.table.missUs === undefined ? '-' : `${fmt(u.table.missUs, 2)} µs`],
-              ['lookup of a new chunk, per run on disk, table as found', 'index-only test, µs a miss as the build left it', u.table.missColdUs === undefined ? '-' : `${fmt(u.table.missColdUs, 2)} µs`],
+              [
+                'lookup of a new chunk, per run on disk, table in the page cache',
+                'index-only test, µs a miss after one read through',
+                u.table.missUs === undefined ? '-' : `${fmt(u.table.missUs, 2)} µs`,
+              ],
+              [
+                'lookup of a new chunk, per run on disk, table as found',
+                'index-only test, µs a miss as the build left it',
+                u.table.missColdUs === undefined ? '-' : `${fmt(u.table.missColdUs, 2)} µs`,
+              ],
             ]
           : []),
       ],
@@ -350,8 +470,8 @@ function markdown(d, { jobs, opens, units, extra, big }) {
       ? 'With the host index table: table on disk(D) = bytes/entry x blobs(D); table memory(D) = 4 bytes x 2^bits per run (bits = ceil(log2(entries/16)), at most 24) + 40 bytes a pack; ' +
           'table build(D) = build per blob x blobs(D), once per host and repository (a refresh reads only what is new); ' +
           'lookup of a new chunk = µs a miss x runs on disk (2 once consolidated; a run holds at most 2^32 - 1 entries). ' +
-          'Archive peak RSS(D) is the archive into the empty repository plus the open table\'s memory: with the table the archive holds no index (the per-blob growth measured above is noise around 0). ' +
-          'Open s is the read view\'s (restore and verify read a snapshot\'s own packs instead, measured in the job table).'
+          "Archive peak RSS(D) is the archive into the empty repository plus the open table's memory: with the table the archive holds no index (the per-blob growth measured above is noise around 0). " +
+          "Open s is the read view's (restore and verify read a snapshot's own packs instead, measured in the job table)."
       : '',
     '',
     mdTable(
@@ -360,7 +480,15 @@ function markdown(d, { jobs, opens, units, extra, big }) {
         'blobs',
         'packs',
         'archive peak RSS GiB',
-        ...(u.table ? ['host table on disk GB', 'host table memory MiB', 'host table build min (once per host)', 'µs per new chunk: table cached', 'µs per new chunk: as found'] : []),
+        ...(u.table
+          ? [
+              'host table on disk GB',
+              'host table memory MiB',
+              'host table build min (once per host)',
+              'µs per new chunk: table cached',
+              'µs per new chunk: as found',
+            ]
+          : []),
         'open s (read view, cold)',
         ...u.requestModels.map((m) => `requests: ${m.label}`),
       ],
@@ -370,7 +498,13 @@ function markdown(d, { jobs, opens, units, extra, big }) {
         int(x.packs),
         gib(x.archiveRssBytes),
         ...(u.table
-          ? [fmt(x.tableBytes / 1e9, 1), fmt(x.tableMemoryBytes / 2 ** 20, 0), fmt(x.tableBuildS / 60, 1), x.missUs === undefined ? '-' : fmt(x.missUs, 2), x.missColdUs === undefined ? '-' : fmt(x.missColdUs, 2)]
+          ? [
+              fmt(x.tableBytes / 1e9, 1),
+              fmt(x.tableMemoryBytes / 2 ** 20, 0),
+              fmt(x.tableBuildS / 60, 1),
+              x.missUs === undefined ? '-' : fmt(x.missUs, 2),
+              x.missColdUs === undefined ? '-' : fmt(x.missColdUs, 2),
+            ]
           : []),
         fmt(x.openS, 0),
         ...x.requests.map((r) => int(r.requests)),

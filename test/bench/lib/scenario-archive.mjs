@@ -55,7 +55,9 @@ async function runOnce(ctx, tool, runNo) {
     const syncS = Number(process.hrtime.bigint() - t0) / 1e9;
     const wallS = r.wallS + syncS;
     const rate = label === 'init' ? '' : `, ${(imageMB / wallS).toFixed(0)} MB/s`;
-    console.log(`  [${tool.name} #${runNo}] ${label}: ${wallS.toFixed(2)} s wall (${syncS.toFixed(2)} s of it the trailing sync), ${(r.userS + r.sysS).toFixed(2)} s CPU, ${(r.maxRssKiB / 1024).toFixed(0)} MiB RSS${rate}`);
+    console.log(
+      `  [${tool.name} #${runNo}] ${label}: ${wallS.toFixed(2)} s wall (${syncS.toFixed(2)} s of it the trailing sync), ${(r.userS + r.sysS).toFixed(2)} s CPU, ${(r.maxRssKiB / 1024).toFixed(0)} MiB RSS${rate}`,
+    );
     return { wallS, toolWallS: r.wallS, syncS, userS: r.userS, sysS: r.sysS, maxRssKiB: r.maxRssKiB, hrWallS: r.hrWallS, json: parseJson(r.stdout) };
   };
 

@@ -37,7 +37,19 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import console from 'node:console';
 import { fmt } from './format.mjs';
-import { MemoryVolumeProvider, deleteKeys, fileLogger, keysMemory, loadFleetPackages, producerConnection, redisCommands, redisCpuSeconds, redisOptionsFromUrl, scanKeys, usedMemory } from './fleet-support.mjs';
+import {
+  MemoryVolumeProvider,
+  deleteKeys,
+  fileLogger,
+  keysMemory,
+  loadFleetPackages,
+  producerConnection,
+  redisCommands,
+  redisCpuSeconds,
+  redisOptionsFromUrl,
+  scanKeys,
+  usedMemory,
+} from './fleet-support.mjs';
 
 import { JOBS_PER_BATCH, POLICY, SLOT_TIME, STATES, WARM_FLOWS, WARM_SLOT_TIME, WORK_QUEUES, benchConfig, perSec, sec } from './fleet-bench-shared.mjs';
 import { measureWorkers } from './fleet-worker-overhead.mjs';
@@ -74,11 +86,13 @@ const memorySnapshot = async (redis, prefix) => ({ used: await usedMemory(redis)
 
 function groupDeltas(before, after, perJobs) {
   const names = new Set([...Object.keys(before.keys.groups), ...Object.keys(after.keys.groups)]);
-  return Object.fromEntries([...names].map((g) => {
-    const b = before.keys.groups[g] ?? { keys: 0, bytes: 0 };
-    const a = after.keys.groups[g] ?? { keys: 0, bytes: 0 };
-    return [g, { keys: a.keys - b.keys, bytes: a.bytes - b.bytes, bytesPerJob: (a.bytes - b.bytes) / perJobs }];
-  }));
+  return Object.fromEntries(
+    [...names].map((g) => {
+      const b = before.keys.groups[g] ?? { keys: 0, bytes: 0 };
+      const a = after.keys.groups[g] ?? { keys: 0, bytes: 0 };
+      return [g, { keys: a.keys - b.keys, bytes: a.bytes - b.bytes, bytesPerJob: (a.bytes - b.bytes) / perJobs }];
+    }),
+  );
 }
 
 async function measureEnqueue(pkgs, ctx, { redis, connection, base, log }) {
@@ -135,7 +149,11 @@ async function measureEnqueue(pkgs, ctx, { redis, connection, base, log }) {
     let rawCounts;
     try {
       const opts = workJobOptions(config);
-      const job = (volumeId, s) => ({ name: 'snapshot', data: { v: 1, policy: POLICY, volumeId, slot: s, repository: 'bench' }, opts: { ...opts, jobId: volumeJobId('snapshot', POLICY, volumeId, s) } });
+      const job = (volumeId, s) => ({
+        name: 'snapshot',
+        data: { v: 1, policy: POLICY, volumeId, slot: s, repository: 'bench' },
+        opts: { ...opts, jobId: volumeJobId('snapshot', POLICY, volumeId, s) },
+      });
       await bare.addBulk(warmIds.map((id) => job(id, warmSlot)));
       t = performance.now();
       for (let i = 0; i < discovered.length; i += JOBS_PER_BATCH) {
@@ -156,7 +174,8 @@ async function measureEnqueue(pkgs, ctx, { redis, connection, base, log }) {
     const waitingAdded = countsAfter.snapshot.waiting - countsBefore.snapshot.waiting;
     if (waitingAdded !== cfg.fleet.volumes) failures.push(`snapshot: ${waitingAdded} waiting jobs added, expected ${cfg.fleet.volumes}`);
     if (countsRepeat.total !== countsAfter.total) failures.push(`the repeated tick changed the job count: ${countsAfter.total} -> ${countsRepeat.total}`);
-    if (rawCounts.total !== expectedJobs + warmIds.length) failures.push(`bare Queue.addBulk baseline: ${rawCounts.total} jobs, expected ${expectedJobs + warmIds.length}`);
+    if (rawCounts.total !== expectedJobs + warmIds.length)
+      failures.push(`bare Queue.addBulk baseline: ${rawCounts.total} jobs, expected ${expectedJobs + warmIds.length}`);
 
     return {
       failures,
@@ -169,7 +188,9 @@ async function measureEnqueue(pkgs, ctx, { redis, connection, base, log }) {
         flows: enqueued.length,
         jobsAdded,
         slotJobHashes,
-        countsAdded: Object.fromEntries(WORK_QUEUES.map((q) => [q, Object.fromEntries(STATES.map((s) => [s, countsAfter[q][s] - countsBefore[q][s]]).filter(([, n]) => n))])),
+        countsAdded: Object.fromEntries(
+          WORK_QUEUES.map((q) => [q, Object.fromEntries(STATES.map((s) => [s, countsAfter[q][s] - countsBefore[q][s]]).filter(([, n]) => n))]),
+        ),
         flowsPerS: perSec(enqueued.length, enqueueMs),
         jobsPerS: perSec(jobsAdded, enqueueMs),
         nodeCpuS: (cpu.user + cpu.system) / 1e6,
@@ -247,12 +268,21 @@ export const fleetScenario = {
       const { data, failures } = await runScenario(ctx);
       if (failures.length) console.error(`FAILED fleet: ${failures.join('; ')}`);
       return {
-        id: this.id, title: this.title, data, markdown: fleetMarkdown(data, ctx.cfg),
+        id: this.id,
+        title: this.title,
+        data,
+        markdown: fleetMarkdown(data, ctx.cfg),
         failures: failures.map((message) => ({ scenario: 'fleet', tool: 'snapfleet', message })),
       };
     } catch (e) {
       console.error(`FAILED fleet: ${e.stack ?? e.message}`);
-      return { id: this.id, title: this.title, data: {}, markdown: `Failed: ${e.message}`, failures: [{ scenario: 'fleet', tool: 'snapfleet', message: e.message }] };
+      return {
+        id: this.id,
+        title: this.title,
+        data: {},
+        markdown: `Failed: ${e.message}`,
+        failures: [{ scenario: 'fleet', tool: 'snapfleet', message: e.message }],
+      };
     }
   },
 };

@@ -139,26 +139,51 @@ async function runScenario(ctx) {
       const median = [...runs].sort((a, b) => a.wallS - b.wallS)[Math.floor((runs.length - 1) / 2)];
       restores.push({ tool, store, when, day, fresh, ...median, runWallS: runs.map((r) => r.wallS), upload });
     };
-    const sfRestore = (repo, snapshotId, env = sfEnv) => (to) => sf(repo, ['restore', '--snapshot', snapshotId, '--to', to, '--json'], env);
+    const sfRestore =
+      (repo, snapshotId, env = sfEnv) =>
+      (to) =>
+        sf(repo, ['restore', '--snapshot', snapshotId, '--to', to, '--json'], env);
 
     /** After a restore day's archives: each tool's newest snapshot, from the folders, then snapfleet's from S3. */
     const restorePoint = async (day, snapshotId) => {
       const expectedSha256 = await sha256File(image);
       const when = day === 1 ? 'day 1 (the full)' : `newest after day ${day}`;
       const tag = `day${String(day).padStart(3, '0')}`;
-      await measureRestore({ tool: 'snapfleet', store: STORES.folder, when, day, label: `snapfleet-restore-${tag}`, cmd: sfRestore(sfRepo, snapshotId), expectedSha256 });
+      await measureRestore({
+        tool: 'snapfleet',
+        store: STORES.folder,
+        when,
+        day,
+        label: `snapfleet-restore-${tag}`,
+        cmd: sfRestore(sfRepo, snapshotId),
+        expectedSha256,
+      });
       if (rt) {
         const { argv, env } = restic.latest(rt);
         const [latest] = parseJson((await execFileP(argv[0], argv.slice(1), { env: { ...process.env, ...env } })).stdout, 'restic snapshots');
         await measureRestore({
-          tool: 'restic', store: STORES.folder, when, day, label: `restic-restore-${tag}`,
-          cmd: (_to, outDir) => restic.restore(rt, { outDir, snapshot: latest.id }), expectedSha256,
+          tool: 'restic',
+          store: STORES.folder,
+          when,
+          day,
+          label: `restic-restore-${tag}`,
+          cmd: (_to, outDir) => restic.restore(rt, { outDir, snapshot: latest.id }),
+          expectedSha256,
         });
       }
       // The copy reads the packs through the page cache; the restores drop them from it again.
       const upload = await mirror.sync();
       console.log(`  [history] copied ${upload.objects} new objects (${mb(upload.bytes)} MB) to s3://${BUCKET}/repo in ${upload.seconds.toFixed(2)} s`);
-      await measureRestore({ tool: 'snapfleet', store: STORES.s3, when, day, label: `snapfleet-s3-restore-${tag}`, cmd: sfRestore(mirror.repoUrl, snapshotId, s3Env), expectedSha256, upload });
+      await measureRestore({
+        tool: 'snapfleet',
+        store: STORES.s3,
+        when,
+        day,
+        label: `snapfleet-s3-restore-${tag}`,
+        cmd: sfRestore(mirror.repoUrl, snapshotId, s3Env),
+        expectedSha256,
+        upload,
+      });
     };
 
     // The history: one archive a day per tool, the volume changing a little between days.
@@ -181,7 +206,10 @@ async function runScenario(ctx) {
         await execFileP('sync');
         const tag = String(day).padStart(3, '0');
         if (name === 'snapfleet') {
-          const s = await timedStep(sf(sfRepo, ['archive', image, '--volume-id', 'bench', '--time', time, '--json']), { logDir, label: `snapfleet-archive-${tag}` });
+          const s = await timedStep(sf(sfRepo, ['archive', image, '--volume-id', 'bench', '--time', time, '--json']), {
+            logDir,
+            label: `snapfleet-archive-${tag}`,
+          });
           const json = parseJson(s.stdout, `snapfleet archive day ${day}`);
           snapshotId = json.snapshot;
           addArchive(archives.snapfleet, day, s, { storedBytes: json.storedBytes });
@@ -193,7 +221,14 @@ async function runScenario(ctx) {
             maintenance.totalCpuS += m.cpuS;
             for (const v of report.locality?.volumes ?? []) {
               if (!v.relocated) continue;
-              maintenance.relocations.push({ day, wallS: m.wallS, copiedBytes: v.copiedBytes, storedBytes: v.storedBytes, decodeAmplification: v.decodeAmplification, readsPerGiB: v.readsPerGiB });
+              maintenance.relocations.push({
+                day,
+                wallS: m.wallS,
+                copiedBytes: v.copiedBytes,
+                storedBytes: v.storedBytes,
+                decodeAmplification: v.decodeAmplification,
+                readsPerGiB: v.readsPerGiB,
+              });
               maintenance.copiedBytes += v.copiedBytes;
               maintenance.storedBytes += v.storedBytes;
             }
@@ -203,7 +238,14 @@ async function runScenario(ctx) {
           if (h.pruneEvery > 0 && day % h.pruneEvery === 0) {
             const p = await timedStep(sf(sfRepo, ['prune', '--json']), { logDir, label: `snapfleet-prune-${tag}` });
             const report = parseJson(p.stdout, `snapfleet prune day ${day}`);
-            prunes.push({ day, wallS: p.wallS, cpuS: p.cpuS, repackedBytes: report.repackedBytes, deletedPacks: report.deletedPacks, freedBytes: report.freedBytes });
+            prunes.push({
+              day,
+              wallS: p.wallS,
+              cpuS: p.cpuS,
+              repackedBytes: report.repackedBytes,
+              deletedPacks: report.deletedPacks,
+              freedBytes: report.freedBytes,
+            });
           }
         } else {
           addArchive(archives.restic, day, await timedStep(restic.archive(rt, { srcPath: image }), { logDir, label: `restic-archive-${tag}` }));
@@ -211,7 +253,9 @@ async function runScenario(ctx) {
       }
       if (RESTORE_DAYS.includes(day) || day === h.days) await restorePoint(day, snapshotId);
       if (day % 10 === 0 || day === h.days) {
-        const last = Object.entries(archives).map(([n, a]) => `${n} ${a.perDay.at(-1).wallS.toFixed(2)} s`).join(', ');
+        const last = Object.entries(archives)
+          .map(([n, a]) => `${n} ${a.perDay.at(-1).wallS.toFixed(2)} s`)
+          .join(', ');
         console.log(`  [history] ${day}/${h.days} days archived (${((Date.now() - t0) / 1000).toFixed(0)} s; last: ${last})`);
       }
     }
@@ -225,15 +269,34 @@ async function runScenario(ctx) {
     const freshRepo = join(dir, 'fresh-repo');
     await runTimed(sf(freshRepo, ['init']), { logDir, label: 'fresh-init' });
     await warmFile(image);
-    const freshArchive = parseJson((await timedStep(sf(freshRepo, ['archive', image, '--volume-id', 'bench', '--json']), { logDir, label: 'fresh-archive' })).stdout, 'fresh archive');
+    const freshArchive = parseJson(
+      (await timedStep(sf(freshRepo, ['archive', image, '--volume-id', 'bench', '--json']), { logDir, label: 'fresh-archive' })).stdout,
+      'fresh archive',
+    );
     const when = `fresh full of day ${h.days}'s image`;
-    await measureRestore({ tool: 'snapfleet', store: STORES.folder, when, day: h.days, label: 'fresh-restore', cmd: sfRestore(freshRepo, freshArchive.snapshot), expectedSha256: finalSha256, fresh: true });
+    await measureRestore({
+      tool: 'snapfleet',
+      store: STORES.folder,
+      when,
+      day: h.days,
+      label: 'fresh-restore',
+      cmd: sfRestore(freshRepo, freshArchive.snapshot),
+      expectedSha256: finalSha256,
+      fresh: true,
+    });
     const freshMirror = await createRepoMirror({ root: freshRepo, repoUrl: `s3://${BUCKET}/fresh`, env: s3.env });
     mirrors.push(freshMirror);
     const freshUpload = await freshMirror.sync();
     await measureRestore({
-      tool: 'snapfleet', store: STORES.s3, when, day: h.days, label: 'fresh-s3-restore',
-      cmd: sfRestore(freshMirror.repoUrl, freshArchive.snapshot, s3Env), expectedSha256: finalSha256, fresh: true, upload: freshUpload,
+      tool: 'snapfleet',
+      store: STORES.s3,
+      when,
+      day: h.days,
+      label: 'fresh-s3-restore',
+      cmd: sfRestore(freshMirror.repoUrl, freshArchive.snapshot, s3Env),
+      expectedSha256: finalSha256,
+      fresh: true,
+      upload: freshUpload,
     });
     await rm(image, { force: true });
     await execFileP('sync');
@@ -275,8 +338,17 @@ export const historyScenario = {
       return { id: this.id, title: this.title, data: { ...data, targets: report.targets }, markdown: report.markdown, failures: [] };
     } catch (e) {
       console.error(`FAILED history: ${e.message}`);
-      const tools = ctx.tools.filter((t) => t.name === 'snapfleet' || t.name === 'restic').map((t) => t.name).join(', ');
-      return { id: this.id, title: this.title, data: {}, markdown: `Failed: ${e.message}`, failures: [{ scenario: 'history', tool: tools || 'snapfleet', message: e.message }] };
+      const tools = ctx.tools
+        .filter((t) => t.name === 'snapfleet' || t.name === 'restic')
+        .map((t) => t.name)
+        .join(', ');
+      return {
+        id: this.id,
+        title: this.title,
+        data: {},
+        markdown: `Failed: ${e.message}`,
+        failures: [{ scenario: 'history', tool: tools || 'snapfleet', message: e.message }],
+      };
     }
   },
 };

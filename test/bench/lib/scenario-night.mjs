@@ -34,7 +34,16 @@ async function measureEnqueue(pkgs, cfg, base) {
   const volumes = cfg.night.enqueueVolumes;
   const provider = new MemoryVolumeProvider(volumes, { selectorMatches: pkgs.config.selectorMatches, PermanentError: pkgs.shared.PermanentError });
   const config = benchConfig(pkgs, 4);
-  const planner = pkgs.planner.createPlanner({ connection, prefix, config, provider, clock: { now: () => new Date() }, log: logger.log, processTicks: false, manageSchedulers: false });
+  const planner = pkgs.planner.createPlanner({
+    connection,
+    prefix,
+    config,
+    provider,
+    clock: { now: () => new Date() },
+    log: logger.log,
+    processTicks: false,
+    manageSchedulers: false,
+  });
   try {
     await planner.start();
     let t = performance.now();
@@ -51,7 +60,16 @@ async function measureEnqueue(pkgs, cfg, base) {
     t = performance.now();
     await planner.enqueuePolicy(POLICY, slot);
     const repeatMs = performance.now() - t;
-    return { volumes, enqueued: enqueued.length, discoverMs, enqueueMs, repeatMs, jobs, keyBytesPerVolume: keys.bytes / volumes, usedPerVolume: (used1 - used0) / volumes };
+    return {
+      volumes,
+      enqueued: enqueued.length,
+      discoverMs,
+      enqueueMs,
+      repeatMs,
+      jobs,
+      keyBytesPerVolume: keys.bytes / volumes,
+      usedPerVolume: (used1 - used0) / volumes,
+    };
   } finally {
     await planner.close();
     logger.close();
@@ -86,13 +104,21 @@ async function runScenario(ctx) {
     const failedJobs = Object.values(m.jobs).reduce((k, j) => k + j.failed, 0);
     if (failedJobs) failures.push(`night with ${workers} workers: ${failedJobs} jobs failed`);
     if (full && m.timedOut) {
-      notes.push(`The night with ${workers} workers did not finish within ${cfg.night.deadlineS} s: ${m.volumesDone} of ${cfg.night.volumes} volumes were done when it was cut off ` +
-        `(at its ${fmt(m.volumesPerS, 2)} volumes/s, all of them would take ~${fmt(cfg.night.volumes / m.volumesPerS, 0)} s); its makespan is a lower limit and the repository check covers the volumes done.`);
+      notes.push(
+        `The night with ${workers} workers did not finish within ${cfg.night.deadlineS} s: ${m.volumesDone} of ${cfg.night.volumes} volumes were done when it was cut off ` +
+          `(at its ${fmt(m.volumesPerS, 2)} volumes/s, all of them would take ~${fmt(cfg.night.volumes / m.volumesPerS, 0)} s); its makespan is a lower limit and the repository check covers the volumes done.`,
+      );
     }
-    if (full && !m.timedOut ? m.check.missing || m.check.duplicated || m.check.foreign : m.check.duplicated || m.check.foreign) failures.push(`night with ${workers} workers: ${m.check.missing} volumes without a snapshot, ${m.check.duplicated} with more than one`);
-    if (m.restores.sampled && m.restores.identical !== m.restores.sampled) failures.push(`night with ${workers} workers: ${m.restores.sampled - m.restores.identical} sampled restores differ`);
+    if (full && !m.timedOut ? m.check.missing || m.check.duplicated || m.check.foreign : m.check.duplicated || m.check.foreign)
+      failures.push(`night with ${workers} workers: ${m.check.missing} volumes without a snapshot, ${m.check.duplicated} with more than one`);
+    if (m.restores.sampled && m.restores.identical !== m.restores.sampled)
+      failures.push(`night with ${workers} workers: ${m.restores.sampled - m.restores.identical} sampled restores differ`);
   }
-  const curve = nights.map((n) => `${n.workers}: ${fmt(n.m.volumesPerS, 2)} volumes/s, ${fmt(n.m.steadyPerS, 1)} block requests/s (${fmt(n.m.utilisation * 100, 0)}% of the quota)`).join('; ');
+  const curve = nights
+    .map(
+      (n) => `${n.workers}: ${fmt(n.m.volumesPerS, 2)} volumes/s, ${fmt(n.m.steadyPerS, 1)} block requests/s (${fmt(n.m.utilisation * 100, 0)}% of the quota)`,
+    )
+    .join('; ');
   if (nights.length > 1) notes.push(`Throughput by worker processes: ${curve}.`);
   let enqueue;
   try {
@@ -114,12 +140,21 @@ export const nightScenario = {
       const { data, failures } = await runScenario(ctx);
       if (failures.length) console.error(`FAILED night: ${failures.join('; ')}`);
       return {
-        id: this.id, title: this.title, data, markdown: nightMarkdown(data, ctx.cfg),
+        id: this.id,
+        title: this.title,
+        data,
+        markdown: nightMarkdown(data, ctx.cfg),
         failures: failures.map((message) => ({ scenario: 'night', tool: 'snapfleet', message })),
       };
     } catch (e) {
       console.error(`FAILED night: ${e.stack ?? e.message}`);
-      return { id: this.id, title: this.title, data: {}, markdown: `Failed: ${e.message}`, failures: [{ scenario: 'night', tool: 'snapfleet', message: e.message }] };
+      return {
+        id: this.id,
+        title: this.title,
+        data: {},
+        markdown: `Failed: ${e.message}`,
+        failures: [{ scenario: 'night', tool: 'snapfleet', message: e.message }],
+      };
     }
   },
 };

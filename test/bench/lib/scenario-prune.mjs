@@ -61,14 +61,19 @@ async function runScenario(ctx) {
     if (i > 0) runMkimage(cfg, ['mutate', image, String(p.mutateFraction), String(cfg.seed * 100_000 + i)]);
     await warmFile(image);
     const time = new Date(FIRST_DAY + i * DAY_MS).toISOString();
-    const r = await runTimed(cli(['archive', image, '--volume-id', 'bench', '--time', time, '--json']), { logDir, label: `archive-${String(i).padStart(3, '0')}` });
+    const r = await runTimed(cli(['archive', image, '--volume-id', 'bench', '--time', time, '--json']), {
+      logDir,
+      label: `archive-${String(i).padStart(3, '0')}`,
+    });
     const json = parseJson(r.stdout, `archive ${i}`);
     snapshots.push({ id: json.snapshot, time, storedBytes: json.storedBytes, newBytes: json.newBytes });
     archiveWallS += r.wallS;
     archiveCpuS += r.userS + r.sysS;
     peakArchiveRssKiB = Math.max(peakArchiveRssKiB, r.maxRssKiB);
     if ((i + 1) % 10 === 0 || i + 1 === p.snapshots) {
-      console.log(`  [prune] ${i + 1}/${p.snapshots} snapshots archived (${((Date.now() - t0) / 1000).toFixed(0)} s; last: ${r.wallS.toFixed(2)} s, stored ${mb(json.storedBytes)} MB)`);
+      console.log(
+        `  [prune] ${i + 1}/${p.snapshots} snapshots archived (${((Date.now() - t0) / 1000).toFixed(0)} s; last: ${r.wallS.toFixed(2)} s, stored ${mb(json.storedBytes)} MB)`,
+      );
     }
   }
   const latestSha256 = await sha256File(image);
@@ -114,7 +119,8 @@ async function runScenario(ctx) {
   const restoreRun = await runTimed(cli(['restore', '--snapshot', snapshots.at(-1).id, '--to', restoreTo]), { logDir, label: 'restore' });
   const restoredSha256 = await sha256File(restoreTo);
   await rm(restoreTo, { force: true });
-  if (restoredSha256 !== latestSha256) throw new Error(`restore of the newest snapshot after prune is NOT byte-identical (${restoredSha256} != ${latestSha256})`);
+  if (restoredSha256 !== latestSha256)
+    throw new Error(`restore of the newest snapshot after prune is NOT byte-identical (${restoredSha256} != ${latestSha256})`);
   await rm(image, { force: true });
 
   return {
@@ -137,7 +143,13 @@ async function runScenario(ctx) {
     repoAfterAggressive,
     aggressiveFreedVsForgotten: forgottenStored > 0 ? (prune.freedBytes + aggressive.freedBytes) / forgottenStored : undefined,
     archive: { totalWallS: archiveWallS, totalCpuS: archiveCpuS, meanWallS: archiveWallS / p.snapshots, peakRssKiB: peakArchiveRssKiB },
-    steps: { forget: timing(forgetRun), prune: timing(pruneRun), pruneAggressive: timing(aggressiveRun), verify: timing(verifyRun), restore: timing(restoreRun) },
+    steps: {
+      forget: timing(forgetRun),
+      prune: timing(pruneRun),
+      pruneAggressive: timing(aggressiveRun),
+      verify: timing(verifyRun),
+      restore: timing(restoreRun),
+    },
     verify: { snapshots: verify.snapshots, packs: verify.packsTotal, problems: verify.problems.length },
   };
 }
@@ -160,9 +172,22 @@ function markdown(d) {
     mdTable(
       ['after', 'repo MB', 'freed MB (deleted packs)', 'net shrink MB', 'freed / forgotten', 'net shrink / forgotten'],
       [
-        ['`prune`', mb(d.repoAfter), mb(pr.freedBytes), mb(d.repoBefore - d.repoAfter), fmt(d.freedVsForgotten, 3), fmt((d.repoBefore - d.repoAfter) / d.forgottenStored, 3)],
-        [`then \`prune --repack-below ${AGGRESSIVE_REPACK_PCT}%\` (cumulative)`, mb(d.repoAfterAggressive), mb(pr.freedBytes + d.aggressive.freedBytes),
-          mb(d.repoBefore - d.repoAfterAggressive), fmt(d.aggressiveFreedVsForgotten, 3), fmt((d.repoBefore - d.repoAfterAggressive) / d.forgottenStored, 3)],
+        [
+          '`prune`',
+          mb(d.repoAfter),
+          mb(pr.freedBytes),
+          mb(d.repoBefore - d.repoAfter),
+          fmt(d.freedVsForgotten, 3),
+          fmt((d.repoBefore - d.repoAfter) / d.forgottenStored, 3),
+        ],
+        [
+          `then \`prune --repack-below ${AGGRESSIVE_REPACK_PCT}%\` (cumulative)`,
+          mb(d.repoAfterAggressive),
+          mb(pr.freedBytes + d.aggressive.freedBytes),
+          mb(d.repoBefore - d.repoAfterAggressive),
+          fmt(d.aggressiveFreedVsForgotten, 3),
+          fmt((d.repoBefore - d.repoAfterAggressive) / d.forgottenStored, 3),
+        ],
       ],
     ),
     '',
@@ -174,22 +199,44 @@ function markdown(d) {
     '### Prune report',
     '',
     mdTable(
-      ['run', 'packs examined', 'condemned', 'condemned MB', 'repacked', 'repacked MB (needed, plaintext)', 'deleted', 'freed MB', 'reprieved', 'waiting markers'],
+      [
+        'run',
+        'packs examined',
+        'condemned',
+        'condemned MB',
+        'repacked',
+        'repacked MB (needed, plaintext)',
+        'deleted',
+        'freed MB',
+        'reprieved',
+        'waiting markers',
+      ],
       [pr, d.aggressive].map((r, i) => [
         i === 0 ? '`prune`' : `\`prune --repack-below ${AGGRESSIVE_REPACK_PCT}%\``,
-        r.packs, r.condemnedPacks, mb(r.condemnedBytes), r.repackedPacks, mb(r.repackedBytes), r.deletedPacks, mb(r.freedBytes), r.reprievedPacks, r.waiting.length,
+        r.packs,
+        r.condemnedPacks,
+        mb(r.condemnedBytes),
+        r.repackedPacks,
+        mb(r.repackedBytes),
+        r.deletedPacks,
+        mb(r.freedBytes),
+        r.reprievedPacks,
+        r.waiting.length,
       ]),
     ),
     '',
     '### Measured steps (GNU time `%e %U %S %M`)',
     '',
-    mdTable(['step', 'wall s', 'user s', 'sys s', 'max RSS MiB'], [
-      step('forget', d.steps.forget),
-      step('prune', d.steps.prune),
-      step(`prune --repack-below ${AGGRESSIVE_REPACK_PCT}% (after it)`, d.steps.pruneAggressive),
-      step('verify (after prune)', d.steps.verify),
-      step('restore newest (after prune)', d.steps.restore),
-    ]),
+    mdTable(
+      ['step', 'wall s', 'user s', 'sys s', 'max RSS MiB'],
+      [
+        step('forget', d.steps.forget),
+        step('prune', d.steps.prune),
+        step(`prune --repack-below ${AGGRESSIVE_REPACK_PCT}% (after it)`, d.steps.pruneAggressive),
+        step('verify (after prune)', d.steps.verify),
+        step('restore newest (after prune)', d.steps.restore),
+      ],
+    ),
     '',
     `Building the history took ${fmt(d.archive.totalWallS, 1)} s of archive wall time (${fmt(d.archive.meanWallS)} s per archive, ` +
       `${fmt(d.archive.totalCpuS, 1)} s CPU, peak RSS ${mib(d.archive.peakRssKiB)} MiB). ` +
@@ -209,7 +256,13 @@ export const pruneScenario = {
       return { id: this.id, title: this.title, data, markdown: markdown(data), failures: [] };
     } catch (e) {
       console.error(`FAILED prune: ${e.message}`);
-      return { id: this.id, title: this.title, data: {}, markdown: `Failed: ${e.message}`, failures: [{ scenario: 'prune', tool: 'snapfleet', message: e.message }] };
+      return {
+        id: this.id,
+        title: this.title,
+        data: {},
+        markdown: `Failed: ${e.message}`,
+        failures: [{ scenario: 'prune', tool: 'snapfleet', message: e.message }],
+      };
     }
   },
 };

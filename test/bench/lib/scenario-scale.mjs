@@ -129,7 +129,10 @@ async function runScenario(ctx) {
     await execFileP('sync');
     const r = await openScript(`table-${label}`, ['--repo', repo, '--view', 'write', '--table-root', cliCache]);
     const o = { ...parseJson(r.stdout, `table build ${label}`), gnuTime: timing(r) };
-    if (o.table) console.log(`  [scale] host index table of ${label}: built in ${o.wallS.toFixed(2)} s, ${(o.maxRssKiB / 1024).toFixed(0)} MiB RSS, ${o.table.entries} entries, ${(o.table.bytes / 2 ** 20).toFixed(0)} MiB on disk`);
+    if (o.table)
+      console.log(
+        `  [scale] host index table of ${label}: built in ${o.wallS.toFixed(2)} s, ${(o.maxRssKiB / 1024).toFixed(0)} MiB RSS, ${o.table.entries} entries, ${(o.table.bytes / 2 ** 20).toFixed(0)} MiB on disk`,
+      );
     return o;
   };
 
@@ -138,7 +141,9 @@ async function runScenario(ctx) {
     const step = async (name, args) => {
       await settleDisks(); // the previous step's writes must not land on this step's clock
       const r = await runTimed(cli(args), { logDir, label: `${label}-${name}` });
-      console.log(`  [scale] ${label} ${name}: ${r.wallS.toFixed(2)} s wall, ${(r.userS + r.sysS).toFixed(2)} s CPU, ${(r.maxRssKiB / 1024).toFixed(0)} MiB RSS`);
+      console.log(
+        `  [scale] ${label} ${name}: ${r.wallS.toFixed(2)} s wall, ${(r.userS + r.sysS).toFixed(2)} s CPU, ${(r.maxRssKiB / 1024).toFixed(0)} MiB RSS`,
+      );
       return { ...timing(r), json: r.stdout.trim().startsWith('{') ? parseJson(r.stdout, `${label} ${name}`) : undefined };
     };
     await warmFile(image.path);
@@ -246,8 +251,13 @@ async function indexTableTest(entries, dir, logDir) {
     const build = parseJson((await script('index-only-build', ['--build', '--file', file, '--entries', String(entries)])).stdout, 'index-only build');
     console.log(`  [scale] index-only table: ${entries} entries built in ${build.buildS.toFixed(1)} s, ${(build.bytes / 1e9).toFixed(2)} GB`);
     const lookup = parseJson((await script('index-only-lookup', ['--lookup', '--file', file, '--entries', String(entries)])).stdout, 'index-only lookup');
-    for (const [label, p] of [['as found', lookup.asFound], ['warm', lookup.warm]]) {
-      console.log(`  [scale] index-only lookups (${label}, ${p.memAvailableMiB?.toFixed(0)} MiB available): ${p.hitUs.toFixed(2)} µs a hit, ${p.missUs.toFixed(2)} µs a miss`);
+    for (const [label, p] of [
+      ['as found', lookup.asFound],
+      ['warm', lookup.warm],
+    ]) {
+      console.log(
+        `  [scale] index-only lookups (${label}, ${p.memAvailableMiB?.toFixed(0)} MiB available): ${p.hitUs.toFixed(2)} µs a hit, ${p.missUs.toFixed(2)} µs a miss`,
+      );
     }
     console.log(`  [scale] index-only RSS: ${lookup.openRssMiB.toFixed(0)} MiB open, ${lookup.maxRssMiB.toFixed(0)} MiB peak`);
     return { available: true, build, lookup };
@@ -269,7 +279,13 @@ export const scaleScenario = {
       return { id: this.id, title: this.title, data: { ...raw, derived: report.derived }, markdown: report.markdown, failures: [] };
     } catch (e) {
       console.error(`FAILED scale: ${e.stack ?? e.message}`);
-      return { id: this.id, title: this.title, data: {}, markdown: `Failed: ${e.message}`, failures: [{ scenario: 'scale', tool: 'snapfleet', message: e.message }] };
+      return {
+        id: this.id,
+        title: this.title,
+        data: {},
+        markdown: `Failed: ${e.message}`,
+        failures: [{ scenario: 'scale', tool: 'snapfleet', message: e.message }],
+      };
     }
   },
 };

@@ -24,11 +24,7 @@ export function borgTool({ name = 'borg', chunkerParams } = {}) {
     },
     init: (t) => ({ argv: ['borg', 'init', '-e', 'repokey-blake2'], env: t.env }),
     archive: (t, { srcPath, name: archiveName }) => ({
-      argv: [
-        'borg', 'create', '--compression', 'zstd,3',
-        ...(chunkerParams ? ['--chunker-params', chunkerParams] : []),
-        `::${archiveName}`, srcPath,
-      ],
+      argv: ['borg', 'create', '--compression', 'zstd,3', ...(chunkerParams ? ['--chunker-params', chunkerParams] : []), `::${archiveName}`, srcPath],
       env: t.env,
     }),
     // borg extracts into the current directory; the scenario passes the name of the last archive.

@@ -48,7 +48,9 @@ export function ensureTools() {
 
 function firstLine(file, args) {
   try {
-    return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0];
+    return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .trim()
+      .split('\n')[0];
   } catch (e) {
     return `unknown (${e.message.split('\n')[0]})`;
   }

@@ -43,15 +43,29 @@ export async function waitForFlows(prefix: string, flows: EnqueuedFlow[], timeou
     return queues.get(name)!;
   };
   try {
-    await waitFor(`${flows.length} flows to finish`, async () => {
-      const states = await Promise.all(flows.map((f) => queueOf('retention', f.region).getJobState(f.retentionJobId)));
-      const failed = flows.find((_, i) => states[i] === 'failed');
-      if (failed) {
-        const reasons = await Promise.all([queueOf('snapshot', failed.region).getJob(failed.snapshotJobId), queueOf('archive', failed.region).getJob(failed.archiveJobId), queueOf('retention', failed.region).getJob(failed.retentionJobId)]);
-        throw new Error(`the flow of ${failed.volumeId} failed: ${reasons.map((j) => j?.failedReason).filter(Boolean).join('; ')}`);
-      }
-      return states.every((s) => s === 'completed');
-    }, timeoutMs, 250);
+    await waitFor(
+      `${flows.length} flows to finish`,
+      async () => {
+        const states = await Promise.all(flows.map((f) => queueOf('retention', f.region).getJobState(f.retentionJobId)));
+        const failed = flows.find((_, i) => states[i] === 'failed');
+        if (failed) {
+          const reasons = await Promise.all([
+            queueOf('snapshot', failed.region).getJob(failed.snapshotJobId),
+            queueOf('archive', failed.region).getJob(failed.archiveJobId),
+            queueOf('retention', failed.region).getJob(failed.retentionJobId),
+          ]);
+          throw new Error(
+            `the flow of ${failed.volumeId} failed: ${reasons
+              .map((j) => j?.failedReason)
+              .filter(Boolean)
+              .join('; ')}`,
+          );
+        }
+        return states.every((s) => s === 'completed');
+      },
+      timeoutMs,
+      250,
+    );
     const jobs = await Promise.all(flows.map((f) => queueOf('archive', f.region).getJob(f.archiveJobId)));
     return jobs.map((j, i) => ({ volumeId: flows[i]!.volumeId, ...(j?.returnvalue as Omit<ArchiveOutcome, 'volumeId'>) }));
   } finally {

@@ -35,7 +35,8 @@ function blockToken(snapshotId, index) {
 function readable(world, id, region) {
   const s = world.snapshot(id ?? '');
   if (!s || s.region !== region) throw new WorldError('ebs', 'ResourceNotFoundException', `The snapshot ${id} does not exist.`, 'SNAPSHOT_NOT_FOUND');
-  if (world.stateOf(s) !== 'completed') throw new WorldError('ebs', 'ValidationException', `The snapshot ${id} is ${world.stateOf(s)}, not completed.`, 'INVALID_SNAPSHOT_ID');
+  if (world.stateOf(s) !== 'completed')
+    throw new WorldError('ebs', 'ValidationException', `The snapshot ${id} is ${world.stateOf(s)}, not completed.`, 'INVALID_SNAPSHOT_ID');
   return s;
 }
 
@@ -101,23 +102,31 @@ export function ebsHandlers(world) {
         throw new WorldError('ebs', 'ValidationException', `${first.id} and ${second.id} are not snapshots of one volume.`, 'UNRELATED_SNAPSHOTS');
       }
       const [a, b] = [world.snapshotImage(first.id), world.snapshotImage(second.id)];
-      const { found, NextToken } = listPage(world, input, 'changed', `${first.id}/${second.id}`, lastBlock(world, second.volumeSizeGiB, first.id, second.id), (i) => {
-        const [x, y] = [readImageBlock(a, i), readImageBlock(b, i)];
-        if (x.equals(y)) return undefined;
-        return {
-          BlockIndex: i,
-          // A block that holds data in only one of the two has a token in only that one.
-          ...(isZeroBlock(x) ? {} : { FirstBlockToken: blockToken(first.id, i) }),
-          ...(isZeroBlock(y) ? {} : { SecondBlockToken: blockToken(second.id, i) }),
-        };
-      });
+      const { found, NextToken } = listPage(
+        world,
+        input,
+        'changed',
+        `${first.id}/${second.id}`,
+        lastBlock(world, second.volumeSizeGiB, first.id, second.id),
+        (i) => {
+          const [x, y] = [readImageBlock(a, i), readImageBlock(b, i)];
+          if (x.equals(y)) return undefined;
+          return {
+            BlockIndex: i,
+            // A block that holds data in only one of the two has a token in only that one.
+            ...(isZeroBlock(x) ? {} : { FirstBlockToken: blockToken(first.id, i) }),
+            ...(isZeroBlock(y) ? {} : { SecondBlockToken: blockToken(second.id, i) }),
+          };
+        },
+      );
       return { ChangedBlocks: found, ...pageMeta(second.volumeSizeGiB), ...(NextToken ? { NextToken } : {}) };
     },
 
     GetSnapshotBlock(input, region) {
       const s = readable(world, input.SnapshotId, region);
       const t = decode(input.BlockToken ?? '', 'INVALID_BLOCK_TOKEN', 'BlockToken');
-      if (t.s !== s.id || t.i !== input.BlockIndex) throw new WorldError('ebs', 'ValidationException', 'The BlockToken is not valid for this block.', 'INVALID_BLOCK_TOKEN');
+      if (t.s !== s.id || t.i !== input.BlockIndex)
+        throw new WorldError('ebs', 'ValidationException', 'The BlockToken is not valid for this block.', 'INVALID_BLOCK_TOKEN');
       const data = readImageBlock(world.snapshotImage(s.id), input.BlockIndex);
       // A stream, as the SDK hands out: the reader must consume it like a real response body.
       return { BlockData: Readable.from([data]), DataLength: BLOCK_SIZE, Checksum: sha256(data, 'base64'), ChecksumAlgorithm: 'SHA256' };
@@ -130,31 +139,53 @@ export function ebsHandlers(world) {
       }
       const again = input.ClientToken && world.snapshots().find((s) => s.region === region && s.origin === 'start' && s.clientToken === input.ClientToken);
       const record = again || {
-        id: world.newId('snap'), region, origin: 'start', volumeSizeGiB: input.VolumeSize, tags: input.Tags ?? [],
-        description: input.Description ?? '', clientToken: input.ClientToken, startTime: Date.now(), state: 'pending', pendingPolls: 0,
-        encrypted: input.Encrypted === true, ...(input.KmsKeyArn ? { kmsKeyArn: input.KmsKeyArn } : {}),
+        id: world.newId('snap'),
+        region,
+        origin: 'start',
+        volumeSizeGiB: input.VolumeSize,
+        tags: input.Tags ?? [],
+        description: input.Description ?? '',
+        clientToken: input.ClientToken,
+        startTime: Date.now(),
+        state: 'pending',
+        pendingPolls: 0,
+        encrypted: input.Encrypted === true,
+        ...(input.KmsKeyArn ? { kmsKeyArn: input.KmsKeyArn } : {}),
       };
       if (!again) {
         fs.writeFileSync(world.snapshotImage(record.id), ''); // sparse: only written blocks take space
         world.saveSnapshot(record);
       }
       return {
-        SnapshotId: record.id, Status: record.state, BlockSize: BLOCK_SIZE, VolumeSize: record.volumeSizeGiB,
-        StartTime: new Date(record.startTime), Tags: record.tags, Description: record.description, OwnerId: '111122223333',
+        SnapshotId: record.id,
+        Status: record.state,
+        BlockSize: BLOCK_SIZE,
+        VolumeSize: record.volumeSizeGiB,
+        StartTime: new Date(record.startTime),
+        Tags: record.tags,
+        Description: record.description,
+        OwnerId: '111122223333',
       };
     },
 
     async PutSnapshotBlock(input, region) {
       const s = world.snapshot(input.SnapshotId ?? '');
-      if (!s || s.region !== region || s.origin !== 'start') throw new WorldError('ebs', 'ResourceNotFoundException', `The snapshot ${input.SnapshotId} does not exist.`, 'SNAPSHOT_NOT_FOUND');
-      if (s.state !== 'pending') throw new WorldError('ebs', 'ValidationException', `The snapshot ${s.id} is ${s.state}: it takes no more blocks.`, 'INVALID_SNAPSHOT_ID');
+      if (!s || s.region !== region || s.origin !== 'start')
+        throw new WorldError('ebs', 'ResourceNotFoundException', `The snapshot ${input.SnapshotId} does not exist.`, 'SNAPSHOT_NOT_FOUND');
+      if (s.state !== 'pending')
+        throw new WorldError('ebs', 'ValidationException', `The snapshot ${s.id} is ${s.state}: it takes no more blocks.`, 'INVALID_SNAPSHOT_ID');
       const index = input.BlockIndex;
       if (!Number.isInteger(index) || index < 0 || index >= (s.volumeSizeGiB * GiB) / BLOCK_SIZE) {
         throw new WorldError('ebs', 'ValidationException', `Block ${index} is outside the ${s.volumeSizeGiB} GiB snapshot.`, 'INVALID_BLOCK');
       }
       const data = await bodyBytes(input.BlockData);
       if (input.DataLength !== BLOCK_SIZE || data.byteLength !== BLOCK_SIZE) {
-        throw new WorldError('ebs', 'ValidationException', `DataLength ${input.DataLength} with ${data.byteLength} bytes: blocks are ${BLOCK_SIZE} bytes.`, 'INVALID_PARAMETER_VALUE');
+        throw new WorldError(
+          'ebs',
+          'ValidationException',
+          `DataLength ${input.DataLength} with ${data.byteLength} bytes: blocks are ${BLOCK_SIZE} bytes.`,
+          'INVALID_PARAMETER_VALUE',
+        );
       }
       if (input.ChecksumAlgorithm !== 'SHA256' || input.Checksum !== sha256(data, 'base64')) {
         throw new WorldError('ebs', 'ValidationException', `The checksum of block ${index} does not match its data.`, 'INVALID_BLOCK');
@@ -171,7 +202,8 @@ export function ebsHandlers(world) {
 
     CompleteSnapshot(input, region) {
       const s = world.snapshot(input.SnapshotId ?? '');
-      if (!s || s.region !== region || s.origin !== 'start') throw new WorldError('ebs', 'ResourceNotFoundException', `The snapshot ${input.SnapshotId} does not exist.`, 'SNAPSHOT_NOT_FOUND');
+      if (!s || s.region !== region || s.origin !== 'start')
+        throw new WorldError('ebs', 'ResourceNotFoundException', `The snapshot ${input.SnapshotId} does not exist.`, 'SNAPSHOT_NOT_FOUND');
       if (s.state !== 'pending') return { Status: s.state }; // completing twice is harmless, as in EBS
       // EBS fails a snapshot whose writer miscounted its blocks: the count guards against lost puts.
       const written = new Set(world.puts(s.id).map((p) => p.index)).size;

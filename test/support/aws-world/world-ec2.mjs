@@ -14,7 +14,14 @@ const OWNER_ID = '111122223333';
 /** EC2 filter values are shell-style patterns (`*`, `?`). */
 function valueMatches(patterns, value) {
   if (value === undefined) return false;
-  return patterns.some((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(value));
+  return patterns.some((p) =>
+    new RegExp(
+      `^${p
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    ).test(value),
+  );
 }
 
 function tagMatch(tags, name, values) {
@@ -81,7 +88,16 @@ export function ec2Handlers(world) {
         filtersMatch(input.Filters, v.tags, { 'volume-id': v.id, status: 'available', 'availability-zone': v.az, size: String(v.sizeGiB) });
       const { items, nextToken } = page(all, input, world.settings.describePage, keep);
       return {
-        Volumes: items.map((v) => ({ VolumeId: v.id, Size: v.sizeGiB, State: 'available', AvailabilityZone: v.az, Tags: v.tags, Attachments: [], VolumeType: 'gp3', Encrypted: false })),
+        Volumes: items.map((v) => ({
+          VolumeId: v.id,
+          Size: v.sizeGiB,
+          State: 'available',
+          AvailabilityZone: v.az,
+          Tags: v.tags,
+          Attachments: [],
+          VolumeType: 'gp3',
+          Encrypted: false,
+        })),
         ...(nextToken ? { NextToken: nextToken } : {}),
       };
     },
@@ -108,8 +124,16 @@ export function ec2Handlers(world) {
       // The point in time: the volume's bytes as they are now, whatever the test writes later.
       world.copyFileAtomic(world.volumeImage(volume.id), world.snapshotImage(id));
       const record = {
-        id, region, origin: 'create', volumeId: volume.id, volumeSizeGiB: volume.sizeGiB, tags: snapshotTags(input),
-        description: input.Description ?? '', startTime: Date.now(), state: 'completed', ...world.pendingFields(),
+        id,
+        region,
+        origin: 'create',
+        volumeId: volume.id,
+        volumeSizeGiB: volume.sizeGiB,
+        tags: snapshotTags(input),
+        description: input.Description ?? '',
+        startTime: Date.now(),
+        state: 'completed',
+        ...world.pendingFields(),
       };
       world.saveSnapshot(record);
       return { ...toSnapshot(world, record), State: 'pending' };
@@ -128,8 +152,16 @@ export function ec2Handlers(world) {
       const id = world.newId('snap');
       world.copyFileAtomic(world.snapshotImage(source.id), world.snapshotImage(id));
       world.saveSnapshot({
-        id, region, origin: 'copy', copyOf: source.id, volumeSizeGiB: source.volumeSizeGiB, tags: snapshotTags(input),
-        description: input.Description ?? '', startTime: Date.now(), state: 'completed', ...world.pendingFields(),
+        id,
+        region,
+        origin: 'copy',
+        copyOf: source.id,
+        volumeSizeGiB: source.volumeSizeGiB,
+        tags: snapshotTags(input),
+        description: input.Description ?? '',
+        startTime: Date.now(),
+        state: 'completed',
+        ...world.pendingFields(),
       });
       return { SnapshotId: id };
     },

@@ -48,7 +48,8 @@ export type Authenticator = (authorization: string | undefined) => AuthResult;
 export function createAuthenticator(auth: AuthOptions): Authenticator {
   const token = auth.token === undefined ? undefined : reveal(auth.token);
   const users = (auth.users ?? []).map((u): { name: string; role: Role; password?: string; hash?: string } => {
-    if ((u.password === undefined) === (u.passwordHash === undefined)) throw new Error(`board auth: user ${u.name} needs exactly one of password and passwordHash`);
+    if ((u.password === undefined) === (u.passwordHash === undefined))
+      throw new Error(`board auth: user ${u.name} needs exactly one of password and passwordHash`);
     return { name: u.name, role: u.role, ...(u.password !== undefined ? { password: reveal(u.password) } : { hash: reveal(u.passwordHash!) }) };
   });
   // A hash costs tens of milliseconds to check, and Bull Board polls several times a second:
@@ -103,7 +104,9 @@ export function createAuthenticator(auth: AuthOptions): Authenticator {
       const name = decoded.slice(0, colon);
       const password = decoded.slice(colon + 1);
       if (name === TOKEN_USER && token !== undefined) {
-        return checkToken(password) ? { ok: true, principal: { name: TOKEN_USER, role: 'operator', via: 'token' } } : { ok: false, reason: 'invalid', user: name };
+        return checkToken(password)
+          ? { ok: true, principal: { name: TOKEN_USER, role: 'operator', via: 'token' } }
+          : { ok: false, reason: 'invalid', user: name };
       }
       const principal = checkUser(name, password);
       return principal ? { ok: true, principal } : { ok: false, reason: 'invalid', user: name };

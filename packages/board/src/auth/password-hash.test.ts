@@ -24,7 +24,12 @@ describe('board password hashes', () => {
   });
 
   it('lets a user with a hashed password in, and nobody else', () => {
-    const auth = createAuthenticator({ users: [{ name: 'alice', passwordHash: hashPassword('alice-secret-1'), role: 'operator' }, { name: 'vera', password: 'vera-secret-1', role: 'viewer' }] });
+    const auth = createAuthenticator({
+      users: [
+        { name: 'alice', passwordHash: hashPassword('alice-secret-1'), role: 'operator' },
+        { name: 'vera', password: 'vera-secret-1', role: 'viewer' },
+      ],
+    });
     expect(auth(basic('alice', 'alice-secret-1'))).toEqual({ ok: true, principal: { name: 'alice', role: 'operator', via: 'basic' } });
     // Again: taken from the cache of checked passwords, same answer.
     expect(auth(basic('alice', 'alice-secret-1'))).toEqual({ ok: true, principal: { name: 'alice', role: 'operator', via: 'basic' } });

@@ -68,15 +68,32 @@ export function registerArchive(program: Command, ctx: CliContext): void {
         const parent = await findParent(repo, opts.volumeId, opts.parent, ctx);
         const identity = localProcessIdentity();
         const result = await archiveVolume(repo, pool, {
-          volumeId: opts.volumeId, source, time, clock: ctx.clock, tags: opts.tag, hostname: ctx.hostname, zstdLevel, ...(identity ? { identity } : {}),
+          volumeId: opts.volumeId,
+          source,
+          time,
+          clock: ctx.clock,
+          tags: opts.tag,
+          hostname: ctx.hostname,
+          zstdLevel,
+          ...(identity ? { identity } : {}),
           ...(packSize ? { packSize } : {}),
-          ...(parent ? { parent } : {}), ...(bar.listener ? { onProgress: bar.listener } : {}),
+          ...(parent ? { parent } : {}),
+          ...(bar.listener ? { onProgress: bar.listener } : {}),
         });
         bar.stop();
         const seconds = (performance.now() - started) / 1000;
         const s = result.snapshot.stats;
         if (opts.json) {
-          ctx.stdout.write(JSON.stringify({ snapshot: result.id, volumeId: opts.volumeId, parent: result.snapshot.parent ?? null, sizeBytes: source.sizeBytes, seconds, ...s }) + '\n');
+          ctx.stdout.write(
+            JSON.stringify({
+              snapshot: result.id,
+              volumeId: opts.volumeId,
+              parent: result.snapshot.parent ?? null,
+              sizeBytes: source.sizeBytes,
+              seconds,
+              ...s,
+            }) + '\n',
+          );
         } else {
           ctx.stdout.write(
             `snapshot ${result.id.slice(0, 8)} of ${opts.volumeId} saved${parent ? ` (parent ${parent.id.slice(0, 8)})` : ''}\n` +

@@ -27,8 +27,14 @@ export function registerBackupNow(program: Command, ctx: CliContext): void {
       const log = fleetLogger(ctx, { role: 'backup-now', prefix });
       const providers = sharedLimitProviders(connector, prefix, log);
       const planner = createPlanner({
-        connection: connector, prefix, config, provider: providers.provider(config), clock: ctx.clock,
-        log, processTicks: false, manageSchedulers: false,
+        connection: connector,
+        prefix,
+        config,
+        provider: providers.provider(config),
+        clock: ctx.clock,
+        log,
+        processTicks: false,
+        manageSchedulers: false,
       });
       const audit = createAuditRecorder(ctx, connector, prefix, 'backup-now');
       try {
@@ -38,12 +44,21 @@ export function registerBackupNow(program: Command, ctx: CliContext): void {
         try {
           enqueued = await planner.enqueuePolicy(opts.policy, slot, opts.volume.length ? opts.volume : undefined);
         } catch (err) {
-          await audit.record({ action: 'backup-now', target: opts.policy, outcome: isSnapfleetError(err) && !err.retryable ? 'refused' : 'failed', details: { slot } });
+          await audit.record({
+            action: 'backup-now',
+            target: opts.policy,
+            outcome: isSnapfleetError(err) && !err.retryable ? 'refused' : 'failed',
+            details: { slot },
+          });
           throw err;
         }
         await audit.record({ action: 'backup-now', target: opts.policy, outcome: 'ok', details: { slot, volumes: enqueued.length } });
         if (opts.json) ctx.stdout.write(JSON.stringify({ policy: opts.policy, slot, jobs: enqueued }) + '\n');
-        else ctx.stdout.write(enqueued.map((e) => `${e.volumeId}: ${e.snapshotJobId} -> ${e.archiveJobId} -> ${e.retentionJobId}`).join('\n') + `\nenqueued ${enqueued.length} volume(s) of policy ${opts.policy} for slot ${slot}\n`);
+        else
+          ctx.stdout.write(
+            enqueued.map((e) => `${e.volumeId}: ${e.snapshotJobId} -> ${e.archiveJobId} -> ${e.retentionJobId}`).join('\n') +
+              `\nenqueued ${enqueued.length} volume(s) of policy ${opts.policy} for slot ${slot}\n`,
+          );
       } finally {
         audit.close();
         await planner.close();

@@ -75,7 +75,8 @@ export function registerBoard(program: Command, ctx: CliContext): void {
         // The workers' fleet-wide counters (one Redis hash per prefix), after the queue counts.
         // Then RPO compliance from the fleet's records, when the file is a whole fleet config.
         extraMetrics: async ({ connection, prefix }) =>
-          fleetMetricsText(await readFleetMetrics(connection, prefix)) + (fleet ? complianceMetricsText(await complianceView(connection, prefix, fleet, ctx.clock.now())) : ''),
+          fleetMetricsText(await readFleetMetrics(connection, prefix)) +
+          (fleet ? complianceMetricsText(await complianceView(connection, prefix, fleet, ctx.clock.now())) : ''),
         // Operators' changes go to the fleet's audit log.
         audit: async ({ connection, prefix }, entry) => void (await appendAudit(connection, prefix, entry)),
         // The /compliance page, likewise.

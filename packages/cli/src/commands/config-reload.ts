@@ -30,7 +30,13 @@ export interface ConfigReloader {
  * `apply` gets the new config and returns the changed settings that need a restart; the running
  * config is replaced only when `apply` succeeds.
  */
-export function reloadConfigOnSignal(ctx: CliContext, path: string, log: FleetLogger, apply: (next: FleetConfig) => Promise<string[]>, audit?: AuditRecorder): ConfigReloader {
+export function reloadConfigOnSignal(
+  ctx: CliContext,
+  path: string,
+  log: FleetLogger,
+  apply: (next: FleetConfig) => Promise<string[]>,
+  audit?: AuditRecorder,
+): ConfigReloader {
   let started!: () => void;
   let chain: Promise<void> = new Promise<void>((resolve) => (started = resolve));
   const reload = (trigger: string): Promise<void> => {
@@ -41,14 +47,24 @@ export function reloadConfigOnSignal(ctx: CliContext, path: string, log: FleetLo
       } catch (err) {
         const field = isSnapfleetError(err) && 'field' in err && typeof err.field === 'string' ? { field: err.field } : {};
         log.error({ config: path, trigger, ...field, err: (err as Error).message }, 'config reload rejected; keeping the running config');
-        await audit?.record({ action: 'config-reload', target: path, outcome: 'refused', details: { trigger, ...('field' in field && field.field ? { field: field.field } : {}) } });
+        await audit?.record({
+          action: 'config-reload',
+          target: path,
+          outcome: 'refused',
+          details: { trigger, ...('field' in field && field.field ? { field: field.field } : {}) },
+        });
         return;
       }
       try {
         const restartNeeded = await apply(next);
         log.info({ config: path, trigger, policies: next.policies.map((p) => p.name), ...(restartNeeded.length ? { restartNeeded } : {}) }, 'config reloaded');
         if (restartNeeded.length) log.warn({ config: path, restartNeeded }, 'changed settings that apply only after a restart');
-        await audit?.record({ action: 'config-reload', target: path, outcome: 'ok', details: { trigger, policies: next.policies.length, restartNeeded: restartNeeded.join(',') } });
+        await audit?.record({
+          action: 'config-reload',
+          target: path,
+          outcome: 'ok',
+          details: { trigger, policies: next.policies.length, restartNeeded: restartNeeded.join(',') },
+        });
       } catch (err) {
         log.error({ config: path, trigger, err: (err as Error).message }, 'config reload failed; changes may be partly applied, send SIGHUP again');
         await audit?.record({ action: 'config-reload', target: path, outcome: 'failed', details: { trigger } });

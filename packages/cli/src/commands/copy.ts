@@ -34,7 +34,7 @@ export function registerCopy(program: Command, ctx: CliContext): void {
     .option('--from-password-file <file>', 'read the source password from a file (default: $SNAPFLEET_FROM_PASSWORD)')
     .option('--password-file <file>', 'read the target password from a file (default: $SNAPFLEET_PASSWORD)')
     .option('--snapshot <id>', 'copy only this snapshot (id, unique prefix or latest); repeatable', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--volume-id <id>', 'copy only this volume\'s snapshots (with --snapshot latest: that volume\'s newest)')
+    .option('--volume-id <id>', "copy only this volume's snapshots (with --snapshot latest: that volume's newest)")
     .option('--json', 'machine-readable output on stdout')
     .option('-q, --quiet', 'no progress output')
     .action(async (opts: CopyFlags) => {
@@ -56,7 +56,9 @@ export function registerCopy(program: Command, ctx: CliContext): void {
       const identity = localProcessIdentity();
       try {
         const report = await copySnapshots(source, fromPool, target, toPool, entries, {
-          clock: ctx.clock, hostname: ctx.hostname, ...(identity ? { identity } : {}),
+          clock: ctx.clock,
+          hostname: ctx.hostname,
+          ...(identity ? { identity } : {}),
           ...(opts.json ? {} : { onSnapshot: (o: CopiedSnapshot) => ctx.stdout.write(describe(o)) }),
         });
         ctx.stdout.write(

@@ -30,7 +30,7 @@ export async function writeSampleVolume(path: string, sizeMiB: number, seed: str
     for (let i = 0; i < sizeMiB; i++) {
       const buf = Buffer.alloc(MiB);
       const kind = next()[0]! % 4; // zeros, text, random, a repeat of the first MiB
-      if (kind === 1) for (let p = 0; p < MiB; ) p += buf.write(WORDS[next()[1]! % WORDS.length]!, p);
+      if (kind === 1) for (let p = 0; p < MiB;) p += buf.write(WORDS[next()[1]! % WORDS.length]!, p);
       if (kind === 2) for (let p = 0; p < MiB; p += 32) next().copy(buf, p);
       if (kind === 3 && first) first.copy(buf);
       first ??= buf;
@@ -92,6 +92,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       await writeFile(join(dir, 'password'), password + '\n', { mode: 0o600 });
       await initRepository(new FolderBlobStore(join(dir, 'repo')), { encrypted: true, password });
       await writeFile(configPath, demoConfig(names));
-      ctx.stdout.write(`wrote ${count} volume(s) of ${size} MiB, an encrypted repository and ${configPath}\nnext: snapfleet run --config ${configPath} --once\n`);
+      ctx.stdout.write(
+        `wrote ${count} volume(s) of ${size} MiB, an encrypted repository and ${configPath}\nnext: snapfleet run --config ${configPath} --once\n`,
+      );
     });
 }

@@ -56,7 +56,12 @@ async function findForRemoval(repo: Repository, id: string, ctx: CliContext): Pr
   } catch (err) {
     if (!(err instanceof NotFoundError) || !/^[0-9a-f]{64}$/.test(id) || (await repo.snapshotKeysOf(id)).length === 0) throw err;
     const damaged: SnapshotEntry['snapshot'] = {
-      version: 1, volumeId: '(damaged)', time: new Date(0).toISOString(), tags: [], sizeBytes: 0, chunkSize: repo.chunkSize,
+      version: 1,
+      volumeId: '(damaged)',
+      time: new Date(0).toISOString(),
+      tags: [],
+      sizeBytes: 0,
+      chunkSize: repo.chunkSize,
       tree: { root: '0'.repeat(64), height: 1 },
       stats: { readBytes: 0, newBlobs: 0, newBytes: 0, storedBytes: 0, holeChunks: 0, changedBlocksOnly: false },
     };
@@ -75,7 +80,14 @@ function table(plans: VolumeForgetPlan[]): string {
 }
 
 /** Plans, removes and (with --prune) collects; `note` gathers the audit entry's details as it goes. */
-async function forget(repo: Repository, ids: string[], rules: RetentionRules | undefined, opts: ForgetOptions, ctx: CliContext, note: (d: AuditDetails) => void): Promise<void> {
+async function forget(
+  repo: Repository,
+  ids: string[],
+  rules: RetentionRules | undefined,
+  opts: ForgetOptions,
+  ctx: CliContext,
+  note: (d: AuditDetails) => void,
+): Promise<void> {
   note(rules ? (opts.all ? { volumes: 'all' } : { volumeId: opts.volumeId! }) : { byId: ids.length });
   let plans: VolumeForgetPlan[];
   const damagedIds = new Set<string>();
@@ -102,7 +114,13 @@ async function forget(repo: Repository, ids: string[], rules: RetentionRules | u
     note({ removed: ++removedCount });
     if (!opts.json) ctx.stdout.write(`removed ${id}\n`);
   };
-  const removal = opts.dryRun ? undefined : await removeSnapshots(repo, removed.map((e) => (damagedIds.has(e.id) ? e.id : e)), onRemoved);
+  const removal = opts.dryRun
+    ? undefined
+    : await removeSnapshots(
+        repo,
+        removed.map((e) => (damagedIds.has(e.id) ? e.id : e)),
+        onRemoved,
+      );
   note({ removed: removal?.removed.length ?? 0, ...(removal?.retained.length ? { retained: removal.retained.length } : {}) });
   if (!opts.json) {
     for (const r of removal?.retained ?? []) ctx.stdout.write(`kept ${r.id}: under Object Lock retention until ${r.until}\n`);
@@ -120,15 +138,27 @@ async function forget(repo: Repository, ids: string[], rules: RetentionRules | u
       keep: p.keep.map((k) => ({ id: k.entry.id, time: k.entry.snapshot.time, reasons: k.reasons })),
       remove: p.remove.map((e) => ({ id: e.id, time: e.snapshot.time })),
     }));
-    ctx.stdout.write(JSON.stringify({ dryRun: !!opts.dryRun, volumes: json, ...(removal?.retained.length ? { retained: removal.retained } : {}), ...(prune ? { prune } : {}) }) + '\n');
+    ctx.stdout.write(
+      JSON.stringify({
+        dryRun: !!opts.dryRun,
+        volumes: json,
+        ...(removal?.retained.length ? { retained: removal.retained } : {}),
+        ...(prune ? { prune } : {}),
+      }) + '\n',
+    );
     return;
   }
   if (prune) ctx.stdout.write(describePrune(prune, false));
 }
 
 export function registerForget(program: Command, ctx: CliContext): void {
-  let cmd = withRepoOptions(program.command('forget').description('remove snapshots by retention rules or by id').argument('[snapshot...]', 'snapshot ids or unique prefixes to remove'))
-    .option('--volume-id <id>', 'apply the rules to this volume\'s snapshots')
+  let cmd = withRepoOptions(
+    program
+      .command('forget')
+      .description('remove snapshots by retention rules or by id')
+      .argument('[snapshot...]', 'snapshot ids or unique prefixes to remove'),
+  )
+    .option('--volume-id <id>', "apply the rules to this volume's snapshots")
     .option('--all', 'apply the rules to every volume, each on its own')
     .option('--keep-tag <tags>', 'keep snapshots with all of these comma-separated tags (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--time-zone <iana>', 'time zone of the calendar buckets (default UTC)')
@@ -138,7 +168,8 @@ export function registerForget(program: Command, ctx: CliContext): void {
   for (const f of WITHIN_FLAGS) cmd = cmd.option(`--${kebab(f)} <duration>`, 'e.g. 7d, 2w, 1y6m (relative to the newest snapshot)');
   withFleetAuditOptions(pruneFlags(cmd)).action(async (ids: string[], opts: ForgetOptions) => {
     const rules = rulesFromFlags(opts);
-    if (ids.length > 0 && (rules || opts.volumeId || opts.all)) throw new InvalidInputError('give snapshot ids, or rules with --volume-id/--all, not both', 'snapshot');
+    if (ids.length > 0 && (rules || opts.volumeId || opts.all))
+      throw new InvalidInputError('give snapshot ids, or rules with --volume-id/--all, not both', 'snapshot');
     if (ids.length === 0 && !rules) throw new InvalidInputError('forget needs at least one --keep-* rule (or snapshot ids)', 'keep-last');
     if (rules && !!opts.volumeId === !!opts.all) throw new InvalidInputError('choose the snapshots: --volume-id ID or --all', 'volume-id');
     const audit = await repositoryAudit(ctx, opts, 'forget', 'forget');

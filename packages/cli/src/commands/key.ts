@@ -28,7 +28,11 @@ function leaseOptions(ctx: CliContext) {
 }
 
 function describeKeys(keys: KeyInfo[]): string {
-  const rows = keys.map((k) => (k.damaged ? `! ${k.id.slice(0, 8)}  damaged: ${k.damaged}` : `${k.current ? '*' : ' '} ${k.id.slice(0, 8)}  ${k.created ?? '-'}  ${k.username ?? '-'}@${k.hostname ?? '-'}`));
+  const rows = keys.map((k) =>
+    k.damaged
+      ? `! ${k.id.slice(0, 8)}  damaged: ${k.damaged}`
+      : `${k.current ? '*' : ' '} ${k.id.slice(0, 8)}  ${k.created ?? '-'}  ${k.username ?? '-'}@${k.hostname ?? '-'}`,
+  );
   return `${rows.join('\n')}\n${keys.length} key(s); * opened this session${keys.some((k) => k.damaged) ? '; ! damaged (`snapfleet key remove ID` removes it)' : ''}\n`;
 }
 
@@ -43,17 +47,19 @@ export function registerKey(program: Command, ctx: CliContext): void {
   });
 
   // The audit entries name key files by id: the passwords never leave the process.
-  withFleetAuditOptions(withNewPassword(withRepoOptions(key.command('add').description('add a password; the others keep working')))).action(async (opts: NewPasswordOptions) => {
-    const password = await readNewPassword(opts.newPasswordFile, ctx.env);
-    const audit = await repositoryAudit(ctx, opts, 'key-add', 'key add');
-    const repo = await openRepo(opts, ctx);
-    const id = await audit.run(repo, async (note) => {
-      const added = await addKey(repo, password, keyOrigin(ctx));
-      note({ keyId: added });
-      return added;
-    });
-    ctx.stdout.write(opts.json ? JSON.stringify({ added: id }) + '\n' : `added key ${id.slice(0, 8)} to ${repoUrl(opts, ctx)}\n`);
-  });
+  withFleetAuditOptions(withNewPassword(withRepoOptions(key.command('add').description('add a password; the others keep working')))).action(
+    async (opts: NewPasswordOptions) => {
+      const password = await readNewPassword(opts.newPasswordFile, ctx.env);
+      const audit = await repositoryAudit(ctx, opts, 'key-add', 'key add');
+      const repo = await openRepo(opts, ctx);
+      const id = await audit.run(repo, async (note) => {
+        const added = await addKey(repo, password, keyOrigin(ctx));
+        note({ keyId: added });
+        return added;
+      });
+      ctx.stdout.write(opts.json ? JSON.stringify({ added: id }) + '\n' : `added key ${id.slice(0, 8)} to ${repoUrl(opts, ctx)}\n`);
+    },
+  );
 
   withFleetAuditOptions(withRepoOptions(key.command('remove').description('remove a password (not the one given to open the repository)')))
     .argument('<id>', 'the key id, or a unique prefix of it (see key list)')
@@ -69,17 +75,21 @@ export function registerKey(program: Command, ctx: CliContext): void {
       ctx.stdout.write(opts.json ? JSON.stringify({ removed }) + '\n' : `removed key ${removed.slice(0, 8)} from ${repoUrl(opts, ctx)}\n`);
     });
 
-  withFleetAuditOptions(withNewPassword(withRepoOptions(key.command('passwd').description('change the password given to open the repository')))).action(async (opts: NewPasswordOptions) => {
-    const password = await readNewPassword(opts.newPasswordFile, ctx.env);
-    const audit = await repositoryAudit(ctx, opts, 'key-passwd', 'key passwd');
-    const repo = await openRepo(opts, ctx);
-    const old = repo.keyFileId;
-    const id = await audit.run(repo, async (note) => {
-      if (old) note({ keyId: old }); // the key it replaces: removed only if the change goes through
-      const added = await changePassword(repo, password, keyOrigin(ctx), leaseOptions(ctx));
-      note({ added });
-      return added;
-    });
-    ctx.stdout.write(opts.json ? JSON.stringify({ added: id, removed: old }) + '\n' : `changed the password: key ${old?.slice(0, 8)} replaced by ${id.slice(0, 8)}\n`);
-  });
+  withFleetAuditOptions(withNewPassword(withRepoOptions(key.command('passwd').description('change the password given to open the repository')))).action(
+    async (opts: NewPasswordOptions) => {
+      const password = await readNewPassword(opts.newPasswordFile, ctx.env);
+      const audit = await repositoryAudit(ctx, opts, 'key-passwd', 'key passwd');
+      const repo = await openRepo(opts, ctx);
+      const old = repo.keyFileId;
+      const id = await audit.run(repo, async (note) => {
+        if (old) note({ keyId: old }); // the key it replaces: removed only if the change goes through
+        const added = await changePassword(repo, password, keyOrigin(ctx), leaseOptions(ctx));
+        note({ added });
+        return added;
+      });
+      ctx.stdout.write(
+        opts.json ? JSON.stringify({ added: id, removed: old }) + '\n' : `changed the password: key ${old?.slice(0, 8)} replaced by ${id.slice(0, 8)}\n`,
+      );
+    },
+  );
 }

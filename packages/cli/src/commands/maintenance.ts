@@ -6,8 +6,14 @@
  */
 import type { Command } from 'commander';
 import {
-  compactIndex, DEFAULT_MAX_DECODE_AMPLIFICATION, DEFAULT_MAX_READS_PER_GIB, InvalidInputError,
-  type CompactionReport, type LocalityOptions, type LocalityReport, type MaintenanceReport,
+  compactIndex,
+  DEFAULT_MAX_DECODE_AMPLIFICATION,
+  DEFAULT_MAX_READS_PER_GIB,
+  InvalidInputError,
+  type CompactionReport,
+  type LocalityOptions,
+  type LocalityReport,
+  type MaintenanceReport,
 } from '@snapfleet/shared';
 import { createThreadCodecPool, localProcessIdentity } from '@snapfleet/providers';
 import type { CliContext, RepoOptions } from '../context.js';
@@ -60,11 +66,20 @@ function localityOptions(opts: MaintenanceFlags): LocalityOptions {
 }
 
 export function registerMaintenance(program: Command, ctx: CliContext): void {
-  withFleetAuditOptions(withRepoOptions(program.command('maintenance').description('keep restores and opening the repository fast: relocate scattered snapshots, compact the index (safe while archives run)')))
+  withFleetAuditOptions(
+    withRepoOptions(
+      program
+        .command('maintenance')
+        .description('keep restores and opening the repository fast: relocate scattered snapshots, compact the index (safe while archives run)'),
+    ),
+  )
     .option('--no-locality', 'skip the locality step: only adopt orphan packs and compact the index')
-    .option('--max-decode-amplification <x>', `relocate a volume's newest snapshot when its restore would decode more than this many times the data it writes (default ${DEFAULT_MAX_DECODE_AMPLIFICATION})`)
+    .option(
+      '--max-decode-amplification <x>',
+      `relocate a volume's newest snapshot when its restore would decode more than this many times the data it writes (default ${DEFAULT_MAX_DECODE_AMPLIFICATION})`,
+    )
     .option('--max-reads-per-gib <n>', `...or issue more than this many reads per GiB of data (default ${DEFAULT_MAX_READS_PER_GIB})`)
-    .option('--force-relocation', 'relocate every volume\'s newest snapshot that has anything outside densely read packs, whatever the thresholds')
+    .option('--force-relocation', "relocate every volume's newest snapshot that has anything outside densely read packs, whatever the thresholds")
     .action(async (opts: MaintenanceFlags & RepoOptions & FleetAuditOptions) => {
       const locality = localityOptions(opts);
       const audit = await repositoryAudit(ctx, opts, 'maintenance', 'maintenance');
@@ -73,14 +88,24 @@ export function registerMaintenance(program: Command, ctx: CliContext): void {
       const pool = opts.locality === false ? undefined : createThreadCodecPool(repo.keys);
       try {
         const report = await audit.run(repo, async (note) => {
-          const r = await compactIndex(repo, { clock: ctx.clock, hostname: ctx.hostname, ...(identity ? { identity } : {}), ...(pool ? { pool, locality } : {}) });
+          const r = await compactIndex(repo, {
+            clock: ctx.clock,
+            hostname: ctx.hostname,
+            ...(identity ? { identity } : {}),
+            ...(pool ? { pool, locality } : {}),
+          });
           note({
-            adoptedPacks: r.adoptedPacks, mergedIndexObjects: r.merged,
+            adoptedPacks: r.adoptedPacks,
+            mergedIndexObjects: r.merged,
             ...(r.locality ? { relocatedVolumes: r.locality.volumes.filter((v) => v.relocated).length } : {}),
           });
           return r;
         });
-        ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describeAdoption(report) + (report.locality ? describeLocality(report.locality) : '') + describeCompaction(report));
+        ctx.stdout.write(
+          opts.json
+            ? JSON.stringify(report) + '\n'
+            : describeAdoption(report) + (report.locality ? describeLocality(report.locality) : '') + describeCompaction(report),
+        );
       } finally {
         await pool?.close();
       }

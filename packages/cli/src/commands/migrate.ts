@@ -25,17 +25,17 @@ function describe(r: MigrateReport, where: string): string {
 }
 
 export function registerMigrate(program: Command, ctx: CliContext): void {
-  withFleetAuditOptions(withRepoOptions(program.command('migrate').description('upgrade a repository to the current format version (safe to interrupt and run again)'))).action(
-    async (opts: RepoOptions & FleetAuditOptions) => {
-      const audit = await repositoryAudit(ctx, opts, 'migrate', 'migrate');
-      const repo = await openRepo(opts, ctx);
-      const identity = localProcessIdentity();
-      const report = await audit.run(repo, async (note) => {
-        const r = await migrateRepository(repo, { clock: ctx.clock, hostname: ctx.hostname, ...(identity ? { identity } : {}) });
-        note({ fromVersion: r.fromVersion, version: r.version, moved: r.moved });
-        return r;
-      });
-      ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describe(report, repoUrl(opts, ctx)));
-    },
-  );
+  withFleetAuditOptions(
+    withRepoOptions(program.command('migrate').description('upgrade a repository to the current format version (safe to interrupt and run again)')),
+  ).action(async (opts: RepoOptions & FleetAuditOptions) => {
+    const audit = await repositoryAudit(ctx, opts, 'migrate', 'migrate');
+    const repo = await openRepo(opts, ctx);
+    const identity = localProcessIdentity();
+    const report = await audit.run(repo, async (note) => {
+      const r = await migrateRepository(repo, { clock: ctx.clock, hostname: ctx.hostname, ...(identity ? { identity } : {}) });
+      note({ fromVersion: r.fromVersion, version: r.version, moved: r.moved });
+      return r;
+    });
+    ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describe(report, repoUrl(opts, ctx)));
+  });
 }

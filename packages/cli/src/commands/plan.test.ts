@@ -74,7 +74,14 @@ describe('snapfleet plan over 1,000 EBS volumes', () => {
   let dir: string;
   let config: string;
   // The S3 endpoint is a closed port: the repository cannot be opened, quickly.
-  const env: Env = { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'AKIAPLANTEST00000000', AWS_SECRET_ACCESS_KEY: 'plan-test', AWS_MAX_ATTEMPTS: '1', SNAPFLEET_CACHE_DIR: 'off', SNAPFLEET_PASSWORD: 'plan-test-password' };
+  const env: Env = {
+    AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+    AWS_ACCESS_KEY_ID: 'AKIAPLANTEST00000000',
+    AWS_SECRET_ACCESS_KEY: 'plan-test',
+    AWS_MAX_ATTEMPTS: '1',
+    SNAPFLEET_CACHE_DIR: 'off',
+    SNAPFLEET_PASSWORD: 'plan-test-password',
+  };
 
   beforeAll(async () => {
     const ec2 = fromProviders('@aws-sdk/client-ec2') as Ec2Sdk;
@@ -153,14 +160,19 @@ describe('snapfleet plan over 1,000 EBS volumes', () => {
     expect(r.stdout).toMatch(/^ {4}EBS snapshot storage +64,900\.0 GB-month +\$0\.05\/GB-month +\$3,245\.00$/m);
     expect(r.stdout).toMatch(/^ {4}S3 storage +51,425\.0 GB-month +\$0\.023\/GB-month +\$1,182\.78$/m);
     expect(r.stdout).toMatch(/^ {2}window: 56m20s \(bound by ebs-block-requests\) a run; 1d7h17m20s \(bound by ebs-block-requests\) the first run$/m);
-    expect(r.stdout).toMatch(/^ {2}assumptions: change 3\.0%\/day assumed for 1000, stored ratio 0\.50 assumed for 1000, written share 100% assumed for 1000$/m);
+    expect(r.stdout).toMatch(
+      /^ {2}assumptions: change 3\.0%\/day assumed for 1000, stored ratio 0\.50 assumed for 1000, written share 100% assumed for 1000$/m,
+    );
   });
 
   it('leaves the prices out without --cost', async () => {
     const r = await run(['plan', '--config', config, '--json'], env);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { policies: (PlanJson & { monthly?: unknown })[] };
-    expect(out.policies.map((p) => [p.policy, p.volumes])).toEqual([['daily', 1000], ['never', 20]]);
+    expect(out.policies.map((p) => [p.policy, p.volumes])).toEqual([
+      ['daily', 1000],
+      ['never', 20],
+    ]);
     expect(out.policies[0]!.monthly).toBeUndefined();
     expect(out.policies[0]!.incremental).not.toHaveProperty('dollars');
     const text = await run(['plan', '--config', config], env);

@@ -41,7 +41,13 @@ export function registerPlan(program: Command, ctx: CliContext, setExitCode: (co
       }
       const now = ctx.clock.now();
       const provider = fleetProvider(config);
-      const repos = createFleetRepositories({ repositories: config.repositories, env: ctx.env, clock: ctx.clock, codecThreads: 1, onWarning: storeWarning(ctx) });
+      const repos = createFleetRepositories({
+        repositories: config.repositories,
+        env: ctx.env,
+        clock: ctx.clock,
+        codecThreads: 1,
+        onWarning: storeWarning(ctx),
+      });
       const factsOf = repositoryFactsReader(repos);
       const plans: PolicyPlan[] = [];
       const problems: { policy: string; error: string }[] = [];
@@ -49,7 +55,12 @@ export function registerPlan(program: Command, ctx: CliContext, setExitCode: (co
         for (const policy of policies) {
           try {
             const { input, notes, repositoryStoredBytes } = await policyPlanInput(config, policy, provider, await factsOf(policy.repository), now);
-            plans.push({ estimate: estimatePolicyCost(input), repository: policy.repository, notes, ...(repositoryStoredBytes !== undefined ? { repositoryStoredBytes } : {}) });
+            plans.push({
+              estimate: estimatePolicyCost(input),
+              repository: policy.repository,
+              notes,
+              ...(repositoryStoredBytes !== undefined ? { repositoryStoredBytes } : {}),
+            });
           } catch (err) {
             // Without its volumes a policy cannot be estimated; the others still are.
             problems.push({ policy: policy.name, error: `discovery: ${(err as Error).message}` });

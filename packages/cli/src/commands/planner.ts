@@ -22,38 +22,46 @@ import { createAuditRecorder } from '../audit-recorder.js';
 const CONFIG_POLL_MS = 2_000;
 
 export function registerPlanner(program: Command, ctx: CliContext): void {
-  withEndpointOption(withFleetOptions(program.command('planner').description('schedule policies and enqueue per-volume jobs'))).action(async (opts: FleetOptions & { metricsListen?: string }) => {
-    const config = await loadFleetConfig(opts.config, ctx.env);
-    const connector = redisConnection(ctx, config);
-    const prefix = fleetPrefix(opts, config, connector);
-    const log = fleetLogger(ctx, { role: 'planner', prefix });
-    const providers = sharedLimitProviders(connector, prefix, log);
-    const planner = createPlanner({ connection: connector, prefix, config, provider: providers.provider(config), clock: ctx.clock, log });
-    let current = config;
-    const audit = createAuditRecorder(ctx, connector, prefix, 'planner');
-    const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
-      await planner.reconcile(next, providers.provider(next));
-      const restart = !opts.prefix && next.fleet.prefix !== current.fleet.prefix ? ['fleet.prefix'] : [];
-      if (JSON.stringify(next.fleet.redis ?? null) !== JSON.stringify(current.fleet.redis ?? null)) restart.push('fleet.redis');
-      current = next;
-      return restart;
-    }, audit);
-    await reloader.startWith(() => planner.start());
-    // Readiness pings Redis over a connection of its own: the planner's are BullMQ's.
-    const probe = connector.client(undefined, { maxRetriesPerRequest: 1 });
-    probe.on('error', () => {}); // an outage shows as 503 on /healthz and in the planner's own logs
-    const endpoints = await startEndpoints(ctx, config, 'planner', opts.metricsListen, probe);
-    watchFile(opts.config, { interval: CONFIG_POLL_MS, persistent: false }, () => void reloader.reload('file change'));
-    await untilInterrupted(ctx, async () => {
-      endpoints?.draining();
-      unwatchFile(opts.config);
-      reloader.release();
-      audit.close();
-      await planner.close();
-      providers.close();
-      await endpoints?.close();
-      probe.disconnect();
-      await connector.close();
-    });
-  });
+  withEndpointOption(withFleetOptions(program.command('planner').description('schedule policies and enqueue per-volume jobs'))).action(
+    async (opts: FleetOptions & { metricsListen?: string }) => {
+      const config = await loadFleetConfig(opts.config, ctx.env);
+      const connector = redisConnection(ctx, config);
+      const prefix = fleetPrefix(opts, config, connector);
+      const log = fleetLogger(ctx, { role: 'planner', prefix });
+      const providers = sharedLimitProviders(connector, prefix, log);
+      const planner = createPlanner({ connection: connector, prefix, config, provider: providers.provider(config), clock: ctx.clock, log });
+      let current = config;
+      const audit = createAuditRecorder(ctx, connector, prefix, 'planner');
+      const reloader = reloadConfigOnSignal(
+        ctx,
+        opts.config,
+        log,
+        async (next) => {
+          await planner.reconcile(next, providers.provider(next));
+          const restart = !opts.prefix && next.fleet.prefix !== current.fleet.prefix ? ['fleet.prefix'] : [];
+          if (JSON.stringify(next.fleet.redis ?? null) !== JSON.stringify(current.fleet.redis ?? null)) restart.push('fleet.redis');
+          current = next;
+          return restart;
+        },
+        audit,
+      );
+      await reloader.startWith(() => planner.start());
+      // Readiness pings Redis over a connection of its own: the planner's are BullMQ's.
+      const probe = connector.client(undefined, { maxRetriesPerRequest: 1 });
+      probe.on('error', () => {}); // an outage shows as 503 on /healthz and in the planner's own logs
+      const endpoints = await startEndpoints(ctx, config, 'planner', opts.metricsListen, probe);
+      watchFile(opts.config, { interval: CONFIG_POLL_MS, persistent: false }, () => void reloader.reload('file change'));
+      await untilInterrupted(ctx, async () => {
+        endpoints?.draining();
+        unwatchFile(opts.config);
+        reloader.release();
+        audit.close();
+        await planner.close();
+        providers.close();
+        await endpoints?.close();
+        probe.disconnect();
+        await connector.close();
+      });
+    },
+  );
 }

@@ -18,10 +18,7 @@ export interface PruneFlags {
 }
 
 export function pruneFlags(cmd: Command): Command {
-  return cmd.option(
-    '--repack-below <pct>',
-    `repack packs of which less than this share is still needed (default ${DEFAULT_REPACK_BELOW * 100}%)`,
-  );
+  return cmd.option('--repack-below <pct>', `repack packs of which less than this share is still needed (default ${DEFAULT_REPACK_BELOW * 100}%)`);
 }
 
 export async function runPrune(repo: Repository, opts: PruneFlags & RepoOptions, ctx: CliContext): Promise<PruneReport> {
@@ -29,7 +26,13 @@ export async function runPrune(repo: Repository, opts: PruneFlags & RepoOptions,
   const pool = createThreadCodecPool(repo.keys);
   try {
     const identity = localProcessIdentity();
-    return await pruneRepository(repo, pool, { clock: ctx.clock, repackBelow, dryRun: opts.dryRun ?? false, hostname: ctx.hostname, ...(identity ? { identity } : {}) });
+    return await pruneRepository(repo, pool, {
+      clock: ctx.clock,
+      repackBelow,
+      dryRun: opts.dryRun ?? false,
+      hostname: ctx.hostname,
+      ...(identity ? { identity } : {}),
+    });
   } finally {
     await pool.close();
   }
@@ -40,20 +43,31 @@ export function describePrune(r: PruneReport, dryRun: boolean): string {
     `${r.snapshots} snapshots reference ${r.liveBlobs} blobs; ${r.packs} packs examined`,
     `${dryRun ? 'would condemn' : 'condemned'} ${r.condemnedPacks} packs (${mib(r.condemnedBytes)}), repacking ${r.repackedPacks} of them (${mib(r.repackedBytes)} still needed)`,
   ];
-  if (!dryRun) lines.push(`deleted ${r.deletedPacks} packs, freed ${mib(r.freedBytes)}${r.reprievedPacks ? `; kept ${r.reprievedPacks} condemned packs that new snapshots need` : ''}`);
-  if (r.retainedPacks) lines.push(`left ${r.retainedPacks} unneeded pack(s) in place: under Object Lock retention until ${r.retainedUntil} at the latest; the first prune after that deletes them`);
+  if (!dryRun)
+    lines.push(
+      `deleted ${r.deletedPacks} packs, freed ${mib(r.freedBytes)}${r.reprievedPacks ? `; kept ${r.reprievedPacks} condemned packs that new snapshots need` : ''}`,
+    );
+  if (r.retainedPacks)
+    lines.push(
+      `left ${r.retainedPacks} unneeded pack(s) in place: under Object Lock retention until ${r.retainedUntil} at the latest; the first prune after that deletes them`,
+    );
   if (r.retention) lines.push(`extended the Object Lock retention of ${r.retention.extended} live object(s) until ${r.retention.until}`);
   if (r.adoptedPacks) lines.push(`adopted ${r.adoptedPacks} pack(s) stored without an index object`);
   if (r.sweptIncomplete.count) lines.push(`removed ${r.sweptIncomplete.count} leftover temp files of interrupted writes (${mib(r.sweptIncomplete.bytes)})`);
   for (const w of r.waiting) lines.push(`waiting for ${w.archives} running archive(s) before deleting ${w.packs} packs (${w.marker})`);
-  if (r.compaction && r.compaction.merged > 0) lines.push(`index: merged ${r.compaction.merged} of ${r.compaction.objectsBefore} objects into ${r.compaction.written}`);
+  if (r.compaction && r.compaction.merged > 0)
+    lines.push(`index: merged ${r.compaction.merged} of ${r.compaction.objectsBefore} objects into ${r.compaction.written}`);
   return lines.join('\n') + '\n';
 }
 
 /** What a prune's audit entry says: what it removed and freed, never which packs. */
 export function pruneDetails(r: PruneReport): AuditDetails {
   return {
-    snapshots: r.snapshots, condemnedPacks: r.condemnedPacks, repackedPacks: r.repackedPacks, deletedPacks: r.deletedPacks, freedBytes: r.freedBytes,
+    snapshots: r.snapshots,
+    condemnedPacks: r.condemnedPacks,
+    repackedPacks: r.repackedPacks,
+    deletedPacks: r.deletedPacks,
+    freedBytes: r.freedBytes,
     ...(r.retainedPacks ? { retainedPacks: r.retainedPacks } : {}),
   };
 }
@@ -64,11 +78,15 @@ export function registerPrune(program: Command, ctx: CliContext): void {
     .action(async (opts: PruneFlags & RepoOptions & FleetAuditOptions) => {
       const audit = await repositoryAudit(ctx, opts, 'prune', 'prune');
       const repo = await openRepo(opts, ctx);
-      const report = await audit.run(repo, async (note) => {
-        const r = await runPrune(repo, opts, ctx);
-        note(pruneDetails(r));
-        return r;
-      }, { record: !opts.dryRun });
+      const report = await audit.run(
+        repo,
+        async (note) => {
+          const r = await runPrune(repo, opts, ctx);
+          note(pruneDetails(r));
+          return r;
+        },
+        { record: !opts.dryRun },
+      );
       ctx.stdout.write(opts.json ? JSON.stringify(report) + '\n' : describePrune(report, opts.dryRun ?? false));
     });
 }

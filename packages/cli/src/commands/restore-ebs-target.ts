@@ -49,17 +49,22 @@ export async function resolveEbsRestore(dest: EbsDestination, flags: EbsRestoreF
   let fromConfig: { prefix?: string; accountId?: string; encrypted?: boolean; kmsKeyArn?: string } = {};
   if (flags.config) {
     const config = await loadFleetConfig(flags.config, ctx.env);
-    if (config.provider.kind !== 'aws') throw new InvalidInputError(`--config ${flags.config}: its provider is not "aws", so it says nothing about EBS restores`, 'config');
+    if (config.provider.kind !== 'aws')
+      throw new InvalidInputError(`--config ${flags.config}: its provider is not "aws", so it says nothing about EBS restores`, 'config');
     const p = config.provider;
     fromConfig = {
-      prefix: config.fleet.prefix, encrypted: p.restore.encrypted,
-      ...(p.accountId ? { accountId: p.accountId } : {}), ...(p.restore.kmsKeyArns[dest.region] ? { kmsKeyArn: p.restore.kmsKeyArns[dest.region] } : {}),
+      prefix: config.fleet.prefix,
+      encrypted: p.restore.encrypted,
+      ...(p.accountId ? { accountId: p.accountId } : {}),
+      ...(p.restore.kmsKeyArns[dest.region] ? { kmsKeyArn: p.restore.kmsKeyArns[dest.region] } : {}),
     };
   }
   if (flags.ebsKmsKey !== undefined) {
     const region = kmsKeyRegion(flags.ebsKmsKey);
-    if (region === undefined) throw new InvalidInputError(`--ebs-kms-key: not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID or .../alias/NAME)`, 'ebs-kms-key');
-    if (region !== dest.region) throw new InvalidInputError(`--ebs-kms-key: the key is in ${region}, the restore goes to ${dest.region} (KMS keys are regional)`, 'ebs-kms-key');
+    if (region === undefined)
+      throw new InvalidInputError(`--ebs-kms-key: not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID or .../alias/NAME)`, 'ebs-kms-key');
+    if (region !== dest.region)
+      throw new InvalidInputError(`--ebs-kms-key: the key is in ${region}, the restore goes to ${dest.region} (KMS keys are regional)`, 'ebs-kms-key');
   }
   const prefix = flags.prefix ?? fromConfig.prefix ?? DEFAULT_PREFIX;
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(prefix)) throw new InvalidInputError(`--prefix ${prefix}: letters, digits, "_", "." and "-" only`, 'prefix');
@@ -67,8 +72,11 @@ export async function resolveEbsRestore(dest: EbsDestination, flags: EbsRestoreF
   const accountId = envAccount ?? fromConfig.accountId;
   const kmsKeyArn = flags.ebsKmsKey ?? fromConfig.kmsKeyArn;
   return {
-    dest, prefix, ...(accountId ? { accountId } : {}),
-    encrypted: Boolean(flags.ebsEncrypted || fromConfig.encrypted || kmsKeyArn), ...(kmsKeyArn ? { kmsKeyArn } : {}),
+    dest,
+    prefix,
+    ...(accountId ? { accountId } : {}),
+    encrypted: Boolean(flags.ebsEncrypted || fromConfig.encrypted || kmsKeyArn),
+    ...(kmsKeyArn ? { kmsKeyArn } : {}),
   };
 }
 
@@ -83,7 +91,9 @@ export async function openEbsRestoreTarget(settings: EbsRestoreSettings, snapsho
     redis.on('error', (err: Error) => ctx.stderr.write(`snapfleet: warning: redis (rate limits): ${err.message}\n`));
   }
   const makeLimiter: LimiterMaker = (name, points) =>
-    redis ? createRedisRateLimiter(redis, { name, points, durationMs: LIMIT_WINDOW_MS, prefix }) : createMemoryRateLimiter({ points, durationMs: LIMIT_WINDOW_MS });
+    redis
+      ? createRedisRateLimiter(redis, { name, points, durationMs: LIMIT_WINDOW_MS, prefix })
+      : createMemoryRateLimiter({ points, durationMs: LIMIT_WINDOW_MS });
   const { volumeId } = snapshot.snapshot;
   // Loaded here, not at start-up: see lazy-aws-provider.ts.
   const { createEbsRestoreTarget } = await import('@snapfleet/providers/aws');

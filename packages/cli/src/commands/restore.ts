@@ -5,8 +5,16 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  describeRanges, InvalidInputError, packsAwaitingRetrieval, restoreSnapshot, retrieveSnapshotPacks, RETRIEVAL_TIERS,
-  type Repository, type RestoreStats, type RetrievalTier, type SnapshotEntry,
+  describeRanges,
+  InvalidInputError,
+  packsAwaitingRetrieval,
+  restoreSnapshot,
+  retrieveSnapshotPacks,
+  RETRIEVAL_TIERS,
+  type Repository,
+  type RestoreStats,
+  type RetrievalTier,
+  type SnapshotEntry,
 } from '@snapfleet/shared';
 import { startCodecThreads, directIoFromEnv, LocalVolumeTarget } from '@snapfleet/providers';
 import { damagedWarning, type CliContext, type RepoOptions } from '../context.js';
@@ -33,7 +41,8 @@ interface RestoreOptions extends RepoOptions {
 /** The flags of a retrieval from an archive storage class, checked before anything is opened. */
 function retrievalFlags(opts: RestoreOptions): { tier: RetrievalTier; days: number } {
   const tier = opts.retrievalTier ?? 'Standard';
-  if (!(RETRIEVAL_TIERS as readonly string[]).includes(tier)) throw new InvalidInputError(`--retrieval-tier ${tier} is not one of ${RETRIEVAL_TIERS.join(', ')}`, 'retrieval-tier');
+  if (!(RETRIEVAL_TIERS as readonly string[]).includes(tier))
+    throw new InvalidInputError(`--retrieval-tier ${tier} is not one of ${RETRIEVAL_TIERS.join(', ')}`, 'retrieval-tier');
   const days = parseIntFlag(opts.retrievalDays ?? '1', 'retrieval-days', 1, 365);
   return { tier: tier as RetrievalTier, days };
 }
@@ -56,8 +65,16 @@ async function retrieveFirst(repo: Repository, snapshot: SnapshotEntry, opts: Re
     return;
   }
   const report = await retrieveSnapshotPacks(repo, snapshot, {
-    days, tier, clock: ctx.clock, sleep: (ms) => sleep(ms),
-    ...(opts.quiet ? {} : { onProgress: (p: { packs: number; readable: number; waitedMs: number }) => ctx.stderr.write(`retrieval: ${p.readable} of ${p.packs} packs readable after ${Math.round(p.waitedMs / 60_000)} min\n`) }),
+    days,
+    tier,
+    clock: ctx.clock,
+    sleep: (ms) => sleep(ms),
+    ...(opts.quiet
+      ? {}
+      : {
+          onProgress: (p: { packs: number; readable: number; waitedMs: number }) =>
+            ctx.stderr.write(`retrieval: ${p.readable} of ${p.packs} packs readable after ${Math.round(p.waitedMs / 60_000)} min\n`),
+        }),
   });
   if (!opts.quiet) ctx.stderr.write(`retrieval: asked for ${report.requested} pack(s) (${tier}, readable for ${days} day(s)); all ${report.packs} readable\n`);
 }
@@ -65,13 +82,13 @@ async function retrieveFirst(repo: Repository, snapshot: SnapshotEntry, opts: Re
 export function registerRestore(program: Command, ctx: CliContext): void {
   withRepoOptions(program.command('restore').description('restore a snapshot to a file, a block device or a new EBS snapshot'))
     .requiredOption('--snapshot <id>', 'snapshot id, unique prefix, or "latest"')
-    .option('--volume-id <id>', 'pick among this volume\'s snapshots')
+    .option('--volume-id <id>', "pick among this volume's snapshots")
     .requiredOption('--to <path>', 'destination file or block device, or ebs:REGION[/AZ] for a new EBS snapshot (and a volume in AZ)')
     .option('--prefix <prefix>', 'with --to ebs: and REDIS_URL, the fleet\'s Redis key prefix whose AWS rate limits to share (default "snapfleet")')
     .option('--overwrite', 'replace an existing destination file, or write to a mounted block device')
-    .option('--ebs-encrypted', 'with --to ebs:, encrypt the new snapshot and volume (with the account\'s default KMS key unless --ebs-kms-key)')
+    .option('--ebs-encrypted', "with --to ebs:, encrypt the new snapshot and volume (with the account's default KMS key unless --ebs-kms-key)")
     .option('--ebs-kms-key <arn>', 'with --to ebs:, the KMS key (ARN, in the destination region) to encrypt them with; implies --ebs-encrypted')
-    .option('--retrieve', 'packs in GLACIER or DEEP_ARCHIVE: ask S3 for readable copies of the snapshot\'s packs and wait for them (hours) before restoring')
+    .option('--retrieve', "packs in GLACIER or DEEP_ARCHIVE: ask S3 for readable copies of the snapshot's packs and wait for them (hours) before restoring")
     .option('--retrieval-tier <tier>', `with --retrieve: ${RETRIEVAL_TIERS.join(', ')} (default Standard; Expedited only for GLACIER)`)
     .option('--retrieval-days <n>', 'with --retrieve: how long the copies stay readable, in days (default 1)')
     .option('-c, --config <file>', 'with --to ebs:, a fleet config whose aws provider gives the defaults (provider.restore, accountId, fleet.prefix)')
@@ -126,7 +143,12 @@ export function registerRestore(program: Command, ctx: CliContext): void {
         const made = ebsTarget?.target.result;
         const summary = {
           ...(damaged?.length ? { damaged } : {}),
-          snapshot: snapshot.id, volumeId: snapshot.snapshot.volumeId, to: opts.to, sizeBytes: snapshot.snapshot.sizeBytes, seconds, read,
+          snapshot: snapshot.id,
+          volumeId: snapshot.snapshot.volumeId,
+          to: opts.to,
+          sizeBytes: snapshot.snapshot.sizeBytes,
+          seconds,
+          read,
           ...(made ? { ebsSnapshotId: made.snapshotId, ...(made.volumeId ? { ebsVolumeId: made.volumeId } : {}), ebsEncrypted: ebsSettings!.encrypted } : {}),
         };
         const where = made

@@ -41,20 +41,27 @@ export function registerRetention(program: Command, ctx: CliContext): void {
         redis.disconnect();
       }
     });
-  withFleetOptions(retention.command('confirm').description("accept the config's retention rules for these policies (or the orphans rule): held deletions go ahead at the volumes' next retention jobs"))
+  withFleetOptions(
+    retention
+      .command('confirm')
+      .description("accept the config's retention rules for these policies (or the orphans rule): held deletions go ahead at the volumes' next retention jobs"),
+  )
     .option('--policy <name>', 'a policy whose rules to accept (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--orphans', 'accept the orphans rule')
     .option('--all', 'accept every policy whose rules differ from the accepted ones, and the orphans rule')
     .option('--json', 'machine-readable output')
     .action(async (opts: ConfirmOptions) => {
       const config = await loadFleetConfig(opts.config, ctx.env);
-      if (!opts.all && !opts.orphans && opts.policy.length === 0) throw new InvalidInputError('name what to confirm: --policy NAME, --orphans or --all', '--policy');
+      if (!opts.all && !opts.orphans && opts.policy.length === 0)
+        throw new InvalidInputError('name what to confirm: --policy NAME, --orphans or --all', '--policy');
       for (const name of opts.policy) {
-        if (!config.policies.some((p) => p.name === name)) throw new InvalidInputError(`no policy ${name} in ${opts.config} (policies: ${config.policies.map((p) => p.name).join(', ') || 'none'})`, '--policy');
+        if (!config.policies.some((p) => p.name === name))
+          throw new InvalidInputError(`no policy ${name} in ${opts.config} (policies: ${config.policies.map((p) => p.name).join(', ') || 'none'})`, '--policy');
       }
       if (opts.orphans && !config.orphans) throw new InvalidInputError(`${opts.config} has no orphans section to confirm`, 'orphans');
       const wanted = new Map<string, string>();
-      for (const p of config.policies) if (opts.all || opts.policy.includes(p.name)) wanted.set(retentionSubject(p.name), canonicalRules(policyGuardedRules(p.retention)));
+      for (const p of config.policies)
+        if (opts.all || opts.policy.includes(p.name)) wanted.set(retentionSubject(p.name), canonicalRules(policyGuardedRules(p.retention)));
       if ((opts.all || opts.orphans) && config.orphans) wanted.set(retentionSubject(), canonicalRules(orphanGuardedRules(config.orphans)));
       const connector = redisConnection(ctx, config);
       const prefix = fleetPrefix(opts, config, connector);
@@ -78,7 +85,15 @@ export function registerRetention(program: Command, ctx: CliContext): void {
       }
       if (opts.json) ctx.stdout.write(JSON.stringify({ confirmed }) + '\n');
       else if (confirmed.length === 0) ctx.stdout.write('every retention rule in the config is already accepted\n');
-      else ctx.stdout.write(confirmed.map((c) => `accepted the rules of ${c.subject}${c.changed ? '' : ' (unchanged)'}: ${c.released} held change(s) go ahead at the next retention job of each volume`).join('\n') + '\n');
+      else
+        ctx.stdout.write(
+          confirmed
+            .map(
+              (c) =>
+                `accepted the rules of ${c.subject}${c.changed ? '' : ' (unchanged)'}: ${c.released} held change(s) go ahead at the next retention job of each volume`,
+            )
+            .join('\n') + '\n',
+        );
     });
 }
 

@@ -49,14 +49,23 @@ interface FlowOutcome {
   reason?: string;
 }
 
-async function startBoard(config: FleetConfig, configPath: string, ctx: CliContext, connector: RedisConnector, prefix: string, log: FleetLogger): Promise<(() => Promise<void>) | undefined> {
+async function startBoard(
+  config: FleetConfig,
+  configPath: string,
+  ctx: CliContext,
+  connector: RedisConnector,
+  prefix: string,
+  log: FleetLogger,
+): Promise<(() => Promise<void>) | undefined> {
   if (!config.board) return undefined;
   const specifier = '@snapfleet/board';
   let mod: { startBoard?: (options: unknown) => Promise<{ url: string; close(): Promise<void> }> };
   try {
     mod = (await import(specifier)) as typeof mod;
   } catch {
-    ctx.stderr.write('snapfleet: the config has a board section, but @snapfleet/board is not installed with this CLI: the board is not started (run `snapfleet board` where it is installed)\n');
+    ctx.stderr.write(
+      'snapfleet: the config has a board section, but @snapfleet/board is not installed with this CLI: the board is not started (run `snapfleet board` where it is installed)\n',
+    );
     return undefined;
   }
   const baseDir = dirname(resolve(configPath));
@@ -64,7 +73,11 @@ async function startBoard(config: FleetConfig, configPath: string, ctx: CliConte
   const tls = await readBoardTls(config.board.tls, baseDir);
   const { readFleetMetrics, fleetMetricsText } = await import('@snapfleet/worker');
   const board = await mod.startBoard!({
-    connection: (overrides: object) => connector.client(undefined, overrides), prefix, queueNames: fleetQueueNames(config), listen: config.board.listen, log,
+    connection: (overrides: object) => connector.client(undefined, overrides),
+    prefix,
+    queueNames: fleetQueueNames(config),
+    listen: config.board.listen,
+    log,
     auth: { ...(auth.token ? { token: auth.token } : {}), ...(auth.users ? { users: auth.users } : {}), anonymous: auth.anonymous },
     ...(tls ? { tls } : {}),
     extraMetrics: async ({ connection }: { connection: Pick<Redis, 'hgetall'> }) =>
@@ -99,10 +112,13 @@ async function waitForFlows(queueOf: (stage: VolumeStage, region?: string) => Qu
       const archive = await queueOf('archive', j.region).getJob(j.archiveJobId);
       const snapshot = await queueOf('snapshot', j.region).getJob(j.snapshotJobId);
       const retention = await queueOf('retention', j.region).getJob(id);
-      const a = archive?.returnvalue as { snapshotId?: string; reused?: boolean; skipped?: boolean; reason?: string; readBytes?: number; storedBytes?: number } | undefined;
+      const a = archive?.returnvalue as
+        { snapshotId?: string; reused?: boolean; skipped?: boolean; reason?: string; readBytes?: number; storedBytes?: number } | undefined;
       const reason = snapshot?.failedReason || archive?.failedReason || retention?.failedReason;
       out.push({
-        policy: j.policy, volumeId: j.volumeId, state,
+        policy: j.policy,
+        volumeId: j.volumeId,
+        state,
         ...(a?.snapshotId ? { snapshotId: a.snapshotId, reused: !!a.reused, readBytes: a.readBytes ?? 0, storedBytes: a.storedBytes ?? 0 } : {}),
         ...(a?.skipped ? { skipped: a.reason ?? 'not selected' } : {}),
         ...(state === 'failed' && reason ? { reason } : {}),
@@ -127,7 +143,16 @@ function summary(outcomes: FlowOutcome[], slot: string): string {
 
 async function runOnce(ctx: CliContext, connection: RedisConnector, config: FleetConfig, prefix: string, log: FleetLogger, json: boolean): Promise<number> {
   const providers = sharedLimitProviders(connection, prefix, log);
-  const planner = createPlanner({ connection, prefix, config, provider: providers.provider(config), clock: ctx.clock, log, processTicks: false, manageSchedulers: false });
+  const planner = createPlanner({
+    connection,
+    prefix,
+    config,
+    provider: providers.provider(config),
+    clock: ctx.clock,
+    log,
+    processTicks: false,
+    manageSchedulers: false,
+  });
   const queues = new Map<string, Queue>();
   const queueOf = (stage: VolumeStage, region?: string): Queue => {
     const name = stageQueue(stage, region);
@@ -171,12 +196,18 @@ export function registerRun(program: Command, ctx: CliContext, setExitCode: (cod
       let current = config;
       let running: RunningWorker | undefined;
       const audit = createAuditRecorder(ctx, connector, prefix, 'run');
-      const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
-        const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running!.reload(next)];
-        await planner.reconcile(next, providers.provider(next));
-        current = next;
-        return restart;
-      }, audit);
+      const reloader = reloadConfigOnSignal(
+        ctx,
+        opts.config,
+        log,
+        async (next) => {
+          const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running!.reload(next)];
+          await planner.reconcile(next, providers.provider(next));
+          current = next;
+          return restart;
+        },
+        audit,
+      );
       const { worker, closeBoard } = await reloader.startWith(async () => {
         await planner.start();
         running = startFleetWorker(ctx, connector, config, prefix, log);

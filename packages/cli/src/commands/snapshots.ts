@@ -11,7 +11,7 @@ interface SnapshotsOptions extends RepoOptions {
 
 export function registerSnapshots(program: Command, ctx: CliContext): void {
   withRepoOptions(program.command('snapshots').description('list snapshots'))
-    .option('--volume-id <id>', 'only this volume\'s snapshots')
+    .option('--volume-id <id>', "only this volume's snapshots")
     .action(async (opts: SnapshotsOptions) => {
       const repo = await openRepo(opts, ctx);
       const listing = { onDamaged: damagedWarning(ctx) };
@@ -20,10 +20,21 @@ export function registerSnapshots(program: Command, ctx: CliContext): void {
         ctx.stdout.write(JSON.stringify(entries.map((e) => ({ id: e.id, ...e.snapshot }))) + '\n');
         return;
       }
-      const rows = entries.map((e) => [e.id.slice(0, 8), e.snapshot.time.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''), e.snapshot.volumeId, `${(e.snapshot.sizeBytes / 2 ** 30).toFixed(2)} GiB`, e.snapshot.tags.join(','), lostBlocks(e.snapshot)]);
+      const rows = entries.map((e) => [
+        e.id.slice(0, 8),
+        e.snapshot.time.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''),
+        e.snapshot.volumeId,
+        `${(e.snapshot.sizeBytes / 2 ** 30).toFixed(2)} GiB`,
+        e.snapshot.tags.join(','),
+        lostBlocks(e.snapshot),
+      ]);
       const head = ['ID', 'Time (UTC)', 'Volume', 'Size', 'Tags', 'Damaged'];
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-      const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
+      const line = (r: string[]) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd() + '\n';
       ctx.stdout.write(line(head) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join('') + `${entries.length} snapshot(s)\n`);
     });
 }

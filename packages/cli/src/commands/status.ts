@@ -41,7 +41,12 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         try {
           queues[name] = await q.getJobCounts();
           for (const j of await q.getFailed(0, FAILED_SHOWN - 1)) {
-            failed.push({ queue: name, jobId: j.id ?? '?', reason: j.failedReason, ...(j.finishedOn ? { finishedAt: new Date(j.finishedOn).toISOString() } : {}) });
+            failed.push({
+              queue: name,
+              jobId: j.id ?? '?',
+              reason: j.failedReason,
+              ...(j.finishedOn ? { finishedAt: new Date(j.finishedOn).toISOString() } : {}),
+            });
           }
         } finally {
           await q.close();
@@ -50,12 +55,21 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       const now = ctx.clock.now();
       const firstHand: FirstHand = { covered: new Map(), archives: [] };
       const problems: { policy: string; error: string }[] = [];
-      const repos = createFleetRepositories({ repositories: config.repositories, env: ctx.env, clock: ctx.clock, codecThreads: 1, onWarning: storeWarning(ctx) });
+      const repos = createFleetRepositories({
+        repositories: config.repositories,
+        env: ctx.env,
+        clock: ctx.clock,
+        codecThreads: 1,
+        onWarning: storeWarning(ctx),
+      });
       const provider = fleetProvider(config);
       try {
         for (const p of config.policies) {
           try {
-            firstHand.covered.set(p.name, (await provider.discover(p.selector)).map((v) => v.id));
+            firstHand.covered.set(
+              p.name,
+              (await provider.discover(p.selector)).map((v) => v.id),
+            );
           } catch (err) {
             problems.push({ policy: p.name, error: `discovery: ${(err as Error).message}` });
           }
@@ -90,12 +104,17 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         await connector.close();
       }
       if (opts.json) {
-        ctx.stdout.write(JSON.stringify({ prefix, now: now.toISOString(), queues, failed, policies: view.policies, volumes: view.volumes, retentionHeld: held, problems }) + '\n');
+        ctx.stdout.write(
+          JSON.stringify({ prefix, now: now.toISOString(), queues, failed, policies: view.policies, volumes: view.volumes, retentionHeld: held, problems }) +
+            '\n',
+        );
         return;
       }
       const lines = [`fleet ${prefix}`, 'queue      waiting  active  delayed  children  completed  failed'];
       for (const [name, c] of Object.entries(queues)) {
-        lines.push(`${name.padEnd(10)} ${String((c.waiting ?? 0) + (c.prioritized ?? 0)).padStart(7)} ${String(c.active ?? 0).padStart(7)} ${String(c.delayed ?? 0).padStart(8)} ${String(c['waiting-children'] ?? 0).padStart(9)} ${String(c.completed ?? 0).padStart(10)} ${String(c.failed ?? 0).padStart(7)}`);
+        lines.push(
+          `${name.padEnd(10)} ${String((c.waiting ?? 0) + (c.prioritized ?? 0)).padStart(7)} ${String(c.active ?? 0).padStart(7)} ${String(c.delayed ?? 0).padStart(8)} ${String(c['waiting-children'] ?? 0).padStart(9)} ${String(c.completed ?? 0).padStart(10)} ${String(c.failed ?? 0).padStart(7)}`,
+        );
       }
       if (failed.length) {
         lines.push('', 'failed jobs:');
@@ -106,11 +125,20 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         for (const p of problems) lines.push(`  ${p.policy}: ${p.error}`);
       }
       if (held.length) {
-        lines.push('', `retention changes held (they would delete more than ${(config.retentionGuard.maxShare * 100).toFixed(0)}% of a volume's snapshots; snapfleet retention confirm):`);
-        for (const h of held) lines.push(`  ${h.subject}: ${h.policy}/${h.volumeId} ${h.tier} tier: ${h.extra} more of ${h.total} snapshots (${(h.share * 100).toFixed(0)}%) since ${h.at}`);
+        lines.push(
+          '',
+          `retention changes held (they would delete more than ${(config.retentionGuard.maxShare * 100).toFixed(0)}% of a volume's snapshots; snapfleet retention confirm):`,
+        );
+        for (const h of held)
+          lines.push(
+            `  ${h.subject}: ${h.policy}/${h.volumeId} ${h.tier} tier: ${h.extra} more of ${h.total} snapshots (${(h.share * 100).toFixed(0)}%) since ${h.at}`,
+          );
       }
       lines.push('', 'policies (RPO: volumes, breached, never backed up, pending first backup, gone):');
-      for (const p of view.policies) lines.push(`  ${p.policy}: RPO ${age(p.rpoSeconds)}: ${p.volumes} volumes, ${p.breached} breached, ${p.never} never, ${p.pending} pending, ${p.gone} gone`);
+      for (const p of view.policies)
+        lines.push(
+          `  ${p.policy}: RPO ${age(p.rpoSeconds)}: ${p.volumes} volumes, ${p.breached} breached, ${p.never} never, ${p.pending} pending, ${p.gone} gone`,
+        );
       lines.push('', 'volumes, worst first (state, age of the newest recovery point / RPO):');
       for (const v of view.volumes) lines.push(`  ${volumeLine(v)}`);
       ctx.stdout.write(lines.join('\n') + '\n');

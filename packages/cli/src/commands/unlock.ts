@@ -34,14 +34,17 @@ export function registerUnlock(program: Command, ctx: CliContext): void {
       });
       const live = report.removed.filter((l) => l.state === 'live');
       if (live.length > 0) {
-        ctx.stderr.write(`snapfleet: warning: removed ${live.length} lease(s) that were live; if their archives still run, a prune may delete data they rely on:\n${live.map((l) => `  ${describeLease(l)}\n`).join('')}`);
+        ctx.stderr.write(
+          `snapfleet: warning: removed ${live.length} lease(s) that were live; if their archives still run, a prune may delete data they rely on:\n${live.map((l) => `  ${describeLease(l)}\n`).join('')}`,
+        );
       }
       if (opts.json) {
         ctx.stdout.write(JSON.stringify(report) + '\n');
         return;
       }
       const lines = [`removed ${report.removed.length} lease(s) from ${repoUrl(opts, ctx)}`, ...report.removed.map((l) => `  ${describeLease(l)}`)];
-      if (report.kept.length > 0) lines.push(`kept ${report.kept.length} (still running, or unreadable: --remove-all removes them)`, ...report.kept.map((l) => `  ${describeLease(l)}`));
+      if (report.kept.length > 0)
+        lines.push(`kept ${report.kept.length} (still running, or unreadable: --remove-all removes them)`, ...report.kept.map((l) => `  ${describeLease(l)}`));
       ctx.stdout.write(lines.join('\n') + '\n');
     });
 }

@@ -18,7 +18,11 @@ interface VerifyOptions extends RepoOptions {
 function describe(p: Problem): string {
   const where = p.affected
     .map((a) => {
-      const blocks = a.ranges?.length ? ` block${a.damagedChunks === 1 ? '' : 's'} ${describeRanges(a.ranges)}${a.damagedChunks! > a.ranges.reduce((n, r) => n + r[1], 0) ? ', ...' : ''} (${a.damagedChunks} in all)` : a.chunks.length ? ` blocks ${a.chunks.join(', ')}` : '';
+      const blocks = a.ranges?.length
+        ? ` block${a.damagedChunks === 1 ? '' : 's'} ${describeRanges(a.ranges)}${a.damagedChunks! > a.ranges.reduce((n, r) => n + r[1], 0) ? ', ...' : ''} (${a.damagedChunks} in all)`
+        : a.chunks.length
+          ? ` blocks ${a.chunks.join(', ')}`
+          : '';
       return `snapshot ${a.snapshotId.slice(0, 8)}${a.volumeId === '?' ? '' : ` (${a.volumeId})`}${blocks}`;
     })
     .join('; ');
@@ -33,7 +37,8 @@ function summaryLines(report: VerifyReport): string {
     const lost = d.damagedChunks === undefined ? 'its manifest or object is damaged' : `${d.damagedChunks} block(s) of ${d.chunkSize} bytes lost`;
     lines.push(`  snapshot ${d.snapshotId.slice(0, 8)}${d.volumeId === '?' ? '' : ` (${d.volumeId})`}: ${lost}`);
   }
-  if (s.recordedPacks > 0) lines.push(`recorded ${s.recordedPacks} damaged pack(s): archives store their content afresh; \`snapfleet repair packs\` salvages them`);
+  if (s.recordedPacks > 0)
+    lines.push(`recorded ${s.recordedPacks} damaged pack(s): archives store their content afresh; \`snapfleet repair packs\` salvages them`);
   return lines.join('\n') + '\n';
 }
 
@@ -48,7 +53,7 @@ export function registerVerify(program: Command, ctx: CliContext, setExitCode: (
   withRepoOptions(program.command('verify').description('check that every snapshot (or one) can be restored'))
     .option('--read-data-subset <pct>', 'read back only this percentage of packs, chosen at random (default 100%)')
     .option('--snapshot <id>', 'check only this snapshot (id, unique prefix, or "latest"), reading only the packs it needs')
-    .option('--volume-id <id>', 'with --snapshot: pick among this volume\'s snapshots')
+    .option('--volume-id <id>', "with --snapshot: pick among this volume's snapshots")
     .action(async (opts: VerifyOptions) => {
       const fraction = opts.readDataSubset !== undefined ? parsePercent(opts.readDataSubset, 'read-data-subset') : 1;
       const repo = await openRepo(opts, ctx);
@@ -62,9 +67,12 @@ export function registerVerify(program: Command, ctx: CliContext, setExitCode: (
         bar.stop();
         if (opts.json) ctx.stdout.write(JSON.stringify(report) + '\n');
         else {
-          const packs = opts.snapshot ? `read ${report.packsRead} of the ${report.packsTotal} packs it needs` : `read ${report.packsRead} of ${report.packsTotal} packs`;
+          const packs = opts.snapshot
+            ? `read ${report.packsRead} of the ${report.packsTotal} packs it needs`
+            : `read ${report.packsRead} of ${report.packsTotal} packs`;
           ctx.stdout.write(`checked ${report.snapshots} snapshot${report.snapshots === 1 ? '' : 's'}, ${packs}, ${report.blobsChecked} blobs\n`);
-          if (report.packsArchived) ctx.stdout.write(`  ${report.packsArchived} pack(s) in an archive storage class without a retrieved copy were not read back\n`);
+          if (report.packsArchived)
+            ctx.stdout.write(`  ${report.packsArchived} pack(s) in an archive storage class without a retrieved copy were not read back\n`);
           for (const p of report.problems) ctx.stdout.write(`  ${describe(p)}\n`);
           const serious = report.problems.filter((p) => p.severity !== 'notice').length;
           ctx.stdout.write(serious === 0 ? 'no errors found\n' : `${serious} problem(s) found\n`);

@@ -27,22 +27,36 @@ const MAX_CONCURRENCY = 64;
 export function registerWorker(program: Command, ctx: CliContext): void {
   withEndpointOption(withFleetOptions(program.command('worker').description('process fleet jobs (snapshot, archive, retention, verify)')))
     .option('--concurrency <n>', 'archive jobs at once in this process (default: fleet.queues.archive.concurrency or 1)')
-    .option('--region <region...>', 'with fleet.routing.byRegion: take the volume jobs of these regions only (default: fleet.worker.regions, else every region)')
+    .option(
+      '--region <region...>',
+      'with fleet.routing.byRegion: take the volume jobs of these regions only (default: fleet.worker.regions, else every region)',
+    )
     .action(async (opts: FleetOptions & { concurrency?: string; metricsListen?: string; region?: string[] }) => {
       const config = await loadFleetConfig(opts.config, ctx.env);
       const concurrency = opts.concurrency ? parseIntFlag(opts.concurrency, 'concurrency', 1, MAX_CONCURRENCY) : undefined;
-      const regions = opts.region ? checkRegions(opts.region.flatMap((r) => r.split(',')), config) : undefined;
+      const regions = opts.region
+        ? checkRegions(
+            opts.region.flatMap((r) => r.split(',')),
+            config,
+          )
+        : undefined;
       const connector = redisConnection(ctx, config);
       const prefix = fleetPrefix(opts, config, connector);
       const log = fleetLogger(ctx, { role: 'worker', prefix });
       let current = config;
       let running: RunningWorker | undefined;
       const audit = createAuditRecorder(ctx, connector, prefix, 'worker');
-      const reloader = reloadConfigOnSignal(ctx, opts.config, log, async (next) => {
-        const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running!.reload(next)];
-        current = next;
-        return restart;
-      }, audit);
+      const reloader = reloadConfigOnSignal(
+        ctx,
+        opts.config,
+        log,
+        async (next) => {
+          const restart = [...processSettingsNeedingRestart(current, next, opts.prefix !== undefined), ...running!.reload(next)];
+          current = next;
+          return restart;
+        },
+        audit,
+      );
       const worker = await reloader.startWith(async () => (running = startFleetWorker(ctx, connector, config, prefix, log, concurrency, regions)));
       const endpoints = await startEndpoints(ctx, config, 'worker', opts.metricsListen, worker.redis, [worker.metrics.registry]);
       await untilInterrupted(ctx, async () => {
@@ -58,7 +72,8 @@ export function registerWorker(program: Command, ctx: CliContext): void {
 
 /** `--region` names regions the config routes jobs to; anything else would take no jobs at all. */
 function checkRegions(regions: string[], config: FleetConfig): string[] {
-  if (!config.fleet.routing.byRegion) throw new InvalidInputError('--region: the config does not route jobs by region (set fleet.routing.byRegion: true)', 'region');
+  if (!config.fleet.routing.byRegion)
+    throw new InvalidInputError('--region: the config does not route jobs by region (set fleet.routing.byRegion: true)', 'region');
   const known = config.provider.kind === 'aws' ? config.provider.regions : [];
   const unknown = regions.filter((r) => !known.includes(r));
   if (unknown.length) throw new InvalidInputError(`--region: ${unknown.join(', ')} not in provider.regions (${known.join(', ')})`, 'region');

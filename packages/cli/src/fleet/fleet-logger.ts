@@ -17,7 +17,8 @@ import { lineBuffer } from '../line-buffer.js';
 export function fleetLogger(ctx: CliContext, bindings: object): FleetLogger {
   const level = ctx.env.SNAPFLEET_LOG_LEVEL || 'info';
   const format = ctx.env.SNAPFLEET_LOG_FORMAT || (ctx.stderr.isTTY ? 'pretty' : 'json');
-  if (format !== 'json' && format !== 'pretty') throw new InvalidInputError(`SNAPFLEET_LOG_FORMAT must be json or pretty, not "${format}"`, 'SNAPFLEET_LOG_FORMAT');
+  if (format !== 'json' && format !== 'pretty')
+    throw new InvalidInputError(`SNAPFLEET_LOG_FORMAT must be json or pretty, not "${format}"`, 'SNAPFLEET_LOG_FORMAT');
   let write = (s: string) => ctx.stderr.write(s);
   if (ctx.onExit) {
     const buffer = lineBuffer(write, LOG_FLUSH_MS);
@@ -25,7 +26,11 @@ export function fleetLogger(ctx: CliContext, bindings: object): FleetLogger {
     write = (s) => buffer.write(s);
   }
   return pino(
-    { level, base: { pid: undefined, hostname: ctx.hostname, ...bindings }, redact: { paths: ['password', '*.password', 'token', '*.token', 'auth', '*.auth'], censor: '[redacted]' } },
+    {
+      level,
+      base: { pid: undefined, hostname: ctx.hostname, ...bindings },
+      redact: { paths: ['password', '*.password', 'token', '*.token', 'auth', '*.auth'], censor: '[redacted]' },
+    },
     { write: (s: string) => write(format === 'json' ? s : prettyLine(s)) },
   );
 }

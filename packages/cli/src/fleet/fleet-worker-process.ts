@@ -22,7 +22,15 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-export function startFleetWorker(ctx: CliContext, connection: RedisConnector, config: FleetConfig, prefix: string, log: FleetLogger, archiveConcurrency?: number, regions?: readonly string[]): RunningWorker {
+export function startFleetWorker(
+  ctx: CliContext,
+  connection: RedisConnector,
+  config: FleetConfig,
+  prefix: string,
+  log: FleetLogger,
+  archiveConcurrency?: number,
+  regions?: readonly string[],
+): RunningWorker {
   const redis = connection.client('worker');
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
   const metrics = createFleetMetrics(redis, prefix, (err) => log.warn({ err: err.message }, 'fleet metrics not recorded'));
@@ -35,7 +43,17 @@ export function startFleetWorker(ctx: CliContext, connection: RedisConnector, co
   });
   const identity = localProcessIdentity();
   const worker = createFleetWorker({
-    connection, redis, prefix, config, provider: fleetProvider(config, { redis, prefix }), repositories, clock: ctx.clock, log, metrics, hostname: ctx.hostname, env: ctx.env,
+    connection,
+    redis,
+    prefix,
+    config,
+    provider: fleetProvider(config, { redis, prefix }),
+    repositories,
+    clock: ctx.clock,
+    log,
+    metrics,
+    hostname: ctx.hostname,
+    env: ctx.env,
     ...(identity ? { identity } : {}),
     ...(archiveConcurrency ? { archiveConcurrency } : {}),
     ...(regions ? { regions } : {}),

@@ -5,7 +5,14 @@ import { PermanentError, TransientError } from '@snapfleet/shared';
 import type { Alert } from '@snapfleet/shared/jobs';
 import { sendAlert, slackBody } from './http-alert-sender.js';
 
-const alert: Alert = { event: 'rpo-breached', at: '2026-12-05T12:00:00.000Z', summary: 'daily/vol-1: no recovery point, RPO 25h', policy: 'daily', volumeId: 'vol-1', details: { state: 'never', rpoSeconds: 90000 } };
+const alert: Alert = {
+  event: 'rpo-breached',
+  at: '2026-12-05T12:00:00.000Z',
+  summary: 'daily/vol-1: no recovery point, RPO 25h',
+  policy: 'daily',
+  volumeId: 'vol-1',
+  details: { state: 'never', rpoSeconds: 90000 },
+};
 let server: Server;
 let base: string;
 const got: { path: string; type?: string; body: unknown }[] = [];
@@ -39,7 +46,13 @@ describe('sendAlert', () => {
 
   it('retries on 429 and 5xx, gives up on other 4xx, and never names the URL', async () => {
     const secret = 'T0SECRET/B0SECRET';
-    for (const [status, kind] of [[500, TransientError], [503, TransientError], [429, TransientError], [404, PermanentError], [400, PermanentError]] as const) {
+    for (const [status, kind] of [
+      [500, TransientError],
+      [503, TransientError],
+      [429, TransientError],
+      [404, PermanentError],
+      [400, PermanentError],
+    ] as const) {
       const err = await sendAlert({ name: 'ops', kind: 'webhook', url: `${base}/status/${status}/${secret}` }, alert, 'prod').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(kind);
       expect((err as Error).message).toBe(`alert target ops: HTTP ${status}`);

@@ -52,7 +52,10 @@ describe('callAws', () => {
   });
 
   it('does not retry permanent or not-found errors', async () => {
-    for (const [name, cls] of [['UnauthorizedOperation', PermanentError], ['InvalidVolume.NotFound', NotFoundError]] as const) {
+    for (const [name, cls] of [
+      ['UnauthorizedOperation', PermanentError],
+      ['InvalidVolume.NotFound', NotFoundError],
+    ] as const) {
       const { ctx, sleeps } = context();
       let calls = 0;
       const err = await callAws('EC2 CreateSnapshot of vol-1', ctx, async () => {

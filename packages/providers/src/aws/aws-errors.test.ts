@@ -25,12 +25,15 @@ describe('classifyAwsError', () => {
     expect(isQuotaThrottle(err)).toBe(false);
   });
 
-  it.each(['ConcurrentSnapshotLimitExceeded', 'SnapshotCreationPerVolumeRateExceeded', 'ResourceLimitExceeded'])('%s is a quota throttle: a delay, not a failure', (name) => {
-    const err = classifyAwsError(ec2Error(name, 400), WHAT);
-    expect(err).toBeInstanceOf(ThrottledError);
-    expect(err.retryable).toBe(true);
-    expect(isQuotaThrottle(err)).toBe(true);
-  });
+  it.each(['ConcurrentSnapshotLimitExceeded', 'SnapshotCreationPerVolumeRateExceeded', 'ResourceLimitExceeded'])(
+    '%s is a quota throttle: a delay, not a failure',
+    (name) => {
+      const err = classifyAwsError(ec2Error(name, 400), WHAT);
+      expect(err).toBeInstanceOf(ThrottledError);
+      expect(err.retryable).toBe(true);
+      expect(isQuotaThrottle(err)).toBe(true);
+    },
+  );
 
   it.each([
     ['InternalError', 500],

@@ -5,14 +5,7 @@
  * credentials: SDK messages are passed through `redact`, and the cause is a small summary rather
  * than the raw SDK error (which carries request internals).
  */
-import {
-  isSnapfleetError,
-  NotFoundError,
-  PermanentError,
-  type SnapfleetError,
-  ThrottledError,
-  TransientError,
-} from '@snapfleet/shared';
+import { isSnapfleetError, NotFoundError, PermanentError, type SnapfleetError, ThrottledError, TransientError } from '@snapfleet/shared';
 import { describeSdkError, NETWORK_ERROR_CODES, sdkErrorFields, sdkErrorSummary, stringOr, type SdkErrorSummary } from '../sdk-errors.js';
 
 /** Request-rate throttling: the same call succeeds after a short, jittered wait. */

@@ -9,9 +9,7 @@
  */
 import { InvalidInputError, type SnapshotRef } from '@snapfleet/shared';
 
-export type AwsSnapshotRef =
-  | { kind: 'snapshot'; region: string; snapshotId: string }
-  | { kind: 'set'; region: string; volumeId: string; setToken: string };
+export type AwsSnapshotRef = { kind: 'snapshot'; region: string; snapshotId: string } | { kind: 'set'; region: string; volumeId: string; setToken: string };
 
 const SNAPSHOT_ID = /^snap-[0-9a-f]{8,17}$/;
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;

@@ -18,7 +18,12 @@ describe('AwsVolumeProvider discovery', () => {
       aws.ec2.addVolume(EAST, { tags: { backup: 'no' } }),
     ];
     const found = await aws.provider().discover({ tags: ['backup=yes'] });
-    expect(found.map((v) => v.id)).toEqual(made.slice(0, 8).map((v) => v.id).sort());
+    expect(found.map((v) => v.id)).toEqual(
+      made
+        .slice(0, 8)
+        .map((v) => v.id)
+        .sort(),
+    );
     const calls = aws.ec2.callsOf('DescribeVolumes');
     // us-east-1: 3 pages of volumes, each after 2 empty pages = 9 calls; eu-west-1: 2 pages -> 6.
     expect(calls.filter((c) => c.region === EAST)).toHaveLength(9);
@@ -31,7 +36,14 @@ describe('AwsVolumeProvider discovery', () => {
     const v = aws.ec2.addVolume(EAST, { tags: { Name: 'db-data', backup: '' }, sizeGiB: 100 });
     const instance = aws.ec2.addInstance(EAST, [v]);
     const [found] = await aws.provider().discover({ tags: ['backup'] });
-    expect(found).toEqual({ id: v.id, name: 'db-data', tags: ['Name=db-data', 'backup'], sizeBytes: 100 * 1024 ** 3, instanceIds: [instance.id], region: EAST });
+    expect(found).toEqual({
+      id: v.id,
+      name: 'db-data',
+      tags: ['Name=db-data', 'backup'],
+      sizeBytes: 100 * 1024 ** 3,
+      instanceIds: [instance.id],
+      region: EAST,
+    });
   });
 
   it('finds instance sets through DescribeInstances', async () => {
@@ -56,7 +68,12 @@ describe('AwsVolumeProvider discovery', () => {
     const before = aws.ec2.callsOf('DescribeVolumes').length;
     const ref = await provider.createSnapshot(v.id, tags(), 'job-1');
     expect(ref).toMatch(/^aws:eu-west-1:snap-/);
-    expect(aws.ec2.callsOf('DescribeVolumes').slice(before).map((c) => c.region)).toEqual([WEST]);
+    expect(
+      aws.ec2
+        .callsOf('DescribeVolumes')
+        .slice(before)
+        .map((c) => c.region),
+    ).toEqual([WEST]);
   });
 
   it('looks a volume up by id in one call per region, however many volumes the region holds', async () => {
@@ -96,7 +113,10 @@ describe('AwsVolumeProvider snapshots', () => {
       'snapfleet:volume': v.id,
       'snapfleet:token': 'snapshot-daily-vol-20260301T020000Z',
     });
-    expect(aws.ec2.callsOf('DescribeSnapshots')[0]!.input).toMatchObject({ OwnerIds: ['self'], Filters: [{ Name: 'tag:snapfleet:token', Values: ['snapshot-daily-vol-20260301T020000Z'] }] });
+    expect(aws.ec2.callsOf('DescribeSnapshots')[0]!.input).toMatchObject({
+      OwnerIds: ['self'],
+      Filters: [{ Name: 'tag:snapfleet:token', Values: ['snapshot-daily-vol-20260301T020000Z'] }],
+    });
   });
 
   it('a retried job (another worker) finds the first snapshot by its token tag', async () => {

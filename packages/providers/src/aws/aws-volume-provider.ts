@@ -201,7 +201,9 @@ export class AwsVolumeProvider implements VolumeProvider {
     const slot = setToken.slice(setToken.lastIndexOf('/') + 1);
     const now = (this.options.clock?.now() ?? new Date()).getTime();
     if (now - timeFromSlot(slot).getTime() > SET_LEADER_GRACE_MS) {
-      throw new PermanentError(`instance set ${setToken} has no snapshot of ${volumeId} an hour after its slot: the job of its leading volume did not create it`);
+      throw new PermanentError(
+        `instance set ${setToken} has no snapshot of ${volumeId} an hour after its slot: the job of its leading volume did not create it`,
+      );
     }
   }
 

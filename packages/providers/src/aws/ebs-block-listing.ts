@@ -89,7 +89,12 @@ function pageMeta(out: { NextToken?: string; ExpiryTime?: Date; VolumeSize?: num
   };
 }
 
-async function* paginate(what: string, start: number, now: () => number, fetch: (cursor: { start: number; nextToken?: string }) => Promise<RawPage>): AsyncGenerator<BlockListPage> {
+async function* paginate(
+  what: string,
+  start: number,
+  now: () => number,
+  fetch: (cursor: { start: number; nextToken?: string }) => Promise<RawPage>,
+): AsyncGenerator<BlockListPage> {
   let from = start;
   let nextToken: string | undefined;
   for (;;) {

@@ -5,7 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  archiveVolume, createInlineCodecPool, DATA_PREFIX, initRepository, openRepository, repairPacks, repairSnapshots, restoreSnapshot, verifyRepository,
+  archiveVolume,
+  createInlineCodecPool,
+  DATA_PREFIX,
+  initRepository,
+  openRepository,
+  repairPacks,
+  repairSnapshots,
+  restoreSnapshot,
+  verifyRepository,
 } from '@snapfleet/shared';
 import { MemoryBlobStore, MemoryVolumeTarget, seededBytes, sha256Hex } from '@snapfleet/shared/testing';
 import { EbsSnapshotSource } from './ebs-snapshot-source.js';
@@ -21,9 +29,16 @@ describe('repair snapshots from the EBS snapshot of the archive', () => {
     const repo = await initRepository(store, { encrypted: true, password: 'pw' });
     const data = seededBytes(SIZE, 41);
     const snap = world.addSnapshot(data, { volumeId: 'vol-1' });
-    const open = (snapshotId: string) => EbsSnapshotSource.open({ api: world.api().api, snapshotId, describeSnapshot: world.describe, sizeBytes: SIZE, now: () => world.time });
+    const open = (snapshotId: string) =>
+      EbsSnapshotSource.open({ api: world.api().api, snapshotId, describeSnapshot: world.describe, sizeBytes: SIZE, now: () => world.time });
     const source = await open(snap.id);
-    const archived = await archiveVolume(repo, createInlineCodecPool(repo.keys), { volumeId: 'vol-1', source, time: clock.now(), clock, packSize: 1024 * 1024 });
+    const archived = await archiveVolume(repo, createInlineCodecPool(repo.keys), {
+      volumeId: 'vol-1',
+      source,
+      time: clock.now(),
+      clock,
+      packSize: 1024 * 1024,
+    });
     await source.close();
     expect(archived.snapshot.sourceRef).toBe(snap.id);
 

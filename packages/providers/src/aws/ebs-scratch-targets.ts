@@ -76,7 +76,10 @@ export function ebsScratchTargets(options: EbsScratchOptions): ScratchTargets {
             await deleteScratchResource(options.ec2, region, r);
             deleted++;
           } catch (err) {
-            options.log?.warn({ region, id: r.id, err: (err as Error).message }, `could not delete the drill's scratch ${r.kind} ${r.id}; the next sweep tries again`);
+            options.log?.warn(
+              { region, id: r.id, err: (err as Error).message },
+              `could not delete the drill's scratch ${r.kind} ${r.id}; the next sweep tries again`,
+            );
           }
         }
       }
@@ -85,7 +88,13 @@ export function ebsScratchTargets(options: EbsScratchOptions): ScratchTargets {
   };
 }
 
-function scratchCopy(options: EbsScratchOptions, region: string, request: ScratchRequest, now: () => number, sleep: (ms: number) => Promise<void>): ScratchTarget {
+function scratchCopy(
+  options: EbsScratchOptions,
+  region: string,
+  request: ScratchRequest,
+  now: () => number,
+  sleep: (ms: number) => Promise<void>,
+): ScratchTarget {
   const drillId = randomUUID();
   const tags = {
     [SOURCE_TAG]: DRILL_SOURCE,
@@ -127,7 +136,12 @@ function scratchCopy(options: EbsScratchOptions, region: string, request: Scratc
       } else {
         await restoreEc2.waitUntilCompleted(snapshotId);
       }
-      return EbsSnapshotSource.open({ api: options.ebsApi(region), snapshotId, describeSnapshot: ec2SnapshotLookup(ec2, region), sizeBytes: request.sizeBytes });
+      return EbsSnapshotSource.open({
+        api: options.ebsApi(region),
+        snapshotId,
+        describeSnapshot: ec2SnapshotLookup(ec2, region),
+        sizeBytes: request.sizeBytes,
+      });
     },
     dispose() {
       disposed ??= (async () => {
@@ -150,7 +164,10 @@ function scratchCopy(options: EbsScratchOptions, region: string, request: Scratc
         } catch (err) {
           left.push(`snapshot ${made.snapshotId} (${(err as Error).message})`);
         }
-        if (left.length) throw new PermanentError(`the drill's scratch copy in ${region} was not deleted: ${left.join('; ')}; tagged ${SOURCE_TAG}=${DRILL_SOURCE}, the next drill's sweep deletes it`);
+        if (left.length)
+          throw new PermanentError(
+            `the drill's scratch copy in ${region} was not deleted: ${left.join('; ')}; tagged ${SOURCE_TAG}=${DRILL_SOURCE}, the next drill's sweep deletes it`,
+          );
       })();
       return disposed;
     },

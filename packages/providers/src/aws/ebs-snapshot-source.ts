@@ -113,7 +113,8 @@ export class EbsSnapshotSource implements VolumeSource {
       throw new InvalidInputError(`block ${index} is outside EBS snapshot ${this.sourceRef} (${this.blockCount} blocks)`, 'index');
     }
     const length = Math.min(this.blockSize, this.sizeBytes - index * this.blockSize);
-    if (into && into.byteLength < length) throw new InvalidInputError(`buffer of ${into.byteLength} bytes is too small for block ${index} (${length} bytes)`, 'into');
+    if (into && into.byteLength < length)
+      throw new InvalidInputError(`buffer of ${into.byteLength} bytes is too small for block ${index} (${length} bytes)`, 'into');
     // The service always sends a whole block; a short last block (sizeBytes option) needs scratch space.
     const dest = into && into.byteLength >= EBS_BLOCK_SIZE ? into : new Uint8Array(EBS_BLOCK_SIZE);
     const found = await this.fetch(index, dest);

@@ -7,7 +7,13 @@ function ebsTargets(availabilityZone?: string): VolumeTargetFactory {
   return async () => {
     const world = new FakeEbsWorld();
     // Few puts in flight: write() must wait for room while later runs arrive out of order.
-    const target = new EbsSnapshotTarget({ api: world.api().api, ec2: world.ec2, now: () => world.time, putsInFlight: 3, ...(availabilityZone ? { availabilityZone } : {}) });
+    const target = new EbsSnapshotTarget({
+      api: world.api().api,
+      ec2: world.ec2,
+      now: () => world.time,
+      putsInFlight: 3,
+      ...(availabilityZone ? { availabilityZone } : {}),
+    });
     return {
       target,
       // Published means completed (and, with a zone, a volume made from it): a pending snapshot is

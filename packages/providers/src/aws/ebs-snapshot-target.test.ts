@@ -18,14 +18,20 @@ function volume(): { data: Uint8Array; holes: [number, number][] } {
   data.fill(0, 4 * BLOCK, 5 * BLOCK);
   data.fill(0, 5 * BLOCK + 8 * KiB, 5 * BLOCK + 16 * KiB);
   // The archive recorded block 2 and a stretch of block 5 as holes: restore calls zero() there.
-  return { data, holes: [[2 * BLOCK, 3 * BLOCK], [5 * BLOCK + 8 * KiB, 5 * BLOCK + 16 * KiB]] };
+  return {
+    data,
+    holes: [
+      [2 * BLOCK, 3 * BLOCK],
+      [5 * BLOCK + 8 * KiB, 5 * BLOCK + 16 * KiB],
+    ],
+  };
 }
 
 /** Feeds the volume to the target as restore does: data runs between zeroed holes, in order. */
 async function restoreInto(target: EbsSnapshotTarget, data: Uint8Array, holes: [number, number][]): Promise<void> {
   await target.open(data.byteLength);
   const writes: Promise<void>[] = [];
-  for (let at = 0; at < data.byteLength; ) {
+  for (let at = 0; at < data.byteLength;) {
     const hole = holes.find(([from, to]) => at >= from && at < to);
     if (hole) {
       writes.push(target.zero(at, hole[1] - at));
@@ -57,7 +63,13 @@ describe('EbsSnapshotTarget', () => {
   it('writes whole 512 KiB blocks with their SHA-256, skips all-zero blocks, and completes the snapshot', async () => {
     const world = new FakeEbsWorld();
     const { data, holes } = volume();
-    const { target, stub, limiter } = setup(world, { description: 'restore of vol-1', tags: { 'snapfleet:source': 'vol-1' }, encrypted: true, kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/k1', timeoutMinutes: 30 });
+    const { target, stub, limiter } = setup(world, {
+      description: 'restore of vol-1',
+      tags: { 'snapfleet:source': 'vol-1' },
+      encrypted: true,
+      kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/k1',
+      timeoutMinutes: 30,
+    });
     await restoreInto(target, data, holes);
 
     const start = stub.commandCalls(StartSnapshotCommand)[0]!.args[0].input;
@@ -71,7 +83,10 @@ describe('EbsSnapshotTarget', () => {
       Timeout: 30,
     });
     const { snapshotId, blocksWritten } = target.result;
-    const sent = stub.commandCalls(PutSnapshotBlockCommand).map((c) => c.args[0].input.BlockIndex).sort((a, b) => a! - b!);
+    const sent = stub
+      .commandCalls(PutSnapshotBlockCommand)
+      .map((c) => c.args[0].input.BlockIndex)
+      .sort((a, b) => a! - b!);
     expect(sent).toEqual([0, 1, 3, 5, 6, 7]); // blocks 2 (a hole) and 4 (zeros) are never sent
     for (const index of sent) {
       const padded = new Uint8Array(BLOCK);

@@ -102,7 +102,8 @@ export class EbsSnapshotTarget implements VolumeTarget {
     if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) throw new InvalidInputError(`invalid volume size ${sizeBytes}`, 'sizeBytes');
     // EBS sizes volumes in whole GiB; the bytes past the archived size read as zeros.
     const volumeSizeGiB = Math.max(1, Math.ceil(sizeBytes / GiB));
-    if (volumeSizeGiB > MAX_VOLUME_GIB) throw new InvalidInputError(`a ${volumeSizeGiB} GiB volume is larger than EBS allows (${MAX_VOLUME_GIB} GiB)`, 'sizeBytes');
+    if (volumeSizeGiB > MAX_VOLUME_GIB)
+      throw new InvalidInputError(`a ${volumeSizeGiB} GiB volume is larger than EBS allows (${MAX_VOLUME_GIB} GiB)`, 'sizeBytes');
     this.state = 'open';
     const { api, tags } = this.options;
     const out = await callAws(`EBS StartSnapshot of ${volumeSizeGiB} GiB in ${api.region}`, ebsCallContext(api, 'control'), (abortSignal) =>

@@ -55,7 +55,13 @@ export async function findSetSnapshot(api: Ec2Api, region: string, setToken: str
  * Creates the instance's set unless a snapshot with the token exists. `covered` are the volumes
  * of the instance the policy covers; the others are excluded from the set.
  */
-export async function ensureInstanceSet(api: Ec2Api, instance: Ec2Instance, covered: readonly string[], tags: readonly string[], setToken: string): Promise<void> {
+export async function ensureInstanceSet(
+  api: Ec2Api,
+  instance: Ec2Instance,
+  covered: readonly string[],
+  tags: readonly string[],
+  setToken: string,
+): Promise<void> {
   const { region, instanceId } = instance;
   const find = async () => ((await describeSetSnapshots(api, region, setToken)).some((s) => s.State !== 'error') ? true : undefined);
   const coveredSet = new Set(covered);

@@ -14,7 +14,9 @@ export const EC2_PAGE_SIZE = 500;
  */
 const MAX_PAGES = 100_000;
 
-export async function allPages<T>(fetchPage: (nextToken: string | undefined) => Promise<{ items: readonly T[] | undefined; nextToken: string | undefined }>): Promise<T[]> {
+export async function allPages<T>(
+  fetchPage: (nextToken: string | undefined) => Promise<{ items: readonly T[] | undefined; nextToken: string | undefined }>,
+): Promise<T[]> {
   const out: T[] = [];
   let token: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {

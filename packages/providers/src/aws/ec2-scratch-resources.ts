@@ -49,7 +49,9 @@ export async function listScratchResources(ec2: Ec2Api, region: string, drillId?
     return { items: out.Volumes, nextToken: out.NextToken };
   });
   return [
-    ...snapshots.filter((s) => s.SnapshotId).map((s) => ({ kind: 'snapshot' as const, id: s.SnapshotId!, ...tagsOf(s.Tags), ...(s.State ? { state: s.State } : {}) })),
+    ...snapshots
+      .filter((s) => s.SnapshotId)
+      .map((s) => ({ kind: 'snapshot' as const, id: s.SnapshotId!, ...tagsOf(s.Tags), ...(s.State ? { state: s.State } : {}) })),
     ...volumes.filter((v) => v.VolumeId).map((v) => ({ kind: 'volume' as const, id: v.VolumeId!, ...tagsOf(v.Tags), ...(v.State ? { state: v.State } : {}) })),
   ];
 }
@@ -68,7 +70,12 @@ export async function scratchVolumeState(ec2: Ec2Api, region: string, volumeId: 
 }
 
 /** Polls until the new volume is `available` (EBS made it from the snapshot); `error` fails. */
-export async function waitUntilVolumeAvailable(ec2: Ec2Api, region: string, volumeId: string, wait: { pollMs: number; maxWaitMs: number; sleep: (ms: number) => Promise<void>; now: () => number }): Promise<void> {
+export async function waitUntilVolumeAvailable(
+  ec2: Ec2Api,
+  region: string,
+  volumeId: string,
+  wait: { pollMs: number; maxWaitMs: number; sleep: (ms: number) => Promise<void>; now: () => number },
+): Promise<void> {
   const deadline = wait.now() + wait.maxWaitMs;
   for (;;) {
     const state = await scratchVolumeState(ec2, region, volumeId);
@@ -83,10 +90,13 @@ export async function waitUntilVolumeAvailable(ec2: Ec2Api, region: string, volu
 /** Deletes a scratch volume; a volume that is gone is success, one still being created is not. */
 export async function deleteScratchVolume(ec2: Ec2Api, region: string, volumeId: string): Promise<void> {
   try {
-    await ec2Send(ec2, region, 'mutate', `DeleteVolume ${volumeId}`, (client, abortSignal) => client.send(new DeleteVolumeCommand({ VolumeId: volumeId }), { abortSignal }));
+    await ec2Send(ec2, region, 'mutate', `DeleteVolume ${volumeId}`, (client, abortSignal) =>
+      client.send(new DeleteVolumeCommand({ VolumeId: volumeId }), { abortSignal }),
+    );
   } catch (err) {
     if (isAwsNotFound(err)) return;
-    if (awsErrorName(err) === 'IncorrectState') throw new TransientError(`EBS volume ${volumeId} cannot be deleted yet (it is still being created or attached)`, { cause: err });
+    if (awsErrorName(err) === 'IncorrectState')
+      throw new TransientError(`EBS volume ${volumeId} cannot be deleted yet (it is still being created or attached)`, { cause: err });
     throw err;
   }
 }

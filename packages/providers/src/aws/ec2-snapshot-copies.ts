@@ -27,7 +27,12 @@ export interface CopyDestination {
 export async function copySnapshotTo(api: Ec2Api, sourceRegion: string, snapshotId: string, volumeId: string, dest: CopyDestination): Promise<SnapshotRef> {
   if (dest.region === sourceRegion) throw new InvalidInputError(`snapshot ${snapshotId} is already in ${dest.region}`, 'region');
   const find = async () => {
-    const existing = await describeOwnSnapshots(api, dest.region, [{ Name: `tag:${COPY_OF_TAG}`, Values: [snapshotId] }], `DescribeSnapshots copy-of=${snapshotId}`);
+    const existing = await describeOwnSnapshots(
+      api,
+      dest.region,
+      [{ Name: `tag:${COPY_OF_TAG}`, Values: [snapshotId] }],
+      `DescribeSnapshots copy-of=${snapshotId}`,
+    );
     const found = existing.find((s) => s.State !== 'error' && s.SnapshotId);
     return found ? snapshotRef(dest.region, found.SnapshotId!) : undefined;
   };
@@ -35,7 +40,8 @@ export async function copySnapshotTo(api: Ec2Api, sourceRegion: string, snapshot
     const source = await describeSnapshot(api, sourceRegion, snapshotId);
     if (!source) throw new NotFoundError(`snapshot ${snapshotId} of ${volumeId} in ${sourceRegion} does not exist: nothing to copy to ${dest.region}`);
     // Pending is a delay, not a failure: the caller's job retries.
-    if (source.State !== 'completed') throw new TransientError(`snapshot ${snapshotId} in ${sourceRegion} is ${source.State ?? 'in no known state'}; it is copied once completed`);
+    if (source.State !== 'completed')
+      throw new TransientError(`snapshot ${snapshotId} in ${sourceRegion} is ${source.State ?? 'in no known state'}; it is copied once completed`);
     const tags = snapshotEc2Tags(engineTags(source.Tags), { [VOLUME_TAG]: volumeId, [COPY_OF_TAG]: snapshotId });
     const out = await ec2Send(
       api,
@@ -68,7 +74,5 @@ export async function copySnapshotTo(api: Ec2Api, sourceRegion: string, snapshot
 export async function listCopiesIn(api: Ec2Api, region: string, volumeId: string, tags: readonly string[]): Promise<ProviderSnapshot[]> {
   const filters = [{ Name: `tag:${VOLUME_TAG}`, Values: [volumeId] }, { Name: 'tag-key', Values: [COPY_OF_TAG] }, ...snapshotTagFilters(tags)];
   const found = await describeOwnSnapshots(api, region, filters, `DescribeSnapshots copies of ${volumeId}`);
-  return found
-    .map((s) => toProviderSnapshot(s, region, volumeId))
-    .filter((s) => tags.every((t) => s.tags.includes(t)));
+  return found.map((s) => toProviderSnapshot(s, region, volumeId)).filter((s) => tags.every((t) => s.tags.includes(t)));
 }

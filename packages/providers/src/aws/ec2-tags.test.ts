@@ -24,7 +24,10 @@ describe('EC2 tags', () => {
   });
 
   it('matches selector tags as pairs or bare keys, and filters server-side once per name', () => {
-    const volume = [{ Key: 'backup', Value: 'daily' }, { Key: 'team', Value: '' }];
+    const volume = [
+      { Key: 'backup', Value: 'daily' },
+      { Key: 'team', Value: '' },
+    ];
     expect(selectorTagMatches('backup=daily', volume)).toBe(true);
     expect(selectorTagMatches('backup=weekly', volume)).toBe(false);
     expect(selectorTagMatches('backup', volume)).toBe(true);
@@ -39,9 +42,18 @@ describe('EC2 tags', () => {
 
 describe('AWS snapshot refs', () => {
   it('round-trips single and set refs, and names the field of a bad one', () => {
-    expect(parseAwsRef(snapshotRef('us-east-1', 'snap-0123456789abcdef0'))).toEqual({ kind: 'snapshot', region: 'us-east-1', snapshotId: 'snap-0123456789abcdef0' });
+    expect(parseAwsRef(snapshotRef('us-east-1', 'snap-0123456789abcdef0'))).toEqual({
+      kind: 'snapshot',
+      region: 'us-east-1',
+      snapshotId: 'snap-0123456789abcdef0',
+    });
     const ref = setRef('eu-west-1', 'vol-0123456789abcdef0', 'db/i-0123456789abcdef0/20260301T020000Z');
-    expect(parseAwsRef(ref)).toEqual({ kind: 'set', region: 'eu-west-1', volumeId: 'vol-0123456789abcdef0', setToken: 'db/i-0123456789abcdef0/20260301T020000Z' });
+    expect(parseAwsRef(ref)).toEqual({
+      kind: 'set',
+      region: 'eu-west-1',
+      volumeId: 'vol-0123456789abcdef0',
+      setToken: 'db/i-0123456789abcdef0/20260301T020000Z',
+    });
     for (const bad of ['local:{}', 'aws:us-east-1:vol-01234567', 'aws:nowhere:snap-01234567']) {
       expect(() => parseAwsRef(bad)).toThrow(expect.objectContaining({ field: 'ref' }));
     }

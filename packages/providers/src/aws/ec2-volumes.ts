@@ -104,7 +104,10 @@ export async function describeInstances(api: Ec2Api, region: string, instanceIds
       out.push({
         instanceId: instance.InstanceId,
         region,
-        volumeIds: mappings.map((m) => m.Ebs?.VolumeId).filter((v): v is string => !!v).sort(),
+        volumeIds: mappings
+          .map((m) => m.Ebs?.VolumeId)
+          .filter((v): v is string => !!v)
+          .sort(),
         ...(root ? { rootVolumeId: root } : {}),
       });
     }

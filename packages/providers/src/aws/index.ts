@@ -5,8 +5,26 @@
 export { callAws, backoffMs, DEFAULT_AWS_RETRY, type AwsCallContext, type AwsRetryOptions } from './aws-call.js';
 export { classifyAwsError, awsErrorName, isAwsNotFound, isQuotaThrottle, type AwsErrorSummary } from './aws-errors.js';
 export { AwsVolumeProvider, type AwsVolumeProviderOptions, type AwsCopyTarget } from './aws-volume-provider.js';
-export { awsEbsApiFactory, awsEc2Api, awsRateLimiters, createAwsVolumeProvider, DEFAULT_ACCOUNT, type AwsProviderDeps, type AwsRateLimiters, type LimiterMaker } from './aws-provider-factory.js';
-export { ec2CallContext, ec2ClientFactory, ec2LimitKey, ec2Send, EC2_DEFAULT_TIMEOUT_MS, type Ec2Api, type Ec2CallFamily, type Ec2Limiters } from './ec2-api.js';
+export {
+  awsEbsApiFactory,
+  awsEc2Api,
+  awsRateLimiters,
+  createAwsVolumeProvider,
+  DEFAULT_ACCOUNT,
+  type AwsProviderDeps,
+  type AwsRateLimiters,
+  type LimiterMaker,
+} from './aws-provider-factory.js';
+export {
+  ec2CallContext,
+  ec2ClientFactory,
+  ec2LimitKey,
+  ec2Send,
+  EC2_DEFAULT_TIMEOUT_MS,
+  type Ec2Api,
+  type Ec2CallFamily,
+  type Ec2Limiters,
+} from './ec2-api.js';
 export { parseAwsRef, setRef, snapshotRef, type AwsSnapshotRef } from './aws-snapshot-ref.js';
 export { EbsSnapshotSource, type EbsSnapshotSourceOptions } from './ebs-snapshot-source.js';
 export { EbsSnapshotTarget, type EbsSnapshotTargetOptions, type EbsRestoreResult } from './ebs-snapshot-target.js';

@@ -17,7 +17,14 @@ function recordingMaker() {
 }
 
 describe('per-region AWS limits', () => {
-  const limits = { ebsBlockRequestsPerSecond: 1000, ebsBlockRequestsPerSnapshotPerSecond: 1000, ebsListRequestsPerSecond: 50, ebsStartCompletePerSecond: 10, ec2RequestsPerSecond: 20, ec2MutatingRequestsPerSecond: 5 };
+  const limits = {
+    ebsBlockRequestsPerSecond: 1000,
+    ebsBlockRequestsPerSnapshotPerSecond: 1000,
+    ebsListRequestsPerSecond: 50,
+    ebsStartCompletePerSecond: 10,
+    ec2RequestsPerSecond: 20,
+    ec2MutatingRequestsPerSecond: 5,
+  };
 
   it('takes from the region’s own limiter where one is configured, and the account-wide rate elsewhere', async () => {
     const { make, takenBy } = recordingMaker();

@@ -16,7 +16,14 @@ describe('cache file names', () => {
   });
 
   it('knows no key for temp files and foreign names', () => {
-    for (const [folder, name] of [['index', `.tmp-${'ab'.repeat(32)}.0123456789abcdef`], ['index', 'notes'], ['_hex', 'zz'], ['_hex', 'abc'], ['_hex', 'ff'], ['_hex', '']]) {
+    for (const [folder, name] of [
+      ['index', `.tmp-${'ab'.repeat(32)}.0123456789abcdef`],
+      ['index', 'notes'],
+      ['_hex', 'zz'],
+      ['_hex', 'abc'],
+      ['_hex', 'ff'],
+      ['_hex', ''],
+    ]) {
       expect(keyOfCacheFile(folder!, name!), `${folder}/${name}`).toBeUndefined();
     }
   });

@@ -174,7 +174,8 @@ export class CachingBlobStore implements BlobStore {
         for (const name of await entries(path, ['ENOENT', 'ENOTDIR'])) {
           const key = keyOfCacheFile(folder, name);
           if (name.startsWith(TEMP_PREFIX)) await removeIfOlder(join(path, name), startedMs - STALE_TEMP_MS);
-          else if (key !== undefined && !listed.has(key) && prefixes.some((p) => key.startsWith(p))) await removeIfOlder(join(path, name), startedMs - FILE_TIME_SLACK_MS);
+          else if (key !== undefined && !listed.has(key) && prefixes.some((p) => key.startsWith(p)))
+            await removeIfOlder(join(path, name), startedMs - FILE_TIME_SLACK_MS);
         }
       }
     } catch (err) {

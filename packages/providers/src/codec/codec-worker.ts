@@ -4,7 +4,19 @@
  * passes ~1 GiB through here.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { chunkFrames, decode, encode, hashChunks, owned, window, type ChunkFramesRequest, type DecodeRequest, type EncodeRequest, type HashRequest, type WindowTask } from '@snapfleet/shared/codec';
+import {
+  chunkFrames,
+  decode,
+  encode,
+  hashChunks,
+  owned,
+  window,
+  type ChunkFramesRequest,
+  type DecodeRequest,
+  type EncodeRequest,
+  type HashRequest,
+  type WindowTask,
+} from '@snapfleet/shared/codec';
 
 /** Returns `value` with the memory of `views` moved, not copied (piscina's Transferable protocol). */
 function moveWith(value: object, views: Uint8Array[]): unknown {

@@ -1,5 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { CHUNK_FIELDS, createInlineCodecPool, framesOutBytes, FRAME_FIELDS, generateMasterKeys, SharedBufferPool, type BuiltFrame } from '@snapfleet/shared/codec';
+import {
+  CHUNK_FIELDS,
+  createInlineCodecPool,
+  framesOutBytes,
+  FRAME_FIELDS,
+  generateMasterKeys,
+  SharedBufferPool,
+  type BuiltFrame,
+} from '@snapfleet/shared/codec';
 import { seededBytes } from '@snapfleet/shared/testing';
 import { createThreadCodecPool } from './thread-codec-pool.js';
 

@@ -51,10 +51,8 @@ export function startCodecThreads(threads = defaultThreadCount()): CodecThreads 
       },
       encodeFrame: (raw, level) => pool.run({ raw, level, encKey: keys.encRaw }, { name: 'encodeTask', transferList: buf(raw) }),
       chunkFrames: (job) => pool.run({ ...job, encKey: keys.encRaw }, { name: 'chunkFramesTask' }),
-      decodeFrame: (job) =>
-        pool.run({ ...job, encKey: keys.encRaw, idKey: keys.idRaw }, { name: 'decodeTask', transferList: buf(job.stored) }),
-      decodeWindow: (req) =>
-        pool.run({ ...req, encKey: keys.encRaw, idKey: keys.idRaw }, { name: 'windowTask', transferList: req.runs.flatMap(buf) }),
+      decodeFrame: (job) => pool.run({ ...job, encKey: keys.encRaw, idKey: keys.idRaw }, { name: 'decodeTask', transferList: buf(job.stored) }),
+      decodeWindow: (req) => pool.run({ ...req, encKey: keys.encRaw, idKey: keys.idRaw }, { name: 'windowTask', transferList: req.runs.flatMap(buf) }),
       close,
     }),
     close,

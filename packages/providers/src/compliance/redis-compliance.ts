@@ -78,7 +78,10 @@ export function createComplianceRecorder(redis: Redis, prefix: string) {
     pending = [];
     if (batch.length === 0) return;
     try {
-      const results = await SET_IF_NEWER.many(redis, batch.map((b) => b.call));
+      const results = await SET_IF_NEWER.many(
+        redis,
+        batch.map((b) => b.call),
+      );
       results.forEach((r, i) => (r.ok ? batch[i]!.settle.resolve() : batch[i]!.settle.reject(r.error)));
     } catch (err) {
       for (const b of batch) b.settle.reject(err as Error);
@@ -86,7 +89,10 @@ export function createComplianceRecorder(redis: Redis, prefix: string) {
   };
   const point = (kind: 'archive' | 'snapshot', policy: string, volumeId: string, p: RecoveryPoint) =>
     new Promise<void>((resolve, reject) => {
-      pending.push({ call: { keys: [complianceKey(prefix, kind), complianceKey(prefix, 'error')], args: [field(policy, volumeId), JSON.stringify(p), p.time] }, settle: { resolve, reject } });
+      pending.push({
+        call: { keys: [complianceKey(prefix, kind), complianceKey(prefix, 'error')], args: [field(policy, volumeId), JSON.stringify(p), p.time] },
+        settle: { resolve, reject },
+      });
       timer ??= setTimeout(() => void flush(), POINTS_BATCH_MS);
     });
   return {
@@ -194,7 +200,13 @@ function parsePoint(text: string): RecoveryPoint | undefined {
 function parseFailure(text: string): JobFailure | undefined {
   const v = parseObject(text);
   if (!v || typeof v.queue !== 'string' || typeof v.message !== 'string' || typeof v.at !== 'string') return undefined;
-  return { queue: v.queue, message: v.message, at: v.at, ...(typeof v.jobId === 'string' ? { jobId: v.jobId } : {}), ...(typeof v.slot === 'string' ? { slot: v.slot } : {}) };
+  return {
+    queue: v.queue,
+    message: v.message,
+    at: v.at,
+    ...(typeof v.jobId === 'string' ? { jobId: v.jobId } : {}),
+    ...(typeof v.slot === 'string' ? { slot: v.slot } : {}),
+  };
 }
 
 function parseDrill(text: string): DrillResult | undefined {

@@ -46,7 +46,12 @@ export async function isMountedDevice(path: string): Promise<boolean> {
   } catch {
     return false; // not Linux, or no procfs: nothing to tell
   }
-  const mounted = new Set(mountinfo.split('\n').map((line) => line.split(' ')[2]).filter((d): d is string => !!d));
+  const mounted = new Set(
+    mountinfo
+      .split('\n')
+      .map((line) => line.split(' ')[2])
+      .filter((d): d is string => !!d),
+  );
   if (mounted.has(self)) return true;
   // A partition's sysfs folder sits inside its disk's: /sys/dev/block/M:m of the partition
   // resolves to .../sda/sda1, whose parent folder holds the disk's own `dev`.

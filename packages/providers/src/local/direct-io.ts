@@ -115,10 +115,10 @@ export class DirectWriter {
     this.throwFailure();
     let part = 0;
     let inPart = 0;
-    for (let done = 0; done < length; ) {
+    for (let done = 0; done < length;) {
       const stage = await this.stages.acquire();
       const n = Math.min(STAGE_BYTES, length - done);
-      for (let filled = 0; filled < n; ) {
+      for (let filled = 0; filled < n;) {
         const p = parts[part]!;
         const take = Math.min(p.byteLength - inPart, n - filled);
         stage.set(p.subarray(inPart, inPart + take), filled);

@@ -9,7 +9,16 @@ import type { Dirent } from 'node:fs';
 import { open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { makeDirs } from './make-dirs.js';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DATA_PREFIX, InvalidInputError, isSnapfleetError, NotFoundError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo } from '@snapfleet/shared';
+import {
+  DATA_PREFIX,
+  InvalidInputError,
+  isSnapfleetError,
+  NotFoundError,
+  type BlobData,
+  type BlobStore,
+  type ByteRange,
+  type ObjectInfo,
+} from '@snapfleet/shared';
 import { validateBlobKey, validateListPrefix } from '../blob-key.js';
 import { syncDirectory, writeDurably } from './durable-fs.js';
 import { errorCode, translateFsError } from './fs-errors.js';

@@ -66,18 +66,21 @@ describe('a drill onto a device', () => {
     expect(sha256Hex(await readFile(device))).toBe(sha256Hex(data)); // replaced whole, kept
   });
 
-  it.skipIf(loopUnavailable !== undefined)(`restores onto a loop device and reads back only the volume's bytes${loopUnavailable ? ` (skipped: ${loopUnavailable})` : ''}`, async () => {
-    const loop = await attachLoopDevice(new Uint8Array(4 * MiB).fill(0xee));
-    try {
-      const report = await drill(loop.device);
-      expect(report).toMatchObject({ ok: true, check: { mismatched: 0, chunks: SIZE / 4096 } });
-      const back = await readFile(loop.device);
-      expect(sha256Hex(back.subarray(0, SIZE))).toBe(sha256Hex(data));
-      expect(back[SIZE]).toBe(0xee); // past the volume: untouched
-    } finally {
-      await loop.detach();
-    }
-  });
+  it.skipIf(loopUnavailable !== undefined)(
+    `restores onto a loop device and reads back only the volume's bytes${loopUnavailable ? ` (skipped: ${loopUnavailable})` : ''}`,
+    async () => {
+      const loop = await attachLoopDevice(new Uint8Array(4 * MiB).fill(0xee));
+      try {
+        const report = await drill(loop.device);
+        expect(report).toMatchObject({ ok: true, check: { mismatched: 0, chunks: SIZE / 4096 } });
+        const back = await readFile(loop.device);
+        expect(sha256Hex(back.subarray(0, SIZE))).toBe(sha256Hex(data));
+        expect(back[SIZE]).toBe(0xee); // past the volume: untouched
+      } finally {
+        await loop.detach();
+      }
+    },
+  );
 
   it('finds a block that differs on the device after the restore', async () => {
     const device = join(dir, 'drill-disk.img');
@@ -123,12 +126,21 @@ describe('a drill onto a device', () => {
 
 const mountedRoot = await (async () => {
   const mounts = await readFile('/proc/self/mounts', 'utf8').catch(() => '');
-  const source = mounts.split('\n').map((l) => l.split(' ')).find((f) => f[1] === '/')?.[0];
+  const source = mounts
+    .split('\n')
+    .map((l) => l.split(' '))
+    .find((f) => f[1] === '/')?.[0];
   return source && (await stat(source).catch(() => undefined))?.isBlockDevice() ? source : undefined;
 })();
 
-describe.skipIf(mountedRoot === undefined)(`a drill onto a mounted device${mountedRoot ? '' : ' (skipped: the root file system is not mounted from a block device here)'}`, () => {
-  it('is refused before anything is written, naming the field', async () => {
-    await expect(openDrillDevice(mountedRoot!, { sizeBytes: 4096, volumes: [], field: FIELD })).rejects.toMatchObject({ field: FIELD, message: expect.stringMatching(/is mounted|is in use/) });
-  });
-});
+describe.skipIf(mountedRoot === undefined)(
+  `a drill onto a mounted device${mountedRoot ? '' : ' (skipped: the root file system is not mounted from a block device here)'}`,
+  () => {
+    it('is refused before anything is written, naming the field', async () => {
+      await expect(openDrillDevice(mountedRoot!, { sizeBytes: 4096, volumes: [], field: FIELD })).rejects.toMatchObject({
+        field: FIELD,
+        message: expect.stringMatching(/is mounted|is in use/),
+      });
+    });
+  },
+);

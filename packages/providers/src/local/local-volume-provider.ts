@@ -9,7 +9,18 @@
  * State is always `completed`; deleting is a no-op.
  */
 import { stat } from 'node:fs/promises';
-import { InvalidInputError, NotFoundError, type ScratchTargets, type DiscoveredVolume, type ProviderSnapshot, type SnapshotRef, type SnapshotState, type VolumeProvider, type VolumeSelectorSpec, type VolumeSource } from '@snapfleet/shared';
+import {
+  InvalidInputError,
+  NotFoundError,
+  type ScratchTargets,
+  type DiscoveredVolume,
+  type ProviderSnapshot,
+  type SnapshotRef,
+  type SnapshotState,
+  type VolumeProvider,
+  type VolumeSelectorSpec,
+  type VolumeSource,
+} from '@snapfleet/shared';
 import { selectorMatches } from '@snapfleet/shared/config';
 import { LocalVolumeSource, type LocalVolumeSourceOptions } from './local-volume-source.js';
 import { blockDeviceSizeBytes } from './block-device.js';

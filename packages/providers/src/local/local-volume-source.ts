@@ -91,7 +91,8 @@ export class LocalVolumeSource implements VolumeSource {
     }
     const offset = index * this.blockSize;
     const length = Math.min(this.blockSize, this.sizeBytes - offset);
-    if (into && into.byteLength < length) throw new InvalidInputError(`buffer of ${into.byteLength} bytes is too small for block ${index} (${length} bytes)`, 'into');
+    if (into && into.byteLength < length)
+      throw new InvalidInputError(`buffer of ${into.byteLength} bytes is too small for block ${index} (${length} bytes)`, 'into');
     // allocUnsafeSlow never hands out a slice of Node's shared pool, so the caller may transfer
     // the buffer to a worker thread; readFully overwrites every byte.
     const block = into ? into.subarray(0, length) : Buffer.allocUnsafeSlow(length);

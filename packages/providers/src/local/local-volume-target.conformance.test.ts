@@ -40,7 +40,7 @@ if (loopUnavailable === undefined) {
           const handle = await open(loop.device, 'r');
           try {
             const out = new Uint8Array(size);
-            for (let at = 0; at < size; ) {
+            for (let at = 0; at < size;) {
               const { bytesRead } = await handle.read(out, at, size - at, at);
               if (bytesRead === 0) throw new Error(`${loop.device} ended at byte ${at}`);
               at += bytesRead;

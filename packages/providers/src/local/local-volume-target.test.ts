@@ -135,7 +135,11 @@ describe('LocalVolumeTarget on a file', () => {
         expect(Buffer.compare(await readFile(path), data)).toBe(0);
         // 2 MiB, 1 MiB and 1 MiB went direct (the unaligned start did not); tails were buffered.
         expect(write.mock.calls.map(([, offset, length]) => [offset, length])).toEqual(
-          expect.arrayContaining([[0, 2 * MiB], [4 * MiB, MiB], [5 * MiB, MiB]]),
+          expect.arrayContaining([
+            [0, 2 * MiB],
+            [4 * MiB, MiB],
+            [5 * MiB, MiB],
+          ]),
         );
         expect(write.mock.calls).toHaveLength(3);
       } finally {
@@ -148,7 +152,10 @@ describe('LocalVolumeTarget on a file', () => {
       const write = vi.spyOn(DirectWriter.prototype, 'write');
       try {
         const data = randomData(4 * MiB);
-        for (const [name, options, direct] of [['default.img', {}, false], ['direct.img', { directIo: true }, true]] as const) {
+        for (const [name, options, direct] of [
+          ['default.img', {}, false],
+          ['direct.img', { directIo: true }, true],
+        ] as const) {
           write.mockClear();
           const path = join(dir, name);
           const target = new LocalVolumeTarget(path, options);
@@ -201,7 +208,9 @@ describe('LocalVolumeTarget on a file', () => {
 
   it('reports a failed background flush and leaves the destination untouched', () =>
     withDir(async (dir) => {
-      const datasync = vi.spyOn(await fileHandlePrototype(dir), 'datasync').mockRejectedValue(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      const datasync = vi
+        .spyOn(await fileHandlePrototype(dir), 'datasync')
+        .mockRejectedValue(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
       try {
         const path = join(dir, 'restored.img');
         await writeFile(path, 'old');
@@ -258,12 +267,18 @@ describe.skipIf(loopUnavailable !== undefined)(`LocalVolumeTarget on a block dev
   });
 });
 
-describe.skipIf(mountedRoot === undefined)(`LocalVolumeTarget on a mounted device${mountedRoot ? '' : ' (skipped: the root file system is not mounted from a block device here)'}`, () => {
-  it('refuses it before writing anything, naming it; --overwrite lets it through', async () => {
-    const target = new LocalVolumeTarget(mountedRoot!);
-    await expect(target.checkDestination()).rejects.toMatchObject({ field: 'to', message: expect.stringContaining(`${mountedRoot} is a mounted block device`) });
-    await expect(target.open(4096)).rejects.toBeInstanceOf(InvalidInputError);
-    await target.abort();
-    await new LocalVolumeTarget(mountedRoot!, { overwrite: true }).checkDestination();
-  });
-});
+describe.skipIf(mountedRoot === undefined)(
+  `LocalVolumeTarget on a mounted device${mountedRoot ? '' : ' (skipped: the root file system is not mounted from a block device here)'}`,
+  () => {
+    it('refuses it before writing anything, naming it; --overwrite lets it through', async () => {
+      const target = new LocalVolumeTarget(mountedRoot!);
+      await expect(target.checkDestination()).rejects.toMatchObject({
+        field: 'to',
+        message: expect.stringContaining(`${mountedRoot} is a mounted block device`),
+      });
+      await expect(target.open(4096)).rejects.toBeInstanceOf(InvalidInputError);
+      await target.abort();
+      await new LocalVolumeTarget(mountedRoot!, { overwrite: true }).checkDestination();
+    });
+  },
+);

@@ -83,7 +83,13 @@ export function createRedisConnector(spec: RedisConnectionSpec): RedisConnector 
 export function asRedisConnector(connection: RedisConnector | RedisOptions): RedisConnector {
   if (isConnector(connection)) return connection;
   const spec: RedisConnectionSpec = connection.sentinels?.length
-    ? { mode: 'sentinel', sentinels: connection.sentinels.map((n) => ({ host: n.host ?? '127.0.0.1', port: n.port ?? 26_379 })), name: connection.name ?? '', auth: {}, sentinel: {} }
+    ? {
+        mode: 'sentinel',
+        sentinels: connection.sentinels.map((n) => ({ host: n.host ?? '127.0.0.1', port: n.port ?? 26_379 })),
+        name: connection.name ?? '',
+        auth: {},
+        sentinel: {},
+      }
     : { mode: 'standalone', node: { host: connection.host ?? '127.0.0.1', port: connection.port ?? 6379 }, auth: {} };
   return {
     spec,
@@ -97,4 +103,3 @@ export function asRedisConnector(connection: RedisConnector | RedisOptions): Red
 function isConnector(c: RedisConnector | RedisOptions): c is RedisConnector {
   return typeof (c as Partial<RedisConnector>).bullmq === 'function';
 }
-

@@ -31,7 +31,21 @@ export function capturing(answer: (r: Sent) => Answer): { store: S3BlobStore; se
     },
   };
   // The settings of a custom endpoint (checksums only when required), as the store builds them.
-  const options: S3StoreOptions = { bucket: 'vault', prefix: 'repo/', region: 'us-east-1', forcePathStyle: true, checksum: 'when-required', multipartThresholdBytes: 16 * 1024 * 1024, partSizeBytes: 8 * 1024 * 1024, uploadConcurrency: 1 };
-  const client = new S3Client({ ...s3ClientConfig(options), credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' }, requestHandler, maxAttempts: 1 });
+  const options: S3StoreOptions = {
+    bucket: 'vault',
+    prefix: 'repo/',
+    region: 'us-east-1',
+    forcePathStyle: true,
+    checksum: 'when-required',
+    multipartThresholdBytes: 16 * 1024 * 1024,
+    partSizeBytes: 8 * 1024 * 1024,
+    uploadConcurrency: 1,
+  };
+  const client = new S3Client({
+    ...s3ClientConfig(options),
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+    requestHandler,
+    maxAttempts: 1,
+  });
   return { store: new S3BlobStore(options, client), sent };
 }

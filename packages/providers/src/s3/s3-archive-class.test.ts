@@ -17,7 +17,10 @@ describe('S3BlobStore with archive storage classes', () => {
     expect(Object.keys(post.query)).toContain('restore');
     expect(post.body).toContain('<Days>3</Days>');
     expect(post.body).toContain('<Tier>Bulk</Tier>');
-    const busy = capturing(() => ({ statusCode: 409, body: '<Error><Code>RestoreAlreadyInProgress</Code><Message>Object restore is already in progress</Message></Error>' }));
+    const busy = capturing(() => ({
+      statusCode: 409,
+      body: '<Error><Code>RestoreAlreadyInProgress</Code><Message>Object restore is already in progress</Message></Error>',
+    }));
     await expect(busy.store.requestRetrieval('data/ab/ab01', { days: 3, tier: 'Bulk' })).resolves.toBeUndefined();
   });
 
@@ -27,13 +30,17 @@ describe('S3BlobStore with archive storage classes', () => {
     expect(await head({ 'x-amz-storage-class': 'STANDARD_IA' }).retrievalState('data/ab/ab01')).toBe('readable');
     expect(await head({ 'x-amz-storage-class': 'GLACIER' }).retrievalState('data/ab/ab01')).toBe('archived');
     expect(await head({ 'x-amz-storage-class': 'DEEP_ARCHIVE', 'x-amz-restore': 'ongoing-request="true"' }).retrievalState('data/ab/ab01')).toBe('retrieving');
-    expect(await head({ 'x-amz-storage-class': 'GLACIER', 'x-amz-restore': 'ongoing-request="false", expiry-date="Fri, 23 Dec 2026 00:00:00 GMT"' }).retrievalState('data/ab/ab01')).toBe('readable');
+    expect(
+      await head({ 'x-amz-storage-class': 'GLACIER', 'x-amz-restore': 'ongoing-request="false", expiry-date="Fri, 23 Dec 2026 00:00:00 GMT"' }).retrievalState(
+        'data/ab/ab01',
+      ),
+    ).toBe('readable');
   });
 
   it('reports a GET of an object not retrieved as NotRetrievedError, naming the key', async () => {
     const { store } = capturing(() => ({
       statusCode: 403,
-      body: '<Error><Code>InvalidObjectState</Code><Message>The operation is not valid for the object\'s storage class</Message></Error>',
+      body: "<Error><Code>InvalidObjectState</Code><Message>The operation is not valid for the object's storage class</Message></Error>",
     }));
     const err = await store.get('data/ab/ab01').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotRetrievedError);

@@ -18,7 +18,20 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidInputError, joinBlobData, NotFoundError, TransientError, type BlobData, type BlobStore, type ByteRange, type ObjectInfo, type ObjectRetention, type PutOptions, type RetrievalState, type RetrievalTier } from '@snapfleet/shared';
+import {
+  InvalidInputError,
+  joinBlobData,
+  NotFoundError,
+  TransientError,
+  type BlobData,
+  type BlobStore,
+  type ByteRange,
+  type ObjectInfo,
+  type ObjectRetention,
+  type PutOptions,
+  type RetrievalState,
+  type RetrievalTier,
+} from '@snapfleet/shared';
 import { validateBlobKey, validateListPrefix } from '../blob-key.js';
 import { classifyS3Error } from './s3-errors.js';
 import { DEFAULT_MAX_ATTEMPTS, s3ClientConfig, s3OptionsFromEnv, validateS3Options, type S3StoreOptions } from './s3-options.js';
@@ -60,7 +73,9 @@ export class S3BlobStore implements BlobStore {
       ...(StorageClass ? { StorageClass } : {}),
       // S3 takes a retention on a put only with a checksum of the body: CRC32, sent as a header
       // (the body is a Buffer of known length, never aws-chunked).
-      ...(options.retention ? { ObjectLockMode: options.retention.mode, ObjectLockRetainUntilDate: options.retention.until, ChecksumAlgorithm: 'CRC32' as const } : {}),
+      ...(options.retention
+        ? { ObjectLockMode: options.retention.mode, ObjectLockRetainUntilDate: options.retention.until, ChecksumAlgorithm: 'CRC32' as const }
+        : {}),
     };
     // One buffer: request bodies must have a known length (see the Body note below).
     const data = joinBlobData(parts);
@@ -112,7 +127,9 @@ export class S3BlobStore implements BlobStore {
         if (response.Body === undefined) throw new TransientError(`S3 get ${this.location} key ${key}: response had no body`);
         const bytes = await response.Body.transformToByteArray();
         if (response.ContentLength !== undefined && bytes.length !== response.ContentLength) {
-          throw new TransientError(`S3 get ${this.location} key ${key}: body ended after ${bytes.length} of ${response.ContentLength} bytes (attempt ${attempt} of ${attempts})`);
+          throw new TransientError(
+            `S3 get ${this.location} key ${key}: body ended after ${bytes.length} of ${response.ContentLength} bytes (attempt ${attempt} of ${attempts})`,
+          );
         }
         return range === undefined ? bytes : this.requestedRange(bytes, response.ContentRange, range, key);
       } catch (err) {
@@ -184,7 +201,9 @@ export class S3BlobStore implements BlobStore {
   async requestRetrieval(key: string, options: { days: number; tier: RetrievalTier }): Promise<void> {
     const Key = this.objectKey(key);
     try {
-      await this.client.send(new RestoreObjectCommand({ Bucket: this.options.bucket, Key, RestoreRequest: { Days: options.days, GlacierJobParameters: { Tier: options.tier } } }));
+      await this.client.send(
+        new RestoreObjectCommand({ Bucket: this.options.bucket, Key, RestoreRequest: { Days: options.days, GlacierJobParameters: { Tier: options.tier } } }),
+      );
     } catch (err) {
       const f = err as { name?: string; Code?: string };
       if (f.name === 'RestoreAlreadyInProgress' || f.Code === 'RestoreAlreadyInProgress') return;
@@ -196,7 +215,9 @@ export class S3BlobStore implements BlobStore {
   async extendRetention(key: string, retention: ObjectRetention): Promise<void> {
     const Key = this.objectKey(key);
     try {
-      await this.client.send(new PutObjectRetentionCommand({ Bucket: this.options.bucket, Key, Retention: { Mode: retention.mode, RetainUntilDate: retention.until } }));
+      await this.client.send(
+        new PutObjectRetentionCommand({ Bucket: this.options.bucket, Key, Retention: { Mode: retention.mode, RetainUntilDate: retention.until } }),
+      );
     } catch (err) {
       throw classifyS3Error(err, { op: 'put-retention', location: this.location, key });
     }
@@ -214,7 +235,10 @@ export class S3BlobStore implements BlobStore {
       if (!(classified instanceof NotFoundError)) throw classified;
     }
     if (enabled !== 'Enabled') {
-      throw new InvalidInputError(`bucket ${this.options.bucket} does not have Object Lock enabled: create it with Object Lock (docs/aws.md, "Object Lock")`, 'object-lock');
+      throw new InvalidInputError(
+        `bucket ${this.options.bucket} does not have Object Lock enabled: create it with Object Lock (docs/aws.md, "Object Lock")`,
+        'object-lock',
+      );
     }
   }
 
@@ -266,7 +290,9 @@ export class S3BlobStore implements BlobStore {
     }
     const from = range.offset - start;
     if (from < 0 || from + range.length > bytes.length) {
-      throw new TransientError(`S3 get ${this.location} key ${key}: asked for range ${range.offset}+${range.length}, got ${contentRange ?? `${bytes.length} bytes`}`);
+      throw new TransientError(
+        `S3 get ${this.location} key ${key}: asked for range ${range.offset}+${range.length}, got ${contentRange ?? `${bytes.length} bytes`}`,
+      );
     }
     if (from === 0 && bytes.length === range.length) return bytes;
     return bytes.slice(from, from + range.length);
@@ -289,7 +315,11 @@ function multipartEtag(data: Uint8Array, partSize: number): string {
   const outer = createHash('md5');
   let parts = 0;
   for (let offset = 0; offset < data.byteLength; offset += partSize, parts++) {
-    outer.update(createHash('md5').update(data.subarray(offset, offset + partSize)).digest());
+    outer.update(
+      createHash('md5')
+        .update(data.subarray(offset, offset + partSize))
+        .digest(),
+    );
   }
   return `${outer.digest('hex')}-${parts}`;
 }

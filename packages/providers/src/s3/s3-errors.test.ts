@@ -59,9 +59,18 @@ describe('classifyS3Error', () => {
   });
 
   it('says how many attempts were made when the retries ran out', () => {
-    const sdk = new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503, attempts: 6 }, message: 'Please reduce your request rate.' });
-    expect(classifyS3Error(sdk, context).message).toBe('S3 get s3://bucket/repo key data/ab/abc failed after 6 attempts (SlowDown, HTTP 503): Please reduce your request rate.');
-    expect(classifyS3Error(systemError('ECONNRESET'), { ...context, attempts: 3 }).message).toContain('key data/ab/abc failed after 3 attempts (Error, ECONNRESET)');
+    const sdk = new S3ServiceException({
+      name: 'SlowDown',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 503, attempts: 6 },
+      message: 'Please reduce your request rate.',
+    });
+    expect(classifyS3Error(sdk, context).message).toBe(
+      'S3 get s3://bucket/repo key data/ab/abc failed after 6 attempts (SlowDown, HTTP 503): Please reduce your request rate.',
+    );
+    expect(classifyS3Error(systemError('ECONNRESET'), { ...context, attempts: 3 }).message).toContain(
+      'key data/ab/abc failed after 3 attempts (Error, ECONNRESET)',
+    );
     expect(classifyS3Error(serviceError('InternalError', 500), context).message).not.toContain('attempts');
     // The SDK's handler names a reset connection TimeoutError: the message says what happened.
     const reset = Object.assign(new Error('read ECONNRESET'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: { attempts: 6 } });

@@ -81,7 +81,11 @@ export function classifyS3Error(err: unknown, context: S3ErrorContext): Snapflee
   if (NOT_FOUND_NAMES.has(name) || NOT_FOUND_NAMES.has(code) || status === 404) return new NotFoundError(message, { cause });
   // A GET of an object in GLACIER or DEEP_ARCHIVE without a retrieved copy (403).
   if (name === 'InvalidObjectState' || code === 'InvalidObjectState') {
-    return new NotRetrievedError(`S3 ${context.op} ${where}: the object is in an archive storage class and not retrieved; restore with --retrieve`, context.key ?? '', { cause });
+    return new NotRetrievedError(
+      `S3 ${context.op} ${where}: the object is in an archive storage class and not retrieved; restore with --retrieve`,
+      context.key ?? '',
+      { cause },
+    );
   }
   if (name === 'InvalidRange' || status === RANGE_NOT_SATISFIABLE) return new InvalidInputError(message, 'range', { cause });
   if (THROTTLING_NAMES.has(name) || THROTTLING_NAMES.has(code) || f.throttling || (status !== undefined && THROTTLING_STATUSES.has(status))) {

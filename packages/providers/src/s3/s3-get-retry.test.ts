@@ -12,7 +12,17 @@ import type { S3StoreOptions } from './s3-options.js';
 const s3 = mockClient(S3Client);
 const reset = () => Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
 const body = (read: () => Promise<Uint8Array>) => ({ Body: { transformToByteArray: read } }) as never;
-const options: S3StoreOptions = { bucket: 'b', prefix: 'repo/', region: 'us-east-1', forcePathStyle: false, checksum: 'when-required', multipartThresholdBytes: 16 << 20, partSizeBytes: 8 << 20, uploadConcurrency: 1, maxAttempts: 3 };
+const options: S3StoreOptions = {
+  bucket: 'b',
+  prefix: 'repo/',
+  region: 'us-east-1',
+  forcePathStyle: false,
+  checksum: 'when-required',
+  multipartThresholdBytes: 16 << 20,
+  partSizeBytes: 8 << 20,
+  uploadConcurrency: 1,
+  maxAttempts: 3,
+};
 const store = () => new S3BlobStore(options, new S3Client({ region: 'us-east-1' }));
 
 afterEach(() => s3.reset());

@@ -25,13 +25,21 @@ describe('S3BlobStore under Object Lock', () => {
 
   it('sends them when a pack above the multipart threshold starts its upload, and checksums every part', async () => {
     const { store, sent } = capturing((r) => {
-      if (r.method === 'POST' && 'uploads' in r.query) return { statusCode: 200, body: '<InitiateMultipartUploadResult><Bucket>vault</Bucket><Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>' };
+      if (r.method === 'POST' && 'uploads' in r.query)
+        return {
+          statusCode: 200,
+          body: '<InitiateMultipartUploadResult><Bucket>vault</Bucket><Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>',
+        };
       if (r.method === 'POST') return { statusCode: 200, body: '<CompleteMultipartUploadResult><ETag>"e"</ETag></CompleteMultipartUploadResult>' };
       return { statusCode: 200, headers: { etag: '"p"' } };
     });
     await store.put('data/cd/cd01', [Buffer.alloc(17 * 1024 * 1024, 7)], { retention: { mode: 'COMPLIANCE', until } });
     const create = sent.find((r) => r.method === 'POST' && 'uploads' in r.query)!;
-    expect(create.headers).toMatchObject({ 'x-amz-object-lock-mode': 'COMPLIANCE', 'x-amz-object-lock-retain-until-date': '2027-01-01T00:00:00Z', 'x-amz-checksum-algorithm': 'CRC32' });
+    expect(create.headers).toMatchObject({
+      'x-amz-object-lock-mode': 'COMPLIANCE',
+      'x-amz-object-lock-retain-until-date': '2027-01-01T00:00:00Z',
+      'x-amz-checksum-algorithm': 'CRC32',
+    });
     const parts = sent.filter((r) => r.method === 'PUT' && 'partNumber' in r.query);
     expect(parts).toHaveLength(3);
     for (const part of parts) expect(part.headers['x-amz-checksum-crc32']).toMatch(/^[A-Za-z0-9+/]{6}==$/);
@@ -40,7 +48,10 @@ describe('S3BlobStore under Object Lock', () => {
   it('extends retention with PutObjectRetention and reads it back from HeadObject', async () => {
     const { store, sent } = capturing((r) =>
       r.method === 'HEAD'
-        ? { statusCode: 200, headers: { 'content-length': '10', 'x-amz-object-lock-mode': 'GOVERNANCE', 'x-amz-object-lock-retain-until-date': '2027-01-01T00:00:00Z' } }
+        ? {
+            statusCode: 200,
+            headers: { 'content-length': '10', 'x-amz-object-lock-mode': 'GOVERNANCE', 'x-amz-object-lock-retain-until-date': '2027-01-01T00:00:00Z' },
+          }
         : { statusCode: 200 },
     );
     await store.extendRetention('data/ab/ab01', { mode: 'GOVERNANCE', until });
@@ -54,7 +65,10 @@ describe('S3BlobStore under Object Lock', () => {
   });
 
   it('accepts a bucket with Object Lock enabled and names the problem for one without', async () => {
-    const enabled = capturing(() => ({ statusCode: 200, body: '<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>' }));
+    const enabled = capturing(() => ({
+      statusCode: 200,
+      body: '<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>',
+    }));
     await enabled.store.checkObjectLock();
     expect(Object.keys(enabled.sent[0]!.query)).toContain('object-lock');
     const missing = capturing(() => ({

@@ -10,7 +10,16 @@ import type { S3StoreOptions } from './s3-options.js';
 
 const s3 = mockClient(S3Client);
 const MiB = 1024 * 1024;
-const options: S3StoreOptions = { bucket: 'b', prefix: 'repo/', region: 'us-east-1', forcePathStyle: false, checksum: 'when-required', multipartThresholdBytes: 6 * MiB, partSizeBytes: 5 * MiB, uploadConcurrency: 1 };
+const options: S3StoreOptions = {
+  bucket: 'b',
+  prefix: 'repo/',
+  region: 'us-east-1',
+  forcePathStyle: false,
+  checksum: 'when-required',
+  multipartThresholdBytes: 6 * MiB,
+  partSizeBytes: 5 * MiB,
+  uploadConcurrency: 1,
+};
 const store = () => new S3BlobStore(options, new S3Client({ region: 'us-east-1' }));
 
 afterEach(() => s3.reset());

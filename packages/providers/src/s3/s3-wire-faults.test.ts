@@ -22,7 +22,10 @@ afterEach(async () => {
 });
 
 /** A store whose requests pass the proxy; `direct` reaches the same bucket without it. */
-async function storeBehindProxy(options: Omit<FaultProxyOptions, 'target' | 'seed'>, maxAttempts: number): Promise<{ store: S3BlobStore; direct: S3BlobStore; proxy: FaultProxy }> {
+async function storeBehindProxy(
+  options: Omit<FaultProxyOptions, 'target' | 'seed'>,
+  maxAttempts: number,
+): Promise<{ store: S3BlobStore; direct: S3BlobStore; proxy: FaultProxy }> {
   const bucket = await createTestBucket();
   proxy = await startFaultProxy({ target: bucket.endpoint, seed: 1, ...options });
   const sizes = { SNAPFLEET_S3_MULTIPART_THRESHOLD: '5MiB', SNAPFLEET_S3_PART_SIZE: '5MiB', AWS_MAX_ATTEMPTS: String(maxAttempts) };
@@ -57,12 +60,15 @@ describe('S3BlobStore through the fault proxy', () => {
   });
 
   it('accepts a multipart upload whose completion the server applied but whose answer was lost', async () => {
-    const { store, direct, proxy } = await storeBehindProxy({
-      rates: { 'internal-error': 1 },
-      afterForwardShare: 1,
-      // CompleteMultipartUpload: POST ?uploadId=... (CreateMultipartUpload is POST ?uploads).
-      only: (r) => r.method === 'POST' && r.url.includes('uploadId='),
-    }, 2);
+    const { store, direct, proxy } = await storeBehindProxy(
+      {
+        rates: { 'internal-error': 1 },
+        afterForwardShare: 1,
+        // CompleteMultipartUpload: POST ?uploadId=... (CreateMultipartUpload is POST ?uploads).
+        only: (r) => r.method === 'POST' && r.url.includes('uploadId='),
+      },
+      2,
+    );
     const data = seededBytes(MULTIPART_OBJECT, 6);
     await store.put('data/cd/two', data);
     expect(proxy.stats.afterForward).toBeGreaterThan(0);
@@ -71,11 +77,14 @@ describe('S3BlobStore through the fault proxy', () => {
   });
 
   it('fails a multipart upload whose completion never reached the server, naming the key', async () => {
-    const { store, direct, proxy } = await storeBehindProxy({
-      rates: { 'internal-error': 1 },
-      afterForwardShare: 0,
-      only: (r) => r.method === 'POST' && r.url.includes('uploadId='),
-    }, 2);
+    const { store, direct, proxy } = await storeBehindProxy(
+      {
+        rates: { 'internal-error': 1 },
+        afterForwardShare: 0,
+        only: (r) => r.method === 'POST' && r.url.includes('uploadId='),
+      },
+      2,
+    );
     const err = await store.put('data/ef/three', seededBytes(MULTIPART_OBJECT, 7)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransientError);
     expect((err as Error).message).toMatch(/S3 put s3:\/\/\S+ key data\/ef\/three failed after 2 attempts \(InternalError, HTTP 500\)/);

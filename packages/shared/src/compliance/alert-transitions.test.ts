@@ -38,7 +38,14 @@ describe('decideRpoAlerts', () => {
     for (let m = 0; m < 150; m += 10) flap.push([m * 60_000, [vol('a', m % 20 === 0 ? 'breached' : 'ok')]]);
     const { sent } = simulate(flap);
     // Breaches at 0, 20, ..., 140 minutes; one hour of quiet after each alert that was sent.
-    expect(sent).toEqual(['0m rpo-breached a', '10m rpo-recovered a', '60m rpo-breached a', '70m rpo-recovered a', '120m rpo-breached a', '130m rpo-recovered a']);
+    expect(sent).toEqual([
+      '0m rpo-breached a',
+      '10m rpo-recovered a',
+      '60m rpo-breached a',
+      '70m rpo-recovered a',
+      '120m rpo-breached a',
+      '130m rpo-recovered a',
+    ]);
   });
 
   it('forgets volumes that left their policy or vanished, without alerting', () => {

@@ -27,7 +27,12 @@ export interface RpoAlertDecision {
 export const rpoAlertKey = (policy: string, volumeId: string) => JSON.stringify([policy, volumeId]);
 
 /** The changes to make: volumes whose state does not change are left out. */
-export function decideRpoAlerts(volumes: readonly VolumeCompliance[], prev: ReadonlyMap<string, RpoAlertState>, now: Date, quietMs: number): RpoAlertDecision[] {
+export function decideRpoAlerts(
+  volumes: readonly VolumeCompliance[],
+  prev: ReadonlyMap<string, RpoAlertState>,
+  now: Date,
+  quietMs: number,
+): RpoAlertDecision[] {
   const out: RpoAlertDecision[] = [];
   const seen = new Set<string>();
   for (const v of volumes) {
@@ -42,7 +47,11 @@ export function decideRpoAlerts(volumes: readonly VolumeCompliance[], prev: Read
       else out.push({ ...at, next: { state: 'breached', alerted: true, alertedAt: now.toISOString() }, send: 'rpo-breached' });
     } else if (v.state === 'ok' || v.state === 'pending') {
       if (before?.state !== 'breached') continue;
-      out.push({ ...at, next: { state: 'ok', alerted: false, ...(before.alertedAt ? { alertedAt: before.alertedAt } : {}) }, ...(before.alerted ? { send: 'rpo-recovered' as const } : {}) });
+      out.push({
+        ...at,
+        next: { state: 'ok', alerted: false, ...(before.alertedAt ? { alertedAt: before.alertedAt } : {}) },
+        ...(before.alerted ? { send: 'rpo-recovered' as const } : {}),
+      });
     } else if (before) {
       // Gone or orphaned: status and metrics report it; its alert state has no use left.
       out.push({ policy: v.policy, volumeId: v.volumeId, next: undefined });

@@ -12,7 +12,12 @@ describe('assessCompliance', () => {
   ];
   const records: VolumeRecord[] = [
     { policy: 'daily', volumeId: 'vol-ok', lastArchive: { time: hoursAgo(10), id: 'snap-a' } },
-    { policy: 'daily', volumeId: 'vol-late', lastArchive: { time: hoursAgo(49), id: 'snap-b' }, lastError: { queue: 'archive', jobId: 'j1', message: 'volume not readable', at: hoursAgo(1) } },
+    {
+      policy: 'daily',
+      volumeId: 'vol-late',
+      lastArchive: { time: hoursAgo(49), id: 'snap-b' },
+      lastError: { queue: 'archive', jobId: 'j1', message: 'volume not readable', at: hoursAgo(1) },
+    },
     // Its archive is old, but the snapshot tier holds a newer point (archive selection skipped it).
     { policy: 'daily', volumeId: 'vol-snap', lastArchive: { time: hoursAgo(30), id: 'snap-c' }, lastSnapshot: { time: hoursAgo(2), id: 'snap-0123' } },
     { policy: 'daily', volumeId: 'vol-deleted', lastArchive: { time: hoursAgo(3), id: 'snap-d' } },
@@ -38,7 +43,15 @@ describe('assessCompliance', () => {
   });
 
   it('gives a newly covered volume one RPO for its first backup', () => {
-    const p: CompliancePolicy = { name: 'daily', rpoMs: 25 * H, volumes: ['new', 'old', 'unknown'], coveredSince: new Map([['new', hoursAgo(2)], ['old', hoursAgo(30)]]) };
+    const p: CompliancePolicy = {
+      name: 'daily',
+      rpoMs: 25 * H,
+      volumes: ['new', 'old', 'unknown'],
+      coveredSince: new Map([
+        ['new', hoursAgo(2)],
+        ['old', hoursAgo(30)],
+      ]),
+    };
     const rows = assessCompliance([p], [], now);
     expect(rows.map((r) => [r.volumeId, r.state, r.overBySeconds])).toEqual([
       ['unknown', 'never', undefined],
@@ -49,7 +62,11 @@ describe('assessCompliance', () => {
   });
 
   it('judges recorded volumes as covered when the policy has not been discovered', () => {
-    const rows = assessCompliance([{ name: 'daily', rpoMs: 25 * H }], records.filter((r) => r.policy === 'daily'), now);
+    const rows = assessCompliance(
+      [{ name: 'daily', rpoMs: 25 * H }],
+      records.filter((r) => r.policy === 'daily'),
+      now,
+    );
     expect(rows.map((r) => r.state).sort()).toEqual(['breached', 'ok', 'ok', 'ok']);
   });
 

@@ -147,7 +147,15 @@ export function summarizeCompliance(policies: readonly CompliancePolicy[], volum
   return policies.map((p) => {
     const mine = volumes.filter((v) => v.policy === p.name);
     const count = (s: ComplianceState) => mine.filter((v) => v.state === s).length;
-    return { policy: p.name, rpoSeconds: p.rpoMs / 1000, volumes: mine.length - count('gone'), breached: count('breached'), never: count('never'), pending: count('pending'), gone: count('gone') };
+    return {
+      policy: p.name,
+      rpoSeconds: p.rpoMs / 1000,
+      volumes: mine.length - count('gone'),
+      breached: count('breached'),
+      never: count('never'),
+      pending: count('pending'),
+      gone: count('gone'),
+    };
   });
 }
 

@@ -28,7 +28,14 @@ describe('drillOrder', () => {
     const random = seeded(7);
     const counts = { recent: 0, stale: 0 };
     for (let i = 0; i < 10_000; i++) {
-      const first = drillOrder([{ volumeId: 'recent', lastDrillAt: daysAgo(1) }, { volumeId: 'stale', lastDrillAt: daysAgo(9) }], now, random)[0] as 'recent' | 'stale';
+      const first = drillOrder(
+        [
+          { volumeId: 'recent', lastDrillAt: daysAgo(1) },
+          { volumeId: 'stale', lastDrillAt: daysAgo(9) },
+        ],
+        now,
+        random,
+      )[0] as 'recent' | 'stale';
       counts[first]++;
     }
     // Expected 9:1; the seeded draw lands within a few percent of it.

@@ -20,7 +20,9 @@ export interface DrillCandidate {
  */
 export function drillOrder(candidates: readonly DrillCandidate[], now: Date, random: () => number): string[] {
   const never = candidates.filter((c) => c.lastDrillAt === undefined).map((c) => ({ id: c.volumeId, weight: 1 }));
-  const drilled = candidates.filter((c) => c.lastDrillAt !== undefined).map((c) => ({ id: c.volumeId, weight: Math.max(1, (now.getTime() - Date.parse(c.lastDrillAt!)) / 1000) }));
+  const drilled = candidates
+    .filter((c) => c.lastDrillAt !== undefined)
+    .map((c) => ({ id: c.volumeId, weight: Math.max(1, (now.getTime() - Date.parse(c.lastDrillAt!)) / 1000) }));
   return [...weightedOrder(never, random), ...weightedOrder(drilled, random)];
 }
 

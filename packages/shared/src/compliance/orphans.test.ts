@@ -56,7 +56,10 @@ describe('the orphans and retentionGuard sections', () => {
 
   it('reject a section without rules, an unknown tier rule and a share out of range, naming the field', () => {
     const issue = (input: object) => fleetConfigSchema.safeParse({ ...base, ...input }).error!.issues[0]!;
-    expect(issue({ orphans: { after: '30d' } })).toMatchObject({ path: ['orphans'], message: expect.stringContaining('give archiveTier, snapshotTier or both') });
+    expect(issue({ orphans: { after: '30d' } })).toMatchObject({
+      path: ['orphans'],
+      message: expect.stringContaining('give archiveTier, snapshotTier or both'),
+    });
     expect(issue({ orphans: { archiveTier: 'everything' } }).path).toEqual(['orphans', 'archiveTier']);
     expect(issue({ retentionGuard: { maxShare: 0 } })).toMatchObject({ path: ['retentionGuard', 'maxShare'], message: 'must be more than 0' });
     expect(issue({ retentionGuard: { maxShare: 1.5 } }).path).toEqual(['retentionGuard', 'maxShare']);

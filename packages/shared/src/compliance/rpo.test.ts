@@ -23,9 +23,25 @@ describe('longestScheduleGapMs', () => {
 
   it('merges several schedules: the longest gap of their runs together', () => {
     // 02:00 and 14:00 every day: 12 hours apart.
-    expect(longestScheduleGapMs([{ cron: '0 2 * * *', timeZone: 'UTC' }, { cron: '0 14 * * *', timeZone: 'UTC' }], from)).toBe(12 * H);
+    expect(
+      longestScheduleGapMs(
+        [
+          { cron: '0 2 * * *', timeZone: 'UTC' },
+          { cron: '0 14 * * *', timeZone: 'UTC' },
+        ],
+        from,
+      ),
+    ).toBe(12 * H);
     // Weekdays at 02:00 plus Sundays at 02:00: the longest gap is Friday to Sunday.
-    expect(longestScheduleGapMs([{ cron: '0 2 * * 1-5', timeZone: 'UTC' }, { cron: '0 2 * * 0', timeZone: 'UTC' }], from)).toBe(2 * D);
+    expect(
+      longestScheduleGapMs(
+        [
+          { cron: '0 2 * * 1-5', timeZone: 'UTC' },
+          { cron: '0 2 * * 0', timeZone: 'UTC' },
+        ],
+        from,
+      ),
+    ).toBe(2 * D);
   });
 
   it('counts a monthly cron by its longest month', () => {
@@ -33,7 +49,15 @@ describe('longestScheduleGapMs', () => {
   });
 
   it('stays fast for a schedule that fires every second', () => {
-    expect(longestScheduleGapMs([{ cron: '* * * * * *', timeZone: 'UTC' }, { cron: '0 2 * * *', timeZone: 'UTC' }], from)).toBe(1000);
+    expect(
+      longestScheduleGapMs(
+        [
+          { cron: '* * * * * *', timeZone: 'UTC' },
+          { cron: '0 2 * * *', timeZone: 'UTC' },
+        ],
+        from,
+      ),
+    ).toBe(1000);
   });
 });
 

@@ -23,9 +23,15 @@ const targetSchema = z
       .transform((s) => new Secret(s))
       .optional(),
     /** The environment variable that holds the URL, read by the worker when it sends. */
-    urlEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }).optional(),
+    urlEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' })
+      .optional(),
     /** Events sent to this target. @defaultValue every event */
-    events: z.array(z.enum(ALERT_EVENTS, { error: `must be one of ${ALERT_EVENTS.join(', ')}` })).min(1).optional(),
+    events: z
+      .array(z.enum(ALERT_EVENTS, { error: `must be one of ${ALERT_EVENTS.join(', ')}` }))
+      .min(1)
+      .optional(),
   })
   .superRefine((t, ctx) => {
     if ((t.url === undefined) === (t.urlEnv === undefined)) ctx.addIssue({ code: 'custom', path: ['url'], message: 'give url or urlEnv (exactly one)' });

@@ -27,7 +27,10 @@ describe('drill.target', () => {
     expect(drillTarget(parsedDrill('{ schedule: { every: 1d }, target: provider, sweepAfter: 12h }').target)).toEqual({ kind: 'provider' });
     expect(parsedDrill('{ schedule: { every: 1d }, target: provider, sweepAfter: 12h }').sweepAfter).toBe(12 * 3_600_000);
     expect(drillTarget(parsedDrill('{ schedule: { every: 1d }, target: { device: /dev/sdx } }').target)).toEqual({ kind: 'device', device: '/dev/sdx' });
-    expect(drillTarget(parsedDrill('{ schedule: { every: 1d }, target: { provider: { volumeIn: us-east-1a } } }').target)).toEqual({ kind: 'provider', volumeIn: 'us-east-1a' });
+    expect(drillTarget(parsedDrill('{ schedule: { every: 1d }, target: { provider: { volumeIn: us-east-1a } } }').target)).toEqual({
+      kind: 'provider',
+      volumeIn: 'us-east-1a',
+    });
   });
 
   it('refuses other spellings, a relative device and settings the target does not use, naming the field', () => {
@@ -41,7 +44,9 @@ describe('drill.target', () => {
     };
     expect(error('{ schedule: { every: 1d }, target: volume }')).toMatch(/policies\[0\]\.drill\.target.*must be "file", "provider", \{ device/s);
     expect(error('{ schedule: { every: 1d }, target: { device: sdx } }')).toMatch(/policies\[0\]\.drill\.target/);
-    expect(error('{ schedule: { every: 1d }, target: { device: /dev/sdx }, scratchDir: /tmp }')).toMatch(/policies\[0\]\.drill\.scratchDir.*only used by target "file"/s);
+    expect(error('{ schedule: { every: 1d }, target: { device: /dev/sdx }, scratchDir: /tmp }')).toMatch(
+      /policies\[0\]\.drill\.scratchDir.*only used by target "file"/s,
+    );
     expect(error('{ schedule: { every: 1d }, sweepAfter: 1h }')).toMatch(/policies\[0\]\.drill\.sweepAfter.*only used by target "provider"/s);
   });
 });

@@ -62,7 +62,8 @@ export function drillSchema<S extends z.ZodType>(schedule: S) {
     })
     .superRefine((d, ctx) => {
       const kind = drillTarget(d.target).kind;
-      if (d.scratchDir !== undefined && kind !== 'file') ctx.addIssue({ code: 'custom', path: ['scratchDir'], message: `a scratch directory is only used by target "file", not by a ${kind} target` });
+      if (d.scratchDir !== undefined && kind !== 'file')
+        ctx.addIssue({ code: 'custom', path: ['scratchDir'], message: `a scratch directory is only used by target "file", not by a ${kind} target` });
       if (d.sweepAfter !== undefined && kind !== 'provider') ctx.addIssue({ code: 'custom', path: ['sweepAfter'], message: 'only used by target "provider"' });
     });
 }

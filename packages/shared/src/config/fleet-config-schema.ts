@@ -26,7 +26,9 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const nameSchema = (what: string) =>
   z.string({ error: `must be a ${what} name` }).regex(NAME, { error: `must start with a letter or digit and contain only letters, digits, "_", "." and "-"` });
 
-const timeZone = z.string().refine(isValidTimeZone, { error: (iss) => `unknown time zone ${JSON.stringify(iss.input)} (an IANA name such as "Europe/Berlin")` });
+const timeZone = z
+  .string()
+  .refine(isValidTimeZone, { error: (iss) => `unknown time zone ${JSON.stringify(iss.input)} (an IANA name such as "Europe/Berlin")` });
 const positiveInt = z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be at least 1' });
 
 const cronSchedule = z
@@ -62,7 +64,10 @@ const selectorSchema = z.strictObject({
    * AWS: the EBS volumes attached to these instances, snapshotted together (crash-consistent,
    * EC2 CreateSnapshots) while each volume still gets its own jobs (docs/aws.md).
    */
-  instances: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/, { error: 'must be an EC2 instance id such as "i-0123456789abcdef0"' })).min(1).optional(),
+  instances: z
+    .array(z.string().regex(/^i-[0-9a-f]{8,17}$/, { error: 'must be an EC2 instance id such as "i-0123456789abcdef0"' }))
+    .min(1)
+    .optional(),
 });
 
 const rateLimitSchema = z.strictObject({
@@ -149,7 +154,10 @@ const repositorySchema = z
     /** A file holding the password (relative to the config file). */
     passwordFile: z.string().min(1).optional(),
     /** The environment variable holding the password. @defaultValue "SNAPFLEET_PASSWORD" */
-    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }).optional(),
+    passwordEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' })
+      .optional(),
     /** zstd level 1-19. @defaultValue 1 (DEFAULT_ZSTD_LEVEL) */
     compressionLevel: z.number().int().min(1).max(19).default(DEFAULT_ZSTD_LEVEL),
     /**
@@ -196,15 +204,24 @@ const userSchema = z
       .regex(/^[^:\s]+$/, { error: 'user names may not contain ":" or spaces (HTTP basic auth)' })
       .refine((n) => n !== BOARD_TOKEN_USER, { error: `"${BOARD_TOKEN_USER}" is reserved: it carries the token over basic auth` }),
     /** The password itself (prefer one of the others: this one sits in the file). */
-    password: z.string().min(MIN_PASSWORD_LENGTH, { error: `must be at least ${MIN_PASSWORD_LENGTH} characters` }).transform((s) => new Secret(s)).optional(),
+    password: z
+      .string()
+      .min(MIN_PASSWORD_LENGTH, { error: `must be at least ${MIN_PASSWORD_LENGTH} characters` })
+      .transform((s) => new Secret(s))
+      .optional(),
     /** A scrypt hash (`snapfleet board --hash-password`: $scrypt$ln=15,r=8,p=1$salt$hash) or a bcrypt one ($2b$...). */
     passwordHash: z
       .string()
-      .regex(/^(\$scrypt\$ln=\d+,r=\d+,p=\d+\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}|\$2[aby]\$\d\d\$[./A-Za-z0-9]{53})$/, { error: 'must be a scrypt hash ($scrypt$ln=15,r=8,p=1$salt$hash, from snapfleet board --hash-password) or a bcrypt hash ($2b$12$...)' })
+      .regex(/^(\$scrypt\$ln=\d+,r=\d+,p=\d+\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}|\$2[aby]\$\d\d\$[./A-Za-z0-9]{53})$/, {
+        error: 'must be a scrypt hash ($scrypt$ln=15,r=8,p=1$salt$hash, from snapfleet board --hash-password) or a bcrypt hash ($2b$12$...)',
+      })
       .transform((s) => new Secret(s))
       .optional(),
     /** The environment variable holding the password, read by the process that serves the board. */
-    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }).optional(),
+    passwordEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' })
+      .optional(),
     /** A file holding the password (one trailing newline dropped; relative to the config file). */
     passwordFile: z.string().min(1).optional(),
     /** viewer: read only; operator: may also retry, remove and promote jobs. @defaultValue "viewer" */
@@ -235,12 +252,18 @@ export const boardConfigSchema = z.strictObject({
   auth: z
     .strictObject({
       /** Bearer token (or basic auth as user `token`); grants the operator role. */
-      token: z.string().min(MIN_TOKEN_LENGTH, { error: `must be at least ${MIN_TOKEN_LENGTH} characters` }).transform((s) => new Secret(s)).optional(),
+      token: z
+        .string()
+        .min(MIN_TOKEN_LENGTH, { error: `must be at least ${MIN_TOKEN_LENGTH} characters` })
+        .transform((s) => new Secret(s))
+        .optional(),
       users: z.array(userSchema).min(1).optional(),
       /** Requests without credentials get the viewer role. @defaultValue false */
       anonymous: z.boolean().default(false),
     })
-    .refine((a) => a.token !== undefined || (a.users?.length ?? 0) > 0 || a.anonymous, { error: 'set a token, users, or anonymous: true (the board is never open by default)' })
+    .refine((a) => a.token !== undefined || (a.users?.length ?? 0) > 0 || a.anonymous, {
+      error: 'set a token, users, or anonymous: true (the board is never open by default)',
+    })
     .refine((a) => new Set((a.users ?? []).map((u) => u.name)).size === (a.users ?? []).length, { error: 'user names must be unique', path: ['users'] })
     // Missing, it is checked as empty and fails with the message above.
     .prefault({}),
@@ -320,7 +343,12 @@ const fleetSchema = z.strictObject({
   /** Per-stage locks (one active job per volume and stage). */
   locks: z.strictObject({ /** @defaultValue "30s" */ ttl: interval(1000).default(30_000) }).default({ ttl: 30_000 }),
   queues: z
-    .strictObject({ snapshot: queueLimitsSchema.optional(), archive: queueLimitsSchema.optional(), retention: queueLimitsSchema.optional(), verify: queueLimitsSchema.optional() })
+    .strictObject({
+      snapshot: queueLimitsSchema.optional(),
+      archive: queueLimitsSchema.optional(),
+      retention: queueLimitsSchema.optional(),
+      verify: queueLimitsSchema.optional(),
+    })
     .default({}),
 });
 
@@ -345,10 +373,15 @@ export const fleetConfigSchema = z
   .superRefine((c, ctx) => {
     const regions = c.provider.kind === 'aws' ? c.provider.regions : [];
     if (c.fleet.routing.byRegion && c.provider.kind !== 'aws') {
-      ctx.addIssue({ code: 'custom', path: ['fleet', 'routing', 'byRegion'], message: 'routing by region needs provider kind "aws" (local volumes have no region)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'routing', 'byRegion'],
+        message: 'routing by region needs provider kind "aws" (local volumes have no region)',
+      });
     }
     c.fleet.worker.regions?.forEach((r, i) => {
-      if (!regions.includes(r)) ctx.addIssue({ code: 'custom', path: ['fleet', 'worker', 'regions', i], message: `${r} is not in provider.regions (${regions.join(', ') || 'none'})` });
+      if (!regions.includes(r))
+        ctx.addIssue({ code: 'custom', path: ['fleet', 'worker', 'regions', i], message: `${r} is not in provider.regions (${regions.join(', ') || 'none'})` });
     });
     const seen = new Set<string>();
     c.policies.forEach((p, i) => {
@@ -363,7 +396,11 @@ export const fleetConfigSchema = z
       }
       if (p.replicate && !c.repositories[p.replicate.repository]) {
         const known = Object.keys(c.repositories).join(', ') || 'none';
-        ctx.addIssue({ code: 'custom', path: ['policies', i, 'replicate', 'repository'], message: `unknown repository ${p.replicate.repository} (defined: ${known})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policies', i, 'replicate', 'repository'],
+          message: `unknown repository ${p.replicate.repository} (defined: ${known})`,
+        });
       }
       if (p.replicate && p.replicate.repository === p.repository) {
         ctx.addIssue({ code: 'custom', path: ['policies', i, 'replicate', 'repository'], message: 'a policy cannot replicate into its own repository' });

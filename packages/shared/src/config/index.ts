@@ -16,7 +16,17 @@ export {
   type BoardConfig,
   type QueueLimits,
 } from './fleet-config-schema.js';
-export { copyRetentionOf, copyTargetsOf, kmsKeyRegion, providerSchema, type ProviderConfig, type AwsProviderConfig, type AwsLimitsConfig, type AwsRegionLimitsConfig, type AwsCopyConfig } from './provider-config-schema.js';
+export {
+  copyRetentionOf,
+  copyTargetsOf,
+  kmsKeyRegion,
+  providerSchema,
+  type ProviderConfig,
+  type AwsProviderConfig,
+  type AwsLimitsConfig,
+  type AwsRegionLimitsConfig,
+  type AwsCopyConfig,
+} from './provider-config-schema.js';
 export { parseFleetConfig, formatConfigPath, type ParseFleetConfigOptions } from './parse-fleet-config.js';
 export { Secret, isSecret } from './secret.js';
 export { parseListen, DEFAULT_BOARD_LISTEN, BOARD_TOKEN_USER, type BoardListen } from './board-listen.js';

@@ -36,7 +36,9 @@ export const orphansSchema = z
     /** Rules for the provider's snapshots of the pair (EBS snapshots). Absent: all kept. */
     snapshotTier: orphanTierSchema.optional(),
   })
-  .refine((o) => o.archiveTier !== undefined || o.snapshotTier !== undefined, { error: 'give archiveTier, snapshotTier or both (an orphans section without rules deletes nothing)' });
+  .refine((o) => o.archiveTier !== undefined || o.snapshotTier !== undefined, {
+    error: 'give archiveTier, snapshotTier or both (an orphans section without rules deletes nothing)',
+  });
 
 export const retentionGuardSchema = z.strictObject({
   /**

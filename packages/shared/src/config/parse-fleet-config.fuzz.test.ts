@@ -66,9 +66,16 @@ function expectParsedOrNamed(text: string): void {
 describe('fleet config fuzz', () => {
   it('random text parses or fails as invalid input naming the file', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 }), fc.constantFrom('{', '- [', '&a [*a]', ': :', '\t', '%YAML 9.9\n---\n')), (text) => {
-        expectParsedOrNamed(text);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.string({ unit: 'binary', maxLength: 200 }),
+          fc.constantFrom('{', '- [', '&a [*a]', ': :', '\t', '%YAML 9.9\n---\n'),
+        ),
+        (text) => {
+          expectParsedOrNamed(text);
+        },
+      ),
       settings,
     );
   });
@@ -95,7 +102,14 @@ describe('fleet config fuzz', () => {
   it.each([
     ['deep flow nesting', '['.repeat(50_000)],
     ['deep block nesting', Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i)}a:`).join('\n')],
-    ['an alias expansion bomb', ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 9 }, (_, i) => `${'bcdefghij'[i]}: &${'bcdefghij'[i]} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]`), 'fleet: *j'].join('\n')],
+    [
+      'an alias expansion bomb',
+      [
+        'a: &a [x, x, x, x, x, x, x, x, x, x]',
+        ...Array.from({ length: 9 }, (_, i) => `${'bcdefghij'[i]}: &${'bcdefghij'[i]} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]`),
+        'fleet: *j',
+      ].join('\n'),
+    ],
     ['an alias cycle', 'fleet: &a { x: *a }'],
     ['many documents', '---\na: 1\n'.repeat(1000)],
   ])('%s fails as invalid input naming the file, promptly', (_name, text) => {

@@ -75,17 +75,27 @@ describe('parseFleetConfig', () => {
   it('takes a replicate stage into another repository, and names a wrong one', () => {
     const replicated = valid.replace('repository: main', 'repository: main\n    replicate: { repository: s3, retention: { keepLast: 5 } }');
     expect(parseFleetConfig(replicated, 'fleet.yaml').policies[0]!.replicate).toEqual({ repository: 's3', retention: { keepLast: 5 } });
-    expect(errorOf(valid.replace('repository: main', 'repository: main\n    replicate: { repository: nope }')).message).toContain('policies[0].replicate.repository: unknown repository nope (defined: main, s3)');
-    expect(errorOf(valid.replace('repository: main', 'repository: main\n    replicate: { repository: main }')).message).toContain('policies[0].replicate.repository: a policy cannot replicate into its own repository');
-    expect(errorOf(valid.replace('repository: main', 'repository: main\n    replicate: { repository: s3, retention: { keepLast: 0 } }')).message).toContain('policies[0].replicate.retention');
+    expect(errorOf(valid.replace('repository: main', 'repository: main\n    replicate: { repository: nope }')).message).toContain(
+      'policies[0].replicate.repository: unknown repository nope (defined: main, s3)',
+    );
+    expect(errorOf(valid.replace('repository: main', 'repository: main\n    replicate: { repository: main }')).message).toContain(
+      'policies[0].replicate.repository: a policy cannot replicate into its own repository',
+    );
+    expect(errorOf(valid.replace('repository: main', 'repository: main\n    replicate: { repository: s3, retention: { keepLast: 0 } }')).message).toContain(
+      'policies[0].replicate.retention',
+    );
   });
 
   it('rejects an unknown repository, duplicate policies, bad intervals and unknown fields', () => {
-    expect(errorOf(valid.replace('repository: main', 'repository: nope')).message).toContain('policies[0].repository: unknown repository nope (defined: main, s3)');
+    expect(errorOf(valid.replace('repository: main', 'repository: nope')).message).toContain(
+      'policies[0].repository: unknown repository nope (defined: main, s3)',
+    );
     expect(errorOf(valid.replace('{ every: 1h }', '{ every: 1w }')).message).toContain('policies[0].schedules[1]');
     expect(errorOf(valid.replace('fleet: { prefix: fleet-a }', 'fleet: { prefix: "a:b" }')).message).toContain('fleet.prefix:');
     expect(errorOf(valid.replace('fleet: { prefix: fleet-a }', 'fleet: { prefx: x }')).message).toContain('fleet');
-    expect(errorOf(valid.replace('passwordFile: ./pw', 'passwordFile: ./pw, passwordEnv: X')).message).toContain('repositories.main.passwordEnv: give passwordFile or passwordEnv, not both');
+    expect(errorOf(valid.replace('passwordFile: ./pw', 'passwordFile: ./pw, passwordEnv: X')).message).toContain(
+      'repositories.main.passwordEnv: give passwordFile or passwordEnv, not both',
+    );
   });
 
   it('parses a policy rate limit and names its field when it is wrong', () => {
@@ -109,7 +119,9 @@ describe('parseFleetConfig', () => {
     const withUsers = (users: string) => valid.replace('auth: { token: "0123456789abcdef-token" }', `auth: { users: ${users} }`);
     expect(errorOf(withUsers('[{ name: token, password: long-enough }]')).message).toContain('board.auth.users[0].name: "token" is reserved');
     expect(errorOf(withUsers('[{ name: "a:b", password: long-enough }]')).field).toBe('board.auth.users[0].name');
-    expect(errorOf(withUsers('[{ name: a, password: long-enough }, { name: a, password: long-enough }]')).message).toContain('board.auth.users: user names must be unique');
+    expect(errorOf(withUsers('[{ name: a, password: long-enough }, { name: a, password: long-enough }]')).message).toContain(
+      'board.auth.users: user names must be unique',
+    );
     expect(errorOf(valid.replace('board:\n', 'board:\n  listen: nowhere\n')).field).toBe('board.listen');
   });
 
@@ -133,7 +145,9 @@ describe('parseFleetConfig', () => {
   });
 
   it('refuses a board without any authentication', () => {
-    expect(errorOf(valid.replace('auth: { token: "0123456789abcdef-token" }', 'auth: {}')).message).toContain('board.auth: set a token, users, or anonymous: true');
+    expect(errorOf(valid.replace('auth: { token: "0123456789abcdef-token" }', 'auth: {}')).message).toContain(
+      'board.auth: set a token, users, or anonymous: true',
+    );
   });
 
   it('keeps secrets out of logs, JSON and inspect', () => {

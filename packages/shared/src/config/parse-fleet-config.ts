@@ -52,7 +52,8 @@ function parseText(text: string, fileName: string): unknown {
     // with a ReferenceError of its own: that is bad input, said as such.
     throw new InvalidInputError(`${fileName}: ${(err as Error).message}`, 'config', { cause: err });
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new InvalidInputError(`${fileName}: the file must hold a mapping (fleet, repositories, volumes, policies, board)`, 'config');
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new InvalidInputError(`${fileName}: the file must hold a mapping (fleet, repositories, volumes, policies, board)`, 'config');
   return data;
 }
 

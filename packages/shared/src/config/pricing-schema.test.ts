@@ -21,7 +21,10 @@ describe('the pricing section', () => {
   });
 
   it('takes overrides of single prices, keeping the other defaults', () => {
-    const c = parseFleetConfig(base + 'pricing: { region: eu-west-1, s3: { storageGBMonth: { STANDARD: 0.024 } }, assumptions: { dailyChangeRate: 0.01 } }\n', 'fleet.yaml');
+    const c = parseFleetConfig(
+      base + 'pricing: { region: eu-west-1, s3: { storageGBMonth: { STANDARD: 0.024 } }, assumptions: { dailyChangeRate: 0.01 } }\n',
+      'fleet.yaml',
+    );
     expect(c.pricing?.region).toBe('eu-west-1');
     expect(c.pricing?.s3.storageGBMonth).toMatchObject({ STANDARD: 0.024, DEEP_ARCHIVE: 0.00099 });
     expect(c.pricing?.assumptions).toEqual({ dailyChangeRate: 0.01, storedRatio: 0.5, writtenShare: 1, historyMonths: 12 });

@@ -17,12 +17,19 @@ import type { PackStorageClass } from '../ports/blob-store.js';
 const price = (fallback: number) =>
   z.number({ error: 'must be a price in dollars, such as 0.023' }).nonnegative({ error: 'must be 0 or more' }).default(fallback);
 
-const share = (fallback: number) => z.number({ error: 'must be a number from 0 to 1' }).min(0, { error: 'must be from 0 to 1' }).max(1, { error: 'must be from 0 to 1' }).default(fallback);
+const share = (fallback: number) =>
+  z.number({ error: 'must be a number from 0 to 1' }).min(0, { error: 'must be from 0 to 1' }).max(1, { error: 'must be from 0 to 1' }).default(fallback);
 
 /** One price per S3 storage class a repository may keep its packs in (`init --pack-storage-class`). */
 const perStorageClass = (d: Record<PackStorageClass, number>) =>
   z
-    .strictObject({ STANDARD: price(d.STANDARD), STANDARD_IA: price(d.STANDARD_IA), GLACIER_IR: price(d.GLACIER_IR), GLACIER: price(d.GLACIER), DEEP_ARCHIVE: price(d.DEEP_ARCHIVE) })
+    .strictObject({
+      STANDARD: price(d.STANDARD),
+      STANDARD_IA: price(d.STANDARD_IA),
+      GLACIER_IR: price(d.GLACIER_IR),
+      GLACIER: price(d.GLACIER),
+      DEEP_ARCHIVE: price(d.DEEP_ARCHIVE),
+    })
     .prefault({});
 
 const ebsPricesSchema = z.strictObject({
@@ -65,7 +72,12 @@ const assumptionsSchema = z.strictObject({
    * Months of history the retention rules are applied to: a tier that keeps more than this
    * (keepYearly, or no rules) is priced as it stands after this long. @defaultValue 12
    */
-  historyMonths: z.number({ error: 'must be a number of months' }).int({ error: 'must be a whole number of months' }).min(1, { error: 'must be at least 1' }).max(120, { error: 'must be at most 120' }).default(12),
+  historyMonths: z
+    .number({ error: 'must be a number of months' })
+    .int({ error: 'must be a whole number of months' })
+    .min(1, { error: 'must be at least 1' })
+    .max(120, { error: 'must be at most 120' })
+    .default(12),
 });
 
 export const pricingSchema = z.strictObject({

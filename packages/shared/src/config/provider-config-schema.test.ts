@@ -38,7 +38,14 @@ provider:
     expect(c.provider).toMatchObject({
       kind: 'aws',
       regions: ['us-east-1', 'eu-west-1'],
-      limits: { ebsBlockRequestsPerSecond: 1000, ebsBlockRequestsPerSnapshotPerSecond: 1000, ebsListRequestsPerSecond: 50, ebsStartCompletePerSecond: 10, ec2RequestsPerSecond: 20, ec2MutatingRequestsPerSecond: 5 },
+      limits: {
+        ebsBlockRequestsPerSecond: 1000,
+        ebsBlockRequestsPerSnapshotPerSecond: 1000,
+        ebsListRequestsPerSecond: 50,
+        ebsStartCompletePerSecond: 10,
+        ec2RequestsPerSecond: 20,
+        ec2MutatingRequestsPerSecond: 5,
+      },
       timeouts: { callMs: 30_000 },
       copies: [{ region: 'us-west-2', kmsKeyId: 'alias/dr', retention: { keepDaily: 7 } }],
     });
@@ -86,16 +93,31 @@ provider:
     ['provider: { kind: aws, regions: [us-east-1, us-east-1] }', 'provider.regions[1]: duplicate region us-east-1'],
     ['provider: { kind: aws, regions: [us-east-1], accountId: "12" }', 'provider.accountId: must be a 12-digit AWS account id'],
     ['provider: { kind: aws, regions: [us-east-1], limits: { ec2RequestsPerSecond: 0 } }', 'provider.limits.ec2RequestsPerSecond: must be at least 1'],
-    ['provider: { kind: aws, regions: [us-east-1], regionLimits: { eu-west-1: { ec2RequestsPerSecond: 5 } } }', 'provider.regionLimits.eu-west-1: eu-west-1 is neither in regions nor a copy region'],
-    ['provider: { kind: aws, regions: [us-east-1], regionLimits: { us-east-1: { ebsListRequestsPerSecond: 0.5 } } }', 'provider.regionLimits.us-east-1.ebsListRequestsPerSecond: must be a whole number'],
+    [
+      'provider: { kind: aws, regions: [us-east-1], regionLimits: { eu-west-1: { ec2RequestsPerSecond: 5 } } }',
+      'provider.regionLimits.eu-west-1: eu-west-1 is neither in regions nor a copy region',
+    ],
+    [
+      'provider: { kind: aws, regions: [us-east-1], regionLimits: { us-east-1: { ebsListRequestsPerSecond: 0.5 } } }',
+      'provider.regionLimits.us-east-1.ebsListRequestsPerSecond: must be a whole number',
+    ],
     ['provider: { kind: aws, regions: [us-east-1], timeouts: { callMs: 10ms } }', 'provider.timeouts.callMs: must be an interval of at least 1s'],
     ['provider: { kind: aws, regions: [us-east-1], copies: [{ region: us-west-2 }] }', 'provider.copies[0].kmsKeyId'],
-    ['provider: { kind: aws, regions: [us-east-1], copies: [{ region: us-east-1, kmsKeyId: k }] }', 'provider.copies[0].region: us-east-1 is the only source region'],
-    ['provider: { kind: aws, regions: [us-east-1], copies: [{ region: us-west-2, kmsKeyId: k, retention: { keepDaily: 0 } }] }', 'provider.copies[0].retention'],
+    [
+      'provider: { kind: aws, regions: [us-east-1], copies: [{ region: us-east-1, kmsKeyId: k }] }',
+      'provider.copies[0].region: us-east-1 is the only source region',
+    ],
+    [
+      'provider: { kind: aws, regions: [us-east-1], copies: [{ region: us-west-2, kmsKeyId: k, retention: { keepDaily: 0 } }] }',
+      'provider.copies[0].retention',
+    ],
     ['provider: { kind: aws, regions: [us-east-1], endpoints: { ec2: "not a url" } }', 'provider.endpoints.ec2'],
     ['provider: { kind: local, regions: [us-east-1] }', 'provider'],
     ['fleet: { routing: { byRegion: true } }', 'fleet.routing.byRegion: routing by region needs provider kind "aws"'],
-    ['provider: { kind: aws, regions: [us-east-1] }\nfleet: { routing: { byRegion: true }, worker: { regions: [eu-west-1] } }', 'fleet.worker.regions[0]: eu-west-1 is not in provider.regions (us-east-1)'],
+    [
+      'provider: { kind: aws, regions: [us-east-1] }\nfleet: { routing: { byRegion: true }, worker: { regions: [eu-west-1] } }',
+      'fleet.worker.regions[0]: eu-west-1 is not in provider.regions (us-east-1)',
+    ],
   ])('%s names the field', (text, expected) => {
     expect(errorOf(text).message).toContain(`fleet.yaml: ${expected}`);
   });

@@ -12,7 +12,9 @@ import { parseIntervalMs } from './intervals.js';
 
 /** `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`. */
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-const regionSchema = z.string({ error: 'must be an AWS region name such as "us-east-1"' }).regex(REGION, { error: 'must be an AWS region name such as "us-east-1"' });
+const regionSchema = z
+  .string({ error: 'must be an AWS region name such as "us-east-1"' })
+  .regex(REGION, { error: 'must be an AWS region name such as "us-east-1"' });
 
 const rate = z.number({ error: 'must be a number of requests per second' }).int({ error: 'must be a whole number' }).positive({ error: 'must be at least 1' });
 const perSecond = (fallback: number) => rate.default(fallback);
@@ -77,7 +79,9 @@ export function kmsKeyRegion(arn: string): string | undefined {
   return KMS_KEY_ARN.exec(arn)?.[1];
 }
 
-const kmsKeyArnSchema = z.string({ error: 'must be a KMS key ARN' }).regex(KMS_KEY_ARN, { error: 'must be a KMS key ARN such as "arn:aws:kms:us-east-1:111122223333:key/1234abcd-..."' });
+const kmsKeyArnSchema = z
+  .string({ error: 'must be a KMS key ARN' })
+  .regex(KMS_KEY_ARN, { error: 'must be a KMS key ARN such as "arn:aws:kms:us-east-1:111122223333:key/1234abcd-..."' });
 
 const restoreSchema = z
   .strictObject({
@@ -99,7 +103,10 @@ const awsProviderSchema = z
     /** Regions whose volumes are discovered and snapshotted. */
     regions: z.array(regionSchema).min(1, { error: 'list at least one region' }),
     /** Names the account in rate-limit keys, so fleets of different accounts sharing one Redis do not share budgets. @defaultValue "default" */
-    accountId: z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id' }).optional(),
+    accountId: z
+      .string()
+      .regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id' })
+      .optional(),
     limits: awsLimitsSchema.default(awsLimitsSchema.parse({})),
     /** Overrides of `limits` for single regions (source or copy regions), by region name. @defaultValue {} */
     regionLimits: z.record(regionSchema, regionLimitsSchema).default({}),
@@ -132,7 +139,11 @@ const awsProviderSchema = z
       if (copied.has(c.region)) ctx.addIssue({ code: 'custom', path: ['copies', i, 'region'], message: `duplicate copy region ${c.region}` });
       copied.add(c.region);
       if (p.regions.length === 1 && p.regions[0] === c.region) {
-        ctx.addIssue({ code: 'custom', path: ['copies', i, 'region'], message: `${c.region} is the only source region: a copy there is no disaster-recovery copy` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['copies', i, 'region'],
+          message: `${c.region} is the only source region: a copy there is no disaster-recovery copy`,
+        });
       }
     });
   });

@@ -73,7 +73,8 @@ export const redisConfigSchema = z
     if (r.name && !r.sentinels) ctx.addIssue({ code: 'custom', path: ['name'], message: 'name goes with sentinels' });
     if (r.cluster && r.db) ctx.addIssue({ code: 'custom', path: ['db'], message: 'a cluster has only database 0' });
     if (r.passwordEnv && r.passwordFile) ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'give passwordEnv or passwordFile, not both' });
-    if (r.sentinelPasswordEnv && r.sentinelPasswordFile) ctx.addIssue({ code: 'custom', path: ['sentinelPasswordFile'], message: 'give sentinelPasswordEnv or sentinelPasswordFile, not both' });
+    if (r.sentinelPasswordEnv && r.sentinelPasswordFile)
+      ctx.addIssue({ code: 'custom', path: ['sentinelPasswordFile'], message: 'give sentinelPasswordEnv or sentinelPasswordFile, not both' });
     const sentinelOnly = (['sentinelUsername', 'sentinelPasswordEnv', 'sentinelPasswordFile'] as const).find((k) => r[k] !== undefined);
     if (sentinelOnly && !r.sentinels) ctx.addIssue({ code: 'custom', path: [sentinelOnly], message: 'goes with sentinels' });
     if (r.sentinelTls && !r.sentinels) ctx.addIssue({ code: 'custom', path: ['sentinelTls'], message: 'goes with sentinels' });
@@ -217,7 +218,10 @@ export function ioredisOptions(spec: Exclude<RedisConnectionSpec, { mode: 'clust
  * ioredis Cluster arguments: startup nodes and cluster options (the data nodes' credentials as
  * `redisOptions`, the role's options at both levels as ioredis reads them).
  */
-export function ioredisClusterOptions(spec: Extract<RedisConnectionSpec, { mode: 'cluster' }>, role?: RedisRole): { nodes: RedisNode[]; options: Record<string, unknown> } {
+export function ioredisClusterOptions(
+  spec: Extract<RedisConnectionSpec, { mode: 'cluster' }>,
+  role?: RedisRole,
+): { nodes: RedisNode[]; options: Record<string, unknown> } {
   const { maxRetriesPerRequest, ...clusterLevel } = redisRoleOptions(role);
   const { tls, ...node } = nodeOptions(spec.auth);
   return {

@@ -65,7 +65,7 @@ describe('BlobWriter', () => {
 });
 
 describe('RecentIds', () => {
-  it('takes the index\'s answers asked ahead (lookupsAhead) instead of asking again, and stores the same', async () => {
+  it("takes the index's answers asked ahead (lookupsAhead) instead of asking again, and stores the same", async () => {
     const keys = generateMasterKeys(true);
     const pool = createInlineCodecPool(keys);
     const store = new MemoryBlobStore();

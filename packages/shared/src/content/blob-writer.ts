@@ -86,7 +86,12 @@ export class BlobWriter {
     this.packs = new PackWriter(store, keys, stored, options.packSize, options.packPut);
     this.mapPacks = options.mapPut ? new PackWriter(store, keys, stored, options.packSize, options.mapPut) : this.packs;
     this.recent = new RecentIds(options.recentIds);
-    this.maps = new FrameBuilder(BlobType.Map, (raw) => pool.encodeFrame(raw, options.zstdLevel), (frame) => this.mapPacks.add(frame), 2);
+    this.maps = new FrameBuilder(
+      BlobType.Map,
+      (raw) => pool.encodeFrame(raw, options.zstdLevel),
+      (frame) => this.mapPacks.add(frame),
+      2,
+    );
   }
 
   /**
@@ -165,7 +170,14 @@ export class BlobWriter {
    * the block's frames are built. `ahead` holds the index's answers for chunks asked ahead of
    * time (lookupsAhead, ascending offsets), which spares those their lookup here.
    */
-  async addBlock(data: Uint8Array, ids: Uint8Array, chunkSize: number, done: () => void = () => {}, parentIds?: Uint8Array, ahead?: LookupsAhead): Promise<void> {
+  async addBlock(
+    data: Uint8Array,
+    ids: Uint8Array,
+    chunkSize: number,
+    done: () => void = () => {},
+    parentIds?: Uint8Array,
+    ahead?: LookupsAhead,
+  ): Promise<void> {
     try {
       this.tasks.check();
     } catch (err) {
@@ -213,7 +225,15 @@ export class BlobWriter {
   private async storeFrames(frames: BuiltFrame[], out: Uint8Array): Promise<void> {
     for (const f of frames) {
       const stored = out.subarray(f.offset, f.offset + f.storedLength);
-      await this.packs.add({ type: BlobType.Data, compression: f.compression, storedLength: f.storedLength, rawLength: f.rawLength, ids: f.ids, lengths: f.lengths, stored });
+      await this.packs.add({
+        type: BlobType.Data,
+        compression: f.compression,
+        storedLength: f.storedLength,
+        rawLength: f.rawLength,
+        ids: f.ids,
+        lengths: f.lengths,
+        stored,
+      });
     }
   }
 

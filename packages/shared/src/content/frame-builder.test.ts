@@ -22,9 +22,15 @@ describe('FrameBuilder', () => {
       return new Promise((resolve) => setTimeout(() => resolve({ stored: Buffer.from(raw), compression: Compression.None }), delay));
     };
     const sunk: StoredFrame[] = [];
-    const builder = new FrameBuilder(BlobType.Data, encode, async (f) => {
-      sunk.push(f);
-    }, 3, FRAME);
+    const builder = new FrameBuilder(
+      BlobType.Data,
+      encode,
+      async (f) => {
+        sunk.push(f);
+      },
+      3,
+      FRAME,
+    );
     for (let n = 0; n < 4; n++) await builder.add(id(n), new Uint8Array(FRAME).fill(n));
     await builder.close();
 
@@ -39,9 +45,15 @@ describe('FrameBuilder', () => {
       return { stored: Buffer.from(raw), compression: Compression.None };
     };
     const sunk: number[] = [];
-    const builder = new FrameBuilder(BlobType.Data, encode, async (f) => {
-      sunk.push(f.ids[0]!);
-    }, 3, FRAME);
+    const builder = new FrameBuilder(
+      BlobType.Data,
+      encode,
+      async (f) => {
+        sunk.push(f.ids[0]!);
+      },
+      3,
+      FRAME,
+    );
     const run = async () => {
       for (let n = 0; n < 3; n++) await builder.add(id(n), new Uint8Array(FRAME));
       await builder.close();

@@ -10,8 +10,14 @@ const packB = 'b'.repeat(64);
 
 async function storeWithPacks(): Promise<MemoryBlobStore> {
   const store = new MemoryBlobStore();
-  await store.put(packKey(packA), Uint8Array.from({ length: 4096 }, (_, i) => i % 251));
-  await store.put(packKey(packB), Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) % 251));
+  await store.put(
+    packKey(packA),
+    Uint8Array.from({ length: 4096 }, (_, i) => i % 251),
+  );
+  await store.put(
+    packKey(packB),
+    Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) % 251),
+  );
   return store;
 }
 
@@ -44,7 +50,14 @@ describe('fetchRuns', () => {
 
   it('reads with get when the store has no getInto', async () => {
     const inner = await storeWithPacks();
-    const getOnly: BlobStore = { location: 'get-only', get: (k, r) => inner.get(k, r), put: (k, d) => inner.put(k, d), stat: (k) => inner.stat(k), list: (p) => inner.list(p), delete: (k) => inner.delete(k) };
+    const getOnly: BlobStore = {
+      location: 'get-only',
+      get: (k, r) => inner.get(k, r),
+      put: (k, d) => inner.put(k, d),
+      stat: (k) => inner.stat(k),
+      list: (p) => inner.list(p),
+      delete: (k) => inner.delete(k),
+    };
     const memory = new Uint8Array(new SharedArrayBuffer(1024));
     const { runs } = await fetchRuns(getOnly, refs, memory);
     for (const run of runs) expect(run.buffer).not.toBe(memory.buffer);

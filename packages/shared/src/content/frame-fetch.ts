@@ -36,11 +36,13 @@ export interface FetchedRuns {
 
 /** The merged reads that fetch `frames` (also how locality maintenance predicts a restore's reads). */
 export function planRuns(frames: readonly FrameRef[]): Run[] {
-  const order = frames.map((_, i) => i).sort((a, b) => {
-    const fa = frames[a]!.frame;
-    const fb = frames[b]!.frame;
-    return fa.packId < fb.packId ? -1 : fa.packId > fb.packId ? 1 : fa.offset - fb.offset;
-  });
+  const order = frames
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const fa = frames[a]!.frame;
+      const fb = frames[b]!.frame;
+      return fa.packId < fb.packId ? -1 : fa.packId > fb.packId ? 1 : fa.offset - fb.offset;
+    });
   const runs: Run[] = [];
   for (const i of order) {
     const f = frames[i]!.frame;
@@ -85,16 +87,20 @@ export async function fetchRuns(store: BlobStore, frames: readonly FrameRef[], m
  * data naming the pack, so the CLI exits with the damage code.
  */
 function asPackDamage(err: unknown, key: string): unknown {
-  if (err instanceof NotFoundError) return new CorruptDataError(`pack ${key} is missing: the index names it but the store does not have it (missing-pack)`, { object: key }, { cause: err });
-  if (err instanceof InvalidInputError && err.field === 'range') return new CorruptDataError(`pack ${key} is shorter than its index entry says (truncated-pack): ${err.message}`, { object: key }, { cause: err });
+  if (err instanceof NotFoundError)
+    return new CorruptDataError(`pack ${key} is missing: the index names it but the store does not have it (missing-pack)`, { object: key }, { cause: err });
+  if (err instanceof InvalidInputError && err.field === 'range')
+    return new CorruptDataError(`pack ${key} is shorter than its index entry says (truncated-pack): ${err.message}`, { object: key }, { cause: err });
   return err;
 }
 
 /** Reads every frame's stored bytes; calls `onFrame` with a copy that owns its memory. */
 export async function fetchFrames(store: BlobStore, frames: FrameRef[], onFrame: (ref: FrameRef, stored: Uint8Array) => Promise<void>): Promise<void> {
   const { runs, placements } = await fetchRuns(store, frames);
-  await Promise.all(frames.map((ref, i) => {
-    const { run, offset } = placements[i]!;
-    return onFrame(ref, new Uint8Array(runs[run]!.subarray(offset, offset + ref.frame.storedLength)));
-  }));
+  await Promise.all(
+    frames.map((ref, i) => {
+      const { run, offset } = placements[i]!;
+      return onFrame(ref, new Uint8Array(runs[run]!.subarray(offset, offset + ref.frame.storedLength)));
+    }),
+  );
 }

@@ -30,7 +30,15 @@ class GatedStore extends MemoryBlobStore {
 
 function frame(): StoredFrame {
   const stored = randomBytes(FRAME);
-  return { type: BlobType.Data, compression: Compression.None, storedLength: FRAME, rawLength: FRAME, ids: randomBytes(32), lengths: Uint32Array.of(FRAME), stored };
+  return {
+    type: BlobType.Data,
+    compression: Compression.None,
+    storedLength: FRAME,
+    rawLength: FRAME,
+    ids: randomBytes(32),
+    lengths: Uint32Array.of(FRAME),
+    stored,
+  };
 }
 
 describe('PackWriter', () => {

@@ -67,7 +67,15 @@ describe('estimatePolicyCost, the hand-computed case', () => {
 
   it('prices every monthly line item as computed by hand', () => {
     const items = estimate.monthly.items;
-    expect(items.map((i) => i.item)).toEqual(['ebs-snapshot-storage', 'ebs-get-snapshot-block', 'ebs-list-blocks', 's3-pack-puts', 's3-other-puts', 's3-gets', 's3-storage']);
+    expect(items.map((i) => i.item)).toEqual([
+      'ebs-snapshot-storage',
+      'ebs-get-snapshot-block',
+      'ebs-list-blocks',
+      's3-pack-puts',
+      's3-other-puts',
+      's3-gets',
+      's3-storage',
+    ]);
     // EBS snapshots: each volume's 7 kept snapshots hold it whole once plus 6 days of 3% changes:
     //   600 GiB x (1 + 6 x 0.03) = 708 GB-month x $0.05 = $35.40.
     // GetSnapshotBlock: 36,864 blocks a run x 365/12 runs = 1,121,280 x $0.003/1,000 = $3.36384.
@@ -185,7 +193,14 @@ describe('estimatePolicyCost, edge cases', () => {
 
   it('uses measured rates where the repository had them', () => {
     // A measured: 1% a day, stored ratio 0.2; B assumed (3%, 0.5). S3: 0.2 x 100 x (1 + 29 x 0.01) + 0.5 x 500 x 1.87 = 25.8 + 467.5.
-    const e = estimatePolicyCost(handCase({ volumes: [{ id: 'vol-a', sizeBytes: 100 * GIB, measured: { dailyChangeRate: 0.01, storedRatio: 0.2 } }, { id: 'vol-b', sizeBytes: 500 * GIB }] }));
+    const e = estimatePolicyCost(
+      handCase({
+        volumes: [
+          { id: 'vol-a', sizeBytes: 100 * GIB, measured: { dailyChangeRate: 0.01, storedRatio: 0.2 } },
+          { id: 'vol-b', sizeBytes: 500 * GIB },
+        ],
+      }),
+    );
     expect(quantitiesOf(e.monthly.items)['s3-storage']).toBeCloseTo(25.8 + 467.5, 9);
     expect(e.assumptions.dailyChangeRate).toEqual({ assumed: 0.03, measuredVolumes: 1, assumedVolumes: 1 });
     expect(e.assumptions.writtenShare).toEqual({ assumed: 1, measuredVolumes: 0, assumedVolumes: 2 });
@@ -201,11 +216,20 @@ describe('estimatePolicyCost, edge cases', () => {
   });
 
   it('notes a run that needs longer than the time between archives', () => {
-    const aws = (blocksPerSecond: number) => ({ ebsBlockRequestsPerSecond: blocksPerSecond, ebsBlockRequestsPerSnapshotPerSecond: 1000, ebsListRequestsPerSecond: 50, ec2MutatingRequestsPerSecond: 5 });
+    const aws = (blocksPerSecond: number) => ({
+      ebsBlockRequestsPerSecond: blocksPerSecond,
+      ebsBlockRequestsPerSnapshotPerSecond: 1000,
+      ebsListRequestsPerSecond: 50,
+      ec2MutatingRequestsPerSecond: 5,
+    });
     // 10 blocks a second: the first run's 1,228,800 blocks take 122,880 s, more than a day (86,400 s).
-    expect(estimatePolicyCost(handCase({ aws: aws(10) })).notes).toEqual(['the first run needs 122880s at the rate limits, more than the 86400s between archives: the first backups span several runs']);
+    expect(estimatePolicyCost(handCase({ aws: aws(10) })).notes).toEqual([
+      'the first run needs 122880s at the rate limits, more than the 86400s between archives: the first backups span several runs',
+    ]);
     // 0.4 a second: even a run's 36,864 blocks take 92,160 s.
-    expect(estimatePolicyCost(handCase({ aws: aws(0.4) })).notes).toEqual(['a run needs 92160s at the rate limits, more than the 86400s between archives: runs will fall behind']);
+    expect(estimatePolicyCost(handCase({ aws: aws(0.4) })).notes).toEqual([
+      'a run needs 92160s at the rate limits, more than the 86400s between archives: runs will fall behind',
+    ]);
   });
 
   it('keeps the whole history without retention, a change never counted past the written blocks', () => {
@@ -214,7 +238,13 @@ describe('estimatePolicyCost, edge cases', () => {
     expect(e.history.snapshotTier.kept).toBe(365);
     expect(quantitiesOf(e.monthly.items)['ebs-snapshot-storage']).toBeCloseTo(7152, 6);
     // Monthly archives with a 40% daily change: each 30-odd-day gap changes at most every block.
-    const monthly = estimatePolicyCost(handCase({ retention: undefined, schedules: [{ cron: '0 2 1 * *', timeZone: 'UTC' }], pricing: pricingSchema.parse({ assumptions: { dailyChangeRate: 0.4 } }) }));
+    const monthly = estimatePolicyCost(
+      handCase({
+        retention: undefined,
+        schedules: [{ cron: '0 2 1 * *', timeZone: 'UTC' }],
+        pricing: pricingSchema.parse({ assumptions: { dailyChangeRate: 0.4 } }),
+      }),
+    );
     expect(monthly.history.snapshotTier.kept).toBe(12);
     expect(quantitiesOf(monthly.monthly.items)['ebs-snapshot-storage']).toBeCloseTo(600 * 12, 6);
   });

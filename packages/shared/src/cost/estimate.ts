@@ -120,8 +120,19 @@ export function estimatePolicyCost(input: PolicyCostInput): PolicyCostEstimate {
     });
     const requests = sumRequests(perVolume.map((p) => p.requests));
     const items = requestItems(requests, 1, input);
-    const window = windowTime({ volumes: volumes.length, blocksPerVolume: perVolume.map((p) => p.requests.blocks), lists: requests.lists }, input.aws, input.jobLimits ?? {});
-    return { readBytes: sum(perVolume.map((p) => p.read)), storedBytes: sum(perVolume.map((p) => p.stored)), requests, items, dollars: sum(items.map((i) => i.dollars)), window };
+    const window = windowTime(
+      { volumes: volumes.length, blocksPerVolume: perVolume.map((p) => p.requests.blocks), lists: requests.lists },
+      input.aws,
+      input.jobLimits ?? {},
+    );
+    return {
+      readBytes: sum(perVolume.map((p) => p.read)),
+      storedBytes: sum(perVolume.map((p) => p.stored)),
+      requests,
+      items,
+      dollars: sum(items.map((i) => i.dollars)),
+      window,
+    };
   };
   const incremental = run((v, r) => changedBytes(v, r, history.archiveGapDays));
   const first = run((v, r) => v.sizeBytes * r.writtenShare);
@@ -224,15 +235,25 @@ function notesFor(history: PolicyHistory, input: PolicyCostInput, incremental: W
   const notes: string[] = [];
   // A run that outlasts the time between runs falls behind for good; a first run that does only delays the first backups.
   const between = (history.archiveGapDays * DAY_MS) / 1000;
-  if (between > 0 && incremental.seconds > between) notes.push(`a run needs ${Math.ceil(incremental.seconds)}s at the rate limits, more than the ${Math.round(between)}s between archives: runs will fall behind`);
-  else if (between > 0 && first.seconds > between) notes.push(`the first run needs ${Math.ceil(first.seconds)}s at the rate limits, more than the ${Math.round(between)}s between archives: the first backups span several runs`);
+  if (between > 0 && incremental.seconds > between)
+    notes.push(
+      `a run needs ${Math.ceil(incremental.seconds)}s at the rate limits, more than the ${Math.round(between)}s between archives: runs will fall behind`,
+    );
+  else if (between > 0 && first.seconds > between)
+    notes.push(
+      `the first run needs ${Math.ceil(first.seconds)}s at the rate limits, more than the ${Math.round(between)}s between archives: the first backups span several runs`,
+    );
   if (history.shortened) {
-    notes.push(`the schedules run more than ${MAX_SIMULATED_RUNS} times in ${input.pricing.assumptions.historyMonths} months: retention was applied to the newest ${history.months.toFixed(1)} months of runs`);
+    notes.push(
+      `the schedules run more than ${MAX_SIMULATED_RUNS} times in ${input.pricing.assumptions.historyMonths} months: retention was applied to the newest ${history.months.toFixed(1)} months of runs`,
+    );
   }
   if (history.archivesPerMonth === 0) notes.push('no archive falls in the simulated history: only provider snapshots are priced');
   const minimum = MINIMUM_DAYS[input.repository.storageClass];
   if (input.repository.s3 && minimum !== undefined) {
-    notes.push(`${input.repository.storageClass} bills each pack for at least ${minimum} days: packs prune deletes sooner are billed for the rest (not included)`);
+    notes.push(
+      `${input.repository.storageClass} bills each pack for at least ${minimum} days: packs prune deletes sooner are billed for the rest (not included)`,
+    );
   }
   if (input.repository.s3 && (input.repository.storageClass === 'GLACIER' || input.repository.storageClass === 'DEEP_ARCHIVE')) {
     notes.push(`${input.repository.storageClass} adds 40 KB of metadata per pack, and manifests go to packs of their own in STANDARD (neither included)`);

@@ -26,7 +26,8 @@ describe('simulateHistory', () => {
   });
 
   it('archives every nth run, or the first of each month', () => {
-    const retention = (archiveSelection: object) => parseRetentionPolicy({ snapshotTier: { keepLast: 3 }, archiveTier: { keepLast: 'unlimited' }, archiveSelection });
+    const retention = (archiveSelection: object) =>
+      parseRetentionPolicy({ snapshotTier: { keepLast: 3 }, archiveTier: { keepLast: 'unlimited' }, archiveSelection });
     const daily = [{ cron: '0 2 * * *', timeZone: 'UTC' }];
     // 365 runs, every 5th archived from the first: 73 archives, 5 days apart.
     const nth = simulateHistory({ schedules: daily, retention: retention({ mode: 'every-nth', n: 5 }), now: NOW, historyMonths: 12 });

@@ -39,7 +39,9 @@ describe('measureVolumeRates', () => {
   it('looks at the newest snapshots only', () => {
     // Old history at 10% a day, the newest RECENT_SNAPSHOTS at 1%.
     const old = Array.from({ length: 20 }, (_, i) => snap(i + 1, { readBytes: 10 * GIB, storedBytes: 5 * GIB, changedBlocksOnly: true }, i));
-    const recent = Array.from({ length: RECENT_SNAPSHOTS }, (_, i) => snap(i + 21, { readBytes: 1 * GIB, storedBytes: 1 * GIB, changedBlocksOnly: true }, i + 20));
+    const recent = Array.from({ length: RECENT_SNAPSHOTS }, (_, i) =>
+      snap(i + 21, { readBytes: 1 * GIB, storedBytes: 1 * GIB, changedBlocksOnly: true }, i + 20),
+    );
     const rates = measureVolumeRates([...recent, ...old].reverse());
     expect(rates.dailyChangeRate).toBeCloseTo(0.01, 12);
     expect(rates.storedRatio).toBeCloseTo(1, 12);

@@ -66,7 +66,10 @@ export function windowTime(run: RunWork, aws: AwsRateLimits | undefined, jobs: J
     const blocks = run.blocksPerVolume.reduce((n, b) => n + b, 0);
     parts.push({ limit: 'ebs-block-requests', seconds: blocks / aws.ebsBlockRequestsPerSecond });
     // One volume's blocks come from one snapshot, whose own budget bounds it however idle the rest is.
-    parts.push({ limit: 'ebs-block-requests-per-snapshot', seconds: run.blocksPerVolume.reduce((n, b) => Math.max(n, b), 0) / aws.ebsBlockRequestsPerSnapshotPerSecond });
+    parts.push({
+      limit: 'ebs-block-requests-per-snapshot',
+      seconds: run.blocksPerVolume.reduce((n, b) => Math.max(n, b), 0) / aws.ebsBlockRequestsPerSnapshotPerSecond,
+    });
     parts.push({ limit: 'ebs-list-requests', seconds: run.lists / aws.ebsListRequestsPerSecond });
     parts.push({ limit: 'ec2-create-snapshot', seconds: run.volumes / aws.ec2MutatingRequestsPerSecond });
   }

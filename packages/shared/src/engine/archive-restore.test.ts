@@ -28,7 +28,14 @@ async function restoreBytes(repo: Repository, ref = 'latest', volumeId?: string)
 async function archive(repo: Repository, data: Uint8Array, volumeId: string, extra: Partial<Parameters<typeof archiveVolume>[2]> = {}, sourceOptions = {}) {
   const source = new MemoryVolumeSource(data, { blockSize: 64 * 1024, ...sourceOptions });
   const parent = (await repo.listSnapshots()).filter((e) => e.snapshot.volumeId === volumeId).at(-1);
-  const result = await archiveVolume(repo, createInlineCodecPool(repo.keys), { volumeId, source, time: nextTime(), clock: { now: () => T0 }, ...(parent ? { parent } : {}), ...extra });
+  const result = await archiveVolume(repo, createInlineCodecPool(repo.keys), {
+    volumeId,
+    source,
+    time: nextTime(),
+    clock: { now: () => T0 },
+    ...(parent ? { parent } : {}),
+    ...extra,
+  });
   return { ...result, source };
 }
 

@@ -83,7 +83,9 @@ export async function archiveVolume(repo: Repository, pool: CodecPool, req: Arch
     let lineage: ParentLineage | undefined;
     try {
       const packSize = req.packSize ?? DEFAULT_PACK_SIZE;
-      lineage = req.parent ? await openParentLineage(repo, pool, req.parent, { condemned: index.condemned, sizeBytes: req.source.sizeBytes, packSize }) : undefined;
+      lineage = req.parent
+        ? await openParentLineage(repo, pool, req.parent, { condemned: index.condemned, sizeBytes: req.source.sizeBytes, packSize })
+        : undefined;
       return await archiveUnderLease(repo, pool, req, lease, index, lineage);
     } finally {
       await lineage?.close();
@@ -95,7 +97,14 @@ export async function archiveVolume(repo: Repository, pool: CodecPool, req: Arch
   }
 }
 
-async function archiveUnderLease(repo: Repository, pool: CodecPool, req: ArchiveRequest, lease: HeldLease, index: WriteIndex, lineage: ParentLineage | undefined): Promise<ArchiveResult> {
+async function archiveUnderLease(
+  repo: Repository,
+  pool: CodecPool,
+  req: ArchiveRequest,
+  lease: HeldLease,
+  index: WriteIndex,
+  lineage: ParentLineage | undefined,
+): Promise<ArchiveResult> {
   const { source } = req;
   const chunkSize = repo.chunkSize;
   const packSize = req.packSize ?? DEFAULT_PACK_SIZE;
@@ -103,7 +112,14 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
   const chunks = chunkCount(source.sizeBytes, chunkSize);
   const perBlock = source.blockSize / chunkSize;
   const blocks = Math.ceil(source.sizeBytes / source.blockSize);
-  const writer = new BlobWriter(repo.store, repo.keys, index, pool, { zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL, blockSize: source.blockSize, blocksInFlight: BLOCKS_IN_FLIGHT, packSize, packPut: repo.packPut, ...(repo.mapPut ? { mapPut: repo.mapPut } : {}) });
+  const writer = new BlobWriter(repo.store, repo.keys, index, pool, {
+    zstdLevel: req.zstdLevel ?? DEFAULT_ZSTD_LEVEL,
+    blockSize: source.blockSize,
+    blocksInFlight: BLOCKS_IN_FLIGHT,
+    packSize,
+    packPut: repo.packPut,
+    ...(repo.mapPut ? { mapPut: repo.mapPut } : {}),
+  });
   // Chunks shared with the parent need no lookup when its pack list is taken over.
   const shared = lineage?.inherited ? lineage : undefined;
   if (shared) writer.inherit(shared.inherited!);
@@ -135,7 +151,8 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
     try {
       const data = await source.readBlock(b.index, slot.subarray(0, source.blockSize));
       const expected = Math.min(source.blockSize, source.sizeBytes - b.index * source.blockSize);
-      if (data.byteLength !== expected) throw new InvalidInputError(`source returned ${data.byteLength} bytes for block ${b.index}, expected ${expected}`, 'source');
+      if (data.byteLength !== expected)
+        throw new InvalidInputError(`source returned ${data.byteLength} bytes for block ${b.index}, expected ${expected}`, 'source');
       readBytes += data.byteLength;
       const ids = await pool.hashChunks(data, chunkSize, slot.subarray(source.blockSize, source.blockSize + n * ID_BYTES));
       const parentIds = shared ? await shared.read(first, n) : undefined;
@@ -188,14 +205,25 @@ async function archiveUnderLease(repo: Repository, pool: CodecPool, req: Archive
     ...(req.parent ? { parent: req.parent.id } : {}),
     ...(source.sourceRef ? { sourceRef: source.sourceRef } : {}),
     packList: packListKey.slice(PACK_LISTS_PREFIX.length),
-    stats: { readBytes, newBlobs: stats.newBlobs, newBytes: stats.newBytes, storedBytes: stats.storedBytes, holeChunks, changedBlocksOnly: plan.changedBlocksOnly },
+    stats: {
+      readBytes,
+      newBlobs: stats.newBlobs,
+      newBytes: stats.newBytes,
+      storedBytes: stats.storedBytes,
+      holeChunks,
+      changedBlocksOnly: plan.changedBlocksOnly,
+    },
   };
   const id = await repo.saveSnapshot(snapshot);
   return { id, snapshot, indexLookups: index.lookups, parentPacksInherited: !!shared };
 }
 
 /** Reads only changed blocks when the source can list them against the parent; else all. */
-async function choosePlan(req: ArchiveRequest, lineage: ParentLineage | undefined, blocks: number): Promise<{ blocks: AsyncIterable<PlannedBlock>; changedBlocksOnly: boolean }> {
+async function choosePlan(
+  req: ArchiveRequest,
+  lineage: ParentLineage | undefined,
+  blocks: number,
+): Promise<{ blocks: AsyncIterable<PlannedBlock>; changedBlocksOnly: boolean }> {
   const parent = req.parent?.snapshot;
   const comparable = lineage && parent?.sourceRef && parent.sizeBytes === req.source.sizeBytes;
   if (comparable) {

@@ -19,7 +19,12 @@ const clock: Clock = { now: () => new Date('2026-03-01T00:00:00Z') };
 const PASSWORD = 'audit-trail-pw';
 
 const entry = (at: string, action: string, details?: RepositoryAuditEntry['details']): RepositoryAuditEntry => ({
-  at, actor: 'olga@host-a (forget)', action, target: '/srv/repo', outcome: 'ok', ...(details ? { details } : {}),
+  at,
+  actor: 'olga@host-a (forget)',
+  action,
+  target: '/srv/repo',
+  outcome: 'ok',
+  ...(details ? { details } : {}),
 });
 
 const auditKeys = async (store: MemoryBlobStore) => (await collect(store.list(AUDIT_PREFIX))).map((o) => o.key).sort();
@@ -58,7 +63,8 @@ describe('repository audit trail', () => {
     const actions = ['forget', 'prune', 'key-add', 'forget', 'prune', 'forget'];
     // Appended out of time order: the listing sorts by the time in the names, not by arrival.
     for (const i of [3, 0, 5, 1, 4, 2]) await appendAuditEntry(repo, entry(`2026-03-0${i + 1}T00:00:00.000Z`, actions[i]!));
-    const at = async (options: Parameters<typeof listAuditEntries>[1]) => (await listAuditEntries(repo, options)).map((e) => `${e.at.slice(8, 10)} ${e.action}`);
+    const at = async (options: Parameters<typeof listAuditEntries>[1]) =>
+      (await listAuditEntries(repo, options)).map((e) => `${e.at.slice(8, 10)} ${e.action}`);
     expect(await at({})).toEqual(['06 forget', '05 prune', '04 forget', '03 key-add', '02 prune', '01 forget']);
     expect(await at({ limit: 2 })).toEqual(['06 forget', '05 prune']);
     expect(await at({ action: 'forget' })).toEqual(['06 forget', '04 forget', '01 forget']);
@@ -78,7 +84,9 @@ describe('repository audit trail', () => {
       await store.put(flipped, bytes);
       // Rewritten with the repository's own envelope (what someone holding only the bucket, not the id key, can do without a key in an unencrypted repository).
       const edited = await appendAuditEntry(repo, entry('2026-03-01T12:00:00.000Z', 'key-remove'));
-      const plaintext = decodeEnvelope(await store.get(edited), repo.keys.enc, edited).toString().replace('"ok"', '"failed"');
+      const plaintext = decodeEnvelope(await store.get(edited), repo.keys.enc, edited)
+        .toString()
+        .replace('"ok"', '"failed"');
       await store.put(edited, encodeEnvelope(Buffer.from(plaintext), repo.keys.enc));
       // A genuine entry copied under a name of another time.
       const moved = good.replace('20260301T100000.000Z', '20260302T100000.000Z');
@@ -107,11 +115,20 @@ describe('repository audit trail', () => {
     for (let d = 0; d < 3; d++) {
       if (d > 0) mutate(volume, 200, d);
       const parent = (await repo.listVolumeSnapshots('vol')).at(-1);
-      await archiveVolume(repo, pool, { volumeId: 'vol', source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock, time: new Date(Date.UTC(2026, 0, 1 + d)), ...(parent ? { parent } : {}) });
+      await archiveVolume(repo, pool, {
+        volumeId: 'vol',
+        source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+        clock,
+        time: new Date(Date.UTC(2026, 0, 1 + d)),
+        ...(parent ? { parent } : {}),
+      });
     }
     await appendAuditEntry(repo, entry('2026-03-01T10:00:00.000Z', 'key-add'));
     const plans = planForget(await repo.listSnapshots(), { keepLast: 1 }, clock.now());
-    await removeSnapshots(repo, plans.flatMap((p) => p.remove));
+    await removeSnapshots(
+      repo,
+      plans.flatMap((p) => p.remove),
+    );
     await appendAuditEntry(repo, entry('2026-03-01T10:00:01.000Z', 'forget', { removed: 2 }));
     const before = await auditKeys(store);
 

@@ -59,7 +59,12 @@ export async function listAuditEntries(repo: Repository, options: AuditListOptio
   return out;
 }
 
-async function readEntry(repo: Repository, key: string, size: number, onDamaged: AuditListOptions['onDamaged']): Promise<StoredRepositoryAuditEntry | undefined> {
+async function readEntry(
+  repo: Repository,
+  key: string,
+  size: number,
+  onDamaged: AuditListOptions['onDamaged'],
+): Promise<StoredRepositoryAuditEntry | undefined> {
   try {
     if (size > MAX_AUDIT_OBJECT_BYTES) throw new CorruptDataError(`audit entry ${key} is ${size} bytes, more than an entry can be`, { object: key });
     const { version: _version, nonce: _nonce, ...entry } = decodeAuditEntry(decodeEnvelope(await repo.store.get(key), repo.keys.enc, key), key, repo.keys.id);

@@ -19,7 +19,8 @@ export async function* planBlocks(
 ): AsyncGenerator<PlannedBlock> {
   let next = 0;
   for await (const b of listed) {
-    if (!Number.isInteger(b) || b < next || b >= blocks) throw new RangeError(`source listed block ${b} out of order or range (next ${next}, blocks ${blocks})`);
+    if (!Number.isInteger(b) || b < next || b >= blocks)
+      throw new RangeError(`source listed block ${b} out of order or range (next ${next}, blocks ${blocks})`);
     for (; next < b; next++) yield { index: next, action: otherAction };
     yield { index: next++, action: listedAction };
   }

@@ -22,8 +22,11 @@ async function archiveDays(repo: Repository, volume: Buffer, days: number, first
     if (d > 0) mutate(volume, 40, 500 + d);
     const parent = (await repo.listVolumeSnapshots('vol')).at(-1);
     const r = await archiveVolume(repo, pool(repo), {
-      volumeId: 'vol', source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock,
-      time: new Date(Date.UTC(2026, 4, 1 + d, 2)), ...(parent ? { parent } : {}),
+      volumeId: 'vol',
+      source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+      clock,
+      time: new Date(Date.UTC(2026, 4, 1 + d, 2)),
+      ...(parent ? { parent } : {}),
     });
     hashes.set(r.id, sha256Hex(volume));
   }

@@ -67,12 +67,23 @@ export interface CopyReport {
 export function checkCopyable(from: Repository, to: Repository): void {
   // The volume key is a keyed hash under the id key: equal keys give equal names.
   if (from.volumeKey('snapfleet copy check') !== to.volumeKey('snapfleet copy check')) {
-    throw new InvalidInputError(`${to.store.location} does not share the id key of ${from.store.location}: create it with \`snapfleet init --copy-id-key-from ${from.store.location}\``, 'to');
+    throw new InvalidInputError(
+      `${to.store.location} does not share the id key of ${from.store.location}: create it with \`snapfleet init --copy-id-key-from ${from.store.location}\``,
+      'to',
+    );
   }
-  if (from.chunkSize !== to.chunkSize) throw new InvalidInputError(`${to.store.location} has chunk size ${to.chunkSize}, ${from.store.location} ${from.chunkSize}`, 'to');
+  if (from.chunkSize !== to.chunkSize)
+    throw new InvalidInputError(`${to.store.location} has chunk size ${to.chunkSize}, ${from.store.location} ${from.chunkSize}`, 'to');
 }
 
-export async function copySnapshots(from: Repository, fromPool: CodecPool, to: Repository, toPool: CodecPool, entries: readonly SnapshotEntry[], options: CopyOptions): Promise<CopyReport> {
+export async function copySnapshots(
+  from: Repository,
+  fromPool: CodecPool,
+  to: Repository,
+  toPool: CodecPool,
+  entries: readonly SnapshotEntry[],
+  options: CopyOptions,
+): Promise<CopyReport> {
   checkCopyable(from, to);
   const report: CopyReport = { snapshots: entries.length, copied: 0, skipped: 0, blobs: 0, bytes: 0, packs: 0, storedBytes: 0 };
   const ordered = [...entries].sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
@@ -112,7 +123,14 @@ async function snapshotPayload(from: Repository, entry: SnapshotEntry): Promise<
   return decodeEnvelope(await from.store.get(key), from.keys.enc, key);
 }
 
-async function copyOne(from: Repository, fromPool: CodecPool, to: Repository, toPool: CodecPool, entry: SnapshotEntry, index: WriteIndex): Promise<{ blobs: number; bytes: number; packs: number; storedBytes: number }> {
+async function copyOne(
+  from: Repository,
+  fromPool: CodecPool,
+  to: Repository,
+  toPool: CodecPool,
+  entry: SnapshotEntry,
+  index: WriteIndex,
+): Promise<{ blobs: number; bytes: number; packs: number; storedBytes: number }> {
   const scoped = await loadSnapshotIndex(from, entry);
   // The target's packs that hold this snapshot's blobs: its pack list.
   const listed = new Map<string, ListedPack>();
@@ -159,7 +177,14 @@ async function copyOne(from: Repository, fromPool: CodecPool, to: Repository, to
 }
 
 /** Copies the blobs of `ids` the target lacks, pack by pack of the source. */
-async function copyBatch(from: Repository, scoped: Awaited<ReturnType<typeof loadSnapshotIndex>>, repacker: PackRepacker, index: WriteIndex, ids: Uint8Array, listed: Map<string, ListedPack>): Promise<void> {
+async function copyBatch(
+  from: Repository,
+  scoped: Awaited<ReturnType<typeof loadSnapshotIndex>>,
+  repacker: PackRepacker,
+  index: WriteIndex,
+  ids: Uint8Array,
+  listed: Map<string, ListedPack>,
+): Promise<void> {
   const wanted = new IdTable();
   const byPack = new Map<string, number>();
   for (let o = 0; o < ids.byteLength; o += ID_BYTES) {
@@ -170,7 +195,9 @@ async function copyBatch(from: Repository, scoped: Awaited<ReturnType<typeof loa
       continue;
     }
     if (!scoped.index.has(ids, o) && !(await scoped.ensure(ids, o))) {
-      throw new CorruptDataError(`snapshot blob ${Buffer.from(ids.subarray(o, o + ID_BYTES)).toString('hex')} is in no pack of ${from.store.location}: run verify there; nothing of this snapshot was copied`);
+      throw new CorruptDataError(
+        `snapshot blob ${Buffer.from(ids.subarray(o, o + ID_BYTES)).toString('hex')} is in no pack of ${from.store.location}: run verify there; nothing of this snapshot was copied`,
+      );
     }
     const pack = scoped.index.find(ids, o)!;
     wanted.insert(ids, o);
@@ -178,7 +205,8 @@ async function copyBatch(from: Repository, scoped: Awaited<ReturnType<typeof loa
   }
   for (const packId of byPack.keys()) {
     const pack = await from.describePack(packId);
-    if (!pack) throw new CorruptDataError(`pack ${packId} of ${from.store.location} is gone: run verify there`, { object: `data/${packId.slice(0, 2)}/${packId}` });
+    if (!pack)
+      throw new CorruptDataError(`pack ${packId} of ${from.store.location} is gone: run verify there`, { object: `data/${packId.slice(0, 2)}/${packId}` });
     await repacker.copy(pack, (fids, fo) => wanted.find(fids, fo) >= 0);
   }
 }

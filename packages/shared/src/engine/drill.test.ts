@@ -17,7 +17,13 @@ async function archived() {
   const repo = await initRepository(store, { encrypted: true, password: 'pw' });
   const pool = createInlineCodecPool(repo.keys);
   const volume = makeVolume(SIZE, 11);
-  const { id, snapshot } = await archiveVolume(repo, pool, { volumeId: 'vol-a', source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock, packSize: 64 * 1024, time: clock.now() });
+  const { id, snapshot } = await archiveVolume(repo, pool, {
+    volumeId: 'vol-a',
+    source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+    clock,
+    packSize: 64 * 1024,
+    time: clock.now(),
+  });
   return { repo, pool, volume, entry: { id, snapshot } };
 }
 
@@ -31,7 +37,9 @@ describe('checkVolumeAgainstSnapshot', () => {
     copy[5 * 4096 + 17]! ^= 1;
     copy[SIZE - 1]! ^= 1; // in the short last block
     expect(await checkVolumeAgainstSnapshot(repo, pool, entry, source(copy))).toMatchObject({ mismatched: 2, firstMismatchAt: 5 * 4096 });
-    await expect(checkVolumeAgainstSnapshot(repo, pool, entry, source(volume.subarray(0, SIZE - 4096)))).rejects.toThrow(/holds 1056768 bytes but snapshot .* has 1060864/);
+    await expect(checkVolumeAgainstSnapshot(repo, pool, entry, source(volume.subarray(0, SIZE - 4096)))).rejects.toThrow(
+      /holds 1056768 bytes but snapshot .* has 1060864/,
+    );
   });
 });
 
@@ -39,7 +47,11 @@ describe('drillSnapshot', () => {
   it('restores, reads back, and fails when what reached the target differs', async () => {
     const { repo, pool, entry } = await archived();
     const target = new MemoryVolumeTarget();
-    const ok = await drillSnapshot(repo, pool, entry, { target, readBack: async () => new MemoryVolumeSource(Buffer.from(target.data), { blockSize: 64 * 1024 }), clock });
+    const ok = await drillSnapshot(repo, pool, entry, {
+      target,
+      readBack: async () => new MemoryVolumeSource(Buffer.from(target.data), { blockSize: 64 * 1024 }),
+      clock,
+    });
     expect(ok).toMatchObject({ ok: true, snapshotId: entry.id, volumeId: 'vol-a', sizeBytes: SIZE, check: { mismatched: 0 } });
     expect(ok.restoreSeconds).toBeGreaterThan(0);
 

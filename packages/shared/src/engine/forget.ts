@@ -40,7 +40,11 @@ export function planForget(entries: readonly SnapshotEntry[], rules: RetentionRu
  * A bare id (a damaged snapshot, whose volume is unknown) is removed under every key a listing
  * of the snapshot keys finds for it.
  */
-export async function removeSnapshots(repo: Repository, snapshots: readonly (SnapshotEntry | string)[], onRemoved?: (id: string) => void): Promise<RemovalReport> {
+export async function removeSnapshots(
+  repo: Repository,
+  snapshots: readonly (SnapshotEntry | string)[],
+  onRemoved?: (id: string) => void,
+): Promise<RemovalReport> {
   const listed = snapshots.some((s) => typeof s === 'string') ? await listSnapshotKeys(repo.store, SNAPSHOTS_PREFIX) : undefined;
   const report: RemovalReport = { removed: [], retained: [] };
   for (const s of snapshots) {

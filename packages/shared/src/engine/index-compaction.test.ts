@@ -31,8 +31,12 @@ async function archiveVolumes(repo: Repository, volumes: number, days: number, f
       const volumeId = `vol-${v}`;
       const parent = (await repo.listSnapshots()).filter((e) => e.snapshot.volumeId === volumeId).at(-1);
       const { id } = await archiveVolume(repo, pool(repo), {
-        volumeId, source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock, packSize: PACK_SIZE,
-        time: new Date(Date.UTC(2026, 0, 1 + d, 2, v)), ...(parent ? { parent } : {}),
+        volumeId,
+        source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+        clock,
+        packSize: PACK_SIZE,
+        time: new Date(Date.UTC(2026, 0, 1 + d, 2, v)),
+        ...(parent ? { parent } : {}),
       });
       hashes.set(id, sha256Hex(volume));
     }
@@ -169,9 +173,13 @@ describe('index compaction', () => {
     const repo = await initRepository(inner, { encrypted: false });
     const hashes = await archiveVolumes(repo, 2, 1);
     let deletes = 0;
-    const dying = new HookedStore(inner, async () => {}, () => {
-      if (++deletes > 1) throw new Error('killed');
-    });
+    const dying = new HookedStore(
+      inner,
+      async () => {},
+      () => {
+        if (++deletes > 1) throw new Error('killed');
+      },
+    );
     const dyingRepo = await openRepository(dying);
     await expect(compactIndexUnderLease(dyingRepo, { targetBlobs: 300 })).rejects.toThrow('killed');
     const twice = [...(await indexedPackCounts(repo)).values()].filter((n) => n > 1).length;

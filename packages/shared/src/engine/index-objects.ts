@@ -47,7 +47,11 @@ export async function readIndexObject(repo: IndexObjectSource, key: string): Pro
     return decodeIndexPayload(decodeEnvelope(bytes, repo.keys.enc, key), key);
   } catch (err) {
     if (!(err instanceof CorruptDataError)) throw err;
-    throw new CorruptDataError(`index object ${key} is damaged (${err.message}); \`snapfleet repair index\` rebuilds it from the packs' own headers`, { object: key }, { cause: err });
+    throw new CorruptDataError(
+      `index object ${key} is damaged (${err.message}); \`snapfleet repair index\` rebuilds it from the packs' own headers`,
+      { object: key },
+      { cause: err },
+    );
   }
 }
 

@@ -61,7 +61,7 @@ describe('key files', () => {
     expect(await keyFiles(store)).toEqual([first.keyFileId]);
   });
 
-  it('two holders of different passwords cannot remove each other\'s keys: one key always stays', async () => {
+  it("two holders of different passwords cannot remove each other's keys: one key always stays", async () => {
     const store = await repository();
     const a = await openRepository(store, { password: 'first-pw' });
     await addKey(a, 'second-pw');
@@ -124,7 +124,9 @@ describe('damaged key files', () => {
     await expect(openRepository(store, { password: 'first-pw' })).rejects.toThrow(new RegExp(`key file keys/${id} is damaged: its checksum does not match`));
     await expect(openRepository(store, { password: 'first-pw' })).rejects.toBeInstanceOf(CorruptDataError);
     await edit(store, id!, (f) => delete f.salt);
-    await expect(openRepository(store, { password: 'first-pw' })).rejects.toThrow(new RegExp(`key file keys/${id} is damaged: field salt is missing or not valid`));
+    await expect(openRepository(store, { password: 'first-pw' })).rejects.toThrow(
+      new RegExp(`key file keys/${id} is damaged: field salt is missing or not valid`),
+    );
   });
 
   it('beside an intact key: the right password opens, a wrong one says which file was not tried', async () => {

@@ -95,7 +95,10 @@ export async function removeKey(repo: Repository, idPrefix: string, options: Key
     if (matches.length > 1) throw new InvalidInputError(`key prefix ${idPrefix} is ambiguous (${matches.length} keys)`, 'key');
     const id = matches[0]!;
     if (id === current) {
-      throw new InvalidInputError(`key ${id.slice(0, 8)} is the one this password opened: open the repository with another password to remove it, or change it with \`snapfleet key passwd\``, 'key');
+      throw new InvalidInputError(
+        `key ${id.slice(0, 8)} is the one this password opened: open the repository with another password to remove it, or change it with \`snapfleet key passwd\``,
+        'key',
+      );
     }
     await repo.store.delete(keyFileKey(id));
     return id;
@@ -120,7 +123,8 @@ export async function changePassword(repo: Repository, password: string, origin:
     if (until) {
       throw new RetainedObjectError(
         `key ${current.slice(0, 8)} is under Object Lock retention until ${until.toISOString()}: its password cannot be changed before then; add another with \`snapfleet key add\``,
-        keyFileKey(current), until,
+        keyFileKey(current),
+        until,
       );
     }
     const id = await addKey(repo, password, origin);
@@ -133,5 +137,7 @@ export async function changePassword(repo: Repository, password: string, origin:
 }
 
 function ownKeyGone(repo: Repository): NotFoundError {
-  return new NotFoundError(`the key this password opened was removed from ${repo.store.location} meanwhile: open the repository again with a password that still works`);
+  return new NotFoundError(
+    `the key this password opened was removed from ${repo.store.location} meanwhile: open the repository again with a password that still works`,
+  );
 }

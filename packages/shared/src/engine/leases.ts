@@ -39,7 +39,14 @@ export async function acquireLease(repo: Repository, clock: Clock, kind: Lease['
     repo.store.put(
       lockKey(id),
       encodeEnvelope(
-        encodeLease({ version: 1, kind, ...(hostname ? { hostname } : {}), ...(holder ? { holder } : {}), created: created.toISOString(), expires: expires.toISOString() }),
+        encodeLease({
+          version: 1,
+          kind,
+          ...(hostname ? { hostname } : {}),
+          ...(holder ? { holder } : {}),
+          created: created.toISOString(),
+          expires: expires.toISOString(),
+        }),
         repo.keys.enc,
       ),
     );
@@ -180,4 +187,3 @@ export async function readLeases(repo: Repository): Promise<LeaseListing> {
   });
   return listing;
 }
-

@@ -113,7 +113,13 @@ export async function walkSnapshot(repo: Repository, pool: CodecPool, entry: Sna
   });
 }
 
-export async function assessLocality(repo: Repository, pool: CodecPool, entry: SnapshotEntry, scoped: ScopedIndex, condemned: ReadonlySet<string>): Promise<LocalityAssessment> {
+export async function assessLocality(
+  repo: Repository,
+  pool: CodecPool,
+  entry: SnapshotEntry,
+  scoped: ScopedIndex,
+  condemned: ReadonlySet<string>,
+): Promise<LocalityAssessment> {
   const { index } = scoped;
   const chunkSize = entry.snapshot.chunkSize;
   const perWindow = Math.max(1, Math.floor(WINDOW_BYTES / chunkSize));
@@ -133,7 +139,11 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
   };
   const use = (packId: string): PackUse => {
     let u = uses.get(packId);
-    if (!u) uses.set(packId, (u = { packId, packLength: index.packLength(packId) ?? 0, rawBytes: index.packRawBytes(packId), usedBytes: 0, reads: 0, windows: 0, dense: false }));
+    if (!u)
+      uses.set(
+        packId,
+        (u = { packId, packLength: index.packLength(packId) ?? 0, rawBytes: index.packRawBytes(packId), usedBytes: 0, reads: 0, windows: 0, dense: false }),
+      );
     return u;
   };
   /** Counts a blob's bytes once, at its first use: returns its pack's record there, else undefined. */
@@ -192,7 +202,9 @@ export async function assessLocality(repo: Repository, pool: CodecPool, entry: S
     if (!u.dense) scatteredBytes += u.usedBytes;
   }
   const predicted = (p: { reads: number; decodedBytes: number }): PredictedRestore => ({
-    ...p, decodeAmplification: dataBytes > 0 ? p.decodedBytes / dataBytes : 0, readsPerGiB: dataBytes > 0 ? p.reads / (dataBytes / GIB) : 0,
+    ...p,
+    decodeAmplification: dataBytes > 0 ? p.decodedBytes / dataBytes : 0,
+    readsPerGiB: dataBytes > 0 ? p.reads / (dataBytes / GIB) : 0,
   });
   const dense = new Set([...uses.values()].filter((u) => u.dense).map((u) => u.packId));
   return {

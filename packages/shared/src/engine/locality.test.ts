@@ -26,8 +26,12 @@ const PACK_SIZE = MIB;
 async function archiveDay(repo: Repository, volume: Buffer, day: number): Promise<SnapshotEntry> {
   const parent = (await repo.listVolumeSnapshots('vol')).at(-1);
   const { id } = await archiveVolume(repo, createInlineCodecPool(repo.keys), {
-    volumeId: 'vol', source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock, packSize: PACK_SIZE,
-    time: new Date(Date.UTC(2026, 0, 1 + day, 2)), ...(parent ? { parent } : {}),
+    volumeId: 'vol',
+    source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+    clock,
+    packSize: PACK_SIZE,
+    time: new Date(Date.UTC(2026, 0, 1 + day, 2)),
+    ...(parent ? { parent } : {}),
   });
   return (await repo.listVolumeSnapshots('vol')).find((e) => e.id === id)!;
 }
@@ -157,7 +161,7 @@ describe('locality maintenance', () => {
     await expectAllRestore(repo, hashes);
   });
 
-  it('prune keeps the newest relocation\'s copies, drains an older one\'s, and the older snapshot still reads only its list', async () => {
+  it("prune keeps the newest relocation's copies, drains an older one's, and the older snapshot still reads only its list", async () => {
     const { store, repo, volume, hashes, newest } = await history(12);
     const pool = createInlineCodecPool(repo.keys);
     const force = { clock, force: true };

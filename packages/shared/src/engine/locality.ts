@@ -149,10 +149,21 @@ export async function improveLocalityUnderLease(repo: Repository, pool: CodecPoo
     try {
       const a = await assessLocality(repo, pool, entry, scoped, condemned);
       const v: VolumeLocality = {
-        volumeId: a.volumeId, snapshotId: a.snapshotId, dataBytes: a.dataBytes, reads: a.reads, readsPerGiB: a.readsPerGiB,
-        decodeAmplification: a.decodeAmplification, scatteredBytes: a.scatteredBytes,
-        relocatedReads: a.relocated.reads, relocatedDecodeAmplification: a.relocated.decodeAmplification,
-        freshReads: a.fresh.reads, freshDecodeAmplification: a.fresh.decodeAmplification, relocated: false, copiedBytes: 0, packsWritten: 0, storedBytes: 0,
+        volumeId: a.volumeId,
+        snapshotId: a.snapshotId,
+        dataBytes: a.dataBytes,
+        reads: a.reads,
+        readsPerGiB: a.readsPerGiB,
+        decodeAmplification: a.decodeAmplification,
+        scatteredBytes: a.scatteredBytes,
+        relocatedReads: a.relocated.reads,
+        relocatedDecodeAmplification: a.relocated.decodeAmplification,
+        freshReads: a.fresh.reads,
+        freshDecodeAmplification: a.fresh.decodeAmplification,
+        relocated: false,
+        copiedBytes: 0,
+        packsWritten: 0,
+        storedBytes: 0,
       };
       if (!options.dryRun && needsRelocation(a, options)) {
         const r = await relocateSnapshot(repo, pool, entry, scoped, a, assertHeld);

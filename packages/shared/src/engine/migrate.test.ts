@@ -47,7 +47,10 @@ async function expectReadable(store: BlobStore, archived: Archived, context: str
   const repo = await open(store);
   expect((await repo.listSnapshots()).map((e) => e.id).sort(), context).toEqual([...archived.keys()].sort());
   for (const volumeId of VOLUMES) {
-    const want = [...archived].filter(([, a]) => a.volumeId === volumeId).map(([id]) => id).sort();
+    const want = [...archived]
+      .filter(([, a]) => a.volumeId === volumeId)
+      .map(([id]) => id)
+      .sort();
     expect((await repo.listVolumeSnapshots(volumeId)).map((e) => e.id).sort(), `${context}: ${volumeId}`).toEqual(want);
   }
 }

@@ -27,7 +27,10 @@ function manualClock(start: string): Clock & { advance(days: number): void } {
 
 async function archive(repo: Repository, clock: Clock, volume: Buffer): Promise<string> {
   const result = await archiveVolume(repo, createInlineCodecPool(repo.keys), {
-    volumeId: 'vol', source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock, time: clock.now(),
+    volumeId: 'vol',
+    source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+    clock,
+    time: clock.now(),
   });
   return result.id;
 }
@@ -157,7 +160,9 @@ describe('Object Lock', () => {
   it('is refused by stores that cannot keep retention, and needs a clock to open', async () => {
     const clock = manualClock('2026-05-01T00:00:00Z');
     await expect(initRepository(new MemoryBlobStore(), { encrypted: true, password: 'pw', objectLock: LOCK, clock })).rejects.toThrow(InvalidInputError);
-    await expect(initRepository(new RetentionBlobStore(new MemoryBlobStore(), clock), { encrypted: true, password: 'pw', objectLock: LOCK, clock, formatVersion: 1 })).rejects.toThrow(/format version/);
+    await expect(
+      initRepository(new RetentionBlobStore(new MemoryBlobStore(), clock), { encrypted: true, password: 'pw', objectLock: LOCK, clock, formatVersion: 1 }),
+    ).rejects.toThrow(/format version/);
     const store = new RetentionBlobStore(new MemoryBlobStore(), clock);
     await initRepository(store, { encrypted: true, password: 'pw', objectLock: LOCK, clock });
     await expect(openRepository(store, { password: 'pw' })).rejects.toThrow(/Object Lock: open it with a clock/);

@@ -39,7 +39,10 @@ export function retentionAt(lock: ObjectLockConfig, now: Date): ObjectRetention 
 /** Fails unless `store` can keep retention; `lock` is the repository's (or the one init asks for). */
 export function requireRetentionSupport(store: BlobStore, lock: ObjectLockConfig): void {
   if (!store.extendRetention) {
-    throw new InvalidInputError(`${store.location} cannot keep objects under retention, and the repository requires Object Lock (${lock.mode.toLowerCase()}, ${lock.days} days): use an S3 bucket with Object Lock enabled`, 'object-lock');
+    throw new InvalidInputError(
+      `${store.location} cannot keep objects under retention, and the repository requires Object Lock (${lock.mode.toLowerCase()}, ${lock.days} days): use an S3 bucket with Object Lock enabled`,
+      'object-lock',
+    );
   }
 }
 

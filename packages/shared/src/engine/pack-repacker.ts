@@ -85,7 +85,10 @@ export class PackRepacker {
         const result = await this.source.pool.decodeFrame({ stored, compression: f.compression, rawLength: f.rawLength, spans: Uint32Array.from(spans), ids });
         if (result.error || result.badSpans.length > 0 || !result.raw) {
           const bad = picks[result.badSpans[0] ?? 0]!;
-          throw new CorruptDataError(`pack ${pack.packId}: blob ${toHex(f.ids.subarray(bad * ID_BYTES, (bad + 1) * ID_BYTES))} is damaged (${result.error ?? 'id mismatch'}); run verify (nothing was copied from it)`, { object: packKey(pack.packId) });
+          throw new CorruptDataError(
+            `pack ${pack.packId}: blob ${toHex(f.ids.subarray(bad * ID_BYTES, (bad + 1) * ID_BYTES))} is damaged (${result.error ?? 'id mismatch'}); run verify (nothing was copied from it)`,
+            { object: packKey(pack.packId) },
+          );
         }
         const builder = f.type === BlobType.Map ? this.maps : this.data;
         for (let k = 0; k < picks.length; k++) {
@@ -123,7 +126,13 @@ export class PackRepacker {
         inFrame += length;
       }
       const stored = new Uint8Array(bytes.subarray(start, at));
-      const result = await this.pool.decodeFrame({ stored, compression: f.compression, rawLength: f.rawLength, spans: Uint32Array.from(spans), ids: new Uint8Array(f.ids) });
+      const result = await this.pool.decodeFrame({
+        stored,
+        compression: f.compression,
+        rawLength: f.rawLength,
+        spans: Uint32Array.from(spans),
+        ids: new Uint8Array(f.ids),
+      });
       const bad = new Set(result.error || !result.raw ? f.lengths.map((_, i) => i) : result.badSpans);
       const builder = f.type === BlobType.Map ? this.maps : this.data;
       for (let i = 0; i < f.lengths.length; i++) {

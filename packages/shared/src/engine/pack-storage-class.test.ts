@@ -17,8 +17,12 @@ const clock: Clock = { now: () => new Date('2026-03-01T00:00:00Z') };
 
 async function archiveDay(repo: Repository, volume: Buffer, day: number, parent?: SnapshotEntry): Promise<SnapshotEntry> {
   const { id } = await archiveVolume(repo, createInlineCodecPool(repo.keys), {
-    volumeId: 'vol', source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock, packSize: 256 * 1024,
-    time: new Date(Date.UTC(2026, 0, 1 + day)), ...(parent ? { parent } : {}),
+    volumeId: 'vol',
+    source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+    clock,
+    packSize: 256 * 1024,
+    time: new Date(Date.UTC(2026, 0, 1 + day)),
+    ...(parent ? { parent } : {}),
   });
   return (await repo.listVolumeSnapshots('vol')).find((e) => e.id === id)!;
 }
@@ -56,7 +60,9 @@ describe('a repository whose packs live in another storage class', () => {
     for (const c of packs) expect(c.options, c.key).toEqual({ storageClass: 'GLACIER_IR' });
     // Config, keys, index objects, snapshots, lists, leases and markers stay in the default class.
     const others = puts.filter((c) => !c.key.startsWith(DATA_PREFIX));
-    expect(new Set(others.map((c) => c.key.split('/')[0]))).toEqual(new Set(['config', 'keys', 'index', 'snapshots', 'packlists', 'layouts', 'locks', 'prune']));
+    expect(new Set(others.map((c) => c.key.split('/')[0]))).toEqual(
+      new Set(['config', 'keys', 'index', 'snapshots', 'packlists', 'layouts', 'locks', 'prune']),
+    );
     for (const c of others) expect(c.options?.storageClass, c.key).toBeUndefined();
 
     const target = new MemoryVolumeTarget();

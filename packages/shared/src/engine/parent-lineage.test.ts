@@ -16,13 +16,20 @@ describe('parent lineage', () => {
     const pool = createInlineCodecPool(repo.keys);
     const data = seededBytes(4 * 1024 * 1024, 9);
     const packSize = 32 * 1024; // small packs: the parent's list has dozens
-    const first = await archiveVolume(repo, pool, { volumeId: 'v', source: new MemoryVolumeSource(data, { blockSize: BLOCK }), time: new Date(1e12), clock, packSize });
+    const first = await archiveVolume(repo, pool, {
+      volumeId: 'v',
+      source: new MemoryVolumeSource(data, { blockSize: BLOCK }),
+      time: new Date(1e12),
+      clock,
+      packSize,
+    });
     const parent = (await repo.listVolumeSnapshots('v'))[0]!;
     const list = (await readPackList(repo, first.snapshot.packList!))!;
     expect(list.length).toBeGreaterThan(2 + 16);
     await repo.loadIndex({ view: 'write' }); // as an archive has it loaded (no host table)
 
-    const open = (condemned: string[], sizeBytes = data.byteLength) => openParentLineage(repo, pool, parent, { condemned: new Set(condemned), sizeBytes, packSize });
+    const open = (condemned: string[], sizeBytes = data.byteLength) =>
+      openParentLineage(repo, pool, parent, { condemned: new Set(condemned), sizeBytes, packSize });
     const ok = await open([]);
     expect(ok?.inherited?.map((p) => p.packId).sort()).toEqual(list.map((p) => p.packId).sort());
     expect(ok?.chunks).toBe(1024);
@@ -41,7 +48,14 @@ describe('parent lineage', () => {
     repo.forgetIndex();
 
     // Archived with the parent: chunks equal to the parent's need no lookup, the list is inherited.
-    const again = await archiveVolume(repo, pool, { volumeId: 'v', source: new MemoryVolumeSource(data, { blockSize: BLOCK }), time: new Date(2e12), clock, packSize, parent });
+    const again = await archiveVolume(repo, pool, {
+      volumeId: 'v',
+      source: new MemoryVolumeSource(data, { blockSize: BLOCK }),
+      time: new Date(2e12),
+      clock,
+      packSize,
+      parent,
+    });
     expect(again.parentPacksInherited).toBe(true);
     expect(again.snapshot.stats.newBlobs).toBe(0);
     expect(again.indexLookups).toBeLessThan(10); // the manifest's nodes only

@@ -25,8 +25,11 @@ async function archiveDays(repo: Repository, volume: Buffer, days: number, volum
     if (d > 0) mutate(volume, 300, 100 + d);
     const parent = (await repo.listSnapshots()).filter((e) => e.snapshot.volumeId === volumeId).at(-1);
     await archiveVolume(repo, pool(repo), {
-      volumeId, source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock,
-      time: new Date(Date.UTC(2026, 0, 1 + d, 2)), ...(parent ? { parent } : {}),
+      volumeId,
+      source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+      clock,
+      time: new Date(Date.UTC(2026, 0, 1 + d, 2)),
+      ...(parent ? { parent } : {}),
     });
     hashes.push(sha256Hex(volume));
   }
@@ -60,7 +63,10 @@ describe('forget and prune', () => {
 
     const dry = await pruneRepository(repo, pool(repo), { clock, dryRun: true });
     expect(dry.condemnedPacks).toBe(0); // nothing forgotten yet: every pack is needed
-    await removeSnapshots(repo, plans[0]!.remove.map((e) => e.id));
+    await removeSnapshots(
+      repo,
+      plans[0]!.remove.map((e) => e.id),
+    );
 
     const dry2 = await pruneRepository(await openRepository(store, { password: 'pw' }), pool(repo), { clock, dryRun: true });
     expect(dry2.condemnedPacks).toBeGreaterThan(0);
@@ -210,7 +216,8 @@ describe('forget and prune', () => {
     const store = new MemoryBlobStore();
     const repo = await initRepository(store, { encrypted: false });
     const volume = makeVolume(1024 * 1024, 25);
-    const src = (ref: string, changed: Record<string, number[]> = {}) => new MemoryVolumeSource(volume, { blockSize: 64 * 1024, sourceRef: ref, changedSince: changed });
+    const src = (ref: string, changed: Record<string, number[]> = {}) =>
+      new MemoryVolumeSource(volume, { blockSize: 64 * 1024, sourceRef: ref, changedSince: changed });
     const first = await archiveVolume(repo, pool(repo), { volumeId: 'v', source: src('s1'), clock, time: new Date('2026-01-01T00:00:00Z') });
     // Condemn everything the first snapshot stored, while an archive keeps the marker waiting.
     await removeSnapshots(repo, [first.id]);
@@ -235,7 +242,10 @@ describe('forget and prune', () => {
       const seed = await initRepository(memory, { encrypted: true, password: 'pw' });
       const hashes = await archiveDays(seed, makeVolume(1024 * 1024, 24), 4);
       const plans = planForget(await seed.listSnapshots(), { keepLast: 1 }, clock.now());
-      await removeSnapshots(seed, plans[0]!.remove.map((e) => e.id));
+      await removeSnapshots(
+        seed,
+        plans[0]!.remove.map((e) => e.id),
+      );
       const faulty = new FaultyBlobStore(memory).failNth('delete', nth);
       const repo = await openRepository(faulty, { password: 'pw' });
       await expect(pruneRepository(repo, pool(repo), { clock, repackBelow: 0.9 })).rejects.toThrow();

@@ -128,8 +128,24 @@ export async function pruneRepository(repo: Repository, pool: CodecPool, options
 
 async function prune(repo: Repository, pool: CodecPool, options: PruneOptions, repackBelow: number, dryRun: boolean): Promise<PruneReport> {
   const report: PruneReport = {
-    snapshots: 0, liveBlobs: 0, packs: 0, condemnedPacks: 0, condemnedBytes: 0, repackedPacks: 0, repackedBytes: 0,
-    deletedPacks: 0, freedBytes: 0, reprievedPacks: 0, expiredLeases: 0, adoptedPacks: 0, waiting: [], sweptIncomplete: { count: 0, bytes: 0 }, deletedPackLists: 0, deletedLayoutLists: 0, refreshedLists: 0, retainedPacks: 0,
+    snapshots: 0,
+    liveBlobs: 0,
+    packs: 0,
+    condemnedPacks: 0,
+    condemnedBytes: 0,
+    repackedPacks: 0,
+    repackedBytes: 0,
+    deletedPacks: 0,
+    freedBytes: 0,
+    reprievedPacks: 0,
+    expiredLeases: 0,
+    adoptedPacks: 0,
+    waiting: [],
+    sweptIncomplete: { count: 0, bytes: 0 },
+    deletedPackLists: 0,
+    deletedLayoutLists: 0,
+    refreshedLists: 0,
+    retainedPacks: 0,
   };
 
   // 1. Which earlier markers may be acted on: those no live archive can have missed. Leases are
@@ -260,7 +276,14 @@ interface Plan {
   claims: Copies;
 }
 
-async function planCondemnation(repo: Repository, live: IdTable, skip: Set<string>, repackBelow: number, report: PruneReport, preferred: readonly string[]): Promise<Plan> {
+async function planCondemnation(
+  repo: Repository,
+  live: IdTable,
+  skip: Set<string>,
+  repackBelow: number,
+  report: PruneReport,
+  preferred: readonly string[],
+): Promise<Plan> {
   const plan: Plan = { condemn: [], repack: [], keep: [], claims: new Copies() };
   // A live blob is needed in one pack only: a second copy (two writers stored it at once, a
   // repack died before condemning its source, or locality maintenance copied it) counts as dead
@@ -317,7 +340,6 @@ async function writeMarker(repo: Repository, clock: Clock, packs: IndexedPack[])
   await repo.store.put(key, encodeEnvelope(encodeMarker(marker), repo.keys.enc));
   return { key, marker };
 }
-
 
 /**
  * Deletes the pack lists no snapshot names. Only when no archive runs: an archive stores its

@@ -38,7 +38,11 @@ export interface SnapshotReadList {
  * list read by withOwnLists, only when a prune has packs to condemn. Layout lists of snapshots
  * not in `entries` are deleted unless `dryRun`; their count is returned.
  */
-export async function loadReadLists(repo: Repository, entries: readonly SnapshotEntry[], dryRun: boolean): Promise<{ lists: SnapshotReadList[]; deletedLayouts: number }> {
+export async function loadReadLists(
+  repo: Repository,
+  entries: readonly SnapshotEntry[],
+  dryRun: boolean,
+): Promise<{ lists: SnapshotReadList[]; deletedLayouts: number }> {
   const layoutKeys = new Map<string, string[]>();
   let deletedLayouts = 0;
   const existing = new Set(entries.map((e) => e.id));
@@ -102,7 +106,12 @@ export type KeptCopy = (ids: Uint8Array, offset: number) => ListedPack | undefin
  * keeps its precedence. Then deletes the snapshot's older layout lists. Returns how many were
  * written. Called only once every pack `kept` names is stored and indexed.
  */
-export async function refreshReadLists(repo: Repository, lists: readonly SnapshotReadList[], condemned: ReadonlyMap<string, IndexedPack>, kept: KeptCopy): Promise<number> {
+export async function refreshReadLists(
+  repo: Repository,
+  lists: readonly SnapshotReadList[],
+  condemned: ReadonlyMap<string, IndexedPack>,
+  kept: KeptCopy,
+): Promise<number> {
   const replacements = new Map<string, ListedPack[]>();
   const replacementOf = (pack: IndexedPack): ListedPack[] => {
     let r = replacements.get(pack.packId);

@@ -85,24 +85,29 @@ export async function relocateSnapshot(
       blobsOf[f]!.push(p);
     }
     const fetched = await fetchRuns(repo.store, refs);
-    const raws = await Promise.all(refs.map(async (ref, f) => {
-      const { run, offset } = fetched.placements[f]!;
-      const stored = new Uint8Array(fetched.runs[run]!.subarray(offset, offset + ref.frame.storedLength));
-      const mine = blobsOf[f]!;
-      const spans = new Uint32Array(mine.length * 2);
-      const ids = new Uint8Array(mine.length * ID_BYTES);
-      mine.forEach((p, k) => {
-        spans[k * 2] = index.entryOffset(p.entry);
-        spans[k * 2 + 1] = index.entryLength(p.entry);
-        ids.set(p.id, k * ID_BYTES);
-      });
-      const r = await pool.decodeFrame({ stored, compression: ref.frame.compression, rawLength: ref.frame.rawLength, spans, ids });
-      if (r.error || r.badSpans.length > 0 || !r.raw) {
-        const bad = mine[r.badSpans[0] ?? 0]!;
-        throw new CorruptDataError(`pack ${ref.frame.packId}: blob ${toHex(bad.id)} is damaged (${r.error ?? 'id mismatch'}); run verify, maintenance stopped`, { object: packKey(ref.frame.packId) });
-      }
-      return r.raw;
-    }));
+    const raws = await Promise.all(
+      refs.map(async (ref, f) => {
+        const { run, offset } = fetched.placements[f]!;
+        const stored = new Uint8Array(fetched.runs[run]!.subarray(offset, offset + ref.frame.storedLength));
+        const mine = blobsOf[f]!;
+        const spans = new Uint32Array(mine.length * 2);
+        const ids = new Uint8Array(mine.length * ID_BYTES);
+        mine.forEach((p, k) => {
+          spans[k * 2] = index.entryOffset(p.entry);
+          spans[k * 2 + 1] = index.entryLength(p.entry);
+          ids.set(p.id, k * ID_BYTES);
+        });
+        const r = await pool.decodeFrame({ stored, compression: ref.frame.compression, rawLength: ref.frame.rawLength, spans, ids });
+        if (r.error || r.badSpans.length > 0 || !r.raw) {
+          const bad = mine[r.badSpans[0] ?? 0]!;
+          throw new CorruptDataError(
+            `pack ${ref.frame.packId}: blob ${toHex(bad.id)} is damaged (${r.error ?? 'id mismatch'}); run verify, maintenance stopped`,
+            { object: packKey(ref.frame.packId) },
+          );
+        }
+        return r.raw;
+      }),
+    );
     for (const p of batch) {
       const raw = raws[frameNos.get(index.entryFrameNo(p.entry))!]!;
       const at = index.entryOffset(p.entry);

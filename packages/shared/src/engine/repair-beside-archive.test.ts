@@ -59,7 +59,11 @@ async function fixture() {
 async function archiveOf(repo: Repository, volumeId: string, seed: number): Promise<{ id: string; sha256: string }> {
   const volume = seededBytes(VOLUME_BYTES, seed);
   const { id } = await archiveVolume(repo, createInlineCodecPool(repo.keys), {
-    volumeId, source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock: testClock, packSize: 128 * 1024, time: testClock.now(),
+    volumeId,
+    source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+    clock: testClock,
+    packSize: 128 * 1024,
+    time: testClock.now(),
   });
   return { id, sha256: sha(volume) };
 }

@@ -74,7 +74,9 @@ export async function repairPacks(repo: Repository, pool: CodecPool, options: Pa
     ...(options.identity ? { identity: options.identity } : {}),
   });
   try {
-    const targets = options.packIds ? [...new Set(options.packIds)] : [...(await loadDamage(repo)).packs.values()].filter((p) => !p.removed).map((p) => p.packId);
+    const targets = options.packIds
+      ? [...new Set(options.packIds)]
+      : [...(await loadDamage(repo)).packs.values()].filter((p) => !p.removed).map((p) => p.packId);
     const report: PackRepairReport = { packs: [], salvagedBlobs: 0, fromReplica: 0, lostBlobs: 0, newPacks: 0, storedBytes: 0 };
     if (targets.length === 0) return report;
     if (options.replica) checkCopyable(options.replica.repo, repo);
@@ -91,7 +93,9 @@ export async function repairPacks(repo: Repository, pool: CodecPool, options: Pa
       report.salvagedBlobs += salvaged;
     }
     const stored = await repacker.close();
-    const fromReplica = options.replica ? await copyFromReplica(repo, pool, options.replica, lostByPack) : { found: new Set<string>(), packs: 0, storedBytes: 0 };
+    const fromReplica = options.replica
+      ? await copyFromReplica(repo, pool, options.replica, lostByPack)
+      : { found: new Set<string>(), packs: 0, storedBytes: 0 };
     for (const r of report.packs) {
       const still = lostByPack.get(r.packId)!.filter((id) => !fromReplica.found.has(idKeyOf(id)));
       r.fromReplica = lostByPack.get(r.packId)!.length - still.length;
@@ -125,7 +129,12 @@ export async function repairPacks(repo: Repository, pool: CodecPool, options: Pa
  * Copies the lost blobs the replica holds, pack by pack of the replica (each blob decoded and
  * checked against its id on the way: a damaged copy there stops the repair, nothing spreads).
  */
-async function copyFromReplica(repo: Repository, pool: CodecPool, replica: { repo: Repository; pool: CodecPool }, lostByPack: ReadonlyMap<string, Uint8Array[]>) {
+async function copyFromReplica(
+  repo: Repository,
+  pool: CodecPool,
+  replica: { repo: Repository; pool: CodecPool },
+  lostByPack: ReadonlyMap<string, Uint8Array[]>,
+) {
   const wanted = new IdTable();
   let count = 0;
   for (const ids of lostByPack.values()) for (const id of ids) if (wanted.insert(id, 0).added) count++;

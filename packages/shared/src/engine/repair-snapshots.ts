@@ -124,7 +124,14 @@ export async function repairSnapshots(repo: Repository, pool: CodecPool, options
         if (recoveredChunks > 0) damaged = await lostRuns(entry.snapshot, available, load);
         if (damaged.length === 0) continue; // every lost block was found again: the snapshot is whole as it is
       }
-      const repaired: RepairedSnapshot = { originalId: entry.id, volumeId: entry.snapshot.volumeId, recoveredChunks, damagedChunks: damaged.reduce((n, r) => n + r[1], 0), damaged, forgotten: false };
+      const repaired: RepairedSnapshot = {
+        originalId: entry.id,
+        volumeId: entry.snapshot.volumeId,
+        recoveredChunks,
+        damagedChunks: damaged.reduce((n, r) => n + r[1], 0),
+        damaged,
+        forgotten: false,
+      };
       report.repaired.push(repaired);
       if (options.dryRun) continue;
       lease!.assertHeld();
@@ -164,12 +171,23 @@ async function lostRuns(snapshot: Snapshot, available: (id: Uint8Array) => boole
 }
 
 /** Stores the snapshot with its lost blocks as holes; returns the new id. */
-async function storeRepaired(repo: Repository, pool: CodecPool, entry: SnapshotEntry, available: (id: Uint8Array) => boolean, load: NodeLoader, damaged: [number, number][]): Promise<string> {
+async function storeRepaired(
+  repo: Repository,
+  pool: CodecPool,
+  entry: SnapshotEntry,
+  available: (id: Uint8Array) => boolean,
+  load: NodeLoader,
+  damaged: [number, number][],
+): Promise<string> {
   const { snapshot } = entry;
   const chunks = chunkCount(snapshot.sizeBytes, snapshot.chunkSize);
   const index = repo.index;
   const writer = new BlobWriter(repo.store, repo.keys, { find: (ids, offset) => index.find(ids, offset) }, pool, {
-    zstdLevel: DEFAULT_ZSTD_LEVEL, blockSize: snapshot.chunkSize, blocksInFlight: 1, packPut: repo.packPut, ...(repo.mapPut ? { mapPut: repo.mapPut } : {}),
+    zstdLevel: DEFAULT_ZSTD_LEVEL,
+    blockSize: snapshot.chunkSize,
+    blocksInFlight: 1,
+    packPut: repo.packPut,
+    ...(repo.mapPut ? { mapPut: repo.mapPut } : {}),
   });
   const tree = new TreeWriter(chunks, (raw) => writer.addMap(raw));
   let next = 0;
@@ -214,7 +232,14 @@ async function storeRepaired(repo: Repository, pool: CodecPool, entry: SnapshotE
  * bytes hash to the id the manifest names. Blocks under a manifest node that does not load have
  * no id to check against and stay lost. Returns how many were found.
  */
-async function recoverFromVolume(repo: Repository, entry: SnapshotEntry, load: NodeLoader, blocksFrom: NonNullable<SnapshotRepairOptions['blocksFrom']>, recovery: PackRepacker, found: IdTable): Promise<number> {
+async function recoverFromVolume(
+  repo: Repository,
+  entry: SnapshotEntry,
+  load: NodeLoader,
+  blocksFrom: NonNullable<SnapshotRepairOptions['blocksFrom']>,
+  recovery: PackRepacker,
+  found: IdTable,
+): Promise<number> {
   const { snapshot } = entry;
   const index = repo.index;
   const lost: { chunk: number; id: Uint8Array }[] = [];

@@ -176,7 +176,8 @@ describe('repair', () => {
     const now = fixtureVolume(3, 1);
     const opened: string[] = [];
     const report = await repairSnapshots(repo, pool, {
-      ...options, forget: true,
+      ...options,
+      forget: true,
       blocksFrom: async (entry) => {
         opened.push(entry.id);
         return entry.snapshot.volumeId === 'vol-a' ? new MemoryVolumeSource(now, { blockSize: 64 * 1024 }) : undefined;

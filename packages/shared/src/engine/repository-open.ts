@@ -55,7 +55,10 @@ export interface OpenOptions {
 export async function initRepository(store: BlobStore, options: InitOptions): Promise<Repository> {
   const donor = options.copyIdKeyFrom;
   if (donor && options.chunkSize !== undefined && options.chunkSize !== donor.chunkSize) {
-    throw new InvalidInputError(`chunk size ${options.chunkSize} differs from the ${donor.chunkSize} of ${donor.store.location}, whose id key this repository shares`, 'chunkSize');
+    throw new InvalidInputError(
+      `chunk size ${options.chunkSize} differs from the ${donor.chunkSize} of ${donor.store.location}, whose id key this repository shares`,
+      'chunkSize',
+    );
   }
   const chunkSize = options.chunkSize ?? donor?.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!isValidChunkSize(chunkSize)) throw new InvalidInputError(`chunk size ${chunkSize} must be a power of two from 4096 to 4194304`, 'chunkSize');
@@ -102,12 +105,14 @@ export async function openRepository(store: BlobStore, options: OpenOptions = {}
   try {
     configBytes = await store.get(CONFIG_KEY);
   } catch (err) {
-    if (err instanceof NotFoundError) throw new NotFoundError(`no snapfleet repository at ${store.location} (no config object); create one with snapfleet init`);
+    if (err instanceof NotFoundError)
+      throw new NotFoundError(`no snapfleet repository at ${store.location} (no config object); create one with snapfleet init`);
     throw err;
   }
   const config = parseConfig(configBytes);
   if (config.objectLock) store = new ObjectLockStore(store, config.objectLock, lockClock(options.clock, store));
-  if (config.encryption === Encryption.None) return new Repository(store, config, masterKeysFrom(undefined, Buffer.from(config.idKey!, 'base64')), options.dedupCache);
+  if (config.encryption === Encryption.None)
+    return new Repository(store, config, masterKeysFrom(undefined, Buffer.from(config.idKey!, 'base64')), options.dedupCache);
   if (!options.password) throw new InvalidInputError(`repository ${store.location} is encrypted: give a password`, 'password');
   const keyObjects = await collect(store.list(KEYS_PREFIX));
   if (keyObjects.length === 0) throw new CorruptDataError(`repository ${store.location} is encrypted but has no key files`);

@@ -250,7 +250,8 @@ export class Repository {
       // A pack's tail that claims a newer envelope is no header at all: the pack was cut short
       // or damaged (a release that writes newer envelopes also writes a newer config, which
       // this release would have refused to open).
-      if (err instanceof PermanentError) throw new CorruptDataError(`${key}: its tail is no pack header (cut short or damaged): ${err.message}`, { object: key }, { cause: err });
+      if (err instanceof PermanentError)
+        throw new CorruptDataError(`${key}: its tail is no pack header (cut short or damaged): ${err.message}`, { object: key }, { cause: err });
       throw err;
     }
   }

@@ -111,7 +111,11 @@ async function restoreWith(repo: Repository, pool: CodecPool, req: RestoreReques
   const fetchSlots = new SharedBufferPool(WINDOW_BYTES, WINDOWS_IN_FLIGHT);
   const fail = (chunk: number, why: string, extra: { blobId?: string; object?: string } = {}) =>
     new CorruptDataError(`snapshot ${snapshotId} block ${chunk} (byte offset ${chunk * chunkSize}): ${why}`, {
-      snapshotId, volumeId: snapshot.volumeId, chunk, byteOffset: chunk * chunkSize, ...extra,
+      snapshotId,
+      volumeId: snapshot.volumeId,
+      chunk,
+      byteOffset: chunk * chunkSize,
+      ...extra,
     });
 
   async function* windows(): AsyncGenerator<Window> {
@@ -183,7 +187,10 @@ async function restoreWith(repo: Repository, pool: CodecPool, req: RestoreReques
         const { chunk, frame, message } = result.failure;
         const ref = refs[frame]!;
         const id = toHex(w.ids.subarray(chunk * ID_BYTES, (chunk + 1) * ID_BYTES));
-        throw fail(w.first + chunk, `corrupt data in pack ${ref.frame.packId} frame at offset ${ref.frame.offset}: ${message}`, { blobId: id, object: packKey(ref.frame.packId) });
+        throw fail(w.first + chunk, `corrupt data in pack ${ref.frame.packId} frame at offset ${ref.frame.offset}: ${message}`, {
+          blobId: id,
+          object: packKey(ref.frame.packId),
+        });
       }
       return { out, slot, holes };
     } finally {

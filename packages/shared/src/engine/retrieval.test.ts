@@ -25,7 +25,11 @@ function manualClock(start: string): Clock & { advance(ms: number): void } {
 async function archive(repo: Repository, clock: Clock, volume: Buffer): Promise<string> {
   const parent = (await repo.listVolumeSnapshots('vol')).at(-1);
   const r = await archiveVolume(repo, createInlineCodecPool(repo.keys), {
-    volumeId: 'vol', source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock, time: clock.now(), ...(parent ? { parent } : {}),
+    volumeId: 'vol',
+    source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+    clock,
+    time: clock.now(),
+    ...(parent ? { parent } : {}),
   });
   return r.id;
 }
@@ -70,7 +74,10 @@ describe('archive storage classes', () => {
     // The retrieval: asked for once per archived pack, then polled as the mocked hours pass.
     const sleeps: number[] = [];
     const report = await retrieveSnapshotPacks(repo, entry, {
-      days: 2, tier: 'Bulk', clock, sleep: async (ms) => void (sleeps.push(ms), clock.advance(ms)),
+      days: 2,
+      tier: 'Bulk',
+      clock,
+      sleep: async (ms) => void (sleeps.push(ms), clock.advance(ms)),
     });
     expect(report.requested).toBe(awaiting.notReadable);
     expect(store.requests.every((r) => r.days === 2 && r.tier === 'Bulk')).toBe(true);

@@ -66,7 +66,8 @@ export async function packsAwaitingRetrieval(repo: Repository, entry: SnapshotEn
 }
 
 export async function retrieveSnapshotPacks(repo: Repository, entry: SnapshotEntry, options: RetrievalOptions): Promise<RetrievalReport> {
-  if (!(options.days >= 1 && Number.isInteger(options.days))) throw new InvalidInputError(`retrieval days ${options.days} must be a whole number of at least 1`, 'retrieval-days');
+  if (!(options.days >= 1 && Number.isInteger(options.days)))
+    throw new InvalidInputError(`retrieval days ${options.days} must be a whole number of at least 1`, 'retrieval-days');
   const keys = await snapshotPackKeys(repo, entry);
   const report: RetrievalReport = { packs: keys.length, readableAtStart: 0, requested: 0, polls: 0, waitedMs: 0 };
   if (!repo.archivedPacks || !repo.store.requestRetrieval) {
@@ -87,7 +88,9 @@ export async function retrieveSnapshotPacks(repo: Repository, entry: SnapshotEnt
   while (pending.length > 0) {
     const waited = options.clock.now().getTime() - start;
     if (waited >= timeout) {
-      throw new TransientError(`${pending.length} of ${keys.length} packs of snapshot ${entry.id} were still being retrieved after ${Math.round(waited / 60_000)} min (first: ${pending[0]}); run the restore again to go on waiting`);
+      throw new TransientError(
+        `${pending.length} of ${keys.length} packs of snapshot ${entry.id} were still being retrieved after ${Math.round(waited / 60_000)} min (first: ${pending[0]}); run the restore again to go on waiting`,
+      );
     }
     await options.sleep(Math.min(interval, timeout - waited));
     interval = Math.min(interval * 2, MAX_POLL_MS);

@@ -26,7 +26,12 @@ const PACK_SIZE = 64 * 1024;
 async function archive(repo: Repository, volume: Buffer, volumeId: string, day: number, extra: { parent?: SnapshotEntry; source?: MemoryVolumeSource } = {}) {
   const source = extra.source ?? new MemoryVolumeSource(volume, { blockSize: BLOCK });
   const { id, snapshot } = await archiveVolume(repo, pool(repo), {
-    volumeId, source, clock, packSize: PACK_SIZE, time: new Date(Date.UTC(2026, 0, 1 + day)), ...(extra.parent ? { parent: extra.parent } : {}),
+    volumeId,
+    source,
+    clock,
+    packSize: PACK_SIZE,
+    time: new Date(Date.UTC(2026, 0, 1 + day)),
+    ...(extra.parent ? { parent: extra.parent } : {}),
   });
   return { id, snapshot } as SnapshotEntry;
 }
@@ -82,7 +87,7 @@ describe('snapshot-scoped index', () => {
     expect(read).toMatchObject({ listedPacks: listed.length, fallbackBlobs: 0 });
   });
 
-  it('names the packs of blobs deduplicated from other volumes and of a parent\'s unchanged blocks', async () => {
+  it("names the packs of blobs deduplicated from other volumes and of a parent's unchanged blocks", async () => {
     const inner = new MemoryBlobStore();
     const repo = await initRepository(inner, { encrypted: false });
     const base = makeVolume(1024 * 1024, 70);
@@ -106,7 +111,11 @@ describe('snapshot-scoped index', () => {
     expect(source.reads).toBe(changedBlocks.length);
 
     const reader = await openRepository(inner);
-    for (const [entry, data] of [[first, base], [cloned, clone], [incremental, next]] as const) {
+    for (const [entry, data] of [
+      [first, base],
+      [cloned, clone],
+      [incremental, next],
+    ] as const) {
       const scoped = await loadSnapshotIndex(reader, entry);
       expect(await restoreHash(reader, entry)).toBe(sha256Hex(data));
       expect(scoped.stats.fallbackBlobs).toBe(0);
@@ -125,7 +134,10 @@ describe('snapshot-scoped index', () => {
       hashes.set(parent.id, sha256Hex(volume));
     }
     const plans = planForget(await repo.listSnapshots(), { keepLast: 2 }, clock.now());
-    await removeSnapshots(repo, plans.flatMap((p) => p.remove));
+    await removeSnapshots(
+      repo,
+      plans.flatMap((p) => p.remove),
+    );
     const report = await pruneRepository(await openRepository(inner, { password: 'pw' }), pool(repo), { clock, repackBelow: 0.95 });
     expect(report.repackedPacks).toBeGreaterThan(0);
     expect(report.deletedPacks).toBeGreaterThan(0);

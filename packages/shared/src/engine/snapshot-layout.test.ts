@@ -32,7 +32,7 @@ describe('format 2: snapshots under per-volume keys', () => {
     expect(JSON.parse(Buffer.from(await store.get(keyFile!.key)).toString()).version).toBe(1);
   });
 
-  it('lists one volume by reading only that volume\'s snapshot objects', async () => {
+  it("lists one volume by reading only that volume's snapshot objects", async () => {
     const inner = new MemoryBlobStore();
     const archived = await archiveVolumes(await initRepository(inner, { encrypted: true, password: 'pw' }), VOLUMES, 3);
     const store = new RecordingBlobStore(inner);
@@ -41,7 +41,12 @@ describe('format 2: snapshots under per-volume keys', () => {
 
     store.clear();
     const entries = await repo.listVolumeSnapshots('vol-b');
-    expect(entries.map((e) => e.id).sort()).toEqual([...archived].filter(([, a]) => a.volumeId === 'vol-b').map(([id]) => id).sort());
+    expect(entries.map((e) => e.id).sort()).toEqual(
+      [...archived]
+        .filter(([, a]) => a.volumeId === 'vol-b')
+        .map(([id]) => id)
+        .sort(),
+    );
     expect(store.keys('list')).toEqual([volumeSnapshotsPrefix(repo.volumeKey('vol-b'))]);
     expect(store.keys('get', SNAPSHOTS_PREFIX).sort()).toEqual(own.sort());
 
@@ -82,7 +87,8 @@ describe('format 1: flat snapshot keys, as snapfleet wrote them before format 2'
     expect(perVolume).toEqual([]);
     expect(flat).toEqual([...archived.keys()].map((id) => snapshotKey(id)).sort());
     // Envelopes keep version byte 1: a format-1 reader rejects anything newer.
-    for (const o of await collect(store.list(''))) if (!o.key.startsWith(KEYS_PREFIX) && o.key !== CONFIG_KEY && !o.key.startsWith('data/')) expect((await store.get(o.key))[0], o.key).toBe(1);
+    for (const o of await collect(store.list('')))
+      if (!o.key.startsWith(KEYS_PREFIX) && o.key !== CONFIG_KEY && !o.key.startsWith('data/')) expect((await store.get(o.key))[0], o.key).toBe(1);
     await expect(initRepository(new MemoryBlobStore(), { encrypted: false, formatVersion: 3 })).rejects.toThrow(/format version 3/);
   });
 
@@ -119,7 +125,14 @@ describe('format 1: flat snapshot keys, as snapfleet wrote them before format 2'
     const store = new MemoryBlobStore();
     const before = await initRepository(store, { encrypted: false, formatVersion: 1 });
     await archiveVolumes(before, ['vol-a'], 1);
-    await store.put(CONFIG_KEY, Buffer.from(Buffer.from(await store.get(CONFIG_KEY)).toString().replace('"version": 1', '"version": 2')));
+    await store.put(
+      CONFIG_KEY,
+      Buffer.from(
+        Buffer.from(await store.get(CONFIG_KEY))
+          .toString()
+          .replace('"version": 1', '"version": 2'),
+      ),
+    );
     const archived = await archiveVolumes(before, ['vol-b'], 1);
     const [id] = archived.keys();
     expect(before.formatVersion).toBe(2);
@@ -153,7 +166,12 @@ describe('both forms at once (a migration under way, or killed)', () => {
     expect((await verifyRepository(repo, createInlineCodecPool(repo.keys))).snapshots).toBe(6);
     for (const volumeId of version === 1 ? VOLUMES : ['vol-b', 'vol-c']) {
       const own = await repo.listVolumeSnapshots(volumeId);
-      expect(own.map((e) => e.id).sort(), volumeId).toEqual([...archived].filter(([, a]) => a.volumeId === volumeId).map(([id]) => id).sort());
+      expect(own.map((e) => e.id).sort(), volumeId).toEqual(
+        [...archived]
+          .filter(([, a]) => a.volumeId === volumeId)
+          .map(([id]) => id)
+          .sort(),
+      );
     }
   });
 

@@ -55,8 +55,12 @@ export async function damageFixture(encrypted = true): Promise<DamageFixture> {
       const volume = fixtureVolume(seed, version);
       const parent = (await repo.listVolumeSnapshots(volumeId)).at(-1);
       const { id } = await archiveVolume(repo, pool, {
-        volumeId, source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock: testClock, packSize: FIXTURE_PACK_SIZE,
-        time: new Date(Date.UTC(2026, 0, 1 + archived.size)), ...(parent ? { parent } : {}),
+        volumeId,
+        source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+        clock: testClock,
+        packSize: FIXTURE_PACK_SIZE,
+        time: new Date(Date.UTC(2026, 0, 1 + archived.size)),
+        ...(parent ? { parent } : {}),
       });
       archived.set(id, { volumeId, sha256: createHash('sha256').update(volume).digest('hex') });
     }

@@ -38,8 +38,11 @@ export async function archiveVolumes(repo: Repository, volumeIds: readonly strin
       if (i > 0) mutate(volume, 3, 7000 + 10 * v + i);
       const parent = (await repo.listVolumeSnapshots(volumeId)).at(-1);
       const { id } = await archiveVolume(repo, pool, {
-        volumeId, source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock: testClock,
-        time: new Date(Date.UTC(2026, 0, 1 + archived.size)), ...(parent ? { parent } : {}),
+        volumeId,
+        source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+        clock: testClock,
+        time: new Date(Date.UTC(2026, 0, 1 + archived.size)),
+        ...(parent ? { parent } : {}),
       });
       archived.set(id, { volumeId, sha256: sha256(volume) });
     }
@@ -87,5 +90,8 @@ export async function cloneStore(store: MemoryBlobStore): Promise<MemoryBlobStor
 /** The snapshot keys of a store, sorted: `flat` ones (format 1) and per-volume ones. */
 export async function snapshotKeys(store: BlobStore): Promise<{ flat: string[]; perVolume: string[] }> {
   const keys = (await collect(store.list(SNAPSHOTS_PREFIX))).map((o) => o.key).sort();
-  return { flat: keys.filter((k) => parseSnapshotKey(k)?.volumeKey === undefined), perVolume: keys.filter((k) => parseSnapshotKey(k)?.volumeKey !== undefined) };
+  return {
+    flat: keys.filter((k) => parseSnapshotKey(k)?.volumeKey === undefined),
+    perVolume: keys.filter((k) => parseSnapshotKey(k)?.volumeKey !== undefined),
+  };
 }

@@ -42,7 +42,12 @@ export function mutate(volume: Buffer, count: number, seed: number): number[] {
     state = createHash('sha256').update(state).digest();
     const b = state.readUInt32LE(0) % blocks;
     changed.add(b);
-    for (let q = 0; q < 4096; q += 32) createHash('sha256').update(state).update(String(q)).digest().copy(volume, b * 4096 + q);
+    for (let q = 0; q < 4096; q += 32)
+      createHash('sha256')
+        .update(state)
+        .update(String(q))
+        .digest()
+        .copy(volume, b * 4096 + q);
   }
   return [...changed].sort((a, b) => a - b);
 }

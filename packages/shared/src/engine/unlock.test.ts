@@ -27,8 +27,18 @@ describe('unlock', () => {
     await store.put(`${LOCKS_PREFIX}junk`, Buffer.from('not a lease at all'));
 
     const report = await unlockRepository(repo, { clock, identity });
-    expect(report.removed.map((l) => [l.key, l.state]).sort()).toEqual([[`${LOCKS_PREFIX}${expired.id}`, 'expired'], [`${LOCKS_PREFIX}${killed.id}`, 'holder-gone']].sort());
-    expect(report.kept.map((l) => [l.key, l.state]).sort()).toEqual([[`${LOCKS_PREFIX}${live.id}`, 'live'], [`${LOCKS_PREFIX}junk`, 'unreadable']].sort());
+    expect(report.removed.map((l) => [l.key, l.state]).sort()).toEqual(
+      [
+        [`${LOCKS_PREFIX}${expired.id}`, 'expired'],
+        [`${LOCKS_PREFIX}${killed.id}`, 'holder-gone'],
+      ].sort(),
+    );
+    expect(report.kept.map((l) => [l.key, l.state]).sort()).toEqual(
+      [
+        [`${LOCKS_PREFIX}${live.id}`, 'live'],
+        [`${LOCKS_PREFIX}junk`, 'unreadable'],
+      ].sort(),
+    );
     expect(report.kept.find((l) => l.state === 'live')).toMatchObject({ kind: 'archive', hostname: 'host-a' });
     expect(await locks(store)).toEqual([`${LOCKS_PREFIX}${live.id}`, `${LOCKS_PREFIX}junk`].sort());
 
@@ -46,7 +56,9 @@ describe('unlock', () => {
     const pool = createInlineCodecPool(repo.keys);
     const stopped = pruneRepository(repo, pool, { clock });
     await expect(stopped).rejects.toBeInstanceOf(PermanentError);
-    await expect(stopped).rejects.toThrow(/lease locks\/odd cannot be read \(.*newer.*\); if no newer snapfleet wrote it, remove it with `snapfleet unlock --remove-all`/);
+    await expect(stopped).rejects.toThrow(
+      /lease locks\/odd cannot be read \(.*newer.*\); if no newer snapfleet wrote it, remove it with `snapfleet unlock --remove-all`/,
+    );
     expect((await unlockRepository(repo, { clock })).kept).toEqual([{ key: `${LOCKS_PREFIX}odd`, state: 'unreadable' }]);
     await unlockRepository(repo, { clock, all: true });
     expect((await pruneRepository(repo, pool, { clock })).snapshots).toBe(0);

@@ -42,7 +42,10 @@ export async function unlockRepository(repo: Repository, options: UnlockOptions)
       const gone = lease.holder !== undefined && options.identity?.isGone(lease.holder) === true;
       const expired = Date.parse(lease.expires) + CLOCK_SKEW_MS <= now;
       return {
-        key: lockKey(id), kind: lease.kind, ...(lease.hostname ? { hostname: lease.hostname } : {}), created: lease.created,
+        key: lockKey(id),
+        kind: lease.kind,
+        ...(lease.hostname ? { hostname: lease.hostname } : {}),
+        created: lease.created,
         state: gone ? 'holder-gone' : expired ? 'expired' : 'live',
       };
     }),

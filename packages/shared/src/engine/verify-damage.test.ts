@@ -153,7 +153,11 @@ describe('archives after damage', () => {
     await expect(restoreSnapshot(repo, createInlineCodecPool(repo.keys), { snapshot: entry, target })).rejects.toBeInstanceOf(CorruptDataError);
     const volume = fixtureVolume(3, 1);
     const { id, snapshot } = await archiveVolume(repo, createInlineCodecPool(repo.keys), {
-      volumeId: 'vol-a', source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }), clock: testClock, time: new Date('2026-02-01T00:00:00Z'), parent: entry,
+      volumeId: 'vol-a',
+      source: new MemoryVolumeSource(volume, { blockSize: 64 * 1024 }),
+      clock: testClock,
+      time: new Date('2026-02-01T00:00:00Z'),
+      parent: entry,
     });
     expect(snapshot.stats.newBlobs).toBeGreaterThan(0);
     const restored = new MemoryVolumeTarget();

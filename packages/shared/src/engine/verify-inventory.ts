@@ -86,7 +86,8 @@ export async function takeInventory(repo: Repository, problems: Problem[]): Prom
       }
     },
     METADATA_READS_IN_FLIGHT,
-    (key, err) => problems.push(problem('corrupt-index', `index object ${key} is damaged (${err.message}); its packs are read from their own headers`, { object: key })),
+    (key, err) =>
+      problems.push(problem('corrupt-index', `index object ${key} is damaged (${err.message}); its packs are read from their own headers`, { object: key })),
   );
   await mapLimit(unlisted, METADATA_READS_IN_FLIGHT, async (p) => {
     const info = retired.has(p.packId) ? undefined : await repo.store.stat(packKey(p.packId));

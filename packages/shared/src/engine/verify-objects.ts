@@ -40,7 +40,9 @@ export async function checkSmallObjects(repo: Repository, snapshots: readonly Sn
     } catch (err) {
       if (err instanceof NotFoundError) return; // a hint: restores fall back to the index
       if (!isDataVerdict(err)) throw err;
-      problems.push(problem('corrupt-packlist', `pack list of snapshot ${s.id} is damaged (${err.message}); its restores look its blobs up in the index`, { object: key }));
+      problems.push(
+        problem('corrupt-packlist', `pack list of snapshot ${s.id} is damaged (${err.message}); its restores look its blobs up in the index`, { object: key }),
+      );
     }
   });
   await eachObject(repo, LAYOUTS_PREFIX, 'corrupt-packlist', problems, async (key) => {

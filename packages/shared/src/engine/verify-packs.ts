@@ -106,7 +106,11 @@ export async function readBack(
       if (described?.problem) {
         headerProblem = described.problem; // already reported (a pack cut short)
       } else {
-        headerProblem = problem('corrupt-pack', `pack ${packId}: header unreadable: ${(err as Error).message}${described ? '; its frames checked against the index' : ' and no index object describes it'}`, { object: o.key });
+        headerProblem = problem(
+          'corrupt-pack',
+          `pack ${packId}: header unreadable: ${(err as Error).message}${described ? '; its frames checked against the index' : ' and no index object describes it'}`,
+          { object: o.key },
+        );
         problems.push(headerProblem);
         result.damagedPacks.set(packId, 'corrupt-pack');
       }
@@ -132,7 +136,16 @@ function ownHeader(repo: Repository, bytes: Buffer, key: string, packId: string)
  * Decodes every frame (the codec pool spreads them over its threads) and checks each blob. A
  * frame past the end of `bytes` (a pack cut short) loses its blobs to `cut`.
  */
-async function checkFrames(pool: CodecPool, bytes: Buffer, frames: FrameEntry[], key: string, packId: string, problems: Problem[], result: ReadBackResult, cut: Problem | undefined): Promise<number> {
+async function checkFrames(
+  pool: CodecPool,
+  bytes: Buffer,
+  frames: FrameEntry[],
+  key: string,
+  packId: string,
+  problems: Problem[],
+  result: ReadBackResult,
+  cut: Problem | undefined,
+): Promise<number> {
   let offset = 0;
   let blobs = 0;
   const checks = frames.map((f) => {
@@ -156,16 +169,21 @@ async function checkFrames(pool: CodecPool, bytes: Buffer, frames: FrameEntry[],
     }
     // A copy of just this frame: a view would make the thread hand-off copy the whole pack.
     const stored = new Uint8Array(bytes.subarray(at, at + f.storedLength));
-    return pool.decodeFrame({ stored, compression: f.compression, rawLength: f.rawLength, spans: Uint32Array.from(spans), ids: new Uint8Array(f.ids), checkOnly: true }).then((r) => {
-      const badIdx = r.error ? Array.from(f.lengths, (_, i) => i) : r.badSpans;
-      for (const i of badIdx) {
-        const blobId = toHex(idAt(i));
-        const p = problem('corrupt-blob', `pack ${packId} frame at offset ${at}: blob ${blobId}: ${r.error ?? 'content does not match its id'}`, { object: key, blobId });
-        problems.push(p);
-        result.lost.set(idKeyOf(idAt(i)), { id: new Uint8Array(idAt(i)), problem: p });
-        if (!result.damagedPacks.has(packId)) result.damagedPacks.set(packId, 'corrupt-blob');
-      }
-    });
+    return pool
+      .decodeFrame({ stored, compression: f.compression, rawLength: f.rawLength, spans: Uint32Array.from(spans), ids: new Uint8Array(f.ids), checkOnly: true })
+      .then((r) => {
+        const badIdx = r.error ? Array.from(f.lengths, (_, i) => i) : r.badSpans;
+        for (const i of badIdx) {
+          const blobId = toHex(idAt(i));
+          const p = problem('corrupt-blob', `pack ${packId} frame at offset ${at}: blob ${blobId}: ${r.error ?? 'content does not match its id'}`, {
+            object: key,
+            blobId,
+          });
+          problems.push(p);
+          result.lost.set(idKeyOf(idAt(i)), { id: new Uint8Array(idAt(i)), problem: p });
+          if (!result.damagedPacks.has(packId)) result.damagedPacks.set(packId, 'corrupt-blob');
+        }
+      });
   });
   await Promise.all(checks);
   return blobs;

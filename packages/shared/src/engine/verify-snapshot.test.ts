@@ -18,7 +18,11 @@ const pool = (repo: Repository) => createInlineCodecPool(repo.keys);
 
 async function archive(repo: Repository, seed: number, volumeId: string): Promise<SnapshotEntry> {
   const { id, snapshot } = await archiveVolume(repo, pool(repo), {
-    volumeId, source: new MemoryVolumeSource(makeVolume(1024 * 1024, seed), { blockSize: 64 * 1024 }), clock, packSize: 64 * 1024, time: clock.now(),
+    volumeId,
+    source: new MemoryVolumeSource(makeVolume(1024 * 1024, seed), { blockSize: 64 * 1024 }),
+    clock,
+    packSize: 64 * 1024,
+    time: clock.now(),
   });
   return { id, snapshot };
 }
@@ -51,7 +55,7 @@ describe('verify of one snapshot', () => {
     expect(report.blobsChecked).toBeGreaterThan(0);
   });
 
-  it('reports damage in its own packs with the blocks it affects, and ignores other volumes\' packs', async () => {
+  it("reports damage in its own packs with the blocks it affects, and ignores other volumes' packs", async () => {
     const store = new MemoryBlobStore();
     const repo = await initRepository(store, { encrypted: true, password: 'pw' });
     const a = await archive(repo, 3, 'vol-a');

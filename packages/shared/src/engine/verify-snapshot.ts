@@ -40,7 +40,9 @@ export async function verifySnapshot(repo: Repository, pool: CodecPool, entry: S
 async function verifyWith(repo: Repository, pool: CodecPool, entry: SnapshotEntry, options: VerifyOptions, scoped: ScopedIndex): Promise<VerifyReport> {
   const { snapshot } = entry;
   const load = createNodeLoader(repo, pool, 'corrupt', scoped.index, scoped.ensure);
-  const problems: Problem[] = scoped.damaged.map((d) => problem('corrupt-pack', `pack ${d.packId}: header unreadable: ${d.message}`, { object: packKey(d.packId) }));
+  const problems: Problem[] = scoped.damaged.map((d) =>
+    problem('corrupt-pack', `pack ${d.packId}: header unreadable: ${d.message}`, { object: packKey(d.packId) }),
+  );
   const unlisted = new Map<string, Uint8Array>();
   const lost: LostBlobs = new Map();
   await walkTree(fromHex(snapshot.tree.root), snapshot.tree.height, load, {
@@ -64,7 +66,13 @@ async function verifyWith(repo: Repository, pool: CodecPool, entry: SnapshotEntr
   const rb = await readBack(repo, pool, packs, options, problems, (packId) => describeScoped(repo, packId), 'report');
   for (const [key, hit] of rb.lost) if (!lost.has(key)) lost.set(key, hit);
   const damaged = await locate([entry], load, lost);
-  const recordedPacks = options.recordAt ? await recordDamage(repo, options.recordAt, [...rb.damagedPacks].map(([packId, kind]) => ({ packId, kind }))) : 0;
+  const recordedPacks = options.recordAt
+    ? await recordDamage(
+        repo,
+        options.recordAt,
+        [...rb.damagedPacks].map(([packId, kind]) => ({ packId, kind })),
+      )
+    : 0;
   return {
     snapshots: 1,
     packsTotal: packs.length,

@@ -34,7 +34,12 @@ export async function checkVolumeAgainstSnapshot(repo: Repository, pool: CodecPo
   const chunks = chunkCount(snapshot.sizeBytes, chunkSize);
   const scoped = await loadSnapshotIndex(repo, entry);
   try {
-    const reader = new TreeReader(fromHex(snapshot.tree.root), snapshot.tree.height, chunks, createNodeLoader(repo, pool, 'corrupt', scoped.index, scoped.ensure));
+    const reader = new TreeReader(
+      fromHex(snapshot.tree.root),
+      snapshot.tree.height,
+      chunks,
+      createNodeLoader(repo, pool, 'corrupt', scoped.index, scoped.ensure),
+    );
     const perBlock = source.blockSize / chunkSize;
     const report: VolumeCheckReport = { chunks: 0, mismatched: 0, bytesRead: 0 };
     const blocks = Math.ceil(snapshot.sizeBytes / source.blockSize);

@@ -97,6 +97,7 @@ export function decodeAuditEntry(plaintext: Uint8Array, key: string, idKey: KeyO
   if (!name) throw new CorruptDataError(`${key} is not an audit entry's name`, { object: key });
   if (tagOf(idKey, plaintext) !== name.tag) throw new CorruptDataError(`audit entry ${key} does not match its name: altered or damaged`, { object: key });
   const entry = parseJsonObject(plaintext, entrySchema, `audit entry ${key}`, { object: key });
-  if (auditTimeStamp(entry.at) !== auditTimeStamp(name.at)) throw new CorruptDataError(`audit entry ${key} says ${entry.at}, its name another time`, { object: key });
+  if (auditTimeStamp(entry.at) !== auditTimeStamp(name.at))
+    throw new CorruptDataError(`audit entry ${key} says ${entry.at}, its name another time`, { object: key });
   return entry;
 }

@@ -49,7 +49,11 @@ describe('envelope fuzz', () => {
   it('damaged envelopes fail as corrupt data; sealed ones never decode to other bytes', () => {
     fc.assert(
       fc.property(
-        payloadArb.chain((payload) => fc.tuple(fc.constant(payload), fc.boolean()).chain(([p, sealed]) => fc.tuple(fc.constant(p), fc.constant(sealed), mutationsOf(encodeEnvelope(p, sealed ? enc : undefined))))),
+        payloadArb.chain((payload) =>
+          fc
+            .tuple(fc.constant(payload), fc.boolean())
+            .chain(([p, sealed]) => fc.tuple(fc.constant(p), fc.constant(sealed), mutationsOf(encodeEnvelope(p, sealed ? enc : undefined)))),
+        ),
         ([payload, sealed, damaged]) => {
           const outcome = expectDecoded(() => decodeEnvelope(damaged, sealed ? enc : undefined, what), expected);
           // Authentication covers the body; only header bytes that do not change its meaning
@@ -64,7 +68,12 @@ describe('envelope fuzz', () => {
   it('the plaintext under a valid seal may be anything: its decompression fails as corrupt data', () => {
     fc.assert(
       fc.property(
-        payloadArb.chain((p) => fc.oneof(mutationsOf(zstdCompress(p, 1)), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)))),
+        payloadArb.chain((p) =>
+          fc.oneof(
+            mutationsOf(zstdCompress(p, 1)),
+            fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+          ),
+        ),
         (body) => {
           const envelope = Buffer.concat([Buffer.from([ENVELOPE_VERSION, Compression.Zstd, Encryption.Aes256Gcm]), seal(enc, body)]);
           expectDecoded(() => decodeEnvelope(envelope, enc, what), expected);
@@ -96,7 +105,10 @@ describe('envelope fuzz', () => {
   it.each([0x10_0000_0000n, 0xffff_ffff_ffff_ffffn, 0x7fff_ffffn, 1n << 31n])('a zstd body claiming %s bytes fails without allocating them', (claim) => {
     for (const sealed of [false, true]) {
       const body = zstdClaiming(claim);
-      const envelope = Buffer.concat([Buffer.from([ENVELOPE_VERSION, Compression.Zstd, sealed ? Encryption.Aes256Gcm : Encryption.None]), sealed ? seal(enc, body) : body]);
+      const envelope = Buffer.concat([
+        Buffer.from([ENVELOPE_VERSION, Compression.Zstd, sealed ? Encryption.Aes256Gcm : Encryption.None]),
+        sealed ? seal(enc, body) : body,
+      ]);
       expectSmallAllocation(() => {
         expectDecoded(() => decodeEnvelope(envelope, sealed ? enc : undefined, what), { errors: [CorruptDataError], names: what, maxMs: 500 });
       });
@@ -110,7 +122,10 @@ describe('envelope fuzz', () => {
     const bomb = zstdCompress(Buffer.alloc(4_000_000, 'a'), 19);
     expect(bomb.byteLength).toBeLessThan(1000);
     expectSmallAllocation(() => {
-      expectDecoded(() => zstdDecompress(bomb, undefined, what, 1_000_000), { errors: [CorruptDataError], names: `${what}: zstd data decompresses to more than 1000000 bytes` });
+      expectDecoded(() => zstdDecompress(bomb, undefined, what, 1_000_000), {
+        errors: [CorruptDataError],
+        names: `${what}: zstd data decompresses to more than 1000000 bytes`,
+      });
     }, 4_000_000);
   });
 

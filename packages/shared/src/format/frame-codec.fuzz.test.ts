@@ -34,23 +34,27 @@ const rawLengthArb = (truth: number) => fc.oneof(fc.constant(truth), fc.integer(
 describe('frame fuzz', () => {
   it('random stored bytes decode to the claimed length or fail as corrupt data', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), compressionArb, fc.integer({ min: 0, max: 400 }), fc.boolean(), (stored, compression, rawLength, sealed) => {
-        const out = expectDecoded(() => decodeFrame(stored, compression, rawLength, sealed ? enc : undefined, 'frame'), corrupt);
-        if (out.value) expect(out.value.byteLength).toBe(rawLength);
-        const dst = Buffer.alloc(rawLength);
-        expectDecoded(() => decodeFrameInto(Buffer.from(stored), compression, sealed ? enc : undefined, dst, 'frame'), corrupt);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        compressionArb,
+        fc.integer({ min: 0, max: 400 }),
+        fc.boolean(),
+        (stored, compression, rawLength, sealed) => {
+          const out = expectDecoded(() => decodeFrame(stored, compression, rawLength, sealed ? enc : undefined, 'frame'), corrupt);
+          if (out.value) expect(out.value.byteLength).toBe(rawLength);
+          const dst = Buffer.alloc(rawLength);
+          expectDecoded(() => decodeFrameInto(Buffer.from(stored), compression, sealed ? enc : undefined, dst, 'frame'), corrupt);
+        },
+      ),
       settings,
     );
   });
 
   it('damaged frames decode to the claimed length or fail; sealed ones only to their plaintext', () => {
-    const arb = fc
-      .tuple(plainArb, fc.boolean(), fc.integer({ min: 1, max: 6 }))
-      .chain(([plain, sealed, level]) => {
-        const frame = encodeFrame(plain, level, sealed ? enc : undefined);
-        return fc.tuple(fc.constant(plain), fc.constant(sealed), fc.constant(frame.compression), mutationsOf(frame.stored), rawLengthArb(plain.byteLength));
-      });
+    const arb = fc.tuple(plainArb, fc.boolean(), fc.integer({ min: 1, max: 6 })).chain(([plain, sealed, level]) => {
+      const frame = encodeFrame(plain, level, sealed ? enc : undefined);
+      return fc.tuple(fc.constant(plain), fc.constant(sealed), fc.constant(frame.compression), mutationsOf(frame.stored), rawLengthArb(plain.byteLength));
+    });
     fc.assert(
       fc.property(arb, ([plain, sealed, compression, stored, rawLength]) => {
         const key = sealed ? enc : undefined;
@@ -67,38 +71,47 @@ describe('frame fuzz', () => {
 
   it('a frame of a few bytes claiming the most a header allows costs no more than that claim', () => {
     const frame = encodeFrame(Buffer.alloc(1000, 'x'), 3, enc);
-    expectSmallAllocation(() => {
-      expectDecoded(() => decodeFrame(Buffer.from(frame.stored), frame.compression, MAX_FRAME_RAW_LENGTH, enc, 'frame'), { ...corrupt, maxMs: 500 });
-    }, MAX_FRAME_RAW_LENGTH + 1024 * 1024);
+    expectSmallAllocation(
+      () => {
+        expectDecoded(() => decodeFrame(Buffer.from(frame.stored), frame.compression, MAX_FRAME_RAW_LENGTH, enc, 'frame'), { ...corrupt, maxMs: 500 });
+      },
+      MAX_FRAME_RAW_LENGTH + 1024 * 1024,
+    );
   });
 
   it('the codec pool task reports damaged frames and spans, never throws', () => {
-    const arb = fc
-      .tuple(fc.array(plainArb, { minLength: 1, maxLength: 4 }), fc.boolean())
-      .chain(([blobs, sealed]) => {
-        const plain = Buffer.concat(blobs);
-        const frame = encodeFrame(plain, 1, sealed ? enc : undefined);
-        const spans: number[] = [];
-        let at = 0;
-        for (const b of blobs) {
-          spans.push(at, b.byteLength);
-          at += b.byteLength;
-        }
-        const ids = Buffer.concat(blobs.map((b) => blobId(idKey, b)));
-        const damagedSpans = fc.array(fc.nat({ max: plain.byteLength + 100 }), { minLength: spans.length, maxLength: spans.length });
-        return fc.record({
-          sealed: fc.constant(sealed),
-          compression: fc.constant(frame.compression),
-          stored: fc.oneof(fc.constant(frame.stored), mutationsOf(frame.stored)),
-          rawLength: rawLengthArb(plain.byteLength),
-          spans: fc.oneof(fc.constant(spans), damagedSpans),
-          ids: fc.constant(ids),
-        });
+    const arb = fc.tuple(fc.array(plainArb, { minLength: 1, maxLength: 4 }), fc.boolean()).chain(([blobs, sealed]) => {
+      const plain = Buffer.concat(blobs);
+      const frame = encodeFrame(plain, 1, sealed ? enc : undefined);
+      const spans: number[] = [];
+      let at = 0;
+      for (const b of blobs) {
+        spans.push(at, b.byteLength);
+        at += b.byteLength;
+      }
+      const ids = Buffer.concat(blobs.map((b) => blobId(idKey, b)));
+      const damagedSpans = fc.array(fc.nat({ max: plain.byteLength + 100 }), { minLength: spans.length, maxLength: spans.length });
+      return fc.record({
+        sealed: fc.constant(sealed),
+        compression: fc.constant(frame.compression),
+        stored: fc.oneof(fc.constant(frame.stored), mutationsOf(frame.stored)),
+        rawLength: rawLengthArb(plain.byteLength),
+        spans: fc.oneof(fc.constant(spans), damagedSpans),
+        ids: fc.constant(ids),
       });
+    });
     fc.assert(
       fc.property(arb, (r) => {
         const started = performance.now();
-        const result = decode({ stored: Buffer.from(r.stored), compression: r.compression, rawLength: r.rawLength, encKey: r.sealed ? encRaw : undefined, idKey: idRaw, spans: Uint32Array.from(r.spans), ids: r.ids });
+        const result = decode({
+          stored: Buffer.from(r.stored),
+          compression: r.compression,
+          rawLength: r.rawLength,
+          encKey: r.sealed ? encRaw : undefined,
+          idKey: idRaw,
+          spans: Uint32Array.from(r.spans),
+          ids: r.ids,
+        });
         expect(performance.now() - started).toBeLessThan(2000);
         if (result.error) expect(result.error).toMatch(/^frame/);
         else expect(result.raw!.byteLength).toBe(r.rawLength);

@@ -30,7 +30,9 @@ export function maxStoredLength(rawLength: number): number {
 /** zstd into this thread's scratch, or the plaintext itself when zstd does not pay. */
 function compressedBody(raw: Uint8Array, level: number): { body: Uint8Array; compression: CompressionId } {
   const compressed = zstdCompressToScratch(raw, level);
-  return worthCompressing(raw.byteLength, compressed.byteLength) ? { body: compressed, compression: Compression.Zstd } : { body: raw, compression: Compression.None };
+  return worthCompressing(raw.byteLength, compressed.byteLength)
+    ? { body: compressed, compression: Compression.Zstd }
+    : { body: raw, compression: Compression.None };
 }
 
 function store(body: Uint8Array, enc: KeyObject | undefined, out: Uint8Array, at: number): number {
@@ -43,7 +45,13 @@ function store(body: Uint8Array, enc: KeyObject | undefined, out: Uint8Array, at
  * Encodes a frame into `out` at `at` (room for maxStoredLength(raw) bytes) and returns its
  * stored length and compression. `raw` may be the caller's scratch memory.
  */
-export function encodeFrameInto(raw: Uint8Array, level: number, enc: KeyObject | undefined, out: Uint8Array, at: number): { storedLength: number; compression: CompressionId } {
+export function encodeFrameInto(
+  raw: Uint8Array,
+  level: number,
+  enc: KeyObject | undefined,
+  out: Uint8Array,
+  at: number,
+): { storedLength: number; compression: CompressionId } {
   const { body, compression } = compressedBody(raw, level);
   return { storedLength: store(body, enc, out, at), compression };
 }
@@ -60,7 +68,14 @@ export function encodeFrame(raw: Uint8Array, level: number, enc: KeyObject | und
  * Throws CorruptDataError when the frame fails authentication, decoding or its length check.
  * With `inPlace`, `stored` may be overwritten by its plaintext (bytes nothing reads again).
  */
-export function decodeFrame(stored: Uint8Array, compression: CompressionId, rawLength: number, enc: KeyObject | undefined, what: string, inPlace = false): Buffer {
+export function decodeFrame(
+  stored: Uint8Array,
+  compression: CompressionId,
+  rawLength: number,
+  enc: KeyObject | undefined,
+  what: string,
+  inPlace = false,
+): Buffer {
   if (compression !== Compression.Zstd) {
     // Checked before opening: a raw frame's length is known from its stored length, and a header
     // that disagrees is damaged (callers would otherwise find spans past the end, or miss bytes).

@@ -40,7 +40,8 @@ export function decodeIndexPayload(buf: Buffer, what: string): IndexedPack[] {
     const packId = buf.subarray(p, p + ID_BYTES).toString('hex');
     const packLength = Number(buf.readBigUInt64LE(p + ID_BYTES));
     // Past 2^53 the number is no longer exact (and no store holds such an object): damage.
-    if (!Number.isSafeInteger(packLength)) throw new CorruptDataError(`${what}: pack ${packId} has an impossible length ${buf.readBigUInt64LE(p + ID_BYTES)}`, { object: what });
+    if (!Number.isSafeInteger(packLength))
+      throw new CorruptDataError(`${what}: pack ${packId} has an impossible length ${buf.readBigUInt64LE(p + ID_BYTES)}`, { object: what });
     const headerLength = buf.readUInt32LE(p + ID_BYTES + 8);
     p += ID_BYTES + 12;
     if (p + headerLength > buf.length) throw new CorruptDataError(`${what}: truncated`, { object: what });

@@ -50,7 +50,9 @@ const hostileValue = fc.oneof(
 /** Valid bytes of `obj`, damaged at the byte level or with one field replaced or removed. */
 function jsonMutationsOf(obj: Json): fc.Arbitrary<Buffer> {
   const paths = fieldPaths(obj);
-  const replaced = fc.tuple(fc.constantFrom(...paths), fc.option(hostileValue, { nil: undefined })).map(([path, v]) => Buffer.from(JSON.stringify(withField(obj, path, v))));
+  const replaced = fc
+    .tuple(fc.constantFrom(...paths), fc.option(hostileValue, { nil: undefined }))
+    .map(([path, v]) => Buffer.from(JSON.stringify(withField(obj, path, v))));
   return fc.oneof(
     mutationsOf(Buffer.from(JSON.stringify(obj))),
     replaced,
@@ -84,16 +86,20 @@ const snapshotArb: fc.Arbitrary<Snapshot> = fc
 describe('snapshot fuzz', () => {
   it('damaged snapshots decode to consistent values or fail as corrupt data naming the snapshot', () => {
     fc.assert(
-      fc.property(snapshotArb.chain((s) => jsonMutationsOf(s as unknown as Json)), fc.boolean(), (bytes, rehash) => {
-        // Rehashed, the bytes pass the id check and reach the JSON and schema checks, as they
-        // would if written so; otherwise the id check refuses them.
-        const id = rehash ? createHash('sha256').update(bytes).digest('hex') : hex64('c');
-        const out = expectDecoded(() => decodeSnapshot(bytes, id), { errors: [CorruptDataError], names: `snapshot ${id}` });
-        if (out.value) {
-          expect(isValidChunkSize(out.value.chunkSize)).toBe(true);
-          expect(out.value.tree.height).toBe(treeHeight(chunkCount(out.value.sizeBytes, out.value.chunkSize)));
-        }
-      }),
+      fc.property(
+        snapshotArb.chain((s) => jsonMutationsOf(s as unknown as Json)),
+        fc.boolean(),
+        (bytes, rehash) => {
+          // Rehashed, the bytes pass the id check and reach the JSON and schema checks, as they
+          // would if written so; otherwise the id check refuses them.
+          const id = rehash ? createHash('sha256').update(bytes).digest('hex') : hex64('c');
+          const out = expectDecoded(() => decodeSnapshot(bytes, id), { errors: [CorruptDataError], names: `snapshot ${id}` });
+          if (out.value) {
+            expect(isValidChunkSize(out.value.chunkSize)).toBe(true);
+            expect(out.value.tree.height).toBe(treeHeight(chunkCount(out.value.sizeBytes, out.value.chunkSize)));
+          }
+        },
+      ),
       settings,
     );
   });
@@ -110,7 +116,12 @@ describe('snapshot fuzz', () => {
 
   it('names the field that is wrong', () => {
     const s = fc.sample(snapshotArb, { numRuns: 1, seed: 1 })[0]!;
-    for (const [field, value] of [['chunkSize', 2 ** 40], ['tree.height', 1_000_000], ['sizeBytes', -1], ['tree.root', 'zz']] as const) {
+    for (const [field, value] of [
+      ['chunkSize', 2 ** 40],
+      ['tree.height', 1_000_000],
+      ['sizeBytes', -1],
+      ['tree.root', 'zz'],
+    ] as const) {
       const bytes = Buffer.from(JSON.stringify(withField(s as unknown as Json, field.split('.'), value)));
       const id = createHash('sha256').update(bytes).digest('hex');
       expect(() => decodeSnapshot(bytes, id)).toThrow(`snapshot ${id} is malformed at ${field}`);
@@ -118,7 +129,14 @@ describe('snapshot fuzz', () => {
   });
 });
 
-const lease: Lease = { version: 1, kind: 'archive', hostname: 'h', holder: { pid: 12, pidSpace: 'boot-1' }, created: '2026-01-05T10:00:00.000Z', expires: '2026-01-05T10:05:00.000Z' };
+const lease: Lease = {
+  version: 1,
+  kind: 'archive',
+  hostname: 'h',
+  holder: { pid: 12, pidSpace: 'boot-1' },
+  created: '2026-01-05T10:00:00.000Z',
+  expires: '2026-01-05T10:05:00.000Z',
+};
 const marker: DeletionMarker = { version: 1, created: '2026-01-05T10:00:00.000Z', packs: [hex64('d')], blockingLeases: ['locks/ab'] };
 
 describe('lease and deletion marker fuzz', () => {
@@ -149,7 +167,14 @@ describe('lease and deletion marker fuzz', () => {
   });
 });
 
-const config: RepoConfig = { version: 2, id: 'e'.repeat(32), encryption: 0, chunkSize: 4096, idKey: Buffer.alloc(32, 1).toString('base64'), objectLock: { mode: 'GOVERNANCE', days: 30 } };
+const config: RepoConfig = {
+  version: 2,
+  id: 'e'.repeat(32),
+  encryption: 0,
+  chunkSize: 4096,
+  idKey: Buffer.alloc(32, 1).toString('base64'),
+  objectLock: { mode: 'GOVERNANCE', days: 30 },
+};
 
 describe('repository config fuzz', () => {
   it('a damaged config fails as corrupt data (or unsupported, for a newer version) naming the config', () => {
@@ -184,7 +209,13 @@ describe('key file fuzz', async () => {
 
   it('without a checksum, KDF parameters that no scrypt takes or that ask for gigabytes are refused', () => {
     const { check: _check, ...unchecked } = file;
-    for (const [field, value] of [['n', 3], ['n', 0], ['n', 2 ** 30], ['r', 2 ** 20], ['p', 2 ** 20]] as const) {
+    for (const [field, value] of [
+      ['n', 3],
+      ['n', 0],
+      ['n', 2 ** 30],
+      ['r', 2 ** 20],
+      ['p', 2 ** 20],
+    ] as const) {
       const bytes = Buffer.from(JSON.stringify({ ...unchecked, [field]: value }));
       expect(() => parseKeyFile(bytes, key), `${field} = ${value}`).toThrow(new RegExp(`key file ${key} is damaged: (field ${field}|its KDF parameters)`));
     }
@@ -195,11 +226,20 @@ describe('key file fuzz', async () => {
     const { check: _check, ...unchecked } = file;
     const sealed = Buffer.from(file.data, 'base64');
     await fc.assert(
-      fc.asyncProperty(fc.oneof(mutationsOf(sealed), fc.uint8Array({ maxLength: 100 }).map((b) => Buffer.from(b))), async (data) => {
-        const damaged = parseKeyFile(Buffer.from(JSON.stringify({ ...unchecked, data: data.toString('base64') })), key);
-        const out = await expectDecodedAsync(() => unwrapMasterKeys(damaged, 'pw'), { errors: [WrongPasswordError, CorruptDataError], names: /wrong password|key file/ });
-        if (out.value) expect(Buffer.from(out.value.idRaw).equals(Buffer.from(keys.idRaw))).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          mutationsOf(sealed),
+          fc.uint8Array({ maxLength: 100 }).map((b) => Buffer.from(b)),
+        ),
+        async (data) => {
+          const damaged = parseKeyFile(Buffer.from(JSON.stringify({ ...unchecked, data: data.toString('base64') })), key);
+          const out = await expectDecodedAsync(() => unwrapMasterKeys(damaged, 'pw'), {
+            errors: [WrongPasswordError, CorruptDataError],
+            names: /wrong password|key file/,
+          });
+          if (out.value) expect(Buffer.from(out.value.idRaw).equals(Buffer.from(keys.idRaw))).toBe(true);
+        },
+      ),
       fuzzSettings(process.env, 0.5),
     );
   });

@@ -56,7 +56,11 @@ const isScryptN = (n: number) => n >= 2 && (n & (n - 1)) === 0;
 const keyFileSchema = z.object({
   version: z.literal(KEY_FILE_VERSION),
   kdf: z.literal('scrypt'),
-  n: z.number().int().max(MAX_SCRYPT_MEMORY / 128).refine(isScryptN, { error: 'must be a power of two of at least 2' }),
+  n: z
+    .number()
+    .int()
+    .max(MAX_SCRYPT_MEMORY / 128)
+    .refine(isScryptN, { error: 'must be a power of two of at least 2' }),
   r: z.number().int().positive(),
   p: z.number().int().positive().max(MAX_SCRYPT_P),
   salt: z.base64(),
@@ -100,7 +104,9 @@ export async function wrapMasterKeys(keys: MasterKeys, password: string, origin:
 
 /** What `check` covers: everything that derives the wrapping key and opens the data. */
 function keyFileChecksum(f: KeyFile): string {
-  return createHash('sha256').update(JSON.stringify([f.version, f.kdf, f.n, f.r, f.p, f.salt, f.data])).digest('base64');
+  return createHash('sha256')
+    .update(JSON.stringify([f.version, f.kdf, f.n, f.r, f.p, f.salt, f.data]))
+    .digest('base64');
 }
 
 export function parseKeyFile(bytes: Uint8Array, key: string): KeyFile {
@@ -116,11 +122,13 @@ export function parseKeyFile(bytes: Uint8Array, key: string): KeyFile {
     throw new CorruptDataError(`key file ${key} is damaged: field ${field} is missing or not valid`, { object: key });
   }
   const file = parsed.data;
-  if (128 * file.n * file.r > MAX_SCRYPT_MEMORY) throw new CorruptDataError(`key file ${key} is damaged: its KDF parameters ask for more than ${MAX_SCRYPT_MEMORY} bytes`, { object: key });
+  if (128 * file.n * file.r > MAX_SCRYPT_MEMORY)
+    throw new CorruptDataError(`key file ${key} is damaged: its KDF parameters ask for more than ${MAX_SCRYPT_MEMORY} bytes`, { object: key });
   if (file.check !== undefined && file.check !== keyFileChecksum(file)) {
     throw new CorruptDataError(`key file ${key} is damaged: its checksum does not match its salt, KDF parameters or data`, { object: key });
   }
-  if (Buffer.from(file.salt, 'base64').length < MIN_SALT_BYTES) throw new CorruptDataError(`key file ${key} is damaged: its salt is too short`, { object: key });
+  if (Buffer.from(file.salt, 'base64').length < MIN_SALT_BYTES)
+    throw new CorruptDataError(`key file ${key} is damaged: its salt is too short`, { object: key });
   return file;
 }
 

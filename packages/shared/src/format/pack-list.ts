@@ -60,7 +60,8 @@ export function decodePackList(buf: Buffer, what: string): ListedPack[] {
     const packId = buf.subarray(at, at + ID_BYTES).toString('hex');
     const packLength = Number(buf.readBigUInt64LE(at + ID_BYTES));
     // Past 2^53 the number is no longer exact (and no store holds such an object): damage.
-    if (!Number.isSafeInteger(packLength)) throw new CorruptDataError(`${what}: pack ${packId} has an impossible length ${buf.readBigUInt64LE(at + ID_BYTES)}`, { object: what });
+    if (!Number.isSafeInteger(packLength))
+      throw new CorruptDataError(`${what}: pack ${packId} has an impossible length ${buf.readBigUInt64LE(at + ID_BYTES)}`, { object: what });
     out.push({ packId, packLength });
   }
   return out;

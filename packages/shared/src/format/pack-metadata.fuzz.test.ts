@@ -60,16 +60,21 @@ describe('pack header fuzz', () => {
 
   it('damaged headers decode to sane frames or fail as corrupt data', () => {
     fc.assert(
-      fc.property(framesArb.chain((frames) => mutationsOf(encodePackHeader(frames))), (bytes) => {
-        const out = expectDecoded(() => decodePackHeader(bytes, what), corrupt);
-        if (out.value) expectSaneFrames(out.value);
-      }),
+      fc.property(
+        framesArb.chain((frames) => mutationsOf(encodePackHeader(frames))),
+        (bytes) => {
+          const out = expectDecoded(() => decodePackHeader(bytes, what), corrupt);
+          if (out.value) expectSaneFrames(out.value);
+        },
+      ),
       settings,
     );
   });
 
   it.each(HUGE_U32)('a frame or blob count of %d fails promptly without allocating for it', (huge) => {
-    const valid = encodePackHeader([{ type: BlobType.Data, compression: Compression.None, storedLength: 10, rawLength: 10, ids: new Uint8Array(ID_BYTES), lengths: Uint32Array.of(10) }]);
+    const valid = encodePackHeader([
+      { type: BlobType.Data, compression: Compression.None, storedLength: 10, rawLength: 10, ids: new Uint8Array(ID_BYTES), lengths: Uint32Array.of(10) },
+    ]);
     for (const at of [4, 4 + 4 + 2 + 4 + 4]) {
       const bytes = Buffer.from(valid);
       bytes.writeUInt32LE(huge, at);
@@ -79,7 +84,9 @@ describe('pack header fuzz', () => {
 
   it('a frame claiming more plaintext than any writer puts in one is refused', () => {
     const rawLength = MAX_FRAME_RAW_LENGTH + 1;
-    const bytes = encodePackHeader([{ type: BlobType.Data, compression: Compression.Zstd, storedLength: 100, rawLength, ids: new Uint8Array(ID_BYTES), lengths: Uint32Array.of(rawLength) }]);
+    const bytes = encodePackHeader([
+      { type: BlobType.Data, compression: Compression.Zstd, storedLength: 100, rawLength, ids: new Uint8Array(ID_BYTES), lengths: Uint32Array.of(rawLength) },
+    ]);
     expect(() => decodePackHeader(bytes, what)).toThrow(/frame 0 claims/);
   });
 });
@@ -97,14 +104,17 @@ describe('index object fuzz', () => {
 
   it('damaged index objects decode to sane entries or fail as corrupt data', () => {
     fc.assert(
-      fc.property(indexedArb.chain((packs) => mutationsOf(encodeIndexPayload(packs))), (bytes) => {
-        const out = expectDecoded(() => decodeIndexPayload(bytes, what), corrupt);
-        for (const p of out.value ?? []) {
-          expect(Number.isSafeInteger(p.packLength)).toBe(true);
-          expect(p.packId).toMatch(/^[0-9a-f]{64}$/);
-          expectSaneFrames(p.frames);
-        }
-      }),
+      fc.property(
+        indexedArb.chain((packs) => mutationsOf(encodeIndexPayload(packs))),
+        (bytes) => {
+          const out = expectDecoded(() => decodeIndexPayload(bytes, what), corrupt);
+          for (const p of out.value ?? []) {
+            expect(Number.isSafeInteger(p.packLength)).toBe(true);
+            expect(p.packId).toMatch(/^[0-9a-f]{64}$/);
+            expectSaneFrames(p.frames);
+          }
+        },
+      ),
       settings,
     );
   });
@@ -140,13 +150,16 @@ describe('pack list fuzz', () => {
 
   it('damaged lists decode to sane entries or fail as corrupt data', () => {
     fc.assert(
-      fc.property(listedArb.chain((packs) => mutationsOf(encodePackList(packs))), (bytes) => {
-        const out = expectDecoded(() => decodePackList(bytes, what), corrupt);
-        for (const p of out.value ?? []) {
-          expect(Number.isSafeInteger(p.packLength)).toBe(true);
-          expect(p.packId).toMatch(/^[0-9a-f]{64}$/);
-        }
-      }),
+      fc.property(
+        listedArb.chain((packs) => mutationsOf(encodePackList(packs))),
+        (bytes) => {
+          const out = expectDecoded(() => decodePackList(bytes, what), corrupt);
+          for (const p of out.value ?? []) {
+            expect(Number.isSafeInteger(p.packLength)).toBe(true);
+            expect(p.packId).toMatch(/^[0-9a-f]{64}$/);
+          }
+        },
+      ),
       settings,
     );
   });

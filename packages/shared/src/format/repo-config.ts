@@ -35,7 +35,10 @@ const configSchema = z.object({
    * of at least `days`, and prune extends the retention of what is still live (docs/format.md,
    * "Object Lock").
    */
-  objectLock: z.object({ mode: z.enum(OBJECT_LOCK_MODES), days: z.number().int().min(1).max(MAX_OBJECT_LOCK_DAYS) }).strict().optional(),
+  objectLock: z
+    .object({ mode: z.enum(OBJECT_LOCK_MODES), days: z.number().int().min(1).max(MAX_OBJECT_LOCK_DAYS) })
+    .strict()
+    .optional(),
 });
 export type RepoConfig = z.infer<typeof configSchema>;
 

@@ -67,8 +67,10 @@ export function decodeSnapshot(payload: Uint8Array, id: string, key = `snapshots
   const snapshot = parseJsonObject(payload, snapshotSchema, `snapshot ${id}`, site);
   // Readers size buffers by the chunk size and walk the tree by its height: a value no writer
   // stores (a chunk size of a terabyte, a height of a million) is damage, refused here.
-  if (!isValidChunkSize(snapshot.chunkSize)) throw new CorruptDataError(`snapshot ${id} is malformed at chunkSize: ${snapshot.chunkSize} is not a power of two from 4 KiB to 4 MiB`, site);
+  if (!isValidChunkSize(snapshot.chunkSize))
+    throw new CorruptDataError(`snapshot ${id} is malformed at chunkSize: ${snapshot.chunkSize} is not a power of two from 4 KiB to 4 MiB`, site);
   const height = treeHeight(chunkCount(snapshot.sizeBytes, snapshot.chunkSize));
-  if (snapshot.tree.height !== height) throw new CorruptDataError(`snapshot ${id} is malformed at tree.height: ${snapshot.tree.height}, a volume of its size has ${height}`, site);
+  if (snapshot.tree.height !== height)
+    throw new CorruptDataError(`snapshot ${id} is malformed at tree.height: ${snapshot.tree.height}, a volume of its size has ${height}`, site);
   return snapshot;
 }

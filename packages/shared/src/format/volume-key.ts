@@ -14,5 +14,9 @@ const DOMAIN = 'snapfleet volume\0';
 
 /** 32 lowercase hex digits: the first 16 bytes of HMAC-SHA-256(id key, "snapfleet volume\0" + volumeId). */
 export function volumeKey(idKey: KeyObject, volumeId: string): string {
-  return createHmac('sha256', idKey).update(DOMAIN + volumeId, 'utf8').digest().subarray(0, VOLUME_KEY_BYTES).toString('hex');
+  return createHmac('sha256', idKey)
+    .update(DOMAIN + volumeId, 'utf8')
+    .digest()
+    .subarray(0, VOLUME_KEY_BYTES)
+    .toString('hex');
 }

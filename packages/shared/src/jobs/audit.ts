@@ -8,11 +8,30 @@
  * itself (docs/format.md, "Audit entries") and, when the command knows the fleet, here too.
  */
 export const REPOSITORY_AUDIT_ACTIONS = [
-  'forget', 'prune', 'key-add', 'key-remove', 'key-passwd', 'unlock', 'repair-index', 'repair-packs', 'repair-snapshots', 'migrate', 'maintenance',
+  'forget',
+  'prune',
+  'key-add',
+  'key-remove',
+  'key-passwd',
+  'unlock',
+  'repair-index',
+  'repair-packs',
+  'repair-snapshots',
+  'migrate',
+  'maintenance',
 ] as const;
 export type RepositoryAuditAction = (typeof REPOSITORY_AUDIT_ACTIONS)[number];
 
-export const AUDIT_ACTIONS = ['backup-now', 'config-reload', 'job-retry', 'job-remove', 'job-promote', 'board-action', 'retention-confirm', ...REPOSITORY_AUDIT_ACTIONS] as const;
+export const AUDIT_ACTIONS = [
+  'backup-now',
+  'config-reload',
+  'job-retry',
+  'job-remove',
+  'job-promote',
+  'board-action',
+  'retention-confirm',
+  ...REPOSITORY_AUDIT_ACTIONS,
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export function isAuditAction(value: string): value is AuditAction {

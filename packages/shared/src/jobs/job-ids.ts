@@ -49,7 +49,13 @@ function slotTime(slot: string): Date | undefined {
   time.setUTCFullYear(year, month - 1, day);
   time.setUTCHours(hour, minute, second, m[7] ? Number(m[7].slice(1)) : 0);
   // Date rolls out-of-range fields over (month 13 is next January): such a slot names no instant.
-  const exact = time.getUTCFullYear() === year && time.getUTCMonth() === month - 1 && time.getUTCDate() === day && time.getUTCHours() === hour && time.getUTCMinutes() === minute && time.getUTCSeconds() === second;
+  const exact =
+    time.getUTCFullYear() === year &&
+    time.getUTCMonth() === month - 1 &&
+    time.getUTCDate() === day &&
+    time.getUTCHours() === hour &&
+    time.getUTCMinutes() === minute &&
+    time.getUTCSeconds() === second;
   return exact ? time : undefined;
 }
 

@@ -27,7 +27,10 @@ export const volumeJobSchema = z.strictObject({
    * The volume's region, when the fleet routes jobs by region: the queue each job of the chain
    * goes to (stageQueue). Absent: the stage's own queue.
    */
-  region: z.string().regex(/^[a-z0-9-]{1,64}$/).optional(),
+  region: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/)
+    .optional(),
 });
 
 export const snapshotJobSchema = volumeJobSchema;

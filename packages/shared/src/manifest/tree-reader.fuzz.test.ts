@@ -28,7 +28,11 @@ const nodeArb = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
-      .record({ entries: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...SMALL_COUNTS) }, { weight: 1, arbitrary: fc.constantFrom(...FULL_COUNTS) }), seed: fc.integer(), holes: fc.boolean() })
+      .record({
+        entries: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...SMALL_COUNTS) }, { weight: 1, arbitrary: fc.constantFrom(...FULL_COUNTS) }),
+        seed: fc.integer(),
+        holes: fc.boolean(),
+      })
       .map(({ entries, seed, holes }) => {
         const b = Buffer.alloc(entries * ID_BYTES);
         for (let i = 0; i < entries; i++) if (!holes || i % 3 !== 0) b.writeInt32LE((seed ^ (i * 0x9e3779b1)) | 1, i * ID_BYTES);
@@ -44,8 +48,14 @@ const nodeArb = fc.oneof(
  * loads the same node, as from a store, and drawing a node per call would cost more than the walk.
  */
 const caseArb = fc
-  .record({ chunks: fc.oneof(fc.integer({ min: 0, max: 3 * FANOUT }), fc.constant(FANOUT)), nodes: fc.array(nodeArb, { minLength: 1, maxLength: 6 }), root: fc.uint8Array({ minLength: ID_BYTES, maxLength: ID_BYTES }) })
-  .chain((c) => fc.record({ start: fc.nat(c.chunks), length: fc.nat(FANOUT + 10) }).map((r) => ({ ...c, start: r.start, count: Math.min(r.length, c.chunks - r.start) })));
+  .record({
+    chunks: fc.oneof(fc.integer({ min: 0, max: 3 * FANOUT }), fc.constant(FANOUT)),
+    nodes: fc.array(nodeArb, { minLength: 1, maxLength: 6 }),
+    root: fc.uint8Array({ minLength: ID_BYTES, maxLength: ID_BYTES }),
+  })
+  .chain((c) =>
+    fc.record({ start: fc.nat(c.chunks), length: fc.nat(FANOUT + 10) }).map((r) => ({ ...c, start: r.start, count: Math.min(r.length, c.chunks - r.start) })),
+  );
 
 function loaderOf(nodes: Uint8Array[]): (id: Uint8Array) => Promise<Uint8Array> {
   return async (id) => nodes[(id[0]! ^ id[5]! ^ id[31]!) % nodes.length]!;
@@ -74,15 +84,20 @@ describe('manifest fuzz', () => {
         let pastTheEnd = 0;
         const out = await expectDecodedAsync(
           () =>
-            walkTree(root, height, async (id) => {
-              loads++;
-              return load(id);
-            }, {
-              leaf: (id, chunk) => {
-                if (id.byteLength !== ID_BYTES) raggedIds++;
-                if (chunk >= FANOUT ** height) pastTheEnd++;
+            walkTree(
+              root,
+              height,
+              async (id) => {
+                loads++;
+                return load(id);
               },
-            }),
+              {
+                leaf: (id, chunk) => {
+                  if (id.byteLength !== ID_BYTES) raggedIds++;
+                  if (chunk >= FANOUT ** height) pastTheEnd++;
+                },
+              },
+            ),
           corrupt,
         );
         expect({ raggedIds, pastTheEnd }).toEqual({ raggedIds: 0, pastTheEnd: 0 });

@@ -10,7 +10,10 @@ const damaged = idOf(2);
 const sound = idOf(3);
 const leafId = idOf(4);
 /** A two-level tree: the root names a node that does not load, then one whose only entry is a leaf. */
-const nodes = new Map([[root[0], Buffer.concat([damaged, sound])], [sound[0], leafId]]);
+const nodes = new Map([
+  [root[0], Buffer.concat([damaged, sound])],
+  [sound[0], leafId],
+]);
 const load = async (id: Uint8Array) => {
   const node = nodes.get(id[0]);
   if (!node) throw new CorruptDataError('node missing');

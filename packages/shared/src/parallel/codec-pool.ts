@@ -6,7 +6,18 @@
  * passed in by the composition root; the engine runs the same tasks inline in tests.
  */
 import type { MasterKeys } from '../format/master-keys.js';
-import { chunkFrames, decode, encode, hashChunks, window, type ChunkFramesRequest, type DecodeRequest, type DecodeResult, type EncodeResult, type HashResult } from './codec-tasks.js';
+import {
+  chunkFrames,
+  decode,
+  encode,
+  hashChunks,
+  window,
+  type ChunkFramesRequest,
+  type DecodeRequest,
+  type DecodeResult,
+  type EncodeResult,
+  type HashResult,
+} from './codec-tasks.js';
 import type { BuiltFrame } from './chunk-frames.js';
 import type { WindowRequest, WindowResult } from './window-decode.js';
 

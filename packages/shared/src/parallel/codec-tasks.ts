@@ -120,4 +120,3 @@ export function decode(req: DecodeRequest): DecodeResult {
   badSpans.sort((a, b) => a - b);
   return req.checkOnly ? { badSpans } : { raw, badSpans };
 }
-

@@ -34,7 +34,16 @@ function framed(keys: MasterKeys, data: Uint8Array): Fixture {
   const ids = new Uint8Array(CHUNKS * ID_BYTES);
   chunkHasher.chunks(keys.idRaw, data, CHUNK, ids, true);
   const out = new Uint8Array(framesOutBytes(data.length, CHUNKS));
-  const frames = buildFrames(data, CHUNK, Uint32Array.from({ length: CHUNKS }, (_, i) => i), ids, 1, keys.enc, 8 * CHUNK, out);
+  const frames = buildFrames(
+    data,
+    CHUNK,
+    Uint32Array.from({ length: CHUNKS }, (_, i) => i),
+    ids,
+    1,
+    keys.enc,
+    8 * CHUNK,
+    out,
+  );
   const where: Fixture['where'] = [];
   frames.forEach((f, frame) => {
     let offset = 0;
@@ -43,7 +52,10 @@ function framed(keys: MasterKeys, data: Uint8Array): Fixture {
       offset += length;
     }
   });
-  const run = out.slice(0, frames.reduce((n, f) => n + f.storedLength, 0));
+  const run = out.slice(
+    0,
+    frames.reduce((n, f) => n + f.storedLength, 0),
+  );
   return { data, ids, frames, run, where };
 }
 
@@ -113,7 +125,14 @@ describe.each([
       [8, 0, 9, 1, 10, 2, 11, 3, 12, 4, 13, 5, 14, 6, 15, 7], // both frames aside, interleaved
       [15, 14, 13, 12, 11, 10, 9, 8, 3, 2, 1, 0], // both aside, the later frame first
     ];
-    const landings = [[-1, 8 * CHUNK], [-1, 9 * CHUNK], [-1, 4 * CHUNK], [-1, 9 * CHUNK], [-1, -1], [-1, -1]];
+    const landings = [
+      [-1, 8 * CHUNK],
+      [-1, 9 * CHUNK],
+      [-1, 4 * CHUNK],
+      [-1, 9 * CHUNK],
+      [-1, -1],
+      [-1, -1],
+    ];
     orders.forEach((order, k) => {
       const req = windowOf(fx, order);
       expect(Array.from(directLandings(req, 2))).toEqual(landings[k]);

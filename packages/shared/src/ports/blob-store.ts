@@ -5,7 +5,14 @@
 import type { ObjectLockMode, PackStorageClass } from '../format/object-storage.js';
 
 // The storage names are the config file's (format/), spoken by this port: importers find them here.
-export { ARCHIVE_STORAGE_CLASSES, isArchiveStorageClass, OBJECT_LOCK_MODES, PACK_STORAGE_CLASSES, type ObjectLockMode, type PackStorageClass } from '../format/object-storage.js';
+export {
+  ARCHIVE_STORAGE_CLASSES,
+  isArchiveStorageClass,
+  OBJECT_LOCK_MODES,
+  PACK_STORAGE_CLASSES,
+  type ObjectLockMode,
+  type PackStorageClass,
+} from '../format/object-storage.js';
 
 export interface ByteRange {
   offset: number;

@@ -38,7 +38,9 @@ function run(g: Golden): Expected {
   };
 }
 
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('retention golden files', () => {
   it('has golden files', () => {

@@ -30,12 +30,22 @@ const snapshotsArb = fc
     { minLength: 1, maxLength: 40 },
   )
   .map((rows) =>
-    rows.map((r, i): Snap => ({ id: `s${String(i).padStart(2, '0')}`, time: new Date(START + r.minute * MINUTE).toISOString(), tags: r.tags, pinned: r.pinned })),
+    rows.map((r, i): Snap => ({
+      id: `s${String(i).padStart(2, '0')}`,
+      time: new Date(START + r.minute * MINUTE).toISOString(),
+      tags: r.tags,
+      pinned: r.pinned,
+    })),
   );
 
 const countArb = fc.option(fc.oneof(fc.integer({ min: 0, max: 8 }), fc.constant(-1)), { nil: undefined });
 const durationArb: fc.Arbitrary<Duration | undefined> = fc.option(
-  fc.record({ years: fc.integer({ min: 0, max: 1 }), months: fc.integer({ min: 0, max: 8 }), days: fc.integer({ min: 0, max: 40 }), hours: fc.integer({ min: 0, max: 72 }) }),
+  fc.record({
+    years: fc.integer({ min: 0, max: 1 }),
+    months: fc.integer({ min: 0, max: 8 }),
+    days: fc.integer({ min: 0, max: 40 }),
+    hours: fc.integer({ min: 0, max: 72 }),
+  }),
   { nil: undefined },
 );
 
@@ -63,8 +73,7 @@ function nowFor(snapshots: Snap[], offsetMinutes: number): string {
 }
 const offsetArb = fc.integer({ min: -2 * 24 * 60, max: 30 * 24 * 60 });
 
-const keptIds = (snapshots: Snap[], rules: RetentionRules, now: string) =>
-  new Set(applyPolicy(snapshots, rules, now).keep.map((k) => k.snapshot.id));
+const keptIds = (snapshots: Snap[], rules: RetentionRules, now: string) => new Set(applyPolicy(snapshots, rules, now).keep.map((k) => k.snapshot.id));
 
 const hasCountOrWithin = (r: RetentionRules) =>
   COUNT_FIELDS.some((f) => (r[f] ?? 0) !== 0) ||
@@ -98,7 +107,10 @@ describe('applyPolicy properties', () => {
         if (hasCountOrWithin(rules)) {
           const newestTime = Math.max(...snapshots.map((s) => Date.parse(s.time)));
           // Among equal newest times the order is by id: the smallest id is "the newest".
-          const newest = snapshots.filter((s) => Date.parse(s.time) === newestTime).map((s) => s.id).sort()[0];
+          const newest = snapshots
+            .filter((s) => Date.parse(s.time) === newestTime)
+            .map((s) => s.id)
+            .sort()[0];
           expect(removed.map((s) => s.id)).not.toContain(newest);
         }
       }),
@@ -108,7 +120,11 @@ describe('applyPolicy properties', () => {
 
   it('is monotone: raising a count (or making it unlimited) or lengthening a duration never removes more', () => {
     const bumpArb = fc.oneof(
-      fc.record({ kind: fc.constant('count' as const), field: fc.constantFrom(...COUNT_FIELDS), by: fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constant(Infinity)) }),
+      fc.record({
+        kind: fc.constant('count' as const),
+        field: fc.constantFrom(...COUNT_FIELDS),
+        by: fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constant(Infinity)),
+      }),
       fc.record({ kind: fc.constant('within' as const), field: fc.constantFrom(...WITHIN_FIELDS), days: fc.integer({ min: 1, max: 60 }) }),
     );
     fc.assert(

@@ -19,9 +19,7 @@
  */
 import { bucketKey, CALENDAR_PERIODS, type CalendarPeriod } from './calendar-buckets.js';
 import { type Duration, isZeroDuration } from './durations.js';
-import {
-  countReason, type CountRule, REASON_FUTURE, REASON_NO_POLICY, REASON_PINNED, tagReason, withinBucketReason, withinReason,
-} from './keep-reasons.js';
+import { countReason, type CountRule, REASON_FUTURE, REASON_NO_POLICY, REASON_PINNED, tagReason, withinBucketReason, withinReason } from './keep-reasons.js';
 import { isEmptyRules, type RetentionRules } from './rules-schema.js';
 import { type OrderedSnapshot, orderNewestFirst, type RetentionSnapshot, toInstant } from './snapshot-order.js';
 import { subtractDuration, UTC, wallClock, type WallClock } from './zoned-time.js';
@@ -59,11 +57,7 @@ const WITHIN_FIELD: Record<CalendarPeriod, keyof RetentionRules> = {
   yearly: 'keepWithinYearly',
 };
 
-export function applyPolicy<S extends RetentionSnapshot>(
-  snapshots: readonly S[],
-  policy: RetentionRules,
-  now: Date | string,
-): RetentionResult<S> {
+export function applyPolicy<S extends RetentionSnapshot>(snapshots: readonly S[], policy: RetentionRules, now: Date | string): RetentionResult<S> {
   const nowMs = toInstant(now, 'now');
   const ordered = orderNewestFirst(snapshots);
   const empty = isEmptyRules(policy);
@@ -103,8 +97,9 @@ function evaluateRules<S extends RetentionSnapshot>(counted: OrderedSnapshot<S>[
   const reference = counted[0]?.time;
   if (reference === undefined) return reasons;
   const zone = rules.timeZone ?? UTC;
-  const counts: CountState[] = COUNT_RULES.map(({ rule, field }) => ({ rule, remaining: (rules[field] as number | undefined) ?? 0 }))
-    .filter((c) => c.remaining !== 0);
+  const counts: CountState[] = COUNT_RULES.map(({ rule, field }) => ({ rule, remaining: (rules[field] as number | undefined) ?? 0 })).filter(
+    (c) => c.remaining !== 0,
+  );
   const withinBuckets: WithinBucketState[] = CALENDAR_PERIODS.flatMap((period) => {
     const duration = rules[WITHIN_FIELD[period]] as Duration | undefined;
     return isZeroDuration(duration) ? [] : [{ period, duration: duration!, threshold: subtractDuration(reference, duration!, zone) }];

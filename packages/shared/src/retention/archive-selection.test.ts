@@ -45,8 +45,14 @@ describe('shouldArchive', () => {
     const s = (id: string, time: string, archived = false) => ({ id, time, archived });
     const history = [s('jan', '2024-01-31T12:00:00Z', true)];
     const candidate = { id: 'late', time: '2024-01-31T23:30:00Z' };
-    expect(shouldArchive(history, candidate, { mode: 'first-of-month' }, 'UTC')).toEqual({ archive: false, reason: 'first-of-month: jan already archived for 2024-01' });
-    expect(shouldArchive(history, candidate, { mode: 'first-of-month' }, 'Europe/Berlin')).toEqual({ archive: true, reason: 'first-of-month: first archived snapshot of 2024-02' });
+    expect(shouldArchive(history, candidate, { mode: 'first-of-month' }, 'UTC')).toEqual({
+      archive: false,
+      reason: 'first-of-month: jan already archived for 2024-01',
+    });
+    expect(shouldArchive(history, candidate, { mode: 'first-of-month' }, 'Europe/Berlin')).toEqual({
+      archive: true,
+      reason: 'first-of-month: first archived snapshot of 2024-02',
+    });
   });
 
   it('first-of-month picks the next snapshot when the month has none selected yet', () => {

@@ -68,7 +68,10 @@ export function formatDuration(d: Duration): string {
     [d.days, 'd'],
     [d.hours, 'h'],
   ] as const;
-  const text = parts.filter(([n]) => n !== 0).map(([n, u]) => `${n}${u}`).join('');
+  const text = parts
+    .filter(([n]) => n !== 0)
+    .map(([n, u]) => `${n}${u}`)
+    .join('');
   return text === '' ? '0h' : text;
 }
 

@@ -34,27 +34,12 @@ export {
   type RetentionPolicyInput,
   type Tier,
 } from './policy-schema.js';
-export {
-  retentionRulesSchema,
-  isEmptyRules,
-  UNLIMITED,
-  type KeepCountInput,
-  type RetentionRules,
-  type RetentionRulesInput,
-} from './rules-schema.js';
+export { retentionRulesSchema, isEmptyRules, UNLIMITED, type KeepCountInput, type RetentionRules, type RetentionRulesInput } from './rules-schema.js';
 export { parseDuration, formatDuration, type Duration, type DurationParse } from './durations.js';
 export { COLD_STORAGE_MINIMUM_DAYS, coldStorageProblem, guaranteedSpanMs } from './cold-storage.js';
 export { isoWeek, bucketKey, type CalendarPeriod } from './calendar-buckets.js';
 export { isValidTimeZone, subtractDuration, wallClock, type WallClock } from './zoned-time.js';
-export {
-  REASON_FUTURE,
-  REASON_NO_POLICY,
-  REASON_PINNED,
-  countReason,
-  tagReason,
-  withinBucketReason,
-  withinReason,
-} from './keep-reasons.js';
+export { REASON_FUTURE, REASON_NO_POLICY, REASON_PINNED, countReason, tagReason, withinBucketReason, withinReason } from './keep-reasons.js';
 export {
   canonicalRules,
   guardPlan,

@@ -83,7 +83,13 @@ export interface GuardedPlan<T> {
  * `underAccepted` undefined: the rules are the accepted ones, nothing to guard. A change whose
  * extra deletions stay within `maxShare` of the history goes ahead; a larger one is held.
  */
-export function guardPlan<T>(total: number, underCurrent: readonly T[], underAccepted: readonly T[] | undefined, id: (t: T) => string, maxShare: number): GuardedPlan<T> {
+export function guardPlan<T>(
+  total: number,
+  underCurrent: readonly T[],
+  underAccepted: readonly T[] | undefined,
+  id: (t: T) => string,
+  maxShare: number,
+): GuardedPlan<T> {
   if (underAccepted === undefined) return { remove: [...underCurrent], held: false };
   const accepted = new Set(underAccepted.map(id));
   const extra = underCurrent.filter((t) => !accepted.has(id(t))).length;

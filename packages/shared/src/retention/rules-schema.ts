@@ -55,9 +55,7 @@ export const timeZoneSchema = z.string().refine(isValidTimeZone, {
 });
 
 export const COUNT_FIELDS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
-export const WITHIN_FIELDS = [
-  'keepWithin', 'keepWithinHourly', 'keepWithinDaily', 'keepWithinWeekly', 'keepWithinMonthly', 'keepWithinYearly',
-] as const;
+export const WITHIN_FIELDS = ['keepWithin', 'keepWithinHourly', 'keepWithinDaily', 'keepWithinWeekly', 'keepWithinMonthly', 'keepWithinYearly'] as const;
 
 /** The keep-* fields shared by a standalone rule set and by each tier. */
 export const ruleShape = {
@@ -106,11 +104,7 @@ export interface RetentionRules {
 
 /** True when no rule would keep anything: restic's ExpirePolicy.Empty(). apply-policy keeps all then. */
 export function isEmptyRules(rules: RetentionRules): boolean {
-  return (
-    COUNT_FIELDS.every((f) => (rules[f] ?? 0) === 0) &&
-    WITHIN_FIELDS.every((f) => isZeroDuration(rules[f])) &&
-    (rules.keepTags ?? []).length === 0
-  );
+  return COUNT_FIELDS.every((f) => (rules[f] ?? 0) === 0) && WITHIN_FIELDS.every((f) => isZeroDuration(rules[f])) && (rules.keepTags ?? []).length === 0;
 }
 
 /** True when the input mentions any keep-* field at all (even as 0). */

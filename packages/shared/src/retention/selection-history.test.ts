@@ -29,8 +29,14 @@ function simulate(selection: ArchiveSelection, slots: number, tierKeep: number, 
 
 describe('selectionHistory', () => {
   it('keys both lists by slot: a slot in both is one archived entry', () => {
-    const tier = [{ id: 'a', time: '2024-01-01T00:00:00Z' }, { id: 'b', time: '2024-01-02T00:00:00Z' }];
-    const archived = [{ id: 'a', time: '2024-01-01T00:00:00Z' }, { id: 'old', time: '2023-12-01T00:00:00Z' }];
+    const tier = [
+      { id: 'a', time: '2024-01-01T00:00:00Z' },
+      { id: 'b', time: '2024-01-02T00:00:00Z' },
+    ];
+    const archived = [
+      { id: 'a', time: '2024-01-01T00:00:00Z' },
+      { id: 'old', time: '2023-12-01T00:00:00Z' },
+    ];
     expect(selectionHistory(tier, archived, { mode: 'first-of-month' })).toEqual([
       { id: 'a', time: '2024-01-01T00:00:00Z', archived: true },
       { id: 'b', time: '2024-01-02T00:00:00Z', archived: false },
@@ -52,15 +58,21 @@ describe('selectionHistory', () => {
 
   it('every-nth without a snapshot tier (a provider that keeps none) archives every slot', () => {
     const archived = [{ id: 's0', time: '2024-01-01T00:00:00Z' }];
-    const decision = shouldArchive(selectionHistory([], archived, { mode: 'every-nth', n: 4 }), { id: 's1', time: '2024-01-02T00:00:00Z' }, { mode: 'every-nth', n: 4 });
+    const decision = shouldArchive(
+      selectionHistory([], archived, { mode: 'every-nth', n: 4 }),
+      { id: 's1', time: '2024-01-02T00:00:00Z' },
+      { mode: 'every-nth', n: 4 },
+    );
     expect(decision).toEqual({ archive: true, reason: 'every-nth: no archived snapshot in the snapshot tier (n=4)' });
   });
 
-  it('first-of-month finds the month\'s archived snapshot in the repository after the tier dropped it', () => {
+  it("first-of-month finds the month's archived snapshot in the repository after the tier dropped it", () => {
     // Daily slots from Jan 30; the tier keeps one snapshot, yet only Jan 30 and Feb 1 are archived.
     expect(simulate({ mode: 'first-of-month' }, 5, 1, '2024-01-30T02:00:00Z')).toEqual([0, 2]);
     const archived = [{ id: 'jan', time: '2024-01-03T00:00:00Z' }];
-    expect(shouldArchive(selectionHistory([], archived, { mode: 'first-of-month' }), { id: 'x', time: '2024-01-20T00:00:00Z' }, { mode: 'first-of-month' })).toEqual({
+    expect(
+      shouldArchive(selectionHistory([], archived, { mode: 'first-of-month' }), { id: 'x', time: '2024-01-20T00:00:00Z' }, { mode: 'first-of-month' }),
+    ).toEqual({
       archive: false,
       reason: 'first-of-month: jan already archived for 2024-01',
     });

@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRetentionRules } from './policy-schema.js';
-import { HELD_ARCHIVE_RUNNING, HELD_ERROR, HELD_MAY_BE_ARCHIVED, HELD_NEXT_PARENT, HELD_PENDING, planSnapshotTier, type ArchiveProgress, type TierSnapshot } from './snapshot-tier.js';
+import {
+  HELD_ARCHIVE_RUNNING,
+  HELD_ERROR,
+  HELD_MAY_BE_ARCHIVED,
+  HELD_NEXT_PARENT,
+  HELD_PENDING,
+  planSnapshotTier,
+  type ArchiveProgress,
+  type TierSnapshot,
+} from './snapshot-tier.js';
 
 const NOW = '2024-03-10T12:00:00Z';
 const snap = (day: number, archive: ArchiveProgress = 'archived', state: TierSnapshot['state'] = 'completed'): TierSnapshot => ({
@@ -28,7 +37,10 @@ describe('planSnapshotTier', () => {
     // The two completed snapshots fill keepLast 2: the pending one does not push d1 out.
     expect(ids(plan.keep.map((k) => k.snapshot))).toEqual(['d2', 'd1']);
     expect(plan.remove).toEqual([]);
-    expect(plan.held.map((h) => [h.snapshot.id, h.reason])).toEqual([['d3', HELD_ERROR], ['d4', HELD_PENDING]]);
+    expect(plan.held.map((h) => [h.snapshot.id, h.reason])).toEqual([
+      ['d3', HELD_ERROR],
+      ['d4', HELD_PENDING],
+    ]);
   });
 
   it('holds a snapshot whose archive is still to run, whatever its age', () => {

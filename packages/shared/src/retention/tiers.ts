@@ -15,11 +15,7 @@ export interface TieredRetentionResult<S> {
   archiveTier: RetentionResult<S>;
 }
 
-export function applyTieredPolicy<S extends RetentionSnapshot>(
-  snapshots: readonly S[],
-  policy: RetentionPolicy,
-  now: Date | string,
-): TieredRetentionResult<S> {
+export function applyTieredPolicy<S extends RetentionSnapshot>(snapshots: readonly S[], policy: RetentionPolicy, now: Date | string): TieredRetentionResult<S> {
   const byTier: Record<Tier, S[]> = { snapshot: [], archive: [] };
   for (const s of snapshots) {
     if (s.tier !== 'snapshot' && s.tier !== 'archive') {

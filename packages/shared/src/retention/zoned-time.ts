@@ -67,8 +67,13 @@ export function wallClock(instant: number, zone: string): WallClock {
   if (isUtc(zone)) {
     const d = new Date(instant);
     return {
-      year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
-      hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), millisecond,
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds(),
+      millisecond,
     };
   }
   const parts: Record<string, string> = {};
@@ -77,8 +82,13 @@ export function wallClock(instant: number, zone: string): WallClock {
   // Intl counts years before 1 CE as "1 BC", "2 BC"...; astronomical numbering makes 1 BC year 0.
   const year = parts.era === 'BC' || parts.era === 'B' ? 1 - yearOfEra : yearOfEra;
   return {
-    year, month: Number(parts.month), day: Number(parts.day),
-    hour: Number(parts.hour), minute: Number(parts.minute), second: Number(parts.second), millisecond,
+    year,
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+    millisecond,
   };
 }
 

@@ -6,7 +6,16 @@
  * the days asked. Everything else reads at once. Put options and retrieval requests are recorded.
  */
 import { NotFoundError, NotRetrievedError } from '../errors.js';
-import { isArchiveStorageClass, type BlobData, type BlobStore, type ByteRange, type ObjectInfo, type PutOptions, type RetrievalState, type RetrievalTier } from '../ports/blob-store.js';
+import {
+  isArchiveStorageClass,
+  type BlobData,
+  type BlobStore,
+  type ByteRange,
+  type ObjectInfo,
+  type PutOptions,
+  type RetrievalState,
+  type RetrievalTier,
+} from '../ports/blob-store.js';
 import type { Clock } from '../ports/clock.js';
 
 const DAY_MS = 24 * 3600_000;

@@ -65,7 +65,13 @@ export function describeBlobStoreConformance(name: string, factory: BlobStoreFac
       withStore(async (store) => {
         const data = randomData(10_000);
         await store.put('ranged', data);
-        for (const [offset, length] of [[0, 1], [1234, 5000], [9_990, 10], [0, 10_000], [9_999, 1]] as const) {
+        for (const [offset, length] of [
+          [0, 1],
+          [1234, 5000],
+          [9_990, 10],
+          [0, 10_000],
+          [9_999, 1],
+        ] as const) {
           const part = await store.get('ranged', { offset, length });
           expect(part.length).toBe(length);
           expect(sha256Hex(part)).toBe(sha256Hex(data.subarray(offset, offset + length)));
@@ -75,13 +81,18 @@ export function describeBlobStoreConformance(name: string, factory: BlobStoreFac
         await expect(store.get('ranged', { offset: 20_000, length: 5 })).rejects.toBeInstanceOf(InvalidInputError);
       }));
 
-    it('reads byte ranges into the caller\'s memory, when the store offers getInto', (ctx) =>
+    it("reads byte ranges into the caller's memory, when the store offers getInto", (ctx) =>
       withStore(async (store) => {
         if (!store.getInto) return ctx.skip('this store reads with get only');
         const data = randomData(10_000);
         await store.put('ranged', data);
         const memory = new Uint8Array(new SharedArrayBuffer(6_000)).fill(7);
-        for (const [offset, length] of [[0, 1], [1234, 5000], [9_990, 10], [4_000, 6_000]] as const) {
+        for (const [offset, length] of [
+          [0, 1],
+          [1234, 5000],
+          [9_990, 10],
+          [4_000, 6_000],
+        ] as const) {
           const part = await store.getInto!('ranged', { offset, length }, memory);
           expect(part.buffer).toBe(memory.buffer);
           expect(part.byteOffset).toBe(0);

@@ -218,12 +218,9 @@ function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<Upstr
   // The body was read whole (chunked or not): send it with its length.
   if (body.length > 0 || req.headers['content-length'] !== undefined) headers['content-length'] = String(body.length);
   return new Promise((resolve, reject) => {
-    const out = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent: false },
-      (answer) => {
-        readAll(answer).then((data) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: data }), reject);
-      },
-    );
+    const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent: false }, (answer) => {
+      readAll(answer).then((data) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: data }), reject);
+    });
     out.on('error', reject);
     out.end(body);
   });
@@ -240,7 +237,9 @@ function passHeaders(headers: IncomingHttpHeaders): Record<string, string | stri
 
 function sendS3Error(res: ServerResponse, kind: 'slow-down' | 'internal-error', resource: string): void {
   const [status, code, message] =
-    kind === 'slow-down' ? [503, 'SlowDown', 'Please reduce your request rate.'] : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
+    kind === 'slow-down'
+      ? [503, 'SlowDown', 'Please reduce your request rate.']
+      : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
   const xml =
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
     `<Error><Code>${code}</Code><Message>${message}</Message><Resource>${escapeXml(resource)}</Resource><RequestId>fault-proxy</RequestId></Error>`;

@@ -29,7 +29,10 @@ describe('MemoryVolumeProvider', () => {
     const late = p.addSnapshot('v', new Date('2024-02-01T00:00:00Z'), ['policy=a']);
     const early = p.addSnapshot('v', new Date('2024-01-01T00:00:00Z'), ['policy=a'], 'pending');
     p.addSnapshot('v', new Date('2024-01-15T00:00:00Z'), ['policy=b']);
-    expect((await p.listSnapshots('v', ['policy=a'])).map((s) => [s.ref, s.state])).toEqual([[early, 'pending'], [late, 'completed']]);
+    expect((await p.listSnapshots('v', ['policy=a'])).map((s) => [s.ref, s.state])).toEqual([
+      [early, 'pending'],
+      [late, 'completed'],
+    ]);
     p.setState(early, 'completed');
     expect(await p.snapshotState(early)).toBe('completed');
     await p.deleteSnapshot(early);

@@ -54,7 +54,9 @@ export class RetentionBlobStore implements BlobStore {
     const held = this.retention.get(key);
     if (held && held.until.getTime() > this.clock.now().getTime() && !(held.mode === 'GOVERNANCE' && this.options.bypassGovernance)) {
       this.refusedDeletes++;
-      throw new PermanentError(`${this.location}: delete ${key}: access denied, the object is under ${held.mode.toLowerCase()} retention until ${held.until.toISOString()}`);
+      throw new PermanentError(
+        `${this.location}: delete ${key}: access denied, the object is under ${held.mode.toLowerCase()} retention until ${held.until.toISOString()}`,
+      );
     }
     await this.inner.delete(key);
     this.retention.delete(key);
@@ -64,9 +66,12 @@ export class RetentionBlobStore implements BlobStore {
     if (!(await this.inner.stat(key))) throw new NotFoundError(`${this.location}: no object ${key}`);
     const held = this.retention.get(key);
     if (held && retention.until.getTime() < held.until.getTime() && !(held.mode === 'GOVERNANCE' && this.options.bypassGovernance)) {
-      throw new PermanentError(`${this.location}: retention of ${key} cannot be shortened from ${held.until.toISOString()} to ${retention.until.toISOString()}`);
+      throw new PermanentError(
+        `${this.location}: retention of ${key} cannot be shortened from ${held.until.toISOString()} to ${retention.until.toISOString()}`,
+      );
     }
-    if (held?.mode === 'COMPLIANCE' && retention.mode === 'GOVERNANCE') throw new PermanentError(`${this.location}: compliance retention of ${key} cannot become governance`);
+    if (held?.mode === 'COMPLIANCE' && retention.mode === 'GOVERNANCE')
+      throw new PermanentError(`${this.location}: compliance retention of ${key} cannot become governance`);
     this.retention.set(key, retention);
     this.extended.push(key);
   }

@@ -183,6 +183,9 @@ async function expectBytes(source: VolumeSource, data: Uint8Array): Promise<void
     const start = index * source.blockSize;
     const want = data.subarray(start, Math.min(start + block.length, data.length));
     expect(Buffer.from(block.subarray(0, want.length)).equals(Buffer.from(want)), `block ${index}`).toBe(true);
-    expect(block.subarray(want.length).every((b) => b === 0), `block ${index} past the data`).toBe(true);
+    expect(
+      block.subarray(want.length).every((b) => b === 0),
+      `block ${index} past the data`,
+    ).toBe(true);
   }
 }

@@ -85,7 +85,7 @@ function restoreCalls(content: Uint8Array): Call[] {
 /** [from, to) of every stretch of zeros at least MIN_HOLE long, ascending. */
 function holes(content: Uint8Array): [number, number][] {
   const out: [number, number][] = [];
-  for (let i = 0; i < content.length; ) {
+  for (let i = 0; i < content.length;) {
     if (content[i] !== 0) {
       i++;
       continue;
@@ -224,7 +224,10 @@ export function describeVolumeTargetConformance(name: string, factory: VolumeTar
           () => target.zero(-1, 1),
         ];
         for (const call of outside) {
-          const err: unknown = await call().then(() => undefined, (e: unknown) => e);
+          const err: unknown = await call().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
           expect(err).toBeInstanceOf(InvalidInputError);
           expect((err as InvalidInputError).field).toBeTruthy();
         }

@@ -32,7 +32,12 @@ export function createAlertOutbox(args: { queue: Queue; redis: Redis; prefix: st
         targets.map((t) => ({
           name: 'deliver',
           data: { v: 1, target: t.name, alert } satisfies AlertDeliveryJob,
-          opts: { attempts: ALERT_ATTEMPTS, backoff: { type: 'exponential', delay: ALERT_BACKOFF_MS }, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 30 * 86_400 } },
+          opts: {
+            attempts: ALERT_ATTEMPTS,
+            backoff: { type: 'exponential', delay: ALERT_BACKOFF_MS },
+            removeOnComplete: { age: 7 * 86_400 },
+            removeOnFail: { age: 30 * 86_400 },
+          },
         })),
       );
       return targets.length;

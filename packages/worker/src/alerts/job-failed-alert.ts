@@ -14,7 +14,15 @@ export function jobFailedAlert(queue: WorkQueue, job: Job, err: Error, now: Date
   if (volume.success) {
     const { policy, volumeId, repository } = volume.data;
     return {
-      alert: { event: 'job-failed', at: now.toISOString(), summary: `${queue} of ${policy}/${volumeId} failed after ${attempts} attempt(s): ${message}`, policy, volumeId, repository, details },
+      alert: {
+        event: 'job-failed',
+        at: now.toISOString(),
+        summary: `${queue} of ${policy}/${volumeId} failed after ${attempts} attempt(s): ${message}`,
+        policy,
+        volumeId,
+        repository,
+        details,
+      },
       quietSubject: JSON.stringify(['volume', policy, volumeId]),
     };
   }
@@ -22,7 +30,13 @@ export function jobFailedAlert(queue: WorkQueue, job: Job, err: Error, now: Date
   if (verify.success) {
     const { repository } = verify.data;
     return {
-      alert: { event: 'job-failed', at: now.toISOString(), summary: `verify of repository ${repository} failed after ${attempts} attempt(s): ${message}`, repository, details },
+      alert: {
+        event: 'job-failed',
+        at: now.toISOString(),
+        summary: `verify of repository ${repository} failed after ${attempts} attempt(s): ${message}`,
+        repository,
+        details,
+      },
       quietSubject: JSON.stringify(['repository', repository]),
     };
   }

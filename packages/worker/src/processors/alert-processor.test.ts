@@ -42,7 +42,18 @@ describe('alert processor', () => {
   const outbox: AlertOutbox = { send: async (a) => (sent.push(a), 1) };
   const delivered: { target: { name: string; kind: string; url: string }; alert: Alert }[] = [];
   const send: typeof sendAlert = async (target, a) => void delivered.push({ target, alert: a });
-  const depsOf = (over: Partial<AlertDeps> = {}): AlertDeps => ({ config, redis, prefix, clock, log: silentLogger, locks: createLockService(redis), outbox, env: { CHAT_URL: 'https://chat.example/in' }, send, ...over });
+  const depsOf = (over: Partial<AlertDeps> = {}): AlertDeps => ({
+    config,
+    redis,
+    prefix,
+    clock,
+    log: silentLogger,
+    locks: createLockService(redis),
+    outbox,
+    env: { CHAT_URL: 'https://chat.example/in' },
+    send,
+    ...over,
+  });
 
   beforeEach(() => {
     sent.length = 0;

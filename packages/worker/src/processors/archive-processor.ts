@@ -97,8 +97,19 @@ async function archiveOnce(deps: ProcessorDeps, job: Job, data: VolumeJob): Prom
     });
     const s = result.snapshot.stats;
     deps.metrics.archived(s);
-    deps.log.info({ jobId: job.id, policy: policy.name, volume: data.volumeId, snapshot: result.id, readBytes: s.readBytes, storedBytes: s.storedBytes }, 'archived');
-    return { snapshotId: result.id, volumeId: data.volumeId, reused: false, ...(parent ? { parent: parent.id } : {}), readBytes: s.readBytes, newBytes: s.newBytes, storedBytes: s.storedBytes };
+    deps.log.info(
+      { jobId: job.id, policy: policy.name, volume: data.volumeId, snapshot: result.id, readBytes: s.readBytes, storedBytes: s.storedBytes },
+      'archived',
+    );
+    return {
+      snapshotId: result.id,
+      volumeId: data.volumeId,
+      reused: false,
+      ...(parent ? { parent: parent.id } : {}),
+      readBytes: s.readBytes,
+      newBytes: s.newBytes,
+      storedBytes: s.storedBytes,
+    };
   } finally {
     await source.close();
   }

@@ -13,7 +13,13 @@ import { selectionHistory, shouldArchive, type ArchiveDecision, type SlotEntry }
 export const EVERY_SNAPSHOT: ArchiveDecision = { archive: true, reason: 'every-snapshot' };
 
 /** `entries`: the repository's snapshots of the volume (any policy). */
-export async function decideArchive(provider: VolumeProvider, policy: PolicyConfig, volumeId: string, slot: string, entries: readonly SnapshotEntry[]): Promise<ArchiveDecision> {
+export async function decideArchive(
+  provider: VolumeProvider,
+  policy: PolicyConfig,
+  volumeId: string,
+  slot: string,
+  entries: readonly SnapshotEntry[],
+): Promise<ArchiveDecision> {
   const retention = policy.retention;
   if (!retention || retention.archiveSelection.mode === 'every-snapshot') return EVERY_SNAPSHOT;
   const tag = policyTag(policy.name);

@@ -82,13 +82,34 @@ describe('drill processor', () => {
     const pool = createInlineCodecPool(initialized.keys);
     const repo = new Repository(store, initialized.config, initialized.keys);
     const data = new Uint8Array(128 * 1024).map((_, i) => (i * 7) & 0xff);
-    const { id } = await archiveVolume(repo, pool, { volumeId: 'v', source: new MemoryVolumeSource(data), time: new Date(NOW.getTime() - 10 * HOUR), clock, tags: [policyTag('p')] });
-    const repositories: FleetRepositories = { open: async () => ({ repo, pool, settings: config.repositories.main! }), update: () => {}, close: async () => {} };
+    const { id } = await archiveVolume(repo, pool, {
+      volumeId: 'v',
+      source: new MemoryVolumeSource(data),
+      time: new Date(NOW.getTime() - 10 * HOUR),
+      clock,
+      tags: [policyTag('p')],
+    });
+    const repositories: FleetRepositories = {
+      open: async () => ({ repo, pool, settings: config.repositories.main! }),
+      update: () => {},
+      close: async () => {},
+    };
     const recorder = createComplianceRecorder(redis, prefix);
     await recorder.discovered('p', ['v', 'w'], new Date(NOW.getTime() - 48 * HOUR));
     const provider = new ScratchProvider({ v: { data }, w: { data } }, { clock });
     const alerts: Alert[] = [];
-    const runDrill = createDrillProcessor({ config, provider, repositories, clock, log: silentLogger, redis, prefix, recorder, alerts: { send: async (a) => (alerts.push(a), 1) }, random: () => 0 });
+    const runDrill = createDrillProcessor({
+      config,
+      provider,
+      repositories,
+      clock,
+      log: silentLogger,
+      redis,
+      prefix,
+      recorder,
+      alerts: { send: async (a) => (alerts.push(a), 1) },
+      random: () => 0,
+    });
     const lastDrill = async () => (await readComplianceRecords(redis, prefix, ['p'])).records.find((r) => r.volumeId === 'v')?.lastDrill;
     return { snapshotId: id, provider, alerts, runDrill, lastDrill };
   };
@@ -97,7 +118,9 @@ describe('drill processor', () => {
     const { snapshotId, provider, alerts, runDrill, lastDrill } = await setUp(configOf({ target: 'provider', sweepAfter: '12h', volumes: 2 }));
     const result = (await runDrill(job('p'))) as { policy: string; drills: DrillOutcome[] };
     // w has nothing archived yet: only v is drilled, although two volumes were asked for.
-    expect(result.drills).toEqual([{ volumeId: 'v', at: NOW.toISOString(), snapshotId, ok: true, rtoSeconds: expect.any(Number), checkedChunks: expect.any(Number) }]);
+    expect(result.drills).toEqual([
+      { volumeId: 'v', at: NOW.toISOString(), snapshotId, ok: true, rtoSeconds: expect.any(Number), checkedChunks: expect.any(Number) },
+    ]);
     expect(result.drills[0]!.checkedChunks).toBeGreaterThan(0);
     expect(provider.disposed).toEqual([snapshotId]);
     // Copies older than sweepAfter that earlier drills left behind are swept first.

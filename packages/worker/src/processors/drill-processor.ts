@@ -50,12 +50,18 @@ export function createDrillProcessor(deps: DrillDeps): Processor {
     const mine = recorded.records.filter((r) => r.policy === policy.name);
     const lastDrill = new Map(mine.filter((r) => r.lastDrill).map((r) => [r.volumeId, r.lastDrill!.at]));
     const volumeIds = new Set([...(recorded.covered.get(policy.name)?.since.keys() ?? []), ...mine.map((r) => r.volumeId)]);
-    const candidates: DrillCandidate[] = [...volumeIds].map((volumeId) => ({ volumeId, ...(lastDrill.has(volumeId) ? { lastDrillAt: lastDrill.get(volumeId)! } : {}) }));
+    const candidates: DrillCandidate[] = [...volumeIds].map((volumeId) => ({
+      volumeId,
+      ...(lastDrill.has(volumeId) ? { lastDrillAt: lastDrill.get(volumeId)! } : {}),
+    }));
     const random = deps.random ?? Math.random;
     const outcomes: DrillOutcome[] = [];
     for (const volumeId of drillOrder(candidates, deps.clock.now(), random)) {
       if (outcomes.length >= policy.drill.volumes) break;
-      const entry = pickSnapshot((await repo.listVolumeSnapshots(volumeId)).filter((e) => e.snapshot.tags.includes(tag)), random);
+      const entry = pickSnapshot(
+        (await repo.listVolumeSnapshots(volumeId)).filter((e) => e.snapshot.tags.includes(tag)),
+        random,
+      );
       if (!entry) continue; // nothing archived under the policy yet
       const at = deps.clock.now().toISOString();
       let outcome: DrillOutcome;
@@ -70,7 +76,11 @@ export function createDrillProcessor(deps: DrillDeps): Processor {
           ok: report.ok,
           rtoSeconds: report.restoreSeconds,
           checkedChunks: report.check.chunks,
-          ...(report.ok ? {} : { message: `${report.check.mismatched} of ${report.check.chunks} chunks read back differ from the snapshot (first at byte ${report.check.firstMismatchAt})` }),
+          ...(report.ok
+            ? {}
+            : {
+                message: `${report.check.mismatched} of ${report.check.chunks} chunks read back differ from the snapshot (first at byte ${report.check.firstMismatchAt})`,
+              }),
         };
       } catch (err) {
         outcome = { volumeId: volumeId, at, snapshotId: entry.id, ok: false, message: (err as Error).message.slice(0, 1500) };
@@ -80,21 +90,42 @@ export function createDrillProcessor(deps: DrillDeps): Processor {
         await scratch?.dispose();
       } catch (err) {
         const left = (err as Error).message;
-        outcome = { ...outcome, ok: false, message: `${outcome.ok ? 'the restore and its check passed, but ' : `${outcome.message ?? ''}; and `}${left}`.slice(0, 1500) };
+        outcome = {
+          ...outcome,
+          ok: false,
+          message: `${outcome.ok ? 'the restore and its check passed, but ' : `${outcome.message ?? ''}; and `}${left}`.slice(0, 1500),
+        };
       }
       const { volumeId: _volume, checkedChunks: _checked, ...result } = outcome;
       await deps.recorder.drilled(policy.name, volumeId, result);
-      deps.log[outcome.ok ? 'info' : 'error']({ jobId: job.id, policy: policy.name, volume: volumeId, snapshot: entry.id, rtoSeconds: outcome.rtoSeconds, err: outcome.message }, outcome.ok ? 'drill passed' : 'drill failed');
+      deps.log[outcome.ok ? 'info' : 'error'](
+        { jobId: job.id, policy: policy.name, volume: volumeId, snapshot: entry.id, rtoSeconds: outcome.rtoSeconds, err: outcome.message },
+        outcome.ok ? 'drill passed' : 'drill failed',
+      );
       if (!outcome.ok) {
         const summary = `restore drill of ${policy.name}/${volumeId} (snapshot ${entry.id.slice(0, 12)}) failed: ${outcome.message}`;
         await deps.alerts
-          .send({ event: 'drill-failed', at, summary: summary.slice(0, 2000), policy: policy.name, volumeId, repository: policy.repository, details: { snapshotId: entry.id } }, JSON.stringify(['drill', policy.name, volumeId]))
+          .send(
+            {
+              event: 'drill-failed',
+              at,
+              summary: summary.slice(0, 2000),
+              policy: policy.name,
+              volumeId,
+              repository: policy.repository,
+              details: { snapshotId: entry.id },
+            },
+            JSON.stringify(['drill', policy.name, volumeId]),
+          )
           .catch((err: Error) => deps.log.warn({ err: err.message }, 'could not enqueue a drill-failed alert'));
       }
       outcomes.push(outcome);
     }
     const failed = outcomes.filter((o) => !o.ok);
-    if (failed.length > 0) throw new PermanentError(`${failed.length} of ${outcomes.length} restore drill(s) of policy ${policy.name} failed; first: ${failed[0]!.volumeId}: ${failed[0]!.message}`);
+    if (failed.length > 0)
+      throw new PermanentError(
+        `${failed.length} of ${outcomes.length} restore drill(s) of policy ${policy.name} failed; first: ${failed[0]!.volumeId}: ${failed[0]!.message}`,
+      );
     return { policy: policy.name, drills: outcomes };
   };
 }

@@ -32,7 +32,11 @@ export async function openScratch(policy: DrillPolicy, entry: SnapshotEntry, at:
     return openDrillDevice(target.device, { sizeBytes, volumes, field: `policies.${policy.name}.drill.target.device` });
   }
   const scratch = at.provider.scratch;
-  if (!scratch) throw new InvalidInputError(`policies.${policy.name}.drill.target: the ${at.provider.kind} provider makes no scratch copies; use "file" or a device`, `policies.${policy.name}.drill.target`);
+  if (!scratch)
+    throw new InvalidInputError(
+      `policies.${policy.name}.drill.target: the ${at.provider.kind} provider makes no scratch copies; use "file" or a device`,
+      `policies.${policy.name}.drill.target`,
+    );
   return scratch.create({
     sizeBytes,
     volumeId: entry.snapshot.volumeId,

@@ -62,7 +62,14 @@ describe('orphan processors', () => {
     await recorder.discovered('p', ['v'], daysAgo(0));
     const added: { name: string; data: unknown; opts?: { jobId?: string; attempts?: number } }[][] = [];
     const config = configOf({ orphans: { after: '7d', archiveTier: 'delete' } });
-    const sweep = createOrphanSweepProcessor({ config, clock, log: silentLogger, redis, prefix, retentionQueue: { addBulk: async (jobs) => (added.push(jobs as never), []) } });
+    const sweep = createOrphanSweepProcessor({
+      config,
+      clock,
+      log: silentLogger,
+      redis,
+      prefix,
+      retentionQueue: { addBulk: async (jobs) => (added.push(jobs as never), []) },
+    });
     expect(await sweep(job('orphan-sweep', { v: 1 }))).toEqual({ due: 3, enqueued: 3, withoutRepository: 1 });
     // Oldest recovery point first; `recent` and the covered `v` are not due.
     const run = slotFromTime(NOW);
@@ -77,7 +84,14 @@ describe('orphan processors', () => {
   it('searches for nothing without an orphans rule, and refuses a malformed search', async () => {
     const prefix = newPrefix();
     const added: unknown[] = [];
-    const sweep = createOrphanSweepProcessor({ config: configOf({}), clock, log: silentLogger, redis, prefix, retentionQueue: { addBulk: async (jobs) => (added.push(jobs), []) } });
+    const sweep = createOrphanSweepProcessor({
+      config: configOf({}),
+      clock,
+      log: silentLogger,
+      redis,
+      prefix,
+      retentionQueue: { addBulk: async (jobs) => (added.push(jobs), []) },
+    });
     expect(await sweep(job('orphan-sweep', { v: 1 }))).toEqual({ due: 0, enqueued: 0, withoutRepository: 0, skipped: 'the configuration has no orphans rule' });
     await expect(sweep(job('orphan-sweep', { v: 2 }))).rejects.toThrow(UnrecoverableError);
     expect(added).toEqual([]);
@@ -94,7 +108,9 @@ describe('orphan processors', () => {
     expect(await expire(job('orphan-retention', data))).toMatchObject({ skipped: 'the policy covers the volume again', removed: [], deletedSnapshots: [] });
     await recorder.discovered('p', ['v'], daysAgo(0));
     expect(await expire(job('orphan-retention', data))).toMatchObject({ skipped: 'the policy covers the volume again' });
-    expect(await createOrphanRetentionProcessor({ ...deps, config: configOf({}) })(job('orphan-retention', data))).toMatchObject({ skipped: 'the configuration has no orphans rule' });
+    expect(await createOrphanRetentionProcessor({ ...deps, config: configOf({}) })(job('orphan-retention', data))).toMatchObject({
+      skipped: 'the configuration has no orphans rule',
+    });
     expect(provider.deleted).toEqual([]);
   });
 
@@ -108,7 +124,15 @@ describe('orphan processors', () => {
     await createRetentionGuardStore(redis, prefix).accept(retentionSubject(), canonicalRules(orphanGuardedRules(config.orphans!)));
     const expire = createOrphanRetentionProcessor({ config, provider, repositories, clock, log: silentLogger, redis, prefix, recorder });
     const result = (await expire(job('orphan-retention', { v: 1, policy: 'old', volumeId: 'w' }))) as OrphanRetentionResult;
-    expect(result).toEqual({ policy: 'old', volumeId: 'w', removed: [], archivesLeft: 0, deletedSnapshots: [refs[1], refs[0]], snapshotsLeft: 1, forgotten: false });
+    expect(result).toEqual({
+      policy: 'old',
+      volumeId: 'w',
+      removed: [],
+      archivesLeft: 0,
+      deletedSnapshots: [refs[1], refs[0]],
+      snapshotsLeft: 1,
+      forgotten: false,
+    });
     expect(provider.deleted).toEqual([refs[1], refs[0]]);
     // No repository named: its archives are unknown, so the pair stays in the records.
     expect(await redis.hexists(complianceKey(prefix, 'archive'), JSON.stringify(['old', 'w']))).toBe(1);

@@ -56,12 +56,24 @@ export function createOrphanRetentionProcessor(deps: OrphanRetentionDeps): Proce
     // Covered again since the search (the volume came back, the policy was restored): not an orphan.
     if (config.policies.some((p) => p.name === data.policy)) {
       const discovered = await deps.redis.hget(discoveredAtKey(deps.prefix), data.policy);
-      if (discovered === null || (await deps.redis.hexists(coveredVolumesKey(deps.prefix, data.policy), data.volumeId))) return { ...none, skipped: 'the policy covers the volume again' };
+      if (discovered === null || (await deps.redis.hexists(coveredVolumesKey(deps.prefix, data.policy), data.volumeId)))
+        return { ...none, skipped: 'the policy covers the volume again' };
     }
     const now = deps.clock.now();
     const tag = policyTag(data.policy);
     const guard = await createTierGuard(
-      { store: guards, maxShare: config.retentionGuard.maxShare, log: deps.log, now, jobId: job.id, subject: retentionSubject(), policy: data.policy, volumeId: data.volumeId, current: orphanGuardedRules(config.orphans), ...(deps.alerts ? { alerts: deps.alerts } : {}) },
+      {
+        store: guards,
+        maxShare: config.retentionGuard.maxShare,
+        log: deps.log,
+        now,
+        jobId: job.id,
+        subject: retentionSubject(),
+        policy: data.policy,
+        volumeId: data.volumeId,
+        current: orphanGuardedRules(config.orphans),
+        ...(deps.alerts ? { alerts: deps.alerts } : {}),
+      },
       // Until the orphans rule is confirmed, the rules the pair lived under are the accepted ones.
       async () => parseGuardedRules((await guards.accepted(retentionSubject(data.policy))) ?? '') ?? KEEP_EVERYTHING,
     );
@@ -70,7 +82,12 @@ export function createOrphanRetentionProcessor(deps: OrphanRetentionDeps): Proce
     if (data.repository) {
       const { repo } = await deps.repositories.open(data.repository);
       const entries = (await repo.listVolumeSnapshots(data.volumeId)).filter((e) => e.snapshot.tags.includes(tag));
-      const remove = await guard('archive', entries.length, (rules) => archiveTierRemovals(entries, rules, now), (e) => e.id);
+      const remove = await guard(
+        'archive',
+        entries.length,
+        (rules) => archiveTierRemovals(entries, rules, now),
+        (e) => e.id,
+      );
       removed = (await removeSnapshots(repo, remove)).removed;
       archivesLeft = entries.length - removed.length;
     }
@@ -82,7 +99,12 @@ export function createOrphanRetentionProcessor(deps: OrphanRetentionDeps): Proce
     });
     const completed = snapshots.filter((s) => s.state === 'completed').length;
     const deletedSnapshots: string[] = [];
-    for (const s of await guard('snapshot', completed, (rules) => snapshotTierRemovals(snapshots, rules, now, undefined), (s) => s.ref)) {
+    for (const s of await guard(
+      'snapshot',
+      completed,
+      (rules) => snapshotTierRemovals(snapshots, rules, now, undefined),
+      (s) => s.ref,
+    )) {
       await provider.deleteSnapshot(s.ref);
       deletedSnapshots.push(s.ref);
     }
@@ -90,7 +112,19 @@ export function createOrphanRetentionProcessor(deps: OrphanRetentionDeps): Proce
     const forgotten = data.repository !== undefined && archivesLeft === 0 && snapshotsLeft === 0;
     if (forgotten) await deps.recorder.forget(data.policy, data.volumeId);
     if (removed.length || deletedSnapshots.length || forgotten) {
-      deps.log.info({ jobId: job.id, policy: data.policy, volume: data.volumeId, removed: removed.length, archivesLeft, deletedSnapshots: deletedSnapshots.length, snapshotsLeft, forgotten }, 'orphans rule applied');
+      deps.log.info(
+        {
+          jobId: job.id,
+          policy: data.policy,
+          volume: data.volumeId,
+          removed: removed.length,
+          archivesLeft,
+          deletedSnapshots: deletedSnapshots.length,
+          snapshotsLeft,
+          forgotten,
+        },
+        'orphans rule applied',
+      );
     }
     return { policy: data.policy, volumeId: data.volumeId, removed, archivesLeft, deletedSnapshots, snapshotsLeft, forgotten };
   };

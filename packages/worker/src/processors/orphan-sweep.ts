@@ -49,14 +49,26 @@ export function createOrphanSweepProcessor(deps: OrphanSweepDeps): Processor {
     const run = slotFromTime(now);
     let withoutRepository = 0;
     const jobs = due.map((v) => {
-      const repository = v.lastArchive?.repository ?? config.policies.find((p) => p.name === v.policy)?.repository ?? (repositories.length === 1 ? repositories[0] : undefined);
+      const repository =
+        v.lastArchive?.repository ?? config.policies.find((p) => p.name === v.policy)?.repository ?? (repositories.length === 1 ? repositories[0] : undefined);
       if (!repository || !config.repositories[repository]) withoutRepository++;
-      const data: OrphanRetentionJob = { v: 1, policy: v.policy, volumeId: v.volumeId, ...(repository && config.repositories[repository] ? { repository } : {}) };
+      const data: OrphanRetentionJob = {
+        v: 1,
+        policy: v.policy,
+        volumeId: v.volumeId,
+        ...(repository && config.repositories[repository] ? { repository } : {}),
+      };
       const { attempts, backoff, keepCompleted, keepFailed } = config.fleet.jobs;
       return {
         name: 'orphan-retention',
         data,
-        opts: { jobId: orphanJobId(v.policy, v.volumeId, run), attempts, backoff: { type: 'exponential', delay: backoff }, removeOnComplete: { age: keepCompleted / 1000 }, removeOnFail: { age: keepFailed / 1000 } },
+        opts: {
+          jobId: orphanJobId(v.policy, v.volumeId, run),
+          attempts,
+          backoff: { type: 'exponential', delay: backoff },
+          removeOnComplete: { age: keepCompleted / 1000 },
+          removeOnFail: { age: keepFailed / 1000 },
+        },
       };
     });
     for (let i = 0; i < jobs.length; i += JOBS_PER_BATCH) await deps.retentionQueue.addBulk(jobs.slice(i, i + JOBS_PER_BATCH));

@@ -31,10 +31,19 @@ const day = (d: number) => new Date(Date.UTC(2024, 2, d, 2));
 let nowMs = day(20).getTime();
 const clock = { now: () => new Date(nowMs) };
 
-const keepLast = (archive: number | 'unlimited'): FleetConfigInput['policies'] => [{ name: 'p', selector: { ids: ['v'] }, schedules: [{ every: '1d' }], repository: 'main', retention: { snapshotTier: { keepLast: 'unlimited' }, archiveTier: { keepLast: archive } } }];
+const keepLast = (archive: number | 'unlimited'): FleetConfigInput['policies'] => [
+  {
+    name: 'p',
+    selector: { ids: ['v'] },
+    schedules: [{ every: '1d' }],
+    repository: 'main',
+    retention: { snapshotTier: { keepLast: 'unlimited' }, archiveTier: { keepLast: archive } },
+  },
+];
 // Alerts go to a port nothing listens on: the test counts the deliveries enqueued, not sent.
 const alerts = { targets: [{ name: 'ops', kind: 'webhook' as const, url: 'http://127.0.0.1:9/alerts' }] };
-const configOf = (input: Partial<FleetConfigInput>) => fleetConfigSchema.parse({ repositories: { main: { url: '/not-used' } }, policies: keepLast('unlimited'), alerts, ...input });
+const configOf = (input: Partial<FleetConfigInput>) =>
+  fleetConfigSchema.parse({ repositories: { main: { url: '/not-used' } }, policies: keepLast('unlimited'), alerts, ...input });
 
 describe('retention changes and orphans on the retention queue', () => {
   const store = new MemoryBlobStore();
@@ -59,10 +68,15 @@ describe('retention changes and orphans on the retention queue', () => {
     const report = await archiveVolume(repo, pool, { volumeId, source, time: day(d), clock, tags: [policyTag(policy), slotTag(slotFromTime(day(d)))] });
     return report.id;
   };
-  const countOf = async (policy: string, volumeId: string) => (await repo.listVolumeSnapshots(volumeId)).filter((e) => e.snapshot.tags.includes(policyTag(policy))).length;
+  const countOf = async (policy: string, volumeId: string) =>
+    (await repo.listVolumeSnapshots(volumeId)).filter((e) => e.snapshot.tags.includes(policyTag(policy))).length;
   const runRetention = async (): Promise<RetentionJobResult> => {
     const slot = slotFromTime(day(19));
-    const job = await retentionQueue.add('retention', { v: 1, policy: 'p', volumeId: 'v', slot, repository: 'main' }, { jobId: `${volumeJobId('retention', 'p', 'v', slot)}-${++runs}` });
+    const job = await retentionQueue.add(
+      'retention',
+      { v: 1, policy: 'p', volumeId: 'v', slot, repository: 'main' },
+      { jobId: `${volumeJobId('retention', 'p', 'v', slot)}-${++runs}` },
+    );
     return (await job.waitUntilFinished(events, 30_000)) as RetentionJobResult;
   };
   const sweep = async (): Promise<OrphanRetentionResult[]> => {
@@ -71,7 +85,10 @@ describe('retention changes and orphans on the retention queue', () => {
     const result = (await job.waitUntilFinished(events, 30_000)) as OrphanSweepResult;
     const run = slotFromTime(clock.now());
     const out: OrphanRetentionResult[] = [];
-    for (const [policy, volumeId] of [['p', 'gone'], ['old', 'w']] as const) {
+    for (const [policy, volumeId] of [
+      ['p', 'gone'],
+      ['old', 'w'],
+    ] as const) {
       const child = await retentionQueue.getJob(orphanJobId(policy, volumeId, run));
       expect(child, `orphan job of ${policy}/${volumeId}`).toBeDefined();
       out.push((await child!.waitUntilFinished(events, 30_000)) as OrphanRetentionResult);
@@ -98,7 +115,18 @@ describe('retention changes and orphans on the retention queue', () => {
       update: () => {},
       close: async () => {},
     };
-    worker = createFleetWorker({ connection, redis, prefix, config: configOf({}), provider, repositories, clock, log: silentLogger, metrics: createFleetMetrics(undefined, prefix), queues: ['retention'] });
+    worker = createFleetWorker({
+      connection,
+      redis,
+      prefix,
+      config: configOf({}),
+      provider,
+      repositories,
+      clock,
+      log: silentLogger,
+      metrics: createFleetMetrics(undefined, prefix),
+      queues: ['retention'],
+    });
   });
 
   afterAll(async () => {
@@ -129,10 +157,14 @@ describe('retention changes and orphans on the retention queue', () => {
     worker.reload(tightened, provider);
     expect((await runRetention()).removed).toEqual([]);
     expect(await countOf('p', 'v')).toBe(7);
-    expect(await guards.listHeld()).toEqual([expect.objectContaining({ subject: 'policy/p', policy: 'p', volumeId: 'v', tier: 'archive', total: 7, extra: 5 })]);
+    expect(await guards.listHeld()).toEqual([
+      expect.objectContaining({ subject: 'policy/p', policy: 'p', volumeId: 'v', tier: 'archive', total: 7, extra: 5 }),
+    ]);
     expect(await heldAlerts()).toEqual(['policy/p']);
     // Confirmed (what `snapfleet retention confirm --policy p` stores): the next job applies it.
-    expect(await guards.accept(retentionSubject('p'), canonicalRules({ archive: { keepLast: 2, timeZone: 'UTC' }, snapshot: { keepLast: -1, timeZone: 'UTC' } }))).toBe(1);
+    expect(
+      await guards.accept(retentionSubject('p'), canonicalRules({ archive: { keepLast: 2, timeZone: 'UTC' }, snapshot: { keepLast: -1, timeZone: 'UTC' } })),
+    ).toBe(1);
     expect(await guards.listHeld()).toEqual([]);
     expect((await runRetention()).removed).toHaveLength(5);
     expect(await countOf('p', 'v')).toBe(2);
@@ -163,7 +195,12 @@ describe('retention changes and orphans on the retention queue', () => {
     ]);
     // Three holds of one subject: one alert (and the policy's from before).
     expect(await heldAlerts()).toEqual(['orphans', 'policy/p']);
-    expect((await guards.listHeld()).filter((h) => h.subject === 'orphans').map((h) => `${h.policy}/${h.volumeId}/${h.tier}`).sort()).toEqual(['old/w/archive', 'p/gone/archive', 'p/gone/snapshot']);
+    expect(
+      (await guards.listHeld())
+        .filter((h) => h.subject === 'orphans')
+        .map((h) => `${h.policy}/${h.volumeId}/${h.tier}`)
+        .sort(),
+    ).toEqual(['old/w/archive', 'p/gone/archive', 'p/gone/snapshot']);
 
     await guards.accept(retentionSubject(), canonicalRules(orphanGuardedRules(config.orphans!)));
     const expired = await sweep();

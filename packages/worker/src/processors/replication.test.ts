@@ -25,12 +25,14 @@ const slot = (day: number) => slotFromTime(new Date(Date.UTC(2024, 2, day, 2)));
 
 const config: FleetConfig = fleetConfigSchema.parse({
   repositories: { main: { url: '/not-used' }, replica: { url: '/not-used-either' } },
-  policies: [{
-    name: 'p',
-    schedules: [{ every: '1d' }],
-    repository: 'main',
-    replicate: { repository: 'replica', retention: { keepLast: 2 } },
-  }],
+  policies: [
+    {
+      name: 'p',
+      schedules: [{ every: '1d' }],
+      repository: 'main',
+      replicate: { repository: 'replica', retention: { keepLast: 2 } },
+    },
+  ],
 });
 
 describe('replicate stage', () => {
@@ -51,7 +53,11 @@ describe('replicate stage', () => {
     data.set(randomBytes(4096), 0);
     const parent = (await primary.listVolumeSnapshots('v')).at(-1);
     const r = await archiveVolume(primary, primaryPool, {
-      volumeId: 'v', source: new MemoryVolumeSource(data), time: new Date(Date.UTC(2024, 2, day, 2)), clock, tags: [policyTag('p'), slotTag(slot(day))],
+      volumeId: 'v',
+      source: new MemoryVolumeSource(data),
+      time: new Date(Date.UTC(2024, 2, day, 2)),
+      clock,
+      tags: [policyTag('p'), slotTag(slot(day))],
       ...(parent ? { parent } : {}),
     });
     hashes.set(r.id, sha256Hex(data));
@@ -60,7 +66,11 @@ describe('replicate stage', () => {
   let runs = 0;
   const runRetention = async (day: number): Promise<RetentionJobResult> => {
     // A job id of its own each time: BullMQ answers a known id with the job that already ran.
-    const job = await retentionQueue.add('retention', { v: 1, policy: 'p', volumeId: 'v', slot: slot(day), repository: 'main' }, { jobId: `retention-${day}-${++runs}` });
+    const job = await retentionQueue.add(
+      'retention',
+      { v: 1, policy: 'p', volumeId: 'v', slot: slot(day), repository: 'main' },
+      { jobId: `retention-${day}-${++runs}` },
+    );
     return (await job.waitUntilFinished(events, 30_000)) as RetentionJobResult;
   };
 
@@ -77,7 +87,18 @@ describe('replicate stage', () => {
       update: () => {},
       close: async () => {},
     };
-    worker = createFleetWorker({ connection, redis, prefix, config, provider, repositories, clock, log: silentLogger, metrics: createFleetMetrics(undefined, prefix), queues: ['retention'] });
+    worker = createFleetWorker({
+      connection,
+      redis,
+      prefix,
+      config,
+      provider,
+      repositories,
+      clock,
+      log: silentLogger,
+      metrics: createFleetMetrics(undefined, prefix),
+      queues: ['retention'],
+    });
   });
 
   afterAll(async () => {
@@ -92,7 +113,7 @@ describe('replicate stage', () => {
     redis.disconnect();
   });
 
-  it('copies each new snapshot into the replica, keeps its ids there, and applies the replica\'s rules', async () => {
+  it("copies each new snapshot into the replica, keeps its ids there, and applies the replica's rules", async () => {
     const first = await archiveDay(1);
     const second = await archiveDay(2);
     const one = await runRetention(2);

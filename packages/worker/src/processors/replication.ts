@@ -21,7 +21,12 @@ export interface ReplicationOutcome {
 }
 
 export async function replicateVolume(
-  deps: ProcessorDeps, policy: PolicyConfig, source: Repository, sourcePool: CodecPool, volumeId: string, jobId: string | undefined,
+  deps: ProcessorDeps,
+  policy: PolicyConfig,
+  source: Repository,
+  sourcePool: CodecPool,
+  volumeId: string,
+  jobId: string | undefined,
 ): Promise<ReplicationOutcome | undefined> {
   if (!policy.replicate) return undefined;
   const { repository, retention } = policy.replicate;
@@ -29,18 +34,28 @@ export async function replicateVolume(
   const tag = policyTag(policy.name);
   const ofPolicy = async (repo: Repository) => (await repo.listVolumeSnapshots(volumeId)).filter((e) => e.snapshot.tags.includes(tag));
   const there = await ofPolicy(target);
-  const newest = there.map((e) => e.snapshot.time).sort().at(-1);
+  const newest = there
+    .map((e) => e.snapshot.time)
+    .sort()
+    .at(-1);
   const wanted = (await ofPolicy(source)).filter((e) => newest === undefined || e.snapshot.time > newest);
   const copied: string[] = [];
   const report = await copySnapshots(source, sourcePool, target, targetPool, wanted, {
-    clock: deps.clock, ...(deps.hostname ? { hostname: deps.hostname } : {}), ...(deps.identity ? { identity: deps.identity } : {}),
+    clock: deps.clock,
+    ...(deps.hostname ? { hostname: deps.hostname } : {}),
+    ...(deps.identity ? { identity: deps.identity } : {}),
     onSnapshot: (o) => void (o.copied && copied.push(o.id)),
   });
   if (copied.length) deps.log.info({ jobId, volume: volumeId, repository, copied: copied.length, bytes: report.bytes }, 'replicated snapshots');
   let removed: string[] = [];
   if (retention) {
     const plans = planForget(await ofPolicy(target), retention, deps.clock.now());
-    removed = (await removeSnapshots(target, plans.flatMap((p) => p.remove))).removed;
+    removed = (
+      await removeSnapshots(
+        target,
+        plans.flatMap((p) => p.remove),
+      )
+    ).removed;
     if (removed.length) deps.log.info({ jobId, volume: volumeId, repository, removed: removed.length }, 'replica retention removed snapshots');
   }
   return { repository, copied, bytes: report.bytes, removed };

@@ -27,12 +27,14 @@ const slot = (day: number) => slotFromTime(new Date(Date.UTC(2024, 2, day, 2)));
 
 const config: FleetConfig = fleetConfigSchema.parse({
   repositories: { main: { url: '/not-used' } },
-  policies: [{
-    name: 'p',
-    schedules: [{ every: '1d' }],
-    repository: 'main',
-    retention: { snapshotTier: { keepLast: 2 }, archiveTier: { keepLast: 'unlimited' } },
-  }],
+  policies: [
+    {
+      name: 'p',
+      schedules: [{ every: '1d' }],
+      repository: 'main',
+      retention: { snapshotTier: { keepLast: 2 }, archiveTier: { keepLast: 'unlimited' } },
+    },
+  ],
 });
 
 describe('snapshot-tier retention', () => {
@@ -50,9 +52,18 @@ describe('snapshot-tier retention', () => {
     const source = new MemoryVolumeSource(new Uint8Array(64 * 1024).fill(day));
     await archiveVolume(repo, pool, { volumeId: 'v', source, time: new Date(Date.UTC(2024, 2, day, 2)), clock, tags: [policyTag('p'), slotTag(slot(day))] });
   };
-  const addArchiveJob = (day: number) => archiveQueue.add('archive', { v: 1, policy: 'p', volumeId: 'v', slot: slot(day), repository: 'main' }, { jobId: volumeJobId('archive', 'p', 'v', slot(day)) });
+  const addArchiveJob = (day: number) =>
+    archiveQueue.add(
+      'archive',
+      { v: 1, policy: 'p', volumeId: 'v', slot: slot(day), repository: 'main' },
+      { jobId: volumeJobId('archive', 'p', 'v', slot(day)) },
+    );
   const runRetention = async (day: number, attempt: string): Promise<RetentionJobResult> => {
-    const job = await retentionQueue.add('retention', { v: 1, policy: 'p', volumeId: 'v', slot: slot(day), repository: 'main' }, { jobId: `${volumeJobId('retention', 'p', 'v', slot(day))}-${attempt}` });
+    const job = await retentionQueue.add(
+      'retention',
+      { v: 1, policy: 'p', volumeId: 'v', slot: slot(day), repository: 'main' },
+      { jobId: `${volumeJobId('retention', 'p', 'v', slot(day))}-${attempt}` },
+    );
     return (await job.waitUntilFinished(events, 30_000)) as RetentionJobResult;
   };
   /** Completes the archive jobs of these days the way a worker would (a skipped slot's result). */
@@ -60,7 +71,10 @@ describe('snapshot-tier retention', () => {
     const ids = new Set(days.map((d) => volumeJobId('archive', 'p', 'v', slot(d))));
     const done = new Promise<void>((resolve) => {
       let left = ids.size;
-      const w = new Worker('archive', async (job: Job) => ({ volumeId: job.data.volumeId, reused: false, skipped: true, reason: 'test' }), { connection, prefix });
+      const w = new Worker('archive', async (job: Job) => ({ volumeId: job.data.volumeId, reused: false, skipped: true, reason: 'test' }), {
+        connection,
+        prefix,
+      });
       w.on('completed', (job) => {
         if (ids.has(job.id!) && --left === 0) void w.close().then(resolve);
       });
@@ -74,7 +88,12 @@ describe('snapshot-tier retention', () => {
     repo = new Repository(store, initialized.config, initialized.keys);
     // Day 1..8 of one policy and volume; days 1 and 4 are archived (4 is the newest archived).
     for (let day = 1; day <= 8; day++) {
-      refs[day] = provider.addSnapshot('v', new Date(Date.UTC(2024, 2, day, 2, 0, 5)), [policyTag('p'), slotTag(slot(day))], day === 6 ? 'pending' : 'completed');
+      refs[day] = provider.addSnapshot(
+        'v',
+        new Date(Date.UTC(2024, 2, day, 2, 0, 5)),
+        [policyTag('p'), slotTag(slot(day))],
+        day === 6 ? 'pending' : 'completed',
+      );
     }
     provider.addSnapshot('v', new Date(Date.UTC(2024, 2, 1)), [policyTag('other'), slotTag(slot(1))]);
     provider.addSnapshot('w', new Date(Date.UTC(2024, 2, 1)), [policyTag('p'), slotTag(slot(1))]);
@@ -90,7 +109,18 @@ describe('snapshot-tier retention', () => {
       update: () => {},
       close: async () => {},
     };
-    worker = createFleetWorker({ connection, redis, prefix, config, provider, repositories, clock, log: silentLogger, metrics: createFleetMetrics(undefined, prefix), queues: ['retention'] });
+    worker = createFleetWorker({
+      connection,
+      redis,
+      prefix,
+      config,
+      provider,
+      repositories,
+      clock,
+      log: silentLogger,
+      metrics: createFleetMetrics(undefined, prefix),
+      queues: ['retention'],
+    });
   });
 
   afterAll(async () => {
@@ -147,7 +177,15 @@ describe('prune in the retention job', () => {
   const pruneRedis = new Redis(connection);
   const pruneConfig: FleetConfig = fleetConfigSchema.parse({
     repositories: { main: { url: '/not-used' } },
-    policies: [{ name: 'p', schedules: [{ every: '1d' }], repository: 'main', retention: { snapshotTier: { keepLast: 1 }, archiveTier: { keepLast: 1 } }, prune: { every: '1s' } }],
+    policies: [
+      {
+        name: 'p',
+        schedules: [{ every: '1d' }],
+        repository: 'main',
+        retention: { snapshotTier: { keepLast: 1 }, archiveTier: { keepLast: 1 } },
+        prune: { every: '1s' },
+      },
+    ],
   });
   const store = new MemoryBlobStore();
   const retentionQueue = new Queue('retention', { connection, prefix: prunePrefix });
@@ -176,9 +214,24 @@ describe('prune in the retention job', () => {
       close: async () => {},
     };
     const provider = new MemoryVolumeProvider({ v: { data: new Uint8Array(1024) } }, { clock });
-    worker = createFleetWorker({ connection, redis: pruneRedis, prefix: prunePrefix, config: pruneConfig, provider, repositories, clock, log: silentLogger, metrics: createFleetMetrics(undefined, prunePrefix), queues: ['retention'] });
+    worker = createFleetWorker({
+      connection,
+      redis: pruneRedis,
+      prefix: prunePrefix,
+      config: pruneConfig,
+      provider,
+      repositories,
+      clock,
+      log: silentLogger,
+      metrics: createFleetMetrics(undefined, prunePrefix),
+      queues: ['retention'],
+    });
     const run = async (attempt: string) => {
-      const job = await retentionQueue.add('retention', { v: 1, policy: 'p', volumeId: 'v', slot: slot(2), repository: 'main' }, { jobId: `${volumeJobId('retention', 'p', 'v', slot(2))}-${attempt}` });
+      const job = await retentionQueue.add(
+        'retention',
+        { v: 1, policy: 'p', volumeId: 'v', slot: slot(2), repository: 'main' },
+        { jobId: `${volumeJobId('retention', 'p', 'v', slot(2))}-${attempt}` },
+      );
       return (await job.waitUntilFinished(events, 30_000)) as RetentionJobResult;
     };
 
@@ -222,7 +275,12 @@ describe('maintenance in the retention job', () => {
     const pool = createInlineCodecPool(initialized.keys);
     for (const day of [1, 2, 3]) {
       const source = new MemoryVolumeSource(new Uint8Array(64 * 1024).fill(day));
-      await archiveVolume(new Repository(store, initialized.config, initialized.keys), pool, { volumeId: 'v', source, time: new Date(Date.UTC(2024, 2, day, 2)), clock });
+      await archiveVolume(new Repository(store, initialized.config, initialized.keys), pool, {
+        volumeId: 'v',
+        source,
+        time: new Date(Date.UTC(2024, 2, day, 2)),
+        clock,
+      });
     }
     const repositories: FleetRepositories = {
       open: async () => ({ repo: new Repository(store, initialized.config, initialized.keys), pool, settings: config.repositories.main! }),
@@ -233,11 +291,28 @@ describe('maintenance in the retention job', () => {
     const keys = await mRedis.keys(`${mPrefix}:*`);
     if (keys.length) await mRedis.del(...keys);
     const provider = new MemoryVolumeProvider({ v: { data: new Uint8Array(1024) } }, { clock });
-    workers.push(createFleetWorker({ connection, redis: mRedis, prefix: mPrefix, config, provider, repositories, clock, log: silentLogger, metrics: createFleetMetrics(undefined, mPrefix), queues: ['retention'] }));
+    workers.push(
+      createFleetWorker({
+        connection,
+        redis: mRedis,
+        prefix: mPrefix,
+        config,
+        provider,
+        repositories,
+        clock,
+        log: silentLogger,
+        metrics: createFleetMetrics(undefined, mPrefix),
+        queues: ['retention'],
+      }),
+    );
     return store;
   };
   const run = async (attempt: string) => {
-    const job = await retentionQueue.add('retention', { v: 1, policy: 'm', volumeId: 'v', slot: slot(3), repository: 'main' }, { jobId: `${volumeJobId('retention', 'm', 'v', slot(3))}-${attempt}` });
+    const job = await retentionQueue.add(
+      'retention',
+      { v: 1, policy: 'm', volumeId: 'v', slot: slot(3), repository: 'main' },
+      { jobId: `${volumeJobId('retention', 'm', 'v', slot(3))}-${attempt}` },
+    );
     return (await job.waitUntilFinished(events, 30_000)) as RetentionJobResult;
   };
   const indexObjects = (store: MemoryBlobStore) => store.keys().filter((k) => k.startsWith('index/')).length;

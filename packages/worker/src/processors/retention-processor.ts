@@ -7,7 +7,18 @@
  * repository's index (a prune does that too, and counts as one).
  */
 import type { Job } from 'bullmq';
-import { compactIndex, InvalidInputError, maintainLocality, type CodecPool, type VolumeLocality, pruneRepository, removeSnapshots, RepositoryLockedError, type Repository, type SnapshotEntry } from '@snapfleet/shared';
+import {
+  compactIndex,
+  InvalidInputError,
+  maintainLocality,
+  type CodecPool,
+  type VolumeLocality,
+  pruneRepository,
+  removeSnapshots,
+  RepositoryLockedError,
+  type Repository,
+  type SnapshotEntry,
+} from '@snapfleet/shared';
 import { policyGuardedRules } from '@snapfleet/shared/retention';
 import { copyRetentionOf } from '@snapfleet/shared/config';
 import { lastMaintenanceKey, lastPruneKey, policyTag, repositoryLockKey, retentionJobSchema, retentionSubject } from '@snapfleet/shared/jobs';
@@ -63,7 +74,13 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
     let removed: string[] = [];
     let tier: SnapshotTierOutcome = { deleted: [], held: [] };
     // Before the snapshot tier, which may delete the snapshot the copies are made from.
-    const copies = await applySnapshotCopies({ provider, clock: deps.clock, log: deps.log }, policy, data.volumeId, data.slot, copyRetentionOf(config.provider));
+    const copies = await applySnapshotCopies(
+      { provider, clock: deps.clock, log: deps.log },
+      policy,
+      data.volumeId,
+      data.slot,
+      copyRetentionOf(config.provider),
+    );
     const now = deps.clock.now();
     // Every job compares its rules with the accepted ones, also without retention: adding rules
     // to a policy that kept everything is a change like any other.
@@ -84,16 +101,35 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
       const entries = all.filter((e) => e.snapshot.tags.includes(policyTag(policy.name)));
       // The next archive of the volume (whichever policy) starts from its newest snapshot's source.
       const newest = newestOf(all);
-      const removedEntries = await guard('archive', entries.length, (rules) => archiveTierRemovals(entries, rules, now), (e) => e.id);
+      const removedEntries = await guard(
+        'archive',
+        entries.length,
+        (rules) => archiveTierRemovals(entries, rules, now),
+        (e) => e.id,
+      );
       const removal = await removeSnapshots(repo, removedEntries);
       removed = removal.removed;
       if (removed.length) deps.log.info({ jobId: job.id, volume: data.volumeId, removed: removed.length }, 'retention removed snapshots');
       if (removal.retained.length) {
-        const until = removal.retained.map((r) => r.until).sort().at(-1);
-        deps.log.info({ jobId: job.id, volume: data.volumeId, retained: removal.retained.length, until }, 'retention kept snapshots still under Object Lock retention');
+        const until = removal.retained
+          .map((r) => r.until)
+          .sort()
+          .at(-1);
+        deps.log.info(
+          { jobId: job.id, volume: data.volumeId, retained: removal.retained.length, until },
+          'retention kept snapshots still under Object Lock retention',
+        );
       }
       const retention = policy.retention;
-      tier = await applySnapshotTier({ provider, clock: deps.clock, log: deps.log, archiveJobState: (id) => deps.archiveJobState(id, data.region) }, { ...policy, retention }, data.volumeId, entries, job.id, guard, newest);
+      tier = await applySnapshotTier(
+        { provider, clock: deps.clock, log: deps.log, archiveJobState: (id) => deps.archiveJobState(id, data.region) },
+        { ...policy, retention },
+        data.volumeId,
+        entries,
+        job.id,
+        guard,
+        newest,
+      );
     }
     const replication = await replicateVolume(deps, policy, repo, pool, data.volumeId, job.id);
     let pruned = false;
@@ -104,14 +140,27 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
         const lock = await deps.locks.tryAcquire(repositoryLockKey(deps.prefix, 'prune', data.repository), PRUNE_LOCK_TTL_MS);
         if (lock) {
           try {
-            const report = await pruneRepository(repo, pool, { clock: deps.clock, ...(deps.hostname ? { hostname: deps.hostname } : {}), ...(deps.identity ? { identity: deps.identity } : {}) });
+            const report = await pruneRepository(repo, pool, {
+              clock: deps.clock,
+              ...(deps.hostname ? { hostname: deps.hostname } : {}),
+              ...(deps.identity ? { identity: deps.identity } : {}),
+            });
             await deps.redis.set(lastPruneKey(deps.prefix, data.repository), String(now));
             await deps.redis.set(lastMaintenanceKey(deps.prefix, data.repository), String(now));
             deps.log.info({ jobId: job.id, repository: data.repository, deletedPacks: report.deletedPacks, freedBytes: report.freedBytes }, 'pruned');
             if (report.retainedPacks > 0 && deps.alerts) {
               const summary = `prune of repository ${data.repository} left ${report.retainedPacks} unneeded pack(s) in place: Object Lock retains them until ${report.retainedUntil ?? 'a later date'}; the first prune after that deletes them`;
               await deps.alerts
-                .send({ event: 'prune-leftovers', at: deps.clock.now().toISOString(), summary, repository: data.repository, details: { retainedPacks: report.retainedPacks, ...(report.retainedUntil ? { retainedUntil: report.retainedUntil } : {}) } }, JSON.stringify(['repository', data.repository]))
+                .send(
+                  {
+                    event: 'prune-leftovers',
+                    at: deps.clock.now().toISOString(),
+                    summary,
+                    repository: data.repository,
+                    details: { retainedPacks: report.retainedPacks, ...(report.retainedUntil ? { retainedUntil: report.retainedUntil } : {}) },
+                  },
+                  JSON.stringify(['repository', data.repository]),
+                )
                 .catch((err: Error) => deps.log.warn({ err: err.message }, 'could not enqueue a prune-leftovers alert'));
             }
             pruned = true;
@@ -128,7 +177,17 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
     }
     const compacted = policy.maintenance && !pruned ? await maintain(deps, repo, data.repository, policy.maintenance.every, job.id) : false;
     const locality = policy.maintenance ? await relocate(deps, repo, pool, data.repository, data.volumeId, job.id) : undefined;
-    return { volumeId: data.volumeId, removed, deletedSnapshots: tier.deleted, heldSnapshots: tier.held, pruned, compacted, copies, ...(locality ? { locality } : {}), ...(replication ? { replication } : {}) };
+    return {
+      volumeId: data.volumeId,
+      removed,
+      deletedSnapshots: tier.deleted,
+      heldSnapshots: tier.held,
+      pruned,
+      compacted,
+      copies,
+      ...(locality ? { locality } : {}),
+      ...(replication ? { replication } : {}),
+    };
   };
 }
 
@@ -144,13 +203,38 @@ function newestOf(entries: readonly SnapshotEntry[]): SnapshotEntry | undefined 
  * job of the volume assesses it (a walk of its manifest); the work is skipped, not awaited, while
  * a prune or maintenance holds the repository, and the next job of the volume does it.
  */
-async function relocate(deps: RetentionDeps, repo: Repository, pool: CodecPool, repository: string, volumeId: string, jobId: string | undefined): Promise<VolumeLocality | undefined> {
+async function relocate(
+  deps: RetentionDeps,
+  repo: Repository,
+  pool: CodecPool,
+  repository: string,
+  volumeId: string,
+  jobId: string | undefined,
+): Promise<VolumeLocality | undefined> {
   const lock = await deps.locks.tryAcquire(repositoryLockKey(deps.prefix, 'prune', repository), PRUNE_LOCK_TTL_MS);
   if (!lock) return undefined;
   try {
-    const report = await maintainLocality(repo, pool, { volumes: [volumeId], clock: deps.clock, ...(deps.hostname ? { hostname: deps.hostname } : {}), ...(deps.identity ? { identity: deps.identity } : {}) });
+    const report = await maintainLocality(repo, pool, {
+      volumes: [volumeId],
+      clock: deps.clock,
+      ...(deps.hostname ? { hostname: deps.hostname } : {}),
+      ...(deps.identity ? { identity: deps.identity } : {}),
+    });
     const v = report.volumes[0];
-    if (v?.relocated) deps.log.info({ jobId, repository, volumeId, snapshotId: v.snapshotId, copiedBytes: v.copiedBytes, storedBytes: v.storedBytes, decodeAmplification: v.decodeAmplification, readsPerGiB: v.readsPerGiB }, 'relocated the newest snapshot');
+    if (v?.relocated)
+      deps.log.info(
+        {
+          jobId,
+          repository,
+          volumeId,
+          snapshotId: v.snapshotId,
+          copiedBytes: v.copiedBytes,
+          storedBytes: v.storedBytes,
+          decodeAmplification: v.decodeAmplification,
+          readsPerGiB: v.readsPerGiB,
+        },
+        'relocated the newest snapshot',
+      );
     return v;
   } catch (err) {
     if (err instanceof RepositoryLockedError) return undefined;
@@ -171,9 +255,16 @@ async function maintain(deps: RetentionDeps, repo: Repository, repository: strin
   const lock = await deps.locks.tryAcquire(repositoryLockKey(deps.prefix, 'prune', repository), PRUNE_LOCK_TTL_MS);
   if (!lock) return false;
   try {
-    const report = await compactIndex(repo, { clock: deps.clock, ...(deps.hostname ? { hostname: deps.hostname } : {}), ...(deps.identity ? { identity: deps.identity } : {}) });
+    const report = await compactIndex(repo, {
+      clock: deps.clock,
+      ...(deps.hostname ? { hostname: deps.hostname } : {}),
+      ...(deps.identity ? { identity: deps.identity } : {}),
+    });
     await deps.redis.set(lastMaintenanceKey(deps.prefix, repository), String(now));
-    deps.log.info({ jobId, repository, adoptedPacks: report.adoptedPacks, objectsBefore: report.objectsBefore, objectsAfter: report.objectsAfter }, 'compacted the index');
+    deps.log.info(
+      { jobId, repository, adoptedPacks: report.adoptedPacks, objectsBefore: report.objectsBefore, objectsAfter: report.objectsAfter },
+      'compacted the index',
+    );
     return true;
   } catch (err) {
     if (err instanceof RepositoryLockedError) {

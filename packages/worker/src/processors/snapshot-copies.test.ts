@@ -31,7 +31,11 @@ class CopyingProvider extends MemoryVolumeProvider {
   }
 
   override async deleteSnapshot(ref: SnapshotRef): Promise<void> {
-    for (const [target, list] of this.stored) this.stored.set(target, list.filter((c) => c.ref !== ref));
+    for (const [target, list] of this.stored)
+      this.stored.set(
+        target,
+        list.filter((c) => c.ref !== ref),
+      );
     if (!ref.startsWith('copy:')) await super.deleteSnapshot(ref);
   }
 }
@@ -68,9 +72,17 @@ describe('applySnapshotCopies', () => {
     // Repeating a slot (a retried job) finds its copies again.
     const again = await applySnapshotCopies(deps, policy, 'vol-1', slots[3]!, rules);
     expect(again.deleted).toEqual([]);
-    expect(new Set(again.copied)).toEqual(new Set((await Promise.all(['us-west-2', 'eu-central-1'].map((t) => provider.copies.listCopies('vol-1', t, [])))).flat().filter((c) => c.tags.includes(slotTag(slots[3]!))).map((c) => c.ref)));
+    expect(new Set(again.copied)).toEqual(
+      new Set(
+        (await Promise.all(['us-west-2', 'eu-central-1'].map((t) => provider.copies.listCopies('vol-1', t, []))))
+          .flat()
+          .filter((c) => c.tags.includes(slotTag(slots[3]!)))
+          .map((c) => c.ref),
+      ),
+    );
     // us-west-2 follows the policy's snapshot tier (keepLast 2), eu-central-1 its own (keepLast 1).
-    const slotsAt = async (target: string) => (await provider.copies.listCopies('vol-1', target, [])).map((c) => c.tags.find((t) => t.startsWith('slot='))).sort();
+    const slotsAt = async (target: string) =>
+      (await provider.copies.listCopies('vol-1', target, [])).map((c) => c.tags.find((t) => t.startsWith('slot='))).sort();
     expect(await slotsAt('us-west-2')).toEqual([slotTag(slots[2]!), slotTag(slots[3]!)]);
     expect(await slotsAt('eu-central-1')).toEqual([slotTag(slots[3]!)]);
   });
@@ -78,10 +90,16 @@ describe('applySnapshotCopies', () => {
   it('does nothing for a provider without copies, or a snapshot not completed yet', async () => {
     const now = new Date('2026-03-01T02:00:00Z');
     const plain = new MemoryVolumeProvider({ 'vol-1': { data: new Uint8Array(16) } }, { clock: { now: () => now } });
-    expect(await applySnapshotCopies({ provider: plain, clock: { now: () => now }, log }, policy, 'vol-1', slotFromTime(now), new Map())).toEqual({ copied: [], deleted: [] });
+    expect(await applySnapshotCopies({ provider: plain, clock: { now: () => now }, log }, policy, 'vol-1', slotFromTime(now), new Map())).toEqual({
+      copied: [],
+      deleted: [],
+    });
     const provider = new CopyingProvider([{ name: 'us-west-2' }], () => now);
     provider.addSnapshot('vol-1', now, [policyTag('daily'), slotTag(slotFromTime(now))], 'pending');
-    expect(await applySnapshotCopies({ provider, clock: { now: () => now }, log }, policy, 'vol-1', slotFromTime(now), new Map())).toEqual({ copied: [], deleted: [] });
+    expect(await applySnapshotCopies({ provider, clock: { now: () => now }, log }, policy, 'vol-1', slotFromTime(now), new Map())).toEqual({
+      copied: [],
+      deleted: [],
+    });
     expect(provider.copyCalls).toBe(0);
   });
 });

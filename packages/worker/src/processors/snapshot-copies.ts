@@ -37,7 +37,11 @@ export async function applySnapshotCopies(
     if (!rules) continue;
     // Pending copies are neither counted nor deleted: a copy in flight is not yet a copy.
     const kept = (await copies.listCopies(volumeId, target.name, [policyTag(policy.name)])).filter((c) => c.state === 'completed');
-    const plan = applyPolicy(kept.map((c) => ({ id: c.ref, time: c.time, tags: c.tags })), rules, deps.clock.now());
+    const plan = applyPolicy(
+      kept.map((c) => ({ id: c.ref, time: c.time, tags: c.tags })),
+      rules,
+      deps.clock.now(),
+    );
     for (const r of plan.remove) {
       await deps.provider.deleteSnapshot(r.snapshot.id);
       outcome.deleted.push(r.snapshot.id);

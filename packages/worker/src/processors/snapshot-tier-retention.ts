@@ -61,7 +61,10 @@ export async function applySnapshotTier(
   const listed = await deps.provider.listSnapshots(volumeId, [policyTag(policy.name)]);
   if (listed.length === 0) return { deleted: [], held: [] };
   const archivedSlots = new Set(archived.flatMap((e) => slotOfTags(e.snapshot.tags) ?? []));
-  const newestArchived = archived.map((e) => new Date(e.snapshot.time)).sort((a, b) => a.getTime() - b.getTime()).at(-1);
+  const newestArchived = archived
+    .map((e) => new Date(e.snapshot.time))
+    .sort((a, b) => a.getTime() - b.getTime())
+    .at(-1);
   const parentSlot = newest && newest.snapshot.tags.includes(policyTag(policy.name)) ? slotOfTags(newest.snapshot.tags) : undefined;
   let nextParent: string | undefined;
   const snapshots: ListedSnapshot[] = [];
@@ -78,7 +81,14 @@ export async function applySnapshotTier(
   const now = deps.clock.now();
   const plan = planSnapshotTier(snapshots, tierRules(policy.retention, 'snapshot'), now, newestArchived, nextParent);
   const completed = snapshots.filter((s) => s.state === 'completed').length;
-  const remove = guard ? await guard('snapshot', completed, (rules) => snapshotTierRemovals(snapshots, rules, now, newestArchived, nextParent), (s) => s.ref) : plan.remove;
+  const remove = guard
+    ? await guard(
+        'snapshot',
+        completed,
+        (rules) => snapshotTierRemovals(snapshots, rules, now, newestArchived, nextParent),
+        (s) => s.ref,
+      )
+    : plan.remove;
   const removing = new Set(remove.map((s) => s.ref));
   const unconfirmed = plan.remove.filter((s) => !removing.has(s.ref)).map((s) => ({ snapshot: s, reason: HELD_CHANGE_UNCONFIRMED }));
   const deleted: string[] = [];

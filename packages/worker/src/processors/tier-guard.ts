@@ -4,7 +4,15 @@
  * go further than the accepted rules by more than `retentionGuard.maxShare` of the volume's
  * snapshots are cut back to what both rule sets delete, and recorded as held.
  */
-import { canonicalRules, guardPlan, KEEP_EVERYTHING, parseGuardedRules, sameTierRules, type GuardedRules, type GuardedTierRules } from '@snapfleet/shared/retention';
+import {
+  canonicalRules,
+  guardPlan,
+  KEEP_EVERYTHING,
+  parseGuardedRules,
+  sameTierRules,
+  type GuardedRules,
+  type GuardedTierRules,
+} from '@snapfleet/shared/retention';
 import type { FleetLogger } from '@snapfleet/shared/jobs';
 import type { RetentionGuardStore } from '@snapfleet/providers/fleet';
 import type { AlertOutbox } from '../alerts/alert-outbox.js';
@@ -51,13 +59,26 @@ export async function createTierGuard(ctx: TierGuardContext, baseline?: () => Pr
     if (guarded.held) {
       const impact = guarded.impact!;
       await ctx.store.hold({ ...where, ...impact, at: ctx.now.toISOString() });
-      ctx.log.warn({ jobId: ctx.jobId, ...where, extra: impact.extra, total: impact.total, share: Number(impact.share.toFixed(3)), maxShare: ctx.maxShare }, 'retention change held: it would delete more of the volume than retentionGuard.maxShare allows; run snapfleet retention confirm');
+      ctx.log.warn(
+        { jobId: ctx.jobId, ...where, extra: impact.extra, total: impact.total, share: Number(impact.share.toFixed(3)), maxShare: ctx.maxShare },
+        'retention change held: it would delete more of the volume than retentionGuard.maxShare allows; run snapfleet retention confirm',
+      );
       const percent = (impact.share * 100).toFixed(0);
       const confirm = ctx.subject === 'orphans' ? '--orphans' : `--policy ${ctx.policy}`;
       const summary = `retention change of ${ctx.subject} held: it would delete ${impact.extra} more of the ${impact.total} ${tier}-tier snapshots of ${ctx.policy}/${ctx.volumeId} (${percent}%, more than retentionGuard.maxShare ${ctx.maxShare}); see snapfleet retention held, then snapfleet retention confirm ${confirm}`;
       // One alert per subject: a policy's change holds every volume of the policy at once.
       await ctx.alerts
-        ?.send({ event: 'retention-held', at: ctx.now.toISOString(), summary, policy: ctx.policy, volumeId: ctx.volumeId, details: { subject: ctx.subject, tier, extra: impact.extra, total: impact.total } }, JSON.stringify(['retention-held', ctx.subject]))
+        ?.send(
+          {
+            event: 'retention-held',
+            at: ctx.now.toISOString(),
+            summary,
+            policy: ctx.policy,
+            volumeId: ctx.volumeId,
+            details: { subject: ctx.subject, tier, extra: impact.extra, total: impact.total },
+          },
+          JSON.stringify(['retention-held', ctx.subject]),
+        )
         .catch((err: Error) => ctx.log.warn({ err: err.message }, 'could not enqueue a retention-held alert'));
     } else {
       await ctx.store.release(ctx.subject, ctx.policy, ctx.volumeId, tier);

@@ -13,8 +13,15 @@ export function archiveTierRemovals(entries: readonly SnapshotEntry[], rules: Gu
 }
 
 /** Pending and failed snapshots, and those an archive may still need, are never deleted (snapshot-tier.ts). */
-export function snapshotTierRemovals<S extends TierSnapshot>(snapshots: readonly S[], rules: GuardedTierRules, now: Date, newestArchived: Date | undefined, nextParent?: string): S[] {
+export function snapshotTierRemovals<S extends TierSnapshot>(
+  snapshots: readonly S[],
+  rules: GuardedTierRules,
+  now: Date,
+  newestArchived: Date | undefined,
+  nextParent?: string,
+): S[] {
   if (rules === null) return [];
-  if (rules === 'delete') return snapshots.filter((s) => s.state === 'completed' && (s.archive === 'archived' || s.archive === 'finished') && s.id !== nextParent);
+  if (rules === 'delete')
+    return snapshots.filter((s) => s.state === 'completed' && (s.archive === 'archived' || s.archive === 'finished') && s.id !== nextParent);
   return planSnapshotTier(snapshots, rules, now, newestArchived, nextParent).remove;
 }

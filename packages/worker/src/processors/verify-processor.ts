@@ -16,7 +16,13 @@ export function createVerifyProcessor(deps: Pick<ProcessorDeps, 'repositories' |
     });
     // Notices (a pack without an index object, which maintenance adopts) are not damage.
     const problems = report.problems.filter((p) => p.severity !== 'notice');
-    const summary = { snapshots: report.snapshots, packsRead: report.packsRead, blobsChecked: report.blobsChecked, problems: problems.length, notices: report.problems.length - problems.length };
+    const summary = {
+      snapshots: report.snapshots,
+      packsRead: report.packsRead,
+      blobsChecked: report.blobsChecked,
+      problems: problems.length,
+      notices: report.problems.length - problems.length,
+    };
     if (problems.length) {
       const first = problems[0]!;
       throw new CorruptDataError(`verify of ${data.repository} found ${problems.length} problem(s); first: ${first.kind}: ${first.message}`);

@@ -97,7 +97,10 @@ describe('snapshot processor', () => {
     expect(listed).toHaveLength(1);
     expect(listed[0]!.tags).toEqual([policyTag('p'), slotTag(slot(5)), 'team=a']);
     const ref = (first as { ref: string }).ref;
-    expect(calls).toEqual([{ stage: 'archive', payload: payload(5), ref }, { stage: 'archive', payload: payload(5), ref }]);
+    expect(calls).toEqual([
+      { stage: 'archive', payload: payload(5), ref },
+      { stage: 'archive', payload: payload(5), ref },
+    ]);
   });
 
   it('re-delays the job by the poll interval while the snapshot is pending, and adds nothing', async () => {
@@ -136,7 +139,10 @@ describe('archive processor', () => {
     expect(snapshots.map((s) => s.id)).toEqual([r1.snapshotId, r2.snapshotId]);
     expect(snapshots[1]!.snapshot.tags).toEqual([policyTag('p'), slotTag(slot(5)), 'team=a']);
     expect(snapshots[1]!.snapshot.time).toBe(new Date(Date.UTC(2024, 2, 5, 2)).toISOString());
-    expect(calls.map((c) => [c.stage, c.payload.slot])).toEqual([['retention', slot(4)], ['retention', slot(5)]]);
+    expect(calls.map((c) => [c.stage, c.payload.slot])).toEqual([
+      ['retention', slot(4)],
+      ['retention', slot(5)],
+    ]);
     expect(await counter(metrics, 'snapfleet_archive_bytes_total')).toContainEqual(['read', 2 * 256 * 1024]);
   });
 
@@ -171,7 +177,9 @@ describe('archive processor', () => {
     const ref = provider.addSnapshot('v', new Date(Date.UTC(2024, 2, 4, 2)), []);
     const child = fakeJob(payload(4), 'archive-1', { 'bull:snapshot:1': { ref, volumeId: 'v' } });
     expect(await run(child.asJob)).toMatchObject({ reused: false, snapshotId: expect.any(String) });
-    await expect(run(fakeJob(payload(5), 'archive-2', { 'bull:snapshot:2': { unrelated: true } }).asJob)).rejects.toThrow(/has no snapshot: it must run as the parent of a snapshot job/);
+    await expect(run(fakeJob(payload(5), 'archive-2', { 'bull:snapshot:2': { unrelated: true } }).asJob)).rejects.toThrow(
+      /has no snapshot: it must run as the parent of a snapshot job/,
+    );
   });
 
   it('fails with the provider error for a snapshot it cannot read, and adds no retention job', async () => {

@@ -53,7 +53,12 @@ export function installFakeEbsHandlers(stub: AwsStub<any, any, any>, world: Fake
     const s = readable(input.SnapshotId);
     const indexes = [...s.blocks.keys()].sort((a, b) => a - b);
     const page = pageOf(world, indexes, input);
-    return { ...page.meta, VolumeSize: s.volumeSizeGiB, BlockSize: 524288, Blocks: page.indexes.map((i) => ({ BlockIndex: i, BlockToken: world.tokenFor(s, i) })) };
+    return {
+      ...page.meta,
+      VolumeSize: s.volumeSizeGiB,
+      BlockSize: 524288,
+      Blocks: page.indexes.map((i) => ({ BlockIndex: i, BlockToken: world.tokenFor(s, i) })),
+    };
   });
 
   stub.on(ListChangedBlocksCommand).callsFake(async (input: ListChangedBlocksCommand['input']) => {
@@ -110,7 +115,15 @@ export function installFakeEbsHandlers(stub: AwsStub<any, any, any>, world: Fake
         ...(input.KmsKeyArn !== undefined ? { kmsKeyArn: input.KmsKeyArn } : {}),
         ...(input.Timeout !== undefined ? { timeoutMinutes: input.Timeout } : {}),
       });
-    return { SnapshotId: s.id, OwnerId: '123456789012', Status: 'pending', VolumeSize: s.volumeSizeGiB, BlockSize: 524288, StartTime: new Date(world.time), $metadata: meta(201) };
+    return {
+      SnapshotId: s.id,
+      OwnerId: '123456789012',
+      Status: 'pending',
+      VolumeSize: s.volumeSizeGiB,
+      BlockSize: 524288,
+      StartTime: new Date(world.time),
+      $metadata: meta(201),
+    };
   });
 
   stub.on(PutSnapshotBlockCommand).callsFake(async (input: PutSnapshotBlockCommand['input']) => {

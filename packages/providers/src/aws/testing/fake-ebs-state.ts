@@ -106,7 +106,15 @@ export class FakeEbsState {
 
   /** A new, empty snapshot being written (StartSnapshot). */
   startSnapshot(volumeSizeGiB: number, extra: Partial<FakeSnapshot> = {}): FakeSnapshot {
-    const snapshot: FakeSnapshot = { id: this.newId('snap'), state: 'pending', volumeSizeGiB, blocks: new Map(), generation: 0, invisibleFor: this.invisibleAfterStart, ...extra };
+    const snapshot: FakeSnapshot = {
+      id: this.newId('snap'),
+      state: 'pending',
+      volumeSizeGiB,
+      blocks: new Map(),
+      generation: 0,
+      invisibleFor: this.invisibleAfterStart,
+      ...extra,
+    };
     this.snapshots.set(snapshot.id, snapshot);
     return snapshot;
   }

@@ -21,7 +21,12 @@ export class FakeEbsWorld extends FakeEbsState {
    * An EbsApi over a fresh client whose `send` this world answers, with a limiter that records
    * keys and a sleep that records delays instead of waiting.
    */
-  api(overrides: Partial<EbsApi> = {}): { api: EbsApi; limiter: RecordingLimiter; sleeps: number[]; stub: AwsStub<ServiceInputTypes, ServiceOutputTypes, EBSClientResolvedConfig> } {
+  api(overrides: Partial<EbsApi> = {}): {
+    api: EbsApi;
+    limiter: RecordingLimiter;
+    sleeps: number[];
+    stub: AwsStub<ServiceInputTypes, ServiceOutputTypes, EBSClientResolvedConfig>;
+  } {
     const client = new EBSClient({ region: 'eu-west-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake-secret' } });
     const stub = mockClient(client);
     installFakeEbsHandlers(stub, this);

@@ -24,7 +24,12 @@ import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { FAKE_ACCOUNT, type FakeEc2Command, type FakeEc2Snapshot, type FakeEc2State } from './fake-ec2-state.js';
 
 function ec2Error(name: string, message: string, status = 400): EC2ServiceException {
-  return new EC2ServiceException({ name, message, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, requestId: 'fake-request-id' } });
+  return new EC2ServiceException({
+    name,
+    message,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status, requestId: 'fake-request-id' },
+  });
 }
 
 type Tagged = { id: string; tags: Record<string, string> };
@@ -51,7 +56,8 @@ function toTags(tags: Record<string, string>): Tag[] {
 function fromSpecs(specs: TagSpecification[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const spec of specs ?? []) {
-    if (spec.ResourceType !== 'snapshot') throw ec2Error('InvalidParameterValue', `'${spec.ResourceType}' is not a valid taggable resource type for this operation.`);
+    if (spec.ResourceType !== 'snapshot')
+      throw ec2Error('InvalidParameterValue', `'${spec.ResourceType}' is not a valid taggable resource type for this operation.`);
     for (const t of spec.Tags ?? []) out[t.Key!] = t.Value ?? '';
   }
   return out;
@@ -99,12 +105,17 @@ export function installFakeEc2Handlers(stub: AwsClientStub<EC2Client>, world: Fa
     });
 
   on('DescribeVolumes', DescribeVolumesCommand, (input) => {
-    if (input.VolumeIds && input.MaxResults) throw ec2Error('InvalidParameterCombination', 'The parameter volumeSet cannot be used with the parameter maxResults');
+    if (input.VolumeIds && input.MaxResults)
+      throw ec2Error('InvalidParameterCombination', 'The parameter volumeSet cannot be used with the parameter maxResults');
     const all = [...world.volumes.values()].filter((v) => v.region === region && v.state !== 'deleted').sort((a, b) => (a.id < b.id ? -1 : 1));
     for (const id of (input.VolumeIds as string[] | undefined) ?? []) {
       if (!all.some((v) => v.id === id)) throw ec2Error('InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
     }
-    const found = all.filter((v) => (!input.VolumeIds || input.VolumeIds.includes(v.id)) && matches(input.Filters, v, { 'volume-id': [v.id], 'attachment.instance-id': v.attachments, status: [v.state] }));
+    const found = all.filter(
+      (v) =>
+        (!input.VolumeIds || input.VolumeIds.includes(v.id)) &&
+        matches(input.Filters, v, { 'volume-id': [v.id], 'attachment.instance-id': v.attachments, status: [v.state] }),
+    );
     const p = input.VolumeIds ? { items: found } : page(world, found, input.NextToken, input.MaxResults);
     return {
       Volumes: p.items.map((v) => ({
@@ -114,7 +125,12 @@ export function installFakeEc2Handlers(stub: AwsClientStub<EC2Client>, world: Fa
         AvailabilityZone: `${region}a`,
         VolumeType: 'gp3',
         Tags: toTags(v.tags),
-        Attachments: v.attachments.map((i) => ({ InstanceId: i, VolumeId: v.id, State: 'attached', Device: world.instances.get(i)?.rootVolumeId === v.id ? '/dev/xvda' : '/dev/xvdf' })),
+        Attachments: v.attachments.map((i) => ({
+          InstanceId: i,
+          VolumeId: v.id,
+          State: 'attached',
+          Device: world.instances.get(i)?.rootVolumeId === v.id ? '/dev/xvda' : '/dev/xvdf',
+        })),
       })),
       ...(p.NextToken ? { NextToken: p.NextToken } : {}),
     };
@@ -133,7 +149,10 @@ export function installFakeEc2Handlers(stub: AwsClientStub<EC2Client>, world: Fa
             InstanceId: i.id,
             State: { Name: i.state, Code: i.state === 'running' ? 16 : i.state === 'stopped' ? 80 : 48 },
             RootDeviceName: '/dev/xvda',
-            BlockDeviceMappings: i.volumeIds.map((v) => ({ DeviceName: v === i.rootVolumeId ? '/dev/xvda' : `/dev/xvd${String.fromCharCode(102 + i.volumeIds.indexOf(v))}`, Ebs: { VolumeId: v, Status: 'attached' } })),
+            BlockDeviceMappings: i.volumeIds.map((v) => ({
+              DeviceName: v === i.rootVolumeId ? '/dev/xvda' : `/dev/xvd${String.fromCharCode(102 + i.volumeIds.indexOf(v))}`,
+              Ebs: { VolumeId: v, Status: 'attached' },
+            })),
           },
         ],
       })),
@@ -142,7 +161,8 @@ export function installFakeEc2Handlers(stub: AwsClientStub<EC2Client>, world: Fa
   });
 
   on('DescribeSnapshots', DescribeSnapshotsCommand, (input) => {
-    if (input.SnapshotIds && input.MaxResults) throw ec2Error('InvalidParameterCombination', 'The parameter snapshotSet cannot be used with the parameter maxResults');
+    if (input.SnapshotIds && input.MaxResults)
+      throw ec2Error('InvalidParameterCombination', 'The parameter snapshotSet cannot be used with the parameter maxResults');
     const live = world.liveSnapshots().filter((s) => s.region === region);
     const ids = input.SnapshotIds as string[] | undefined;
     for (const id of ids ?? []) {
@@ -166,7 +186,8 @@ export function installFakeEc2Handlers(stub: AwsClientStub<EC2Client>, world: Fa
 
   on('CreateSnapshot', CreateSnapshotCommand, (input) => {
     const volume = world.volumes.get(input.VolumeId);
-    if (!volume || volume.region !== region || volume.state === 'deleted') throw ec2Error('InvalidVolume.NotFound', `The volume '${input.VolumeId}' does not exist.`);
+    if (!volume || volume.region !== region || volume.state === 'deleted')
+      throw ec2Error('InvalidVolume.NotFound', `The volume '${input.VolumeId}' does not exist.`);
     return snapshotShape(world.makeSnapshot(region, volume, fromSpecs(input.TagSpecifications), input.Description ?? ''));
   });
 
@@ -175,19 +196,30 @@ export function installFakeEc2Handlers(stub: AwsClientStub<EC2Client>, world: Fa
     const instance = world.instances.get(spec.InstanceId);
     if (!instance || instance.region !== region) throw ec2Error('InvalidInstanceID.NotFound', `The instance ID '${spec.InstanceId}' does not exist`);
     const exclude = new Set<string>(spec.ExcludeDataVolumeIds ?? []);
-    if (instance.rootVolumeId && exclude.has(instance.rootVolumeId)) throw ec2Error('InvalidParameterValue', 'The root volume cannot be excluded with ExcludeDataVolumeIds; use ExcludeBootVolume');
+    if (instance.rootVolumeId && exclude.has(instance.rootVolumeId))
+      throw ec2Error('InvalidParameterValue', 'The root volume cannot be excluded with ExcludeDataVolumeIds; use ExcludeBootVolume');
     const tags = fromSpecs(input.TagSpecifications);
     const made = instance.volumeIds
       .filter((v) => !exclude.has(v) && !(spec.ExcludeBootVolume && v === instance.rootVolumeId))
       .map((v) => world.makeSnapshot(region, world.volumes.get(v), tags, input.Description ?? ''));
     return {
-      Snapshots: made.map((s) => ({ SnapshotId: s.id, VolumeId: s.volumeId, State: s.state, StartTime: s.startTime, VolumeSize: s.volumeSizeGiB, OwnerId: FAKE_ACCOUNT, Tags: toTags(s.tags), Description: s.description })),
+      Snapshots: made.map((s) => ({
+        SnapshotId: s.id,
+        VolumeId: s.volumeId,
+        State: s.state,
+        StartTime: s.startTime,
+        VolumeSize: s.volumeSizeGiB,
+        OwnerId: FAKE_ACCOUNT,
+        Tags: toTags(s.tags),
+        Description: s.description,
+      })),
     };
   });
 
   on('CopySnapshot', CopySnapshotCommand, (input) => {
     const source = world.snapshots.get(input.SourceSnapshotId);
-    if (!source || source.deleted || source.region !== input.SourceRegion) throw ec2Error('InvalidSnapshot.NotFound', `The snapshot '${input.SourceSnapshotId}' does not exist.`);
+    if (!source || source.deleted || source.region !== input.SourceRegion)
+      throw ec2Error('InvalidSnapshot.NotFound', `The snapshot '${input.SourceSnapshotId}' does not exist.`);
     if (source.state !== 'completed') throw ec2Error('IncorrectState', `Snapshot '${source.id}' is not in a completed state`);
     const copy = world.makeSnapshot(region, undefined, fromSpecs(input.TagSpecifications), input.Description ?? '', source);
     copy.encrypted = input.Encrypted === true || source.encrypted;

@@ -11,7 +11,8 @@ import type { FakeEbsState } from './fake-ebs-state.js';
 
 export const FAKE_ACCOUNT = '123456789012';
 
-export type FakeEc2Command = 'DescribeVolumes' | 'DescribeInstances' | 'DescribeSnapshots' | 'CreateSnapshot' | 'CreateSnapshots' | 'CopySnapshot' | 'DeleteSnapshot';
+export type FakeEc2Command =
+  'DescribeVolumes' | 'DescribeInstances' | 'DescribeSnapshots' | 'CreateSnapshot' | 'CreateSnapshots' | 'CopySnapshot' | 'DeleteSnapshot';
 
 export interface FakeEc2Volume {
   id: string;
@@ -88,7 +89,10 @@ export class FakeEc2State {
 
   constructor(readonly ebs?: FakeEbsState) {}
 
-  addVolume(region: string, options: { data?: Uint8Array; tags?: Record<string, string>; sizeGiB?: number; id?: string; state?: FakeEc2Volume['state'] } = {}): FakeEc2Volume {
+  addVolume(
+    region: string,
+    options: { data?: Uint8Array; tags?: Record<string, string>; sizeGiB?: number; id?: string; state?: FakeEc2Volume['state'] } = {},
+  ): FakeEc2Volume {
     const volume: FakeEc2Volume = {
       id: options.id ?? this.newId('vol'),
       region,
@@ -104,7 +108,13 @@ export class FakeEc2State {
 
   /** An instance with `volumes` attached; the first is its root (boot) volume. */
   addInstance(region: string, volumes: readonly FakeEc2Volume[], id = this.newId('i')): FakeEc2Instance {
-    const instance: FakeEc2Instance = { id, region, volumeIds: volumes.map((v) => v.id), state: 'running', ...(volumes[0] ? { rootVolumeId: volumes[0].id } : {}) };
+    const instance: FakeEc2Instance = {
+      id,
+      region,
+      volumeIds: volumes.map((v) => v.id),
+      state: 'running',
+      ...(volumes[0] ? { rootVolumeId: volumes[0].id } : {}),
+    };
     for (const v of volumes) {
       v.attachments.push(id);
       v.state = 'in-use';
@@ -148,7 +158,13 @@ export class FakeEc2State {
   }
 
   /** A new snapshot of `volume`, or a copy of `copyOf` (which EC2 gives the placeholder volume id). */
-  makeSnapshot(region: string, volume: FakeEc2Volume | undefined, tags: Record<string, string>, description: string, copyOf?: FakeEc2Snapshot): FakeEc2Snapshot {
+  makeSnapshot(
+    region: string,
+    volume: FakeEc2Volume | undefined,
+    tags: Record<string, string>,
+    description: string,
+    copyOf?: FakeEc2Snapshot,
+  ): FakeEc2Snapshot {
     const s: FakeEc2Snapshot = {
       id: this.newId('snap'),
       region,
@@ -178,7 +194,12 @@ export class FakeEc2State {
       existing.deleted = s.deleted;
       return;
     }
-    this.ebs.addSnapshot(s.data, { id: s.id, ...(s.volumeId !== 'vol-ffffffff' ? { volumeId: s.volumeId } : {}), volumeSizeGiB: s.volumeSizeGiB, state: s.state });
+    this.ebs.addSnapshot(s.data, {
+      id: s.id,
+      ...(s.volumeId !== 'vol-ffffffff' ? { volumeId: s.volumeId } : {}),
+      volumeSizeGiB: s.volumeSizeGiB,
+      state: s.state,
+    });
   }
 
   newId(kind: 'vol' | 'snap' | 'i'): string {

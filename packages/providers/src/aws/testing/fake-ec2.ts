@@ -18,7 +18,13 @@ export class FakeEc2World extends FakeEc2State {
    * An Ec2Api whose per-region clients this world answers, with recording limiters and a sleep
    * that records delays instead of waiting.
    */
-  api(overrides: Partial<Ec2Api> = {}): { api: Ec2Api; limiter: RecordingLimiter; mutateLimiter: RecordingLimiter; sleeps: number[]; stubs: Map<string, AwsClientStub<EC2Client>> } {
+  api(overrides: Partial<Ec2Api> = {}): {
+    api: Ec2Api;
+    limiter: RecordingLimiter;
+    mutateLimiter: RecordingLimiter;
+    sleeps: number[];
+    stubs: Map<string, AwsClientStub<EC2Client>>;
+  } {
     const stubs = new Map<string, AwsClientStub<EC2Client>>();
     const clients = new Map<string, EC2Client>();
     const limiter = new RecordingLimiter();
@@ -55,7 +61,12 @@ export class FakeEc2World extends FakeEc2State {
     (client as unknown as { send: typeof send }).send = (command, options) => {
       const c = command as { constructor: { name: string }; input: Record<string, unknown> };
       const opts = options as { abortSignal?: AbortSignal } | undefined;
-      this.calls.push({ command: c.constructor.name.replace(/Command$/, '') as FakeEc2Command, region, input: c.input, ...(opts?.abortSignal ? { abortSignal: opts.abortSignal } : {}) });
+      this.calls.push({
+        command: c.constructor.name.replace(/Command$/, '') as FakeEc2Command,
+        region,
+        input: c.input,
+        ...(opts?.abortSignal ? { abortSignal: opts.abortSignal } : {}),
+      });
       return send(command, options);
     };
   }

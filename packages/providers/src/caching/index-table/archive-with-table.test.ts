@@ -8,7 +8,20 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { archiveVolume, compactIndex, createInlineCodecPool, initRepository, openRepository, planForget, pruneRepository, removeSnapshots, restoreSnapshot, verifyRepository, verifySnapshot, type Repository } from '@snapfleet/shared';
+import {
+  archiveVolume,
+  compactIndex,
+  createInlineCodecPool,
+  initRepository,
+  openRepository,
+  planForget,
+  pruneRepository,
+  removeSnapshots,
+  restoreSnapshot,
+  verifyRepository,
+  verifySnapshot,
+  type Repository,
+} from '@snapfleet/shared';
 import { MemoryVolumeSource, MemoryVolumeTarget, sha256Hex, seededBytes } from '@snapfleet/shared/testing';
 
 const bytes = (length: number, seed: number) => Buffer.from(seededBytes(length, seed));
@@ -35,7 +48,13 @@ describe('archive with the host index table', () => {
   const archive = async (repo: Repository, data: Uint8Array, volumeId: string, sourceOptions = {}) => {
     const parent = (await repo.listVolumeSnapshots(volumeId)).at(-1);
     const source = new MemoryVolumeSource(data, { blockSize: BLOCK, ...sourceOptions });
-    return archiveVolume(repo, createInlineCodecPool(repo.keys), { volumeId, source, time: new Date(T0.getTime() + ++n * 60_000), clock, ...(parent ? { parent } : {}) });
+    return archiveVolume(repo, createInlineCodecPool(repo.keys), {
+      volumeId,
+      source,
+      time: new Date(T0.getTime() + ++n * 60_000),
+      clock,
+      ...(parent ? { parent } : {}),
+    });
   };
   const restored = async (repo: Repository, id: string) => {
     const target = new MemoryVolumeTarget();
@@ -75,7 +94,13 @@ describe('archive with the host index table', () => {
     expect(cbt.indexLookups).toBeLessThanOrEqual(16 + 4);
 
     const repo = await open();
-    for (const [r, data] of [[first, a], [copy, a], [incr, changed], [base, changed], [cbt, again]] as const) {
+    for (const [r, data] of [
+      [first, a],
+      [copy, a],
+      [incr, changed],
+      [base, changed],
+      [cbt, again],
+    ] as const) {
       expect(await restored(repo, r.id)).toBe(sha256Hex(data));
       const report = await verifySnapshot(repo, createInlineCodecPool(repo.keys), await repo.findSnapshot(r.id));
       expect(report.problems, r.id).toEqual([]);
@@ -111,7 +136,10 @@ describe('archive with the host index table', () => {
       hashes.set(r.id, sha256Hex(volume));
     }
     let repo = await open();
-    await removeSnapshots(repo, planForget(await repo.listSnapshots(), { keepLast: 2 }, new Date(T0.getTime() + 24 * 3600_000)).flatMap((p) => p.remove));
+    await removeSnapshots(
+      repo,
+      planForget(await repo.listSnapshots(), { keepLast: 2 }, new Date(T0.getTime() + 24 * 3600_000)).flatMap((p) => p.remove),
+    );
     // Prune repacks the kept blobs out of mostly-dead packs and deletes those (no archive holds
     // a lease): the kept snapshots' pack lists now name deleted packs.
     const report = await pruneRepository(repo, createInlineCodecPool(repo.keys), { clock, repackBelow: 0.95 });

@@ -42,7 +42,9 @@ class Objects implements IndexObjectView {
 }
 
 function idsOf(packs: IndexedPack[]): { id: Buffer; packId: string }[] {
-  return packs.flatMap((p) => p.frames.flatMap((f) => Array.from({ length: f.lengths.length }, (_, i) => ({ id: Buffer.from(f.ids.subarray(i * 32, (i + 1) * 32)), packId: p.packId }))));
+  return packs.flatMap((p) =>
+    p.frames.flatMap((f) => Array.from({ length: f.lengths.length }, (_, i) => ({ id: Buffer.from(f.ids.subarray(i * 32, (i + 1) * 32)), packId: p.packId }))),
+  );
 }
 
 /** A table's open, which must succeed here (undefined means its folder was unusable). */
@@ -60,7 +62,8 @@ describe('HostIndexTable', () => {
     warnings = [];
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
-  const table = (options: { buildRecords?: number; maxDiskRuns?: number; residentRunRecords?: number } = {}) => new HostIndexTable({ dir: root, onWarning: (m) => warnings.push(m), ...options });
+  const table = (options: { buildRecords?: number; maxDiskRuns?: number; residentRunRecords?: number } = {}) =>
+    new HostIndexTable({ dir: root, onWarning: (m) => warnings.push(m), ...options });
 
   it('finds every indexed blob in its pack, and nothing else', async () => {
     const view = new Objects();
@@ -374,7 +377,7 @@ describe('HostIndexTable in an unusable folder', () => {
     }
   });
 
-  it('passes the store\'s errors on', async () => {
+  it("passes the store's errors on", async () => {
     const root = await mkdtemp(join(tmpdir(), 'snapfleet-table-'));
     try {
       const view = new Objects();

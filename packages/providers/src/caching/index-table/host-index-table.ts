@@ -28,7 +28,16 @@
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { makeDirsSync } from '../../local/make-dirs.js';
 import { join } from 'node:path';
-import { ID_BYTES, SnapfleetError, TransientError, type DedupIndex, type DedupIndexCache, type DedupIndexOpenOptions, type IndexObjectView, type IndexedPack } from '@snapfleet/shared';
+import {
+  ID_BYTES,
+  SnapfleetError,
+  TransientError,
+  type DedupIndex,
+  type DedupIndexCache,
+  type DedupIndexOpenOptions,
+  type IndexObjectView,
+  type IndexedPack,
+} from '@snapfleet/shared';
 import { RECORD_BYTES, fanoutBitsFor } from './run-format.js';
 import { RunReader } from './run-reader.js';
 import { RunWriter, sortRecords } from './run-writer.js';
@@ -36,7 +45,18 @@ import { filterRun, mergeRuns, yieldToEventLoop } from './run-merge.js';
 import { DEAD, readPackOwners, writePackOwners } from './pack-owners.js';
 import { OpenTable } from './open-table.js';
 import { RunBatch, blobsOf } from './run-batch.js';
-import { FILE_MODE, STATE_FILE, STATE_VERSION, newOwnersFile, newRunFile, readTableState, writeTableState, type OpenRun, type RunState, type TableState } from './table-state.js';
+import {
+  FILE_MODE,
+  STATE_FILE,
+  STATE_VERSION,
+  newOwnersFile,
+  newRunFile,
+  readTableState,
+  writeTableState,
+  type OpenRun,
+  type RunState,
+  type TableState,
+} from './table-state.js';
 
 /** Runs on disk kept before the two smallest are merged: a lookup reads one bucket from each. */
 export const DEFAULT_MAX_DISK_RUNS = 2;
@@ -76,7 +96,6 @@ export interface HostIndexTableOptions {
   now?: () => number;
 }
 
-
 export class HostIndexTable implements DedupIndexCache {
   private readonly warn: (message: string) => void;
   private readonly buildRecords: number;
@@ -109,7 +128,8 @@ export class HostIndexTable implements DedupIndexCache {
       return await this.openTable(view, options);
     } catch (err) {
       if (err instanceof SnapfleetError || typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
-      if (!this.reported) this.warn(`host index table ${this.folderOf(view.repositoryId)} cannot be used (${(err as Error).message}); archives load the index into memory`);
+      if (!this.reported)
+        this.warn(`host index table ${this.folderOf(view.repositoryId)} cannot be used (${(err as Error).message}); archives load the index into memory`);
       this.reported = true;
       return undefined;
     }
@@ -151,7 +171,8 @@ export class HostIndexTable implements DedupIndexCache {
         // Something vanished between the listing and its read: what it held that still exists
         // was stored under another name first, which the next listing shows.
         if (built.vanished === 0) break;
-        if (round + 1 >= MAX_RELISTS) throw new TransientError(`index objects kept vanishing while the host index table was refreshed (${MAX_RELISTS} listings)`);
+        if (round + 1 >= MAX_RELISTS)
+          throw new TransientError(`index objects kept vanishing while the host index table was refreshed (${MAX_RELISTS} listings)`);
         for (const r of runs) r.reader.close();
         runs = [];
       }
@@ -167,7 +188,6 @@ export class HostIndexTable implements DedupIndexCache {
     for (const r of runs) r.reader.exclude(condemned, (ordinal) => r.owners[ordinal] === DEAD);
     return new OpenTable(runs, objectsRead);
   }
-
 
   /** Opens the runs and their pack owners; reports and drops damaged ones. */
   private openRuns(dir: string, state: TableState): OpenRun[] {
@@ -255,7 +275,12 @@ export class HostIndexTable implements DedupIndexCache {
    * Reads `keys`: a pack in `orphaned` is handed over to the object read (and taken out of the
    * map), every other pack goes into new runs of at most buildRecords records each.
    */
-  private async build(dir: string, view: IndexObjectView, keys: readonly string[], orphaned: Map<string, { run: OpenRun; ordinal: number }>): Promise<{ runs: OpenRun[]; read: number; vanished: number }> {
+  private async build(
+    dir: string,
+    view: IndexObjectView,
+    keys: readonly string[],
+    orphaned: Map<string, { run: OpenRun; ordinal: number }>,
+  ): Promise<{ runs: OpenRun[]; read: number; vanished: number }> {
     const runs: OpenRun[] = [];
     let batch = new RunBatch();
     let read = 0;
@@ -374,10 +399,10 @@ export class HostIndexTable implements DedupIndexCache {
   private reopen(dir: string, state: RunState, owners: Uint32Array): OpenRun {
     const reader = RunReader.open(join(dir, state.file));
     if (typeof reader === 'string') throw new Error(`host index table ${dir}: run ${state.file} just written is unreadable: ${reader}`);
-    if (reader.packCount !== owners.length) throw new Error(`host index table ${dir}: run ${state.file} has ${reader.packCount} packs, ${owners.length} owners`);
+    if (reader.packCount !== owners.length)
+      throw new Error(`host index table ${dir}: run ${state.file} has ${reader.packCount} packs, ${owners.length} owners`);
     return { state, reader, owners };
   }
-
 
   private sweep(dir: string, referenced: ReadonlySet<string>): void {
     const before = this.now() - STALE_FILE_MS;
@@ -391,6 +416,3 @@ export class HostIndexTable implements DedupIndexCache {
     }
   }
 }
-
-
-

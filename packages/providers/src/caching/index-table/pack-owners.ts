@@ -37,10 +37,12 @@ export function readPackOwners(path: string, packs: number, sources: number): Ui
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (err as Error).message;
   }
-  if (bytes.byteLength !== HEADER_BYTES + packs * 4 + CHECKSUM_BYTES) return `${bytes.byteLength} bytes, expected ${HEADER_BYTES + packs * 4 + CHECKSUM_BYTES} for ${packs} packs`;
+  if (bytes.byteLength !== HEADER_BYTES + packs * 4 + CHECKSUM_BYTES)
+    return `${bytes.byteLength} bytes, expected ${HEADER_BYTES + packs * 4 + CHECKSUM_BYTES} for ${packs} packs`;
   const body = bytes.subarray(0, bytes.byteLength - CHECKSUM_BYTES);
   if (!createHash('sha256').update(body).digest().equals(bytes.subarray(body.byteLength))) return 'checksum mismatch';
-  if (body.toString('latin1', 0, 4) !== MAGIC || body.readUInt32LE(4) !== VERSION || body.readUInt32LE(8) !== packs) return 'not a pack owners file of this run';
+  if (body.toString('latin1', 0, 4) !== MAGIC || body.readUInt32LE(4) !== VERSION || body.readUInt32LE(8) !== packs)
+    return 'not a pack owners file of this run';
   const owners = new Uint32Array(packs);
   for (let i = 0; i < packs; i++) {
     const o = body.readUInt32LE(HEADER_BYTES + i * 4);

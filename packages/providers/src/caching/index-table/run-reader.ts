@@ -11,7 +11,17 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { binding } from '@snapfleet/native';
 import type { ListedPack } from '@snapfleet/shared';
-import { PACK_ENTRY_BYTES, RECORD_BYTES, RUN_HEADER_BYTES, bucketOf, compareIds, decodeRunHeader, fanoutBytes, recordsStart, runFileBytes } from './run-format.js';
+import {
+  PACK_ENTRY_BYTES,
+  RECORD_BYTES,
+  RUN_HEADER_BYTES,
+  bucketOf,
+  compareIds,
+  decodeRunHeader,
+  fanoutBytes,
+  recordsStart,
+  runFileBytes,
+} from './run-format.js';
 
 /** Records read at once by a sequential cursor (a merge). */
 const CURSOR_RECORDS = 4096;
@@ -99,7 +109,17 @@ export class RunReader {
     if (n === 0) return -1;
     if (!this.resident && binding) {
       if (this.bucket.byteLength < n * RECORD_BYTES) this.bucket = Buffer.alloc(n * RECORD_BYTES * 2);
-      return binding.runFind(this.fd, this.fanout, this.bits, recordsStart(this.bits), this.packCount, this.excluded ?? NO_PACKS_EXCLUDED, ids, offset, this.bucket);
+      return binding.runFind(
+        this.fd,
+        this.fanout,
+        this.bits,
+        recordsStart(this.bits),
+        this.packCount,
+        this.excluded ?? NO_PACKS_EXCLUDED,
+        ids,
+        offset,
+        this.bucket,
+      );
     }
     let records: Buffer;
     let base: number;
@@ -132,7 +152,17 @@ export class RunReader {
    */
   async findBatch(ids: Uint8Array, offsets: Uint32Array, out: Int32Array): Promise<void> {
     if (!this.resident && binding) {
-      await binding.runFindBatch(this.fd, this.fanout, this.bits, recordsStart(this.bits), this.packCount, this.excluded ?? NO_PACKS_EXCLUDED, ids, offsets, out);
+      await binding.runFindBatch(
+        this.fd,
+        this.fanout,
+        this.bits,
+        recordsStart(this.bits),
+        this.packCount,
+        this.excluded ?? NO_PACKS_EXCLUDED,
+        ids,
+        offsets,
+        out,
+      );
       return;
     }
     for (let k = 0; k < offsets.length; k++) out[k] = this.find(ids, offsets[k]!);

@@ -5,7 +5,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { ListedPack } from '@snapfleet/shared';
-import { PACK_ENTRY_BYTES, RECORD_BYTES, bucketOf, compareIds, encodeRunHeader, fanoutBitsFor, fanoutBytes, recordsStart, RUN_HEADER_BYTES } from './run-format.js';
+import {
+  PACK_ENTRY_BYTES,
+  RECORD_BYTES,
+  bucketOf,
+  compareIds,
+  encodeRunHeader,
+  fanoutBitsFor,
+  fanoutBytes,
+  recordsStart,
+  RUN_HEADER_BYTES,
+} from './run-format.js';
 
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 const FILE_MODE = 0o600;

@@ -52,8 +52,16 @@ export function readTableState(dir: string, warn: (message: string) => void): Ta
     const ok =
       state.version === STATE_VERSION &&
       Array.isArray(state.runs) &&
-      state.runs.every((r) => typeof r.file === 'string' && /^run-[0-9a-f]{32}\.sfrt$/.test(r.file) && Number.isSafeInteger(r.records) && Array.isArray(r.sources) && r.sources.every((s) => typeof s === 'string') &&
-        typeof r.owners === 'string' && /^own-[0-9a-f]{32}\.sfow$/.test(r.owners));
+      state.runs.every(
+        (r) =>
+          typeof r.file === 'string' &&
+          /^run-[0-9a-f]{32}\.sfrt$/.test(r.file) &&
+          Number.isSafeInteger(r.records) &&
+          Array.isArray(r.sources) &&
+          r.sources.every((s) => typeof s === 'string') &&
+          typeof r.owners === 'string' &&
+          /^own-[0-9a-f]{32}\.sfow$/.test(r.owners),
+      );
     if (ok) return state;
   } catch {
     // reported below
