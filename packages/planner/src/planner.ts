@@ -30,6 +30,7 @@ import { reconcileAlertCheck } from './alert-scheduler.js';
 import { reconcileDrillSchedulers } from './drill-schedulers.js';
 import { reconcileOrphanSweep } from './orphan-scheduler.js';
 import { workJobOptions } from './job-options.js';
+import { startCompletedSweeper, type CompletedSweeper } from './completed-sweeper.js';
 
 /** Jobs per addBulk call: one Redis round trip each, bounded so a huge policy never builds one giant MULTI. */
 const JOBS_PER_BATCH = 1000;
@@ -97,6 +98,7 @@ export function createPlanner(options: PlannerOptions): Planner {
   redis.on('error', () => {}); // the queues' connections report outages; this one just retries
   const compliance = createComplianceRecorder(redis, prefix);
   let worker: Worker | undefined;
+  let sweeper: CompletedSweeper | undefined;
 
   const policyNamed = (name: string): PolicyConfig => {
     const p = config.policies.find((x) => x.name === name);
@@ -203,6 +205,7 @@ export function createPlanner(options: PlannerOptions): Planner {
       await applyQueueLimits();
       if (options.processTicks === false) return;
       worker = new Worker(QUEUE.tick, processTick, { connection: connector.bullmq('worker'), prefix, concurrency: 1 });
+      sweeper = startCompletedSweeper(producer, prefix, () => config, log);
       worker.on('failed', (job, err) => log.error({ jobId: job?.id, err: err.message }, 'tick failed'));
       worker.on('error', (err) => log.warn({ err: err.message }, 'tick worker error'));
       log.info({ prefix, policies: config.policies.map((p) => p.name), now: clock.now().toISOString() }, 'planner started');
@@ -219,6 +222,7 @@ export function createPlanner(options: PlannerOptions): Planner {
     enqueuePolicy,
     enqueueVerify,
     async close() {
+      sweeper?.stop();
       await worker?.close();
       await Promise.allSettled([
         ...[...snapshotQueues.values()].map((q) => q.close()),

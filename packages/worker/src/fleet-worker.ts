@@ -11,7 +11,7 @@ import { asRedisConnector, type RedisConnector } from '@snapfleet/providers/redi
 import type { VolumeProvider } from '@snapfleet/shared';
 import type { FleetConfig } from '@snapfleet/shared/config';
 import { QUEUE, WORK_QUEUES, routedRegions, stageQueue, workQueueNames, type WorkQueue } from '@snapfleet/shared/jobs';
-import { createComplianceRecorder, createRedisRateLimiter } from '@snapfleet/providers/fleet';
+import { createArchiveHistory, createComplianceRecorder, createRedisRateLimiter } from '@snapfleet/providers/fleet';
 import { recordCompliance } from './compliance-events.js';
 import { errorKindOf, toQueueError } from './job-errors.js';
 import { createLockService } from './stage-lock.js';
@@ -143,7 +143,11 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   alertQueue.on('error', (err) => log.warn({ err: err.message }, 'alert queue connection error'));
   const outbox = createAlertOutbox({ queue: alertQueue, redis: options.redis, prefix, config: () => current.config });
   const recorder = createComplianceRecorder(options.redis, prefix);
-  const compliance = recordCompliance(recorder, clock, (err) => log.warn({ err: err.message }, 'could not record RPO compliance'));
+  const history = createArchiveHistory(options.redis, prefix);
+  const compliance = recordCompliance(recorder, clock, (err) => log.warn({ err: err.message }, 'could not record RPO compliance'), {
+    store: history,
+    keepMs: () => current.config.fleet.jobs.keepHistory,
+  });
   // The search for orphans gives each orphan a job of its own on the retention queue.
   const retentionQueue = queueOf(QUEUE.retention);
   // Each volume job adds the volume's next one (job-chain.ts).

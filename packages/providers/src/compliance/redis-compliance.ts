@@ -12,7 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { DrillResult, JobFailure, RecoveryPoint, VolumeRecord } from '@snapfleet/shared/compliance';
-import { complianceKey, coveredVolumesKey, discoveredAtKey } from '@snapfleet/shared/jobs';
+import { archiveHistoryKey, complianceKey, coveredVolumesKey, discoveredAtKey } from '@snapfleet/shared/jobs';
 import { redisScript, type ScriptCall } from '../redis-script.js';
 
 /** Volumes per command while a discovery is recorded: bounded, so 100,000 volumes are 200 commands. */
@@ -112,6 +112,7 @@ export function createComplianceRecorder(redis: Redis, prefix: string) {
       const f = field(policy, volumeId);
       const m = redis.multi();
       for (const kind of ['archive', 'snapshot', 'error', 'drill'] as const) m.hdel(complianceKey(prefix, kind), f);
+      m.hdel(archiveHistoryKey(prefix), f); // same field shape (redis-archive-history.ts)
       await m.exec();
     },
     /**

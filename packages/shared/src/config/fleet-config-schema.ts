@@ -308,8 +308,17 @@ const jobsSchema = z.strictObject({
   backoff: interval(0).default(10_000),
   /** Random share of the delay added or removed, in [0, 1]. @defaultValue 0.5 */
   jitter: z.number().min(0).max(1).default(0.5),
-  /** How long finished jobs stay visible (and block a re-enqueue of their id). @defaultValue "7d" */
-  keepCompleted: interval(0).default(7 * 86_400_000),
+  /**
+   * How long completed jobs stay in Redis (the board shows them; their id blocks a second enqueue
+   * of the same volume and slot). Each is about 1 KB, three per volume and run: what is needed
+   * for longer is kept compactly (`keepHistory`). @defaultValue "1h"
+   */
+  keepCompleted: interval(0).default(3_600_000),
+  /**
+   * How long each volume's archive outcomes (slot and how it ended, about 40 bytes each) are kept
+   * after the jobs are gone: snapshot-tier retention reads them. @defaultValue "7d"
+   */
+  keepHistory: interval(0).default(7 * 86_400_000),
   /** @defaultValue "30d" */
   keepFailed: interval(0).default(30 * 86_400_000),
 });

@@ -44,6 +44,15 @@ export function coveredVolumesKey(prefix: string, policy: string): string {
   return `${prefix}:fleet:compliance:covered:${encodePolicyPart(policy)}`;
 }
 
+/**
+ * Each (policy, volume)'s recent archive outcomes (a hash: field [policy, volume], value a short
+ * JSON list of [slot, outcome, slot time]), kept `fleet.jobs.keepHistory` after the job hashes
+ * themselves are gone (docs/operations.md, "Queues and job ids").
+ */
+export function archiveHistoryKey(prefix: string): string {
+  return `${prefix}:fleet:history:archive`;
+}
+
 export function discoveredAtKey(prefix: string): string {
   return `${prefix}:fleet:compliance:discovered-at`;
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Repository, acquireLease, archiveVolume, createInlineCodecPool, initRepository, type CodecPool } from '@snapfleet/shared';
 import { fleetConfigSchema, type FleetConfig } from '@snapfleet/shared/config';
 import { policyTag, silentLogger, slotFromTime, slotTag, volumeJobId } from '@snapfleet/shared/jobs';
+import { createArchiveHistory } from '@snapfleet/providers/fleet';
 import { HELD_ARCHIVE_RUNNING, HELD_MAY_BE_ARCHIVED, HELD_NEXT_PARENT, HELD_PENDING } from '@snapfleet/shared/retention';
 import { MemoryBlobStore, MemoryVolumeProvider, MemoryVolumeSource } from '@snapfleet/shared/testing';
 import { createFleetWorker, type FleetWorker } from '../fleet-worker.js';
@@ -169,6 +170,25 @@ describe('snapshot-tier retention', () => {
     // Other policies' and other volumes' snapshots are never touched.
     expect(await provider.listSnapshots('v', [policyTag('other')])).toHaveLength(1);
     expect(await provider.listSnapshots('w', [policyTag('p')])).toHaveLength(1);
+  });
+
+  it("deletes a snapshot whose archive job is gone once the volume's archive history says its archive ended", async () => {
+    // Day 5's archive job was removed after keepCompleted; the history kept how it ended.
+    await createArchiveHistory(redis, prefix).record(
+      'p',
+      'v',
+      slot(5),
+      new Date(Date.UTC(2024, 2, 5, 2)),
+      'skipped',
+      7 * 86_400_000,
+      new Date(Date.UTC(2024, 2, 8, 2)),
+    );
+    const result = await runRetention(8, 'third');
+    expect(result.deletedSnapshots).toEqual([refs[5]]);
+    expect(result.heldSnapshots).toEqual([
+      { ref: refs[6], reason: HELD_MAY_BE_ARCHIVED },
+      { ref: refs[4], reason: HELD_NEXT_PARENT },
+    ]);
   });
 });
 

@@ -21,8 +21,17 @@ import {
 } from '@snapfleet/shared';
 import { policyGuardedRules } from '@snapfleet/shared/retention';
 import { copyRetentionOf } from '@snapfleet/shared/config';
-import { lastMaintenanceKey, lastPruneKey, policyTag, repositoryLockKey, retentionJobSchema, retentionSubject } from '@snapfleet/shared/jobs';
-import { createRetentionGuardStore } from '@snapfleet/providers/fleet';
+import {
+  lastMaintenanceKey,
+  lastPruneKey,
+  policyTag,
+  repositoryLockKey,
+  retentionJobSchema,
+  retentionSubject,
+  volumeJobId,
+  type VolumeJob,
+} from '@snapfleet/shared/jobs';
+import { createArchiveHistory, createRetentionGuardStore, type ArchiveHistory } from '@snapfleet/providers/fleet';
 import type { Redis } from 'ioredis';
 import { parsePayload } from '../job-errors.js';
 import { policyNamed, type Processor, type ProcessorDeps } from './processor-deps.js';
@@ -66,6 +75,7 @@ export interface RetentionJobResult {
 
 export function createRetentionProcessor(deps: RetentionDeps): Processor {
   const guards = createRetentionGuardStore(deps.redis, deps.prefix);
+  const history = createArchiveHistory(deps.redis, deps.prefix);
   return async (job: Job): Promise<RetentionJobResult> => {
     const data = parsePayload(retentionJobSchema, job.data, 'retention');
     const { config, provider } = deps; // once per job (a reload replaces them between jobs)
@@ -122,7 +132,7 @@ export function createRetentionProcessor(deps: RetentionDeps): Processor {
       }
       const retention = policy.retention;
       tier = await applySnapshotTier(
-        { provider, clock: deps.clock, log: deps.log, archiveJobState: (id) => deps.archiveJobState(id, data.region) },
+        { provider, clock: deps.clock, log: deps.log, archiveJobState: await archiveStates(history, deps.archiveJobState, data) },
         { ...policy, retention },
         data.volumeId,
         entries,
@@ -282,4 +292,19 @@ async function maintain(deps: RetentionDeps, repo: Repository, repository: strin
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * The state of the volume's archive jobs by id: the job itself while BullMQ keeps it, else what
+ * the volume's archive history says of its slot (an archive that ended is gone from the queue
+ * after `keepCompleted`, but recorded for `keepHistory`); "unknown" when neither knows it.
+ */
+async function archiveStates(history: ArchiveHistory, jobState: ArchiveJobState, data: VolumeJob): Promise<(jobId: string) => Promise<string>> {
+  const ended = new Set(
+    (await history.read(data.policy, data.volumeId).catch(() => [])).map((e) => volumeJobId('archive', data.policy, data.volumeId, e.slot)),
+  );
+  return async (jobId) => {
+    const state = await jobState(jobId, data.region);
+    return state === 'unknown' && ended.has(jobId) ? 'completed' : state;
+  };
 }
