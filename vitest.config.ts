@@ -3,10 +3,11 @@ import { defineConfig } from 'vitest/config';
 // Tests import the workspace packages' TypeScript sources through the `source` export condition;
 // code that runs in worker threads or child processes uses the built dist/ (pnpm test builds first).
 //
-// Two groups. Most files run two at a time: the end-to-end ones spend their time waiting on the
-// processes they spawn, so two files keep both cores busy. The files below measure rates or time
-// failovers and kills against the wall clock, so they run afterwards, one at a time, on a machine
-// nothing else of the suite loads.
+// Two groups. Most files run two at a time: the end-to-end ones spend much of their time waiting
+// on the processes they spawn, so two files keep both cores busy. The files below run
+// afterwards, one at a time, on a machine nothing else of the suite loads: some measure rates or
+// time failovers against the wall clock, and the kill tests keep both cores busy themselves
+// (archives, prunes and repairs killed at random points, each round a fresh process).
 const ALONE = [
   'packages/providers/src/limits/paced-rate-limiter.test.ts',
   'test/sim/account-server.test.ts',
@@ -17,6 +18,9 @@ const ALONE = [
   'test/e2e/fleet-redis-restart.test.ts',
   'test/e2e/fleet-killed-worker.test.ts',
   'test/e2e/fault-proxy.test.ts',
+  'test/e2e/*-kill.test.ts',
+  'test/e2e/killed-archive.test.ts',
+  'test/e2e/damage-sweep.test.ts',
 ];
 
 export default defineConfig({
@@ -24,8 +28,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source'] } },
   test: {
     exclude: ['**/node_modules/**', '**/dist/**', 'test/bench/**'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    testTimeout: 240_000,
+    hookTimeout: 240_000,
     globalSetup: ['test/setup/global-setup.ts'],
     pool: 'forks',
     projects: [
