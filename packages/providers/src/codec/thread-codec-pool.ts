@@ -20,18 +20,20 @@ function workerFilename(): string {
 }
 
 /**
- * The threads get this process's node flags except export conditions: they run compiled code
- * (codec-worker.js and @snapfleet/shared/codec from dist/), and the `source` condition a test
- * runner adds would resolve the workspace packages to TypeScript that a thread cannot load.
+ * The threads run compiled code (codec-worker.js and @snapfleet/shared/codec from dist/), so the
+ * `source` export condition a test runner adds must not reach them: it would resolve the
+ * workspace packages to TypeScript that a thread cannot load. Without such a flag the threads
+ * inherit the process's flags as they are (undefined): passed explicitly, Node checks each one
+ * and refuses per-process V8 options such as the launcher's --max-semi-space-size.
  */
-function workerExecArgv(): string[] {
+function workerExecArgv(): string[] | undefined {
   const out: string[] = [];
   for (let i = 0; i < process.execArgv.length; i++) {
     const arg = process.execArgv[i]!;
     if (arg === '--conditions' || arg === '-C') i++;
     else if (!arg.startsWith('--conditions=')) out.push(arg);
   }
-  return out;
+  return out.length === process.execArgv.length ? undefined : out;
 }
 
 export function defaultThreadCount(): number {
@@ -39,7 +41,8 @@ export function defaultThreadCount(): number {
 }
 
 export function startCodecThreads(threads = defaultThreadCount()): CodecThreads {
-  const pool = new Piscina({ filename: workerFilename(), execArgv: workerExecArgv(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  const execArgv = workerExecArgv();
+  const pool = new Piscina({ filename: workerFilename(), ...(execArgv ? { execArgv } : {}), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
   // Move the caller's buffer when it owns its memory; otherwise structured clone copies it.
   const buf = (u: Uint8Array): ArrayBuffer[] => (owns(u) ? [u.buffer as ArrayBuffer] : []);
   const close = () => pool.destroy();
