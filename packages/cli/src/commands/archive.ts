@@ -49,7 +49,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
       const time = opts.time ? parseTime(opts.time, 'time') : ctx.clock.now();
       const zstdLevel = opts.compressionLevel ? parseIntFlag(opts.compressionLevel, 'compression-level', 1, 19) : DEFAULT_ZSTD_LEVEL;
       const packSize = opts.packSize ? parseIntFlag(opts.packSize, 'pack-size', 1, 128) * 1024 * 1024 : undefined;
-      // The codec threads start while the repository opens and the image is checked.
+      // The pool (its threads start with its first task) is made before the repository opens.
       const threads = startCodecThreads();
       let repo: Repository;
       let source: LocalVolumeSource;

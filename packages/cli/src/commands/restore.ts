@@ -105,7 +105,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
       const ebsSettings = ebs ? await (await import('./restore-ebs-target.js')).resolveEbsRestore(ebs, opts, ctx) : undefined;
       const fileTarget = ebs ? undefined : new LocalVolumeTarget(opts.to, { overwrite: opts.overwrite ?? false, ...directIoOption(ctx.env) });
       await fileTarget?.checkDestination();
-      // The codec threads start while the repository opens and the snapshot is looked up.
+      // The pool's threads start with its first task, after the repository opened and the snapshot was found.
       const threads = startCodecThreads();
       let repo: Repository;
       let snapshot: SnapshotEntry;

@@ -40,9 +40,14 @@ export function defaultThreadCount(): number {
   return Math.max(1, availableParallelism());
 }
 
+/**
+ * Threads start with the first task, not here: a command that fails before any codec work (an
+ * unknown snapshot, a wrong password) then ends with no thread still loading its module, which
+ * Node 20 cannot always tear down (a fatal error in require() of an ES module mid-load).
+ */
 export function startCodecThreads(threads = defaultThreadCount()): CodecThreads {
   const execArgv = workerExecArgv();
-  const pool = new Piscina({ filename: workerFilename(), ...(execArgv ? { execArgv } : {}), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  const pool = new Piscina({ filename: workerFilename(), ...(execArgv ? { execArgv } : {}), minThreads: 0, maxThreads: threads, idleTimeout: 60_000 });
   // Move the caller's buffer when it owns its memory; otherwise structured clone copies it.
   const buf = (u: Uint8Array): ArrayBuffer[] => (owns(u) ? [u.buffer as ArrayBuffer] : []);
   const close = () => pool.destroy();
