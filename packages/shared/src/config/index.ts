@@ -2,9 +2,9 @@
  * @snapfleet/shared/config: the fleet configuration (fleet.yaml), parsed once at the edge from
  * text. Pure: the caller reads the file and passes its text and name. Reference: docs/operations.md.
  */
+export { boardConfigSchema } from './board-config-schema.js';
 export {
   fleetConfigSchema,
-  boardConfigSchema,
   scheduleSchema,
   type FleetConfig,
   type FleetConfigInput,

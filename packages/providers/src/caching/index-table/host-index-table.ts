@@ -25,7 +25,6 @@
  * building, or by two processes refreshing at once, where the last state written wins) are
  * removed by a later refresh once an hour old.
  */
-import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { makeDirsSync } from '../../local/make-dirs.js';
 import { join } from 'node:path';
 import {
@@ -42,7 +41,8 @@ import { RECORD_BYTES, fanoutBitsFor } from './run-format.js';
 import { RunReader } from './run-reader.js';
 import { RunWriter, sortRecords } from './run-writer.js';
 import { filterRun, mergeRuns, yieldToEventLoop } from './run-merge.js';
-import { DEAD, readPackOwners, writePackOwners } from './pack-owners.js';
+import { DEAD, mergeOwners, readPackOwners, writePackOwners } from './pack-owners.js';
+import { sweepStaleFiles } from './stale-files.js';
 import { OpenTable } from './open-table.js';
 import { RunBatch, blobsOf } from './run-batch.js';
 import {
@@ -179,7 +179,7 @@ export class HostIndexTable implements DedupIndexCache {
       runs = await this.consolidate(dir, runs);
       for (const r of runs) if (r.state.records <= this.residentRunRecords) r.reader.makeResident();
       writeTableState(dir, { version: STATE_VERSION, runs: runs.map((r) => r.state) });
-      this.sweep(dir, new Set(runs.flatMap((r) => [r.state.file, r.state.owners])));
+      sweepStaleFiles(dir, new Set([STATE_FILE, ...runs.flatMap((r) => [r.state.file, r.state.owners])]), this.now() - STALE_FILE_MS);
     } catch (err) {
       for (const r of runs) r.reader.close();
       throw err;
@@ -369,24 +369,8 @@ export class HostIndexTable implements DedupIndexCache {
       join(dir, file),
     );
     for (const r of inputs) r.reader.close();
-    // The merged run's packs are the inputs' one after another; their owners follow them.
-    const sources: string[] = [];
-    const at = new Map<string, number>();
-    const owners: number[] = [];
-    for (const r of inputs) {
-      for (const o of r.owners) {
-        if (o === DEAD) {
-          owners.push(DEAD);
-          continue;
-        }
-        const key = r.state.sources[o]!;
-        let i = at.get(key);
-        if (i === undefined) at.set(key, (i = sources.push(key) - 1));
-        owners.push(i);
-      }
-      for (const key of r.state.sources) if (!at.has(key)) at.set(key, sources.push(key) - 1);
-    }
-    return this.withOwners(dir, { file, records: inputs.reduce((n, r) => n + r.state.records, 0), sources, owners: '' }, Uint32Array.from(owners));
+    const { sources, owners } = mergeOwners(inputs.map((r) => ({ sources: r.state.sources, owners: r.owners })));
+    return this.withOwners(dir, { file, records: inputs.reduce((n, r) => n + r.state.records, 0), sources, owners: '' }, owners);
   }
 
   /** Writes the owners of a run just written, then opens it. */
@@ -402,17 +386,5 @@ export class HostIndexTable implements DedupIndexCache {
     if (reader.packCount !== owners.length)
       throw new Error(`host index table ${dir}: run ${state.file} has ${reader.packCount} packs, ${owners.length} owners`);
     return { state, reader, owners };
-  }
-
-  private sweep(dir: string, referenced: ReadonlySet<string>): void {
-    const before = this.now() - STALE_FILE_MS;
-    for (const name of readdirSync(dir)) {
-      if (name === STATE_FILE || referenced.has(name)) continue;
-      try {
-        if (statSync(join(dir, name)).mtimeMs < before) unlinkSync(join(dir, name));
-      } catch {
-        // removed by another process meanwhile
-      }
-    }
   }
 }

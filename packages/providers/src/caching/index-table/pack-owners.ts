@@ -51,3 +51,28 @@ export function readPackOwners(path: string, packs: number, sources: number): Ui
   }
   return owners;
 }
+
+/**
+ * The sources and owners of a run merged from `inputs`: its packs are the inputs' one after
+ * another, so their owners follow them, renumbered into the merged run's sources (each input's
+ * sources once, in order of first use; dead packs stay dead).
+ */
+export function mergeOwners(inputs: readonly { sources: readonly string[]; owners: Uint32Array }[]): { sources: string[]; owners: Uint32Array } {
+  const sources: string[] = [];
+  const at = new Map<string, number>();
+  const owners: number[] = [];
+  for (const r of inputs) {
+    for (const o of r.owners) {
+      if (o === DEAD) {
+        owners.push(DEAD);
+        continue;
+      }
+      const key = r.sources[o]!;
+      let i = at.get(key);
+      if (i === undefined) at.set(key, (i = sources.push(key) - 1));
+      owners.push(i);
+    }
+    for (const key of r.sources) if (!at.has(key)) at.set(key, sources.push(key) - 1);
+  }
+  return { sources, owners: Uint32Array.from(owners) };
+}
