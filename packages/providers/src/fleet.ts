@@ -7,13 +7,7 @@ export { LocalVolumeProvider, type LocalVolumeSpec } from './local/local-volume-
 export { createMemoryRateLimiter, createRedisRateLimiter, type RateLimitOptions, type RedisRateLimitOptions } from './limits/index.js';
 export { createComplianceRecorder, readComplianceRecords, type ComplianceRecorder, type ComplianceRecords } from './compliance/redis-compliance.js';
 export { createRetentionGuardStore, type HeldChange, type RetentionGuardStore } from './compliance/redis-retention-guard.js';
-export {
-  createArchiveHistory,
-  MAX_ENTRIES as ARCHIVE_HISTORY_MAX_ENTRIES,
-  type ArchiveHistory,
-  type ArchiveHistoryEntry,
-  type ArchiveOutcome,
-} from './compliance/redis-archive-history.js';
+export { createArchiveHistory, type ArchiveHistory, type ArchiveOutcome } from './compliance/redis-archive-history.js';
 export { sendAlert, slackBody, webhookBody, type AlertTarget } from './alerts/http-alert-sender.js';
 export { appendAudit, readAudit, type AuditQuery } from './audit/redis-audit-log.js';
 export { redisScript, type RedisScript } from './redis-script.js';

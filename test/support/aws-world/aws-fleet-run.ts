@@ -5,6 +5,7 @@
  */
 import { describeRun, parseJson, runCli, type CliEnv } from '../cli.js';
 import type { Queue } from 'bullmq';
+import { stageQueue, type VolumeStage } from '@snapfleet/shared/jobs';
 import { openQueue, waitFor } from '../fleet.js';
 
 export interface EnqueuedFlow {
@@ -37,8 +38,8 @@ export async function backupNow(config: string, policy: string, prefix: string, 
  */
 export async function waitForFlows(prefix: string, flows: EnqueuedFlow[], timeoutMs: number): Promise<ArchiveOutcome[]> {
   const queues = new Map<string, Queue>();
-  const queueOf = (stage: 'snapshot' | 'archive' | 'retention', region?: string): Queue => {
-    const name = region ? `${stage}-${region}` : stage;
+  const queueOf = (stage: VolumeStage, region?: string): Queue => {
+    const name = stageQueue(stage, region);
     if (!queues.has(name)) queues.set(name, openQueue(name, prefix));
     return queues.get(name)!;
   };
