@@ -1,9 +1,11 @@
 /**
- * Alerts end to end, in real processes against real Redis and a local HTTP receiver: a volume
- * whose backups fail (its image is missing) gives one job-failed alert at once and, once it has
- * been covered for longer than its RPO, shows as breached in status and on /metrics and gives one
- * RPO breach alert however many checks run; once its image is back and a backup succeeds, one
- * recovery alert. The board's compliance page shows the breach (in headless Chromium).
+ * Alerts end to end, in real processes against real Redis and a local HTTP receiver. Three
+ * volumes in two policies are backed up; then one volume's backups start failing (its image is
+ * missing). It gives one job-failed alert at once and, once its newest recovery point is older
+ * than its RPO, shows as breached in status and on /metrics and gives one RPO breach alert however
+ * many checks run, never before the RPO has passed; once its image is back and a backup succeeds,
+ * one recovery alert. The other two volumes stay ok throughout. The board's compliance page shows
+ * the breach beside them (in headless Chromium).
  * A Slack-compatible target subscribed to breaches alone gets exactly its one message. No alert
  * carries the repository password or the webhook URLs' secret path.
  */
@@ -38,14 +40,14 @@ let dir: string;
 let fleet: FleetFixture;
 let server: Server;
 let run: FleetProcess | undefined;
-const received: { path: string; body: Record<string, unknown> }[] = [];
+const received: { path: string; at: number; body: Record<string, unknown> }[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     let text = '';
     req.on('data', (c: Buffer) => (text += c.toString()));
     req.on('end', () => {
-      received.push({ path: req.url ?? '', body: JSON.parse(text) as Record<string, unknown> });
+      received.push({ path: req.url ?? '', at: Date.now(), body: JSON.parse(text) as Record<string, unknown> });
       res.writeHead(204).end();
     });
   });
@@ -54,10 +56,16 @@ beforeAll(async () => {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   dir = await makeTempDir('alerts');
   fleet = await makeFleet(dir, {
-    volumes: 1,
+    volumes: 3,
     sizeMiB: 4,
     config: (f) => ({
-      ...fleetConfig(f, { policy: { rpo: `${RPO_S}s` }, fleet: { jobs: { attempts: 1 } } }),
+      ...fleetConfig(f, { fleet: { jobs: { attempts: 1 } } }),
+      // vol-01 alone has the short RPO the test waits out; vol-02 and vol-03 stay well inside theirs.
+      volumes: Object.fromEntries(f.volumes.map((v, i) => [v.id, { path: v.path, tags: [i === 0 ? 'test' : 'steady'] }])),
+      policies: [
+        { name: 'every', selector: { tags: ['test'] }, schedules: [{ every: '1h' }], repository: 'main', rpo: `${RPO_S}s` },
+        { name: 'steady', selector: { tags: ['steady'] }, schedules: [{ every: '1h' }], repository: 'main', rpo: '1h' },
+      ],
       board: { listen: '127.0.0.1:0', auth: { token: TOKEN } },
       alerts: {
         checkEvery: '1s',
@@ -85,7 +93,9 @@ afterAll(async () => {
 async function checkCompliancePage(url: string): Promise<void> {
   const page = await fetch(`${url}/compliance/`, { headers: { authorization: `Bearer ${TOKEN}` } });
   expect(page.status).toBe(200);
-  expect(await page.text()).toMatch(/<td>vol-01<\/td><td><span class="badge">never<\/span>/);
+  const html = await page.text();
+  expect(html).toMatch(/<td>vol-01<\/td><td><span class="badge">breached<\/span>/);
+  expect(html).toMatch(/<td>vol-02<\/td><td><span class="badge">ok<\/span>/);
   expect((await fetch(`${url}/compliance/`)).status).toBe(401);
   if (!existsSync(CHROMIUM)) {
     console.warn(`${CHROMIUM} is missing: the compliance page was checked without a browser (apt-get install -y chromium)`);
@@ -98,8 +108,9 @@ async function checkCompliancePage(url: string): Promise<void> {
     const tab = await context.newPage();
     expect((await tab.goto(`${url}/compliance/`))?.status()).toBe(200);
     const row = tab.locator('tr', { hasText: 'vol-01' });
-    await expect(row.locator('.badge').textContent()).resolves.toBe('never');
+    await expect(row.locator('.badge').textContent()).resolves.toBe('breached');
     await expect(row.locator('td.error').textContent()).resolves.toMatch(/snapshot.*vol-1\.img/);
+    await expect(tab.locator('tr', { hasText: 'vol-03' }).locator('.badge').textContent()).resolves.toBe('ok');
     // Sorting by volume descending is a link the page renders.
     await tab.getByRole('link', { name: 'volume' }).click();
     expect(tab.url()).toContain('sort=volume');
@@ -114,21 +125,40 @@ async function checkCompliancePage(url: string): Promise<void> {
 const events = (path: string, event?: string) => received.filter((r) => r.path.endsWith(path) && (event === undefined || r.body.event === event));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function backupNow(): Promise<void> {
-  const r = await runCli(['backup-now', '--config', fleet.config, '--prefix', prefix, '--policy', 'every'], env);
+async function backupNow(policy = 'every'): Promise<void> {
+  const r = await runCli(['backup-now', '--config', fleet.config, '--prefix', prefix, '--policy', policy], env);
   expect(r.code, describeRun(r)).toBe(0);
+}
+
+interface StatusVolume {
+  volumeId: string;
+  state: string;
+  recoveryPoint?: { time: string };
+}
+
+async function statusVolumes(): Promise<StatusVolume[]> {
+  const status = await runCli(['status', '--config', fleet.config, '--prefix', prefix, '--json'], env);
+  expect(status.code, describeRun(status)).toBe(0);
+  return (JSON.parse(status.stdout) as { volumes: StatusVolume[] }).volumes;
 }
 
 it('alerts a failing volume once, its RPO breach once, and its recovery once', async () => {
   const image = fleet.volumes[0]!.path;
-  await rename(image, `${image}.away`);
   run = spawnFleet(['run', '--config', fleet.config, '--prefix', prefix], { ...env, SNAPFLEET_TEST_SLACK_URL: process.env.SNAPFLEET_TEST_SLACK_URL });
   const boardUrl = stderrMatch(run, /snapfleet: board at (http:\/\/[^\s]+)\/board\//, 'the board URL');
+  await backupNow('every');
+  await backupNow('steady');
+  let healthy: StatusVolume[] = [];
+  await waitFor('every volume backed up', async () => (healthy = await statusVolumes()).length === 3 && healthy.every((v) => v.state === 'ok'), 60_000);
+  const goodPointTime = healthy.find((v) => v.volumeId === 'vol-01')!.recoveryPoint!.time;
+  const goodPoint = Date.parse(goodPointTime);
+
+  await rename(image, `${image}.away`);
   await backupNow();
   await waitFor('the job-failed alert', async () => events('/ops', 'job-failed').length > 0, 30_000);
-  // Covered for less than its RPO, the volume is pending its first backup: no breach yet.
-  expect(events('/ops', 'rpo-breached')).toHaveLength(0);
   await waitFor('the breach alert', async () => events('/ops', 'rpo-breached').length > 0, (RPO_S + 30) * 1000);
+  // The breach is said once the newest recovery point is older than the RPO, not when backups start failing.
+  expect(events('/ops', 'rpo-breached')[0]!.at).toBeGreaterThanOrEqual(goodPoint + RPO_S * 1000);
   // A second failing flow, and several more checks: nothing new to say.
   await backupNow();
   await sleep(4_000);
@@ -141,18 +171,18 @@ it('alerts a failing volume once, its RPO breach once, and its recovery once', a
     event: 'rpo-breached',
     policy: 'every',
     volumeId: 'vol-01',
-    details: { state: 'never', rpoSeconds: RPO_S },
+    details: { state: 'breached', rpoSeconds: RPO_S, recoveryPoint: goodPointTime },
   });
-  expect(String(breach.summary)).toMatch(/^every\/vol-01: no recovery point, RPO 15s; last error \(snapshot\): .*vol-1\.img/);
+  expect(String(breach.summary)).toMatch(/^every\/vol-01: newest recovery point [\dhms ]+ old, RPO 15s; last error \(snapshot\): .*vol-1\.img/);
   expect(events('/ops', 'job-failed')[0]!.body).toMatchObject({ event: 'job-failed', volumeId: 'vol-01', details: { queue: 'snapshot' } });
-  const status = await runCli(['status', '--config', fleet.config, '--prefix', prefix, '--json'], env);
-  expect(status.code, describeRun(status)).toBe(0);
-  expect((JSON.parse(status.stdout) as { volumes: { volumeId: string; state: string }[] }).volumes).toEqual([
-    expect.objectContaining({ volumeId: 'vol-01', state: 'never' }),
-  ]);
+  expect(events('/ops').map((r) => r.body.volumeId)).toEqual(['vol-01', 'vol-01']);
+  const states = Object.fromEntries((await statusVolumes()).map((v) => [v.volumeId, v.state]));
+  expect(states).toEqual({ 'vol-01': 'breached', 'vol-02': 'ok', 'vol-03': 'ok' });
   const metrics = await (await fetch(`${await boardUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
   expect(metrics).toContain('snapfleet_volume_rpo_breached{policy="every",volume="vol-01"} 1\n');
-  expect(metrics).toContain('snapfleet_policy_volumes{policy="every",state="never"} 1\n');
+  expect(metrics).toContain('snapfleet_volume_rpo_breached{policy="steady",volume="vol-02"} 0\n');
+  expect(metrics).toContain('snapfleet_policy_volumes{policy="every",state="breached"} 1\n');
+  expect(metrics).toContain('snapfleet_policy_volumes{policy="steady",state="ok"} 2\n');
   await checkCompliancePage(await boardUrl);
   const slack = events('/chat');
   expect(slack).toHaveLength(1);
