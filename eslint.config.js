@@ -78,4 +78,19 @@ export default tseslint.config(
       'no-restricted-globals': ['error', ...timerGlobals],
     },
   },
+  {
+    // Every Queue writes its events cap into the queue's meta hash and the last writer wins, so
+    // the fleet's queues all pass the configured cap, or write nothing (shared/jobs/job-options.ts).
+    files: ['packages/{planner,worker,cli,board,providers}/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Queue']:not(:has(Property[key.name=/^(streams|skipMetasUpdate)$/]))",
+          message: 'Pass streams: queueStreams(config) (or skipMetasUpdate: true where the process only reads the queue).',
+        },
+      ],
+    },
+  },
 );

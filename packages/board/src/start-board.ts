@@ -27,7 +27,7 @@ export async function startBoard(options: BoardOptions): Promise<RunningBoard> {
   if (options.queueNames.length === 0) throw new Error('board: no queues to show');
 
   const redis = createRedisConnection(options.connection, log);
-  const queues = new Map(options.queueNames.map((name) => [name, new Queue(name, { connection: redis, prefix })]));
+  const queues = new Map(options.queueNames.map((name) => [name, new Queue(name, { connection: redis, prefix, skipMetasUpdate: true })]));
   // The connection's own 'error' handler logs outages once; without a listener here BullMQ would
   // print every reconnect attempt.
   for (const queue of queues.values()) queue.on('error', () => {});

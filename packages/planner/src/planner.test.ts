@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidInputError } from '@snapfleet/shared';
 import { fleetConfigSchema, type FleetConfig, type FleetConfigInput } from '@snapfleet/shared/config';
 import { silentLogger, slotFromTime, verifyJobId, volumeJobId } from '@snapfleet/shared/jobs';
@@ -177,5 +177,23 @@ describe('planner', () => {
     expect(await tickIds()).toEqual(['tick-db-0', 'verify-main-0']);
     await expect(planner.enqueuePolicy('web', SLOT)).rejects.toThrow(/policy web is not in the configuration/);
     expect((await planner.enqueuePolicy('db', SLOT)).map((e) => e.volumeId)).toEqual(['d']);
+  });
+
+  it("caps every queue's events stream at fleet.jobs.keepEvents, however many jobs it adds", async () => {
+    const volumes = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`v${i}`, volume(['web'])]));
+    const { prefix, start } = setUp(configOf({ fleet: { jobs: { keepEvents: 50 } } }), new MemoryVolumeProvider(volumes, { clock }));
+    const planner = start();
+    await planner.start();
+    expect(await planner.enqueuePolicy('web', SLOT)).toHaveLength(600);
+    // Each Queue writes its cap as it connects; every one this planner made says the same.
+    await vi.waitFor(async () => {
+      for (const name of ['tick', 'verify', 'alert', 'retention', 'snapshot'])
+        expect(await redis.hget(`${prefix}:${name}:meta`, 'opts.maxLenEvents')).toBe('50');
+    });
+    // The cap applies from the first add after the meta was written: a second slot's 600 adds
+    // each trim (approximately: Redis drops whole nodes of up to 100 entries).
+    expect(await planner.enqueuePolicy('web', slotFromTime(new Date('2024-03-06T02:00:00Z')))).toHaveLength(600);
+    expect(await redis.xlen(`${prefix}:snapshot:events`)).toBeLessThanOrEqual(150);
+    expect(await redis.xlen(`${prefix}:snapshot:events`)).toBeGreaterThanOrEqual(50);
   });
 });

@@ -21,6 +21,7 @@ import {
   verifyJobId,
   volumeJobId,
   workQueueNames,
+  queueStreams,
   type FleetLogger,
   type VerifyJob,
   type VolumeJob,
@@ -79,17 +80,19 @@ export function createPlanner(options: PlannerOptions): Planner {
   let config = options.config;
   const connector = asRedisConnector(options.connection);
   const producer = connector.bullmq('producer');
-  const tickQueue = new Queue(QUEUE.tick, { connection: producer, prefix });
-  const verifyQueue = new Queue(QUEUE.verify, { connection: producer, prefix });
-  const alertQueue = new Queue(QUEUE.alert, { connection: producer, prefix });
-  const retentionQueue = new Queue(QUEUE.retention, { connection: producer, prefix });
+  // Fixed at start, as every queue's events cap must agree (shared/jobs/job-options.ts).
+  const streams = queueStreams(options.config);
+  const tickQueue = new Queue(QUEUE.tick, { connection: producer, prefix, streams });
+  const verifyQueue = new Queue(QUEUE.verify, { connection: producer, prefix, streams });
+  const alertQueue = new Queue(QUEUE.alert, { connection: producer, prefix, streams });
+  const retentionQueue = new Queue(QUEUE.retention, { connection: producer, prefix, streams });
   // A tick adds each volume's snapshot job; workers add the rest of its chain (worker/src/job-chain.ts).
   // One snapshot queue, or one per region when the fleet routes by region, made on first use.
   const snapshotQueues = new Map<string, Queue>();
   const snapshotQueue = (region: string | undefined): Queue => {
     const name = stageQueue('snapshot', region);
     let q = snapshotQueues.get(name);
-    if (!q) snapshotQueues.set(name, (q = new Queue(name, { connection: producer, prefix })));
+    if (!q) snapshotQueues.set(name, (q = new Queue(name, { connection: producer, prefix, streams })));
     return q;
   };
   // Which volumes each policy covers, for RPO compliance: a volume that left is reported, not
@@ -185,7 +188,7 @@ export function createPlanner(options: PlannerOptions): Planner {
     for (const { name, queue: q } of workQueueNames(config)) {
       const limits = config.fleet.queues[q];
       if (!limits?.globalConcurrency) continue;
-      const queue = new Queue(name, { connection: producer, prefix });
+      const queue = new Queue(name, { connection: producer, prefix, streams });
       try {
         await queue.setGlobalConcurrency(limits.globalConcurrency);
       } finally {

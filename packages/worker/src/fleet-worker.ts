@@ -10,7 +10,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { asRedisConnector, type RedisConnector } from '@snapfleet/providers/redis';
 import type { VolumeProvider } from '@snapfleet/shared';
 import type { FleetConfig } from '@snapfleet/shared/config';
-import { QUEUE, WORK_QUEUES, routedRegions, stageQueue, workQueueNames, type WorkQueue } from '@snapfleet/shared/jobs';
+import { QUEUE, WORK_QUEUES, queueStreams, routedRegions, stageQueue, workQueueNames, type WorkQueue } from '@snapfleet/shared/jobs';
 import { createArchiveHistory, createComplianceRecorder, createRedisRateLimiter } from '@snapfleet/providers/fleet';
 import { recordCompliance } from './compliance-events.js';
 import { errorKindOf, toQueueError } from './job-errors.js';
@@ -124,10 +124,12 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
   // Queues this process adds to or reads, by name, made on first use: the chain's next stages
   // (a region's when routed), the retention queue orphan jobs go to, archive queues retention reads.
   const queues = new Map<string, Queue>();
+  // Fixed at start, as every queue's events cap must agree (shared/jobs/job-options.ts).
+  const streams = queueStreams(options.config);
   const queueOf = (name: string): Queue => {
     let q = queues.get(name);
     if (!q) {
-      queues.set(name, (q = new Queue(name, { connection, prefix })));
+      queues.set(name, (q = new Queue(name, { connection, prefix, streams })));
       q.on('error', (err) => log.warn({ queue: name, err: err.message }, 'queue connection error'));
     }
     return q;
@@ -139,7 +141,7 @@ export function createFleetWorker(options: FleetWorkerOptions): FleetWorker {
     return state === 'unknown' ? queueOf(QUEUE.archive).getJobState(jobId) : state;
   };
   // Alerts go through their own queue: deliveries retry with backoff, apart from the work.
-  const alertQueue = new Queue(QUEUE.alert, { connection, prefix });
+  const alertQueue = new Queue(QUEUE.alert, { connection, prefix, streams });
   alertQueue.on('error', (err) => log.warn({ err: err.message }, 'alert queue connection error'));
   const outbox = createAlertOutbox({ queue: alertQueue, redis: options.redis, prefix, config: () => current.config });
   const recorder = createComplianceRecorder(options.redis, prefix);

@@ -92,6 +92,8 @@ export function processSettingsNeedingRestart(prev: FleetConfig, next: FleetConf
   const out: string[] = [];
   if (!prefixPinned && prev.fleet.prefix !== next.fleet.prefix) out.push('fleet.prefix');
   if (JSON.stringify(prev.fleet.redis ?? null) !== JSON.stringify(next.fleet.redis ?? null)) out.push('fleet.redis');
+  // Every queue's events cap is fixed when its process starts (shared/jobs/job-options.ts).
+  if (prev.fleet.jobs.keepEvents !== next.fleet.jobs.keepEvents) out.push('fleet.jobs.keepEvents');
   if (JSON.stringify(revealed(prev.board ?? null)) !== JSON.stringify(revealed(next.board ?? null))) out.push('board');
   return out;
 }

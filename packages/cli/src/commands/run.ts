@@ -12,7 +12,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createPlanner, type EnqueuedVolume } from '@snapfleet/planner';
 import type { RedisConnector } from '@snapfleet/providers/redis';
-import { fleetQueueNames, slotFromTime, stageQueue, type FleetLogger, type VolumeStage } from '@snapfleet/shared/jobs';
+import { fleetQueueNames, queueStreams, slotFromTime, stageQueue, type FleetLogger, type VolumeStage } from '@snapfleet/shared/jobs';
 import type { FleetConfig } from '@snapfleet/shared/config';
 import type { AuditEntry } from '@snapfleet/shared/jobs';
 import type { CliContext } from '../context.js';
@@ -157,7 +157,7 @@ async function runOnce(ctx: CliContext, connection: RedisConnector, config: Flee
   const queueOf = (stage: VolumeStage, region?: string): Queue => {
     const name = stageQueue(stage, region);
     let q = queues.get(name);
-    if (!q) queues.set(name, (q = new Queue(name, { connection: connection.bullmq('producer'), prefix })));
+    if (!q) queues.set(name, (q = new Queue(name, { connection: connection.bullmq('producer'), prefix, streams: queueStreams(config) })));
     return q;
   };
   const running = startFleetWorker(ctx, connection, config, prefix, log);

@@ -37,7 +37,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       const failed: { queue: string; jobId: string; reason: string; finishedAt?: string }[] = [];
       // The alert queue is not work; a region's queues are, with fleet.routing.byRegion.
       for (const name of fleetQueueNames(config).filter((n) => n !== QUEUE.alert)) {
-        const q = new Queue(name, { connection, prefix });
+        const q = new Queue(name, { connection, prefix, skipMetasUpdate: true });
         try {
           queues[name] = await q.getJobCounts();
           for (const j of await q.getFailed(0, FAILED_SHOWN - 1)) {

@@ -240,6 +240,13 @@ const jobsSchema = z.strictObject({
   keepHistory: interval(0).default(7 * 86_400_000),
   /** @defaultValue "30d" */
   keepFailed: interval(0).default(30 * 86_400_000),
+  /**
+   * Entries kept in each queue's BullMQ events stream (trimmed approximately, in steps of about
+   * 100). Nothing in the fleet reads them; they serve an operator's QueueEvents listener. At about
+   * 100 B an entry, BullMQ's own default of 10,000 costs ~1 MB per queue, a region's queues
+   * included. Takes effect when planners and workers restart. @defaultValue 1000
+   */
+  keepEvents: positiveInt.default(1000),
 });
 
 const fleetSchema = z.strictObject({

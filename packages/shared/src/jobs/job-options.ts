@@ -24,3 +24,12 @@ export function workJobOptions(config: FleetConfig): WorkJobOptions {
     removeOnFail: { age: Math.ceil(j.keepFailed / 1000) },
   };
 }
+
+/**
+ * BullMQ's `streams` option of a Queue. Every Queue a planner or worker makes writes its events
+ * cap into the queue's meta hash, where the last writer wins, so every one of them passes this;
+ * processes that only read (status, the board) pass `skipMetasUpdate` instead and write nothing.
+ */
+export function queueStreams(config: FleetConfig): { events: { maxLen: number } } {
+  return { events: { maxLen: config.fleet.jobs.keepEvents } };
+}
