@@ -89,6 +89,8 @@ function list(env, name, fallback) {
  * SNAPFLEET_BENCH_MUTATE     fraction of 4 KiB blocks the incremental changes (default 0.03)
  * SNAPFLEET_BENCH_RUNS       repetitions per tool; the report shows medians (default 1)
  * SNAPFLEET_BENCH_TOOLS      comma list (default snapfleet,restic,borg; also borg-fixed64k)
+ * SNAPFLEET_BENCH_RESULTS    where the report goes (default test/bench/RESULTS.md): a trial run's elsewhere
+ * SNAPFLEET_BENCH_WORK       images, repositories and scratch (default test/bench/work): one per concurrent run
  * SNAPFLEET_BENCH_SCENARIOS  comma list (default archive,fleet,scale,history; also prune, night)
  * SNAPFLEET_BENCH_MKIMAGE    path of mkimage.py (default ../shared/bench/mkimage.py from the repo root)
  * SNAPFLEET_BENCH_CLI        snapfleet launcher (default packages/cli/bin/snapfleet; e.g. another build)
@@ -120,7 +122,7 @@ function list(env, name, fallback) {
  *                                    4 KiB chunks: ~9.7 GB of disk for a minute or two; 8388608 quick)
  */
 export function loadConfig(env) {
-  const workDir = join(benchDir, 'work');
+  const workDir = resolve(env.SNAPFLEET_BENCH_WORK || join(benchDir, 'work'));
   const mkimage = resolve(env.SNAPFLEET_BENCH_MKIMAGE || join(repoRoot, '../shared/bench/mkimage.py'));
   if (!existsSync(mkimage)) {
     throw new Error(`mkimage.py not found at ${mkimage}: clone the shared/ folder beside the repo or set SNAPFLEET_BENCH_MKIMAGE`);
@@ -130,7 +132,7 @@ export function loadConfig(env) {
     benchDir,
     workDir,
     runDir: join(workDir, 'run'),
-    resultsPath: join(benchDir, 'RESULTS.md'),
+    resultsPath: resolve(env.SNAPFLEET_BENCH_RESULTS || join(benchDir, 'RESULTS.md')),
     mkimage,
     cliPath: resolve(env.SNAPFLEET_BENCH_CLI || join(repoRoot, 'packages/cli/bin/snapfleet')),
     mib: positiveInt(env, 'SNAPFLEET_BENCH_MIB', DEFAULTS.mib),

@@ -75,10 +75,22 @@ function snapshotNotFound(id) {
   return new WorldError('ec2', 'InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
 }
 
+/**
+ * The records of the ids asked for, in the order a full scan lists them: a call that names its
+ * ids reads just those files, so its cost does not grow with the world.
+ */
+function byIds(ids, read) {
+  return [...new Set(ids)]
+    .filter((id) => !id.includes('/'))
+    .sort()
+    .map(read)
+    .filter(Boolean);
+}
+
 export function ec2Handlers(world) {
   return {
     DescribeVolumes(input, region) {
-      const all = world.volumes().filter((v) => v.region === region);
+      const all = (input.VolumeIds?.length ? byIds(input.VolumeIds, (id) => world.volume(id)) : world.volumes()).filter((v) => v.region === region);
       if (input.VolumeIds?.length) {
         const missing = input.VolumeIds.find((id) => !all.some((v) => v.id === id));
         if (missing) throw new WorldError('ec2', 'InvalidVolume.NotFound', `The volume '${missing}' does not exist.`);
@@ -103,7 +115,7 @@ export function ec2Handlers(world) {
     },
 
     DescribeSnapshots(input, region) {
-      const all = world.snapshots().filter((s) => s.region === region);
+      const all = (input.SnapshotIds?.length ? byIds(input.SnapshotIds, (id) => world.snapshot(id)) : world.snapshots()).filter((s) => s.region === region);
       for (const id of input.SnapshotIds ?? []) if (!all.some((s) => s.id === id)) throw snapshotNotFound(id);
       const owners = input.OwnerIds ?? [];
       if (owners.some((o) => o !== 'self' && o !== OWNER_ID)) return { Snapshots: [] };

@@ -70,12 +70,22 @@ export function imageBlockCount(path) {
   return Math.ceil(fs.statSync(path).size / BLOCK_SIZE);
 }
 
+function deepFreeze(value) {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 export class World {
   /** `overrides` replace fields of world.json in this process only (test/sim's account server). */
   constructor(dir, overrides = {}) {
     this.dir = dir;
     this.overrides = overrides;
     this.cachedSettings = undefined;
+    /** Parsed records by path, with the file's identity when read (records()). */
+    this.cache = new Map();
   }
 
   static create(dir, settings = {}) {
@@ -236,13 +246,33 @@ export class World {
     }
   }
 
+  /**
+   * Every record of `sub`, sorted by id. A scan reads each file only when it changed since the
+   * last scan (a write renames a new file in, so the inode says so): reading and parsing every
+   * record on every describe call made the simulated account's CPU grow with the world, and a
+   * night of 2,000 volumes spent more CPU in it than in the fleet. Records are frozen, since a
+   * cached one is handed out again: changes go through saveSnapshot and the like.
+   */
   records(sub) {
     const out = [];
     for (const name of fs.readdirSync(join(this.dir, sub)).sort()) {
       if (!name.endsWith('.json')) continue; // images, poll counters, temp files
-      const r = this.readJson(join(this.dir, sub, name));
+      const r = this.cachedJson(join(this.dir, sub, name));
       if (r) out.push(r); // deleted between readdir and read
     }
     return out;
+  }
+
+  cachedJson(path) {
+    const st = fs.statSync(path, { throwIfNoEntry: false });
+    if (!st) {
+      this.cache.delete(path);
+      return undefined;
+    }
+    const hit = this.cache.get(path);
+    if (hit && hit.ino === st.ino && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.record;
+    const record = this.readJson(path);
+    if (record) this.cache.set(path, { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, record: deepFreeze(record) });
+    return record;
   }
 }
