@@ -41,9 +41,38 @@ export class TreeWriter {
     this.pushed += count;
   }
 
-  /** Appends `count` hole entries (zero chunks, or blocks the source never wrote). */
+  /**
+   * Appends `count` hole entries (zero chunks, or blocks the source never wrote). A run of holes
+   * costs what it changes in the tree, not its length: where the levels below are empty, a whole
+   * node's worth of holes is one hole entry a level up (what that all-hole node would be emitted
+   * as), so a mostly empty 16 TiB volume is not four billion entries to zero and count. The tree
+   * is the same as pushing the zero ids one by one.
+   */
   async pushHoles(count: number): Promise<void> {
-    await this.push(Buffer.alloc(count * ID_BYTES), count);
+    if (this.pushed + count > this.chunks) throw new Error(`manifest overflow: ${this.pushed + count} > ${this.chunks} chunks`);
+    const top = this.levels.length - 1;
+    let left = count;
+    while (left > 0) {
+      let level = 0;
+      let span = 1;
+      while (level < top && this.levels[level]!.count === 0 && left >= span * FANOUT) {
+        level++;
+        span *= FANOUT;
+      }
+      if (level > 0) {
+        await this.append(level, HOLE_ID, 0);
+        left -= span;
+        continue;
+      }
+      const leaf = this.levels[0]!;
+      const n = Math.min(left, FANOUT - leaf.count);
+      leaf.buf.fill(0, leaf.count * ID_BYTES, (leaf.count + n) * ID_BYTES);
+      leaf.holes += n;
+      leaf.count += n;
+      left -= n;
+      if (leaf.count === FANOUT && top > 0) await this.emit(0);
+    }
+    this.pushed += count;
   }
 
   async finish(): Promise<Uint8Array> {
