@@ -6,3 +6,4 @@
 export { createPlanner, type Planner, type PlannerOptions, type EnqueuedVolume } from './planner.js';
 export { desiredSchedulers, reconcileSchedulers, type DesiredScheduler } from './schedulers.js';
 export { workJobOptions, tickJobOptions } from './job-options.js';
+export { startCompletedSweeper, SWEEP_MS, type CompletedSweeper } from './completed-sweeper.js';

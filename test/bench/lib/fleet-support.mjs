@@ -10,18 +10,19 @@ import os from 'node:os';
 /** The fleet packages from packages/<name>/dist (via the test package's workspace dependencies). */
 export async function loadFleetPackages() {
   try {
-    const [planner, worker, shared, config, jobs, bullmq, ioredis] = await Promise.all([
+    const [planner, worker, shared, config, jobs, providersFleet, bullmq, ioredis] = await Promise.all([
       import('@snapfleet/planner'),
       import('@snapfleet/worker'),
       import('@snapfleet/shared'),
       import('@snapfleet/shared/config'),
       import('@snapfleet/shared/jobs'),
+      import('@snapfleet/providers/fleet'),
       import('bullmq'),
       import('ioredis'),
     ]);
     // pino is the worker package's dependency (the CLI's logger), not the test package's.
     const pino = createRequire(import.meta.resolve('@snapfleet/worker'))('pino');
-    return { planner, worker, shared, config, jobs, bullmq, Redis: ioredis.Redis, pino: pino.pino ?? pino };
+    return { planner, worker, shared, config, jobs, providersFleet, bullmq, Redis: ioredis.Redis, pino: pino.pino ?? pino };
   } catch (e) {
     throw new Error(`cannot load the built fleet packages (run \`TURBO_TELEMETRY_DISABLED=1 pnpm build\` first): ${e.message}`);
   }

@@ -87,6 +87,13 @@ export function nightMetrics(run) {
     afterKeysPerVolume: run.redis.after.prefixBytes / volumes,
     afterKeys: run.redis.after.prefixKeys,
     samples: run.redis.samples.length,
+    week: run.redis.week && {
+      nights: run.redis.week.nights,
+      removedJobs: run.redis.week.removedJobs,
+      keysPerVolume: run.redis.week.memory.prefixBytes / volumes,
+      keys: run.redis.week.memory.prefixKeys,
+      usedPerVolume: (run.redis.week.memory.usedMemory - run.redis.before.usedMemory) / volumes,
+    },
   };
   const tickRows = ticks
     .map((j) => {

@@ -114,7 +114,10 @@ function detail(m, quota) {
     '',
     `Redis (shared server: INFO used_memory moves with its other clients too; the prefix's own keys are summed MEMORY USAGE, ${m.redis.samples} samples every 15 s): ` +
       `during the night at most ${fmt(m.redis.duringPeakKeysPerVolume, 0)} B of prefix keys per volume (used_memory +${fmt(m.redis.duringPeakUsedPerVolume, 0)} B per volume); ` +
-      `after it ${fmt(m.redis.afterKeysPerVolume, 0)} B per volume in ${m.redis.afterKeys} keys (used_memory +${fmt(m.redis.afterUsedPerVolume, 0)} B per volume): finished jobs are kept for \`fleet.jobs.keepCompleted\` (7 days).`,
+      `right after it ${fmt(m.redis.afterKeysPerVolume, 0)} B per volume in ${m.redis.afterKeys} keys (used_memory +${fmt(m.redis.afterUsedPerVolume, 0)} B per volume), with the night's finished jobs still kept (\`fleet.jobs.keepCompleted\`, 1 h by default).` +
+      (m.redis.week
+        ? ` **After a simulated week** (lib/night-week.mjs: the planner's sweep of completed jobs past keepCompleted, which removed ${m.redis.week.removedJobs} jobs, and ${m.redis.week.nights - 1} more nights of archive history per volume through the fleet's recorder): **${fmt(m.redis.week.keysPerVolume, 0)} B per volume** in ${m.redis.week.keys} keys (used_memory +${fmt(m.redis.week.usedPerVolume, 0)} B per volume), events streams included (capped by \`fleet.jobs.keepEvents\`).`
+        : ''),
     '',
     mdTable(
       ['policy', 'volumes', 'tick s (tick job processed -> finished)', 'attempts'],
@@ -165,6 +168,38 @@ function enqueueSection(e) {
   ].join('\n');
 }
 
+const verdict = (pass) => (pass === undefined ? 'not measured' : pass ? 'PASS' : 'MISS');
+
+/**
+ * The night's targets, judged on the night with the most workers: the block-request rate in its
+ * steady state against the quota, throttling, makespan against the quota's lower bound, Redis per
+ * volume after a simulated week, the planner's enqueue at 100,000 volumes, and the sample restores.
+ */
+function targetsTable(main, enqueue) {
+  const m = main?.m;
+  const rows = [
+    ['steady block-request rate >= 95% of the quota', m ? pct(m.utilisation) : '-', verdict(m && m.utilisation >= 0.95)],
+    ['block requests throttled < 1%', m ? pct(m.blockThrottledShare) : '-', verdict(m && m.blockThrottledShare < 0.01)],
+    ['makespan <= 1.15x the quota lower bound', m?.complete ? `${fmt(m.ratio, 2)}x` : 'not finished', verdict(m && (m.complete ? m.ratio <= 1.15 : false))],
+    [
+      'Redis <= 2 KiB per volume after a week of history',
+      m?.redis.week ? `${fmt(m.redis.week.keysPerVolume, 0)} B` : '-',
+      verdict(m?.redis.week ? m.redis.week.keysPerVolume <= 2048 : undefined),
+    ],
+    [
+      `planner tick for ${enqueue?.volumes ?? '-'} volumes < 10 s`,
+      enqueue?.enqueueMs !== undefined ? `${fmt(enqueue.enqueueMs / 1000, 2)} s` : '-',
+      verdict(enqueue?.enqueueMs !== undefined && enqueue.volumes >= 100_000 ? enqueue.enqueueMs < 10_000 : undefined),
+    ],
+    [
+      'sampled restores byte-identical',
+      m?.restores.sampled ? `${m.restores.identical} of ${m.restores.sampled}` : '-',
+      verdict(m?.restores.sampled ? m.restores.identical === m.restores.sampled : undefined),
+    ],
+  ];
+  return mdTable(['target (night with the most workers)', 'measured', ''], rows);
+}
+
 export function nightMarkdown(data, cfg) {
   const main = data.nights.find((x) => x.full) ?? data.nights.at(-1);
   const parts = [
@@ -177,6 +212,8 @@ export function nightMarkdown(data, cfg) {
     inputSection(data, cfg),
     '',
     nightsTable(data),
+    '',
+    targetsTable(main, data.enqueue),
     '',
     ...(data.notes.length ? [...data.notes.map((x) => `- ${x}`), ''] : []),
     main ? detail(main.m, cfg.night.quota) : '',

@@ -20,6 +20,7 @@ import { startAccountServer } from '../../sim/start-account-server.mjs';
 import { deleteKeys } from './fleet-support.mjs';
 import { NIGHT_POLICIES, NIGHT_REGION, buildNightWorld, zeroExtendedSha256 } from './night-world.mjs';
 import { redisMemory, sampleProcesses } from './night-probes.mjs';
+import { simulateWeek } from './night-week.mjs';
 import { startS3rver } from './s3rver.mjs';
 
 const BUCKET = 'night';
@@ -109,7 +110,8 @@ async function queueCounts(queues) {
 
 /** Every finished job of `name`: timestamps, attempts, failure reason. */
 async function finishedJobs(pkgs, connection, prefix, name) {
-  const q = new pkgs.bullmq.Queue(name, { connection, prefix });
+  // A reader: a Queue that wrote its meta would reset the fleet's events cap (fleet.jobs.keepEvents).
+  const q = new pkgs.bullmq.Queue(name, { connection, prefix, skipMetasUpdate: true });
   try {
     const jobs = [];
     for (const state of ['completed', 'failed']) {
@@ -137,7 +139,7 @@ async function finishedJobs(pkgs, connection, prefix, name) {
 
 /** Waits until every volume's retention job finished, a job failed for good, or the deadline. */
 async function waitForNight(pkgs, connection, prefix, volumes, deadline, onProgress) {
-  const queues = Object.fromEntries(WORK.map((name) => [name, new pkgs.bullmq.Queue(name, { connection, prefix })]));
+  const queues = Object.fromEntries(WORK.map((name) => [name, new pkgs.bullmq.Queue(name, { connection, prefix, skipMetasUpdate: true })]));
   try {
     for (;;) {
       const c = await queueCounts(queues);
@@ -279,6 +281,7 @@ export async function runNight(pkgs, { cfg, base, workers, restore, deadlineS })
     ];
     const memAfter = await redisMemory(redis, prefix);
     await Promise.all(started.map((p) => stopProcess(p)));
+    const week = await simulateWeek(pkgs, { connection, redis, prefix, configPath: config, volumes });
     const plannerLogs = await Promise.all(
       started.filter((p) => p.role.startsWith('planner')).map((_, i) => readFile(join(dir, `planner-${i + 1}.log`), 'utf8')),
     );
@@ -321,7 +324,7 @@ export async function runNight(pkgs, { cfg, base, workers, restore, deadlineS })
       jobs,
       enqueuedLines,
       procs,
-      redis: { before: mem0, samples: redisSamples, after: memAfter },
+      redis: { before: mem0, samples: redisSamples, after: memAfter, week },
       stats: finalStats ?? live,
       check,
       restores,
