@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, makeTempDir, parseJson, removeDir, runCli, sha256File } from '../support/cli.js';
 import { deletePrefix, uniquePrefix } from '../support/fleet.js';
@@ -53,5 +54,14 @@ describe('snapfleet run --once on a demo directory', () => {
     expect(s.queues.archive!.completed).toBe(3);
     expect(s.volumes).toHaveLength(3);
     for (const v of s.volumes) expect(v.ageSeconds).toBeGreaterThanOrEqual(0);
+
+    // Every queue the run used keeps the configured events cap (fleet.jobs.keepEvents, 1,000 by
+    // default); status, run after it, left it alone.
+    const redis = new Redis(env.REDIS_URL);
+    try {
+      for (const q of ['snapshot', 'archive', 'retention']) expect(await redis.hget(`${prefix}:${q}:meta`, 'opts.maxLenEvents'), q).toBe('1000');
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -146,9 +146,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
+/** A test's handle on a fleet queue; like status, it leaves the queue's meta (its events cap) to the fleet's processes. */
 export function openQueue(name: string, prefix: string, url = SHARED_REDIS_URL): Queue {
   const u = new URL(url);
-  return new Queue(name, { connection: { host: u.hostname, port: Number(u.port || 6379), enableOfflineQueue: false }, prefix });
+  return new Queue(name, { connection: { host: u.hostname, port: Number(u.port || 6379), enableOfflineQueue: false }, prefix, skipMetasUpdate: true });
 }
 
 /** Jobs not yet finished in the work queues (waiting, active, delayed, waiting for children). */
