@@ -76,11 +76,11 @@ export function fleetMarkdown(d, cfg) {
     '',
     '### Worker overhead per no-op job',
     '',
-    `${cfg.fleet.jobs} snapshot jobs (the planner's payloads, ids and job options: attempts 5, completed jobs kept 7 d) per run on a fresh paused queue; ` +
+    `${cfg.fleet.jobs} snapshot jobs (the planner's payloads, ids and job options: the config's defaults: attempts 5, completed jobs kept 1 h) per run on a fresh paused queue; ` +
       'the worker is started, the queue resumed, and the time to the last `completed` event taken. ' +
       '`createFleetWorker` has no way to plug in a processor, so the fleet rows run its real snapshot processor over the in-memory provider, whose ' +
       '`createSnapshot`/`snapshotState` return at once: payload parse (zod), the per-(volume, stage) Redis lock (SET NX PX, renew timer, ' +
-      'compare-and-delete release, both by EVALSHA), error classification, prom-client + fleet HINCRBY metrics (added up in memory, sent once a second), ' +
+      'compare-and-delete release, both by EVALSHA), error classification, the add of the archive job that follows (the job chain: a second BullMQ add per job, which the raw worker does not make), prom-client + fleet HINCRBY metrics (added up in memory, sent once a second), ' +
       "the snapshot's RPO compliance record (gathered for 25 ms and written in one pipeline with others), and the `job started`/`job completed` pino lines " +
       '(CLI logger settings: lines gathered for up to 50 ms and written together, to a file). **raw** = bare BullMQ `Worker` with `async () => {}`; **fleet-silent** = fleet without logging. ' +
       `Same concurrency, lockDuration and stalledInterval; ${cfg.fleet.rounds} rounds, order rotated; medians. ` +
