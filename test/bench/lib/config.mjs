@@ -44,6 +44,7 @@ const DEFAULTS = {
   nightQuota: 8,
   nightWorkers: [1, 2, 4],
   nightDeadlineS: 1800, // the night with the most workers is cut off then (reported, not failed): it took 26 min here
+  nightConcurrency: 8, // archive jobs per worker process: tiny volumes wait on request latency, not CPU
   nightCompareS: 120, // the nights with fewer workers run this long (throughput over a window, not to the end)
   nightEnqueueVolumes: 100_000, // the in-memory provider's volumes for the planner enqueue alone
 };
@@ -117,6 +118,7 @@ function list(env, name, fallback) {
  * SNAPFLEET_BENCH_NIGHT_WORKERS      scenario night: worker processes per night, comma list (default 1,2,4)
  * SNAPFLEET_BENCH_NIGHT_DEADLINE_S   scenario night: seconds the night with the most workers may take before it is cut off (default 1800)
  * SNAPFLEET_BENCH_NIGHT_COMPARE_S    scenario night: seconds each night with fewer workers runs, then is cut off (default 120)
+ * SNAPFLEET_BENCH_NIGHT_CONCURRENCY  scenario night: archive jobs per worker process (default 8; lower it to see workers add throughput)
  * SNAPFLEET_BENCH_NIGHT_ENQUEUE_VOLUMES scenario night: in-memory volumes of the enqueue measurement (default 100000)
  * SNAPFLEET_BENCH_SCALE_INDEX_ENTRIES scenario scale: entries of the index-only table (default 268435456, 1 TiB of
  *                                    4 KiB chunks: ~9.7 GB of disk for a minute or two; 8388608 quick)
@@ -167,6 +169,7 @@ export function loadConfig(env) {
       workers: positiveIntList(env, 'SNAPFLEET_BENCH_NIGHT_WORKERS', DEFAULTS.nightWorkers),
       deadlineS: positiveInt(env, 'SNAPFLEET_BENCH_NIGHT_DEADLINE_S', DEFAULTS.nightDeadlineS),
       compareS: positiveInt(env, 'SNAPFLEET_BENCH_NIGHT_COMPARE_S', DEFAULTS.nightCompareS),
+      concurrency: positiveInt(env, 'SNAPFLEET_BENCH_NIGHT_CONCURRENCY', DEFAULTS.nightConcurrency),
       enqueueVolumes: positiveInt(env, 'SNAPFLEET_BENCH_NIGHT_ENQUEUE_VOLUMES', DEFAULTS.nightEnqueueVolumes),
     },
     scale: {

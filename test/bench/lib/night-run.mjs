@@ -36,8 +36,6 @@ export function redisOptions(url) {
   };
 }
 const PLANNERS = 2;
-/** Jobs each worker process archives at once: tiny volumes wait on request latency, not CPU. */
-export const ARCHIVE_CONCURRENCY = 8;
 /**
  * EC2's buckets raised for a 2,000-volume account (CreateSnapshot at EC2's default 5/s alone
  * would need 400 s for 2,000 volumes and bind before the block quota): describe 100/s (burst
@@ -228,7 +226,7 @@ export async function runNight(pkgs, { cfg, base, workers, restore, deadlineS })
     const init = await runCli(cfg.cliPath, ['init', ...repoArgs], env);
     if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
     const config = join(dir, 'fleet.json');
-    await writeFile(config, JSON.stringify(fleetConfig({ sim, quota: n.quota, passwordFile, concurrency: ARCHIVE_CONCURRENCY }), null, 2));
+    await writeFile(config, JSON.stringify(fleetConfig({ sim, quota: n.quota, passwordFile, concurrency: n.concurrency }), null, 2));
     console.log(
       `  [night ${label}] world of ${volumes.length} volumes in ${(worldMs / 1000).toFixed(1)} s; sim ${sim.url}, s3rver ${s3.endpoint}, prefix ${prefix}`,
     );
@@ -315,7 +313,7 @@ export async function runNight(pkgs, { cfg, base, workers, restore, deadlineS })
       dataBlocks: volumes.reduce((k, v) => k + v.dataBlocks, 0),
       quota: n.quota,
       ec2: { describe: EC2_DESCRIBE, mutate: EC2_MUTATE },
-      archiveConcurrency: ARCHIVE_CONCURRENCY,
+      archiveConcurrency: n.concurrency,
       t0,
       tEnd,
       deadlineS,
