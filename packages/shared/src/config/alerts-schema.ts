@@ -4,6 +4,7 @@
  * time and never printed, or named by an environment variable the worker reads when it sends.
  */
 import { z } from 'zod';
+import { envNameSchema } from './env-name-schema.js';
 import { interval } from './interval-schema.js';
 import { Secret } from './secret.js';
 
@@ -23,10 +24,7 @@ const targetSchema = z
       .transform((s) => new Secret(s))
       .optional(),
     /** The environment variable that holds the URL, read by the worker when it sends. */
-    urlEnv: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' })
-      .optional(),
+    urlEnv: envNameSchema.optional(),
     /** Events sent to this target. @defaultValue every event */
     events: z
       .array(z.enum(ALERT_EVENTS, { error: `must be one of ${ALERT_EVENTS.join(', ')}` }))

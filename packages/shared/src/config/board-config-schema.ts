@@ -4,6 +4,7 @@
  * viewers; never open by default). Passwords are never needed in plain text here.
  */
 import { z } from 'zod';
+import { envNameSchema } from './env-name-schema.js';
 import { Secret } from './secret.js';
 import { BOARD_TOKEN_USER, DEFAULT_BOARD_LISTEN, parseListen } from './board-listen.js';
 
@@ -37,10 +38,7 @@ const userSchema = z
       .transform((s) => new Secret(s))
       .optional(),
     /** The environment variable holding the password, read by the process that serves the board. */
-    passwordEnv: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' })
-      .optional(),
+    passwordEnv: envNameSchema.optional(),
     /** A file holding the password (one trailing newline dropped; relative to the config file). */
     passwordFile: z.string().min(1).optional(),
     /** viewer: read only; operator: may also retry, remove and promote jobs. @defaultValue "viewer" */

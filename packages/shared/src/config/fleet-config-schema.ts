@@ -6,6 +6,7 @@
  * sit in the top-level refinement so that their errors still name the field.
  */
 import { z } from 'zod';
+import { envNameSchema } from './env-name-schema.js';
 import { CronExpressionParser } from 'cron-parser';
 import { retentionPolicySchema } from '../retention/policy-schema.js';
 import { retentionRulesSchema } from '../retention/rules-schema.js';
@@ -154,10 +155,7 @@ const repositorySchema = z
     /** A file holding the password (relative to the config file). */
     passwordFile: z.string().min(1).optional(),
     /** The environment variable holding the password. @defaultValue "SNAPFLEET_PASSWORD" */
-    passwordEnv: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' })
-      .optional(),
+    passwordEnv: envNameSchema.optional(),
     /** zstd level 1-19. @defaultValue 1 (DEFAULT_ZSTD_LEVEL) */
     compressionLevel: z.number().int().min(1).max(19).default(DEFAULT_ZSTD_LEVEL),
     /**

@@ -6,6 +6,7 @@
  * Reference: docs/operations.md, "Redis: Sentinel and Cluster".
  */
 import { z } from 'zod';
+import { envNameSchema } from './env-name-schema.js';
 import { parseListen } from './board-listen.js';
 import { Secret } from './secret.js';
 
@@ -25,8 +26,6 @@ function hostPort(what: string) {
     return node ?? { host: '', port: 0 };
   });
 }
-
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' });
 
 /**
  * `fleet.redis`: exactly one of `url`, `sentinels` (with `name`) or `cluster`. Absent: REDIS_URL,
@@ -50,7 +49,7 @@ export const redisConfigSchema = z
     /** ACL user of the data nodes. @defaultValue the default user */
     username: z.string().min(1).optional(),
     /** The environment variable holding the data nodes' password. */
-    passwordEnv: envName.optional(),
+    passwordEnv: envNameSchema.optional(),
     /** A file holding the data nodes' password (one trailing newline dropped; relative to the config file). */
     passwordFile: z.string().min(1).optional(),
     /** Database number (not with `cluster`: a cluster has only 0). @defaultValue 0 */
@@ -60,7 +59,7 @@ export const redisConfigSchema = z
     /** ACL user of the sentinels. */
     sentinelUsername: z.string().min(1).optional(),
     /** The environment variable holding the sentinels' password (`requirepass` of the sentinels). */
-    sentinelPasswordEnv: envName.optional(),
+    sentinelPasswordEnv: envNameSchema.optional(),
     /** A file holding the sentinels' password. */
     sentinelPasswordFile: z.string().min(1).optional(),
     /** TLS to the sentinels. @defaultValue false */
