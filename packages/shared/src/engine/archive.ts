@@ -169,15 +169,25 @@ async function archiveUnderLease(
       throw err;
     }
   };
+  // A run of hole blocks reaches the tree as one run, so that whole all-hole nodes are skipped
+  // (TreeWriter.pushHoles) instead of being zeroed block by block.
+  let pendingHoles = 0;
+  const flushHoles = async (): Promise<void> => {
+    if (pendingHoles === 0) return;
+    await tree.pushHoles(pendingHoles);
+    pendingHoles = 0;
+  };
   const consume = async (r: BlockResult, b: PlannedBlock): Promise<void> => {
     const first = b.index * perBlock;
     const n = Math.min(perBlock, chunks - first);
     if (b.action === 'hole') {
       holeChunks += n;
-      await tree.pushHoles(n);
+      pendingHoles += n;
     } else if (b.action === 'parent') {
+      await flushHoles();
       await tree.push(r.ids!, n);
     } else {
+      await flushHoles();
       const { slot, data, ids } = r as Required<Omit<BlockResult, 'parentIds' | 'ahead'>>;
       for (let i = 0; i < n; i++) if (isHole(ids, i * ID_BYTES)) holeChunks++;
       await tree.push(ids, n);
@@ -186,6 +196,7 @@ async function archiveUnderLease(
     req.onProgress?.({ bytesDone: Math.min(source.sizeBytes, (b.index + 1) * source.blockSize), bytesTotal: source.sizeBytes });
   };
   await orderedPipeline(plan.blocks, depth, work, consume);
+  await flushHoles();
 
   const root = await tree.finish();
   const stats = await writer.close();
