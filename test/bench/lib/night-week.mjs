@@ -17,8 +17,7 @@ export async function simulateWeek(pkgs, { connection, redis, prefix, configPath
   const config = pkgs.config.fleetConfigSchema.parse(JSON.parse(await readFile(configPath, 'utf8')));
   const keepHistory = config.fleet.jobs.keepHistory;
   const swept = { ...config, fleet: { ...config.fleet, jobs: { ...config.fleet.jobs, keepCompleted: 0 } } };
-  const silent = { info() {}, warn() {}, error() {}, debug() {}, child: () => silent };
-  const sweeper = pkgs.planner.startCompletedSweeper(connection, prefix, () => swept, silent, 2 ** 31 - 1);
+  const sweeper = pkgs.planner.startCompletedSweeper(connection, prefix, () => swept, pkgs.jobs.silentLogger, 2 ** 31 - 1);
   let removed;
   try {
     removed = await sweeper.sweep();
