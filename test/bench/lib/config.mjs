@@ -47,6 +47,12 @@ const DEFAULTS = {
   nightConcurrency: 8, // archive jobs per worker process: tiny volumes wait on request latency, not CPU
   nightCompareS: 120, // the nights with fewer workers run this long (throughput over a window, not to the end)
   nightEnqueueVolumes: 100_000, // the in-memory provider's volumes for the planner enqueue alone
+  // Scenario "night-scaling": a quota one worker cannot fill alone, so more workers have room to add throughput;
+  // slow block answers and one archive job per worker keep each worker bound by waiting, not by this machine's CPU.
+  scalingQuota: 5,
+  scalingConcurrency: 1,
+  scalingBlockLatencyMs: 1000,
+  scalingWorkers: [1, 2, 4],
 };
 
 function positiveInt(env, name, fallback) {
@@ -92,7 +98,7 @@ function list(env, name, fallback) {
  * SNAPFLEET_BENCH_TOOLS      comma list (default snapfleet,restic,borg; also borg-fixed64k)
  * SNAPFLEET_BENCH_RESULTS    where the report goes (default test/bench/RESULTS.md): a trial run's elsewhere
  * SNAPFLEET_BENCH_WORK       images, repositories and scratch (default test/bench/work): one per concurrent run
- * SNAPFLEET_BENCH_SCENARIOS  comma list (default archive,fleet,scale,history; also prune, night)
+ * SNAPFLEET_BENCH_SCENARIOS  comma list (default archive,fleet,scale,history; also prune, night, night-scaling)
  * SNAPFLEET_BENCH_MKIMAGE    path of mkimage.py (default ../shared/bench/mkimage.py from the repo root)
  * SNAPFLEET_BENCH_CLI        snapfleet launcher (default packages/cli/bin/snapfleet; e.g. another build)
  * SNAPFLEET_BENCH_PRUNE_MIB        scenario prune: image size in MiB (default 1024; 256 for a quick run)
@@ -120,6 +126,10 @@ function list(env, name, fallback) {
  * SNAPFLEET_BENCH_NIGHT_COMPARE_S    scenario night: seconds each night with fewer workers runs, then is cut off (default 120)
  * SNAPFLEET_BENCH_NIGHT_CONCURRENCY  scenario night: archive jobs per worker process (default 8; lower it to see workers add throughput)
  * SNAPFLEET_BENCH_NIGHT_ENQUEUE_VOLUMES scenario night: in-memory volumes of the enqueue measurement (default 100000)
+ * SNAPFLEET_BENCH_SCALING_QUOTA      scenario night-scaling: the account's block requests per second (default 5)
+ * SNAPFLEET_BENCH_SCALING_CONCURRENCY scenario night-scaling: archive jobs per worker process (default 1)
+ * SNAPFLEET_BENCH_SCALING_BLOCK_LATENCY_MS scenario night-scaling: block answers take this to 1.5x this long (default 1000)
+ * SNAPFLEET_BENCH_SCALING_WORKERS    scenario night-scaling: worker processes per night, comma list (default 1,2,4)
  * SNAPFLEET_BENCH_SCALE_INDEX_ENTRIES scenario scale: entries of the index-only table (default 268435456, 1 TiB of
  *                                    4 KiB chunks: ~9.7 GB of disk for a minute or two; 8388608 quick)
  */
@@ -171,6 +181,12 @@ export function loadConfig(env) {
       compareS: positiveInt(env, 'SNAPFLEET_BENCH_NIGHT_COMPARE_S', DEFAULTS.nightCompareS),
       concurrency: positiveInt(env, 'SNAPFLEET_BENCH_NIGHT_CONCURRENCY', DEFAULTS.nightConcurrency),
       enqueueVolumes: positiveInt(env, 'SNAPFLEET_BENCH_NIGHT_ENQUEUE_VOLUMES', DEFAULTS.nightEnqueueVolumes),
+    },
+    nightScaling: {
+      quota: positiveInt(env, 'SNAPFLEET_BENCH_SCALING_QUOTA', DEFAULTS.scalingQuota),
+      concurrency: positiveInt(env, 'SNAPFLEET_BENCH_SCALING_CONCURRENCY', DEFAULTS.scalingConcurrency),
+      blockLatencyMs: positiveInt(env, 'SNAPFLEET_BENCH_SCALING_BLOCK_LATENCY_MS', DEFAULTS.scalingBlockLatencyMs),
+      workers: positiveIntList(env, 'SNAPFLEET_BENCH_SCALING_WORKERS', DEFAULTS.scalingWorkers),
     },
     scale: {
       gib: positiveInt(env, 'SNAPFLEET_BENCH_SCALE_GIB', DEFAULTS.scaleGib),

@@ -82,7 +82,7 @@ export function fleetMarkdown(d, cfg) {
       '`createSnapshot`/`snapshotState` return at once: payload parse (zod), the per-(volume, stage) Redis lock (SET NX PX, renew timer, ' +
       'compare-and-delete release, both by EVALSHA), error classification, the add of the archive job that follows (the job chain: a second BullMQ add per job, which the raw worker does not make), prom-client + fleet HINCRBY metrics (added up in memory, sent once a second), ' +
       "the snapshot's RPO compliance record (gathered for 25 ms and written in one pipeline with others), and the `job started`/`job completed` pino lines " +
-      '(CLI logger settings: lines gathered for up to 50 ms and written together, to a file). **raw** = bare BullMQ `Worker` with `async () => {}`; **fleet-silent** = fleet without logging. ' +
+      "(CLI logger settings: lines gathered for up to 50 ms and written together, to a file). **raw** = bare BullMQ `Worker` with `async () => {}`; **raw-chain** = bare BullMQ `Worker` whose processor adds the archive job as the fleet's snapshot job does (same payload, id and options: the queue work the fleet cannot skip); **fleet-silent** = fleet without logging. " +
       `Same concurrency, lockDuration and stalledInterval; ${cfg.fleet.rounds} rounds, order rotated; medians. ` +
       'Node CPU = the bench process (worker and its Redis clients); Redis CPU = INFO used_cpu_user+sys of the server; ' +
       "Redis commands = INFO total_commands_processed (a MULTI/EXEC or a Lua script counts each command inside; other clients' commands would count too).",
@@ -90,6 +90,7 @@ export function fleetMarkdown(d, cfg) {
   ];
   for (const s of w.summary) {
     const raw = s.variants.find((v) => v.variant === 'raw');
+    const rawChain = s.variants.find((v) => v.variant === 'raw-chain');
     lines.push(
       mdTable(
         [
@@ -103,6 +104,7 @@ export function fleetMarkdown(d, cfg) {
           'node CPU µs/job',
           'CPU range',
           'vs raw (CPU)',
+          'vs raw-chain (CPU)',
           'Redis CPU µs/job',
           'Redis commands/job',
           'log bytes/job',
@@ -118,6 +120,7 @@ export function fleetMarkdown(d, cfg) {
           fmt(v.nodeCpuUsPerJob, 1),
           `${fmt(v.nodeCpuUsPerJobMin, 0)}-${fmt(v.nodeCpuUsPerJobMax, 0)}`,
           `${fmt(v.nodeCpuUsPerJob / raw.nodeCpuUsPerJob)}x`,
+          rawChain ? `${fmt(v.nodeCpuUsPerJob / rawChain.nodeCpuUsPerJob)}x` : '-',
           fmt(v.redisCpuUsPerJob, 1),
           fmt(v.commandsPerJob, 1),
           v.logBytesPerJob ? fmt(v.logBytesPerJob, 0) : '-',

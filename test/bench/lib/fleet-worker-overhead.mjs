@@ -1,5 +1,6 @@
 // Fleet scenario, part 2: snapfleet's worker against a bare BullMQ worker on no-op jobs
-// (what the wrapper around every processor costs: lock, metrics, logs). See scenario-fleet.mjs.
+// (what the wrapper around every processor costs: lock, metrics, logs), and against a bare worker
+// that adds the next job of the chain as the fleet's snapshot job does. See scenario-fleet.mjs.
 import { setTimeout, clearTimeout } from 'node:timers';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -51,16 +52,37 @@ async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, r
     let bullWorker;
     let fleetRedis;
     let fleetMetricsSink;
+    const bareOptions = {
+      connection: workerConnection(connection),
+      prefix,
+      concurrency,
+      lockDuration: w.lockDuration,
+      stalledInterval: w.stalledInterval,
+      maxStalledCount: w.maxStalledCount,
+    };
     if (variant === 'raw') {
-      bullWorker = new Worker('snapshot', async () => {}, {
-        connection: workerConnection(connection),
-        prefix,
-        concurrency,
-        lockDuration: w.lockDuration,
-        stalledInterval: w.stalledInterval,
-        maxStalledCount: w.maxStalledCount,
-      });
+      bullWorker = new Worker('snapshot', async () => {}, bareOptions);
       closeWorker = () => bullWorker.close();
+    } else if (variant === 'raw-chain') {
+      // The bare worker doing the one piece of queue work every fleet snapshot job does: adding
+      // the volume's archive job (same payload shape, id and options as job-chain.ts).
+      const next = new Queue('archive', { connection: producerConnection(connection), prefix });
+      bullWorker = new Worker(
+        'snapshot',
+        async (job) => {
+          const { policy, volumeId, slot: s, repository } = job.data;
+          await next.add(
+            'archive',
+            { v: 1, policy, volumeId, slot: s, repository, snapshotRef: `snap-${volumeId}` },
+            { ...opts, jobId: volumeJobId('archive', policy, volumeId, s) },
+          );
+        },
+        bareOptions,
+      );
+      closeWorker = async () => {
+        await bullWorker.close();
+        await next.close();
+      };
     } else {
       let log = silentLogger;
       if (variant === 'fleet') {

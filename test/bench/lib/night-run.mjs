@@ -215,7 +215,11 @@ export async function runNight(pkgs, { cfg, base, workers, restore, deadlineS })
     const blockQuota = { perSecond: n.quota, burst: n.quota };
     sim = await startAccountServer({
       worldDir: world.dir,
-      settings: { quotas: { GetSnapshotBlock: blockQuota, PutSnapshotBlock: blockQuota, ec2Describe: EC2_DESCRIBE, ec2Mutate: EC2_MUTATE } },
+      settings: {
+        quotas: { GetSnapshotBlock: blockQuota, PutSnapshotBlock: blockQuota, ec2Describe: EC2_DESCRIBE, ec2Mutate: EC2_MUTATE },
+        // The server's default (50-150 ms) unless the scenario sets its own.
+        ...(n.blockLatencyMs ? { latencyMs: { block: n.blockLatencyMs } } : {}),
+      },
     });
     s3 = await startS3rver(join(dir, 's3'));
     await s3.createBucket(BUCKET);

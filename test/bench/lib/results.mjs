@@ -95,7 +95,7 @@ export async function writeResults(report) {
   const { cfg: _cfg, ...rest } = report;
   await writeFile(
     jsonPath,
-    `${JSON.stringify({ config: { mib: cfg.mib, seed: cfg.seed, mutateFraction: cfg.mutateFraction, runs: cfg.runs, tools: cfg.tools, prune: cfg.prune, history: cfg.history, scale: cfg.scale, night: cfg.night, fleet: { ...cfg.fleet, redisUrl: cfg.fleet.redisUrl.replace(/\/\/[^@/]*@/, '//***@') } }, ...rest, scenarios: scenarios.map((s) => ({ id: s.id, data: s.data })) }, null, 2)}\n`,
+    `${JSON.stringify({ config: { mib: cfg.mib, seed: cfg.seed, mutateFraction: cfg.mutateFraction, runs: cfg.runs, tools: cfg.tools, prune: cfg.prune, history: cfg.history, scale: cfg.scale, night: cfg.night, nightScaling: cfg.nightScaling, fleet: { ...cfg.fleet, redisUrl: cfg.fleet.redisUrl.replace(/\/\/[^@/]*@/, '//***@') } }, ...rest, scenarios: scenarios.map((s) => ({ id: s.id, data: s.data })) }, null, 2)}\n`,
   );
   return { md, mdPath: relative(cfg.repoRoot, mdPath), jsonPath: relative(cfg.repoRoot, jsonPath) };
 }

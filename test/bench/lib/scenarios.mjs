@@ -6,11 +6,12 @@ import { archiveScenario } from './scenario-archive.mjs';
 import { fleetScenario } from './scenario-fleet.mjs';
 import { historyScenario } from './scenario-history.mjs';
 import { nightScenario } from './scenario-night.mjs';
+import { nightScalingScenario } from './scenario-night-scaling.mjs';
 import { pruneScenario } from './scenario-prune.mjs';
 import { scaleScenario } from './scenario-scale.mjs';
 
-// night is not in config.mjs's default set: ~35 min of a fleet against the simulated account.
-const SCENARIOS = [archiveScenario, pruneScenario, historyScenario, fleetScenario, scaleScenario, nightScenario];
+// night and night-scaling are not in config.mjs's default set: ~35 and ~10 min of a fleet against the simulated account.
+const SCENARIOS = [archiveScenario, pruneScenario, historyScenario, fleetScenario, scaleScenario, nightScenario, nightScalingScenario];
 
 export function selectScenarios(ids) {
   return ids.map((id) => {
