@@ -9,7 +9,7 @@ export const WARM_FLOWS = 500; // one addBulk batch on another slot before measu
 export const WORK_QUEUES = ['snapshot', 'archive', 'retention'];
 export const STATES = ['waiting', 'waiting-children', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'paused'];
 export const DRAIN_TIMEOUT_MS = 300_000;
-export const VARIANTS = ['raw', 'raw-chain', 'fleet', 'fleet-silent'];
+export const VARIANTS = ['raw', 'raw-chain', 'raw-chain-lock', 'fleet', 'fleet-silent'];
 
 export const sec = (ms) => ms / 1000;
 export const perSec = (n, ms) => n / sec(ms);

@@ -82,7 +82,7 @@ export function fleetMarkdown(d, cfg) {
       '`createSnapshot`/`snapshotState` return at once: payload parse (zod), the per-(volume, stage) Redis lock (SET NX PX, renew timer, ' +
       'compare-and-delete release, both by EVALSHA), error classification, the add of the archive job that follows (the job chain: a second BullMQ add per job, which the raw worker does not make), prom-client + fleet HINCRBY metrics (added up in memory, sent once a second), ' +
       "the snapshot's RPO compliance record (gathered for 25 ms and written in one pipeline with others), and the `job started`/`job completed` pino lines " +
-      "(CLI logger settings: lines gathered for up to 50 ms and written together, to a file). **raw** = bare BullMQ `Worker` with `async () => {}`; **raw-chain** = bare BullMQ `Worker` whose processor adds the archive job as the fleet's snapshot job does (same payload, id and options: the queue work the fleet cannot skip); **fleet-silent** = fleet without logging. " +
+      "(CLI logger settings: lines gathered for up to 50 ms and written together, to a file). **raw** = bare BullMQ `Worker` with `async () => {}`; **raw-chain** = bare BullMQ `Worker` whose processor adds the archive job as the fleet's snapshot job does (same payload, id and options: the queue work the fleet cannot skip); **raw-chain-lock** = the same inside the fleet's per-(volume, stage) lock (`createLockService`: SET NX PX, then the compare-and-delete release), taken and released around the add as the fleet's job gate does; **fleet-silent** = fleet without logging. " +
       `Same concurrency, lockDuration and stalledInterval; ${cfg.fleet.rounds} rounds, order rotated; medians. ` +
       'Node CPU = the bench process (worker and its Redis clients); Redis CPU = INFO used_cpu_user+sys of the server; ' +
       "Redis commands = INFO total_commands_processed (a MULTI/EXEC or a Lua script counts each command inside; other clients' commands would count too).",
@@ -91,6 +91,7 @@ export function fleetMarkdown(d, cfg) {
   for (const s of w.summary) {
     const raw = s.variants.find((v) => v.variant === 'raw');
     const rawChain = s.variants.find((v) => v.variant === 'raw-chain');
+    const rawChainLock = s.variants.find((v) => v.variant === 'raw-chain-lock');
     lines.push(
       mdTable(
         [
@@ -105,6 +106,7 @@ export function fleetMarkdown(d, cfg) {
           'CPU range',
           'vs raw (CPU)',
           'vs raw-chain (CPU)',
+          'vs raw-chain-lock (CPU)',
           'Redis CPU µs/job',
           'Redis commands/job',
           'log bytes/job',
@@ -121,6 +123,7 @@ export function fleetMarkdown(d, cfg) {
           `${fmt(v.nodeCpuUsPerJobMin, 0)}-${fmt(v.nodeCpuUsPerJobMax, 0)}`,
           `${fmt(v.nodeCpuUsPerJob / raw.nodeCpuUsPerJob)}x`,
           rawChain ? `${fmt(v.nodeCpuUsPerJob / rawChain.nodeCpuUsPerJob)}x` : '-',
+          rawChainLock ? `${fmt(v.nodeCpuUsPerJob / rawChainLock.nodeCpuUsPerJob)}x` : '-',
           fmt(v.redisCpuUsPerJob, 1),
           fmt(v.commandsPerJob, 1),
           v.logBytesPerJob ? fmt(v.logBytesPerJob, 0) : '-',
@@ -129,6 +132,22 @@ export function fleetMarkdown(d, cfg) {
       '',
     );
   }
+  const parts = w.summary
+    .map((s) => {
+      const cpu = (name) => s.variants.find((v) => v.variant === name)?.nodeCpuUsPerJob;
+      const [raw, chain, lock, silent, fleet] = ['raw', 'raw-chain', 'raw-chain-lock', 'fleet-silent', 'fleet'].map(cpu);
+      if ([raw, chain, lock, silent, fleet].some((x) => x === undefined)) return undefined;
+      return (
+        `at concurrency ${s.concurrency}, of the fleet's ${fmt(fleet, 0)} µs: bare BullMQ ${fmt(raw, 0)}, the chain's add ${fmt(chain - raw, 0)}, ` +
+        `the stage lock ${fmt(lock - chain, 0)}, the rest of the wrapper (payload check, provider calls, metrics, RPO record, error classification) ${fmt(silent - lock, 0)}, the log lines ${fmt(fleet - silent, 0)}`
+      );
+    })
+    .filter(Boolean);
+  if (parts.length)
+    lines.push(
+      `Node CPU per job, by what each variant adds to the one before it (medians; the noise of a few µs to tens of µs shows in the ranges): ${parts.join('; ')}.`,
+      '',
+    );
   lines.push(
     "Wall times move with the machine's load (ranges: min-max over the rounds; the bench process, Redis and anything else share the cores); " +
       'the CPU per job varies much less and is the steadier comparison.',

@@ -24,7 +24,7 @@ import { ADD_BATCH, DRAIN_TIMEOUT_MS, POLICY, SLOT_TIME, VARIANTS, benchConfig, 
 async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, round, concurrency, logDir }) {
   const { Queue, Worker } = pkgs.bullmq;
   const { workJobOptions } = pkgs.planner;
-  const { volumeJobId, slotFromTime, silentLogger, fleetMetricsKey } = pkgs.jobs;
+  const { volumeJobId, slotFromTime, silentLogger, fleetMetricsKey, stageLockKey } = pkgs.jobs;
   const n = ctx.cfg.fleet.jobs;
   const config = benchConfig(pkgs, concurrency);
   const prefix = `${base}.c${concurrency}-r${round}-${variant}`;
@@ -63,25 +63,41 @@ async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, r
     if (variant === 'raw') {
       bullWorker = new Worker('snapshot', async () => {}, bareOptions);
       closeWorker = () => bullWorker.close();
-    } else if (variant === 'raw-chain') {
+    } else if (variant === 'raw-chain' || variant === 'raw-chain-lock') {
       // The bare worker doing the one piece of queue work every fleet snapshot job does: adding
-      // the volume's archive job (same payload shape, id and options as job-chain.ts).
+      // the volume's archive job (same payload shape, id and options as job-chain.ts); with
+      // -lock, inside the fleet's own per-(volume, stage) lock (stage-lock.ts, its TTL from the
+      // config), taken and released around the add as job-gate.ts does, on a client of its own.
       const next = new Queue('archive', { connection: producerConnection(connection), prefix });
-      bullWorker = new Worker(
-        'snapshot',
-        async (job) => {
-          const { policy, volumeId, slot: s, repository } = job.data;
-          await next.add(
-            'archive',
-            { v: 1, policy, volumeId, slot: s, repository, snapshotRef: `snap-${volumeId}` },
-            { ...opts, jobId: volumeJobId('archive', policy, volumeId, s) },
-          );
-        },
-        bareOptions,
-      );
+      const addNext = ({ policy, volumeId, slot: s, repository }) =>
+        next.add(
+          'archive',
+          { v: 1, policy, volumeId, slot: s, repository, snapshotRef: `snap-${volumeId}` },
+          { ...opts, jobId: volumeJobId('archive', policy, volumeId, s) },
+        );
+      let lockRedis;
+      let processor = async (job) => {
+        await addNext(job.data);
+      };
+      if (variant === 'raw-chain-lock') {
+        lockRedis = new pkgs.Redis(workerConnection(connection));
+        const locks = pkgs.worker.createLockService(lockRedis);
+        const ttlMs = config.fleet.locks.ttl;
+        processor = async (job) => {
+          const lock = await locks.tryAcquire(stageLockKey(prefix, 'snapshot', job.data.volumeId), ttlMs);
+          if (!lock) throw new Error(`the lock of ${job.data.volumeId} is held elsewhere`);
+          try {
+            await addNext(job.data);
+          } finally {
+            await lock.release();
+          }
+        };
+      }
+      bullWorker = new Worker('snapshot', processor, bareOptions);
       closeWorker = async () => {
         await bullWorker.close();
         await next.close();
+        await lockRedis?.quit();
       };
     } else {
       let log = silentLogger;
