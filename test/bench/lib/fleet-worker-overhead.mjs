@@ -52,51 +52,48 @@ async function runWorkerVariant(pkgs, ctx, { redis, connection, base, variant, r
     let bullWorker;
     let fleetRedis;
     let fleetMetricsSink;
-    const bareOptions = {
-      connection: workerConnection(connection),
-      prefix,
-      concurrency,
-      lockDuration: w.lockDuration,
-      stalledInterval: w.stalledInterval,
-      maxStalledCount: w.maxStalledCount,
-    };
-    if (variant === 'raw') {
-      bullWorker = new Worker('snapshot', async () => {}, bareOptions);
-      closeWorker = () => bullWorker.close();
-    } else if (variant === 'raw-chain' || variant === 'raw-chain-lock') {
-      // The bare worker doing the one piece of queue work every fleet snapshot job does: adding
-      // the volume's archive job (same payload shape, id and options as job-chain.ts); with
-      // -lock, inside the fleet's own per-(volume, stage) lock (stage-lock.ts, its TTL from the
-      // config), taken and released around the add as job-gate.ts does, on a client of its own.
-      const next = new Queue('archive', { connection: producerConnection(connection), prefix });
+    if (variant.startsWith('raw')) {
+      // Bare BullMQ workers. raw: a no-op. raw-chain: the one piece of queue work every fleet
+      // snapshot job does, adding the volume's archive job (same payload shape, id and options as
+      // job-chain.ts). raw-chain-lock: that add inside the fleet's own per-(volume, stage) lock
+      // (stage-lock.ts, its TTL from the config), taken and released as job-gate.ts does, on a
+      // client of its own.
+      const next = variant === 'raw' ? undefined : new Queue('archive', { connection: producerConnection(connection), prefix });
       const addNext = ({ policy, volumeId, slot: s, repository }) =>
         next.add(
           'archive',
           { v: 1, policy, volumeId, slot: s, repository, snapshotRef: `snap-${volumeId}` },
           { ...opts, jobId: volumeJobId('archive', policy, volumeId, s) },
         );
-      let lockRedis;
-      let processor = async (job) => {
-        await addNext(job.data);
-      };
-      if (variant === 'raw-chain-lock') {
-        lockRedis = new pkgs.Redis(workerConnection(connection));
-        const locks = pkgs.worker.createLockService(lockRedis);
-        const ttlMs = config.fleet.locks.ttl;
-        processor = async (job) => {
-          const lock = await locks.tryAcquire(stageLockKey(prefix, 'snapshot', job.data.volumeId), ttlMs);
+      const lockRedis = variant === 'raw-chain-lock' ? new pkgs.Redis(workerConnection(connection)) : undefined;
+      const locks = lockRedis && pkgs.worker.createLockService(lockRedis);
+      const processors = {
+        raw: async () => {},
+        'raw-chain': async (job) => {
+          await addNext(job.data);
+        },
+        'raw-chain-lock': async (job) => {
+          const lock = await locks.tryAcquire(stageLockKey(prefix, 'snapshot', job.data.volumeId), config.fleet.locks.ttl);
           if (!lock) throw new Error(`the lock of ${job.data.volumeId} is held elsewhere`);
           try {
             await addNext(job.data);
           } finally {
             await lock.release();
           }
-        };
-      }
-      bullWorker = new Worker('snapshot', processor, bareOptions);
+        },
+      };
+      const processor = processors[variant];
+      bullWorker = new Worker('snapshot', processor, {
+        connection: workerConnection(connection),
+        prefix,
+        concurrency,
+        lockDuration: w.lockDuration,
+        stalledInterval: w.stalledInterval,
+        maxStalledCount: w.maxStalledCount,
+      });
       closeWorker = async () => {
         await bullWorker.close();
-        await next.close();
+        await next?.close();
         await lockRedis?.quit();
       };
     } else {

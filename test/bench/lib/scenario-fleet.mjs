@@ -54,6 +54,7 @@ import {
 import { JOBS_PER_BATCH, POLICY, SLOT_TIME, STATES, WARM_FLOWS, WARM_SLOT_TIME, WORK_QUEUES, benchConfig, perSec, sec } from './fleet-bench-shared.mjs';
 import { measureWorkers } from './fleet-worker-overhead.mjs';
 import { fleetMarkdown } from './fleet-report.mjs';
+import { snapfleetScenario } from './scenario-result.mjs';
 
 async function jobCounts(pkgs, connection, prefix) {
   const out = {};
@@ -224,8 +225,10 @@ async function measureEnqueue(pkgs, ctx, { redis, connection, base, log }) {
 
 /** One worker variant on a fresh queue of `n` snapshot jobs: time from resume to the last completion. */
 async function runScenario(ctx) {
-  const pkgs = await loadFleetPackages();
   const { cfg } = ctx;
+  const f = cfg.fleet;
+  console.log(`fleet: ${f.volumes} volumes to enqueue; ${f.jobs} no-op jobs per worker run, concurrency ${f.concurrency.join(',')}, ${f.rounds} rounds`);
+  const pkgs = await loadFleetPackages();
   const connection = redisOptionsFromUrl(cfg.fleet.redisUrl);
   // Enqueue prefixes `${base}.p` and `${base}.f` are as long as the default "snapfleet": a child
   // job's hash holds its parent's prefixed key three times, so memory per job grows with it.
@@ -257,32 +260,9 @@ async function runScenario(ctx) {
   }
 }
 
-export const fleetScenario = {
+export const fleetScenario = snapfleetScenario({
   id: 'fleet',
   title: 'Fleet: planner enqueue and worker overhead (queue side, Redis)',
-  usesImages: false,
-  async run(ctx) {
-    const f = ctx.cfg.fleet;
-    console.log(`fleet: ${f.volumes} volumes to enqueue; ${f.jobs} no-op jobs per worker run, concurrency ${f.concurrency.join(',')}, ${f.rounds} rounds`);
-    try {
-      const { data, failures } = await runScenario(ctx);
-      if (failures.length) console.error(`FAILED fleet: ${failures.join('; ')}`);
-      return {
-        id: this.id,
-        title: this.title,
-        data,
-        markdown: fleetMarkdown(data, ctx.cfg),
-        failures: failures.map((message) => ({ scenario: 'fleet', tool: 'snapfleet', message })),
-      };
-    } catch (e) {
-      console.error(`FAILED fleet: ${e.stack ?? e.message}`);
-      return {
-        id: this.id,
-        title: this.title,
-        data: {},
-        markdown: `Failed: ${e.message}`,
-        failures: [{ scenario: 'fleet', tool: 'snapfleet', message: e.message }],
-      };
-    }
-  },
-};
+  measure: runScenario,
+  markdown: fleetMarkdown,
+});

@@ -14,6 +14,7 @@
 // every process, quota and check is the night scenario's.
 // Alone: SNAPFLEET_BENCH_SCENARIOS=night-scaling node test/bench/run.mjs (~10 min here).
 import console from 'node:console';
+import { snapfleetScenario } from './scenario-result.mjs';
 import { fmt, mdTable } from './format.mjs';
 import { loadFleetPackages } from './fleet-support.mjs';
 import { nightBase, runNight } from './night-run.mjs';
@@ -134,30 +135,9 @@ function markdown(data) {
   ].join('\n');
 }
 
-export const nightScalingScenario = {
+export const nightScalingScenario = snapfleetScenario({
   id: 'night-scaling',
   title: 'Night scaling: worker processes below the quota',
-  usesImages: false,
-  async run(ctx) {
-    try {
-      const { data, failures } = await runScenario(ctx);
-      if (failures.length) console.error(`FAILED night-scaling: ${failures.join('; ')}`);
-      return {
-        id: this.id,
-        title: this.title,
-        data,
-        markdown: markdown(data),
-        failures: failures.map((message) => ({ scenario: 'night-scaling', tool: 'snapfleet', message })),
-      };
-    } catch (e) {
-      console.error(`FAILED night-scaling: ${e.stack ?? e.message}`);
-      return {
-        id: this.id,
-        title: this.title,
-        data: {},
-        markdown: `Failed: ${e.message}`,
-        failures: [{ scenario: 'night-scaling', tool: 'snapfleet', message: e.message }],
-      };
-    }
-  },
-};
+  measure: runScenario,
+  markdown,
+});

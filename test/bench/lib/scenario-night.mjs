@@ -24,6 +24,7 @@ import { POLICY, SLOT_TIME, benchConfig } from './fleet-bench-shared.mjs';
 import { nightBase, redisOptions, runNight } from './night-run.mjs';
 import { nightMetrics } from './night-metrics.mjs';
 import { nightMarkdown } from './night-report.mjs';
+import { snapfleetScenario } from './scenario-result.mjs';
 
 /** enqueuePolicy over many in-memory volumes: what a tick costs the planner when discovery is free. */
 async function measureEnqueue(pkgs, cfg, base) {
@@ -131,30 +132,9 @@ async function runScenario(ctx) {
   return { data: { nights, enqueue, notes }, failures };
 }
 
-export const nightScenario = {
+export const nightScenario = snapfleetScenario({
   id: 'night',
   title: 'Night: a fleet against the simulated AWS account (quota, makespan, workers)',
-  usesImages: false,
-  async run(ctx) {
-    try {
-      const { data, failures } = await runScenario(ctx);
-      if (failures.length) console.error(`FAILED night: ${failures.join('; ')}`);
-      return {
-        id: this.id,
-        title: this.title,
-        data,
-        markdown: nightMarkdown(data, ctx.cfg),
-        failures: failures.map((message) => ({ scenario: 'night', tool: 'snapfleet', message })),
-      };
-    } catch (e) {
-      console.error(`FAILED night: ${e.stack ?? e.message}`);
-      return {
-        id: this.id,
-        title: this.title,
-        data: {},
-        markdown: `Failed: ${e.message}`,
-        failures: [{ scenario: 'night', tool: 'snapfleet', message: e.message }],
-      };
-    }
-  },
-};
+  measure: runScenario,
+  markdown: nightMarkdown,
+});

@@ -23,6 +23,7 @@ import { fmt, mb, mdTable, mib } from './format.mjs';
 import { prepareBaseImage, runMkimage } from './image.mjs';
 import { parseJson, runTimed } from './timed-exec.mjs';
 import { settleDisks } from './disk-settle.mjs';
+import { failedScenario } from './scenario-result.mjs';
 
 const execFileP = promisify(execFile);
 const RETENTION = ['--keep-daily', '7', '--keep-weekly', '4', '--keep-monthly', '3'];
@@ -255,14 +256,7 @@ export const pruneScenario = {
       const data = await runScenario(ctx);
       return { id: this.id, title: this.title, data, markdown: markdown(data), failures: [] };
     } catch (e) {
-      console.error(`FAILED prune: ${e.message}`);
-      return {
-        id: this.id,
-        title: this.title,
-        data: {},
-        markdown: `Failed: ${e.message}`,
-        failures: [{ scenario: 'prune', tool: 'snapfleet', message: e.message }],
-      };
+      return failedScenario(this, e);
     }
   },
 };

@@ -35,6 +35,7 @@ import { prepareLargeRepo, scratchCopy } from './scale-repo.mjs';
 import { buildScaleReport } from './scale-report.mjs';
 import { parseJson, runTimed } from './timed-exec.mjs';
 import { settleDisks } from './disk-settle.mjs';
+import { failedScenario } from './scenario-result.mjs';
 
 const execFileP = promisify(execFile);
 const OPEN_SCRIPT = fileURLToPath(new URL('./scale-open.mjs', import.meta.url));
@@ -278,14 +279,7 @@ export const scaleScenario = {
       const report = buildScaleReport(raw);
       return { id: this.id, title: this.title, data: { ...raw, derived: report.derived }, markdown: report.markdown, failures: [] };
     } catch (e) {
-      console.error(`FAILED scale: ${e.stack ?? e.message}`);
-      return {
-        id: this.id,
-        title: this.title,
-        data: {},
-        markdown: `Failed: ${e.message}`,
-        failures: [{ scenario: 'scale', tool: 'snapfleet', message: e.message }],
-      };
+      return failedScenario(this, e);
     }
   },
 };
