@@ -49,8 +49,9 @@ export function registerArchive(program: Command, ctx: CliContext): void {
       const time = opts.time ? parseTime(opts.time, 'time') : ctx.clock.now();
       const zstdLevel = opts.compressionLevel ? parseIntFlag(opts.compressionLevel, 'compression-level', 1, 19) : DEFAULT_ZSTD_LEVEL;
       const packSize = opts.packSize ? parseIntFlag(opts.packSize, 'pack-size', 1, 128) * 1024 * 1024 : undefined;
-      // The pool (its threads start with its first task) is made before the repository opens.
+      // The codec threads load their modules while the repository opens (see restore).
       const threads = startCodecThreads();
+      threads.warm();
       let repo: Repository;
       let source: LocalVolumeSource;
       try {

@@ -31,6 +31,11 @@ function moveWith(value: object, views: Uint8Array[]): unknown {
   } as never);
 }
 
+/** The warm-up task (CodecThreads.warm): the thread is ready once its module has loaded. */
+export function ready(): undefined {
+  return undefined;
+}
+
 export function hash(req: HashRequest): unknown {
   // Ids written into the caller's shared memory need not travel back.
   if (req.ids) {

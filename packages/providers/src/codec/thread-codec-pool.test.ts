@@ -9,7 +9,7 @@ import {
   type BuiltFrame,
 } from '@snapfleet/shared/codec';
 import { seededBytes } from '@snapfleet/shared/testing';
-import { createThreadCodecPool } from './thread-codec-pool.js';
+import { createThreadCodecPool, startCodecThreads } from './thread-codec-pool.js';
 
 // The thread pool runs the compiled worker (dist/); `pnpm test` builds before testing.
 const keys = generateMasterKeys(true);
@@ -84,5 +84,28 @@ describe('thread codec pool', () => {
     placement[victim * CHUNK_FIELDS + 1] = placement[victim * CHUNK_FIELDS + 1]! + 4096;
     const bad = await threads.decodeWindow({ runs: [new Uint8Array(run)], frames: frameTable, chunks: placement, ids, chunkSize: 4096, out });
     expect(bad.failure).toMatchObject({ chunk: victim, message: 'content does not match its id' });
+  });
+});
+
+describe('warm threads', () => {
+  it('closes while the threads warm() started are still loading, without a crash', async () => {
+    const started = startCodecThreads(2);
+    started.warm();
+    // Closing at once is what a command does on a wrong password: close must wait for the load.
+    await expect(started.close()).resolves.toBeUndefined();
+  });
+
+  it('runs tasks on threads warm() started', async () => {
+    const started = startCodecThreads(2);
+    started.warm();
+    const pool = started.withKeys(keys);
+    try {
+      const slot = await new SharedBufferPool(1 << 20, 1).acquire();
+      slot.set(makeVolume(13));
+      const [a, b] = await Promise.all([pool.hashChunks(slot, 4096), inline.hashChunks(slot, 4096)]);
+      expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -41,17 +41,28 @@ export function defaultThreadCount(): number {
 }
 
 /**
- * Threads start with the first task, not here: a command that fails before any codec work (an
- * unknown snapshot, a wrong password) then ends with no thread still loading its module, which
- * Node 20 cannot always tear down (a fatal error in require() of an ES module mid-load).
+ * Threads start with the first task or with warm(), not here. Node 20 cannot always tear down a
+ * thread still loading its module (a fatal error in require() of an ES module mid-load), so close
+ * first waits for the threads warm() started: a command that fails before any codec work (an
+ * unknown snapshot, a wrong password) then ends cleanly.
  */
 export function startCodecThreads(threads = defaultThreadCount()): CodecThreads {
   const execArgv = workerExecArgv();
   const pool = new Piscina({ filename: workerFilename(), ...(execArgv ? { execArgv } : {}), minThreads: 0, maxThreads: threads, idleTimeout: 60_000 });
   // Move the caller's buffer when it owns its memory; otherwise structured clone copies it.
   const buf = (u: Uint8Array): ArrayBuffer[] => (owns(u) ? [u.buffer as ArrayBuffer] : []);
-  const close = () => pool.destroy();
+  let warming: Promise<unknown> = Promise.resolve();
+  // One task a thread, queued at once: piscina starts a thread for each task it cannot hand to
+  // an idle one, so every thread loads its module in parallel.
+  const warm = () => {
+    warming = Promise.allSettled(Array.from({ length: threads }, () => pool.run(undefined, { name: 'ready' })));
+  };
+  const close = async () => {
+    await warming;
+    await pool.destroy();
+  };
   return {
+    warm,
     withKeys: (keys) => ({
       hashChunks: async (data, chunkSize, ids) => {
         const got = (await pool.run({ data, chunkSize, idKey: keys.idRaw, ...(ids ? { ids } : {}) }, { name: 'hash' })) as HashResult | undefined;

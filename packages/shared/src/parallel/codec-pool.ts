@@ -68,5 +68,11 @@ export function createInlineCodecPool(keys: MasterKeys): CodecPool {
 export interface CodecThreads {
   /** The pool over these threads for one repository's keys; closing it stops the threads. */
   withKeys(keys: MasterKeys): CodecPool;
+  /**
+   * Starts every thread now instead of with the first task, so their start-up overlaps what the
+   * caller does before its codec work (opening the repository, reading pack headers).
+   */
+  warm(): void;
+  /** Stops the threads; one still starting is waited for first. */
   close(): Promise<void>;
 }
