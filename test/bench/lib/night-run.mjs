@@ -65,6 +65,8 @@ function runCli(cliPath, args, env) {
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    // A CLI that cannot start (not built, not executable) is a failed run to report, not a crash.
+    child.once('error', (err) => resolve({ code: null, stdout, stderr: `${stderr}${cliPath}: ${err.message}\n` }));
   });
 }
 
