@@ -52,6 +52,31 @@ export async function pingRedis(redis: Redis): Promise<void> {
 const CONNECTING = new Set(['wait', 'connecting', 'connect']);
 
 /**
+ * Resolves once the connection is ready, at once if it is; fails with RedisUnavailableError when
+ * it is down, fails again while connecting, or is not ready within the deadline. For handlers
+ * that hand the connection to code without deadlines of its own (Bull Board's API): BullMQ waits
+ * for a connection that is still connecting for as long as it takes, a whole outage if need be.
+ */
+export async function whenReady(redis: Redis, timeoutMs = PING_TIMEOUT_MS): Promise<void> {
+  if (redis.status === 'ready') return;
+  if (!CONNECTING.has(redis.status)) throw new RedisUnavailableError(`Redis is unreachable (connection ${redis.status})`);
+  await new Promise<void>((resolve, reject) => {
+    const settle = (err?: Error) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => settle();
+    const onError = () => settle(new RedisUnavailableError());
+    const timer = setTimeout(() => settle(new RedisUnavailableError(`Redis was not ready within ${timeoutMs} ms`)), timeoutMs);
+    redis.once('ready', onReady);
+    redis.once('error', onError);
+  });
+}
+
+/**
  * Runs a read through BullMQ only while the connection is up (or about to be), within a deadline.
  * BullMQ waits for a connection that is not ready instead of failing, which would hold an HTTP
  * request (and a Prometheus scrape) open for the whole outage.

@@ -1,10 +1,11 @@
 /**
  * With Redis away the board stays up and says so: /healthz 200, /readyz 503 fast, the API 503,
  * Bull Board's API 503 (its page still loads), /metrics 200 with snapfleet_board_redis_up 0. Points at a port nothing listens on (never
- * touches the shared Redis).
+ * touches the shared Redis), then at a server that accepts connections and never answers: the
+ * connection then stays between connected and ready, the state a reconnect attempt passes through.
  */
-import { createServer } from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBoard } from './start-board.js';
 import type { RunningBoard } from './board-options.js';
 
@@ -48,4 +49,41 @@ it('stays alive, reports not ready, and answers 503 instead of hanging', async (
   const metrics = await fetch(`${board.url}/metrics`, { headers });
   expect(metrics.status).toBe(200);
   expect(await metrics.text()).toMatch(/^snapfleet_board_redis_up 0$/m);
+});
+
+describe('Redis that accepts connections and never answers', () => {
+  let silent: Server;
+  const sockets = new Set<Socket>();
+  let stuck: RunningBoard;
+
+  beforeAll(async () => {
+    silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    stuck = await startBoard({
+      connection: `redis://127.0.0.1:${(silent.address() as { port: number }).port}`,
+      prefix: 'sftest-board-silent',
+      queueNames: ['snapshot'],
+      auth: { token: TOKEN },
+      listen: { host: '127.0.0.1', port: 0 },
+    });
+  });
+
+  afterAll(async () => {
+    await stuck?.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent?.close(resolve));
+  });
+
+  it('answers 503 within its deadlines instead of waiting for Redis to become ready', async () => {
+    // A hang fails here, in seconds, rather than at the test's timeout.
+    const get = (path: string) => fetch(`${stuck.url}${path}`, { headers, signal: AbortSignal.timeout(15_000) });
+    for (const path of ['/readyz', '/api/queues', '/board/api/queues']) {
+      const t0 = Date.now();
+      expect((await get(path)).status, path).toBe(503);
+      expect(Date.now() - t0, path).toBeLessThan(10_000);
+    }
+  });
 });

@@ -17,7 +17,7 @@ import { createOpsApi } from './ops-api.js';
 import { createCompliancePage } from './compliance-page.js';
 import { auditTrail } from './audit-trail.js';
 import type { Redis } from 'ioredis';
-import { createRedisConnection, RedisUnavailableError, withRedis } from './redis-connection.js';
+import { createRedisConnection, RedisUnavailableError, whenReady } from './redis-connection.js';
 
 export async function startBoard(options: BoardOptions): Promise<RunningBoard> {
   const log = options.log ?? silentLogger;
@@ -47,7 +47,7 @@ export async function startBoard(options: BoardOptions): Promise<RunningBoard> {
   app.use('/api', requireAuth, sameOriginOnly(), noStore, createOpsApi({ queues, redis, prefix, log }));
   if (options.compliance) {
     const page = createCompliancePage(options.compliance, { connection: redis, prefix }, `RPO compliance: snapfleet (${prefix})`);
-    app.use('/compliance', requireAuth, noStore, (_req, _res, next) => withRedis(redis, async () => undefined).then(() => next(), next), page);
+    app.use('/compliance', requireAuth, noStore, (_req, _res, next) => whenReady(redis).then(() => next(), next), page);
   }
   app.use(BOARD_PATH, requireAuth, sameOriginOnly(), redisGate(redis), createBullBoardHandler([...queues.values()], prefix));
   app.use(errorHandler(log));
@@ -110,14 +110,18 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
-/** Bull Board's API would wait out a Redis outage: it answers 503 at once instead (the UI polls again). */
+/**
+ * Bull Board's API would wait out a Redis outage: it answers 503 instead (the UI polls again).
+ * It is let through only once the connection is ready: while ioredis is between reconnect
+ * attempts ('connecting') its reads would wait for the next success, however long that takes.
+ */
 function redisGate(redis: Redis): RequestHandler {
   return (req, _res, next) => {
     if (!req.path.startsWith('/api/')) {
       next();
       return;
     }
-    withRedis(redis, async () => undefined).then(() => next(), next);
+    whenReady(redis).then(() => next(), next);
   };
 }
 
