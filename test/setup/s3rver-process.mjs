@@ -106,7 +106,9 @@ function keysWithPrefix(bucketPath, prefix) {
   };
   // Keys with the prefix lie under its folder part: start there, not at the bucket's root.
   visit(prefix.slice(0, prefix.lastIndexOf('/') + 1));
-  return keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  // String order is UTF-8 byte order (S3's) for every character outside the surrogate range,
+  // and it is the order start-after is compared in below.
+  return keys.sort();
 }
 const prefixListing = async function listObjects(bucket, options) {
   const { delimiter = '', startAfter = '', prefix = '', maxKeys = Infinity } = options;

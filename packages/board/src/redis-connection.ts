@@ -4,6 +4,7 @@
  * (enableOfflineQueue: false) instead of piling up: /readyz and the API answer 503 at once and
  * the client keeps reconnecting in the background.
  */
+import { once } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { BoardLogger } from './board-options.js';
 
@@ -52,28 +53,20 @@ export async function pingRedis(redis: Redis): Promise<void> {
 const CONNECTING = new Set(['wait', 'connecting', 'connect']);
 
 /**
- * Resolves once the connection is ready, at once if it is; fails with RedisUnavailableError when
- * it is down, fails again while connecting, or is not ready within the deadline. For handlers
- * that hand the connection to code without deadlines of its own (Bull Board's API): BullMQ waits
- * for a connection that is still connecting for as long as it takes, a whole outage if need be.
+ * Resolves once the connection is ready, at once if it is; fails as withRedis does (down, failing
+ * again while connecting, not ready within the deadline). For handlers that hand the connection
+ * to code without deadlines of its own (Bull Board's API): BullMQ waits for a connection that is
+ * still connecting for as long as it takes, a whole outage if need be.
  */
 export async function whenReady(redis: Redis, timeoutMs = PING_TIMEOUT_MS): Promise<void> {
   if (redis.status === 'ready') return;
-  if (!CONNECTING.has(redis.status)) throw new RedisUnavailableError(`Redis is unreachable (connection ${redis.status})`);
-  await new Promise<void>((resolve, reject) => {
-    const settle = (err?: Error) => {
-      clearTimeout(timer);
-      redis.off('ready', onReady);
-      redis.off('error', onError);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onReady = () => settle();
-    const onError = () => settle(new RedisUnavailableError());
-    const timer = setTimeout(() => settle(new RedisUnavailableError(`Redis was not ready within ${timeoutMs} ms`)), timeoutMs);
-    redis.once('ready', onReady);
-    redis.once('error', onError);
-  });
+  // Aborted once settled, so a failed wait leaves no 'ready' listener behind.
+  const waited = new AbortController();
+  try {
+    await withRedis(redis, async () => void (await once(redis, 'ready', { signal: waited.signal })), timeoutMs);
+  } finally {
+    waited.abort();
+  }
 }
 
 /**

@@ -22,14 +22,19 @@ async function unusedPort(): Promise<number> {
   return port;
 }
 
-beforeAll(async () => {
-  board = await startBoard({
-    connection: `redis://127.0.0.1:${await unusedPort()}`,
-    prefix: 'sftest-board-down',
+/** A board on a loopback port of its own whose Redis is at 127.0.0.1:`redisPort`. */
+function boardFor(redisPort: number, prefix: string): Promise<RunningBoard> {
+  return startBoard({
+    connection: `redis://127.0.0.1:${redisPort}`,
+    prefix,
     queueNames: ['snapshot'],
     auth: { token: TOKEN },
     listen: { host: '127.0.0.1', port: 0 },
   });
+}
+
+beforeAll(async () => {
+  board = await boardFor(await unusedPort(), 'sftest-board-down');
 });
 
 afterAll(async () => {
@@ -62,13 +67,7 @@ describe('Redis that accepts connections and never answers', () => {
       socket.on('close', () => sockets.delete(socket));
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    stuck = await startBoard({
-      connection: `redis://127.0.0.1:${(silent.address() as { port: number }).port}`,
-      prefix: 'sftest-board-silent',
-      queueNames: ['snapshot'],
-      auth: { token: TOKEN },
-      listen: { host: '127.0.0.1', port: 0 },
-    });
+    stuck = await boardFor((silent.address() as { port: number }).port, 'sftest-board-silent');
   });
 
   afterAll(async () => {
