@@ -61,6 +61,16 @@ describe('LocalVolumeTarget on a file', () => {
       expect(await readdir(dir)).toEqual(['restored.img']);
     }));
 
+  it('an abort that comes while open() is under way removes the temp file open() creates', () =>
+    withDir(async (dir) => {
+      // An interrupt (SIGINT) runs abort() on whatever the restore is doing, open() included.
+      const target = new LocalVolumeTarget(join(dir, 'r.img'));
+      const opened = target.open(64 * MiB);
+      await target.abort();
+      await opened.catch(() => undefined);
+      expect(await readdir(dir)).toEqual([]);
+    }));
+
   it('refuses an existing destination unless told to overwrite it, before writing anything', () =>
     withDir(async (dir) => {
       const path = join(dir, 'disk.img');

@@ -58,6 +58,8 @@ export class LocalVolumeTarget implements VolumeTarget {
   private state: State = 'new';
   private handle?: FileHandle;
   private tempPath?: string;
+  /** open()'s work, kept so abort() can wait for it. */
+  private opening?: Promise<void>;
   private isDevice = false;
   private sizeBytes = 0;
   private unflushed = 0;
@@ -98,6 +100,11 @@ export class LocalVolumeTarget implements VolumeTarget {
     if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) throw new InvalidInputError(`invalid volume size ${sizeBytes}`, 'sizeBytes');
     this.state = 'open';
     this.sizeBytes = sizeBytes;
+    this.opening = this.openPaths(sizeBytes);
+    await this.opening;
+  }
+
+  private async openPaths(sizeBytes: number): Promise<void> {
     await this.checkDestination();
     const info = await statTarget(this.location);
     if (info?.isBlockDevice()) {
@@ -182,6 +189,9 @@ export class LocalVolumeTarget implements VolumeTarget {
   async abort(): Promise<void> {
     if (this.state === 'committed' || this.state === 'aborted') return;
     this.state = 'aborted';
+    // An interrupt can come while open() is under way: the temp file may already exist on disk
+    // before open() has recorded its name. Whatever open() made is cleaned up once it settles.
+    await this.opening?.catch(() => undefined);
     await this.flushing;
     await this.direct?.close().catch(() => undefined);
     this.direct = undefined;
