@@ -22,6 +22,11 @@ export interface IdTableOptions {
 export class IdTable {
   private readonly keyBytes: number;
   private store: Uint8Array;
+  /**
+   * Entry number + 1 per slot; 0 is empty. Zero as the empty mark lets fresh slots stay the
+   * zero pages they were allocated as: a table sized for a large archive costs a small one
+   * only the pages it touches.
+   */
   private slots: Int32Array;
   private mask: number;
   count = 0;
@@ -33,7 +38,7 @@ export class IdTable {
     // Slots stay at most half full (the growth rule in insert): twice the ids, to a power of two.
     const slots = 2 ** Math.ceil(Math.log2(ids * 2));
     this.store = new Uint8Array(ids * this.keyBytes);
-    this.slots = new Int32Array(slots).fill(-1);
+    this.slots = new Int32Array(slots);
     this.mask = slots - 1;
   }
 
@@ -41,7 +46,7 @@ export class IdTable {
   find(ids: Uint8Array, offset: number): number {
     let s = this.hash(ids, offset) & this.mask;
     for (;;) {
-      const e = this.slots[s]!;
+      const e = this.slots[s]! - 1;
       if (e < 0) return -1;
       if (this.equals(e, ids, offset)) return e;
       s = (s + 1) & this.mask;
@@ -53,7 +58,7 @@ export class IdTable {
     if ((this.count + 1) * 2 > this.slots.length) this.grow();
     let s = this.hash(ids, offset) & this.mask;
     for (;;) {
-      const e = this.slots[s]!;
+      const e = this.slots[s]! - 1;
       if (e < 0) break;
       if (this.equals(e, ids, offset)) return { entry: e, added: false };
       s = (s + 1) & this.mask;
@@ -66,13 +71,13 @@ export class IdTable {
       this.store = next;
     }
     this.store.set(ids.subarray(offset, offset + k), entry * k);
-    this.slots[s] = entry;
+    this.slots[s] = entry + 1;
     return { entry, added: true };
   }
 
   /** Forgets every id but keeps the memory, so a table refilled to the same size allocates nothing. */
   clear(): void {
-    this.slots.fill(-1);
+    this.slots.fill(0);
     this.count = 0;
   }
 
@@ -93,12 +98,12 @@ export class IdTable {
   }
 
   private grow(): void {
-    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const slots = new Int32Array(this.slots.length * 2);
     const mask = slots.length - 1;
     for (let e = 0; e < this.count; e++) {
       let s = this.hash(this.store, e * this.keyBytes) & mask;
-      while (slots[s]! >= 0) s = (s + 1) & mask;
-      slots[s] = e;
+      while (slots[s] !== 0) s = (s + 1) & mask;
+      slots[s] = e + 1;
     }
     this.slots = slots;
     this.mask = mask;
