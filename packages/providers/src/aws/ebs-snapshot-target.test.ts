@@ -162,6 +162,17 @@ describe('EbsSnapshotTarget', () => {
     await expect(target.write(2 * BLOCK, seededBytes(BLOCK, 2))).rejects.toThrow(/aborted/);
   });
 
+  it('an abort that comes while StartSnapshot is in flight deletes the snapshot it starts', async () => {
+    const world = new FakeEbsWorld();
+    const { target } = setup(world);
+    const opened = target.open(4 * BLOCK);
+    await target.abort();
+    await opened;
+    const { snapshotId } = target.result;
+    expect(world.callCount('CompleteSnapshot')).toBe(0);
+    expect(world.snapshots.get(snapshotId)?.deleted).toBe(true);
+  });
+
   it('without EC2 access, leaves the unfinished snapshot pending (never completed) and says so', async () => {
     const world = new FakeEbsWorld();
     const warn = vi.fn();

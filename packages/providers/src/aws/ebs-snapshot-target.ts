@@ -66,6 +66,8 @@ type State = 'new' | 'open' | 'completing' | 'completed' | 'committed' | 'aborte
 
 export class EbsSnapshotTarget implements VolumeTarget {
   private state: State = 'new';
+  /** open()'s StartSnapshot, kept so abort() can wait for it. */
+  private opening?: Promise<void>;
   private snapshotId?: string;
   private volumeId?: string;
   private assembler?: BlockAssembler;
@@ -105,6 +107,11 @@ export class EbsSnapshotTarget implements VolumeTarget {
     if (volumeSizeGiB > MAX_VOLUME_GIB)
       throw new InvalidInputError(`a ${volumeSizeGiB} GiB volume is larger than EBS allows (${MAX_VOLUME_GIB} GiB)`, 'sizeBytes');
     this.state = 'open';
+    this.opening = this.startSnapshot(sizeBytes, volumeSizeGiB);
+    await this.opening;
+  }
+
+  private async startSnapshot(sizeBytes: number, volumeSizeGiB: number): Promise<void> {
     const { api, tags } = this.options;
     const out = await callAws(`EBS StartSnapshot of ${volumeSizeGiB} GiB in ${api.region}`, ebsCallContext(api, 'control'), (abortSignal) =>
       api.client.send(
@@ -168,6 +175,8 @@ export class EbsSnapshotTarget implements VolumeTarget {
     const was = this.state;
     if (was === 'committed' || was === 'aborted') return;
     this.state = 'aborted';
+    // An interrupt can come while StartSnapshot is in flight: the snapshot it makes is deleted too.
+    await this.opening?.catch(() => undefined);
     await this.settle();
     // A completed snapshot holds the whole volume: only the volume step failed, keep it.
     if (was === 'completed' || !this.snapshotId) return;
