@@ -35,6 +35,10 @@ export interface VolumeTarget {
    */
   commit(): Promise<void>;
 
-  /** Discards partial output. Idempotent; safe before open and after a failed open; after commit it changes nothing. */
+  /**
+   * Discards partial output. Idempotent; safe before open and after a failed open; after commit
+   * it changes nothing. An interrupt may call it while open() is still under way: it then waits
+   * for open() and discards what that made (a temp file, a started snapshot).
+   */
   abort(): Promise<void>;
 }
