@@ -1,6 +1,5 @@
 /**
- * The repository's master keys and the key files that wrap them under a password.
- * One master key pair per repository: `enc` seals frames and objects, `id` keys blob ids.
+ * The key files that wrap the repository's master keys (master-key-material.ts) under a password.
  * Each key file (keys/<id>) holds the pair sealed under a key derived from one password with
  * scrypt, so a password can be added or changed without re-encrypting any data.
  */
@@ -8,32 +7,15 @@ import { createHash, createSecretKey, randomBytes, scrypt as scryptCb, type KeyO
 import { z } from 'zod';
 import { CorruptDataError, WrongPasswordError } from '../errors.js';
 import { open, seal } from './sealing.js';
+import { KEY_BYTES, masterKeysFrom, type MasterKeys } from './master-key-material.js';
 
-export const KEY_BYTES = 32;
+export { generateMasterKeys, KEY_BYTES, masterKeysFrom, type MasterKeys } from './master-key-material.js';
+
 /**
  * The key file's own version, independent of the repository format: key files have not changed
  * since format 1, and a format-1 repository's key files must keep opening.
  */
 export const KEY_FILE_VERSION = 1;
-
-export interface MasterKeys {
-  /** Raw key bytes, to hand to worker threads; never logged, never in job payloads. */
-  encRaw: Uint8Array | undefined;
-  idRaw: Uint8Array;
-  enc: KeyObject | undefined;
-  id: KeyObject;
-}
-
-export function masterKeysFrom(encRaw: Uint8Array | undefined, idRaw: Uint8Array): MasterKeys {
-  // Own copies: worker-thread messages then carry 32 bytes, not a shared allocation pool.
-  const enc = encRaw && new Uint8Array(encRaw);
-  const id = new Uint8Array(idRaw);
-  return { encRaw: enc, idRaw: id, enc: enc && createSecretKey(enc), id: createSecretKey(id) };
-}
-
-export function generateMasterKeys(encrypted: boolean): MasterKeys {
-  return masterKeysFrom(encrypted ? randomBytes(KEY_BYTES) : undefined, randomBytes(KEY_BYTES));
-}
 
 /**
  * scrypt cost: N=2^15, r=8 takes ~100 ms and 32 MiB here, OWASP's minimum for interactive

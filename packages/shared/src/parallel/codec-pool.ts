@@ -5,7 +5,7 @@
  * the threads (piscina) are started by @snapfleet/providers (codec/thread-codec-pool.ts) and
  * passed in by the composition root; the engine runs the same tasks inline in tests.
  */
-import type { MasterKeys } from '../format/master-keys.js';
+import type { MasterKeys } from '../format/master-key-material.js';
 import {
   chunkFrames,
   decode,

@@ -23,4 +23,4 @@ export { framesOutBytes, type BuiltFrame } from './chunk-frames.js';
 export { CHUNK_FIELDS, FRAME_FIELDS, type WindowRequest, type WindowResult } from './window-decode.js';
 export { SharedBufferPool } from './shared-buffer-pool.js';
 export { owned, owns } from './owned.js';
-export { generateMasterKeys, type MasterKeys } from '../format/master-keys.js';
+export { generateMasterKeys, type MasterKeys } from '../format/master-key-material.js';
