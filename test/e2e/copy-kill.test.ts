@@ -92,11 +92,11 @@ async function scenario(fromKind: StoreKind, toKind: StoreKind, seed: number): P
 }
 
 describe('copy killed at random points, then resumed', () => {
-  it(`folder -> S3: ${ROUNDS} kills, then complete`, { timeout: 600_000 }, async () => {
+  it(`folder -> S3: ${ROUNDS} kills, then complete`, async () => {
     await scenario('folder', 's3', SEED);
   });
 
-  it(`S3 -> folder: ${ROUNDS} kills, then complete`, { timeout: 600_000 }, async () => {
+  it(`S3 -> folder: ${ROUNDS} kills, then complete`, async () => {
     await scenario('s3', 'folder', SEED + 1);
   });
 });

@@ -96,7 +96,7 @@ async function pruneDryRun(env: CliEnv): Promise<PruneJson> {
 }
 
 describe.each<StoreKind>(['folder', 's3'])('prune killed with SIGKILL (%s)', (kind) => {
-  it(`${KILLS[kind]} kills at random points lose nothing; the next prune finishes the job`, { timeout: 600_000 }, async () => {
+  it(`${KILLS[kind]} kills at random points lose nothing; the next prune finishes the job`, async () => {
     const work = await makeTempDir(`gc-kill-${kind}`);
     try {
       const target = await createRepoTarget(kind, work, PASSWORD);

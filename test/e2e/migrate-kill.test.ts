@@ -187,7 +187,7 @@ async function timeMoves(target: RepoTarget): Promise<{ totalMs: number; movesMs
   return { totalMs: performance.now() - t0, movesMs: first !== undefined && last !== undefined ? last - first : 0 };
 }
 
-it(`migrate killed ${KILLS} times at random points loses nothing; the next run completes`, { timeout: 300_000 }, async () => {
+it(`migrate killed ${KILLS} times at random points loses nothing; the next run completes`, async () => {
   const target = await createRepoTarget('folder', dir, PASSWORD, { init: false });
   const { env } = target;
   const init = await runCli(['init', '--format-version', '1', '--json'], env);
