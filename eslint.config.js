@@ -39,7 +39,14 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.js', '.dependency-cruiser.mjs', 'scripts/*.mjs', 'packages/native/*.js', 'packages/native/*.d.ts'],
+          allowDefaultProject: [
+            '*.js',
+            '.dependency-cruiser.mjs',
+            'scripts/*.mjs',
+            'packages/cli/scripts/*.mjs',
+            'packages/native/*.js',
+            'packages/native/*.d.ts',
+          ],
           defaultProject: 'tsconfig.json',
         },
         tsconfigRootDir: import.meta.dirname,

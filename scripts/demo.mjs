@@ -23,7 +23,7 @@ const run = (...args) => {
   execFileSync(cli, args, { stdio: 'inherit' });
 };
 
-if (!existsSync(join(root, 'packages/cli/dist/main.js'))) throw new Error('build first: pnpm build');
+if (!existsSync(join(root, 'packages/cli/dist/bundle/main.mjs'))) throw new Error('build first: pnpm build');
 rmSync(dir, { recursive: true, force: true });
 run('demo', 'init', dir);
 run('run', '--config', join(dir, 'fleet.yaml'), '--once');

@@ -2,10 +2,13 @@
  * The `snapfleet` launcher (packages/cli/bin/snapfleet), as the README's quickstart runs it: it
  * starts Node with its own flags (a small V8 young generation, two malloc arenas), which every
  * codec thread must accept. An archive and a restore through it round-trip an image byte for byte.
+ * It runs the bundled CLI (packages/cli/scripts/bundle.mjs): a command loads its bundle files, not
+ * the workspace packages' module trees.
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, createImage, makeTempDir, removeDir, REPO_ROOT, sha256File } from '../support/cli.js';
@@ -35,5 +38,53 @@ describe('the snapfleet launcher', () => {
     const out = join(dir, 'restored');
     await run(LAUNCHER, ['restore', ...repo, '--snapshot', id, '--to', out], { env });
     expect(await sha256File(out)).toBe(await sha256File(image));
+  });
+
+  /** Every file a node process loads (from a loader hook) running `args`, or importing a file. */
+  async function modulesLoadedBy(args: { launcher: string[] } | { importing: string }): Promise<string[]> {
+    const hooks = join(dir, 'hooks.mjs');
+    await writeFile(hooks, `export async function load(url, context, next) { process.stderr.write('loaded ' + url + '\\n'); return next(url, context); }\n`);
+    const register = pathToFileURL(join(dir, 'register.mjs')).href;
+    await writeFile(fileURLToPath(register), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    const { stderr } =
+      'launcher' in args
+        ? await run(LAUNCHER, args.launcher, { env: childEnv({ SNAPFLEET_NODE_OPTIONS: `--import ${register}` }) }).catch((err: { stderr: string }) => err)
+        : await run(process.execPath, [
+            '--import',
+            register,
+            '--input-type=module',
+            '-e',
+            `await import(${JSON.stringify(pathToFileURL(args.importing).href)});`,
+          ]);
+    return stderr
+      .split('\n')
+      .filter((l) => l.startsWith('loaded file:'))
+      .map((l) => fileURLToPath(l.slice('loaded '.length)));
+  }
+
+  const bundle = join(REPO_ROOT, 'packages/cli/dist/bundle/');
+
+  it('runs a command from the bundle: a few files, none of the workspace module trees', async () => {
+    const loaded = await modulesLoadedBy({ launcher: ['snapshots', '--repo', join(dir, 'no-such-repo')] });
+    expect(loaded).toContain(join(bundle, 'main.mjs'));
+    // Unbundled, this loaded ~260 modules: the workspace packages' dist/ file by file, zod's 95.
+    const unbundled = loaded.filter((f) => /\/packages\/(shared|providers|cli|worker|planner|board)\/dist\//.test(f) && !f.startsWith(bundle));
+    expect(unbundled, 'workspace modules loaded outside the bundle').toEqual([]);
+    expect(loaded.filter((f) => /\/zod[@/]/.test(f))).toEqual([]);
+    expect(loaded.length).toBeLessThan(60);
+  });
+
+  it("the bundle's codec thread entry loads the codecs and none of the schemas", async () => {
+    // What each of a command's codec threads imports (thread-codec-pool.ts picks this file when
+    // it runs bundled). zod is bundled, so its code, not its files, is what must stay out.
+    const loaded = await modulesLoadedBy({ importing: join(bundle, 'codec-worker.mjs') });
+    const chunks = loaded.filter((f) => f.startsWith(bundle));
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(loaded.some((f) => f.includes('zstd-napi'))).toBe(true);
+    for (const file of chunks) expect((await readFile(file, 'utf8')).includes('"$ZodType"'), `${file} holds zod`).toBe(false);
+    // The check can fail: the CLI's own chunks do hold zod.
+    const cli = await modulesLoadedBy({ launcher: ['snapshots', '--repo', join(dir, 'no-such-repo')] });
+    const texts = await Promise.all(cli.filter((f) => f.startsWith(bundle)).map((f) => readFile(f, 'utf8')));
+    expect(texts.some((t) => t.includes('"$ZodType"'))).toBe(true);
   });
 });

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const CLI_PATH = join(REPO_ROOT, 'packages/cli/dist/main.js');
+export const CLI_PATH = join(REPO_ROOT, 'packages/cli/dist/bundle/main.mjs');
 /** CI clones the repository with shared/ beside it; SNAPFLEET_MKIMAGE overrides for other layouts. */
 export const MKIMAGE_PATH = resolve(process.env.SNAPFLEET_MKIMAGE || join(REPO_ROOT, '../shared/bench/mkimage.py'));
 export const MiB = 1024 * 1024;

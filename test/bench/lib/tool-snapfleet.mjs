@@ -1,4 +1,4 @@
-// snapfleet itself, through its launcher (packages/cli/bin/snapfleet over dist/main.js, built by `turbo run build`).
+// snapfleet itself, through its launcher (packages/cli/bin/snapfleet over dist/bundle/main.mjs, built by `turbo run build`).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -19,7 +19,7 @@ export function snapfleetTool(cfg) {
     name: 'snapfleet',
     settings: 'encrypted (SNAPFLEET_PASSWORD), CLI defaults',
     check: () =>
-      existsSync(cli) && existsSync(join(cfg.repoRoot, 'packages/cli/dist/main.js'))
+      existsSync(cli) && existsSync(join(cfg.repoRoot, 'packages/cli/dist/bundle/main.mjs'))
         ? { ok: true }
         : { ok: false, reason: `${relative(cfg.repoRoot, cli)} does not exist (CLI not written/built yet)` },
     version() {

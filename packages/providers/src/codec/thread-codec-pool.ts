@@ -5,6 +5,7 @@
  * starts a thread itself; composition roots start these and pass the pool in.
  */
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { owns, type CodecPool, type CodecThreads, type HashResult, type MasterKeys } from '@snapfleet/shared/codec';
@@ -12,11 +13,14 @@ import { owns, type CodecPool, type CodecThreads, type HashResult, type MasterKe
 /**
  * The worker script is the compiled codec-worker.js beside this file. When this module runs from
  * TypeScript sources (vitest), the compiled copy in dist/ is used: worker threads cannot load .ts.
+ * Bundled (the CLI's dist/bundle/), this code sits in a chunk file, and the bundle's own
+ * codec-worker.mjs entry in the same folder.
  */
 function workerFilename(): string {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) return here.replace(/\/src\/codec\/thread-codec-pool\.ts$/, '/dist/codec/codec-worker.js');
-  return here.replace(/thread-codec-pool\.js$/, 'codec-worker.js');
+  if (here.endsWith('/thread-codec-pool.js')) return here.replace(/thread-codec-pool\.js$/, 'codec-worker.js');
+  return join(dirname(here), 'codec-worker.mjs');
 }
 
 /**
