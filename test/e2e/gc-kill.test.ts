@@ -23,7 +23,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInlineCodecPool, openRepository, pruneRepository } from '@snapfleet/shared';
 import { FolderBlobStore } from '@snapfleet/providers';
-import { createImage, describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli, spawnCli, type CliEnv } from '../support/cli.js';
+import { createImage, describeRun, makeTempDir, parseJson, removeDir, runCli, spawnCli, type CliEnv } from '../support/cli.js';
+import { changeBlocks } from '../support/change-blocks.js';
 import {
   archiveImage,
   copyRepository,
@@ -106,7 +107,7 @@ describe.each<StoreKind>(['folder', 's3'])('prune killed with SIGKILL (%s)', (ki
       const recorded = new Map<string, ArchivedSnapshot>();
       let archives = 0;
       const archiveNext = async () => {
-        if (archives > 0) await mutateImage(image, MUTATE_FRACTION, 9000 + archives);
+        if (archives > 0) await changeBlocks(image, MUTATE_FRACTION, 9000 + archives);
         const s = await archiveImage(env, image, 'vol', timeAt(24 * archives));
         recorded.set(s.id, s);
         archives++;
@@ -238,7 +239,7 @@ it('a prune that dies between a repacked pack and its index object leaves no las
     await createImage(image, 8, 93);
     const recorded = new Map<string, ArchivedSnapshot>();
     for (let i = 0; i < 3; i++) {
-      if (i > 0) await mutateImage(image, 0.5, 9500 + i);
+      if (i > 0) await changeBlocks(image, 0.5, 9500 + i);
       const s = await archiveImage(env, image, 'vol', timeAt(24 * i));
       recorded.set(s.id, s);
     }

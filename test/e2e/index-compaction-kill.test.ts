@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRepository } from '@snapfleet/shared';
 import { FolderBlobStore } from '@snapfleet/providers';
-import { describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli } from '../support/cli.js';
+import { describeRun, makeTempDir, parseJson, removeDir, runCli } from '../support/cli.js';
+import { changeBlocks } from '../support/change-blocks.js';
 import {
   archiveVolumeImages,
   createRepoTarget,
@@ -93,7 +94,7 @@ describe('index compaction and prune killed while archives run', () => {
         const f = await runCli(['forget', '--all', '--keep-last', '2', '--json'], env);
         expect(f.code, describeRun(f)).toBe(0);
       }
-      await Promise.all(images.map((img, v) => mutateImage(img, MUTATE_FRACTION, 1000 * round + v)));
+      await Promise.all(images.map((img, v) => changeBlocks(img, MUTATE_FRACTION, 1000 * round + v)));
       const archives = images.map((img, v) => runArchive(env, img, `vol-${v}`, timeAt(24 * round), PACK_ARGS));
       const before = await opState();
       // Every other kill strikes a random 0-40 ms after the op's first visible write (its

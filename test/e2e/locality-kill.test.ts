@@ -13,7 +13,8 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli } from '../support/cli.js';
+import { describeRun, makeTempDir, parseJson, removeDir, runCli } from '../support/cli.js';
+import { changeBlocks } from '../support/change-blocks.js';
 import {
   archiveVolumeImages,
   createRepoTarget,
@@ -89,7 +90,7 @@ describe('locality maintenance killed while archives and prunes run', () => {
         const f = await runCli(['forget', '--all', '--keep-last', '3', '--json'], env);
         expect(f.code, describeRun(f)).toBe(0);
       }
-      await Promise.all(images.map((img, v) => mutateImage(img, MUTATE_FRACTION, 2000 * round + v)));
+      await Promise.all(images.map((img, v) => changeBlocks(img, MUTATE_FRACTION, 2000 * round + v)));
       const archives = images.map((img, v) => runArchive(env, img, `vol-${v}`, timeAt(24 * round), PACK_ARGS));
       // Let the archives start first, so that the op runs beside them.
       await sleep(randomInt(rng, 0, 300));

@@ -24,7 +24,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createInlineCodecPool, openRepository, restoreSnapshot, type Repository } from '@snapfleet/shared';
 import { MemoryVolumeTarget, sha256Hex } from '@snapfleet/shared/testing';
 import { FolderBlobStore } from '@snapfleet/providers';
-import { createImage, describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli, sha256File, spawnCli, type CliEnv } from '../support/cli.js';
+import { createImage, describeRun, makeTempDir, parseJson, removeDir, runCli, sha256File, spawnCli, type CliEnv } from '../support/cli.js';
+import { changeBlocks } from '../support/change-blocks.js';
 import {
   archiveImage,
   copyRepository,
@@ -199,7 +200,7 @@ it(`migrate killed ${KILLS} times at random points loses nothing; the next run c
   let archives = 0;
   const archiveNext = async (volumeId: string) => {
     const image = images.get(volumeId)!;
-    if ([...recorded.values()].some((s) => s.volumeId === volumeId)) await mutateImage(image, 0.05, 500 + archives);
+    if ([...recorded.values()].some((s) => s.volumeId === volumeId)) await changeBlocks(image, 0.05, 500 + archives);
     const s = await archiveImage(env, image, volumeId, timeAt(24 * archives++));
     recorded.set(s.id, s);
     return s;

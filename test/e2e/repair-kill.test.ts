@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRepository, readPackList } from '@snapfleet/shared';
 import { FolderBlobStore } from '@snapfleet/providers';
-import { createImage, describeRun, makeTempDir, mutateImage, parseJson, removeDir, runCli, sha256File, spawnCli, type CliEnv } from '../support/cli.js';
+import { createImage, describeRun, makeTempDir, parseJson, removeDir, runCli, sha256File, spawnCli, type CliEnv } from '../support/cli.js';
+import { changeBlocks } from '../support/change-blocks.js';
 import { archiveImage, randomInt, runKilled, seededRandom, timeAt, type ArchivedSnapshot } from '../support/gc.js';
 
 const ROUNDS = 10;
@@ -99,7 +100,7 @@ beforeAll(async () => {
   }
   expect((await runCli(['init'], env)).code).toBe(0);
   for (let day = 0; day < 2; day++) {
-    if (day > 0) await mutateImage(images.a, 0.05, 90);
+    if (day > 0) await changeBlocks(images.a, 0.05, 90);
     const s = await archiveImage(env, images.a, 'vol-a', timeAt(hour++), ['--pack-size', '1']);
     recorded.set(s.id, s);
     imageBytes.set(s.id, await readFile(images.a));
@@ -133,7 +134,7 @@ afterAll(async () => {
 
 /** Archives vol-c (changed each time) while `repair` runs and is killed; checks what must hold. */
 async function killedRound(repair: string[], rng: () => number, round: number): Promise<boolean> {
-  await mutateImage(images.c, 0.05, 1000 + hour);
+  await changeBlocks(images.c, 0.05, 1000 + hour);
   const sha256 = await sha256File(images.c);
   const time = timeAt(hour++);
   const archive = spawnCli(['archive', images.c, '--volume-id', 'vol-c', '--time', time, '--json', '--pack-size', '1'], env);
