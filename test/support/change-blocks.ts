@@ -11,22 +11,11 @@
  */
 import { createCipheriv, createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { seededRandom } from './gc.js';
 
 const BLOCK = 4096;
 const MAX_RUN_BLOCKS = 32;
 const WORDS = ['volume', 'snapshot', 'block', 'restore', 'archive', 'pack', 'index', 'frame', 'lease', 'prune', 'worker', 'queue'];
-
-/** mulberry32: a small seeded PRNG; the tests need replayable, not strong, choices. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Incompressible bytes from a seeded AES-CTR keystream. */
 function randomBytes(seed: number, run: number, length: number): Buffer {
@@ -54,7 +43,7 @@ export async function changeBlocks(path: string, fraction: number, seed: number)
   try {
     const blocks = Math.floor((await file.stat()).size / BLOCK);
     if (blocks === 0) throw new Error(`changeBlocks: ${path} holds no whole 4 KiB block`);
-    const rand = prng(seed);
+    const rand = seededRandom(seed);
     const target = Math.max(1, Math.round(blocks * fraction));
     let changed = 0;
     for (let run = 0; changed < target; run++) {
