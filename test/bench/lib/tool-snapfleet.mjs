@@ -13,11 +13,16 @@ function gitRev(repoRoot) {
   }
 }
 
-export function snapfleetTool(cfg) {
+/**
+ * @param {object} cfg
+ * @param {{name?: string, settings?: string, env?: Record<string, string>}} [variant] another
+ *   configuration of the same CLI, measured as a tool of its own (e.g. `snapfleet-direct`)
+ */
+export function snapfleetTool(cfg, variant = {}) {
   const cli = cfg.cliPath;
   return {
-    name: 'snapfleet',
-    settings: 'encrypted (SNAPFLEET_PASSWORD), CLI defaults',
+    name: variant.name ?? 'snapfleet',
+    settings: variant.settings ?? 'encrypted (SNAPFLEET_PASSWORD), CLI defaults',
     check: () =>
       existsSync(cli) && existsSync(join(cfg.repoRoot, 'packages/cli/dist/bundle/main.mjs'))
         ? { ok: true }
@@ -31,7 +36,7 @@ export function snapfleetTool(cfg) {
       }
       return `snapfleet ${v} (git ${gitRev(cfg.repoRoot)})`;
     },
-    prepare: (dir) => ({ repo: join(dir, 'repo'), env: { SNAPFLEET_PASSWORD: cfg.password } }),
+    prepare: (dir) => ({ repo: join(dir, 'repo'), env: { SNAPFLEET_PASSWORD: cfg.password, ...variant.env } }),
     init: (t) => ({ argv: [cli, 'init', '--repo', t.repo], env: t.env }),
     archive: (t, { srcPath }) => ({
       argv: [cli, 'archive', '--repo', t.repo, '--volume-id', 'bench', srcPath, '--json'],

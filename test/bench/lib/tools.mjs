@@ -6,6 +6,14 @@ import { snapfleetTool } from './tool-snapfleet.mjs';
 
 const FACTORIES = {
   snapfleet: (cfg) => snapfleetTool(cfg),
+  // Packs and restored files written with O_DIRECT (not the default: docs/architecture.md):
+  // opt-in (SNAPFLEET_BENCH_TOOLS=...,snapfleet-direct), to see what it does on the machine at hand
+  'snapfleet-direct': (cfg) =>
+    snapfleetTool(cfg, {
+      name: 'snapfleet-direct',
+      settings: 'encrypted (SNAPFLEET_PASSWORD), CLI defaults, SNAPFLEET_DIRECT_IO=1',
+      env: { SNAPFLEET_DIRECT_IO: '1' },
+    }),
   restic: () => resticTool(),
   borg: () => borgTool(),
   // borg's fixed-size chunker at 64 KiB: opt-in (SNAPFLEET_BENCH_TOOLS=...,borg-fixed64k)
