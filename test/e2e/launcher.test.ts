@@ -74,6 +74,14 @@ describe('the snapfleet launcher', () => {
     expect(loaded.length).toBeLessThan(60);
   });
 
+  it('answers --version without loading any command', async () => {
+    const { stdout } = await run(LAUNCHER, ['--version'], { env: childEnv({}) });
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const all = await modulesLoadedBy({ launcher: ['--help'] });
+    const version = await modulesLoadedBy({ launcher: ['--version'] });
+    expect(version.length).toBeLessThan(all.length / 2);
+  });
+
   it("the bundle's codec thread entry loads the codecs and none of the schemas", async () => {
     // What each of a command's codec threads imports (thread-codec-pool.ts picks this file when
     // it runs bundled). zod is bundled, so its code, not its files, is what must stay out.

@@ -42,7 +42,10 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
 /** The command argv names: top-level options take no values, so it is the first non-option. */
 function commandsToLoad(argv: string[]): string[] {
   const name = argv.find((a) => !a.startsWith('-'));
-  return name !== undefined && Object.hasOwn(COMMANDS, name) ? [name] : Object.keys(COMMANDS);
+  if (name !== undefined && Object.hasOwn(COMMANDS, name)) return [name];
+  // `snapfleet --version` (what a script or a package check runs) needs no command at all.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return [];
+  return Object.keys(COMMANDS);
 }
 
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
