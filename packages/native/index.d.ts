@@ -50,6 +50,11 @@ export interface NativeBinding {
     offsets: Uint32Array,
     out: Int32Array,
   ): Promise<void>;
+  /**
+   * posix_fadvise(fd, offset, length, POSIX_FADV_DONTNEED): drops the range's clean pages from
+   * the page cache (dirty ones are written, not dropped). Returns 0 or the errno it failed with.
+   */
+  dropCache(fd: number, offset: number, length: number): number;
 }
 
 /** The compiled addon; undefined when it was not built or cannot load here. */

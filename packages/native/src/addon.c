@@ -1,8 +1,9 @@
-/* The addon's entry: one function per hot byte path (see hmac-chunks.c and aes-gcm.c), and
- * the host index table's lookup (run-find.c). It is
+/* The addon's entry: one function per hot byte path (see hmac-chunks.c and aes-gcm.c), the
+ * host index table's lookup (run-find.c), and page cache drop-behind (drop-cache.c). It is
  * context-aware, so every codec thread loads it. */
 #include <node_api.h>
 #include "aes-gcm.h"
+#include "drop-cache.h"
 #include "hmac-chunks.h"
 #include "run-find.h"
 
@@ -19,5 +20,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "aesGcmOpenInto", aes_gcm_open_into);
   export_fn(env, exports, "runFind", run_find);
   export_fn(env, exports, "runFindBatch", run_find_batch);
+  export_fn(env, exports, "dropCache", drop_cache);
   return exports;
 }

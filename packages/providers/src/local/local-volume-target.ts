@@ -5,7 +5,9 @@
  *   nothing (zero() is a no-op on the fresh file).
  * - A device is written in place (it cannot be renamed), so zero() really writes zeros.
  * - Block-aligned data goes around the page cache (direct-io.ts) where the file system allows,
- *   to a file as to a device: a restore writes gigabytes once and never reads them back.
+ *   to a device by default, to a file when asked: a restore writes gigabytes once and never
+ *   reads them back. What goes through the page cache is dropped from it once a background
+ *   flush has put it on disk (drop-behind.ts), so later writes reuse those pages.
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { InvalidInputError, NotFoundError, PermanentError, type VolumeTarget } f
 import { blockDeviceSizeBytes, isMountedDevice } from './block-device.js';
 import { syncDirectory } from './durable-fs.js';
 import { DIRECT_UNIT, DirectWriter } from './direct-io.js';
+import { dropWritten } from './drop-behind.js';
 import { errorCode, translateFsError } from './fs-errors.js';
 import { writeFully } from './positional-io.js';
 
@@ -63,6 +66,9 @@ export class LocalVolumeTarget implements VolumeTarget {
   private isDevice = false;
   private sizeBytes = 0;
   private unflushed = 0;
+  /** The end of the furthest write through the page cache, and how far it has been dropped. */
+  private writtenEnd = 0;
+  private droppedTo = 0;
   /** The background flush under way, if any; at most one at a time. */
   private flushing?: Promise<void>;
   /** A background flush that failed: reported by the next write or by commit. */
@@ -135,14 +141,25 @@ export class LocalVolumeTarget implements VolumeTarget {
       throw translateFsError(err, `write at byte ${offset} of`, this.location);
     }
     this.unflushed += data.length - direct;
+    if (direct < data.length) this.writtenEnd = Math.max(this.writtenEnd, offset + data.length);
     if (this.unflushed >= this.flushEveryBytes && this.flushing === undefined) this.startFlush(handle);
   }
 
-  /** Starts writing what is in the page cache to disk without waiting for it. */
+  /**
+   * Starts writing what is in the page cache to disk without waiting for it; once it is there,
+   * drops what was written before the flush began from the cache (a restore writes in volume
+   * order, so that is one range; a page written again since stays dirty and is not dropped).
+   */
   private startFlush(handle: FileHandle): void {
     this.unflushed = 0;
+    const from = this.droppedTo;
+    const to = this.writtenEnd;
     this.flushing = handle
       .datasync()
+      .then(() => {
+        dropWritten(handle.fd, from, to - from);
+        this.droppedTo = Math.max(this.droppedTo, to);
+      })
       .catch((err: unknown) => {
         this.flushError ??= err;
       })
@@ -173,6 +190,7 @@ export class LocalVolumeTarget implements VolumeTarget {
       this.direct = undefined;
       // fsync covers the inode whichever descriptor wrote: the direct writes' extents too.
       await handle.sync();
+      dropWritten(handle.fd, this.droppedTo, this.writtenEnd - this.droppedTo);
       await handle.close();
       this.handle = undefined;
       if (this.tempPath !== undefined) {
