@@ -2,11 +2,7 @@
  * Drops a written file range from the page cache once it is on disk (posix_fadvise
  * POSIX_FADV_DONTNEED), which Node does not expose.
  *
- * A restore to a file writes through the page cache, and each page it fills is a fresh one. On
- * virtual machines whose memory the host backs on first touch, filling fresh pages cost more
- * system time than the restore's decoding: 2 GiB written in 64 MiB steps took 2.9-5.2 s of
- * system time with the pages left cached, 0.6 s when each step, once synced, was dropped and its
- * pages reused. Dropping also keeps a multi-GiB restore from evicting what the host has cached.
+ * Why a restore wants it, and what it measured: providers/src/local/drop-behind.ts.
  * Dirty pages are not dropped (the kernel starts writing them instead): nothing written is lost.
  */
 #define _POSIX_C_SOURCE 200112L

@@ -158,7 +158,7 @@ export class LocalVolumeTarget implements VolumeTarget {
       .datasync()
       .then(() => {
         dropWritten(handle.fd, from, to - from);
-        this.droppedTo = Math.max(this.droppedTo, to);
+        this.droppedTo = to; // flushes run one at a time, each from where the last one ended
       })
       .catch((err: unknown) => {
         this.flushError ??= err;
