@@ -43,7 +43,7 @@ const INDEX_TABLE_SCRIPT = fileURLToPath(new URL('./index-table-scale.mjs', impo
 const VOLUME_ID = 'scale-measured';
 // The launcher's settings (packages/cli/bin/snapfleet), so the open script's memory compares
 // with the CLI's.
-const NODE_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576' };
+const NODE_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
 const NODE_FLAGS = ['--max-semi-space-size=2'];
 
 const timing = (r) => ({ wallS: r.wallS, userS: r.userS, sysS: r.sysS, cpuS: r.userS + r.sysS, maxRssKiB: r.maxRssKiB });
