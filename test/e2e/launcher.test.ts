@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv, createImage, makeTempDir, removeDir, REPO_ROOT, sha256File } from '../support/cli.js';
+import { childEnv, createImage, LAUNCHER_MALLOC_ENV, makeTempDir, removeDir, REPO_ROOT, sha256File } from '../support/cli.js';
 
 const run = promisify(execFile);
 const LAUNCHER = join(REPO_ROOT, 'packages/cli/bin/snapfleet');
@@ -100,7 +100,10 @@ process.stderr.write('probe ' + JSON.stringify({ tunables: process.env.GLIBC_TUN
 process.exit(0);
 `,
     );
-    const { stderr } = await run(LAUNCHER, ['--version'], { env: childEnv({ ...env, SNAPFLEET_NODE_OPTIONS: `--import ${pathToFileURL(probe).href}` }) });
+    const launched = childEnv({ ...env, SNAPFLEET_NODE_OPTIONS: `--import ${pathToFileURL(probe).href}` });
+    // childEnv passes the launcher's own settings on; here the launcher must find them unset.
+    for (const k of Object.keys(LAUNCHER_MALLOC_ENV)) if (!(k in env)) delete launched[k];
+    const { stderr } = await run(LAUNCHER, ['--version'], { env: launched });
     const line = stderr.split('\n').find((l) => l.startsWith('probe '));
     if (!line) throw new Error(`the probe printed nothing: ${stderr}`);
     return JSON.parse(line.slice('probe '.length)) as { tunables: string | null; hugeKiB: number };
