@@ -124,7 +124,7 @@ process.exit(0);
       return undefined;
     }
   })();
-  it.skipIf(thp !== 'madvise')('maps big buffers in huge pages, which it does without the tunable', async () => {
+  it.skipIf(thp !== 'madvise')('maps big buffers in huge pages, and none without the tunable', async () => {
     expect((await launchedProbe({})).hugeKiB).toBeGreaterThanOrEqual(16 * 1024);
     expect((await launchedProbe({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).hugeKiB).toBe(0);
   });

@@ -41,8 +41,8 @@ const execFileP = promisify(execFile);
 const OPEN_SCRIPT = fileURLToPath(new URL('./scale-open.mjs', import.meta.url));
 const INDEX_TABLE_SCRIPT = fileURLToPath(new URL('./index-table-scale.mjs', import.meta.url));
 const VOLUME_ID = 'scale-measured';
-// The launcher's settings (packages/cli/bin/snapfleet), so the open script's memory compares
-// with the CLI's.
+// The launcher's settings (packages/cli/bin/snapfleet; the tests' copy is LAUNCHER_MALLOC_ENV in
+// test/support/cli.ts), so the open script's memory compares with the CLI's.
 const NODE_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
 const NODE_FLAGS = ['--max-semi-space-size=2'];
 
