@@ -15,7 +15,7 @@ function context(overrides: Partial<AwsCallContext> = {}) {
     limiter,
     limitKey: 'ec2:123456789012:us-east-1',
     timeoutMs: 1000,
-    retry: { attempts: 5, baseMs: 100, maxMs: 1000 },
+    retry: { attempts: 5, throttledRetries: 0, baseMs: 100, maxMs: 1000 },
     sleep: async (ms) => {
       sleeps.push(ms);
     },
@@ -42,12 +42,49 @@ describe('callAws', () => {
   });
 
   it('throws the classified error when attempts run out', async () => {
-    const { ctx, limiter } = context({ retry: { attempts: 3, baseMs: 10, maxMs: 100 } });
+    const { ctx, limiter } = context({ retry: { attempts: 3, throttledRetries: 0, baseMs: 10, maxMs: 100 } });
     const err = await callAws('EC2 DescribeSnapshots in eu-west-1', ctx, async () => {
       throw ec2Error('InternalError', 500);
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransientError);
     expect((err as Error).message).toContain('EC2 DescribeSnapshots in eu-west-1');
+    expect(limiter.taken).toHaveLength(3);
+  });
+
+  it('spends throttles on their own budget, so a throttled call keeps its attempts against errors', async () => {
+    const { ctx, limiter, sleeps } = context({ retry: { attempts: 3, throttledRetries: 4, baseMs: 100, maxMs: 1000 } });
+    // Four throttles, then two 5xx, then success: seven attempts, where attempts alone allow three.
+    const answers = ['throttle', 'throttle', 'error', 'throttle', 'throttle', 'error', 'ok'];
+    let calls = 0;
+    const result = await callAws('EBS PutSnapshotBlock of block 7', ctx, async () => {
+      const answer = answers[calls++];
+      if (answer === 'throttle') throw ec2Error('RequestLimitExceeded', 503);
+      if (answer === 'error') throw ec2Error('InternalError', 500);
+      return 'ok';
+    });
+    expect(result).toBe('ok');
+    expect(calls).toBe(7);
+    expect(limiter.taken).toHaveLength(7);
+    // The backoff grows with every failed attempt, throttled or not: caps 100 .. 1000, at 0.5.
+    expect(sleeps).toEqual([50, 100, 200, 400, 500, 500]);
+  });
+
+  it('fails a call throttled past its throttle budget once the throttles spend its attempts too', async () => {
+    const { ctx, limiter } = context({ retry: { attempts: 3, throttledRetries: 4, baseMs: 1, maxMs: 1 } });
+    const err = await callAws('EBS GetSnapshotBlock of block 2', ctx, async () => {
+      throw ec2Error('RequestLimitExceeded', 503);
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ThrottledError);
+    // 4 throttled retries, then 3 attempts.
+    expect(limiter.taken).toHaveLength(7);
+  });
+
+  it('gives errors no share of the throttle budget', async () => {
+    const { ctx, limiter } = context({ retry: { attempts: 3, throttledRetries: 4, baseMs: 1, maxMs: 1 } });
+    const err = await callAws('EBS GetSnapshotBlock of block 2', ctx, async () => {
+      throw ec2Error('InternalError', 500);
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransientError);
     expect(limiter.taken).toHaveLength(3);
   });
 
@@ -80,7 +117,7 @@ describe('callAws', () => {
   });
 
   it('aborts an attempt after timeoutMs, passes the signal to send, and retries it', async () => {
-    const { ctx, limiter } = context({ timeoutMs: 20, retry: { attempts: 2, baseMs: 1, maxMs: 1 } });
+    const { ctx, limiter } = context({ timeoutMs: 20, retry: { attempts: 2, throttledRetries: 0, baseMs: 1, maxMs: 1 } });
     const signals: AbortSignal[] = [];
     const err = await callAws('EC2 DescribeVolumes in us-east-1', ctx, (signal) => {
       signals.push(signal);
@@ -125,7 +162,7 @@ describe('callAws', () => {
   });
 
   it('caps the backoff at maxMs', () => {
-    const retry = { attempts: 10, baseMs: 100, maxMs: 1000 };
+    const retry = { attempts: 10, throttledRetries: 0, baseMs: 100, maxMs: 1000 };
     expect(backoffMs(1, retry, () => 0.999)).toBe(99);
     expect(backoffMs(8, retry, () => 0.999)).toBe(999);
     expect(backoffMs(3, retry, () => 0)).toBe(0);

@@ -3,6 +3,9 @@
  * takes one point from the fleet-wide rate limiter (AWS counts requests per account and region,
  * across every worker), runs under its own timeout, and retryable failures are retried with
  * full-jitter exponential backoff; what is left is thrown as an engine error (aws-errors.ts).
+ * Request-rate throttling has its own budget of retries, apart from the one for errors: a
+ * throttled request was refused before it ran, so a retry is always safe, and a quota shared with
+ * other clients of the account can refuse many attempts in a row while the service is healthy.
  *
  * Clients must be built with `maxAttempts: 1` (see ec2-clients.ts): the SDK's own retries would
  * send requests the limiter never saw, and would multiply with the retries here.
@@ -11,8 +14,10 @@ import { TransientError, type RateLimiter } from '@snapfleet/shared';
 import { classifyAwsError, isQuotaThrottle } from './aws-errors.js';
 
 export interface AwsRetryOptions {
-  /** Attempts in all, counting the first (1 = no retry). */
+  /** Attempts that may fail with something other than request-rate throttling, counting the first (1 = no retry). */
   attempts: number;
+  /** Retries that may follow request-rate throttling, apart from `attempts` (0 = throttles spend `attempts` too). */
+  throttledRetries: number;
   /** Backoff cap of the first retry; doubles per attempt. */
   baseMs: number;
   /** Largest backoff cap. */
@@ -42,10 +47,13 @@ export interface AwsCallContext {
 }
 
 /**
- * Defaults for a job's calls: 6 attempts spread over up to ~40 s (base 200 ms doubling to 20 s),
- * enough to ride out an EC2 RequestLimitExceeded burst without holding a worker slot for minutes.
+ * Defaults for a job's calls: 6 attempts against errors spread over up to ~40 s (base 200 ms
+ * doubling to 20 s); 8 more retries after throttles, so a burst of many block requests against a
+ * quota the account shares (a restore next to a fleet, or other tools) is paced out rather than
+ * failed. The backoff grows with every failed attempt of either kind, so a call that only meets
+ * throttles waits at most ~2 minutes in all before it fails.
  */
-export const DEFAULT_AWS_RETRY: AwsRetryOptions = { attempts: 6, baseMs: 200, maxMs: 20_000 };
+export const DEFAULT_AWS_RETRY: AwsRetryOptions = { attempts: 6, throttledRetries: 8, baseMs: 200, maxMs: 20_000 };
 
 /**
  * Runs `send` (which must hand `abortSignal` to `client.send(cmd, { abortSignal })`) until it
@@ -54,8 +62,11 @@ export const DEFAULT_AWS_RETRY: AwsRetryOptions = { attempts: 6, baseMs: 200, ma
  */
 export async function callAws<T>(what: string, ctx: AwsCallContext, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
   const attempts = Math.max(1, Math.floor(ctx.retry.attempts));
+  const throttledRetries = Math.max(0, Math.floor(ctx.retry.throttledRetries));
   const sleep = ctx.sleep ?? ((ms: number) => abortableSleep(ms, ctx.signal));
   const random = ctx.random ?? Math.random;
+  let failed = 0;
+  let throttled = 0;
   for (let attempt = 1; ; attempt++) {
     ctx.signal?.throwIfAborted();
     await ctx.limiter.take(ctx.limitKey, 1, ctx.signal);
@@ -67,7 +78,9 @@ export async function callAws<T>(what: string, ctx: AwsCallContext, send: (abort
       error = classifyAwsError(err, what);
     }
     // A snapshot quota clears in minutes, not seconds: hand the delay to the job (re-delay).
-    if (!error.retryable || isQuotaThrottle(error) || attempt >= attempts) throw error;
+    if (!error.retryable || isQuotaThrottle(error)) throw error;
+    if (error.kind === 'throttled' && throttled < throttledRetries) throttled++;
+    else if (++failed >= attempts) throw error;
     if (ctx.idempotent === false && error.kind !== 'throttled') throw error;
     await sleep(backoffMs(attempt, ctx.retry, random));
   }

@@ -207,7 +207,7 @@ describe('AwsVolumeProvider snapshots', () => {
   it('passes an abort signal on every call, and a hung call times out', async () => {
     const aws = createFakeAws([EAST]);
     const v = aws.ec2.addVolume(EAST);
-    const provider = aws.provider({ ec2: { ...aws.ec2Api, timeoutMs: 30, retry: { attempts: 2, baseMs: 1, maxMs: 1 } } });
+    const provider = aws.provider({ ec2: { ...aws.ec2Api, timeoutMs: 30, retry: { attempts: 2, throttledRetries: 0, baseMs: 1, maxMs: 1 } } });
     await provider.discover({});
     const ref = await provider.createSnapshot(v.id, tags(), 'job-1');
     await provider.snapshotState(ref);

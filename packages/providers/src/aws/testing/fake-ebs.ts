@@ -37,7 +37,7 @@ export class FakeEbsWorld extends FakeEbsState {
       account: '123456789012',
       region: 'eu-west-1',
       limiters: { blocks: limiter },
-      retry: { attempts: 5, baseMs: 10, maxMs: 100 },
+      retry: { attempts: 5, throttledRetries: 0, baseMs: 10, maxMs: 100 },
       sleep: async (ms) => {
         sleeps.push(ms);
       },

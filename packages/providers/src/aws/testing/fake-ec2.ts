@@ -45,7 +45,7 @@ export class FakeEc2World extends FakeEc2State {
       },
       account: FAKE_ACCOUNT,
       limiters: { describe: limiter, mutate: mutateLimiter },
-      retry: { attempts: 5, baseMs: 10, maxMs: 100 },
+      retry: { attempts: 5, throttledRetries: 0, baseMs: 10, maxMs: 100 },
       timeoutMs: 5000,
       sleep: async (ms) => {
         sleeps.push(ms);
