@@ -1,6 +1,7 @@
 /**
  * `snapfleet copy` between a folder and the S3 test server, both ways, killed with SIGKILL at
- * random points and resumed (engine/copy.ts): the target then verifies with every pack read,
+ * random points and resumed (engine/copy.ts): the target then verifies with every pack read
+ * (clean but for packs a kill left unindexed, and clean once maintenance adopted them),
  * every snapshot restores byte-identically with the id and time it has in the source, and a
  * second copy transfers nothing.
  *
@@ -81,7 +82,14 @@ async function scenario(fromKind: StoreKind, toKind: StoreKind, seed: number): P
   expect(done.code, describeRun(done)).toBe(0);
   expect(parseJson<CopyJson>(done).snapshots).toBe(3);
 
-  await expectVerifyClean(env, `${toKind} target after the kills`);
+  // A copy killed between a pack and its index object leaves that pack unindexed (docs/format.md,
+  // ordering invariant 3): a notice, its blobs copied again by the next run. Maintenance adopts it.
+  const afterKills = await expectVerifyClean(env, `${toKind} target after the kills`, { unindexedPacks: 'allowed' });
+  const orphans = afterKills.problems.filter((p) => p.kind === 'unindexed-pack').length;
+  console.log(`copy ${fromKind} -> ${toKind}: ${orphans} pack(s) left unindexed by the kills`);
+  const maintenance = await runCli(['maintenance', '--json'], env);
+  expect(maintenance.code, describeRun(maintenance)).toBe(0);
+  await expectVerifyClean(env, `${toKind} target after maintenance`);
   await expectAllRestore(env, recorded, work, `${toKind} target`);
   const times = new Map((await listSnapshots(source.env)).map((s) => [s.id, s.time]));
   for (const s of await listSnapshots(env)) expect(s.time).toBe(times.get(s.id));

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors.js';
 import { FaultyBlobStore, MemoryBlobStore, MemoryVolumeSource, MemoryVolumeTarget, sha256Hex } from '../testing/index.js';
 import { createInlineCodecPool } from '../parallel/codec-pool.js';
-import { DATA_PREFIX } from '../format/layout.js';
+import { DATA_PREFIX, INDEX_PREFIX } from '../format/layout.js';
 import { collect } from '../content/map-limit.js';
 import type { Clock } from '../ports/clock.js';
 import { archiveVolume } from './archive.js';
 import { restoreSnapshot } from './restore.js';
 import { verifyRepository } from './verify.js';
 import { copySnapshots } from './copy.js';
+import { compactIndex } from './index-compaction.js';
 import type { Repository } from './repository.js';
 import { initRepository, openRepository } from './repository-open.js';
 import { makeVolume, mutate } from './test-volume.js';
@@ -92,6 +93,31 @@ describe('copy', () => {
     expect(resumed.bytes).toBeLessThan(1024 * 1024);
     await restoresAll(dst, hashes);
     expect((await verifyRepository(dst, pool(dst), { readDataFraction: 1 })).problems).toEqual([]);
+  });
+
+  it('a copy stopped between a pack and its index object leaves an orphan that maintenance adopts; nothing is lost', async () => {
+    const src = await initRepository(new MemoryBlobStore('src'), { encrypted: true, password: 'one' });
+    const hashes = await archiveDays(src, makeVolume(3 * 1024 * 1024, 43), 2);
+    const faulty = new FaultyBlobStore(new MemoryBlobStore('dst'));
+    const dst = await initRepository(faulty, { encrypted: true, password: 'two', copyIdKeyFrom: src });
+    // The pack is stored, its index object is not: what a kill between the two puts leaves.
+    faulty.failPutsWithPrefix(INDEX_PREFIX);
+    await expect(copySnapshots(src, pool(src), dst, pool(dst), await src.listSnapshots(), { clock })).rejects.toThrow();
+    faulty.clearRules();
+    const orphans = (await collect(faulty.list(DATA_PREFIX))).length;
+    expect(orphans).toBeGreaterThan(0);
+
+    // The next copy does not know the orphan's blobs: it stores them again and completes.
+    const resumed = await copySnapshots(src, pool(src), dst, pool(dst), await src.listSnapshots(), { clock });
+    expect(resumed.copied).toBe(2);
+    await restoresAll(dst, hashes);
+    const before = await verifyRepository(dst, pool(dst), { readDataFraction: 1 });
+    expect(before.problems.map((p) => [p.kind, p.severity])).toEqual(Array(orphans).fill(['unindexed-pack', 'notice']));
+
+    const maintenance = await compactIndex(dst, { clock });
+    expect(maintenance.adoptedPacks).toBe(orphans);
+    expect((await verifyRepository(dst, pool(dst), { readDataFraction: 1 })).problems).toEqual([]);
+    await restoresAll(dst, hashes);
   });
 
   it('refuses a target that does not share the id key', async () => {
