@@ -40,10 +40,22 @@ export class BlobIndex {
   /** Pack id -> plaintext bytes of its indexed frames. */
   private readonly packRaw = new Map<string, number>();
   private readonly frames: FrameLocation[] = [];
-  private readonly blobs = new IdTable();
-  private readonly blobFrame = new GrowableU32();
-  private readonly blobOffset = new GrowableU32();
-  private readonly blobLength = new GrowableU32();
+  private readonly blobs: IdTable;
+  private readonly blobFrame: GrowableU32;
+  private readonly blobOffset: GrowableU32;
+  private readonly blobLength: GrowableU32;
+
+  /**
+   * `presize`: blobs the index is sized for up front, when the caller knows (a restore, from the
+   * pack headers it read): no growth and rehashing while hundreds of thousands are added.
+   */
+  constructor(options: { presize?: number } = {}) {
+    const presize = Math.max(1024, options.presize ?? 0);
+    this.blobs = new IdTable({ presize });
+    this.blobFrame = new GrowableU32(presize);
+    this.blobOffset = new GrowableU32(presize);
+    this.blobLength = new GrowableU32(presize);
+  }
 
   hasPack(packId: string): boolean {
     return this.packs.has(packId);
@@ -84,7 +96,7 @@ export class BlobIndex {
       offset += f.storedLength;
       let inFrame = 0;
       for (let i = 0; i < f.lengths.length; i++) {
-        if (this.blobs.insert(f.ids, i * ID_BYTES).added) {
+        if (this.blobs.add(f.ids, i * ID_BYTES)) {
           this.blobFrame.push(frameNo);
           this.blobOffset.push(inFrame);
           this.blobLength.push(f.lengths[i]!);

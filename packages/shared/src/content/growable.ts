@@ -1,7 +1,12 @@
 /** A typed array that grows by doubling: the blob index holds millions of numbers compactly. */
 export class GrowableU32 {
-  private data = new Uint32Array(1024);
+  private data: Uint32Array;
   length = 0;
+
+  /** `presize`: numbers held before the first growth. */
+  constructor(presize = 1024) {
+    this.data = new Uint32Array(Math.max(1, presize));
+  }
 
   push(v: number): number {
     if (this.length === this.data.length) {

@@ -17,6 +17,18 @@ describe('IdTable', () => {
     for (let i = 0; i < 100; i++) expect(t.find(other, i * 32)).toBe(-1);
   });
 
+  it('adds without an answer object: true once per id, and the id is stored, not viewed', () => {
+    const t = new IdTable();
+    const ids = randomBytes(3000 * 32);
+    for (let i = 0; i < 3000; i++) expect(t.add(ids, i * 32)).toBe(true);
+    for (let i = 0; i < 3000; i += 3) expect(t.add(ids, i * 32)).toBe(false);
+    expect(t.count).toBe(3000);
+    const kept = Buffer.from(ids.subarray(32 * 10, 32 * 11));
+    ids.fill(0, 32 * 10, 32 * 11);
+    expect(Buffer.from(t.id(10)).equals(kept)).toBe(true);
+    expect(t.find(kept, 0)).toBe(10);
+  });
+
   it('tells apart ids that share their first bytes', () => {
     const t = new IdTable();
     const a = Buffer.alloc(32, 7);

@@ -80,10 +80,14 @@ export function decodePackHeader(buf: Buffer, what: string): FrameEntry[] {
     const ids = new Uint8Array(n * ID_BYTES);
     const lengths = new Uint32Array(n);
     let sum = 0;
+    // Byte by byte, without a subarray per blob: a restore parses ~300,000 of these per GiB.
     for (let j = 0; j < n; j++) {
-      ids.set(buf.subarray(p, p + ID_BYTES), j * ID_BYTES);
-      lengths[j] = buf.readUInt32LE(p + ID_BYTES);
-      sum += lengths[j]!;
+      const to = j * ID_BYTES;
+      for (let b = 0; b < ID_BYTES; b++) ids[to + b] = buf[p + b]!;
+      const q = p + ID_BYTES;
+      const length = (buf[q]! | (buf[q + 1]! << 8) | (buf[q + 2]! << 16) | (buf[q + 3]! << 24)) >>> 0;
+      lengths[j] = length;
+      sum += length;
       p += BLOB_BYTES;
     }
     if (sum !== rawLength) fail(`frame ${i} lists ${sum} blob bytes but ${rawLength} raw bytes`);
