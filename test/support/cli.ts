@@ -48,9 +48,8 @@ export const LAUNCHER_MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOL
  * The child's environment: only what a shell user would have, the launcher's malloc settings,
  * plus `env`. The test runner's own environment is left out so that a SNAPFLEET_* or AWS_*
  * variable of the developer's shell (or NODE_OPTIONS set by the runner) cannot change what a test
- * sees. The index cache is off unless
- * `env` names its folder (createTestBucket's env does, per bucket): by default it would live in
- * the developer's ~/.cache.
+ * sees. The index cache is off unless `env` names its folder (createTestBucket's env does, per
+ * bucket): by default it would live in the developer's ~/.cache.
  */
 export function childEnv(env: CliEnv): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {

@@ -67,7 +67,7 @@ export async function callAws<T>(what: string, ctx: AwsCallContext, send: (abort
   const random = ctx.random ?? Math.random;
   let failed = 0;
   let throttled = 0;
-  for (let attempt = 1; ; attempt++) {
+  for (;;) {
     ctx.signal?.throwIfAborted();
     await ctx.limiter.take(ctx.limitKey, 1, ctx.signal);
     let error;
@@ -82,7 +82,7 @@ export async function callAws<T>(what: string, ctx: AwsCallContext, send: (abort
     if (error.kind === 'throttled' && throttled < throttledRetries) throttled++;
     else if (++failed >= attempts) throw error;
     if (ctx.idempotent === false && error.kind !== 'throttled') throw error;
-    await sleep(backoffMs(attempt, ctx.retry, random));
+    await sleep(backoffMs(failed + throttled, ctx.retry, random));
   }
 }
 

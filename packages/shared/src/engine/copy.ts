@@ -200,7 +200,7 @@ async function copyBatch(
       );
     }
     const pack = scoped.index.find(ids, o)!;
-    wanted.insert(ids, o);
+    wanted.add(ids, o);
     byPack.set(pack.packId, (byPack.get(pack.packId) ?? 0) + 1);
   }
   for (const packId of byPack.keys()) {

@@ -44,8 +44,8 @@ export async function computeLiveSet(repo: Repository, pool: CodecPool): Promise
   const load = createNodeLoader(repo, pool, 'corrupt', await repo.buildIndex());
   for (const { snapshot } of snapshots) {
     await walkTree(fromHex(snapshot.tree.root), snapshot.tree.height, load, {
-      node: (id) => live.insert(id, 0).added,
-      leaf: (id) => void live.insert(id, 0),
+      node: (id) => live.add(id, 0),
+      leaf: (id) => void live.add(id, 0),
     });
   }
   return { live, snapshots: snapshots.length, ids: new Set(snapshots.map((s) => s.id)), entries: snapshots };

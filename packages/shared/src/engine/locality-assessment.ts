@@ -149,7 +149,7 @@ export async function assessLocality(
   /** Counts a blob's bytes once, at its first use: returns its pack's record there, else undefined. */
   const count = (ids: Uint8Array, offset: number, e: number): PackUse | undefined => {
     const u = use(index.frame(index.entryFrameNo(e)).packId);
-    if (!counted.insert(ids, offset).added) return undefined;
+    if (!counted.add(ids, offset)) return undefined;
     u.usedBytes += index.entryLength(e);
     return u;
   };

@@ -55,7 +55,7 @@ export class PackRepacker {
     if (options.copied) this.copied = options.copied;
     else {
       const table = new IdTable();
-      this.copied = { insert: (ids, offset) => table.insert(ids, offset).added };
+      this.copied = { insert: (ids, offset) => table.add(ids, offset) };
     }
     this.packs = new PackWriter(repo.store, repo.keys, onStored, undefined, repo.packPut);
     const encode = (raw: Uint8Array) => pool.encodeFrame(raw, zstdLevel);

@@ -125,7 +125,7 @@ export async function relocateSnapshot(
   const wanted = (ids: Uint8Array, offset: number): number => {
     const e = index.entry(ids, offset);
     if (e < 0 || dense.has(index.frame(index.entryFrameNo(e)).packId)) return -1;
-    return copied.insert(ids, offset).added ? e : -1;
+    return copied.add(ids, offset) ? e : -1;
   };
   // A frame never straddles two restore windows: each would decode it whole.
   const perWindow = Math.max(1, Math.floor(WINDOW_BYTES / entry.snapshot.chunkSize));

@@ -265,7 +265,7 @@ async function recoverFromVolume(
       const bytes = cached.data.subarray(offset, Math.min(offset + chunkSize, cached.data.byteLength));
       if (!blobId(repo.keys.id, bytes).equals(id)) continue; // changed since: stays lost
       await recovery.addBlob(BlobType.Data, id, new Uint8Array(bytes));
-      found.insert(id, 0);
+      found.add(id, 0);
       recovered++;
     }
   } finally {

@@ -84,10 +84,8 @@ export function decodePackHeader(buf: Buffer, what: string): FrameEntry[] {
     for (let j = 0; j < n; j++) {
       const to = j * ID_BYTES;
       for (let b = 0; b < ID_BYTES; b++) ids[to + b] = buf[p + b]!;
-      const q = p + ID_BYTES;
-      const length = (buf[q]! | (buf[q + 1]! << 8) | (buf[q + 2]! << 16) | (buf[q + 3]! << 24)) >>> 0;
-      lengths[j] = length;
-      sum += length;
+      lengths[j] = buf.readUInt32LE(p + ID_BYTES);
+      sum += lengths[j]!;
       p += BLOB_BYTES;
     }
     if (sum !== rawLength) fail(`frame ${i} lists ${sum} blob bytes but ${rawLength} raw bytes`);
