@@ -78,7 +78,10 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
   };
   const counts = () => queueCounts().catch(() => undefined);
 
-  /** What a timed-out wait saw: every queue's counts, the failed jobs' reasons, each process's stderr. */
+  /**
+   * What a timed-out wait saw: every queue's counts, the failed jobs' reasons, each process's
+   * stderr, each Redis server's role and the sentinels' logs.
+   */
   const describeFleet = async (): Promise<string> => {
     const lines: string[] = [];
     for (const name of ['snapshot', 'archive', 'retention']) {
@@ -94,6 +97,7 @@ describe.skipIf(missing !== undefined)('fleet on Redis Sentinel, primary killed 
       }
     }
     for (const [i, p] of procs.entries()) lines.push(`process ${i} stderr:\n${p.stderrSoFar().slice(-4_000)}`);
+    lines.push(await group.describe());
     return lines.join('\n');
   };
   const waitOrDescribe = async (what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs: number): Promise<void> => {

@@ -5,7 +5,7 @@
  * `redis-cli --cluster create`). Every process is started and ended here, by its own pid.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { freePort } from './fleet-redis.js';
@@ -22,17 +22,31 @@ export function redisServerMissing(): string | undefined {
 interface ServerProcess {
   port: number;
   child: ChildProcess;
+  /** Where the process logs: read into a failed test's report (describe()). */
+  log: string;
 }
 
 async function startServer(dir: string, name: string, args: string[], port?: number): Promise<ServerProcess> {
   const p = port ?? (await freePort());
   const home = join(dir, name);
   await mkdir(home, { recursive: true });
-  const child = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--dir', home, '--save', '', '--appendonly', 'no', ...args], {
-    stdio: 'ignore',
-  });
+  const log = join(home, 'redis.log');
+  const child = spawn(
+    'redis-server',
+    ['--port', String(p), '--bind', '127.0.0.1', '--dir', home, '--save', '', '--appendonly', 'no', '--logfile', log, ...args],
+    { stdio: 'ignore' },
+  );
   await waitFor(`${name} on ${p}`, () => ping(p), 10_000, 100);
-  return { port: p, child };
+  return { port: p, child, log };
+}
+
+/** The last `lines` lines of a log, or why it could not be read. */
+async function tail(path: string, lines: number): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+  } catch (err) {
+    return `(unreadable: ${(err as Error).message})`;
+  }
 }
 
 async function ping(port: number): Promise<boolean> {
@@ -76,6 +90,7 @@ export class SentinelGroup {
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
       const conf = join(dir, `sentinel-${i}.conf`);
+      const log = join(dir, `sentinel-${i}.log`);
       // A sentinel rewrites its config file: each gets its own. 1 s down-after and failover
       // timeouts keep a test's failover to a few seconds (production uses tens of seconds).
       await writeFile(
@@ -84,6 +99,7 @@ export class SentinelGroup {
           `port ${port}`,
           'bind 127.0.0.1',
           `dir ${dir}`,
+          `logfile ${log}`,
           `sentinel monitor sf-test 127.0.0.1 ${primary.port} 2`,
           'sentinel down-after-milliseconds sf-test 1000',
           'sentinel failover-timeout sf-test 5000',
@@ -93,7 +109,7 @@ export class SentinelGroup {
       );
       const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
       await waitFor(`sentinel on ${port}`, () => ping(port), 10_000, 100);
-      sentinels.push({ port, child });
+      sentinels.push({ port, child, log });
     }
     const group = new SentinelGroup(primary, reps, sentinels);
     await waitFor('replicas in sync', async () => (await group.syncedReplicas()) === replicas, 20_000, 200);
@@ -130,6 +146,30 @@ export class SentinelGroup {
 
   async stop(): Promise<void> {
     await stopAll([...this.sentinels, this.primary, ...this.replicas]);
+  }
+
+  /**
+   * For a failed test's report: each server's role as it answers now (or that it is down) and the
+   * tail of every sentinel's log, which records each step of a failover (+sdown, +odown,
+   * +switch-master, -failover-abort-*) with its time.
+   */
+  async describe(): Promise<string> {
+    const lines: string[] = [];
+    for (const [name, p] of [['primary', this.primary] as const, ...this.replicas.map((r, i) => [`replica-${i}`, r] as const)]) {
+      const r = new Redis({ port: p.port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      r.on('error', () => {});
+      try {
+        await r.connect();
+        const role = (await r.call('ROLE')) as unknown[];
+        lines.push(`${name} :${p.port}: ${JSON.stringify(role.slice(0, 3))}`);
+      } catch (err) {
+        lines.push(`${name} :${p.port}: down (${(err as Error).message})`);
+      } finally {
+        r.disconnect();
+      }
+    }
+    for (const [i, s] of this.sentinels.entries()) lines.push(`sentinel-${i} :${s.port} log:\n${await tail(s.log, 40)}`);
+    return lines.join('\n');
   }
 
   private async syncedReplicas(): Promise<number> {

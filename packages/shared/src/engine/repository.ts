@@ -360,9 +360,13 @@ export class Repository {
         onDamaged?.(id, err);
       },
     };
-    const all = volumeId ? await this.listVolumeSnapshots(volumeId, options) : await this.listSnapshots(options);
+    // An id or prefix is matched against the keys first, so only its own object is read: a restore
+    // by id costs the same in a repository of ten snapshots or of a million.
+    const latest = ref === 'latest' || ref === LATEST_INTACT;
+    const scoped = latest ? options : { ...options, idPrefix: ref };
+    const all = volumeId ? await this.listVolumeSnapshots(volumeId, scoped) : await this.listSnapshots(scoped);
     const scope = volumeId ? ` of volume ${volumeId}` : '';
-    if (ref === 'latest' || ref === LATEST_INTACT) {
+    if (latest) {
       if (ref === 'latest' && damaged.length > 0) {
         throw new CorruptDataError(
           `the latest snapshot${scope} cannot be told: snapshot object ${damaged[0]}${damaged.length > 1 ? ` (and ${damaged.length - 1} more)` : ''} is damaged and may be the newest; ` +

@@ -66,6 +66,34 @@ describe('format 2: snapshots under per-volume keys', () => {
     expect(await repo.listVolumeSnapshots('vol-unknown')).toEqual([]);
   });
 
+  it('finds a snapshot by id or prefix reading only the objects whose ids match', async () => {
+    const inner = new MemoryBlobStore();
+    const archived = await archiveVolumes(await initRepository(inner, { encrypted: true, password: 'pw' }), VOLUMES, 3);
+    const store = new RecordingBlobStore(inner);
+    const repo = await openRepository(store, { password: 'pw' });
+    const ids = [...archived.keys()];
+    const target = ids[4]!;
+    const key = snapshotKey(target, repo.volumeKey(archived.get(target)!.volumeId));
+
+    for (const ref of [target, target.slice(0, 12)]) {
+      store.clear();
+      expect((await repo.findSnapshot(ref)).id).toBe(target);
+      expect(store.keys('get', SNAPSHOTS_PREFIX)).toEqual([key]);
+      store.clear();
+      expect((await repo.findSnapshot(ref, archived.get(target)!.volumeId)).id).toBe(target);
+      expect(store.keys('get', SNAPSHOTS_PREFIX)).toEqual([key]);
+    }
+
+    // Of another volume: not found, and that volume's object is never read.
+    const other = VOLUMES.find((v) => v !== archived.get(target)!.volumeId)!;
+    store.clear();
+    await expect(repo.findSnapshot(target, other)).rejects.toThrow(NotFoundError);
+    expect(store.keys('get', SNAPSHOTS_PREFIX)).toEqual([]);
+
+    // A prefix every id shares is ambiguous, and says how many it matched.
+    await expect(repo.findSnapshot('')).rejects.toThrow(/ambiguous \(9 matches\)/);
+  });
+
   it('forget deletes the object under its per-volume key', async () => {
     const store = new MemoryBlobStore();
     const repo = await initRepository(store, { encrypted: false });

@@ -26,6 +26,11 @@ export interface SnapshotListOptions {
   /** A damaged object is an error instead of being reported and left out. */
   strict?: boolean;
   onDamaged?: (id: string, err: CorruptDataError) => void;
+  /**
+   * Only ids that start with this are read (the others are left out by their keys alone): looking
+   * a snapshot up by id or prefix reads one object, not every snapshot in scope.
+   */
+  idPrefix?: string;
 }
 
 /** Which ids to read, judged by the keys each is stored under (before any object is read). */
@@ -61,7 +66,8 @@ export async function readSnapshots(
   options: SnapshotListOptions = {},
   filter: SnapshotKeyFilter = () => true,
 ): Promise<SnapshotEntry[]> {
-  const listed = [...(await listSnapshotKeys(src.store, prefix))].filter(([, keys]) => filter(keys));
+  const wanted = (id: string, keys: readonly SnapshotKey[]) => (options.idPrefix === undefined || id.startsWith(options.idPrefix)) && filter(keys);
+  const listed = [...(await listSnapshotKeys(src.store, prefix))].filter(([id, keys]) => wanted(id, keys));
   const { entries, lost } = await readListed(src, listed, options);
   if (lost.length > 0) {
     // Gone from every flat key: forgotten, or moved by migrate (which stores the per-volume
@@ -70,7 +76,7 @@ export async function readSnapshots(
     const again: [string, SnapshotKey[]][] = [];
     for (const [id, tried] of lost) {
       const fresh = (relisted.get(id) ?? []).filter((k) => !tried.some((t) => t.key === k.key));
-      if (fresh.length > 0 && filter(fresh)) again.push([id, fresh]);
+      if (fresh.length > 0 && wanted(id, fresh)) again.push([id, fresh]);
     }
     entries.push(...(await readListed(src, again, options)).entries);
   }
