@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, createImage, LAUNCHER_MALLOC_ENV, makeTempDir, removeDir, REPO_ROOT, sha256File } from '../support/cli.js';
+import { LAUNCHER_NODE_FLAGS } from '../support/launcher-env.mjs';
 
 const run = promisify(execFile);
 const LAUNCHER = join(REPO_ROOT, 'packages/cli/bin/snapfleet');
@@ -113,6 +114,29 @@ process.exit(0);
     expect((await launchedProbe({})).tunables).toBe('glibc.malloc.hugetlb=1');
     expect((await launchedProbe({ GLIBC_TUNABLES: 'glibc.malloc.arena_test=4' })).tunables).toBe('glibc.malloc.arena_test=4:glibc.malloc.hugetlb=1');
     expect((await launchedProbe({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).tunables).toBe('glibc.malloc.hugetlb=0');
+  });
+
+  it('gives the CLI the settings tests and benchmarks copy (test/support/launcher-env.mjs)', async () => {
+    // The probe comes in through NODE_OPTIONS, so the launcher's own node flags stay as they are;
+    // process.execArgv holds those flags alone.
+    const probe = join(dir, 'settings-probe.mjs');
+    const keys = Object.keys(LAUNCHER_MALLOC_ENV);
+    await writeFile(
+      probe,
+      `const keys = ${JSON.stringify(keys)};
+const env = Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]));
+process.stderr.write('settings ' + JSON.stringify({ env, execArgv: process.execArgv }) + '\\n');
+process.exit(0);
+`,
+    );
+    const launched = childEnv({ NODE_OPTIONS: `--import ${pathToFileURL(probe).href}` });
+    for (const k of keys) delete launched[k];
+    const { stderr } = await run(LAUNCHER, ['--version'], { env: launched });
+    const line = stderr.split('\n').find((l) => l.startsWith('settings '));
+    if (!line) throw new Error(`the probe printed nothing: ${stderr}`);
+    const seen = JSON.parse(line.slice('settings '.length)) as { env: Record<string, string | null>; execArgv: string[] };
+    expect(seen.env).toEqual({ ...LAUNCHER_MALLOC_ENV });
+    expect(seen.execArgv).toEqual([...LAUNCHER_NODE_FLAGS]);
   });
 
   // Only where the kernel gives huge pages to regions that ask for them: with "always" every

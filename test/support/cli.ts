@@ -11,6 +11,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LAUNCHER_MALLOC_ENV } from './launcher-env.mjs';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CLI_PATH = join(REPO_ROOT, 'packages/cli/dist/bundle/main.mjs');
@@ -37,12 +38,10 @@ function assertBuilt(): void {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`pnpm build\` before the e2e tests`);
 }
 
-/**
- * The malloc settings the `snapfleet` launcher gives the CLI (packages/cli/bin/snapfleet), so a
- * CLI the tests start directly runs as it does for users. With huge pages a CLI-heavy test file
- * took 12% less CPU here (page faults cost ~14 us each on these virtual machines).
- */
-export const LAUNCHER_MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' } as const;
+// The launcher's malloc settings (launcher-env.mjs), so a CLI the tests start directly runs as it
+// does for users. With huge pages a CLI-heavy test file took 12% less CPU here (page faults cost
+// ~14 us each on these virtual machines).
+export { LAUNCHER_MALLOC_ENV };
 
 /**
  * The child's environment: only what a shell user would have, the launcher's malloc settings,

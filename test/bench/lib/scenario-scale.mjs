@@ -36,15 +36,13 @@ import { buildScaleReport } from './scale-report.mjs';
 import { parseJson, runTimed } from './timed-exec.mjs';
 import { settleDisks } from './disk-settle.mjs';
 import { failedScenario } from './scenario-result.mjs';
+// The launcher's settings, so these scripts' memory compares with the CLI's.
+import { LAUNCHER_MALLOC_ENV, LAUNCHER_NODE_FLAGS } from '../../support/launcher-env.mjs';
 
 const execFileP = promisify(execFile);
 const OPEN_SCRIPT = fileURLToPath(new URL('./scale-open.mjs', import.meta.url));
 const INDEX_TABLE_SCRIPT = fileURLToPath(new URL('./index-table-scale.mjs', import.meta.url));
 const VOLUME_ID = 'scale-measured';
-// The launcher's settings (packages/cli/bin/snapfleet; the tests' copy is LAUNCHER_MALLOC_ENV in
-// test/support/cli.ts), so the open script's memory compares with the CLI's.
-const NODE_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
-const NODE_FLAGS = ['--max-semi-space-size=2'];
 
 const timing = (r) => ({ wallS: r.wallS, userS: r.userS, sysS: r.sysS, cpuS: r.userS + r.sysS, maxRssKiB: r.maxRssKiB });
 
@@ -87,7 +85,7 @@ async function runScenario(ctx) {
   const cli = (args) => ({ argv: [cfg.cliPath, ...args], env });
 
   const openScript = (label, args) =>
-    runTimed({ argv: [process.execPath, ...NODE_FLAGS, OPEN_SCRIPT, ...args], env: { ...env, ...NODE_ENV } }, { logDir, label });
+    runTimed({ argv: [process.execPath, ...LAUNCHER_NODE_FLAGS, OPEN_SCRIPT, ...args], env: { ...env, ...LAUNCHER_MALLOC_ENV } }, { logDir, label });
   const census = async (repo) => parseJson((await openScript(`census-${Date.now()}`, ['--repo', repo, '--census'])).stdout, 'census');
 
   /** Cold (empty cache folder) then warm (the folder the cold open filled), per index view. */
@@ -247,7 +245,8 @@ async function indexTableTest(entries, dir, logDir) {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'index-only.sfrt');
-  const script = (label, args) => runTimed({ argv: [process.execPath, ...NODE_FLAGS, INDEX_TABLE_SCRIPT, ...args], env: NODE_ENV }, { logDir, label });
+  const script = (label, args) =>
+    runTimed({ argv: [process.execPath, ...LAUNCHER_NODE_FLAGS, INDEX_TABLE_SCRIPT, ...args], env: LAUNCHER_MALLOC_ENV }, { logDir, label });
   try {
     const build = parseJson((await script('index-only-build', ['--build', '--file', file, '--entries', String(entries)])).stdout, 'index-only build');
     console.log(`  [scale] index-only table: ${entries} entries built in ${build.buildS.toFixed(1)} s, ${(build.bytes / 1e9).toFixed(2)} GB`);
