@@ -81,7 +81,7 @@ export class SentinelGroup {
     readonly sentinels: ServerProcess[],
   ) {}
 
-  /** A primary, `replicas` replicas and three sentinels (quorum 2) that fail over after a second. */
+  /** A primary, `replicas` replicas and three sentinels (quorum 2) that fail over after 3 s. */
   static async start(dir: string, replicas = 2): Promise<SentinelGroup> {
     const primary = await startServer(dir, 'primary', []);
     const reps: ServerProcess[] = [];
@@ -91,8 +91,10 @@ export class SentinelGroup {
       const port = await freePort();
       const conf = join(dir, `sentinel-${i}.conf`);
       const log = join(dir, `sentinel-${i}.log`);
-      // A sentinel rewrites its config file: each gets its own. 1 s down-after and failover
-      // timeouts keep a test's failover to a few seconds (production uses tens of seconds).
+      // A sentinel rewrites its config file: each gets its own. Short timeouts keep a test's
+      // failover to a few seconds (production uses tens of seconds). Down-after stays well above
+      // the sentinels' 1 s ping period: at 1 s a loaded machine had the replica just promoted
+      // marked down within a second, and a second failover took back the writes it had accepted.
       await writeFile(
         conf,
         [
@@ -101,7 +103,7 @@ export class SentinelGroup {
           `dir ${dir}`,
           `logfile ${log}`,
           `sentinel monitor sf-test 127.0.0.1 ${primary.port} 2`,
-          'sentinel down-after-milliseconds sf-test 1000',
+          'sentinel down-after-milliseconds sf-test 3000',
           'sentinel failover-timeout sf-test 5000',
           'sentinel parallel-syncs sf-test 1',
           '',
