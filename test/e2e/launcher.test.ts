@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv, createImage, LAUNCHER_MALLOC_ENV, makeTempDir, removeDir, REPO_ROOT, sha256File } from '../support/cli.js';
-import { LAUNCHER_NODE_FLAGS } from '../support/launcher-env.mjs';
+import { childEnv, createImage, makeTempDir, removeDir, REPO_ROOT, sha256File } from '../support/cli.js';
+import { LAUNCHER_MALLOC_ENV, LAUNCHER_NODE_FLAGS } from '../support/launcher-env.mjs';
 
 const run = promisify(execFile);
 const LAUNCHER = join(REPO_ROOT, 'packages/cli/bin/snapfleet');
@@ -86,55 +86,46 @@ describe('the snapfleet launcher', () => {
   });
 
   /**
-   * What a process started by the launcher sees before the CLI runs (a module it --imports):
-   * GLIBC_TUNABLES, and the kB of anonymous huge pages after touching a 32 MiB buffer.
+   * What a process started by the launcher sees before the CLI runs: `body`, a module given
+   * through NODE_OPTIONS (so the launcher's own node flags stay as they are), declares what it saw
+   * as `seen`. The launcher's settings are unset unless `env` sets them.
    */
-  async function launchedProbe(env: Record<string, string>): Promise<{ tunables: string | null; hugeKiB: number }> {
-    const probe = join(dir, 'probe.mjs');
-    await writeFile(
-      probe,
-      `import { readFileSync } from 'node:fs';
-const b = Buffer.alloc(32 * 1024 * 1024);
-b.fill(1);
-const huge = /AnonHugePages:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'));
-process.stderr.write('probe ' + JSON.stringify({ tunables: process.env.GLIBC_TUNABLES ?? null, hugeKiB: huge ? Number(huge[1]) : -1 }) + '\\n');
-process.exit(0);
-`,
-    );
-    const launched = childEnv({ ...env, SNAPFLEET_NODE_OPTIONS: `--import ${pathToFileURL(probe).href}` });
+  let probes = 0;
+  async function launchedProbe<T>(body: string, env: Record<string, string> = {}): Promise<T> {
+    const probe = join(dir, `probe-${++probes}.mjs`);
+    await writeFile(probe, `${body}\nprocess.stderr.write('probe ' + JSON.stringify(seen) + '\\n');\nprocess.exit(0);\n`);
+    const launched = childEnv({ ...env, NODE_OPTIONS: `--import ${pathToFileURL(probe).href}` });
     // childEnv passes the launcher's own settings on; here the launcher must find them unset.
     for (const k of Object.keys(LAUNCHER_MALLOC_ENV)) if (!(k in env)) delete launched[k];
     const { stderr } = await run(LAUNCHER, ['--version'], { env: launched });
     const line = stderr.split('\n').find((l) => l.startsWith('probe '));
     if (!line) throw new Error(`the probe printed nothing: ${stderr}`);
-    return JSON.parse(line.slice('probe '.length)) as { tunables: string | null; hugeKiB: number };
+    return JSON.parse(line.slice('probe '.length)) as T;
   }
 
+  /** GLIBC_TUNABLES, and the kB of anonymous huge pages after touching a 32 MiB buffer. */
+  const pagesProbe = (env: Record<string, string>) =>
+    launchedProbe<{ tunables: string | null; hugeKiB: number }>(
+      `import { readFileSync } from 'node:fs';
+const b = Buffer.alloc(32 * 1024 * 1024);
+b.fill(1);
+const huge = /AnonHugePages:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'));
+const seen = { tunables: process.env.GLIBC_TUNABLES ?? null, hugeKiB: huge ? Number(huge[1]) : -1 };`,
+      env,
+    );
+
   it("adds glibc's huge-page tunable, keeping the environment's own", async () => {
-    expect((await launchedProbe({})).tunables).toBe('glibc.malloc.hugetlb=1');
-    expect((await launchedProbe({ GLIBC_TUNABLES: 'glibc.malloc.arena_test=4' })).tunables).toBe('glibc.malloc.arena_test=4:glibc.malloc.hugetlb=1');
-    expect((await launchedProbe({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).tunables).toBe('glibc.malloc.hugetlb=0');
+    expect((await pagesProbe({})).tunables).toBe('glibc.malloc.hugetlb=1');
+    expect((await pagesProbe({ GLIBC_TUNABLES: 'glibc.malloc.arena_test=4' })).tunables).toBe('glibc.malloc.arena_test=4:glibc.malloc.hugetlb=1');
+    expect((await pagesProbe({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).tunables).toBe('glibc.malloc.hugetlb=0');
   });
 
   it('gives the CLI the settings tests and benchmarks copy (test/support/launcher-env.mjs)', async () => {
-    // The probe comes in through NODE_OPTIONS, so the launcher's own node flags stay as they are;
-    // process.execArgv holds those flags alone.
-    const probe = join(dir, 'settings-probe.mjs');
-    const keys = Object.keys(LAUNCHER_MALLOC_ENV);
-    await writeFile(
-      probe,
-      `const keys = ${JSON.stringify(keys)};
-const env = Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]));
-process.stderr.write('settings ' + JSON.stringify({ env, execArgv: process.execArgv }) + '\\n');
-process.exit(0);
-`,
+    // process.execArgv holds the launcher's node flags alone: the probe came through NODE_OPTIONS.
+    const seen = await launchedProbe<{ env: Record<string, string | null>; execArgv: string[] }>(
+      `const keys = ${JSON.stringify(Object.keys(LAUNCHER_MALLOC_ENV))};
+const seen = { env: Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null])), execArgv: process.execArgv };`,
     );
-    const launched = childEnv({ NODE_OPTIONS: `--import ${pathToFileURL(probe).href}` });
-    for (const k of keys) delete launched[k];
-    const { stderr } = await run(LAUNCHER, ['--version'], { env: launched });
-    const line = stderr.split('\n').find((l) => l.startsWith('settings '));
-    if (!line) throw new Error(`the probe printed nothing: ${stderr}`);
-    const seen = JSON.parse(line.slice('settings '.length)) as { env: Record<string, string | null>; execArgv: string[] };
     expect(seen.env).toEqual({ ...LAUNCHER_MALLOC_ENV });
     expect(seen.execArgv).toEqual([...LAUNCHER_NODE_FLAGS]);
   });
@@ -149,8 +140,8 @@ process.exit(0);
     }
   })();
   it.skipIf(thp !== 'madvise')('maps big buffers in huge pages, and none without the tunable', async () => {
-    expect((await launchedProbe({})).hugeKiB).toBeGreaterThanOrEqual(16 * 1024);
-    expect((await launchedProbe({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).hugeKiB).toBe(0);
+    expect((await pagesProbe({})).hugeKiB).toBeGreaterThanOrEqual(16 * 1024);
+    expect((await pagesProbe({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).hugeKiB).toBe(0);
   });
 
   it("the bundle's codec thread entry loads the codecs and none of the schemas", async () => {

@@ -38,14 +38,10 @@ function assertBuilt(): void {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`pnpm build\` before the e2e tests`);
 }
 
-// The launcher's malloc settings (launcher-env.mjs), so a CLI the tests start directly runs as it
-// does for users. With huge pages a CLI-heavy test file took 12% less CPU here (page faults cost
-// ~14 us each on these virtual machines).
-export { LAUNCHER_MALLOC_ENV };
-
 /**
- * The child's environment: only what a shell user would have, the launcher's malloc settings,
- * plus `env`. The test runner's own environment is left out so that a SNAPFLEET_* or AWS_*
+ * The child's environment: only what a shell user would have, the launcher's malloc settings
+ * (launcher-env.mjs: a CLI the tests start directly runs as it does for users; with huge pages a
+ * CLI-heavy test file took 12% less CPU here), plus `env`. The test runner's own environment is left out so that a SNAPFLEET_* or AWS_*
  * variable of the developer's shell (or NODE_OPTIONS set by the runner) cannot change what a test
  * sees. The index cache is off unless `env` names its folder (createTestBucket's env does, per
  * bucket): by default it would live in the developer's ~/.cache.

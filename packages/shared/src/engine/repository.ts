@@ -378,10 +378,10 @@ export class Repository {
       if (!last) throw new NotFoundError(`no snapshot${scope} in ${this.store.location}`);
       return last;
     }
-    const matches = all.filter((e) => e.id.startsWith(ref));
-    if (matches.length === 0) throw new NotFoundError(`no snapshot ${ref}${scope} in ${this.store.location}`);
-    if (matches.length > 1) throw new InvalidInputError(`snapshot prefix ${ref} is ambiguous (${matches.length} matches)`, 'snapshot');
-    return matches[0]!;
+    // Read with idPrefix: every entry matches.
+    if (all.length === 0) throw new NotFoundError(`no snapshot ${ref}${scope} in ${this.store.location}`);
+    if (all.length > 1) throw new InvalidInputError(`snapshot prefix ${ref} is ambiguous (${all.length} matches)`, 'snapshot');
+    return all[0]!;
   }
 }
 
